@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * entrystub command line: `entrystub run PROG [ARGS...]` and
+ * `entrystub serve PROG [ARGS...]` (the gdb remote stub).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { Machine } from './machine/machine.js';
+import { ExecError } from './kernel/loader.js';
+import { signalName } from './kernel/signal.js';
+import { serve } from './gdb/serve.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The bundled example program, used when no program is given. */
+export const EXAMPLE = path.resolve(here, '..', 'test', 'fixtures', 'bin', 'hello-musl');
+
+/** The program's own arguments (see splitAtProgram). */
+let programArgs: string[] = [];
+
+function fail(msg: string): never {
+  process.stderr.write(`entrystub: ${msg}\n`);
+  process.exit(2);
+}
+
+async function runCommand(argv: { prog?: string; args?: (string | number)[]; root?: string; argv0?: string }): Promise<void> {
+  const prog = argv.prog ?? EXAMPLE;
+  const args = programArgs;
+  const root = argv.root ? path.resolve(argv.root) : '/';
+  if (argv.root && !fs.existsSync(root)) fail(`--root ${argv.root}: no such directory`);
+  const m = new Machine({
+    program: prog,
+    argv: [argv.argv0 ?? prog, ...args],
+    env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
+    root,
+  });
+  try {
+    m.load();
+  } catch (e) {
+    if (e instanceof ExecError) fail(e.message);
+    throw e;
+  }
+  const ev = m.runToEnd();
+  if (ev.reason === 'exited') process.exit(ev.code);
+  if (ev.reason === 'signaled') {
+    process.stderr.write(`entrystub: ${path.basename(prog)}: ${ev.message}\n`);
+    process.exit(128 + ev.signal);
+  }
+  void signalName;
+}
+
+/**
+ * Split the command line at the program: everything after PROG belongs to the
+ * program, even words that look like our options (`entrystub run prog --root x`).
+ */
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--entry', '--hook', '--syntax', '--output']);
+function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
+  if (args[0] !== 'run' && args[0] !== 'serve') return { ours: args, program: [] };
+  for (let k = 1; k < args.length; k++) {
+    const a = args[k];
+    if (a === '--') return { ours: args.slice(0, k), program: args.slice(k + 1) };
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) k++;
+      continue;
+    }
+    return { ours: args.slice(0, k + 1), program: args.slice(k + 1) };
+  }
+  return { ours: args, program: [] };
+}
+
+/** Options `run` and `serve` share. */
+const programOptions = <T>(y: import('yargs').Argv<T>) =>
+  y
+    .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
+    .positional('args', { type: 'string', array: true, describe: 'its arguments' })
+    .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
+    .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" });
+
+interface ServeArgs {
+  prog?: string;
+  args?: (string | number)[];
+  root?: string;
+  argv0?: string;
+  port: number;
+  host: string;
+  stdio: boolean;
+  multi: boolean;
+  output?: string;
+}
+
+async function serveCommand(a: ServeArgs): Promise<void> {
+  if (a.root && !fs.existsSync(path.resolve(a.root))) fail(`--root ${a.root}: no such directory`);
+  const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
+  const code = await serve({
+    prog,
+    args: programArgs,
+    root: a.root,
+    argv0: a.argv0,
+    host: a.host,
+    port: a.port,
+    stdio: a.stdio,
+    multi: a.multi,
+    output: a.output,
+  });
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const { ours, program } = splitAtProgram(hideBin(process.argv));
+  programArgs = program;
+  await yargs(ours)
+    .scriptName('entrystub')
+    .command(
+      'run [prog] [args..]',
+      'run a static x86-64 Linux program (default: the bundled example)',
+      (y) =>
+        y
+          .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
+          .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
+          .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
+          .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" }),
+      (a) => runCommand(a as { prog?: string; args?: string[]; root?: string; argv0?: string }),
+    )
+    .command(
+      'serve [prog] [args..]',
+      'stop the program before its first instruction and serve it to gdb (target remote :1234)',
+      (y) =>
+        programOptions(y)
+          .option('port', { type: 'number', default: 1234, describe: 'TCP port to listen on (0: any free port)' })
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+          .option('stdio', { type: 'boolean', default: false, describe: 'speak the protocol on stdin/stdout (target remote | entrystub serve --stdio PROG)' })
+          .option('multi', { type: 'boolean', default: false, describe: 'serve target extended-remote (run, kill, run again)' })
+          .option('output', { type: 'string', describe: "file for the program's stdout and stderr (default: the stub's; with --stdio, its stderr)" }),
+      (a) => serveCommand(a as unknown as ServeArgs),
+    )
+    .demandCommand(1)
+    .strict()
+    .help()
+    .parseAsync();
+}
+
+main().catch((e) => {
+  process.stderr.write(`entrystub: internal error: ${e instanceof Error ? e.stack : e}\n`);
+  process.exit(70);
+});

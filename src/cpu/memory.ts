@@ -1,0 +1,447 @@
+/**
+ * Guest memory: 4 KiB pages with R/W/X and user/supervisor bits.
+ *
+ * Linear addresses are JS numbers holding the *signed* 64-bit value. Every
+ * canonical address lies in [-2^47, 2^47), which a double holds exactly, so the
+ * native-mode kernel at 0xffffffff80000000 is -2^31 here. Page numbers are
+ * Math.floor(addr / 4096) and may be negative.
+ *
+ * Three small direct-mapped TLBs (read, write, fetch) hold only pages the
+ * current privilege level may access that way, so the fast path is one array
+ * load and one compare. Pages holding decoded code are kept out of the write
+ * TLB: a store to them takes the slow path, which bumps the page's generation
+ * and so invalidates the decoded blocks (self-modifying code, breakpoints,
+ * zpoline rewrites).
+ */
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from './fault.js';
+
+export const PAGE_SIZE = 4096;
+export const PAGE_MASK = 4095;
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+/** Page accessible at CPL 3. Pages without it are supervisor-only. */
+export const PROT_USER = 8;
+
+const TLB_SIZE = 256;
+
+export class Page {
+  readonly u8 = new Uint8Array(PAGE_SIZE);
+  readonly dv = new DataView(this.u8.buffer);
+  /** Bumped whenever the bytes of a page holding decoded code change. */
+  gen = 0;
+  /** Decoded blocks refer to this page (so stores must bump gen). */
+  hasCode = false;
+  constructor(
+    readonly pn: number,
+    public prot: number,
+  ) {}
+}
+
+/** Kinds of access a watched page reports (Memory.setWatch). */
+export const WATCH_READ = 1;
+export const WATCH_WRITE = 2;
+
+/** Debugger watchpoints as Memory sees them: which pages, and whom to tell. */
+export interface MemoryWatch {
+  /** Page number -> WATCH_READ | WATCH_WRITE. */
+  pages: Map<number, number>;
+  /** A guest access (data read or write) at addr touched a watched page. */
+  hit(addr: number, write: boolean): void;
+}
+
+/** A mapped range of pages [s, e) (page numbers) with one protection. */
+interface Region {
+  s: number;
+  e: number;
+  prot: number;
+}
+
+export class Memory {
+  /** Pages that have been touched; other mapped pages read as zero until then. */
+  readonly pages = new Map<number, Page>();
+  /** Mapped ranges, sorted and disjoint. */
+  private regions: Region[] = [];
+  /** High 32 bits of the last read64 (avoids allocating a pair). */
+  hi = 0;
+  /** Current privilege level: 3 (user) or 0 (supervisor). */
+  private cpl = 3;
+  private readonly rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  private readonly wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  private readonly xt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  /** Called when bytes of a page with decoded code change. */
+  onCodeWrite: ((page: Page) => void) | null = null;
+  /**
+   * Debugger watchpoints (gdb stub), null when none are set. Pages in
+   * watch.pages (page number -> WATCH_READ | WATCH_WRITE) are kept out of the
+   * TLB of that kind, so every guest access to them takes the slow path of
+   * rpage/wpage, which reports it to watch.hit. The fast paths never look here.
+   */
+  watch: MemoryWatch | null = null;
+
+  setCpl(cpl: number): void {
+    if (cpl !== this.cpl) {
+      this.cpl = cpl;
+      this.flushTlb();
+    }
+  }
+
+  getCpl(): number {
+    return this.cpl;
+  }
+
+  /** Install or remove (null) the debugger's watched pages. */
+  setWatch(w: MemoryWatch | null): void {
+    this.watch = w;
+    this.flushTlb();
+  }
+
+  flushTlb(): void {
+    this.rt.fill(null);
+    this.wt.fill(null);
+    this.xt.fill(null);
+  }
+
+  // ---- mapping (used by the kernel and the loader) ----
+
+  /** Cut [s, e) out of the region list; returns the removed pieces. */
+  private cut(s: number, e: number): Region[] {
+    const keep: Region[] = [];
+    const removed: Region[] = [];
+    for (const r of this.regions) {
+      if (r.e <= s || r.s >= e) {
+        keep.push(r);
+        continue;
+      }
+      if (r.s < s) keep.push({ s: r.s, e: s, prot: r.prot });
+      if (r.e > e) keep.push({ s: e, e: r.e, prot: r.prot });
+      removed.push({ s: Math.max(r.s, s), e: Math.min(r.e, e), prot: r.prot });
+    }
+    this.regions = keep;
+    return removed;
+  }
+
+  private insert(r: Region): void {
+    this.regions.push(r);
+    this.regions.sort((a, b) => a.s - b.s);
+  }
+
+  private static range(addr: number, len: number): [number, number] {
+    return [Math.floor(addr / PAGE_SIZE), Math.floor((addr + len - 1) / PAGE_SIZE) + 1];
+  }
+
+  /** Map [addr, addr+len) with prot; pages already there keep their bytes and take prot. */
+  map(addr: number, len: number, prot: number): void {
+    if (len <= 0) return;
+    const [s, e] = Memory.range(addr, len);
+    this.cut(s, e);
+    this.insert({ s, e, prot });
+    this.forPages(s, e, (p) => (p.prot = prot));
+    this.flushTlb();
+  }
+
+  /** Map fresh zeroed pages, discarding any that were there. */
+  mapFresh(addr: number, len: number, prot: number): void {
+    this.unmap(addr, len);
+    this.map(addr, len, prot);
+  }
+
+  unmap(addr: number, len: number): void {
+    if (len <= 0) return;
+    const [s, e] = Memory.range(addr, len);
+    this.cut(s, e);
+    this.forPages(s, e, (p) => {
+      if (p.hasCode) {
+        p.gen++;
+        this.onCodeWrite?.(p);
+      }
+      this.pages.delete(p.pn);
+    });
+    this.flushTlb();
+  }
+
+  /** Change the protection of the mapped parts of [addr, addr+len). */
+  protect(addr: number, len: number, prot: number): void {
+    if (len <= 0) return;
+    const [s, e] = Memory.range(addr, len);
+    for (const r of this.cut(s, e)) this.insert({ s: r.s, e: r.e, prot });
+    this.forPages(s, e, (p) => (p.prot = prot));
+    this.flushTlb();
+  }
+
+  private forPages(s: number, e: number, fn: (p: Page) => void): void {
+    if (e - s < this.pages.size) {
+      for (let pn = s; pn < e; pn++) {
+        const p = this.pages.get(pn);
+        if (p) fn(p);
+      }
+    } else for (const p of [...this.pages.values()]) if (p.pn >= s && p.pn < e) fn(p);
+  }
+
+  /** Protection of the page holding addr, or -1 if unmapped. */
+  protAt(addr: number): number {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const r = this.regionOf(pn);
+    return r ? r.prot : -1;
+  }
+
+  private regionOf(pn: number): Region | undefined {
+    const rs = this.regions;
+    let lo = 0, hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rs[mid];
+      if (pn < r.s) hi = mid - 1;
+      else if (pn >= r.e) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  /** Mapped ranges as [start address, end address, prot]. */
+  mappings(): [number, number, number][] {
+    return this.regions.map((r) => [r.s * PAGE_SIZE, r.e * PAGE_SIZE, r.prot]);
+  }
+
+  isMapped(addr: number): boolean {
+    return this.regionOf(Math.floor(addr / PAGE_SIZE)) !== undefined;
+  }
+
+  /** The page holding addr, created (zeroed) on first touch; undefined if unmapped. */
+  pageAt(addr: number): Page | undefined {
+    return this.page(Math.floor(addr / PAGE_SIZE));
+  }
+
+  private page(pn: number): Page | undefined {
+    let p = this.pages.get(pn);
+    if (p === undefined) {
+      const r = this.regionOf(pn);
+      if (r === undefined) return undefined;
+      p = new Page(pn, r.prot);
+      this.pages.set(pn, p);
+    }
+    return p;
+  }
+
+  // ---- TLB fills (slow paths) ----
+
+  private fault(addr: number, p: Page | undefined, code: number): never {
+    if (this.cpl === 3) code |= PF_USER;
+    if (p) code |= PF_PRESENT;
+    throw new CpuFault(Vector.PF, addr, code);
+  }
+
+  private allowed(p: Page, need: number): boolean {
+    if (this.cpl === 3 && (p.prot & PROT_USER) === 0) return false;
+    return (p.prot & need) !== 0;
+  }
+
+  /** Page for a data read, faulting if the page is missing or not readable. */
+  rpage(addr: number): Page {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const e = this.rt[pn & (TLB_SIZE - 1)];
+    if (e !== null && e.pn === pn) return e;
+    const p = this.page(pn);
+    if (p === undefined || !this.allowed(p, PROT_READ)) this.fault(addr, p, 0);
+    if (this.watch !== null && ((this.watch.pages.get(pn) ?? 0) & WATCH_READ) !== 0) {
+      this.watch.hit(addr, false);
+      return p; // not cached: the next access reports too
+    }
+    this.rt[pn & (TLB_SIZE - 1)] = p;
+    return p;
+  }
+
+  /** Page for a data write. Pages with code are never cached here. */
+  wpage(addr: number): Page {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const e = this.wt[pn & (TLB_SIZE - 1)];
+    if (e !== null && e.pn === pn) return e;
+    const p = this.page(pn);
+    if (p === undefined || !this.allowed(p, PROT_WRITE)) this.fault(addr, p, PF_WRITE);
+    if (p.hasCode) {
+      p.gen++;
+      p.hasCode = false;
+      this.onCodeWrite?.(p);
+    }
+    if (this.watch !== null && ((this.watch.pages.get(pn) ?? 0) & WATCH_WRITE) !== 0) {
+      this.watch.hit(addr, true);
+      return p; // not cached: the next access reports too
+    }
+    this.wt[pn & (TLB_SIZE - 1)] = p;
+    return p;
+  }
+
+  /** Page for an instruction fetch; marks it as holding code. */
+  xpage(addr: number): Page {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const e = this.xt[pn & (TLB_SIZE - 1)];
+    if (e !== null && e.pn === pn && e.hasCode) return e;
+    const p = this.page(pn);
+    if (p === undefined || !this.allowed(p, PROT_EXEC)) this.fault(addr, p, PF_FETCH);
+    if (!p.hasCode) {
+      p.hasCode = true;
+      const w = this.wt[pn & (TLB_SIZE - 1)];
+      if (w === p) this.wt[pn & (TLB_SIZE - 1)] = null;
+    }
+    this.xt[pn & (TLB_SIZE - 1)] = p;
+    return p;
+  }
+
+  // ---- guest accesses (permission checked) ----
+
+  read8(addr: number): number {
+    return this.rpage(addr).u8[addr & PAGE_MASK];
+  }
+
+  read16(addr: number): number {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 2) return this.rpage(addr).dv.getUint16(off, true);
+    return this.read8(addr) | (this.read8(addr + 1) << 8);
+  }
+
+  /** Signed 32-bit value. */
+  read32(addr: number): number {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 4) return this.rpage(addr).dv.getInt32(off, true);
+    return this.read16(addr) | (this.read16(addr + 2) << 16);
+  }
+
+  /** Returns the low 32 bits (signed); the high 32 bits are left in this.hi. */
+  read64(addr: number): number {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 8) {
+      const p = this.rpage(addr);
+      this.hi = p.dv.getInt32(off + 4, true);
+      return p.dv.getInt32(off, true);
+    }
+    // Check both pages before producing a value so a fault is precise.
+    this.rpage(addr + 7);
+    const lo = this.read32(addr);
+    this.hi = this.read32(addr + 4);
+    return lo;
+  }
+
+  write8(addr: number, v: number): void {
+    this.wpage(addr).u8[addr & PAGE_MASK] = v;
+  }
+
+  write16(addr: number, v: number): void {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 2) {
+      this.wpage(addr).dv.setUint16(off, v, true);
+      return;
+    }
+    this.wpage(addr + 1);
+    this.write8(addr, v);
+    this.write8(addr + 1, v >> 8);
+  }
+
+  write32(addr: number, v: number): void {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 4) {
+      this.wpage(addr).dv.setInt32(off, v, true);
+      return;
+    }
+    this.wpage(addr + 3);
+    for (let i = 0; i < 4; i++) this.write8(addr + i, v >> (i * 8));
+  }
+
+  write64(addr: number, lo: number, hi: number): void {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 8) {
+      const p = this.wpage(addr);
+      p.dv.setInt32(off, lo, true);
+      p.dv.setInt32(off + 4, hi, true);
+      return;
+    }
+    this.wpage(addr);
+    this.wpage(addr + 7);
+    this.write32(addr, lo);
+    this.write32(addr + 4, hi);
+  }
+
+  /** Fetch one instruction byte (execute permission). */
+  fetch8(addr: number): number {
+    return this.xpage(addr).u8[addr & PAGE_MASK];
+  }
+
+  // ---- bulk and debugger access ----
+
+  /** Copy guest bytes out with the guest's read permission (for syscalls). */
+  readBytes(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const off = a & PAGE_MASK;
+      const n = Math.min(len - done, PAGE_SIZE - off);
+      out.set(this.rpage(a).u8.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Copy bytes into guest memory with the guest's write permission. */
+  writeBytes(addr: number, data: Uint8Array): void {
+    // Probe every page first so a fault leaves memory unchanged.
+    for (let a = addr; a < addr + data.length; a = (Math.floor(a / PAGE_SIZE) + 1) * PAGE_SIZE) this.wpage(a);
+    if (data.length > 0) this.wpage(addr + data.length - 1);
+    let done = 0;
+    while (done < data.length) {
+      const a = addr + done;
+      const off = a & PAGE_MASK;
+      const n = Math.min(data.length - done, PAGE_SIZE - off);
+      this.wpage(a).u8.set(data.subarray(done, done + n), off);
+      done += n;
+    }
+  }
+
+  /** Read a NUL-terminated string (at most max bytes). */
+  readCString(addr: number, max = 4096): Uint8Array {
+    const bytes: number[] = [];
+    for (let i = 0; i < max; i++) {
+      const b = this.read8(addr + i);
+      if (b === 0) return Uint8Array.from(bytes);
+      bytes.push(b);
+    }
+    return Uint8Array.from(bytes);
+  }
+
+  /**
+   * Debugger read: sees through page permissions like ptrace. Returns how many
+   * bytes could be read before the first unmapped page.
+   */
+  peek(addr: number, out: Uint8Array): number {
+    let done = 0;
+    while (done < out.length) {
+      const a = addr + done;
+      const p = this.page(Math.floor(a / PAGE_SIZE));
+      if (!p) break;
+      const off = a & PAGE_MASK;
+      const n = Math.min(out.length - done, PAGE_SIZE - off);
+      out.set(p.u8.subarray(off, off + n), done);
+      done += n;
+    }
+    return done;
+  }
+
+  /** Debugger write: ignores permissions; invalidates decoded code. Returns bytes written. */
+  poke(addr: number, data: Uint8Array): number {
+    let done = 0;
+    while (done < data.length) {
+      const a = addr + done;
+      const p = this.page(Math.floor(a / PAGE_SIZE));
+      if (!p) break;
+      if (p.hasCode) {
+        p.gen++;
+        this.onCodeWrite?.(p);
+      }
+      const off = a & PAGE_MASK;
+      const n = Math.min(data.length - done, PAGE_SIZE - off);
+      p.u8.set(data.subarray(done, done + n), off);
+      done += n;
+    }
+    return done;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The interpreter loop over cached basic blocks.
+ *
+ * A block is the decoded instructions from an address up to and including
+ * the first one that may change control flow (or 64 instructions, or the end
+ * of the page). It records the generation of the page(s) it was decoded from;
+ * a store into such a page bumps the generation (see Memory.wpage), so stale
+ * blocks are rebuilt: breakpoints written by a debugger, self-modifying and
+ * JIT code, and zpoline's rewrites all invalidate cleanly.
+ */
+import type { CPU } from './cpu.js';
+import { decode } from './decode.js';
+import { CpuFault } from './fault.js';
+import { I_BRANCH, type Insn } from './insn.js';
+import { PAGE_SIZE, type Page } from './memory.js';
+
+const MAX_BLOCK = 64;
+
+export class Block {
+  /** A debugger breakpoint is set at the block's first instruction. */
+  bp = false;
+  constructor(
+    readonly insns: Insn[],
+    readonly page: Page,
+    readonly gen: number,
+    readonly page2: Page | null,
+    readonly gen2: number,
+  ) {}
+}
+
+export class BlockCache {
+  private readonly blocks = new Map<number, Block>();
+  /**
+   * Debugger breakpoint addresses. Blocks end before each one, so a
+   * breakpoint is only ever at a block's start and costs nothing elsewhere.
+   */
+  private breakpoints = new Set<number>();
+  /**
+   * Longest block. The gdb stub sets 1 while watchpoints are set, so that a
+   * watchpoint hit (which sets cpu.stopRequested) stops right after its
+   * instruction; the run loop itself is unchanged.
+   */
+  private maxBlock = MAX_BLOCK;
+
+  constructor(private readonly cpu: CPU) {}
+
+  clear(): void {
+    this.blocks.clear();
+  }
+
+  /** Replace the breakpoint set (decoded blocks are rebuilt around them). */
+  setBreakpoints(addrs: Iterable<number>): void {
+    this.breakpoints = new Set(addrs);
+    this.blocks.clear();
+  }
+
+  /** Limit blocks to n instructions (1 while debugger watchpoints are set; MAX_BLOCK by default). */
+  setMaxBlock(n = MAX_BLOCK): void {
+    if (n !== this.maxBlock) {
+      this.maxBlock = n;
+      this.blocks.clear();
+    }
+  }
+
+  /** The valid block starting at rip, decoding it if needed (may throw the fetch/decode fault). */
+  get(rip: number): Block {
+    const mem = this.cpu.mem;
+    const page = mem.xpage(rip);
+    const b = this.blocks.get(rip);
+    if (b !== undefined && b.page === page && b.gen === page.gen && (b.page2 === null || b.gen2 === b.page2.gen)) return b;
+    return this.build(rip, page);
+  }
+
+  private build(rip: number, page: Page): Block {
+    const mem = this.cpu.mem;
+    const insns: Insn[] = [];
+    let a = rip;
+    let page2: Page | null = null;
+    const pageEnd = (Math.floor(rip / PAGE_SIZE) + 1) * PAGE_SIZE;
+    while (insns.length < this.maxBlock && a < pageEnd) {
+      if (insns.length > 0 && this.breakpoints.has(a)) break;
+      let i: Insn;
+      try {
+        i = decode(mem, a);
+      } catch (e) {
+        // a later instruction faults on fetch or decode: end the block before it
+        if (insns.length > 0 && e instanceof CpuFault) break;
+        throw e;
+      }
+      insns.push(i);
+      if (i.next > pageEnd) {
+        page2 = mem.xpage(pageEnd);
+        break;
+      }
+      a = i.next;
+      if (i.flags & I_BRANCH) break;
+    }
+    const b = new Block(insns, page, page.gen, page2, page2 ? page2.gen : 0);
+    b.bp = this.breakpoints.has(rip);
+    this.blocks.set(rip, b);
+    return b;
+  }
+
+  /** Decoded instruction at an address (for traces and debuggers). */
+  insnAt(rip: number): Insn {
+    return this.get(rip).insns[0];
+  }
+}
+
+/**
+ * Execute at most `budget` instructions, stopping early when an instruction
+ * sets cpu.stopRequested (checked at block ends) or at a breakpoint, which
+ * sets cpu.atBreakpoint; a breakpoint at `resumeFrom` is passed over when it
+ * is the first instruction, so a debugger can resume from it. A CpuFault propagates with cpu.rip
+ * at the faulting instruction and cpu.icount counting those retired.
+ * Returns the number of instructions retired.
+ */
+export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFrom = NaN): number {
+  let done = 0;
+  while (done < budget && !cpu.stopRequested) {
+    const b = cache.get(cpu.rip);
+    if (b.bp && !(done === 0 && cpu.rip === resumeFrom)) {
+      cpu.stopRequested = true;
+      cpu.atBreakpoint = true;
+      break;
+    }
+    const insns = b.insns;
+    const n = Math.min(insns.length, budget - done);
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        const i = insns[k];
+        cpu.nextRip = i.next;
+        i.op(cpu, i);
+        cpu.rip = cpu.nextRip;
+      }
+    } finally {
+      cpu.icount += k;
+      done += k;
+    }
+  }
+  return done;
+}

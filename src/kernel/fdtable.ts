@@ -1,0 +1,221 @@
+/**
+ * File descriptors and open file descriptions.
+ *
+ * An OpenFile is Linux's `struct file`: the offset, the status flags
+ * (O_APPEND, O_NONBLOCK ...) and what it refers to. dup/dup2/fcntl(F_DUPFD)
+ * make several descriptors share one OpenFile (and so its offset); the
+ * close-on-exec flag belongs to the descriptor. The host file is closed when
+ * the last descriptor referring to it goes.
+ *
+ * Kinds:
+ * - host files opened by the guest ('reg', 'dir', 'chr', 'fifo', 'sock', 'blk'):
+ *   a Node fd we own. Regular files use our own offset and positioned I/O;
+ *   others (ttys, devices, fifos) use sequential host I/O.
+ * - inherited host fds (stdin/stdout/stderr): sequential host I/O on the
+ *   host's own offset; never closed on the host.
+ * - 'pipe': pipe(2) ends, an in-process buffer (there is only one process).
+ * - 'synth': generated read-only contents (/proc/self/maps ...).
+ * - 'path': O_PATH descriptors (no host fd needed beyond the path).
+ */
+import * as fs from 'node:fs';
+import { EBADF, EMFILE, SysError } from './errno.js';
+
+export const O_ACCMODE = 3;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_DSYNC = 0o10000;
+export const O_ASYNC = 0o20000;
+export const O_DIRECT = 0o40000;
+export const O_LARGEFILE = 0o100000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_NOATIME = 0o1000000;
+export const O_CLOEXEC = 0o2000000;
+export const O_SYNC = 0o4010000;
+export const O_PATH = 0o10000000;
+export const O_TMPFILE = 0o20200000;
+
+export type FileKind = 'reg' | 'dir' | 'chr' | 'blk' | 'fifo' | 'sock' | 'lnk' | 'pipe' | 'synth' | 'path';
+
+/** In-process pipe buffer shared by the two ends of a pipe(2). */
+export class Pipe {
+  private chunks: Uint8Array[] = [];
+  /** Bytes buffered. */
+  size = 0;
+  readers = 0;
+  writers = 0;
+  /** Pipe capacity reported by F_GETPIPE_SZ (writes are never refused for being over it: nothing else could drain it). */
+  capacity = 65536;
+  /** Unique inode number for fstat. */
+  constructor(readonly ino: number) {}
+
+  write(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.chunks.push(data.slice());
+    this.size += data.length;
+  }
+
+  read(max: number): Uint8Array {
+    const n = Math.min(max, this.size);
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - done);
+      out.set(c.subarray(0, k), done);
+      done += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.size -= n;
+    return out;
+  }
+}
+
+/** A directory entry as getdents64 reports it. */
+export interface DirEntry {
+  name: string;
+  ino: bigint;
+  /** DT_* type. */
+  type: number;
+}
+
+let nextSynthIno = 0x10000000;
+
+export class OpenFile {
+  /** Descriptors referring to this description. */
+  refs = 0;
+  /** File offset (regular files opened by the guest, directories: entry index, synth files). */
+  pos = 0;
+  /** Host fd, or -1. */
+  hostFd = -1;
+  /** Whether the host fd is ours to close (false for inherited stdin/stdout/stderr). */
+  ownsHostFd = true;
+  /** Reads and writes go through `pos` with positioned host I/O. */
+  positioned = false;
+  /** The host fd is a terminal. */
+  isTty = false;
+  /** Host path (for fstat fallbacks, *at calls, /proc/self/fd) and the guest path it was opened by. */
+  hostPath = '';
+  guestPath = '';
+  pipe: Pipe | null = null;
+  /** Contents of a 'synth' file. */
+  data: Uint8Array | null = null;
+  /** Directory listing snapshot, taken at the first getdents64 after open or rewind. */
+  dirEntries: DirEntry[] | null = null;
+  /** Terminal settings set by TCSETS (kernel struct termios, 36 bytes). */
+  termios: Uint8Array | null = null;
+  /** Inode number of synth/pipe files. */
+  readonly synthIno = nextSynthIno++;
+
+  constructor(
+    public kind: FileKind,
+    /** Status flags as F_GETFL shows them: access mode, O_APPEND, O_NONBLOCK, O_PATH ... */
+    public flags: number,
+  ) {}
+
+  get readable(): boolean {
+    if (this.flags & O_PATH) return false;
+    const m = this.flags & O_ACCMODE;
+    return m === O_RDONLY || m === O_RDWR;
+  }
+
+  get writable(): boolean {
+    if (this.flags & O_PATH) return false;
+    const m = this.flags & O_ACCMODE;
+    return m === O_WRONLY || m === O_RDWR;
+  }
+
+  /** Release host resources (called when the last descriptor goes). */
+  release(): void {
+    if (this.pipe) {
+      if (this.readable) this.pipe.readers--;
+      else this.pipe.writers--;
+    }
+    if (this.hostFd >= 0 && this.ownsHostFd) {
+      try {
+        fs.closeSync(this.hostFd);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.hostFd = -1;
+  }
+}
+
+export interface FdEntry {
+  file: OpenFile;
+  cloexec: boolean;
+}
+
+export class FdTable {
+  private readonly fds: (FdEntry | undefined)[] = [];
+  /** RLIMIT_NOFILE soft limit: descriptors must be below it (EMFILE). */
+  limit = 1024;
+
+  /** The entry for fd, or undefined. */
+  get(fd: number): FdEntry | undefined {
+    if (!Number.isInteger(fd) || fd < 0) return undefined;
+    return this.fds[fd];
+  }
+
+  /** The open file for fd; throws SysError(EBADF). */
+  file(fd: number): OpenFile {
+    const e = this.get(fd);
+    if (!e) throw new SysError(EBADF);
+    return e.file;
+  }
+
+  /** Install `file` at the lowest free descriptor >= min. Throws EMFILE. */
+  alloc(file: OpenFile, cloexec: boolean, min = 0): number {
+    let fd = Math.max(0, min);
+    while (fd < this.fds.length && this.fds[fd] !== undefined) fd++;
+    if (fd >= this.limit) throw new SysError(EMFILE);
+    this.fds[fd] = { file, cloexec };
+    file.refs++;
+    return fd;
+  }
+
+  /** Put `file` at exactly `fd`, closing what was there (dup2/dup3). */
+  install(fd: number, file: OpenFile, cloexec: boolean): void {
+    file.refs++; // before closing: fd may already hold the same file
+    this.close(fd);
+    this.fds[fd] = { file, cloexec };
+  }
+
+  /** Close fd; false if it was not open. */
+  close(fd: number): boolean {
+    const e = this.get(fd);
+    if (!e) return false;
+    this.fds[fd] = undefined;
+    while (this.fds.length > 0 && this.fds[this.fds.length - 1] === undefined) this.fds.length--;
+    if (--e.file.refs === 0) e.file.release();
+    return true;
+  }
+
+  /** Open descriptors in ascending order. */
+  list(): number[] {
+    const out: number[] = [];
+    this.fds.forEach((e, fd) => {
+      if (e) out.push(fd);
+    });
+    return out;
+  }
+
+  /** Close every descriptor (process exit). */
+  closeAll(): void {
+    for (const fd of this.list()) this.close(fd);
+  }
+
+  /** Close the descriptors marked close-on-exec (execve). */
+  closeOnExec(): void {
+    for (const fd of this.list()) if (this.fds[fd]?.cloexec) this.close(fd);
+  }
+}

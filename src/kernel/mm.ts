@@ -1,0 +1,621 @@
+/**
+ * The process's virtual memory areas (VMAs) on top of Memory's page map:
+ * brk, mmap, munmap, mprotect, mremap, madvise, msync, with Linux's rules and
+ * errnos, deterministic (no randomization).
+ *
+ * Every user mapping is in `vmas` (sorted, disjoint), so mmap never hands out
+ * an address that overlaps the program's segments, the stack, the heap or an
+ * earlier mapping. The loader registers what it mapped with addVma (anything
+ * found mapped in Memory but not registered is imported as a nameless VMA
+ * before each allocation, as a safety net) and sets the heap start with
+ * setBrkStart.
+ *
+ * Placement follows Linux's top-down allocator: the highest free gap below
+ * `mmapBase` (Linux's mmap_base without ASLR: TASK_SIZE - 128 MiB =
+ * 0x7ffff7fff000, just under the stack gap), falling back to the lowest gap
+ * above mmap_min_addr. Hints are honoured when the range is free.
+ *
+ * Protections: `Vma.prot` is what the guest asked for (PROT_READ/WRITE/EXEC);
+ * Memory gets the x86 effective protection (write or exec imply read) plus
+ * PROT_USER. PROT_NONE pages are mapped in Memory with PROT_USER only, so
+ * every access faults (SEGV_ACCERR) but the range stays reserved.
+ *
+ * File-backed mappings copy the file's bytes at map time. MAP_SHARED file
+ * mappings are written back (within the file's current size) on msync,
+ * munmap and flushAll (process exit).
+ */
+import * as fs from 'node:fs';
+import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
+import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
+
+/** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
+export const TASK_SIZE = 0x7ffffffff000;
+/** Lowest address mmap may use (vm.mmap_min_addr default). */
+export const MMAP_MIN_ADDR = 0x10000;
+/** Linux's mmap_base without randomization (TASK_SIZE - 128 MiB stack gap). */
+export const DEFAULT_MMAP_BASE = 0x7ffff7fff000;
+
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_SHARED_VALIDATE = 0x03;
+export const MAP_TYPE = 0x0f;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_32BIT = 0x40;
+export const MAP_GROWSDOWN = 0x100;
+export const MAP_DENYWRITE = 0x800;
+export const MAP_EXECUTABLE = 0x1000;
+export const MAP_LOCKED = 0x2000;
+export const MAP_NORESERVE = 0x4000;
+export const MAP_POPULATE = 0x8000;
+export const MAP_NONBLOCK = 0x10000;
+export const MAP_STACK = 0x20000;
+export const MAP_HUGETLB = 0x40000;
+export const MAP_SYNC = 0x80000;
+export const MAP_FIXED_NOREPLACE = 0x100000;
+export const MAP_UNINITIALIZED = 0x4000000;
+/** Flags MAP_SHARED_VALIDATE accepts. */
+const LEGACY_MAP_MASK =
+  MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED |
+  MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT | MAP_FIXED_NOREPLACE | (0x3f << 26);
+
+export const PROT_NONE = 0;
+export const PROT_SEM = 0x8;
+export const PROT_GROWSDOWN = 0x01000000;
+export const PROT_GROWSUP = 0x02000000;
+
+export const MREMAP_MAYMOVE = 1;
+export const MREMAP_FIXED = 2;
+export const MREMAP_DONTUNMAP = 4;
+
+export const MS_ASYNC = 1;
+export const MS_INVALIDATE = 2;
+export const MS_SYNC = 4;
+
+export const MADV = {
+  NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9, DONTFORK: 10, DOFORK: 11,
+  MERGEABLE: 12, UNMERGEABLE: 13, HUGEPAGE: 14, NOHUGEPAGE: 15, DONTDUMP: 16, DODUMP: 17, WIPEONFORK: 18,
+  KEEPONFORK: 19, COLD: 20, PAGEOUT: 21, POPULATE_READ: 22, POPULATE_WRITE: 23, DONTNEED_LOCKED: 24, COLLAPSE: 25,
+  HWPOISON: 100, SOFT_OFFLINE: 101,
+} as const;
+
+/** Where a file-backed VMA's bytes come from. */
+export interface VmaFile {
+  hostPath: string;
+  /** File offset of the VMA's start. */
+  offset: number;
+  dev: number;
+  ino: number;
+  /** MAP_SHARED mapping of a file opened for writing: written back on msync/munmap/exit. */
+  writeBack: boolean;
+  /** The fd allowed PROT_WRITE on a shared mapping (mprotect checks it). */
+  mayWrite: boolean;
+}
+
+export interface Vma {
+  start: number;
+  end: number;
+  /** PROT_READ | PROT_WRITE | PROT_EXEC as the guest set them. */
+  prot: number;
+  /** MAP_SHARED or MAP_PRIVATE, plus MAP_ANONYMOUS / MAP_GROWSDOWN as given. */
+  flags: number;
+  /** '[heap]', '[stack]', a guest file path, or ''. */
+  name: string;
+  file: VmaFile | null;
+}
+
+/** Source of a file mapping's bytes, provided by the syscall layer. */
+export interface MapSource {
+  file: VmaFile;
+  /** Guest path for /proc/self/maps. */
+  name: string;
+  /** Read up to len bytes at offset (short at EOF). */
+  read(offset: number, len: number): Uint8Array;
+}
+
+const pageDown = (a: number): number => Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
+const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+
+/** Memory protection bits for a guest prot: x86 pages that are writable or executable are readable. */
+export function memProt(prot: number): number {
+  let p = PROT_USER;
+  if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) p |= PROT_READ;
+  if (prot & PROT_WRITE) p |= PROT_WRITE;
+  if (prot & PROT_EXEC) p |= PROT_EXEC;
+  return p;
+}
+
+export interface MMOptions {
+  /** Top of the top-down mmap area (default DEFAULT_MMAP_BASE). */
+  mmapBase?: number;
+}
+
+export class MM {
+  /** Sorted, disjoint. */
+  vmas: Vma[] = [];
+  /** Start of the heap (page aligned; set by the loader). */
+  brkStart = 0;
+  /** Current program break as the guest set it (may be unaligned). */
+  brk = 0;
+  readonly mmapBase: number;
+
+  constructor(
+    readonly mem: Memory,
+    opts: MMOptions = {},
+  ) {
+    this.mmapBase = opts.mmapBase ?? DEFAULT_MMAP_BASE;
+  }
+
+  // ---- registration (loader) ----
+
+  /**
+   * Register a range the loader mapped itself (ELF segments, the stack, a
+   * vdso or trampoline page). `prot` may include PROT_USER (ignored here).
+   * Does not touch Memory.
+   */
+  addVma(start: number, end: number, prot: number, name = '', flags = MAP_PRIVATE): void {
+    start = pageDown(start);
+    end = pageUp(end);
+    if (end <= start) return;
+    this.carve(start, end);
+    this.insert({ start, end, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, name, file: null });
+  }
+
+  /** Set where the heap starts (page-aligned end of the highest ELF segment); brk(0) then returns it. */
+  setBrkStart(addr: number): void {
+    this.brkStart = pageUp(addr);
+    this.brk = this.brkStart;
+  }
+
+  /** Import ranges mapped in Memory that no VMA covers (user half only), so allocation avoids them. */
+  syncFromMemory(): void {
+    for (const [s, e, prot] of this.mem.mappings()) {
+      if (e <= 0 || s >= TASK_SIZE) continue;
+      let a = Math.max(s, 0);
+      const end = Math.min(e, TASK_SIZE);
+      while (a < end) {
+        const v = this.vmaAt(a);
+        if (v) {
+          a = v.end;
+          continue;
+        }
+        const next = this.vmas.find((x) => x.start > a);
+        const b = Math.min(end, next ? next.start : end);
+        this.insert({ start: a, end: b, prot: prot & 7, flags: MAP_PRIVATE, name: '', file: null });
+        a = b;
+      }
+    }
+  }
+
+  // ---- queries ----
+
+  /** The VMA containing addr, or undefined. */
+  vmaAt(addr: number): Vma | undefined {
+    const vs = this.vmas;
+    let lo = 0, hi = vs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = vs[mid];
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return v;
+    }
+    return undefined;
+  }
+
+  /** True if no VMA intersects [start, end). */
+  isFree(start: number, end: number): boolean {
+    for (const v of this.vmas) {
+      if (v.start >= end) break;
+      if (v.end > start) return false;
+    }
+    return true;
+  }
+
+  /** True if VMAs cover all of [start, end). */
+  isCovered(start: number, end: number): boolean {
+    let a = start;
+    for (const v of this.vmas) {
+      if (v.end <= a) continue;
+      if (v.start > a) return false;
+      a = v.end;
+      if (a >= end) return true;
+    }
+    return a >= end;
+  }
+
+  /**
+   * A free, page-aligned range of len bytes: the hint if it is free, else the
+   * highest gap below `below`, else the lowest above MMAP_MIN_ADDR. -1 if none.
+   */
+  findFree(len: number, hint = 0, below = this.mmapBase, lowest = MMAP_MIN_ADDR): number {
+    if (len <= 0 || len > TASK_SIZE - lowest) return -1;
+    if (hint) {
+      const h = pageUp(hint);
+      if (h >= lowest && h + len <= TASK_SIZE && this.isFree(h, h + len)) return h;
+    }
+    // top-down: the highest gap below `below`
+    let top = below;
+    for (let k = this.vmas.length - 1; k >= 0 && top > lowest; k--) {
+      const v = this.vmas[k];
+      if (v.start >= top) continue;
+      if (v.end < top && top - Math.max(v.end, lowest) >= len) return top - len;
+      top = v.start;
+    }
+    if (top - lowest >= len) return top - len;
+    // bottom-up over the whole space
+    let a = lowest;
+    for (const v of this.vmas) {
+      if (v.end <= a) continue;
+      if (v.start - a >= len) return a;
+      a = Math.max(a, v.end);
+    }
+    if (TASK_SIZE - a >= len) return a;
+    return -1;
+  }
+
+  // ---- VMA list surgery ----
+
+  private insert(v: Vma): void {
+    const vs = this.vmas;
+    let k = 0;
+    while (k < vs.length && vs[k].start < v.start) k++;
+    vs.splice(k, 0, v);
+    this.mergeAround(k);
+  }
+
+  private static mergeable(a: Vma, b: Vma): boolean {
+    if (a.end !== b.start || a.prot !== b.prot || a.flags !== b.flags || a.name !== b.name) return false;
+    if (a.file === null && b.file === null) return true;
+    if (a.file === null || b.file === null) return false;
+    return (
+      a.file.hostPath === b.file.hostPath && a.file.offset + (a.end - a.start) === b.file.offset && a.file.writeBack === b.file.writeBack && a.file.mayWrite === b.file.mayWrite
+    );
+  }
+
+  private mergeAround(k: number): void {
+    const vs = this.vmas;
+    if (k + 1 < vs.length && MM.mergeable(vs[k], vs[k + 1])) {
+      vs[k].end = vs[k + 1].end;
+      vs.splice(k + 1, 1);
+    }
+    if (k > 0 && MM.mergeable(vs[k - 1], vs[k])) {
+      vs[k - 1].end = vs[k].end;
+      vs.splice(k, 1);
+    }
+  }
+
+  private static slice(v: Vma, s: number, e: number): Vma {
+    return {
+      start: s,
+      end: e,
+      prot: v.prot,
+      flags: v.flags,
+      name: v.name,
+      file: v.file ? { ...v.file, offset: v.file.offset + (s - v.start) } : null,
+    };
+  }
+
+  /** Remove [s, e) from the VMA list (no Memory change); returns the removed pieces. */
+  private carve(s: number, e: number): Vma[] {
+    const keep: Vma[] = [];
+    const removed: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= s || v.start >= e) {
+        keep.push(v);
+        continue;
+      }
+      if (v.start < s) keep.push(MM.slice(v, v.start, s));
+      removed.push(MM.slice(v, Math.max(v.start, s), Math.min(v.end, e)));
+      if (v.end > e) keep.push(MM.slice(v, e, v.end));
+    }
+    this.vmas = keep;
+    return removed;
+  }
+
+  // ---- mmap family ----
+
+  /**
+   * mmap(2). `source` is given for file mappings (the syscall layer has
+   * checked the fd). Returns the address; throws SysError.
+   */
+  mmap(addr: number, len: number, prot: number, flags: number, offset: number, source: MapSource | null): number {
+    const type = flags & MAP_TYPE;
+    if (type === MAP_SHARED_VALIDATE) {
+      if (flags & ~LEGACY_MAP_MASK & ~MAP_SYNC) throw new SysError(EOPNOTSUPP);
+    } else if (type !== MAP_SHARED && type !== MAP_PRIVATE) throw new SysError(EINVAL);
+    if (len === 0) throw new SysError(EINVAL);
+    if (offset % PAGE_SIZE !== 0 || offset < 0) throw new SysError(EINVAL);
+    if (!(len > 0) || len > TASK_SIZE) throw new SysError(ENOMEM);
+    len = pageUp(len);
+    if (source && offset + len > Number.MAX_SAFE_INTEGER) throw new SysError(EOVERFLOW);
+    if ((flags & MAP_HUGETLB) && !source) throw new SysError(ENOMEM); // no huge pages reserved
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    let start: number;
+    if (fixed) {
+      if (addr % PAGE_SIZE !== 0) throw new SysError(EINVAL);
+      if (addr < 0 || addr + len > TASK_SIZE) throw new SysError(ENOMEM);
+      if (addr < MMAP_MIN_ADDR) throw new SysError(EPERM);
+      if (flags & MAP_FIXED_NOREPLACE && !this.isFree(addr, addr + len)) throw new SysError(EEXIST);
+      start = addr;
+    } else {
+      this.syncFromMemory();
+      if (flags & MAP_32BIT) start = this.findFree(len, addr, 0x80000000, 0x40000000);
+      else start = this.findFree(len, addr >= MMAP_MIN_ADDR && addr < TASK_SIZE ? addr : 0);
+      if (start < 0) throw new SysError(ENOMEM);
+    }
+    if (fixed) this.unmapRange(start, start + len);
+    const keepFlags = flags & (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN);
+    const sharedType = type === MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
+    this.mem.mapFresh(start, len, memProt(prot));
+    const vma: Vma = {
+      start,
+      end: start + len,
+      prot: prot & 7,
+      flags: (keepFlags & ~MAP_TYPE) | sharedType,
+      name: source ? source.name : '',
+      file: source ? { ...source.file, offset } : null,
+    };
+    if (source) this.fill(start, len, source.read.bind(source), offset);
+    this.insert(vma);
+    return start;
+  }
+
+  /** Copy file bytes into freshly mapped pages (poke: ignores protection). */
+  private fill(start: number, len: number, read: (offset: number, len: number) => Uint8Array, offset: number): void {
+    const CH = 1 << 20;
+    for (let done = 0; done < len; done += CH) {
+      const n = Math.min(CH, len - done);
+      const b = read(offset + done, n);
+      if (b.length > 0) this.mem.poke(start + done, b);
+      if (b.length < n) break;
+    }
+  }
+
+  /** Unmap [s, e): write back shared file pages, drop VMAs and pages. */
+  private unmapRange(s: number, e: number): void {
+    const removed = this.carve(s, e);
+    for (const v of removed) this.writeBack(v);
+    this.mem.unmap(s, e - s);
+  }
+
+  /** munmap(2). */
+  munmap(addr: number, len: number): void {
+    if (addr % PAGE_SIZE !== 0 || addr < 0) throw new SysError(EINVAL);
+    if (!(len > 0) || len > TASK_SIZE || addr + len > TASK_SIZE) throw new SysError(EINVAL);
+    const end = pageUp(addr + len);
+    this.unmapRange(addr, end);
+  }
+
+  /** mprotect(2). */
+  mprotect(addr: number, len: number, prot: number): void {
+    if (addr % PAGE_SIZE !== 0 || addr < 0) throw new SysError(EINVAL);
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) throw new SysError(EINVAL);
+    if ((prot & PROT_GROWSDOWN) && (prot & PROT_GROWSUP)) throw new SysError(EINVAL);
+    if (len === 0) return;
+    if (!(len > 0) || addr + len > TASK_SIZE) throw new SysError(ENOMEM);
+    const end = pageUp(addr + len);
+    if (!this.isCovered(addr, end)) throw new SysError(ENOMEM);
+    const p = prot & 7;
+    const pieces = this.carve(addr, end);
+    for (const v of pieces) {
+      if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED && p & PROT_WRITE && !v.file.mayWrite) {
+        // put everything back and fail, as Linux does for this VMA
+        for (const w of pieces) this.insert(w);
+        throw new SysError(EACCES);
+      }
+    }
+    for (const v of pieces) {
+      v.prot = p;
+      this.insert(v);
+      this.mem.protect(v.start, v.end - v.start, memProt(p));
+    }
+  }
+
+  /** mremap(2). Returns the (possibly new) address. */
+  mremap(oldAddr: number, oldLen: number, newLen: number, flags: number, newAddr: number): number {
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) throw new SysError(EINVAL);
+    if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) throw new SysError(EINVAL);
+    if (flags & MREMAP_DONTUNMAP && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) throw new SysError(EINVAL);
+    if (oldAddr % PAGE_SIZE !== 0 || oldAddr < 0) throw new SysError(EINVAL);
+    oldLen = pageUp(oldLen);
+    newLen = pageUp(newLen);
+    if (newLen === 0 || !(newLen > 0) || newLen > TASK_SIZE) throw new SysError(EINVAL);
+    const v = this.vmaAt(oldAddr);
+    if (!v) throw new SysError(EFAULT);
+    if (oldLen === 0) {
+      // duplicate a shared mapping; private ones cannot be
+      if ((v.flags & MAP_TYPE) !== MAP_SHARED || !(flags & MREMAP_MAYMOVE)) throw new SysError(EINVAL);
+    }
+    if (oldAddr + oldLen > v.end) throw new SysError(EFAULT);
+    if (flags & MREMAP_FIXED) {
+      if (newAddr % PAGE_SIZE !== 0 || newAddr < 0) throw new SysError(EINVAL);
+      if (newAddr + newLen > TASK_SIZE) throw new SysError(EINVAL);
+      if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) throw new SysError(EINVAL);
+      this.unmapRange(newAddr, newAddr + newLen);
+      if (oldLen > newLen) {
+        this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        oldLen = newLen;
+      }
+      return this.move(v, oldAddr, oldLen, newAddr, newLen, flags);
+    }
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+      return oldAddr;
+    }
+    // grow in place when the old range ends its VMA and the pages after are free
+    if (oldAddr + oldLen === v.end && oldAddr + newLen <= TASK_SIZE && this.isFree(v.end, oldAddr + newLen)) {
+      const ext = oldAddr + newLen - v.end;
+      this.mem.mapFresh(v.end, ext, memProt(v.prot));
+      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (v.end - v.start));
+      v.end += ext;
+      this.mergeAround(this.vmas.indexOf(v));
+      return oldAddr;
+    }
+    if (!(flags & MREMAP_MAYMOVE)) throw new SysError(ENOMEM);
+    this.syncFromMemory();
+    const dest = this.findFree(newLen);
+    if (dest < 0) throw new SysError(ENOMEM);
+    return this.move(v, oldAddr, oldLen, dest, newLen, flags);
+  }
+
+  /** Move (or with oldLen 0, duplicate) pages of VMA v to dest. */
+  private move(v: Vma, oldAddr: number, oldLen: number, dest: number, newLen: number, flags: number): number {
+    const mp = memProt(v.prot);
+    this.mem.mapFresh(dest, newLen, mp);
+    const copyLen = oldLen === 0 ? Math.min(newLen, v.end - oldAddr) : Math.min(oldLen, newLen);
+    this.copyPages(oldAddr, dest, copyLen);
+    const moved = MM.slice(v, oldAddr, oldAddr + newLen);
+    moved.start = dest;
+    moved.end = dest + newLen;
+    if (newLen > copyLen && v.file) {
+      this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
+    }
+    if (oldLen > 0) {
+      if (flags & MREMAP_DONTUNMAP) {
+        // the old range stays mapped, now empty (anonymous pages read as zero)
+        this.mem.mapFresh(oldAddr, oldLen, mp);
+      } else {
+        this.carve(oldAddr, oldAddr + oldLen);
+        this.mem.unmap(oldAddr, oldLen);
+      }
+    }
+    this.insert(moved);
+    return dest;
+  }
+
+  /** Copy the touched pages of [src, src+len) to dst (untouched pages are zero on both sides). */
+  private copyPages(src: number, dst: number, len: number): void {
+    const first = Math.floor(src / PAGE_SIZE);
+    const n = Math.ceil(len / PAGE_SIZE);
+    const pages = this.mem.pages;
+    if (n <= pages.size) {
+      for (let k = 0; k < n; k++) {
+        const p = pages.get(first + k);
+        if (p) this.mem.poke(dst + k * PAGE_SIZE, p.u8);
+      }
+    } else {
+      for (const p of [...pages.values()]) {
+        const k = p.pn - first;
+        if (k >= 0 && k < n) this.mem.poke(dst + k * PAGE_SIZE, p.u8);
+      }
+    }
+  }
+
+  /** madvise(2). */
+  madvise(addr: number, len: number, advice: number): void {
+    if (addr % PAGE_SIZE !== 0 || addr < 0) throw new SysError(EINVAL);
+    const known = Object.values(MADV) as number[];
+    if (!known.includes(advice)) throw new SysError(EINVAL);
+    if (advice === MADV.HWPOISON || advice === MADV.SOFT_OFFLINE) throw new SysError(EPERM);
+    if (len === 0) return;
+    if (!(len > 0) || addr + len > TASK_SIZE) throw new SysError(EINVAL);
+    const end = pageUp(addr + len);
+    const covered = this.isCovered(addr, end);
+    if (advice === MADV.DONTNEED || advice === MADV.DONTNEED_LOCKED || advice === MADV.REMOVE) {
+      for (const v of this.vmas) {
+        if (v.end <= addr || v.start >= end) continue;
+        if (advice === MADV.REMOVE && (v.flags & MAP_TYPE) !== MAP_SHARED) throw new SysError(EINVAL);
+        const s = Math.max(v.start, addr), e = Math.min(v.end, end);
+        if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
+        if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
+        this.mem.mapFresh(s, e - s, memProt(v.prot));
+        if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (s - v.start));
+      }
+    }
+    if (!covered) throw new SysError(ENOMEM);
+  }
+
+  /** msync(2): write back shared file mappings in the range. */
+  msync(addr: number, len: number, flags: number): void {
+    if (addr % PAGE_SIZE !== 0 || addr < 0) throw new SysError(EINVAL);
+    if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) throw new SysError(EINVAL);
+    if (flags & MS_ASYNC && flags & MS_SYNC) throw new SysError(EINVAL);
+    const end = pageUp(addr + len);
+    for (const v of this.vmas) {
+      if (v.end <= addr || v.start >= end) continue;
+      this.writeBack(MM.slice(v, Math.max(v.start, addr), Math.min(v.end, end)));
+    }
+    if (!this.isCovered(addr, end)) throw new SysError(ENOMEM);
+  }
+
+  /** Write every shared file mapping back to its file (at exit). */
+  flushAll(): void {
+    for (const v of this.vmas) this.writeBack(v);
+  }
+
+  private writeBack(v: Vma): void {
+    if (!v.file || !v.file.writeBack || (v.flags & MAP_TYPE) !== MAP_SHARED) return;
+    let fd = -1;
+    try {
+      fd = fs.openSync(v.file.hostPath, 'r+');
+      const size = fs.fstatSync(fd).size;
+      const n = Math.min(v.end - v.start, size - v.file.offset);
+      if (n <= 0) return;
+      const buf = new Uint8Array(n);
+      this.mem.peek(v.start, buf);
+      fs.writeSync(fd, buf, 0, n, v.file.offset);
+    } catch {
+      /* the file went away: nothing to write back to */
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  // ---- brk ----
+
+  /** brk(2): returns the new break, or the current one when the request cannot be met. */
+  doBrk(addr: number): number {
+    if (addr < this.brkStart || addr >= TASK_SIZE) return this.brk;
+    const oldEnd = pageUp(this.brk);
+    const newEnd = pageUp(addr);
+    if (newEnd > oldEnd) {
+      this.syncFromMemory();
+      // Linux keeps one guard page between the heap and the next mapping
+      if (!this.isFree(oldEnd, newEnd + PAGE_SIZE)) return this.brk;
+      this.mem.mapFresh(oldEnd, newEnd - oldEnd, memProt(PROT_READ | PROT_WRITE));
+      this.insert({ start: oldEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, name: '[heap]', file: null });
+    } else if (newEnd < oldEnd) {
+      this.unmapRange(newEnd, oldEnd);
+    }
+    this.brk = addr;
+    return addr;
+  }
+
+  // ---- reports ----
+
+  /** /proc/self/maps text. */
+  procMaps(): string {
+    const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+    let out = '';
+    for (const v of this.vmas) {
+      const perms =
+        (v.prot & PROT_READ ? 'r' : '-') + (v.prot & PROT_WRITE ? 'w' : '-') + (v.prot & PROT_EXEC ? 'x' : '-') + ((v.flags & MAP_TYPE) === MAP_SHARED ? 's' : 'p');
+      const dev = v.file ? `${hex((v.file.dev >>> 8) & 0xfff, 2)}:${hex((v.file.dev & 0xff) | ((v.file.dev >>> 12) & 0xfff00), 2)}` : '00:00';
+      let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.file ? v.file.offset : 0, 8)} ${dev} ${v.file ? v.file.ino : 0}`;
+      if (v.name) line = line.padEnd(72, ' ') + ' ' + v.name;
+      out += line + '\n';
+    }
+    return out;
+  }
+}
+
+/** Read up to len bytes of a host file at offset (short or empty at EOF or on error). */
+export function readFileAt(hostPath: string, offset: number, len: number): Uint8Array {
+  let fd = -1;
+  try {
+    fd = fs.openSync(hostPath, 'r');
+    const buf = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const n = fs.readSync(fd, buf, done, len - done, offset + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}

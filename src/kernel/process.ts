@@ -1,0 +1,369 @@
+/**
+ * One emulated Linux process: its memory areas, descriptors, cwd, ids,
+ * limits, timers and signal state, and the entry point for its system calls.
+ *
+ * ## Syscalls
+ * `syscall(nr)` reads the arguments from the CPU (rdi, rsi, rdx, r10, r8, r9),
+ * performs the call and returns the value for RAX as a number (negative =
+ * -errno). `syscall(nr, SyscallArgs.of(...))` passes them explicitly. A guest
+ * error never escapes as a host exception: bad pointers give -EFAULT, host
+ * fs errors their Linux errno, unknown syscalls -ENOSYS with one warning per
+ * number through opts.warn.
+ *
+ * exit/exit_group set `exitCode` and `cpu.stopRequested`. rt_sigreturn (15)
+ * is not handled here (the signal-delivery code owns it).
+ *
+ * ## Signal state (see signal.ts's SignalState)
+ * - `sigactions[sig]` for sig 1..64: { handler, flags, restorer, maskLo, maskHi }
+ *   exactly as rt_sigaction stored them (handler 0 = SIG_DFL, 1 = SIG_IGN).
+ * - `blockedLo`/`blockedHi`: the blocked mask, bit (sig-1); never has SIGKILL/SIGSTOP.
+ * - `pending`: set of pending signal numbers (standard signals do not queue).
+ *   `pendingInfo.get(sig)` is the siginfo of the pending signal (si_code
+ *   SI_USER for kill, SI_TKILL for tgkill/tkill/raise, SI_QUEUE for sigqueue,
+ *   SI_KERNEL for SIGPIPE/SIGALRM...). The deliverer removes both when delivering.
+ * - `altstack`: { sp, flags, size } with flags SS_DISABLE (2) when there is
+ *   none, else 0 (| SS_AUTODISARM); SS_ONSTACK is computed, never stored.
+ * - `savedMask`: set by rt_sigsuspend/ppoll/pselect6 (the mask to restore
+ *   after the handler): when non-null the deliverer must save *it* in the
+ *   frame's uc_sigmask instead of the current (temporary) blocked mask, then
+ *   set savedMask = null. If no handler runs, call restoreSavedMask().
+ * - Timers: pollTimers() (call between run slices) makes SIGALRM/SIGVTALRM/
+ *   SIGPROF pending when an itimer/alarm expires.
+ */
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import type { CPU } from '../cpu/cpu.js';
+import { CpuFault } from '../cpu/fault.js';
+import type { Memory } from '../cpu/memory.js';
+import { EFAULT, EIO, ENOSYS, SysError, errnoFromNode } from './errno.js';
+import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
+import { MM } from './mm.js';
+import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
+import { SI_KERNEL, SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
+import { SYSCALL_TABLE } from './syscalls.js';
+import { syscallName } from './sysnames.js';
+import { Vfs } from './vfs.js';
+
+export { SyscallArgs, SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, kindOf } from './sys/util.js';
+
+export interface ProcessOptions {
+  /** Host directory the guest sees as '/'; '/' = the whole host. */
+  root: string;
+  /** Initial working directory (guest path). */
+  cwd: string;
+  /** Host fds for the guest's 0, 1, 2 (default 0, 1, 2). They are never closed on the host. */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** One-line reports (unimplemented syscall, deadlock). */
+  warn: (msg: string) => void;
+  /** Guest path of the running program (readlink /proc/self/exe, open of it). */
+  exePath?: string;
+  /** argv, for /proc/self/cmdline and the initial comm. */
+  argv?: string[];
+  /** Process id (default 1000); tid = pid. */
+  pid?: number;
+  /** Parent process id (default 999). */
+  ppid?: number;
+  /** Top of the top-down mmap area (default mm.ts DEFAULT_MMAP_BASE, Linux's no-ASLR 0x7ffff7fff000). */
+  mmapBase?: number;
+}
+
+export type Handler = (p: Process, a: SyscallArgs) => number;
+
+/** An interval timer: deadline in the timer's clock (ns), 0n when disarmed. */
+export interface ITimer {
+  deadline: bigint;
+  interval: bigint;
+}
+
+/** Deliverable-signal wait outcome. */
+export type WaitResult = 'signal' | 'timeout' | 'deadlock';
+
+function readUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1], 8);
+  } catch {
+    /* not Linux procfs */
+  }
+  return 0o022;
+}
+
+/** Status flags of a host fd from /proc/self/fdinfo, or null. */
+function hostFdFlags(fd: number): number | null {
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (m) return parseInt(m[1], 8);
+  } catch {
+    /* unavailable */
+  }
+  return null;
+}
+
+export class Process implements SignalState {
+  pid: number;
+  tid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  uid: number;
+  euid: number;
+  suid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  groups: number[];
+  mm: MM;
+  fds: FdTable;
+  vfs: Vfs;
+  /** Current directory, canonical guest path. */
+  cwd: string;
+  umask: number;
+  /** The host process's umask (applied by the host on creation; creations are fixed up to the guest's umask). */
+  readonly hostUmask: number;
+  exitCode: number | null = null;
+  /** Guest path of the program. */
+  exePath: string;
+  argv: string[];
+  /** Thread name (prctl PR_SET_NAME), at most 15 bytes. */
+  comm: string;
+  /** set_tid_address pointer. */
+  clearChildTid = 0;
+  robustList = 0;
+  robustListLen = 0;
+  /** Resource limits [soft, hard] by RLIMIT_* number (RLIM_INFINITY = 2^64-1). */
+  rlimits: [bigint, bigint][];
+  /** ITIMER_REAL (monotonic ns), ITIMER_VIRTUAL, ITIMER_PROF (process cpu ns). */
+  itimers: ITimer[] = [
+    { deadline: 0n, interval: 0n },
+    { deadline: 0n, interval: 0n },
+    { deadline: 0n, interval: 0n },
+  ];
+  readonly warn: (msg: string) => void;
+  private readonly warned = new Set<number>();
+  private readonly warnedMsgs = new Set<string>();
+  private readonly args = new SyscallArgs();
+  /** Called after every syscall (for traces). */
+  afterSyscall: ((nr: number, a: SyscallArgs, ret: number) => void) | null = null;
+  /** Creation time (for pipe stats, times()). */
+  readonly startMono = monoNs();
+  private nextPipeIno = 1;
+
+  // ---- signal state ----
+  sigactions: SigAction[] = [];
+  blockedLo = 0;
+  blockedHi = 0;
+  pending = new Set<number>();
+  pendingInfo = new Map<number, SigInfo>();
+  altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
+  savedMask: { lo: number; hi: number } | null = null;
+
+  constructor(
+    readonly cpu: CPU,
+    readonly mem: Memory,
+    opts: ProcessOptions,
+  ) {
+    this.warn = opts.warn;
+    this.pid = opts.pid ?? 1000;
+    this.tid = this.pid;
+    this.ppid = opts.ppid ?? 999;
+    this.pgid = this.pid;
+    this.sid = this.ppid;
+    this.uid = this.euid = this.suid = process.getuid?.() ?? 0;
+    this.gid = this.egid = this.sgid = process.getgid?.() ?? 0;
+    this.groups = process.getgroups?.() ?? [];
+    this.mm = new MM(mem, { mmapBase: opts.mmapBase });
+    this.fds = new FdTable();
+    this.vfs = new Vfs(opts.root);
+    this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;
+    this.hostUmask = this.umask = readUmask();
+    this.exePath = opts.exePath ?? '';
+    this.argv = opts.argv ?? (this.exePath ? [this.exePath] : []);
+    const base = (this.argv[0] ?? this.exePath).split('/').pop() ?? '';
+    this.comm = (base || this.exePath.split('/').pop() || 'entrystub').slice(0, 15);
+    for (let s = 0; s <= 64; s++) this.sigactions.push({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+    const INF = 0xffffffffffffffffn;
+    this.rlimits = [];
+    for (let r = 0; r < 16; r++) this.rlimits.push([INF, INF]);
+    this.rlimits[3] = [8n * 1024n * 1024n, INF]; // RLIMIT_STACK
+    this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
+    this.fds.limit = 1024;
+    this.setupStdio(0, opts.stdin ?? 0, O_RDONLY);
+    this.setupStdio(1, opts.stdout ?? 1, O_WRONLY);
+    this.setupStdio(2, opts.stderr ?? 2, O_WRONLY);
+  }
+
+  private setupStdio(guestFd: number, hostFd: number, defaultMode: number): void {
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(hostFd);
+    } catch {
+      return; // closed on the host: closed for the guest too
+    }
+    const hf = hostFdFlags(hostFd);
+    const flags = hf === null ? defaultMode : hf & (O_ACCMODE | O_APPEND | O_LARGEFILE);
+    const f = new OpenFile(kindOf(st), flags);
+    f.hostFd = hostFd;
+    f.ownsHostFd = false;
+    f.positioned = false;
+    f.isTty = tty.isatty(hostFd);
+    f.hostPath = `/proc/self/fd/${hostFd}`;
+    try {
+      f.guestPath = fs.readlinkSync(f.hostPath);
+    } catch {
+      f.guestPath = f.hostPath;
+    }
+    this.fds.install(guestFd, f, false);
+  }
+
+  /** Perform syscall nr; arguments from the CPU unless given. Returns RAX (negative = -errno). */
+  syscall(nr: number, a?: SyscallArgs): number {
+    const args = a ?? this.args.load(this.cpu);
+    const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
+    let ret: number;
+    if (h === undefined) {
+      this.unimplemented(nr);
+      ret = -ENOSYS;
+    } else {
+      try {
+        ret = h(this, args);
+      } catch (e) {
+        ret = -this.errnoOf(e, nr);
+      }
+    }
+    if (this.afterSyscall) this.afterSyscall(nr, args, ret);
+    return ret;
+  }
+
+  /** The errno for an exception thrown inside a handler. */
+  private errnoOf(e: unknown, nr: number): number {
+    if (e instanceof SysError) return e.errno;
+    if (e instanceof CpuFault) return EFAULT;
+    if (e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') return errnoFromNode(e);
+    this.warnOnce(`entrystub: internal error in syscall ${nr} (${syscallName(nr)}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return EIO;
+  }
+
+  /** Report syscall nr as unimplemented (once per number). */
+  unimplemented(nr: number, detail = ''): void {
+    if (this.warned.has(nr)) return;
+    this.warned.add(nr);
+    this.warn(`entrystub: unimplemented syscall ${nr} (${syscallName(nr)})${detail ? ': ' + detail : ''}`);
+  }
+
+  /** Warn once per distinct message. */
+  warnOnce(msg: string): void {
+    if (this.warnedMsgs.has(msg)) return;
+    this.warnedMsgs.add(msg);
+    this.warn(msg);
+  }
+
+  /** Terminate: record the status, write back shared mappings, close descriptors, stop the CPU. */
+  exit(status: number): void {
+    this.exitCode = status & 0xff;
+    this.mm.flushAll();
+    this.fds.closeAll();
+    this.cpu.stopRequested = true;
+  }
+
+  /** Pipe inode numbers. */
+  allocPipeIno(): number {
+    return 0x100000 + this.nextPipeIno++;
+  }
+
+  // ---- signals ----
+
+  /** Make sig pending (unless it is ignored and not blocked, which discards it, as Linux does). */
+  raise(sig: number, info: SigInfo = { signo: sig, code: SI_KERNEL }): void {
+    if (sig < 1 || sig > 64) return;
+    if (!isBlocked(this, sig) && disposition(this, sig) === 'ignore') return;
+    if (!this.pending.has(sig)) {
+      this.pending.add(sig);
+      this.pendingInfo.set(sig, info);
+    }
+  }
+
+  /** Lowest-numbered pending signal that is not blocked (0 if none). Ignored ones count: delivery discards them. */
+  nextDeliverable(): number {
+    let best = 0;
+    for (const s of this.pending) if (!isBlocked(this, s) && (best === 0 || s < best)) best = s;
+    return best;
+  }
+
+  /** True when a pending, unblocked signal would run a handler or kill the process. */
+  hasInterruptingSignal(): boolean {
+    for (const s of this.pending) if (!isBlocked(this, s) && disposition(this, s) !== 'ignore') return true;
+    return false;
+  }
+
+  /** Drop pending signals whose disposition is now 'ignore' and that are not blocked. */
+  discardIgnored(): void {
+    for (const s of [...this.pending])
+      if (!isBlocked(this, s) && disposition(this, s) === 'ignore') {
+        this.pending.delete(s);
+        this.pendingInfo.delete(s);
+      }
+  }
+
+  /** Restore the mask saved by rt_sigsuspend & co when no handler consumed it. */
+  restoreSavedMask(): void {
+    if (this.savedMask) {
+      this.blockedLo = this.savedMask.lo;
+      this.blockedHi = this.savedMask.hi;
+      this.savedMask = null;
+    }
+  }
+
+  // ---- timers ----
+
+  /** Process CPU time in ns (user, user+system). */
+  cpuNs(): [bigint, bigint] {
+    const u = process.cpuUsage();
+    return [BigInt(u.user) * 1000n, BigInt(u.user + u.system) * 1000n];
+  }
+
+  /** Current value of timer `which`'s clock. */
+  timerClock(which: number): bigint {
+    if (which === 0) return monoNs();
+    const [u, t] = this.cpuNs();
+    return which === 1 ? u : t;
+  }
+
+  /** Make timer signals pending for expired itimers. Call between run slices. */
+  pollTimers(): void {
+    const SIGS = [14, 26, 27];
+    for (let w = 0; w < 3; w++) {
+      const t = this.itimers[w];
+      if (t.deadline === 0n) continue;
+      const now = this.timerClock(w);
+      if (now < t.deadline) continue;
+      this.raise(SIGS[w], { signo: SIGS[w], code: SI_KERNEL });
+      if (t.interval > 0n) {
+        const missed = (now - t.deadline) / t.interval + 1n;
+        t.deadline += missed * t.interval;
+      } else t.deadline = 0n;
+    }
+  }
+
+  /**
+   * Block until a signal that interrupts (handler or fatal) is pending, or
+   * until deadline (monotonic ns; null = forever). With nothing that could
+   * ever wake it (no deadline, no armed timer), returns 'deadlock' at once.
+   */
+  waitForSignal(deadline: bigint | null): WaitResult {
+    for (;;) {
+      this.pollTimers();
+      if (this.hasInterruptingSignal()) return 'signal';
+      const now = monoNs();
+      if (deadline !== null && now >= deadline) return 'timeout';
+      let until = deadline;
+      const real = this.itimers[0].deadline;
+      if (real !== 0n && (until === null || real < until)) until = real;
+      // (CPU-time timers do not advance while the process sleeps: they cannot wake it)
+      if (until === null) return 'deadlock';
+      const ms = Number((until - now + 999999n) / 1000000n);
+      sleepMs(Math.min(Math.max(ms, 0), 1000));
+    }
+  }
+}

@@ -1,0 +1,575 @@
+/**
+ * Core file operations shared by the fs syscalls: path lookup through the
+ * Vfs (with the /proc/self and /dev/fd specials), opening, reading and
+ * writing open file descriptions, and stat structures.
+ */
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import {
+  EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, SysError,
+} from '../errno.js';
+import {
+  OpenFile, Pipe, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE,
+  O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
+} from '../fdtable.js';
+import type { Process } from '../process.js';
+import { joinGuest, type Resolved } from '../vfs.js';
+import { SI_USER, kindOf, sleepMs, utf8 } from './util.js';
+
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_EACCESS = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_NO_AUTOMOUNT = 0x800;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_STATX_SYNC_TYPE = 0x6000;
+export const AT_STATX_FORCE_SYNC = 0x2000;
+export const AT_STATX_DONT_SYNC = 0x4000;
+
+/** Linux's MAX_RW_COUNT: larger reads and writes are shortened. */
+export const MAX_RW = 0x7ffff000;
+
+export const S_IFMT = 0o170000;
+export const S_IFIFO = 0o010000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** stat data as bigints (the fields of Node's BigIntStats we use). */
+export interface KStat {
+  dev: bigint;
+  ino: bigint;
+  mode: bigint;
+  nlink: bigint;
+  uid: bigint;
+  gid: bigint;
+  rdev: bigint;
+  size: bigint;
+  blksize: bigint;
+  blocks: bigint;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  birthtimeNs: bigint;
+}
+
+// ---- special paths ----
+
+export type Special =
+  | { type: 'exe' }
+  | { type: 'cwd' }
+  | { type: 'fd'; fd: number }
+  | { type: 'synth'; name: string; make: (p: Process) => Uint8Array }
+  | { type: 'fddir' };
+
+/** Device nodes reached on the host even when the root is confined and lacks them. */
+const HOST_DEVICES = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+
+/** The special meaning of a (lexically normalized) guest path, if any. */
+export function specialPath(p: Process, norm: string): Special | null {
+  if (norm === '/dev/stdin') return { type: 'fd', fd: 0 };
+  if (norm === '/dev/stdout') return { type: 'fd', fd: 1 };
+  if (norm === '/dev/stderr') return { type: 'fd', fd: 2 };
+  let m = /^\/dev\/fd\/(\d+)$/.exec(norm);
+  if (m) return { type: 'fd', fd: Number(m[1]) };
+  if (norm === '/dev/fd') return { type: 'fddir' };
+  m = /^\/proc\/(self|thread-self|\d+)(\/.*)?$/.exec(norm);
+  if (!m) return null;
+  if (m[1] !== 'self' && m[1] !== 'thread-self' && Number(m[1]) !== p.pid) return null;
+  const rest = m[2] ?? '';
+  if (rest === '/exe') return { type: 'exe' };
+  if (rest === '/cwd') return { type: 'cwd' };
+  if (rest === '/fd') return { type: 'fddir' };
+  const fdm = /^\/fd\/(\d+)$/.exec(rest);
+  if (fdm) return { type: 'fd', fd: Number(fdm[1]) };
+  if (rest === '/maps') return { type: 'synth', name: norm, make: (q) => utf8(q.mm.procMaps()) };
+  if (rest === '/cmdline') return { type: 'synth', name: norm, make: (q) => utf8(q.argv.map((a) => a + '\0').join('')) };
+  if (rest === '/comm') return { type: 'synth', name: norm, make: (q) => utf8(q.comm + '\n') };
+  if (rest === '/stat') return { type: 'synth', name: norm, make: (q) => utf8(procStat(q)) };
+  if (rest === '/status') return { type: 'synth', name: norm, make: (q) => utf8(procStatus(q)) };
+  return null;
+}
+
+function procStat(p: Process): string {
+  const f = new Array(52).fill('0');
+  f[0] = String(p.pid);
+  f[1] = `(${p.comm})`;
+  f[2] = 'R';
+  f[3] = String(p.ppid);
+  f[4] = String(p.pgid);
+  f[5] = String(p.sid);
+  f[17] = '20'; // priority
+  f[19] = '1'; // threads
+  f[27] = '140737488351232'; // startstack (0x7ffffffff000)
+  return f.join(' ') + '\n';
+}
+
+function procStatus(p: Process): string {
+  return (
+    `Name:\t${p.comm}\nUmask:\t${p.umask.toString(8).padStart(4, '0')}\nState:\tR (running)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid}\n` +
+    `TracerPid:\t0\nUid:\t${p.uid}\t${p.euid}\t${p.suid}\t${p.euid}\nGid:\t${p.gid}\t${p.egid}\t${p.sgid}\t${p.egid}\n` +
+    `FDSize:\t64\nGroups:\t${p.groups.join(' ')}\nThreads:\t1\n` +
+    `SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n` +
+    `SigBlk:\t${(p.blockedHi >>> 0).toString(16).padStart(8, '0')}${(p.blockedLo >>> 0).toString(16).padStart(8, '0')}\n`
+  );
+}
+
+// ---- lookup ----
+
+/** Guest directory a relative path starts from (cwd, or the dirfd's directory). */
+export function baseDir(p: Process, dirfd: number, path: string): string {
+  if (path.startsWith('/')) return '/';
+  if (dirfd === AT_FDCWD) return p.cwd;
+  const e = p.fds.get(dirfd);
+  if (!e) throw new SysError(EBADF);
+  if (e.file.kind !== 'dir') throw new SysError(ENOTDIR);
+  return e.file.guestPath;
+}
+
+/** Lexically normalized guest path of (dirfd, path). */
+export function guestNorm(p: Process, dirfd: number, path: string): string {
+  return joinGuest(baseDir(p, dirfd, path), path);
+}
+
+/** Resolve (dirfd, path) to a host path. */
+export function resolveAt(p: Process, dirfd: number, path: string, follow: boolean): Resolved {
+  if (path === '') throw new SysError(ENOENT);
+  const base = baseDir(p, dirfd, path);
+  if (p.vfs.confined) {
+    const norm = joinGuest(base, path);
+    if (HOST_DEVICES.has(norm)) {
+      // the root's own device node if it has one, else the host's
+      try {
+        const r = p.vfs.resolveFull(path, base, { followFinal: follow });
+        if (fs.existsSync(r.host)) return r;
+      } catch {
+        /* no /dev in the root */
+      }
+      return { host: norm, guest: norm };
+    }
+  }
+  return p.vfs.resolveFull(path, base, { followFinal: follow });
+}
+
+// ---- stat ----
+
+export function hostStat(path: string, follow: boolean): KStat {
+  return follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+}
+
+function syntheticStat(p: Process, mode: number, ino: number, dev: number): KStat {
+  const t = BigInt(Date.now()) * 1000000n;
+  return {
+    dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(p.euid), gid: BigInt(p.egid), rdev: 0n,
+    size: 0n, blksize: 4096n, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t, birthtimeNs: 0n,
+  };
+}
+
+/** fstat of an open file. */
+export function fileStat(p: Process, f: OpenFile): KStat {
+  if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe);
+  if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
+  if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
+  return hostStat(f.hostPath, false);
+}
+
+/** stat of a path (with the specials). */
+export function pathStat(p: Process, dirfd: number, path: string, follow: boolean): KStat {
+  if (path === '') throw new SysError(ENOENT);
+  const sp = specialPath(p, guestNorm(p, dirfd, path));
+  if (sp) {
+    switch (sp.type) {
+      case 'exe':
+        return hostStat(p.vfs.resolve(p.exePath, '/'), true);
+      case 'cwd':
+        return hostStat(p.vfs.resolve(p.cwd, '/'), true);
+      case 'fd':
+        return fileStat(p, p.fds.file(sp.fd));
+      case 'synth':
+        return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
+      case 'fddir':
+        return syntheticStat(p, 0o040500, 0x30000, 0x16);
+    }
+  }
+  return hostStat(resolveAt(p, dirfd, path, follow).host, follow);
+}
+
+function split(ns: bigint): [bigint, bigint] {
+  let s = ns / 1000000000n;
+  let n = ns % 1000000000n;
+  if (n < 0n) {
+    n += 1000000000n;
+    s -= 1n;
+  }
+  return [s, n];
+}
+
+/** struct stat (x86-64, 144 bytes). */
+export function packStat(st: KStat): Uint8Array {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const u = (o: number, v: bigint) => dv.setBigUint64(o, BigInt.asUintN(64, v), true);
+  u(0, st.dev);
+  u(8, st.ino);
+  u(16, st.nlink);
+  dv.setUint32(24, Number(st.mode), true);
+  dv.setUint32(28, Number(st.uid), true);
+  dv.setUint32(32, Number(st.gid), true);
+  u(40, st.rdev);
+  u(48, st.size);
+  u(56, st.blksize);
+  u(64, st.blocks);
+  const times = [st.atimeNs, st.mtimeNs, st.ctimeNs];
+  times.forEach((t, k) => {
+    const [s, n] = split(t);
+    u(72 + k * 16, s);
+    u(80 + k * 16, n);
+  });
+  return b;
+}
+
+export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BTIME = 0x800;
+
+/** struct statx (256 bytes). */
+export function packStatx(st: KStat): Uint8Array {
+  const b = new Uint8Array(256);
+  const dv = new DataView(b.buffer);
+  const u64 = (o: number, v: bigint) => dv.setBigUint64(o, BigInt.asUintN(64, v), true);
+  const hasBtime = st.birthtimeNs !== 0n;
+  dv.setUint32(0, STATX_BASIC_STATS | (hasBtime ? STATX_BTIME : 0), true);
+  dv.setUint32(4, Number(st.blksize), true);
+  u64(8, 0n); // attributes
+  dv.setUint32(16, Number(st.nlink), true);
+  dv.setUint32(20, Number(st.uid), true);
+  dv.setUint32(24, Number(st.gid), true);
+  dv.setUint16(28, Number(st.mode), true);
+  u64(32, st.ino);
+  u64(40, st.size);
+  u64(48, st.blocks);
+  u64(56, 0n); // attributes_mask
+  const ts = (o: number, ns: bigint) => {
+    const [s, n] = split(ns);
+    dv.setBigInt64(o, s, true);
+    dv.setUint32(o + 8, Number(n), true);
+  };
+  ts(0x40, st.atimeNs);
+  if (hasBtime) ts(0x50, st.birthtimeNs);
+  ts(0x60, st.ctimeNs);
+  ts(0x70, st.mtimeNs);
+  const major = (d: bigint) => Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn & 0xffffffffn));
+  const minor = (d: bigint) => Number((d & 0xffn) | ((d >> 12n) & ~0xffn & 0xffffffffn));
+  dv.setUint32(0x80, major(st.rdev), true);
+  dv.setUint32(0x84, minor(st.rdev), true);
+  dv.setUint32(0x88, major(st.dev), true);
+  dv.setUint32(0x8c, minor(st.dev), true);
+  return b;
+}
+
+// ---- opening ----
+
+/** Status flags an open file description keeps (F_GETFL). */
+const KEEP_FLAGS = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE | O_NOATIME | O_PATH | O_SYNC;
+
+/** Wrap a freshly opened host fd. */
+export function wrapHostFd(hostFd: number, flags: number, hostPath: string, guestPath: string): OpenFile {
+  const st = fs.fstatSync(hostFd);
+  const kind = kindOf(st);
+  const f = new OpenFile(kind, (flags & KEEP_FLAGS) | O_LARGEFILE);
+  f.hostFd = hostFd;
+  f.hostPath = hostPath;
+  f.guestPath = guestPath;
+  f.positioned = kind === 'reg' || kind === 'blk';
+  f.isTty = kind === 'chr' && tty.isatty(hostFd);
+  return f;
+}
+
+/**
+ * open(2) core: returns a new OpenFile (not yet in the fd table).
+ * `flags` are Linux open flags; `mode` the creation mode before umask.
+ */
+export function openFile(p: Process, dirfd: number, path: string, flags: number, mode: number): OpenFile {
+  if (path === '') throw new SysError(ENOENT);
+  const norm = guestNorm(p, dirfd, path);
+  const sp = specialPath(p, norm);
+  if (sp) return openSpecial(p, sp, flags, mode);
+  const creat = (flags & O_CREAT) !== 0;
+  const follow = !(flags & O_NOFOLLOW) && !(creat && flags & O_EXCL);
+  const r = resolveAt(p, dirfd, path, follow);
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  const wanted = mode & 0o7777 & ~p.umask;
+  let existed = true;
+  if (creat || (flags & 0o20000000) !== 0) {
+    try {
+      fs.lstatSync(r.host);
+    } catch {
+      existed = false;
+    }
+  }
+  // O_APPEND is emulated (positioned writes at the end), O_CLOEXEC is per descriptor
+  const hostFlags = flags & ~(O_CLOEXEC | O_APPEND);
+  const fd = fs.openSync(r.host, hostFlags, wanted);
+  try {
+    if (!existed && wanted & p.hostUmask) fs.fchmodSync(fd, wanted);
+  } catch {
+    /* best effort */
+  }
+  let guest = r.guest;
+  let f: OpenFile;
+  try {
+    f = wrapHostFd(fd, flags, r.host, guest);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (f.kind === 'dir' && !p.vfs.confined) {
+    try {
+      guest = fs.realpathSync(r.host);
+    } catch {
+      /* keep the lexical path */
+    }
+    f.guestPath = guest;
+  }
+  if (f.kind === 'lnk') {
+    // O_PATH|O_NOFOLLOW on a symlink: the link itself
+    f.positioned = false;
+  }
+  return f;
+}
+
+function openSpecial(p: Process, sp: Special, flags: number, mode: number): OpenFile {
+  switch (sp.type) {
+    case 'exe': {
+      const host = p.vfs.resolve(p.exePath, '/');
+      const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
+      return wrapHostFd(fd, flags, host, p.exePath);
+    }
+    case 'cwd': {
+      const host = p.vfs.resolve(p.cwd, '/');
+      const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
+      const f = wrapHostFd(fd, flags, host, p.cwd);
+      return f;
+    }
+    case 'fddir': {
+      if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
+      const f = new OpenFile('synth', O_RDONLY | O_LARGEFILE);
+      f.data = new Uint8Array(0);
+      return f;
+    }
+    case 'synth': {
+      if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(13 /* EACCES */);
+      if (flags & O_DIRECTORY) throw new SysError(ENOTDIR);
+      const f = new OpenFile('synth', (flags & KEEP_FLAGS) | O_LARGEFILE);
+      f.data = sp.make(p);
+      f.guestPath = sp.name;
+      return f;
+    }
+    case 'fd': {
+      const t = p.fds.file(sp.fd);
+      if (t.kind === 'pipe') {
+        const acc = flags & O_ACCMODE;
+        if (acc === O_RDWR) throw new SysError(EINVAL);
+        const f = new OpenFile('pipe', (flags & (O_ACCMODE | O_NONBLOCK)));
+        f.pipe = t.pipe;
+        if (acc === O_RDONLY) t.pipe!.readers++;
+        else t.pipe!.writers++;
+        return f;
+      }
+      if (t.kind === 'synth') {
+        const f = new OpenFile('synth', t.flags);
+        f.data = t.data;
+        f.guestPath = t.guestPath;
+        return f;
+      }
+      if (t.hostFd < 0) throw new SysError(ENOENT);
+      const hp = `/proc/self/fd/${t.hostFd}`;
+      if (flags & O_NOFOLLOW) throw new SysError(ELOOP);
+      const fd = fs.openSync(hp, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT | O_EXCL), mode);
+      const f = wrapHostFd(fd, flags, t.hostPath, t.guestPath);
+      return f;
+    }
+  }
+}
+
+/** Install a new pipe; returns [readFile, writeFile]. */
+export function makePipe(p: Process, flags: number): [OpenFile, OpenFile] {
+  const pipe = new Pipe(p.allocPipeIno());
+  const r = new OpenFile('pipe', O_RDONLY | (flags & O_NONBLOCK));
+  const w = new OpenFile('pipe', O_WRONLY | (flags & O_NONBLOCK));
+  r.pipe = w.pipe = pipe;
+  pipe.readers = 1;
+  pipe.writers = 1;
+  r.guestPath = w.guestPath = `pipe:[${pipe.ino}]`;
+  return [r, w];
+}
+
+// ---- reading and writing ----
+
+/** Wait between retries of a would-block host operation; throws EINTR if a signal arrives. */
+function retryWait(p: Process): void {
+  p.pollTimers();
+  if (p.hasInterruptingSignal()) throw new SysError(EINTR);
+  sleepMs(5);
+}
+
+function isAgain(e: unknown): boolean {
+  const c = (e as { code?: string }).code;
+  return c === 'EAGAIN' || c === 'EWOULDBLOCK';
+}
+
+/**
+ * Read up to len bytes. pos null: at (and advancing) the file offset; a
+ * number: pread at that offset. For positioned files the caller may roll
+ * back `f.pos` if copying to the guest fails.
+ */
+export function fileRead(p: Process, f: OpenFile, len: number, pos: number | null): Uint8Array {
+  if (!f.readable) throw new SysError(EBADF);
+  if (f.kind === 'dir') throw new SysError(EISDIR);
+  len = Math.min(len, MAX_RW);
+  if (pos !== null && !f.positioned && f.kind !== 'synth' && f.kind !== 'reg') throw new SysError(ESPIPE);
+  if (len === 0) return new Uint8Array(0);
+  switch (f.kind) {
+    case 'pipe': {
+      const pipe = f.pipe!;
+      for (;;) {
+        if (pipe.size > 0) return pipe.read(len);
+        if (pipe.writers === 0) return new Uint8Array(0);
+        if (f.flags & O_NONBLOCK) throw new SysError(EAGAIN);
+        const w = p.waitForSignal(null);
+        if (w === 'signal') throw new SysError(EINTR);
+        p.warnOnce('entrystub: read from an empty pipe whose only writer is this process would block forever; returning EOF');
+        return new Uint8Array(0);
+      }
+    }
+    case 'synth': {
+      const data = f.data!;
+      const at = pos ?? f.pos;
+      const out = data.slice(Math.min(at, data.length), Math.min(at + len, data.length));
+      if (pos === null) f.pos += out.length;
+      return out;
+    }
+  }
+  if (f.hostFd < 0) throw new SysError(EBADF);
+  if (f.positioned || pos !== null) {
+    let at = pos ?? f.pos;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (total < len) {
+      const n0 = Math.min(len - total, 1 << 20);
+      const buf = new Uint8Array(n0);
+      const n = fs.readSync(f.hostFd, buf, 0, n0, at);
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      at += n;
+      if (n < n0) break;
+    }
+    if (pos === null) f.pos = at;
+    return concat(chunks, total);
+  }
+  // sequential host I/O: ttys, devices, fifos, inherited stdio
+  const buf = new Uint8Array(Math.min(len, 1 << 20));
+  for (;;) {
+    try {
+      const n = fs.readSync(f.hostFd, buf, 0, buf.length, null);
+      return buf.subarray(0, n);
+    } catch (e) {
+      if (isAgain(e) && !(f.flags & O_NONBLOCK)) {
+        retryWait(p);
+        continue;
+      }
+      if ((e as { code?: string }).code === 'EOF') return new Uint8Array(0);
+      throw e;
+    }
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** SIGPIPE for a write to a pipe without readers. */
+function sigpipe(p: Process): never {
+  p.raise(13, { signo: 13, code: SI_USER, pid: p.pid, uid: p.uid });
+  throw new SysError(EPIPE);
+}
+
+/** Write data. pos null: at the file offset (or the end with O_APPEND); a number: pwrite. Returns bytes written. */
+export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number | null): number {
+  if (!f.writable) throw new SysError(EBADF);
+  if (data.length > MAX_RW) data = data.subarray(0, MAX_RW);
+  if (pos !== null && !f.positioned && f.kind !== 'reg') throw new SysError(ESPIPE);
+  switch (f.kind) {
+    case 'pipe': {
+      const pipe = f.pipe!;
+      if (pipe.readers === 0) sigpipe(p);
+      pipe.write(data);
+      return data.length;
+    }
+    case 'synth':
+    case 'dir':
+      throw new SysError(EBADF);
+  }
+  if (f.hostFd < 0) throw new SysError(EBADF);
+  if (data.length === 0) return 0;
+  if (f.positioned || pos !== null) {
+    let at: number;
+    if (f.flags & O_APPEND) at = Number(fs.fstatSync(f.hostFd).size);
+    else at = pos ?? f.pos;
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(f.hostFd, data, done, data.length - done, at + done);
+    if (pos === null) f.pos = at + done;
+    return done;
+  }
+  let done = 0;
+  while (done < data.length) {
+    try {
+      done += fs.writeSync(f.hostFd, data, done, data.length - done, null);
+    } catch (e) {
+      if (isAgain(e)) {
+        if (f.flags & O_NONBLOCK) {
+          if (done > 0) return done;
+          throw new SysError(EAGAIN);
+        }
+        try {
+          retryWait(p);
+        } catch (intr) {
+          if (done > 0) return done;
+          throw intr;
+        }
+        continue;
+      }
+      if ((e as { code?: string }).code === 'EPIPE') {
+        if (done > 0) return done;
+        sigpipe(p);
+      }
+      throw e;
+    }
+  }
+  return done;
+}
+
+/** The file's current size for SEEK_END. */
+export function fileSize(p: Process, f: OpenFile): number {
+  if (f.kind === 'synth') return f.data!.length;
+  return Number(fileStat(p, f).size);
+}
+
+/** Host offset of an inherited descriptor (from /proc/self/fdinfo), or null. */
+export function hostOffset(hostFd: number): number | null {
+  try {
+    const m = /^pos:\s*(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${hostFd}`, 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    /* unavailable */
+  }
+  return null;
+}
+
+export { O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, O_RDWR, O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_CLOEXEC, O_NONBLOCK, O_APPEND };

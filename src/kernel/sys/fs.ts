@@ -1,0 +1,1340 @@
+/**
+ * File-system and descriptor syscalls.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  EBADF, EEXIST, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
+  ERANGE, ESPIPE, SysError,
+} from '../errno.js';
+import { type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
+import type { Process } from '../process.js';
+import type { HandlerTable } from '../syscalls.js';
+import {
+  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
+  fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, makePipe, openFile, packStat, packStatx, pathStat,
+  resolveAt, specialPath, wrapHostFd, type KStat,
+} from './files.js';
+import {
+  Struct, type SyscallArgs, accessOk, monoNs, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
+  write64, writeMem, writeTimespec,
+} from './util.js';
+
+const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
+
+const DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;
+
+/** Wanted creation mode after the guest umask, fixed up when the host umask stripped bits. */
+function fixMode(p: Process, host: string, mode: number): void {
+  if (mode & p.hostUmask) {
+    try {
+      fs.chmodSync(host, mode);
+    } catch {
+      /* best effort */
+    }
+  }
+}
+
+// ---------------------------------------------------------------- open/close
+
+function doOpen(p: Process, dirfd: number, pathAddr: number, flags: number, mode: number): number {
+  const pth = readPath(p.mem, pathAddr);
+  const f = openFile(p, dirfd, pth, flags, mode);
+  try {
+    return p.fds.alloc(f, (flags & O_CLOEXEC) !== 0);
+  } catch (e) {
+    if (f.refs === 0) f.release();
+    throw e;
+  }
+}
+
+function sysClose(p: Process, a: SyscallArgs): number {
+  if (!p.fds.close(a.int(0))) throw new SysError(EBADF);
+  return 0;
+}
+
+function sysCloseRange(p: Process, a: SyscallArgs): number {
+  const first = a.u32(0), last = a.u32(1), flags = a.u32(2);
+  const CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+  if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last) throw new SysError(EINVAL);
+  for (const fd of p.fds.list()) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE_CLOEXEC) p.fds.get(fd)!.cloexec = true;
+    else p.fds.close(fd);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- read/write
+
+function sysRead(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  const buf = a.num(1), count = a.unum(2);
+  if (!f.readable) throw new SysError(EBADF);
+  if (!accessOk(buf, Math.min(count, 4096))) throw new SysError(EFAULT);
+  const before = f.pos;
+  const data = fileRead(p, f, count, null);
+  try {
+    writeMem(p.mem, buf, data);
+  } catch (e) {
+    if (f.positioned || f.kind === 'synth') f.pos = before;
+    throw e;
+  }
+  return data.length;
+}
+
+function sysWrite(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (!f.writable) throw new SysError(EBADF);
+  const count = Math.min(a.unum(2), 0x7ffff000);
+  const data = readMem(p.mem, a.num(1), count);
+  return fileWrite(p, f, data, null);
+}
+
+function checkOffset(off: number): number {
+  if (off < 0) throw new SysError(EINVAL);
+  return off;
+}
+
+function sysPread(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  const buf = a.num(1);
+  if (!f.readable) throw new SysError(EBADF);
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
+  const data = fileRead(p, f, a.unum(2), checkOffset(a.num(3)));
+  writeMem(p.mem, buf, data);
+  return data.length;
+}
+
+function sysPwrite(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (!f.writable) throw new SysError(EBADF);
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
+  const data = readMem(p.mem, a.num(1), Math.min(a.unum(2), 0x7ffff000));
+  return fileWrite(p, f, data, checkOffset(a.num(3)));
+}
+
+/** Read an iovec array: [base, len][] (EINVAL for a bad count or a total over ssize_t). */
+function readIov(p: Process, addr: number, cnt: number): [number, number][] {
+  if (cnt < 0 || cnt > 1024) throw new SysError(EINVAL);
+  if (cnt === 0) return [];
+  const v = readView(p.mem, addr, cnt * 16);
+  const out: [number, number][] = [];
+  let total = 0;
+  for (let k = 0; k < cnt; k++) {
+    const base = v.getInt32(k * 16 + 4, true) * 4294967296 + v.getUint32(k * 16, true);
+    const len = v.getUint32(k * 16 + 12, true) * 4294967296 + v.getUint32(k * 16 + 8, true);
+    if (len > 0x7fffffffffffffff) throw new SysError(EINVAL);
+    total += len;
+    if (total > 0x7fffffffffffffff) throw new SysError(EINVAL);
+    out.push([base, len]);
+  }
+  return out;
+}
+
+function doReadv(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null): number {
+  const f = p.fds.file(fd);
+  if (!f.readable) throw new SysError(EBADF);
+  const iov = readIov(p, iovAddr, cnt);
+  for (const [b, l] of iov) if (l > 0 && !accessOk(b, l)) throw new SysError(EFAULT);
+  const total = iov.reduce((s, [, l]) => s + l, 0);
+  const before = f.pos;
+  const data = fileRead(p, f, total, pos);
+  let o = 0;
+  try {
+    for (const [b, l] of iov) {
+      if (o >= data.length) break;
+      const n = Math.min(l, data.length - o);
+      writeMem(p.mem, b, data.subarray(o, o + n));
+      o += n;
+    }
+  } catch (e) {
+    if (pos === null && (f.positioned || f.kind === 'synth')) f.pos = before + o;
+    if (o > 0) return o;
+    throw e;
+  }
+  return data.length;
+}
+
+function doWritev(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null): number {
+  const f = p.fds.file(fd);
+  if (!f.writable) throw new SysError(EBADF);
+  const iov = readIov(p, iovAddr, cnt);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const [b, l] of iov) {
+    if (l === 0) continue;
+    const n = Math.min(l, 0x7ffff000 - total);
+    if (n <= 0) break;
+    parts.push(readMem(p.mem, b, n));
+    total += n;
+  }
+  const data = new Uint8Array(total);
+  let o = 0;
+  for (const x of parts) {
+    data.set(x, o);
+    o += x.length;
+  }
+  return fileWrite(p, f, data, pos);
+}
+
+/** preadv/pwritev offset (-1 means the file offset for the *v2 forms). */
+function vOffset(a: SyscallArgs, k: number, v2: boolean): number | null {
+  const off = a.num(k);
+  if (v2 && off === -1) return null;
+  return checkOffset(off);
+}
+
+function seekable(f: OpenFile): void {
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
+}
+
+// ---------------------------------------------------------------- lseek
+
+function sysLseek(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  const off = a.num(1), whence = a.u32(2);
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  if (whence > SEEK_HOLE) throw new SysError(EINVAL);
+  seekable(f);
+  if (f.kind === 'chr') return 0; // /dev/null, /dev/zero ...: always 0
+  if (f.kind === 'dir') {
+    if (whence === SEEK_SET && off >= 0) {
+      if (off === 0) f.dirEntries = null;
+      f.pos = off;
+      return off;
+    }
+    if (whence === SEEK_CUR && off === 0) return f.pos;
+    throw new SysError(EINVAL);
+  }
+  if (!f.positioned && f.kind !== 'synth') {
+    // inherited descriptor on a regular file: the host owns the offset
+    const cur = f.hostFd >= 0 ? hostOffset(f.hostFd) : null;
+    if (whence === SEEK_CUR && off === 0 && cur !== null) return cur;
+    // switch to our own offset from here on
+    f.pos = cur ?? 0;
+    f.positioned = true;
+  }
+  let base: number;
+  switch (whence) {
+    case SEEK_SET:
+      base = 0;
+      break;
+    case SEEK_CUR:
+      base = f.pos;
+      break;
+    case SEEK_END:
+      base = fileSize(p, f);
+      break;
+    case SEEK_DATA: {
+      const size = fileSize(p, f);
+      if (off >= size) throw new SysError(6 /* ENXIO */);
+      f.pos = off;
+      return off;
+    }
+    default: {
+      const size = fileSize(p, f);
+      if (off >= size) throw new SysError(6 /* ENXIO */);
+      f.pos = size;
+      return size;
+    }
+  }
+  const n = base + off;
+  if (n < 0) throw new SysError(EINVAL);
+  f.pos = n;
+  return n;
+}
+
+// ---------------------------------------------------------------- stat
+
+function sysStat(follow: boolean) {
+  return (p: Process, a: SyscallArgs): number => {
+    const st = pathStat(p, AT_FDCWD, readPath(p.mem, a.num(0)), follow);
+    writeMem(p.mem, a.num(1), packStat(st));
+    return 0;
+  };
+}
+
+function sysFstat(p: Process, a: SyscallArgs): number {
+  const st = fileStat(p, p.fds.file(a.int(0)));
+  writeMem(p.mem, a.num(1), packStat(st));
+  return 0;
+}
+
+/** stat for the *at calls: AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW. */
+function statAt(p: Process, dirfd: number, pathAddr: number, flags: number): KStat {
+  let pth = '';
+  if (pathAddr !== 0 || !(flags & AT_EMPTY_PATH)) pth = readPath(p.mem, pathAddr);
+  if (pth === '') {
+    if (!(flags & AT_EMPTY_PATH)) throw new SysError(ENOENT);
+    if (dirfd === AT_FDCWD) return pathStat(p, AT_FDCWD, '.', true);
+    return fileStat(p, p.fds.file(dirfd));
+  }
+  return pathStat(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW));
+}
+
+function sysNewfstatat(p: Process, a: SyscallArgs): number {
+  const flags = a.int(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) throw new SysError(EINVAL);
+  const st = statAt(p, a.int(0), a.num(1), flags);
+  writeMem(p.mem, a.num(2), packStat(st));
+  return 0;
+}
+
+function sysStatx(p: Process, a: SyscallArgs): number {
+  const flags = a.int(2), mask = a.u32(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) throw new SysError(EINVAL);
+  if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) throw new SysError(EINVAL);
+  if (mask & 0x80000000) throw new SysError(EINVAL);
+  const st = statAt(p, a.int(0), a.num(1), flags);
+  writeMem(p.mem, a.num(4), packStatx(st));
+  return 0;
+}
+
+// ---------------------------------------------------------------- access
+
+function doAccess(p: Process, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  if (mode & ~7) throw new SysError(EINVAL);
+  if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  let pth = '';
+  if (pathAddr !== 0 || !(flags & AT_EMPTY_PATH)) pth = readPath(p.mem, pathAddr);
+  let host: string;
+  if (pth === '') {
+    if (!(flags & AT_EMPTY_PATH)) throw new SysError(ENOENT);
+    const f = dirfd === AT_FDCWD ? null : p.fds.file(dirfd);
+    if (f && f.hostFd < 0) return 0;
+    host = f ? `/proc/self/fd/${f.hostFd}` : p.vfs.resolve(p.cwd, '/');
+  } else {
+    const sp = specialPath(p, guestNorm(p, dirfd, pth));
+    if (sp) {
+      pathStat(p, dirfd, pth, true); // existence
+      return 0;
+    }
+    host = resolveAt(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW)).host;
+  }
+  if (flags & AT_SYMLINK_NOFOLLOW) fs.lstatSync(host);
+  fs.accessSync(host, mode);
+  return 0;
+}
+
+// ---------------------------------------------------------------- dirs
+
+function sysGetcwd(p: Process, a: SyscallArgs): number {
+  const b = utf8(p.cwd + '\0');
+  if (a.unum(1) < b.length) throw new SysError(ERANGE);
+  writeMem(p.mem, a.num(0), b);
+  return b.length;
+}
+
+function changeDir(p: Process, guest: string): void {
+  const canon = p.vfs.realpath(guest, p.cwd);
+  const host = p.vfs.resolve(canon, '/');
+  const st = fs.statSync(host);
+  if (!st.isDirectory()) throw new SysError(ENOTDIR);
+  fs.accessSync(host, fs.constants.X_OK);
+  p.cwd = p.vfs.confined ? canon : (p.vfs.toGuest(canon) ?? canon);
+}
+
+function sysChdir(p: Process, a: SyscallArgs): number {
+  const pth = readPath(p.mem, a.num(0));
+  if (pth === '') throw new SysError(ENOENT);
+  const sp = specialPath(p, guestNorm(p, AT_FDCWD, pth));
+  if (sp && sp.type === 'cwd') return 0;
+  changeDir(p, pth);
+  return 0;
+}
+
+function sysFchdir(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
+  changeDir(p, f.guestPath);
+  return 0;
+}
+
+function direntType(d: fs.Dirent): number {
+  if (d.isFile()) return DT_REG;
+  if (d.isDirectory()) return DT_DIR;
+  if (d.isSymbolicLink()) return DT_LNK;
+  if (d.isFIFO()) return DT_FIFO;
+  if (d.isSocket()) return DT_SOCK;
+  if (d.isCharacterDevice()) return DT_CHR;
+  if (d.isBlockDevice()) return DT_BLK;
+  return DT_UNKNOWN;
+}
+
+function loadDir(p: Process, f: OpenFile): void {
+  if (f.dirEntries) return;
+  const dirHost = f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath;
+  const self = fileStat(p, f);
+  let parentIno = self.ino;
+  if (!(p.vfs.confined && f.guestPath === '/')) {
+    try {
+      parentIno = fs.statSync(path.join(dirHost, '..'), { bigint: true }).ino;
+    } catch {
+      /* keep self */
+    }
+  }
+  const list = fs.readdirSync(dirHost, { withFileTypes: true, encoding: 'buffer' });
+  f.dirEntries = [
+    { name: '.', ino: self.ino, type: DT_DIR },
+    { name: '..', ino: parentIno, type: DT_DIR },
+  ];
+  for (const d of list) {
+    const nameBuf = d.name as unknown as Buffer;
+    let ino = 0n;
+    try {
+      ino = fs.lstatSync(Buffer.concat([Buffer.from(dirHost + '/'), nameBuf]), { bigint: true }).ino;
+    } catch {
+      continue; // vanished meanwhile
+    }
+    f.dirEntries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
+  }
+}
+
+/** getdents64 (v64) or the old getdents layout. */
+function doGetdents(p: Process, a: SyscallArgs, v64: boolean): number {
+  const f = p.fds.file(a.int(0));
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
+  const buf = a.num(1);
+  const count = Math.min(a.unum(2), 1 << 20);
+  loadDir(p, f);
+  const ents = f.dirEntries!;
+  const out = new Uint8Array(count);
+  const dv = new DataView(out.buffer);
+  let o = 0;
+  while (f.pos < ents.length) {
+    const e = ents[f.pos];
+    const name = Buffer.from(e.name, 'latin1');
+    const reclen = v64 ? (19 + name.length + 1 + 7) & ~7 : (18 + name.length + 2 + 7) & ~7;
+    if (o + reclen > count) {
+      if (o === 0) throw new SysError(EINVAL);
+      break;
+    }
+    dv.setBigUint64(o, e.ino, true);
+    dv.setBigUint64(o + 8, BigInt(f.pos + 1), true);
+    dv.setUint16(o + 16, reclen, true);
+    if (v64) {
+      dv.setUint8(o + 18, e.type);
+      out.set(name, o + 19);
+    } else {
+      out.set(name, o + 18);
+      dv.setUint8(o + reclen - 1, e.type);
+    }
+    o += reclen;
+    f.pos++;
+  }
+  writeMem(p.mem, buf, out.subarray(0, o));
+  return o;
+}
+
+function sysMkdirat(p: Process, dirfd: number, pathAddr: number, mode: number): number {
+  const pth = readPath(p.mem, pathAddr);
+  const r = resolveAt(p, dirfd, pth, false);
+  const wanted = mode & 0o7777 & ~p.umask;
+  fs.mkdirSync(r.host, { mode: wanted });
+  fixMode(p, r.host, wanted);
+  return 0;
+}
+
+function doUnlinkat(p: Process, dirfd: number, pathAddr: number, flags: number): number {
+  if (flags & ~AT_REMOVEDIR) throw new SysError(EINVAL);
+  const pth = readPath(p.mem, pathAddr);
+  if (flags & AT_REMOVEDIR) {
+    if (/(^|\/)\.$/.test(pth.replace(/\/+$/, ''))) throw new SysError(EINVAL);
+    if (/(^|\/)\.\.$/.test(pth.replace(/\/+$/, ''))) throw new SysError(39 /* ENOTEMPTY */);
+    const r = resolveAt(p, dirfd, pth, false);
+    if (p.vfs.confined && r.guest === '/') throw new SysError(16 /* EBUSY */);
+    fs.rmdirSync(r.host);
+  } else {
+    const r = resolveAt(p, dirfd, pth, false);
+    fs.unlinkSync(r.host);
+  }
+  return 0;
+}
+
+function doRenameat(p: Process, od: number, oa: number, nd: number, na: number, flags: number): number {
+  const RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2, RENAME_WHITEOUT = 4;
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) throw new SysError(EINVAL);
+  if (flags & RENAME_NOREPLACE && flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) throw new SysError(EINVAL);
+  if (flags & RENAME_WHITEOUT) throw new SysError(EPERM);
+  const op = readPath(p.mem, oa), np = readPath(p.mem, na);
+  const o = resolveAt(p, od, op, false), n = resolveAt(p, nd, np, false);
+  if (flags & RENAME_EXCHANGE) {
+    fs.lstatSync(o.host);
+    fs.lstatSync(n.host);
+    const tmp = `${n.host.replace(/\/+$/, '')}.entrystub-xchg-${process.pid}`;
+    fs.renameSync(o.host, tmp);
+    fs.renameSync(n.host, o.host);
+    fs.renameSync(tmp, n.host);
+    return 0;
+  }
+  if (flags & RENAME_NOREPLACE) {
+    fs.lstatSync(o.host);
+    if (fs.lstatSync(n.host, { throwIfNoEntry: false })) throw new SysError(EEXIST);
+  }
+  fs.renameSync(o.host, n.host);
+  return 0;
+}
+
+function doLinkat(p: Process, od: number, oa: number, nd: number, na: number, flags: number): number {
+  if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  const op = readPath(p.mem, oa), np = readPath(p.mem, na);
+  let oh: string;
+  if (op === '' && flags & AT_EMPTY_PATH) {
+    const f = p.fds.file(od);
+    if (f.kind === 'dir') throw new SysError(EPERM);
+    oh = f.hostPath;
+  } else {
+    const follow = (flags & AT_SYMLINK_FOLLOW) !== 0;
+    oh = resolveAt(p, od, op, follow).host;
+    if (follow && !p.vfs.confined) oh = fs.realpathSync(oh);
+  }
+  const n = resolveAt(p, nd, np, false);
+  fs.linkSync(oh, n.host);
+  return 0;
+}
+
+function doSymlinkat(p: Process, ta: number, nd: number, na: number): number {
+  const target = readPath(p.mem, ta);
+  const np = readPath(p.mem, na);
+  if (target === '') throw new SysError(ENOENT);
+  const n = resolveAt(p, nd, np, false);
+  fs.symlinkSync(target, n.host);
+  return 0;
+}
+
+function doReadlinkat(p: Process, dirfd: number, pathAddr: number, buf: number, size: number): number {
+  if (size <= 0 || size > 0x7fffffff) throw new SysError(EINVAL);
+  const pth = readPath(p.mem, pathAddr);
+  let target: Uint8Array;
+  const sp = pth === '' ? null : specialPath(p, guestNorm(p, dirfd, pth));
+  if (sp && sp.type === 'exe') target = utf8(p.exePath);
+  else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
+  else if (sp && sp.type === 'fd') {
+    const f = p.fds.file(sp.fd);
+    target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
+  } else if (sp) throw new SysError(EINVAL);
+  else {
+    if (pth === '') {
+      // readlinkat(fd, "") on an O_PATH|O_NOFOLLOW symlink
+      const f = p.fds.file(dirfd);
+      if (f.kind !== 'lnk') throw new SysError(ENOENT);
+      target = new Uint8Array(fs.readlinkSync(f.hostPath, { encoding: 'buffer' }));
+    } else {
+      const r = resolveAt(p, dirfd, pth, false);
+      target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
+    }
+  }
+  const out = target.subarray(0, Math.min(size, target.length));
+  writeMem(p.mem, buf, out);
+  return out.length;
+}
+
+function doChmodat(p: Process, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  const pth = readPath(p.mem, pathAddr);
+  if (pth === '' && flags & AT_EMPTY_PATH) {
+    const f = p.fds.file(dirfd);
+    if (f.hostFd >= 0) fs.fchmodSync(f.hostFd, mode & 0o7777);
+    return 0;
+  }
+  const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
+  const r = resolveAt(p, dirfd, pth, !nofollow);
+  if (nofollow && fs.lstatSync(r.host).isSymbolicLink()) throw new SysError(EOPNOTSUPP);
+  fs.chmodSync(r.host, mode & 0o7777);
+  return 0;
+}
+
+function doChownat(p: Process, dirfd: number, pathAddr: number, flags: number): number {
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  const pth = readPath(p.mem, pathAddr);
+  if (pth === '' && flags & AT_EMPTY_PATH) {
+    if (dirfd !== AT_FDCWD) p.fds.file(dirfd);
+    return 0;
+  }
+  pathStat(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW));
+  return 0;
+}
+
+// ---------------------------------------------------------------- utimes
+
+const UTIME_NOW = (1 << 30) - 1, UTIME_OMIT = (1 << 30) - 2;
+
+/** Apply [atime, mtime] (seconds as numbers, or null = leave) to a host path or fd. */
+function setTimes(target: { host?: string; fd?: number; nofollow?: boolean }, at: number | null, mt: number | null): void {
+  if (at === null && mt === null) {
+    // still checks existence
+    if (target.fd !== undefined) fs.fstatSync(target.fd);
+    else fs.lstatSync(target.host!);
+    return;
+  }
+  const st = target.fd !== undefined ? fs.fstatSync(target.fd) : target.nofollow ? fs.lstatSync(target.host!) : fs.statSync(target.host!);
+  const a = at ?? st.atimeMs / 1000;
+  const m = mt ?? st.mtimeMs / 1000;
+  if (target.fd !== undefined) fs.futimesSync(target.fd, a, m);
+  else if (target.nofollow) fs.lutimesSync(target.host!, a, m);
+  else fs.utimesSync(target.host!, a, m);
+}
+
+function sysUtimensat(p: Process, a: SyscallArgs): number {
+  const dirfd = a.int(0), pathAddr = a.num(1), times = a.num(2), flags = a.int(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  let at: number | null = Date.now() / 1000, mt: number | null = at;
+  if (times !== 0) {
+    const ts = [readTimespec(p.mem, times), readTimespec(p.mem, times + 16)];
+    const conv = ([s, n]: [bigint, bigint]): number | null => {
+      if (n === BigInt(UTIME_OMIT)) return null;
+      if (n === BigInt(UTIME_NOW)) return Date.now() / 1000;
+      if (n < 0n || n > 999999999n) throw new SysError(EINVAL);
+      return Number(s) + Number(n) / 1e9;
+    };
+    at = conv(ts[0]);
+    mt = conv(ts[1]);
+  }
+  if (pathAddr === 0) {
+    if (dirfd === AT_FDCWD) throw new SysError(EFAULT);
+    const f = p.fds.file(dirfd);
+    if (f.hostFd < 0) throw new SysError(EBADF);
+    setTimes({ fd: f.hostFd }, at, mt);
+    return 0;
+  }
+  const pth = readPath(p.mem, pathAddr);
+  if (pth === '' && flags & AT_EMPTY_PATH) {
+    const f = p.fds.file(dirfd);
+    setTimes({ fd: f.hostFd }, at, mt);
+    return 0;
+  }
+  const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
+  setTimes({ host: resolveAt(p, dirfd, pth, !nofollow).host, nofollow }, at, mt);
+  return 0;
+}
+
+function sysUtimes(p: Process, dirfd: number, pathAddr: number, tv: number): number {
+  const pth = readPath(p.mem, pathAddr);
+  let at: number | null = Date.now() / 1000, mt: number | null = at;
+  if (tv !== 0) {
+    const v = readView(p.mem, tv, 32);
+    const us = [Number(v.getBigInt64(8, true)), Number(v.getBigInt64(24, true))];
+    if (us.some((u) => u < 0 || u > 999999)) throw new SysError(EINVAL);
+    at = Number(v.getBigInt64(0, true)) + us[0] / 1e6;
+    mt = Number(v.getBigInt64(16, true)) + us[1] / 1e6;
+  }
+  setTimes({ host: resolveAt(p, dirfd, pth, true).host }, at, mt);
+  return 0;
+}
+
+// ---------------------------------------------------------------- truncate
+
+function sysTruncate(p: Process, a: SyscallArgs): number {
+  const len = a.num(1);
+  if (len < 0) throw new SysError(EINVAL);
+  const r = resolveAt(p, AT_FDCWD, readPath(p.mem, a.num(0)), true);
+  if (fs.statSync(r.host).isDirectory()) throw new SysError(EISDIR);
+  fs.truncateSync(r.host, len);
+  return 0;
+}
+
+function sysFtruncate(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  const len = a.num(1);
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  if (len < 0) throw new SysError(EINVAL);
+  if (f.kind !== 'reg' || !f.writable || f.hostFd < 0) throw new SysError(f.kind === 'dir' ? EISDIR : EINVAL);
+  fs.ftruncateSync(f.hostFd, len);
+  return 0;
+}
+
+function sysFallocate(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  const mode = a.int(1), off = a.num(2), len = a.num(3);
+  if (off < 0 || len <= 0) throw new SysError(EINVAL);
+  if (!f.writable) throw new SysError(EBADF);
+  if (f.kind === 'pipe' || f.kind === 'fifo') throw new SysError(ESPIPE);
+  if (f.kind !== 'reg') throw new SysError(ENODEV);
+  if (mode !== 0 && mode !== 1 /* KEEP_SIZE */) throw new SysError(EOPNOTSUPP);
+  if (mode === 0) {
+    const size = Number(fs.fstatSync(f.hostFd).size);
+    if (off + len > size) fs.ftruncateSync(f.hostFd, off + len);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- pipes, dup, fcntl
+
+function doPipe2(p: Process, addr: number, flags: number): number {
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | 0x80 /* O_NOTIFICATION_PIPE */)) throw new SysError(EINVAL);
+  if (!accessOk(addr, 8)) throw new SysError(EFAULT);
+  const [r, w] = makePipe(p, flags);
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  const rfd = p.fds.alloc(r, cloexec);
+  let wfd: number;
+  try {
+    wfd = p.fds.alloc(w, cloexec);
+  } catch (e) {
+    p.fds.close(rfd);
+    w.release();
+    throw e;
+  }
+  try {
+    writeMem(p.mem, addr, new Struct(8).u32(0, rfd).u32(4, wfd).bytes);
+  } catch (e) {
+    p.fds.close(rfd);
+    p.fds.close(wfd);
+    throw e;
+  }
+  return 0;
+}
+
+function sysDup(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  return p.fds.alloc(f, false);
+}
+
+function doDup3(p: Process, oldfd: number, newfd: number, flags: number, isDup2: boolean): number {
+  const f = p.fds.file(oldfd);
+  if (oldfd === newfd) {
+    if (isDup2) return newfd;
+    throw new SysError(EINVAL);
+  }
+  if (flags & ~O_CLOEXEC) throw new SysError(EINVAL);
+  if (newfd < 0 || newfd >= p.fds.limit) throw new SysError(EBADF);
+  p.fds.install(newfd, f, (flags & O_CLOEXEC) !== 0);
+  return newfd;
+}
+
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
+const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
+const F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
+const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+
+function sysFcntl(p: Process, a: SyscallArgs): number {
+  const fd = a.int(0), cmd = a.int(1);
+  const e = p.fds.get(fd);
+  if (!e) throw new SysError(EBADF);
+  const f = e.file;
+  const isPath = (f.flags & O_PATH) !== 0;
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      const min = a.num(2);
+      if (min < 0 || min >= p.fds.limit) throw new SysError(EINVAL);
+      return p.fds.alloc(f, cmd === F_DUPFD_CLOEXEC, min);
+    }
+    case F_GETFD:
+      return e.cloexec ? 1 : 0;
+    case F_SETFD:
+      e.cloexec = (a.int(2) & 1) !== 0;
+      return 0;
+    case F_GETFL:
+      return f.flags;
+    case F_SETFL: {
+      if (isPath) throw new SysError(EBADF);
+      const CHANGEABLE = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
+      f.flags = (f.flags & ~CHANGEABLE) | (a.int(2) & CHANGEABLE);
+      return 0;
+    }
+    case F_GETLK:
+    case F_OFD_GETLK: {
+      if (isPath) throw new SysError(EBADF);
+      const addr = a.num(2);
+      const v = readView(p.mem, addr, 32);
+      const type = v.getInt16(0, true);
+      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
+      const out = new Struct(2).u16(0, 2 /* F_UNLCK */);
+      writeMem(p.mem, addr, out.bytes);
+      return 0;
+    }
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW: {
+      if (isPath) throw new SysError(EBADF);
+      const v = readView(p.mem, a.num(2), 32);
+      const type = v.getInt16(0, true);
+      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
+      if (type === 0 && !f.readable) throw new SysError(EBADF);
+      if (type === 1 && !f.writable) throw new SysError(EBADF);
+      return 0;
+    }
+    case F_SETOWN:
+    case F_SETSIG:
+    case F_NOTIFY:
+      return 0;
+    case F_GETOWN:
+    case F_GETSIG:
+      return 0;
+    case F_SETOWN_EX:
+      readMem(p.mem, a.num(2), 8);
+      return 0;
+    case F_GETOWN_EX:
+      writeMem(p.mem, a.num(2), new Uint8Array(8));
+      return 0;
+    case F_SETLEASE:
+      if (f.kind !== 'reg') throw new SysError(EINVAL);
+      return 0;
+    case F_GETLEASE:
+      return 2; // F_UNLCK
+    case F_GETPIPE_SZ:
+      if (f.kind !== 'pipe') throw new SysError(EBADF);
+      return f.pipe!.capacity;
+    case F_SETPIPE_SZ: {
+      if (f.kind !== 'pipe') throw new SysError(EBADF);
+      const want = a.num(2);
+      if (want < 0 || want > 1048576) throw new SysError(want < 0 ? EINVAL : EPERM);
+      let cap = 4096;
+      while (cap < want) cap *= 2;
+      f.pipe!.capacity = cap;
+      return cap;
+    }
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+      throw new SysError(EINVAL);
+  }
+  throw new SysError(EINVAL);
+}
+
+// ---------------------------------------------------------------- ioctl
+
+const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
+const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
+const FIONREAD = 0x541b, FIONBIO = 0x5421, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
+
+/** Default cooked-mode termios (36-byte kernel struct). */
+function defaultTermios(): Uint8Array {
+  const s = new Struct(36);
+  s.u32(0, 0x500); // ICRNL | IXON
+  s.u32(4, 0x5); // OPOST | ONLCR
+  s.u32(8, 0xbf); // B38400 | CS8 | CREAD
+  s.u32(12, 0x8a3b); // ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
+  s.u8(16, 0); // c_line
+  const cc = [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0, 0];
+  cc.forEach((c, k) => s.u8(17 + k, c));
+  return s.bytes;
+}
+
+function windowSize(hostFd: number): [number, number] {
+  for (const s of [hostFd === 1 ? process.stdout : null, hostFd === 2 ? process.stderr : null]) {
+    if (s && s.isTTY) {
+      const [cols, rows] = s.getWindowSize();
+      if (cols > 0 && rows > 0) return [rows, cols];
+    }
+  }
+  const cols = Number(process.env.COLUMNS), rows = Number(process.env.LINES);
+  return [rows > 0 ? rows : 24, cols > 0 ? cols : 80];
+}
+
+function sysIoctl(p: Process, a: SyscallArgs): number {
+  const e = p.fds.get(a.int(0));
+  if (!e) throw new SysError(EBADF);
+  const f = e.file;
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  const req = a.u32(1), arg = a.num(2);
+  switch (req) {
+    case FIOCLEX:
+      e.cloexec = true;
+      return 0;
+    case FIONCLEX:
+      e.cloexec = false;
+      return 0;
+    case FIONBIO: {
+      const on = read32(p.mem, arg);
+      f.flags = on ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+      return 0;
+    }
+    case FIOASYNC:
+      read32(p.mem, arg);
+      return 0;
+    case FIONREAD: {
+      let n = 0;
+      if (f.kind === 'pipe') n = f.pipe!.size;
+      else if (f.kind === 'reg' || f.kind === 'synth') n = Math.max(0, fileSize(p, f) - (f.positioned || f.kind === 'synth' ? f.pos : (hostOffset(f.hostFd) ?? 0)));
+      else if (f.kind === 'dir') throw new SysError(ENOTTY);
+      write32(p.mem, arg, n);
+      return 0;
+    }
+  }
+  if (!f.isTty) throw new SysError(ENOTTY);
+  switch (req) {
+    case TCGETS:
+      writeMem(p.mem, arg, f.termios ?? defaultTermios());
+      return 0;
+    case TCSETS:
+    case TCSETSW:
+    case TCSETSF:
+      f.termios = readMem(p.mem, arg, 36).slice();
+      return 0;
+    case TIOCGWINSZ: {
+      const [rows, cols] = windowSize(f.hostFd);
+      writeMem(p.mem, arg, new Struct(8).u16(0, rows).u16(2, cols).bytes);
+      return 0;
+    }
+    case TIOCSWINSZ:
+      readMem(p.mem, arg, 8);
+      return 0;
+    case TIOCGPGRP:
+      write32(p.mem, arg, p.pgid);
+      return 0;
+    case TIOCGSID:
+      write32(p.mem, arg, p.sid);
+      return 0;
+    case TIOCSPGRP:
+      read32(p.mem, arg);
+      return 0;
+    case TIOCOUTQ:
+      write32(p.mem, arg, 0);
+      return 0;
+    case TCSBRK:
+    case TCXONC:
+    case TCFLSH:
+    case TIOCSCTTY:
+    case TIOCNOTTY:
+      return 0;
+  }
+  throw new SysError(ENOTTY);
+}
+
+// ---------------------------------------------------------------- poll/select
+
+const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
+
+/** Ready events of an open file (without waiting). */
+function readiness(f: OpenFile): number {
+  if (f.kind === 'pipe') {
+    const pp = f.pipe!;
+    if (f.readable) return (pp.size > 0 ? POLLIN | POLLRDNORM : 0) | (pp.writers === 0 ? POLLHUP : 0);
+    return pp.readers === 0 ? POLLERR : POLLOUT | POLLWRNORM;
+  }
+  if (f.flags & O_PATH) return POLLNVAL;
+  return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+}
+
+/** Wait for readiness with a timeout in ns (null = forever). Returns false on timeout; throws EINTR. */
+function pollWait(p: Process, timeoutNs: bigint | null, what: string): void {
+  if (timeoutNs === 0n) return;
+  const r = p.waitForSignal(timeoutNs === null ? null : monoNs() + timeoutNs);
+  if (r === 'signal') throw new SysError(EINTR);
+  if (r === 'deadlock') p.warnOnce(`entrystub: ${what} with no timeout on descriptors that can never become ready; returning 0`);
+}
+
+function doPoll(p: Process, fdsAddr: number, nfds: number, timeoutNs: bigint | null): number {
+  if (nfds < 0 || nfds > p.fds.limit) throw new SysError(EINVAL);
+  const raw = readMem(p.mem, fdsAddr, nfds * 8).slice();
+  const dv = new DataView(raw.buffer);
+  const scan = (): number => {
+    let n = 0;
+    for (let k = 0; k < nfds; k++) {
+      const fd = dv.getInt32(k * 8, true);
+      const ev = dv.getInt16(k * 8 + 4, true);
+      let rev = 0;
+      if (fd >= 0) {
+        const e = p.fds.get(fd);
+        rev = e ? readiness(e.file) & (ev | POLLERR | POLLHUP | POLLNVAL) : POLLNVAL;
+      }
+      dv.setInt16(k * 8 + 6, rev, true);
+      if (rev) n++;
+    }
+    return n;
+  };
+  let n = scan();
+  if (n === 0) {
+    pollWait(p, timeoutNs, 'poll');
+    n = scan();
+  }
+  writeMem(p.mem, fdsAddr, raw);
+  return n;
+}
+
+function sysPoll(p: Process, a: SyscallArgs): number {
+  const t = a.int(2);
+  return doPoll(p, a.num(0), a.int(1), t < 0 ? null : BigInt(t) * 1000000n);
+}
+
+/** Install a temporary signal mask (ppoll/pselect6); the old one goes to savedMask. */
+function tempMask(p: Process, maskAddr: number, size: number): boolean {
+  if (maskAddr === 0) return false;
+  if (size !== 8) throw new SysError(EINVAL);
+  const v = readView(p.mem, maskAddr, 8);
+  p.savedMask = { lo: p.blockedLo, hi: p.blockedHi };
+  p.blockedLo = v.getInt32(0, true) & ~((1 << 8) | (1 << 18));
+  p.blockedHi = v.getInt32(4, true);
+  return true;
+}
+
+function endTempMask(p: Process, set: boolean, interrupted: boolean): void {
+  if (set && !interrupted) p.restoreSavedMask();
+}
+
+function readTimeoutNs(p: Process, addr: number): bigint | null {
+  if (addr === 0) return null;
+  const [s, n] = readTimespec(p.mem, addr);
+  if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
+  return s * 1000000000n + n;
+}
+
+function sysPpoll(p: Process, a: SyscallArgs): number {
+  const timeout = readTimeoutNs(p, a.num(2));
+  const start = monoNs();
+  const set = tempMask(p, a.num(3), a.unum(4));
+  let intr = false;
+  try {
+    return doPoll(p, a.num(0), a.int(1), timeout);
+  } catch (e) {
+    intr = e instanceof SysError && e.errno === EINTR;
+    throw e;
+  } finally {
+    endTempMask(p, set, intr);
+    if (a.num(2) !== 0 && timeout !== null) {
+      const left = timeout - (monoNs() - start);
+      try {
+        writeTimespec(p.mem, a.num(2), left > 0n ? left : 0n);
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+}
+
+function doSelect(p: Process, nfds: number, rAddr: number, wAddr: number, eAddr: number, timeoutNs: bigint | null): number {
+  if (nfds < 0) throw new SysError(EINVAL);
+  nfds = Math.min(nfds, p.fds.limit);
+  const bytes = Math.ceil(nfds / 64) * 8;
+  const sets = [rAddr, wAddr, eAddr].map((ad) => (ad === 0 ? null : readMem(p.mem, ad, bytes).slice()));
+  // every fd named must be open
+  for (let fd = 0; fd < nfds; fd++) {
+    const named = sets.some((s) => s !== null && (s[fd >> 3] >> (fd & 7)) & 1);
+    if (named && !p.fds.get(fd)) throw new SysError(EBADF);
+  }
+  const scan = (): [number, (Uint8Array | null)[]] => {
+    const out = sets.map((s) => (s === null ? null : new Uint8Array(bytes)));
+    let n = 0;
+    for (let fd = 0; fd < nfds; fd++) {
+      const bit = 1 << (fd & 7);
+      const e = p.fds.get(fd);
+      if (!e) continue;
+      const r = readiness(e.file);
+      const want = [POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI];
+      for (let k = 0; k < 3; k++) {
+        const s = sets[k];
+        if (s && s[fd >> 3] & bit && r & want[k]) {
+          out[k]![fd >> 3] |= bit;
+          n++;
+        }
+      }
+    }
+    return [n, out];
+  };
+  let [n, out] = scan();
+  if (n === 0) {
+    pollWait(p, timeoutNs, 'select');
+    [n, out] = scan();
+  }
+  [rAddr, wAddr, eAddr].forEach((ad, k) => {
+    if (ad !== 0) writeMem(p.mem, ad, out[k]!);
+  });
+  return n;
+}
+
+function sysSelect(p: Process, a: SyscallArgs): number {
+  const tv = a.num(4);
+  let timeout: bigint | null = null;
+  if (tv !== 0) {
+    const v = readView(p.mem, tv, 16);
+    const s = v.getBigInt64(0, true), us = v.getBigInt64(8, true);
+    if (s < 0n || us < 0n) throw new SysError(EINVAL);
+    timeout = s * 1000000000n + us * 1000n;
+  }
+  const start = monoNs();
+  const n = doSelect(p, a.int(0), a.num(1), a.num(2), a.num(3), timeout);
+  if (tv !== 0 && timeout !== null) {
+    const left = timeout - (monoNs() - start);
+    const l = left > 0n ? left : 0n;
+    writeMem(p.mem, tv, new Struct(16).u64(0, l / 1000000000n).u64(8, (l % 1000000000n) / 1000n).bytes);
+  }
+  return n;
+}
+
+function sysPselect6(p: Process, a: SyscallArgs): number {
+  const timeout = readTimeoutNs(p, a.num(4));
+  let set = false;
+  const sig = a.num(5);
+  if (sig !== 0) {
+    const v = readView(p.mem, sig, 16);
+    const maskAddr = v.getInt32(4, true) * 4294967296 + v.getUint32(0, true);
+    set = tempMask(p, maskAddr, Number(v.getBigUint64(8, true)));
+  }
+  let intr = false;
+  try {
+    return doSelect(p, a.int(0), a.num(1), a.num(2), a.num(3), timeout);
+  } catch (e) {
+    intr = e instanceof SysError && e.errno === EINTR;
+    throw e;
+  } finally {
+    endTempMask(p, set, intr);
+  }
+}
+
+// ---------------------------------------------------------------- sendfile & co
+
+function copyBetween(p: Process, inF: OpenFile, outF: OpenFile, count: number, inPos: number | null, outPos: number | null): [number, number] {
+  if (!inF.readable || !outF.writable) throw new SysError(EBADF);
+  let done = 0;
+  let ip = inPos, op = outPos;
+  while (done < count) {
+    const data = fileRead(p, inF, Math.min(count - done, 1 << 20), ip);
+    if (data.length === 0) break;
+    const n = fileWrite(p, outF, data, op);
+    done += n;
+    if (ip !== null) ip += n;
+    if (op !== null) op += n;
+    if (n < data.length) {
+      if (ip === null && (inF.positioned || inF.kind === 'synth')) inF.pos -= data.length - n;
+      break;
+    }
+    if (data.length < Math.min(count - done + n, 1 << 20)) break;
+  }
+  return [done, ip ?? 0];
+}
+
+function sysSendfile(p: Process, a: SyscallArgs): number {
+  const outF = p.fds.file(a.int(0)), inF = p.fds.file(a.int(1));
+  const offAddr = a.num(2), count = Math.min(a.unum(3), 0x7ffff000);
+  if (inF.kind !== 'reg' && inF.kind !== 'blk' && inF.kind !== 'synth' && inF.kind !== 'chr') throw new SysError(EINVAL);
+  if (!inF.readable || !outF.writable) throw new SysError(EBADF);
+  if (outF.flags & O_APPEND) throw new SysError(EINVAL);
+  let pos: number | null = null;
+  if (offAddr !== 0) pos = checkOffset(readI64(p.mem, offAddr));
+  const [n, end] = copyBetween(p, inF, outF, count, pos, null);
+  if (offAddr !== 0) write64(p.mem, offAddr, end);
+  return n;
+}
+
+function sysCopyFileRange(p: Process, a: SyscallArgs): number {
+  const inF = p.fds.file(a.int(0)), outF = p.fds.file(a.int(2));
+  const inOff = a.num(1), outOff = a.num(3), len = Math.min(a.unum(4), 0x7ffff000);
+  if (a.u32(5) !== 0) throw new SysError(EINVAL);
+  if (!inF.readable || !outF.writable || outF.flags & O_APPEND) throw new SysError(EBADF);
+  if (inF.kind === 'dir' || outF.kind === 'dir') throw new SysError(EISDIR);
+  if (inF.kind !== 'reg' || outF.kind !== 'reg') throw new SysError(EINVAL);
+  const ip = inOff !== 0 ? checkOffset(readI64(p.mem, inOff)) : null;
+  const op = outOff !== 0 ? checkOffset(readI64(p.mem, outOff)) : null;
+  const [n, endIn] = copyBetween(p, inF, outF, len, ip, op);
+  if (inOff !== 0) write64(p.mem, inOff, endIn);
+  if (outOff !== 0) write64(p.mem, outOff, (op ?? 0) + n);
+  return n;
+}
+
+// ---------------------------------------------------------------- statfs
+
+function packStatfs(st: fs.BigIntStatsFs): Uint8Array {
+  const s = new Struct(120);
+  s.u64(0, st.type).u64(8, st.bsize).u64(16, st.blocks).u64(24, st.bfree).u64(32, st.bavail).u64(40, st.files).u64(48, st.ffree);
+  s.u64(64, 255n).u64(72, st.bsize).u64(80, 0x20n /* ST_RELATIME */ | 0x400n);
+  return s.bytes;
+}
+
+function sysStatfs(p: Process, a: SyscallArgs): number {
+  const r = resolveAt(p, AT_FDCWD, readPath(p.mem, a.num(0)), true);
+  writeMem(p.mem, a.num(1), packStatfs(fs.statfsSync(r.host, { bigint: true })));
+  return 0;
+}
+
+function sysFstatfs(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  let st: fs.BigIntStatsFs;
+  if (f.kind === 'pipe' || f.kind === 'synth') {
+    st = { type: f.kind === 'pipe' ? 0x50495045n : 0x9fa0n, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n } as fs.BigIntStatsFs;
+  } else st = fs.statfsSync(f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath, { bigint: true });
+  writeMem(p.mem, a.num(1), packStatfs(st));
+  return 0;
+}
+
+// ---------------------------------------------------------------- misc
+
+function sysMemfdCreate(p: Process, a: SyscallArgs): number {
+  const name = readPath(p.mem, a.num(0));
+  const flags = a.u32(1);
+  const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
+  if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC | (0x3f << 26))) throw new SysError(EINVAL);
+  if (utf8(name).length > 249) throw new SysError(EINVAL);
+  const host = path.join(os.tmpdir(), `entrystub-memfd-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  const fd = fs.openSync(host, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  fs.unlinkSync(host);
+  const f = wrapHostFd(fd, O_RDWR, host, `/memfd:${name} (deleted)`);
+  return p.fds.alloc(f, (flags & MFD_CLOEXEC) !== 0);
+}
+
+function validFd(p: Process, a: SyscallArgs): number {
+  p.fds.file(a.int(0));
+  return 0;
+}
+
+function sysFsync(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock') throw new SysError(EINVAL);
+  return 0;
+}
+
+function sysFadvise(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.kind === 'pipe' || f.kind === 'fifo') throw new SysError(ESPIPE);
+  const advice = a.int(3);
+  if (advice < 0 || advice > 5 || a.num(2) < 0) throw new SysError(EINVAL);
+  return 0;
+}
+
+function sysFlock(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  const op = a.int(1) & ~4; // LOCK_NB
+  if (op !== 1 && op !== 2 && op !== 8) throw new SysError(EINVAL);
+  return 0;
+}
+
+function sysOpenat2(p: Process, a: SyscallArgs): number {
+  const size = a.unum(3);
+  if (size < 24) throw new SysError(EINVAL);
+  if (size > 4096) throw new SysError(7 /* E2BIG */);
+  const v = readView(p.mem, a.num(2), 24);
+  const flags = Number(v.getBigUint64(0, true) & 0xffffffffn);
+  if (v.getBigUint64(0, true) > 0xffffffffn) throw new SysError(EINVAL);
+  const mode = Number(v.getBigUint64(8, true));
+  if (mode & ~0o7777 || (mode !== 0 && !(flags & (O_CREAT | 0o20000000)))) throw new SysError(EINVAL);
+  return doOpen(p, a.int(0), a.num(1), flags, mode);
+}
+
+export function registerFs(t: HandlerTable): void {
+  t.on(0, sysRead);
+  t.on(1, sysWrite);
+  t.on(2, (p, a) => doOpen(p, AT_FDCWD, a.num(0), a.int(1), a.u32(2)));
+  t.on(3, sysClose);
+  t.on(4, sysStat(true));
+  t.on(5, sysFstat);
+  t.on(6, sysStat(false));
+  t.on(7, sysPoll);
+  t.on(8, sysLseek);
+  t.on(16, sysIoctl);
+  t.on(17, sysPread);
+  t.on(18, sysPwrite);
+  t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
+  t.on(20, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), null));
+  t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0));
+  t.on(22, (p, a) => doPipe2(p, a.num(0), 0));
+  t.on(23, sysSelect);
+  t.on(32, sysDup);
+  t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
+  t.on(40, sysSendfile);
+  t.on(72, sysFcntl);
+  t.on(73, sysFlock);
+  t.on(74, sysFsync);
+  t.on(75, sysFsync);
+  t.on(76, sysTruncate);
+  t.on(77, sysFtruncate);
+  t.on(78, (p, a) => doGetdents(p, a, false));
+  t.on(79, sysGetcwd);
+  t.on(80, sysChdir);
+  t.on(81, sysFchdir);
+  t.on(82, (p, a) => doRenameat(p, AT_FDCWD, a.num(0), AT_FDCWD, a.num(1), 0));
+  t.on(83, (p, a) => sysMkdirat(p, AT_FDCWD, a.num(0), a.u32(1)));
+  t.on(84, (p, a) => doUnlinkat(p, AT_FDCWD, a.num(0), AT_REMOVEDIR));
+  t.on(85, (p, a) => doOpen(p, AT_FDCWD, a.num(0), O_CREAT | O_WRONLY | O_TRUNC, a.u32(1)));
+  t.on(86, (p, a) => doLinkat(p, AT_FDCWD, a.num(0), AT_FDCWD, a.num(1), 0));
+  t.on(87, (p, a) => doUnlinkat(p, AT_FDCWD, a.num(0), 0));
+  t.on(88, (p, a) => doSymlinkat(p, a.num(0), AT_FDCWD, a.num(1)));
+  t.on(89, (p, a) => doReadlinkat(p, AT_FDCWD, a.num(0), a.num(1), a.int(2)));
+  t.on(90, (p, a) => doChmodat(p, AT_FDCWD, a.num(0), a.u32(1), 0));
+  t.on(91, (p, a) => {
+    const f = p.fds.file(a.int(0));
+    if (f.flags & O_PATH) throw new SysError(EBADF);
+    if (f.hostFd >= 0) fs.fchmodSync(f.hostFd, a.u32(1) & 0o7777);
+    return 0;
+  });
+  t.on(92, (p, a) => doChownat(p, AT_FDCWD, a.num(0), 0));
+  t.on(93, (p, a) => {
+    const f = p.fds.file(a.int(0));
+    if (f.flags & O_PATH) throw new SysError(EBADF);
+    return 0;
+  });
+  t.on(94, (p, a) => doChownat(p, AT_FDCWD, a.num(0), AT_SYMLINK_NOFOLLOW));
+  t.on(95, (p, a) => {
+    const old = p.umask;
+    p.umask = a.u32(0) & 0o777;
+    return old;
+  });
+  t.on(132, (p, a) => {
+    // utime(path, struct utimbuf {actime, modtime})
+    const tb = a.num(1);
+    let at = Date.now() / 1000, mt = at;
+    if (tb !== 0) {
+      at = readI64(p.mem, tb);
+      mt = readI64(p.mem, tb + 8);
+    }
+    setTimes({ host: resolveAt(p, AT_FDCWD, readPath(p.mem, a.num(0)), true).host }, at, mt);
+    return 0;
+  });
+  t.on(133, (p, a) => {
+    // mknod: regular files only (FIFOs and devices need privileges we do not emulate)
+    const mode = a.u32(1);
+    const type = mode & 0o170000;
+    if (type !== 0 && type !== 0o100000) throw new SysError(EPERM);
+    const fd = doOpen(p, AT_FDCWD, a.num(0), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
+    p.fds.close(fd);
+    return 0;
+  });
+  t.on(137, sysStatfs);
+  t.on(138, sysFstatfs);
+  t.on(162, () => 0); // sync
+  t.on(187, (p, a) => {
+    const f = p.fds.file(a.int(0));
+    if (f.kind !== 'reg') throw new SysError(EINVAL);
+    return 0;
+  }); // readahead
+  t.on(217, (p, a) => doGetdents(p, a, true));
+  t.on(221, sysFadvise);
+  t.on(235, (p, a) => sysUtimes(p, AT_FDCWD, a.num(0), a.num(1)));
+  t.on(257, (p, a) => doOpen(p, a.int(0), a.num(1), a.int(2), a.u32(3)));
+  t.on(258, (p, a) => sysMkdirat(p, a.int(0), a.num(1), a.u32(2)));
+  t.on(259, (p, a) => {
+    const mode = a.u32(2);
+    const type = mode & 0o170000;
+    if (type !== 0 && type !== 0o100000) throw new SysError(EPERM);
+    const fd = doOpen(p, a.int(0), a.num(1), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
+    p.fds.close(fd);
+    return 0;
+  });
+  t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(4)));
+  t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)));
+  t.on(262, sysNewfstatat);
+  t.on(263, (p, a) => doUnlinkat(p, a.int(0), a.num(1), a.int(2)));
+  t.on(264, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), 0));
+  t.on(265, (p, a) => doLinkat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.int(4)));
+  t.on(266, (p, a) => doSymlinkat(p, a.num(0), a.int(1), a.num(2)));
+  t.on(267, (p, a) => doReadlinkat(p, a.int(0), a.num(1), a.num(2), a.int(3)));
+  t.on(268, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), 0));
+  t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0));
+  t.on(270, sysPselect6);
+  t.on(271, sysPpoll);
+  t.on(277, validFd); // sync_file_range
+  t.on(280, sysUtimensat);
+  t.on(285, sysFallocate);
+  t.on(292, (p, a) => doDup3(p, a.int(0), a.int(1), a.int(2), false));
+  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)));
+  t.on(295, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
+  t.on(296, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
+  t.on(306, validFd); // syncfs
+  t.on(316, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.u32(4)));
+  t.on(319, sysMemfdCreate);
+  t.on(326, sysCopyFileRange);
+  t.on(327, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
+  t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
+  t.on(332, sysStatx);
+  t.on(436, sysCloseRange);
+  t.on(437, sysOpenat2);
+  t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)));
+  t.on(452, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), a.int(3)));
+}
+

@@ -1,0 +1,633 @@
+/**
+ * Process syscalls: exit, ids, uname, limits, arch_prctl, prctl, futex,
+ * getrandom, scheduling, resource usage.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import {
+  EAGAIN, ECHILD, EDEADLK, EINTR, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT, SysError,
+} from '../errno.js';
+import { TASK_SIZE } from '../mm.js';
+import type { Process } from '../process.js';
+import type { HandlerTable } from '../syscalls.js';
+import {
+  Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readTimespec, readView, realNs, write32, write64, writeMem,
+} from './util.js';
+
+const RLIMIT_NOFILE = 7;
+const NR_OPEN = 1048576n;
+
+// ---------------------------------------------------------------- ids
+
+function privileged(p: Process): boolean {
+  return p.euid === 0;
+}
+
+function sysSetresuid(p: Process, r: number, e: number, s: number): number {
+  const ids = [p.uid, p.euid, p.suid];
+  if (!privileged(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
+  if (r !== -1) p.uid = r >>> 0;
+  if (e !== -1) p.euid = e >>> 0;
+  if (s !== -1) p.suid = s >>> 0;
+  return 0;
+}
+
+function sysSetresgid(p: Process, r: number, e: number, s: number): number {
+  const ids = [p.gid, p.egid, p.sgid];
+  if (!privileged(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
+  if (r !== -1) p.gid = r >>> 0;
+  if (e !== -1) p.egid = e >>> 0;
+  if (s !== -1) p.sgid = s >>> 0;
+  return 0;
+}
+
+function sysSetuid(p: Process, a: SyscallArgs): number {
+  const u = a.u32(0);
+  if (a.int(0) === -1) throw new SysError(EINVAL);
+  if (privileged(p)) p.uid = p.euid = p.suid = u;
+  else if (u === p.uid || u === p.suid) p.euid = u;
+  else throw new SysError(EPERM);
+  return 0;
+}
+
+function sysSetgid(p: Process, a: SyscallArgs): number {
+  const g = a.u32(0);
+  if (a.int(0) === -1) throw new SysError(EINVAL);
+  if (privileged(p)) p.gid = p.egid = p.sgid = g;
+  else if (g === p.gid || g === p.sgid) p.egid = g;
+  else throw new SysError(EPERM);
+  return 0;
+}
+
+function sysSetreuid(p: Process, a: SyscallArgs): number {
+  const r = a.int(0), e = a.int(1);
+  if (!privileged(p)) {
+    if (r !== -1 && r >>> 0 !== p.uid && r >>> 0 !== p.euid) throw new SysError(EPERM);
+    if (e !== -1 && ![p.uid, p.euid, p.suid].includes(e >>> 0)) throw new SysError(EPERM);
+  }
+  const oldRuid = p.uid;
+  if (r !== -1) p.uid = r >>> 0;
+  if (e !== -1) p.euid = e >>> 0;
+  if (r !== -1 || (e !== -1 && e >>> 0 !== oldRuid)) p.suid = p.euid;
+  return 0;
+}
+
+function sysSetregid(p: Process, a: SyscallArgs): number {
+  const r = a.int(0), e = a.int(1);
+  if (!privileged(p)) {
+    if (r !== -1 && r >>> 0 !== p.gid && r >>> 0 !== p.egid) throw new SysError(EPERM);
+    if (e !== -1 && ![p.gid, p.egid, p.sgid].includes(e >>> 0)) throw new SysError(EPERM);
+  }
+  const oldRgid = p.gid;
+  if (r !== -1) p.gid = r >>> 0;
+  if (e !== -1) p.egid = e >>> 0;
+  if (r !== -1 || (e !== -1 && e >>> 0 !== oldRgid)) p.sgid = p.egid;
+  return 0;
+}
+
+function writeIds(p: Process, addrs: number[], vals: number[]): number {
+  addrs.forEach((ad, k) => write32(p.mem, ad, vals[k]));
+  return 0;
+}
+
+function sysGetgroups(p: Process, a: SyscallArgs): number {
+  const size = a.int(0);
+  if (size < 0) throw new SysError(EINVAL);
+  const n = p.groups.length;
+  if (size === 0) return n;
+  if (size < n) throw new SysError(EINVAL);
+  const s = new Struct(n * 4);
+  p.groups.forEach((g, k) => s.u32(k * 4, g));
+  writeMem(p.mem, a.num(1), s.bytes);
+  return n;
+}
+
+function sysSetgroups(p: Process, a: SyscallArgs): number {
+  const size = a.int(0);
+  if (size < 0 || size > 65536) throw new SysError(EINVAL);
+  const v = readView(p.mem, a.num(1), size * 4);
+  if (!privileged(p)) throw new SysError(EPERM);
+  p.groups = [];
+  for (let k = 0; k < size; k++) p.groups.push(v.getUint32(k * 4, true));
+  return 0;
+}
+
+function self(p: Process, pid: number): boolean {
+  return pid === 0 || pid === p.pid;
+}
+
+// ---------------------------------------------------------------- uname, limits
+
+function sysUname(p: Process, a: SyscallArgs): number {
+  const s = new Struct(65 * 6);
+  const fields = ['Linux', os.hostname(), os.release(), os.version(), 'x86_64', '(none)'];
+  fields.forEach((f, k) => s.str(k * 65, f, 64));
+  writeMem(p.mem, a.num(0), s.bytes);
+  return 0;
+}
+
+function packRlimit(l: [bigint, bigint]): Uint8Array {
+  return new Struct(16).u64(0, l[0]).u64(8, l[1]).bytes;
+}
+
+function setRlimit(p: Process, res: number, soft: bigint, hard: bigint): void {
+  if (soft > hard) throw new SysError(EINVAL);
+  const cur = p.rlimits[res];
+  if (hard > cur[1] && !privileged(p)) throw new SysError(EPERM);
+  if (res === RLIMIT_NOFILE && hard > NR_OPEN) throw new SysError(EPERM);
+  p.rlimits[res] = [soft, hard];
+  if (res === RLIMIT_NOFILE) p.fds.limit = Number(soft > NR_OPEN ? NR_OPEN : soft);
+}
+
+function sysPrlimit64(p: Process, a: SyscallArgs): number {
+  const pid = a.int(0), res = a.u32(1), nw = a.num(2), old = a.num(3);
+  if (res >= 16) throw new SysError(EINVAL);
+  if (!self(p, pid)) throw new SysError(ESRCH);
+  let next: [bigint, bigint] | null = null;
+  if (nw !== 0) {
+    const v = readView(p.mem, nw, 16);
+    next = [v.getBigUint64(0, true), v.getBigUint64(8, true)];
+    if (next[0] > next[1]) throw new SysError(EINVAL);
+  }
+  if (old !== 0) writeMem(p.mem, old, packRlimit(p.rlimits[res]));
+  if (next) setRlimit(p, res, next[0], next[1]);
+  return 0;
+}
+
+// ---------------------------------------------------------------- arch_prctl, prctl
+
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
+const ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+
+function sysArchPrctl(p: Process, a: SyscallArgs): number {
+  const code = a.int(0), addr = a.num(1);
+  switch (code) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS:
+      if (addr < 0 || addr >= TASK_SIZE) throw new SysError(EPERM);
+      if (code === ARCH_SET_FS) p.cpu.fsBase = addr;
+      else p.cpu.gsBase = addr;
+      return 0;
+    case ARCH_GET_FS:
+      write64(p.mem, addr, p.cpu.fsBase);
+      return 0;
+    case ARCH_GET_GS:
+      write64(p.mem, addr, p.cpu.gsBase);
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1;
+    case ARCH_SET_CPUID:
+      throw new SysError(19 /* ENODEV: no CPUID faulting */);
+  }
+  throw new SysError(EINVAL);
+}
+
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8;
+const PR_GET_TIMING = 13, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23;
+const PR_GET_SECUREBITS = 27, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_MCE_KILL_GET = 34, PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_GET_THP_DISABLE = 42, PR_SET_THP_DISABLE = 41;
+const PR_GET_TID_ADDRESS = 40, PR_CAP_AMBIENT = 47;
+
+function sysPrctl(p: Process, a: SyscallArgs): number {
+  const opt = a.int(0), arg2 = a.num(1);
+  const st = p as Process & { pdeathsig?: number; dumpable?: number; noNewPrivs?: number; timerslack?: number; subreaper?: number; thp?: number; keepcaps?: number };
+  switch (opt) {
+    case PR_SET_NAME: {
+      const b = readCStr(p.mem, arg2, 16 + 4096).subarray(0, 15);
+      p.comm = Buffer.from(b).toString('latin1');
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const s = new Struct(16).str(0, Buffer.from(p.comm, 'latin1'), 15);
+      writeMem(p.mem, arg2, s.bytes);
+      return 0;
+    }
+    case PR_SET_PDEATHSIG:
+      if (arg2 < 0 || arg2 > 64) throw new SysError(EINVAL);
+      st.pdeathsig = arg2;
+      return 0;
+    case PR_GET_PDEATHSIG:
+      write32(p.mem, arg2, st.pdeathsig ?? 0);
+      return 0;
+    case PR_GET_DUMPABLE:
+      return st.dumpable ?? 1;
+    case PR_SET_DUMPABLE:
+      if (arg2 !== 0 && arg2 !== 1) throw new SysError(EINVAL);
+      st.dumpable = arg2;
+      return 0;
+    case PR_GET_KEEPCAPS:
+      return st.keepcaps ?? 0;
+    case PR_SET_KEEPCAPS:
+      if (arg2 !== 0 && arg2 !== 1) throw new SysError(EINVAL);
+      st.keepcaps = arg2;
+      return 0;
+    case PR_GET_TIMING:
+      return 0;
+    case PR_GET_SECCOMP:
+      return 0;
+    case PR_SET_SECCOMP:
+      throw new SysError(EINVAL);
+    case PR_CAPBSET_READ:
+      if (arg2 < 0 || arg2 > 40) throw new SysError(EINVAL);
+      return 1;
+    case PR_GET_SECUREBITS:
+      return 0;
+    case PR_SET_TIMERSLACK:
+      st.timerslack = arg2 <= 0 ? 50000 : arg2;
+      return 0;
+    case PR_GET_TIMERSLACK:
+      return st.timerslack ?? 50000;
+    case PR_MCE_KILL_GET:
+      return 0;
+    case PR_SET_CHILD_SUBREAPER:
+      st.subreaper = arg2 ? 1 : 0;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      write32(p.mem, arg2, st.subreaper ?? 0);
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (arg2 !== 1 || a.num(2) || a.num(3) || a.num(4)) throw new SysError(EINVAL);
+      st.noNewPrivs = 1;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      return st.noNewPrivs ?? 0;
+    case PR_SET_THP_DISABLE:
+      st.thp = arg2 ? 1 : 0;
+      return 0;
+    case PR_GET_THP_DISABLE:
+      return st.thp ?? 0;
+    case PR_GET_TID_ADDRESS:
+      write64(p.mem, arg2, p.clearChildTid);
+      return 0;
+    case PR_CAP_AMBIENT:
+      if (arg2 === 1 /* IS_SET */) return 0;
+      if (arg2 === 4 /* CLEAR_ALL */) return 0;
+      throw new SysError(EPERM);
+  }
+  throw new SysError(EINVAL);
+}
+
+// ---------------------------------------------------------------- futex
+
+const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5, FUTEX_LOCK_PI = 6;
+const FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_LOCK_PI2 = 13;
+const FUTEX_CLOCK_REALTIME = 256;
+
+function sysFutex(p: Process, a: SyscallArgs): number {
+  const uaddr = a.num(0), op = a.int(1), val = a.u32(2), tmo = a.num(3), uaddr2 = a.num(4), val3 = a.u32(5);
+  const cmd = op & ~(128 | FUTEX_CLOCK_REALTIME);
+  if (uaddr % 4 !== 0) throw new SysError(EINVAL);
+  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) throw new SysError(ENOSYS);
+  switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+      if (cmd === FUTEX_WAIT_BITSET && val3 === 0) throw new SysError(EINVAL);
+      let deadline: bigint | null = null;
+      if (tmo !== 0) {
+        const [s, n] = readTimespec(p.mem, tmo);
+        if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
+        const t = s * 1000000000n + n;
+        if (cmd === FUTEX_WAIT) deadline = monoNs() + t;
+        else if (op & FUTEX_CLOCK_REALTIME) deadline = monoNs() + (t - realNs());
+        else deadline = t;
+      }
+      const cur = read32(p.mem, uaddr) >>> 0;
+      if (cur !== val) throw new SysError(EAGAIN);
+      const r = p.waitForSignal(deadline);
+      if (r === 'signal') throw new SysError(EINTR);
+      if (r === 'timeout') throw new SysError(ETIMEDOUT);
+      p.warnOnce(`entrystub: futex wait at 0x${uaddr.toString(16)} with no other thread to wake it; returning EAGAIN`);
+      throw new SysError(EAGAIN);
+    }
+    case FUTEX_WAKE:
+      read32(p.mem, uaddr);
+      return 0;
+    case FUTEX_WAKE_BITSET:
+      if (val3 === 0) throw new SysError(EINVAL);
+      return 0;
+    case FUTEX_REQUEUE:
+      return 0;
+    case FUTEX_CMP_REQUEUE:
+      if (read32(p.mem, uaddr) >>> 0 !== val3) throw new SysError(EAGAIN);
+      return 0;
+    case FUTEX_WAKE_OP: {
+      const opn = (val3 >>> 28) & 7, cmp = (val3 >>> 24) & 15;
+      let oparg = (val3 << 8) >> 20; // sign-extended 12 bits
+      if ((val3 >>> 28) & 8) oparg = 1 << (oparg & 31);
+      const old = read32(p.mem, uaddr2);
+      let nv: number;
+      switch (opn) {
+        case 0: nv = oparg; break;
+        case 1: nv = old + oparg; break;
+        case 2: nv = old | oparg; break;
+        case 3: nv = old & ~oparg; break;
+        case 4: nv = old ^ oparg; break;
+        default: throw new SysError(ENOSYS);
+      }
+      if (cmp > 5) throw new SysError(ENOSYS);
+      write32(p.mem, uaddr2, nv | 0);
+      return 0;
+    }
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+      const cur = read32(p.mem, uaddr) >>> 0;
+      const owner = cur & 0x3fffffff;
+      if (owner === 0) {
+        write32(p.mem, uaddr, (cur & 0x40000000) | p.tid);
+        return 0;
+      }
+      if (owner === p.tid) throw new SysError(EDEADLK);
+      throw new SysError(cmd === FUTEX_TRYLOCK_PI ? EAGAIN : ESRCH);
+    }
+    case FUTEX_UNLOCK_PI: {
+      const cur = read32(p.mem, uaddr) >>> 0;
+      if ((cur & 0x3fffffff) !== p.tid) throw new SysError(EPERM);
+      write32(p.mem, uaddr, 0);
+      return 0;
+    }
+  }
+  throw new SysError(ENOSYS);
+}
+
+// ---------------------------------------------------------------- resources
+
+function hostCaps(): { eff: bigint; prm: bigint; inh: bigint } {
+  try {
+    const s = fs.readFileSync('/proc/self/status', 'utf8');
+    const get = (k: string) => {
+      const m = new RegExp(`^${k}:\\s*([0-9a-f]+)`, 'm').exec(s);
+      return m ? BigInt('0x' + m[1]) : 0n;
+    };
+    return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh') };
+  } catch {
+    return { eff: 0n, prm: 0n, inh: 0n };
+  }
+}
+
+function sysCapget(p: Process, a: SyscallArgs): number {
+  const hdr = a.num(0), data = a.num(1);
+  const v = readView(p.mem, hdr, 8);
+  const version = v.getUint32(0, true), pid = v.getInt32(4, true);
+  const V1 = 0x19980330, V2 = 0x20071026, V3 = 0x20080522;
+  if (version !== V1 && version !== V2 && version !== V3) {
+    write32(p.mem, hdr, V3);
+    if (data === 0) return 0;
+    throw new SysError(EINVAL);
+  }
+  if (pid < 0 || !self(p, pid)) throw new SysError(pid < 0 ? EINVAL : ESRCH);
+  if (data === 0) return 0;
+  const caps = p.euid === 0 ? hostCaps() : { eff: 0n, prm: 0n, inh: 0n };
+  const n = version === V1 ? 1 : 2;
+  const s = new Struct(12 * n);
+  for (let k = 0; k < n; k++) {
+    const sh = BigInt(32 * k);
+    s.u32(k * 12, Number((caps.eff >> sh) & 0xffffffffn));
+    s.u32(k * 12 + 4, Number((caps.prm >> sh) & 0xffffffffn));
+    s.u32(k * 12 + 8, Number((caps.inh >> sh) & 0xffffffffn));
+  }
+  writeMem(p.mem, data, s.bytes);
+  return 0;
+}
+
+function sysGetrusage(p: Process, a: SyscallArgs): number {
+  const who = a.int(0);
+  if (who !== 0 && who !== -1 && who !== 1) throw new SysError(EINVAL);
+  const s = new Struct(144);
+  if (who !== -1) {
+    const u = process.cpuUsage();
+    s.u64(0, Math.floor(u.user / 1e6)).u64(8, u.user % 1e6);
+    s.u64(16, Math.floor(u.system / 1e6)).u64(24, u.system % 1e6);
+    s.u64(32, Math.floor(process.memoryUsage().rss / 1024));
+  }
+  writeMem(p.mem, a.num(1), s.bytes);
+  return 0;
+}
+
+function sysTimes(p: Process, a: SyscallArgs): number {
+  const buf = a.num(0);
+  if (buf !== 0) {
+    const u = process.cpuUsage();
+    writeMem(p.mem, buf, new Struct(32).u64(0, Math.floor(u.user / 10000)).u64(8, Math.floor(u.system / 10000)).bytes);
+  }
+  return Number(monoNs() / 10000000n);
+}
+
+function sysSysinfo(p: Process, a: SyscallArgs): number {
+  const s = new Struct(112);
+  s.u64(0, Math.floor(os.uptime()));
+  os.loadavg().forEach((l, k) => s.u64(8 + k * 8, Math.round(l * 65536)));
+  s.u64(32, os.totalmem()).u64(40, os.freemem());
+  s.u16(80, 1); // procs
+  s.u32(104, 1); // mem_unit
+  writeMem(p.mem, a.num(0), s.bytes);
+  return 0;
+}
+
+function sysGetrandom(p: Process, a: SyscallArgs): number {
+  const buf = a.num(0), flags = a.u32(2);
+  let len = a.unum(1);
+  if (flags & ~7 || (flags & 2 && flags & 4)) throw new SysError(EINVAL);
+  len = Math.min(len, 33554431);
+  const out = new Uint8Array(len);
+  crypto.randomFillSync(out);
+  writeMem(p.mem, buf, out);
+  return len;
+}
+
+function sysSchedGetaffinity(p: Process, a: SyscallArgs): number {
+  const pid = a.int(0), len = a.unum(1);
+  if (!self(p, pid)) throw new SysError(ESRCH);
+  if (len < 8 || len % 8 !== 0) throw new SysError(EINVAL);
+  const out = new Uint8Array(8);
+  out[0] = 1;
+  writeMem(p.mem, a.num(2), out);
+  return 8;
+}
+
+export function registerProc(t: HandlerTable): void {
+  const exit = (p: Process, a: SyscallArgs) => {
+    p.exit(a.int(0));
+    return 0;
+  };
+  t.on(60, exit);
+  t.on(231, exit);
+  t.on(39, (p) => p.pid);
+  t.on(186, (p) => p.tid);
+  t.on(110, (p) => p.ppid);
+  t.on(102, (p) => p.uid);
+  t.on(104, (p) => p.gid);
+  t.on(107, (p) => p.euid);
+  t.on(108, (p) => p.egid);
+  t.on(105, sysSetuid);
+  t.on(106, sysSetgid);
+  t.on(113, sysSetreuid);
+  t.on(114, sysSetregid);
+  t.on(117, (p, a) => sysSetresuid(p, a.int(0), a.int(1), a.int(2)));
+  t.on(118, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.uid, p.euid, p.suid]));
+  t.on(119, (p, a) => sysSetresgid(p, a.int(0), a.int(1), a.int(2)));
+  t.on(120, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.gid, p.egid, p.sgid]));
+  t.on(122, (p) => p.euid); // setfsuid: returns the old fsuid
+  t.on(123, (p) => p.egid);
+  t.on(115, sysGetgroups);
+  t.on(116, sysSetgroups);
+  t.on(111, (p) => p.pgid);
+  t.on(121, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    return p.pgid;
+  });
+  t.on(124, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    return p.sid;
+  });
+  t.on(109, (p, a) => {
+    const pid = a.int(0), pgid = a.int(1);
+    if (pgid < 0) throw new SysError(EINVAL);
+    if (!self(p, pid)) throw new SysError(ESRCH);
+    if (p.sid === p.pid) throw new SysError(EPERM);
+    const target = pgid === 0 ? p.pid : pgid;
+    if (target !== p.pid && target !== p.pgid) throw new SysError(EPERM);
+    p.pgid = target;
+    return 0;
+  });
+  t.on(112, (p) => {
+    if (p.pgid === p.pid) throw new SysError(EPERM);
+    p.sid = p.pgid = p.pid;
+    return p.sid;
+  });
+  t.on(63, sysUname);
+  t.on(170, () => {
+    throw new SysError(EPERM);
+  });
+  t.on(171, () => {
+    throw new SysError(EPERM);
+  });
+  t.on(97, (p, a) => {
+    const res = a.u32(0);
+    if (res >= 16) throw new SysError(EINVAL);
+    writeMem(p.mem, a.num(1), packRlimit(p.rlimits[res]));
+    return 0;
+  });
+  t.on(160, (p, a) => {
+    const res = a.u32(0);
+    if (res >= 16) throw new SysError(EINVAL);
+    const v = readView(p.mem, a.num(1), 16);
+    setRlimit(p, res, v.getBigUint64(0, true), v.getBigUint64(8, true));
+    return 0;
+  });
+  t.on(302, sysPrlimit64);
+  t.on(158, sysArchPrctl);
+  t.on(218, (p, a) => {
+    p.clearChildTid = a.num(0);
+    return p.tid;
+  });
+  t.on(273, (p, a) => {
+    if (a.unum(1) !== 24) throw new SysError(EINVAL);
+    p.robustList = a.num(0);
+    p.robustListLen = 24;
+    return 0;
+  });
+  t.on(274, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    write64(p.mem, a.num(1), p.robustList);
+    write64(p.mem, a.num(2), p.robustListLen);
+    return 0;
+  });
+  t.on(334, () => -ENOSYS); // rseq: as a kernel built without it
+  t.on(157, sysPrctl);
+  t.on(318, sysGetrandom);
+  t.on(204, sysSchedGetaffinity);
+  t.on(203, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    const m = readMem(p.mem, a.num(2), Math.min(a.unum(1), 128));
+    if (!(m[0] & 1)) throw new SysError(EINVAL);
+    return 0;
+  });
+  t.on(24, () => 0); // sched_yield
+  t.on(145, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    return 0; // SCHED_OTHER
+  });
+  t.on(144, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    const pol = a.int(1);
+    if (pol === 0 || pol === 3 || pol === 5) return 0;
+    if (pol === 1 || pol === 2) throw new SysError(EPERM);
+    throw new SysError(EINVAL);
+  });
+  t.on(143, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    write32(p.mem, a.num(1), 0);
+    return 0;
+  });
+  t.on(142, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    if (read32(p.mem, a.num(1)) !== 0) throw new SysError(EINVAL);
+    return 0;
+  });
+  t.on(146, (_p, a) => {
+    const pol = a.int(0);
+    if (pol === 1 || pol === 2) return 99;
+    if (pol === 0 || pol === 3 || pol === 5 || pol === 6) return 0;
+    throw new SysError(EINVAL);
+  });
+  t.on(147, (_p, a) => {
+    const pol = a.int(0);
+    if (pol === 1 || pol === 2) return 1;
+    if (pol === 0 || pol === 3 || pol === 5 || pol === 6) return 0;
+    throw new SysError(EINVAL);
+  });
+  t.on(148, (p, a) => {
+    if (!self(p, a.int(0))) throw new SysError(ESRCH);
+    writeMem(p.mem, a.num(1), new Struct(16).u64(8, 100000000).bytes);
+    return 0;
+  });
+  t.on(140, (p, a) => {
+    const which = a.int(0), who = a.int(1);
+    if (which < 0 || which > 2) throw new SysError(EINVAL);
+    if (which === 0 && !self(p, who)) throw new SysError(ESRCH);
+    return 20; // 20 - nice
+  });
+  t.on(141, (p, a) => {
+    const which = a.int(0), who = a.int(1);
+    if (which < 0 || which > 2) throw new SysError(EINVAL);
+    if (which === 0 && !self(p, who)) throw new SysError(ESRCH);
+    if (a.int(2) < 0 && !privileged(p)) throw new SysError(13 /* EACCES */);
+    return 0;
+  });
+  t.on(98, sysGetrusage);
+  t.on(100, sysTimes);
+  t.on(99, sysSysinfo);
+  t.on(202, sysFutex);
+  t.on(61, () => {
+    throw new SysError(ECHILD); // wait4: this process never has children
+  });
+  t.on(247, () => {
+    throw new SysError(ECHILD); // waitid
+  });
+  t.on(125, sysCapget);
+  t.on(126, (p) => {
+    if (!privileged(p)) throw new SysError(EPERM);
+    return 0;
+  });
+  t.on(309, (p, a) => {
+    if (a.num(0) !== 0) write32(p.mem, a.num(0), 0);
+    if (a.num(1) !== 0) write32(p.mem, a.num(1), 0);
+    return 0;
+  });
+  t.on(135, (p, a) => {
+    const st = p as Process & { personality?: number };
+    const old = st.personality ?? 0;
+    if (a.u32(0) !== 0xffffffff) st.personality = a.u32(0);
+    return old;
+  });
+  t.on(251, () => 0); // ioprio_set
+  t.on(252, () => (2 << 13) | 4); // ioprio_get: IOPRIO_CLASS_BE, level 4 (the default)
+  t.on(324, (_p, a) => {
+    const cmd = a.int(0);
+    if (cmd === 0) return 0; // MEMBARRIER_CMD_QUERY: nothing supported
+    throw new SysError(EINVAL);
+  });
+}
+

@@ -1,0 +1,311 @@
+/**
+ * Signal syscalls: rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending,
+ * rt_sigsuspend, pause, rt_sigtimedwait, kill/tkill/tgkill, rt_sigqueueinfo,
+ * alarm and interval timers. These only change the Process's signal state;
+ * delivery (and rt_sigreturn) is done by the signal-delivery code.
+ */
+import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
+import type { Process } from '../process.js';
+import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN } from '../signal.js';
+import type { HandlerTable } from '../syscalls.js';
+import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, sleepMs, writeMem } from './util.js';
+
+const SIGKILL = 9, SIGSTOP = 19;
+/** Bits of SIGKILL and SIGSTOP in the low mask word. */
+const UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+const SS_AUTODISARM = 0x80000000;
+const MINSIGSTKSZ = 2048;
+/** Signals whose default action is to ignore them. */
+const DEFAULT_IGNORED = new Set([17, 18, 23, 28]);
+
+function checkSigsetSize(a: SyscallArgs, k: number): void {
+  if (a.unum(k) !== 8) throw new SysError(EINVAL);
+}
+
+function inMask(lo: number, hi: number, sig: number): boolean {
+  const b = sig - 1;
+  return b < 32 ? ((lo >>> b) & 1) === 1 : ((hi >>> (b - 32)) & 1) === 1;
+}
+
+function sysRtSigaction(p: Process, a: SyscallArgs): number {
+  const sig = a.int(0), act = a.num(1), oact = a.num(2);
+  checkSigsetSize(a, 3);
+  if (sig < 1 || sig > 64) throw new SysError(EINVAL);
+  if (act !== 0 && (sig === SIGKILL || sig === SIGSTOP)) throw new SysError(EINVAL);
+  let next: { handler: number; flags: number; restorer: number; maskLo: number; maskHi: number } | null = null;
+  if (act !== 0) {
+    const v = readView(p.mem, act, 32);
+    next = {
+      handler: v.getUint32(4, true) * 4294967296 + v.getUint32(0, true),
+      flags: v.getUint32(8, true),
+      restorer: v.getUint32(20, true) * 4294967296 + v.getUint32(16, true),
+      maskLo: v.getInt32(24, true) & ~UNBLOCKABLE,
+      maskHi: v.getInt32(28, true),
+    };
+  }
+  if (oact !== 0) {
+    const o = p.sigactions[sig];
+    const s = new Struct(32).u64(0, o.handler).u64(8, o.flags >>> 0).u64(16, o.restorer).u32(24, o.maskLo).u32(28, o.maskHi);
+    writeMem(p.mem, oact, s.bytes);
+  }
+  if (next) {
+    p.sigactions[sig] = next;
+    // a signal whose action becomes "ignore" is discarded even while blocked
+    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) {
+      p.pending.delete(sig);
+      p.pendingInfo.delete(sig);
+    }
+  }
+  return 0;
+}
+
+function sysRtSigprocmask(p: Process, a: SyscallArgs): number {
+  const how = a.int(0), set = a.num(1), oset = a.num(2);
+  checkSigsetSize(a, 3);
+  const oldLo = p.blockedLo, oldHi = p.blockedHi;
+  if (set !== 0) {
+    const v = readView(p.mem, set, 8);
+    const lo = v.getInt32(0, true), hi = v.getInt32(4, true);
+    switch (how) {
+      case 0:
+        p.blockedLo |= lo;
+        p.blockedHi |= hi;
+        break;
+      case 1:
+        p.blockedLo &= ~lo;
+        p.blockedHi &= ~hi;
+        break;
+      case 2:
+        p.blockedLo = lo;
+        p.blockedHi = hi;
+        break;
+      default:
+        throw new SysError(EINVAL);
+    }
+    p.blockedLo &= ~UNBLOCKABLE;
+  }
+  if (oset !== 0) writeMem(p.mem, oset, new Struct(8).u32(0, oldLo).u32(4, oldHi).bytes);
+  return 0;
+}
+
+function sysRtSigpending(p: Process, a: SyscallArgs): number {
+  if (a.unum(1) > 8) throw new SysError(EINVAL);
+  let lo = 0, hi = 0;
+  for (const s of p.pending) {
+    if (!inMask(p.blockedLo, p.blockedHi, s)) continue;
+    if (s <= 32) lo |= 1 << (s - 1);
+    else hi |= 1 << (s - 33);
+  }
+  const out = new Struct(8).u32(0, lo).u32(4, hi).bytes;
+  writeMem(p.mem, a.num(0), out.subarray(0, a.unum(1)));
+  return 0;
+}
+
+function onAltStack(p: Process): boolean {
+  const st = p.altstack;
+  if (st.flags & SS_DISABLE || st.size === 0) return false;
+  const sp = p.cpu.getNum(4);
+  return sp > st.sp && sp - st.sp <= st.size;
+}
+
+function sysSigaltstack(p: Process, a: SyscallArgs): number {
+  const ss = a.num(0), oss = a.num(1);
+  const on = onAltStack(p);
+  const old = { ...p.altstack };
+  if (ss !== 0) {
+    const v = readView(p.mem, ss, 24);
+    const sp = v.getUint32(4, true) * 4294967296 + v.getUint32(0, true);
+    const flags = v.getUint32(8, true);
+    const size = v.getUint32(20, true) * 4294967296 + v.getUint32(16, true);
+    if (on) throw new SysError(EPERM);
+    const mode = flags & ~SS_AUTODISARM;
+    if (mode !== SS_DISABLE && mode !== SS_ONSTACK && mode !== 0) throw new SysError(EINVAL);
+    if (mode === SS_DISABLE) p.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
+    else {
+      if (size < MINSIGSTKSZ) throw new SysError(ENOMEM);
+      p.altstack = { sp, flags: flags & SS_AUTODISARM, size };
+    }
+  }
+  if (oss !== 0) {
+    const fl = on ? SS_ONSTACK : old.size === 0 || old.flags & SS_DISABLE ? SS_DISABLE : 0;
+    const s = new Struct(24).u64(0, old.sp).u32(8, fl | (old.flags & SS_AUTODISARM)).u64(16, old.size);
+    writeMem(p.mem, oss, s.bytes);
+  }
+  return 0;
+}
+
+/** Wait for a signal that runs a handler or kills (sigsuspend, pause). Always returns -EINTR. */
+function suspend(p: Process, what: string): number {
+  const r = p.waitForSignal(null);
+  if (r === 'deadlock') {
+    p.warnOnce(`entrystub: ${what} with no timer armed and no other thread: nothing can ever wake it; returning EINTR`);
+    p.restoreSavedMask();
+  }
+  return -EINTR;
+}
+
+function sysRtSigsuspend(p: Process, a: SyscallArgs): number {
+  checkSigsetSize(a, 1);
+  const v = readView(p.mem, a.num(0), 8);
+  p.savedMask = { lo: p.blockedLo, hi: p.blockedHi };
+  p.blockedLo = v.getInt32(0, true) & ~UNBLOCKABLE;
+  p.blockedHi = v.getInt32(4, true);
+  return suspend(p, 'rt_sigsuspend');
+}
+
+function packSiginfo(info: { signo: number; code: number; pid?: number; uid?: number; addr?: number }): Uint8Array {
+  const s = new Struct(128).u32(0, info.signo).u32(8, info.code);
+  if (info.addr !== undefined) s.u64(16, info.addr);
+  else if (info.pid !== undefined) s.u32(16, info.pid).u32(20, info.uid ?? 0);
+  return s.bytes;
+}
+
+function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
+  checkSigsetSize(a, 3);
+  const v = readView(p.mem, a.num(0), 8);
+  const lo = v.getInt32(0, true) & ~UNBLOCKABLE, hi = v.getInt32(4, true);
+  const infoAddr = a.num(1), tmo = a.num(2);
+  let deadline: bigint | null = null;
+  if (tmo !== 0) {
+    const t = readView(p.mem, tmo, 16);
+    const s = t.getBigInt64(0, true), n = t.getBigInt64(8, true);
+    if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
+    deadline = monoNs() + s * 1000000000n + n;
+  }
+  for (;;) {
+    p.pollTimers();
+    let best = 0;
+    for (const s of p.pending) if (inMask(lo, hi, s) && (best === 0 || s < best)) best = s;
+    if (best) {
+      const info = p.pendingInfo.get(best) ?? { signo: best, code: SI_USER };
+      if (infoAddr !== 0) writeMem(p.mem, infoAddr, packSiginfo(info));
+      p.pending.delete(best);
+      p.pendingInfo.delete(best);
+      return best;
+    }
+    if (p.hasInterruptingSignal()) throw new SysError(EINTR);
+    const now = monoNs();
+    if (deadline !== null && now >= deadline) throw new SysError(EAGAIN);
+    let until = deadline;
+    const real = p.itimers[0].deadline;
+    if (real !== 0n && (until === null || real < until)) until = real;
+    if (until === null) {
+      p.warnOnce('entrystub: rt_sigtimedwait with no timeout and nothing that can send a signal; returning EAGAIN');
+      throw new SysError(EAGAIN);
+    }
+    sleepMs(Math.min(1000, Math.max(0, Number((until - now + 999999n) / 1000000n))));
+  }
+}
+
+// ---------------------------------------------------------------- sending
+
+function checkSig(sig: number): void {
+  if (sig < 0 || sig > 64) throw new SysError(EINVAL);
+}
+
+function sysKill(p: Process, a: SyscallArgs): number {
+  const pid = a.int(0), sig = a.int(1);
+  checkSig(sig);
+  const toSelf = pid === p.pid || pid === 0 || pid === -p.pgid;
+  if (!toSelf) throw new SysError(ESRCH);
+  if (sig !== 0) p.raise(sig, { signo: sig, code: SI_USER, pid: p.pid, uid: p.uid });
+  return 0;
+}
+
+function sysTkill(p: Process, tid: number, sig: number): number {
+  checkSig(sig);
+  if (tid <= 0) throw new SysError(EINVAL);
+  if (tid !== p.tid) throw new SysError(ESRCH);
+  if (sig !== 0) p.raise(sig, { signo: sig, code: SI_TKILL, pid: p.pid, uid: p.uid });
+  return 0;
+}
+
+function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: number): number {
+  checkSig(sig);
+  const v = readView(p.mem, uinfo, 128);
+  const code = v.getInt32(8, true);
+  const self = pid === p.pid && (tid === -1 || tid === p.tid);
+  if (!self) {
+    if (pid <= 0 || tid === 0) throw new SysError(EINVAL);
+    throw new SysError(ESRCH);
+  }
+  if (sig !== 0) p.raise(sig, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) });
+  return 0;
+}
+
+// ---------------------------------------------------------------- timers
+
+/** [value, interval] of itimer `which` in ns (value 0 = disarmed). */
+function timerGet(p: Process, which: number): [bigint, bigint] {
+  const t = p.itimers[which];
+  if (t.deadline === 0n) return [0n, t.interval];
+  let left = t.deadline - p.timerClock(which);
+  if (left <= 0n) left = 1000n; // expired, not yet noticed: report a tiny remainder like Linux
+  return [left, t.interval];
+}
+
+function packItimerval(v: bigint, i: bigint): Uint8Array {
+  const s = new Struct(32);
+  s.u64(0, i / 1000000000n).u64(8, (i % 1000000000n) / 1000n);
+  s.u64(16, v / 1000000000n).u64(24, (v % 1000000000n) / 1000n);
+  return s.bytes;
+}
+
+function sysSetitimer(p: Process, a: SyscallArgs): number {
+  const which = a.int(0), nw = a.num(1), old = a.num(2);
+  if (which < 0 || which > 2) throw new SysError(EINVAL);
+  let value = 0n, interval = 0n;
+  if (nw !== 0) {
+    const v = readView(p.mem, nw, 32);
+    const is = v.getBigInt64(0, true), iu = v.getBigInt64(8, true), vs = v.getBigInt64(16, true), vu = v.getBigInt64(24, true);
+    if (is < 0n || vs < 0n || iu < 0n || iu > 999999n || vu < 0n || vu > 999999n) throw new SysError(EINVAL);
+    interval = is * 1000000000n + iu * 1000n;
+    value = vs * 1000000000n + vu * 1000n;
+  }
+  const [ov, oi] = timerGet(p, which);
+  if (old !== 0) writeMem(p.mem, old, packItimerval(ov, oi));
+  p.itimers[which] = { deadline: value === 0n ? 0n : p.timerClock(which) + value, interval };
+  return 0;
+}
+
+function sysGetitimer(p: Process, a: SyscallArgs): number {
+  const which = a.int(0);
+  if (which < 0 || which > 2) throw new SysError(EINVAL);
+  const [v, i] = timerGet(p, which);
+  writeMem(p.mem, a.num(1), packItimerval(v, i));
+  return 0;
+}
+
+function sysAlarm(p: Process, a: SyscallArgs): number {
+  const secs = a.u32(0);
+  const [left] = timerGet(p, 0);
+  let old = Number(left / 1000000000n);
+  const us = Number((left % 1000000000n) / 1000n);
+  if (us >= 500000) old++;
+  if (old === 0 && left > 0n) old = 1;
+  p.itimers[0] = { deadline: secs === 0 ? 0n : monoNs() + BigInt(secs) * 1000000000n, interval: 0n };
+  return old;
+}
+
+export function registerSignal(t: HandlerTable): void {
+  t.on(13, sysRtSigaction);
+  t.on(14, sysRtSigprocmask);
+  t.on(127, sysRtSigpending);
+  t.on(128, sysRtSigtimedwait);
+  t.on(129, (p, a) => sysQueueinfo(p, a.int(0), -1, a.int(1), a.num(2)));
+  t.on(297, (p, a) => sysQueueinfo(p, a.int(0), a.int(1), a.int(2), a.num(3)));
+  t.on(130, sysRtSigsuspend);
+  t.on(131, sysSigaltstack);
+  t.on(34, (p) => suspend(p, 'pause'));
+  t.on(62, sysKill);
+  t.on(200, (p, a) => sysTkill(p, a.int(0), a.int(1)));
+  t.on(234, (p, a) => {
+    if (a.int(0) <= 0) throw new SysError(EINVAL);
+    if (a.int(0) !== p.pid) throw new SysError(ESRCH);
+    return sysTkill(p, a.int(1), a.int(2));
+  });
+  t.on(37, sysAlarm);
+  t.on(38, sysSetitimer);
+  t.on(36, sysGetitimer);
+}
+

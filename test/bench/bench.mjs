@@ -1,0 +1,72 @@
+// `npm run bench`: guest instructions per second of the interpreter on CPU-bound
+// work, beside the native run and qemu-x86_64 (when installed) in the same run.
+// Figures are measured here, never asserted by tests.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Machine } from '../../dist/machine/machine.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = (n) => path.join(ROOT, 'test', 'fixtures', 'bin', n);
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
+
+function timeNative(argv, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, ...opts });
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+  return { secs: dt, out: r.stdout.toString() };
+}
+
+function timeEmulated(prog, argv, opts = {}) {
+  const devnull = fs.openSync('/dev/null', 'w');
+  const m = new Machine({ program: prog, argv, env: ['PATH=/usr/bin:/bin'], stdout: devnull, warn: () => {}, ...opts });
+  m.load();
+  const t0 = process.hrtime.bigint();
+  const ev = m.runToEnd();
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  fs.closeSync(devnull);
+  if (ev.reason !== 'exited' || ev.code !== 0) throw new Error(`${prog}: ${JSON.stringify(ev)}`);
+  return { secs: dt, insns: m.cpu.icount };
+}
+
+function row(label, emu, native, qemu) {
+  const mips = emu.insns / emu.secs / 1e6;
+  let s = `${label.padEnd(34)} ${(emu.insns / 1e6).toFixed(1).padStart(8)} M insns  ${emu.secs.toFixed(2).padStart(7)} s  ${mips.toFixed(1).padStart(7)} MIPS`;
+  s += `   native ${native.secs.toFixed(3)} s (${(emu.secs / native.secs).toFixed(0)}x)`;
+  if (qemu) s += `   qemu-x86_64 ${qemu.secs.toFixed(3)} s (${(emu.secs / qemu.secs).toFixed(1)}x)`;
+  console.log(s);
+}
+
+const qemu = have('qemu-x86_64');
+console.log(`entrystub bench — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}`);
+
+// 1. CPU-bound fixture
+{
+  const prog = BIN('bench-crc-musl');
+  const emu = timeEmulated(prog, ['bench-crc']);
+  const nat = timeNative([prog]);
+  const q = qemu ? timeNative(['qemu-x86_64', prog]) : null;
+  row('bench-crc (CRC32 + hash loop)', emu, nat, q);
+}
+
+// 2. busybox sha256sum of a 32 MiB file
+if (busybox) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-bench-'));
+  const file = path.join(tmp, 'blob');
+  const buf = Buffer.alloc(32 << 20);
+  let x = 12345;
+  for (let i = 0; i < buf.length; i += 4) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    buf.writeUInt32LE(x, i);
+  }
+  fs.writeFileSync(file, buf);
+  const emu = timeEmulated(busybox, ['busybox', 'sha256sum', file]);
+  const nat = timeNative([busybox, 'sha256sum', file]);
+  const q = qemu ? timeNative(['qemu-x86_64', busybox, 'sha256sum', file]) : null;
+  row('busybox sha256sum 32 MiB', emu, nat, q);
+  fs.rmSync(tmp, { recursive: true, force: true });
+} else console.log('busybox sha256sum: skipped (apt-get install busybox-static)');

@@ -1,0 +1,20 @@
+/**
+ * Programs no one here wrote: Debian's busybox-static applets, emulated,
+ * must give the same stdout and exit status as native busybox on the same
+ * inputs (recorded in test/fixtures/expected/busybox by record-native.sh).
+ */
+import { describe, it, expect } from 'vitest';
+import { runCase, loadCases, expectedOf } from './helpers/cases.js';
+
+const cases = loadCases('test/fixtures/busybox-cases.json');
+
+describe('busybox applets match native busybox', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = runCase(c, 'busybox');
+      const exp = expectedOf(c, 'test/fixtures/expected/busybox');
+      expect(r.stdout.toString('latin1')).toBe(exp.stdout.toString('latin1'));
+      expect(r.status).toEqual(exp.status);
+    });
+  }
+});

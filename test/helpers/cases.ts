@@ -1,0 +1,77 @@
+/**
+ * Shared by the fixture and busybox tests: run a case (from cases.json or
+ * busybox-cases.json) under `entrystub run` and read what it should give.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export interface Case {
+  name: string;
+  bin?: string;
+  args: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  cwd?: string;
+  needsFork?: boolean;
+}
+
+export type Status = { code: number } | { signal: string };
+
+export interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+  status: Status;
+}
+
+const SIGNALS: Record<number, string> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL',
+  10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+};
+
+export function loadCases(file: string): Case[] {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')) as Case[];
+}
+
+export function expectedOf(c: Case, dir: string): { stdout: Buffer; status: Status } {
+  const base = path.join(ROOT, dir, c.name);
+  return {
+    stdout: fs.readFileSync(base + '.stdout'),
+    status: JSON.parse(fs.readFileSync(base + '.status', 'utf8')) as Status,
+  };
+}
+
+/**
+ * Run a case under the emulator. kind 'bin' runs test/fixtures/bin/<bin> with
+ * argv[0] "prog"; 'busybox' runs the host's busybox with argv[0] "busybox".
+ */
+export function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []): RunResult {
+  const tmp = c.cwd === 'tmp' ? fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-')) : null;
+  try {
+    const prog = kind === 'bin' ? path.join(ROOT, 'test', 'fixtures', 'bin', c.bin!) : busyboxPath();
+    const argv0 = kind === 'bin' ? 'prog' : 'busybox';
+    const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'data', c.stdin)) : Buffer.alloc(0);
+    const r = spawnSync(process.execPath, [CLI, 'run', ...extra, '--argv0', argv0, prog, ...c.args], {
+      cwd: tmp ?? ROOT,
+      env: c.env ?? {},
+      input,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 300_000,
+    });
+    if (r.error) throw r.error;
+    const code = r.status ?? 1;
+    const status: Status = code > 128 && code < 128 + 32 && SIGNALS[code - 128] ? { signal: SIGNALS[code - 128] } : { code };
+    return { stdout: r.stdout, stderr: r.stderr.toString(), status };
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function busyboxPath(): string {
+  for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (fs.existsSync(p)) return p;
+  throw new Error('busybox-static is not installed (apt-get install busybox-static)');
+}

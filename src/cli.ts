@@ -11,6 +11,21 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError } from './kernel/loader.js';
 import { signalName } from './kernel/signal.js';
+import { syscallName } from './kernel/sysnames.js';
+import type { EntryModel, Hook } from './kernel/guest.js';
+import chalk from 'chalk';
+
+/** The --stats table: per syscall, how many and the instructions of the entry and exit path. */
+function formatStats(m: Machine): string {
+  const rows = [...m.stats].sort((a, b) => a[0] - b[0]);
+  const mode = m.entry === 'nommu' ? `nommu/${m.hook}` : m.entry;
+  let out = `entrystub: ${m.cpu.icount} guest instructions; syscalls through the ${mode} entry path:\n`;
+  out += `  ${'nr'.padStart(4)}  ${'syscall'.padEnd(18)} ${'count'.padStart(8)}  ${'insns/call'.padStart(10)}\n`;
+  for (const [nr, st] of rows)
+    out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
+  if (m.entry === 'nommu') out += `  zpoline: ${m.rewritten.size} sites rewritten (${m.lazyRewrites} lazily)\n`;
+  return out;
+}
 import { serve } from './gdb/serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,7 +40,17 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-async function runCommand(argv: { prog?: string; args?: (string | number)[]; root?: string; argv0?: string }): Promise<void> {
+interface RunArgs {
+  prog?: string;
+  root?: string;
+  argv0?: string;
+  entry?: string;
+  hook?: string;
+  'kernel-log'?: boolean;
+  stats?: boolean;
+}
+
+async function runCommand(argv: RunArgs): Promise<void> {
   const prog = argv.prog ?? EXAMPLE;
   const args = programArgs;
   const root = argv.root ? path.resolve(argv.root) : '/';
@@ -35,6 +60,10 @@ async function runCommand(argv: { prog?: string; args?: (string | number)[]; roo
     argv: [argv.argv0 ?? prog, ...args],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
     root,
+    entry: (argv.entry ?? 'nommu') as EntryModel,
+    hook: (argv.hook ?? 'zpoline') as Hook,
+    stats: argv.stats,
+    kernelLog: argv['kernel-log'] ? (line) => process.stderr.write(chalk.dim(`[kernel] ${line}`) + '\n') : undefined,
   });
   try {
     m.load();
@@ -43,6 +72,7 @@ async function runCommand(argv: { prog?: string; args?: (string | number)[]; roo
     throw e;
   }
   const ev = m.runToEnd();
+  if (argv.stats) process.stderr.write(formatStats(m));
   if (ev.reason === 'exited') process.exit(ev.code);
   if (ev.reason === 'signaled') {
     process.stderr.write(`entrystub: ${path.basename(prog)}: ${ev.message}\n`);
@@ -120,8 +150,20 @@ async function main(): Promise<void> {
           .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
           .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
           .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
-          .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" }),
-      (a) => runCommand(a as { prog?: string; args?: string[]; root?: string; argv0?: string }),
+          .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
+          .option('entry', {
+            choices: ['nommu', 'native', 'direct'],
+            default: 'nommu',
+            describe: 'syscall entry model: nommu = UML without MMU (__kernel_vsyscall), native = entry_SYSCALL_64 with SYSRET/IRET, direct = the host handles `syscall` in place (baseline)',
+          })
+          .option('hook', {
+            choices: ['zpoline', 'lazy', 'seccomp'],
+            default: 'zpoline',
+            describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
+          })
+          .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
+          .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts at exit' }),
+      (a) => runCommand(a as RunArgs),
     )
     .command(
       'serve [prog] [args..]',

@@ -99,12 +99,21 @@ export class CPU {
   atBreakpoint = false;
   readonly msr = new Map<number, number>();
 
-  /** Called for SYSCALL in the `direct` entry model; the kernel installs it. */
+  /** SYSCALL behaves architecturally (native entry model) instead of calling onSyscall. */
+  archSyscall = false;
+  /** Called for SYSCALL in the other entry models; the kernel installs it. */
   onSyscall: ((cpu: CPU, insn: Insn) => void) | null = null;
   /** Called for instructions the CPU leaves to its environment (hypercall, hlt, int). */
   onTrap: ((cpu: CPU, kind: string, insn: Insn) => void) | null = null;
 
-  constructor(readonly mem: Memory) {}
+  /** Set when a store changed bytes of decoded code: the run loop ends the block (self-modifying code). */
+  smc = false;
+
+  constructor(readonly mem: Memory) {
+    mem.onCodeWrite = () => {
+      this.smc = true;
+    };
+  }
 
   // ---- whole-register access ----
 

@@ -459,7 +459,7 @@ function select(i: Insn, map: number, op: number, modrm: number): Handler | null
       case 0xcd:
         return sys.intN;
       case 0xcf:
-        return sys.privileged;
+        return i.size === 8 ? sys.iretq : null;
       case 0xe0:
       case 0xe1:
       case 0xe2:
@@ -472,8 +472,11 @@ function select(i: Insn, map: number, op: number, modrm: number): Handler | null
       case 0xeb:
         return ctl.jmpRel;
       case 0xf4:
+        return sys.hlt;
       case 0xfa:
+        return sys.cli;
       case 0xfb:
+        return sys.sti;
       case 0x6c:
       case 0x6d:
       case 0x6e:
@@ -556,12 +559,13 @@ function select(i: Insn, map: number, op: number, modrm: number): Handler | null
       return sseHandler(1, op, i);
     switch (op) {
       case 0x01:
-        if (modrm === 0xf8) return sys.privileged; // swapgs
+        if (modrm === 0xf8) return sys.swapgs;
+        if (modrm === 0xc1) return sys.vmcall; // the guest kernel's hypercall
         return null; // xgetbv (no OSXSAVE), rdtscp (not advertised), sgdt ...
       case 0x05:
         return sys.syscall;
       case 0x07:
-        return sys.privileged; // sysret
+        return sys.sysret;
       case 0x0b:
         return sys.ud;
       case 0x0d:
@@ -575,8 +579,9 @@ function select(i: Insn, map: number, op: number, modrm: number): Handler | null
       case 0x1f:
         return mv.nop; // prefetch, hint nops, endbr64
       case 0x30:
+        return sys.wrmsr;
       case 0x32:
-        return sys.privileged; // wrmsr, rdmsr
+        return sys.rdmsr;
       case 0x31:
         return sys.rdtsc;
       case 0xa2:

@@ -19,6 +19,8 @@ const MAX_BLOCK = 64;
 export class Block {
   /** A debugger breakpoint is set at the block's first instruction. */
   bp = false;
+  /** Called before the block runs (kernel-path probes: the trampoline's guard, --stats). */
+  probe: ((cpu: CPU) => void) | null = null;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -35,6 +37,9 @@ export class BlockCache {
    * breakpoint is only ever at a block's start and costs nothing elsewhere.
    */
   private breakpoints = new Set<number>();
+  /** Probes by block start address, and a per-page probe factory (trampoline page). */
+  private probes = new Map<number, (cpu: CPU) => void>();
+  pageProbe: ((rip: number) => ((cpu: CPU) => void) | null) | null = null;
   /**
    * Longest block. The gdb stub sets 1 while watchpoints are set, so that a
    * watchpoint hit (which sets cpu.stopRequested) stops right after its
@@ -45,6 +50,13 @@ export class BlockCache {
   constructor(private readonly cpu: CPU) {}
 
   clear(): void {
+    this.blocks.clear();
+  }
+
+  /** Run fn before the instruction at addr each time it starts a block (blocks are split there). */
+  setProbe(addr: number, fn: ((cpu: CPU) => void) | null): void {
+    if (fn) this.probes.set(addr, fn);
+    else this.probes.delete(addr);
     this.blocks.clear();
   }
 
@@ -78,7 +90,7 @@ export class BlockCache {
     let page2: Page | null = null;
     const pageEnd = (Math.floor(rip / PAGE_SIZE) + 1) * PAGE_SIZE;
     while (insns.length < this.maxBlock && a < pageEnd) {
-      if (insns.length > 0 && this.breakpoints.has(a)) break;
+      if (insns.length > 0 && (this.breakpoints.has(a) || this.probes.has(a))) break;
       let i: Insn;
       try {
         i = decode(mem, a);
@@ -97,6 +109,7 @@ export class BlockCache {
     }
     const b = new Block(insns, page, page.gen, page2, page2 ? page2.gen : 0);
     b.bp = this.breakpoints.has(rip);
+    b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     this.blocks.set(rip, b);
     return b;
   }
@@ -124,19 +137,42 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       cpu.atBreakpoint = true;
       break;
     }
+    if (b.probe !== null) {
+      b.probe(cpu);
+      if (cpu.stopRequested) break;
+    }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
     let k = 0;
     try {
-      for (; k < n; k++) {
+      // all but the last; then icount is exact while the last one (a branch,
+      // a syscall, a hypercall) runs, so handlers can read it
+      for (; k < n - 1; k++) {
         const i = insns[k];
         cpu.nextRip = i.next;
         i.op(cpu, i);
         cpu.rip = cpu.nextRip;
+        if (cpu.smc) break; // the block may have rewritten itself: re-decode from here
       }
-    } finally {
+      if (k < n - 1) {
+        cpu.smc = false;
+        k++;
+        cpu.icount += k;
+        done += k;
+        continue;
+      }
       cpu.icount += k;
+      const i = insns[k];
+      cpu.nextRip = i.next;
+      i.op(cpu, i);
+      cpu.rip = cpu.nextRip;
+      cpu.icount++;
+      cpu.smc = false;
+      done += n;
+    } catch (e) {
+      if (k < n - 1) cpu.icount += k;
       done += k;
+      throw e;
     }
   }
   return done;

@@ -91,7 +91,7 @@ export function parseElf(data: Uint8Array, name: string): ElfInfo {
   const machine = dv.getUint16(18, true);
   if (machine !== EM_X86_64) throw new ExecError(`${name}: ELF for machine ${machine}, not x86-64 (62)`, 8);
   if (type !== ET_EXEC && type !== ET_DYN) throw new ExecError(`${name}: ELF type ${type} is not an executable`, 8);
-  const entry = Number(dv.getBigUint64(24, true));
+  const entry = Number(dv.getBigInt64(24, true));
   const phoff = Number(dv.getBigUint64(32, true));
   const phentsize = dv.getUint16(54, true);
   const phnum = dv.getUint16(56, true);
@@ -104,7 +104,7 @@ export function parseElf(data: Uint8Array, name: string): ElfInfo {
       type: dv.getUint32(o, true),
       flags: dv.getUint32(o + 4, true),
       offset: Number(dv.getBigUint64(o + 8, true)),
-      vaddr: Number(dv.getBigUint64(o + 16, true)),
+      vaddr: Number(dv.getBigInt64(o + 16, true)), // signed: kernel images live at 0xffffffff8...
       filesz: Number(dv.getBigUint64(o + 32, true)),
       memsz: Number(dv.getBigUint64(o + 40, true)),
       align: Number(dv.getBigUint64(o + 48, true)),

@@ -123,6 +123,8 @@ export class Process implements SignalState {
   /** The host process's umask (applied by the host on creation; creations are fixed up to the guest's umask). */
   readonly hostUmask: number;
   exitCode: number | null = null;
+  /** The user RSP when a syscall runs in a guest kernel (the CPU's RSP is then the kernel stack). */
+  userRsp: number | null = null;
   /** Guest path of the program. */
   exePath: string;
   argv: string[];
@@ -168,12 +170,15 @@ export class Process implements SignalState {
     this.pid = opts.pid ?? 1000;
     this.tid = this.pid;
     this.ppid = opts.ppid ?? 999;
-    this.pgid = this.pid;
+    // like a program started by a shell without job control (or by a test harness):
+    // in its parent's process group and session
+    this.pgid = this.ppid;
     this.sid = this.ppid;
     this.uid = this.euid = this.suid = process.getuid?.() ?? 0;
     this.gid = this.egid = this.sgid = process.getgid?.() ?? 0;
     this.groups = process.getgroups?.() ?? [];
     this.mm = new MM(mem, { mmapBase: opts.mmapBase });
+    this.mm.allowLowMappings = this.euid === 0;
     this.fds = new FdTable();
     this.vfs = new Vfs(opts.root);
     this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;

@@ -6,16 +6,36 @@
  */
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CPU, RCX, RDX, RSP, R11 } from '../cpu/cpu.js';
+import { CPU, RCX, RDI, RDX, RSP, R11 } from '../cpu/cpu.js';
 import { Memory, PROT_READ, PROT_WRITE } from '../cpu/memory.js';
 import { CpuFault, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BlockCache, runBlocks } from '../cpu/run.js';
 import type { Insn } from '../cpu/insn.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
+import { loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
+import { SyscallArgs } from '../kernel/sys/util.js';
+import { setPrivilege } from '../cpu/ops/system.js';
+import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import { Process } from '../kernel/process.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
 
-export type EntryMode = 'direct';
+export type { EntryModel, Hook } from '../kernel/guest.js';
+
+/** struct pt_regs field offsets (src/guest/pt_regs.h). */
+export const PT = {
+  r15: 0, r14: 8, r13: 16, r12: 24, bp: 32, bx: 40, r11: 48, r10: 56, r9: 64, r8: 72, ax: 80, cx: 88, dx: 96, si: 104, di: 112,
+  orig_ax: 120, ip: 128, cs: 136, flags: 144, sp: 152, ss: 160,
+} as const;
+/** pt_regs slots of the 16 GPRs in CPU register order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15); rsp is pt_regs->sp. */
+const PT_OF_REG = [80, 88, 96, 40, 152, 32, 104, 112, 72, 64, 56, 48, 24, 16, 8, 0];
+const HC_SYSCALL = 1, HC_EXIT_WORK = 2, HC_PRINTK = 3, HC_BOOT_DONE = 4;
+
+/** Per-syscall figures for --stats. */
+export interface SyscallStat {
+  count: number;
+  /** Guest instructions from the user instruction to the next user instruction, summed. */
+  insns: number;
+}
 
 export interface MachineOptions {
   /** Host path of the program file. */
@@ -33,6 +53,14 @@ export interface MachineOptions {
   stderr?: number;
   /** One-line reports (unknown syscalls, fatal signals); default: stderr. */
   warn?: (msg: string) => void;
+  /** How syscalls enter the kernel (default direct: the host handles `syscall` in place). */
+  entry?: EntryModel;
+  /** nommu: how a user `syscall` reaches __kernel_vsyscall (default zpoline). */
+  hook?: Hook;
+  /** Guest kernel messages (printk). */
+  kernelLog?: (line: string) => void;
+  /** Count syscalls and the instructions of their entry/exit path. */
+  stats?: boolean;
 }
 
 export type StopEvent =
@@ -68,6 +96,22 @@ export class Machine {
   private pendingStop: StopEvent | null = null;
   /** Number of the syscall in progress (the orig_rax a debugger sees), -1 outside one. */
   origRax = -1;
+  readonly entry: EntryModel;
+  readonly hook: Hook;
+  /** The guest kernel image (nommu and native models). */
+  kernel: KernelImage | null = null;
+  /** Syscall sites rewritten to `call *%rax` (zpoline at exec, lazy on first use). */
+  readonly rewritten = new Set<number>();
+  lazyRewrites = 0;
+  /** Guest kernel messages. */
+  readonly kernelLog: string[] = [];
+  /** --stats: per syscall number. */
+  readonly stats = new Map<number, SyscallStat>();
+  /** icount at the user instruction that entered the kernel path, -1 outside one. */
+  private entryIcount = -1;
+  private entryNr = -1;
+  private booted = false;
+  private warnedZpolineMiss = false;
   /**
    * gdb stub: with a debugger attached, stop with a 'signal' event before a
    * signal is delivered (ptrace's signal-delivery-stop), except for signals in
@@ -93,14 +137,29 @@ export class Machine {
       exePath: guestPathOf(root, path.resolve(opts.program)),
       argv: opts.argv,
     });
-    this.cpu.onSyscall = (cpu, i) => this.directSyscall(cpu, i);
+    this.entry = opts.entry ?? 'direct';
+    this.hook = opts.hook ?? 'zpoline';
+    this.cpu.onSyscall = (cpu, i) => (this.entry === 'nommu' ? this.nommuSyscall(cpu, i) : this.directSyscall(cpu, i));
+    this.cpu.onTrap = (cpu, kind, i) => this.trap(cpu, kind, i);
+  }
+
+  private printk(line: string): void {
+    this.kernelLog.push(line);
+    this.opts.kernelLog?.(line);
   }
 
   /** execve: load the program and build its stack. Throws ExecError. */
   load(): void {
     const data = readProgram(this.opts.program, this.opts.program);
-    const img = loadElf(this.mem, data, this.opts.program);
+    const reserved: [number, number][] = [];
+    if (this.entry !== 'direct') {
+      this.kernel = loadKernelImage(this.mem, this.entry);
+      reserved.push([this.kernel.start, this.kernel.end]);
+      if (this.entry === 'nommu' && this.hook !== 'seccomp') reserved.push([0, PAGE_SIZE]);
+    }
+    const img = loadElf(this.mem, data, this.opts.program, reserved);
     this.image = img;
+    if (this.kernel) this.proc.mm.addVma(this.kernel.start, this.kernel.end, PROT_READ | PROT_WRITE | PROT_EXEC, '[kernel]');
     for (const s of img.segments) this.proc.mm.addVma(s.start, s.end, s.prot, 'elf');
     this.proc.mm.setBrkStart(img.brk);
     const sp = buildStack(this.mem, img, {
@@ -123,6 +182,246 @@ export class Machine {
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
     cpu.rip = img.entry;
     cpu.setFlags(0x202);
+    if (this.entry === 'nommu') this.setupNommu();
+    else if (this.entry === 'native') this.bootNative();
+    if (this.opts.stats) this.setupStats();
+  }
+
+  private setupNommu(): void {
+    const k = this.kernel!;
+    this.writeKernelWord('task_regs', PT.orig_ax, -1);
+    if (this.hook === 'seccomp') return;
+    mapTrampoline(this.mem, k.sym('__kernel_vsyscall'));
+    if (this.hook === 'zpoline') {
+      const ranges = this.image.segments.filter((s) => s.prot & PROT_EXEC).map((s): [number, number] => [s.start, s.end]);
+      for (const a of rewriteSyscallSites(this.mem, ranges)) this.rewritten.add(a);
+    }
+    // the trampoline's guard: only a rewritten site may call into the sled
+    this.blocks.pageProbe = (rip) => (rip >= 0 && rip <= TRAMPOLINE_TAIL ? (cpu) => this.trampolineGuard(cpu) : null);
+  }
+
+  /** Native: run the guest's boot code at CPL 0 (syscall_init programs the MSRs), then drop to user mode. */
+  private bootNative(): void {
+    const cpu = this.cpu;
+    const k = this.kernel!;
+    const user = { rip: cpu.rip, rsp: cpu.getNum(RSP) };
+    setPrivilege(cpu, 0, 0x10, 0x18);
+    cpu.setFlags(2);
+    cpu.rip = k.sym('start_kernel_entry');
+    for (let n = 0; n < 100 && !this.booted; n++) {
+      cpu.stopRequested = false;
+      runBlocks(cpu, this.blocks, 100_000);
+    }
+    if (!this.booted) throw new Error('guest kernel did not finish booting');
+    this.writeKernelWord('task_regs', PT.orig_ax, -1);
+    setPrivilege(cpu, 3, 0x33, 0x2b);
+    cpu.rl.fill(0);
+    cpu.rh.fill(0);
+    cpu.setNum(RSP, user.rsp);
+    cpu.rip = user.rip;
+    cpu.setFlags(0x202);
+    cpu.archSyscall = true;
+    cpu.stopRequested = false;
+  }
+
+  private setupStats(): void {
+    const k = this.kernel;
+    const exits = k ? ['userspace_return', 'entry_SYSRETQ_unsafe_stack', 'native_irq_return_iret'].filter((n) => k.symbols.has(n)) : [];
+    for (const n of exits) this.blocks.setProbe(k!.sym(n), (cpu) => this.pathExit(cpu.icount + 1));
+  }
+
+  private pathEntry(icount: number, nr: number): void {
+    if (this.entryIcount >= 0) return;
+    this.entryIcount = icount;
+    this.entryNr = nr;
+  }
+
+  private pathExit(icountAfter: number): void {
+    if (this.entryIcount < 0) return;
+    if (this.opts.stats) {
+      const st = this.stats.get(this.entryNr) ?? { count: 0, insns: 0 };
+      st.count++;
+      st.insns += icountAfter - this.entryIcount;
+      this.stats.set(this.entryNr, st);
+    }
+    this.entryIcount = -1;
+  }
+
+  /** Address of a guest kernel symbol plus an offset. */
+  private ksym(name: string, off = 0): number {
+    return this.kernel!.sym(name) + off;
+  }
+
+  private readKernelWord(addr: number): number {
+    const b = new Uint8Array(8);
+    this.mem.peek(addr, b);
+    const dv = new DataView(b.buffer);
+    return dv.getInt32(4, true) * 4294967296 + dv.getUint32(0, true);
+  }
+
+  private writeKernelWord(sym: string, off: number, v: number): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
+    this.mem.poke(this.ksym(sym, off), b);
+  }
+
+  /** The trampoline page's guard: the sled may only be entered from a rewritten site (zpoline's bitmap check). */
+  private trampolineGuard(cpu: CPU): void {
+    const sp = cpu.getNum(RSP);
+    const b = new Uint8Array(8);
+    const ok = this.mem.peek(sp, b) === 8;
+    const ret = ok ? new DataView(b.buffer).getInt32(4, true) * 4294967296 + new DataView(b.buffer).getUint32(0, true) : -1;
+    if (!ok || !this.rewritten.has(ret - 2)) throw new CpuFault(Vector.PF, cpu.rip, PF_PRESENT | 16 | 4);
+    this.pathEntry(cpu.icount - 1, cpu.rl[0]);
+  }
+
+  /** A user `syscall` in the nommu model (one that zpoline did not rewrite). */
+  private nommuSyscall(cpu: CPU, i: Insn): void {
+    const k = this.kernel!;
+    this.pathEntry(cpu.icount, cpu.rl[0]);
+    if (this.hook === 'seccomp') {
+      // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed
+      cpu.setNum(RCX, i.next);
+      cpu.nextRip = k.sym('__kernel_vsyscall');
+      return;
+    }
+    if (this.hook === 'lazy') {
+      // rewrite this site, then do what the new `call *%rax` does
+      this.mem.poke(i.addr, Uint8Array.of(0xff, 0xd0));
+      this.rewritten.add(i.addr);
+      this.lazyRewrites++;
+      cpu.push64(i.next % 4294967296 | 0, Math.floor(i.next / 4294967296));
+      cpu.nextRip = cpu.getNum(0);
+      return;
+    }
+    // zpoline: a site the exec-time sweep could not see (code written at run time) reaches the host directly
+    if (!this.warnedZpolineMiss) {
+      this.warnedZpolineMiss = true;
+      this.printk(`zpoline: syscall at 0x${hex(i.addr)} was not rewritten at exec; it bypasses the guest kernel (use --hook lazy)`);
+    }
+    this.entryIcount = -1;
+    this.directSyscall(cpu, i);
+  }
+
+  /** Hypercalls and privilege transitions reported by the CPU. */
+  private trap(cpu: CPU, kind: string, i: Insn): void {
+    if (kind === 'syscall-entry') {
+      this.pathEntry(cpu.icount, cpu.rl[0]);
+      return;
+    }
+    if (kind !== 'vmcall') return;
+    if (this.entry === 'native' && cpu.cpl !== 0) throw new CpuFault(Vector.UD);
+    const regs = cpu.getNum(RDI);
+    switch (cpu.rl[0]) {
+      case HC_SYSCALL:
+        cpu.setNum(0, this.hcSyscall(regs));
+        break;
+      case HC_EXIT_WORK:
+        this.hcExitWork(regs);
+        break;
+      case HC_PRINTK:
+        this.printk(new TextDecoder().decode(this.peekCString(regs)));
+        break;
+      case HC_BOOT_DONE:
+        this.booted = true;
+        cpu.stopRequested = true;
+        break;
+      default:
+        throw new CpuFault(Vector.UD);
+    }
+    void i;
+  }
+
+  private peekCString(addr: number): Uint8Array {
+    const out: number[] = [];
+    const b = new Uint8Array(1);
+    while (out.length < 1024 && this.mem.peek(addr + out.length, b) === 1 && b[0] !== 0) out.push(b[0]);
+    return Uint8Array.from(out);
+  }
+
+  private readPtRegs(regs: number): DataView {
+    const b = new Uint8Array(168);
+    this.mem.peek(regs, b);
+    return new DataView(b.buffer);
+  }
+
+  /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments in pt_regs. */
+  private hcSyscall(regs: number): number {
+    const pt = this.readPtRegs(regs);
+    const nr = pt.getInt32(PT.orig_ax, true);
+    this.origRax = nr;
+    if (nr === 15) {
+      let ax = 0;
+      this.withUserContext(regs, () => {
+        sigreturn(this.cpu, this.proc, fxrstorFrom);
+        ax = this.cpu.getNum(0);
+      });
+      return ax;
+    }
+    const a = new SyscallArgs();
+    const slots = [PT.di, PT.si, PT.dx, PT.r10, PT.r8, PT.r9];
+    for (let k = 0; k < 6; k++) {
+      a.lo[k] = pt.getInt32(slots[k], true);
+      a.hi[k] = pt.getInt32(slots[k] + 4, true);
+    }
+    let r: number;
+    this.proc.userRsp = pt.getInt32(PT.sp + 4, true) * 4294967296 + pt.getUint32(PT.sp, true);
+    try {
+      r = this.proc.syscall(nr, a);
+    } catch (e) {
+      if (e instanceof CpuFault) r = -14;
+      else {
+        this.warn(`entrystub: internal error in syscall ${nr}: ${(e as Error).message}`);
+        r = -5;
+      }
+    } finally {
+      this.proc.userRsp = null;
+    }
+    if (this.proc.exitCode !== null) this.cpu.stopRequested = true;
+    return r;
+  }
+
+  /** HC_EXIT_WORK: deliver pending signals by rewriting pt_regs and building the frame on the user stack. */
+  private hcExitWork(regs: number): void {
+    this.origRax = -1;
+    if (this.proc.exitCode !== null) return;
+    this.withUserContext(regs, () => this.deliverPending());
+    if (this.ended) this.cpu.stopRequested = true;
+  }
+
+  /**
+   * Run fn with the CPU holding the user context saved in pt_regs (GPRs, ip,
+   * flags, sp), then store what fn left back into pt_regs: the signal code
+   * works on one register file whether the registers live in the CPU (direct)
+   * or in pt_regs (guest kernel).
+   */
+  private withUserContext(regs: number, fn: () => void): void {
+    const cpu = this.cpu;
+    const saved = { rl: cpu.rl.slice(), rh: cpu.rh.slice(), rip: cpu.rip, next: cpu.nextRip, flags: cpu.getFlags(), cs: cpu.seg[1], ss: cpu.seg[2] };
+    const pt = this.readPtRegs(regs);
+    for (let r = 0; r < 16; r++) cpu.set64(r, pt.getInt32(PT_OF_REG[r], true), pt.getInt32(PT_OF_REG[r] + 4, true));
+    cpu.rip = pt.getInt32(PT.ip + 4, true) * 4294967296 + pt.getUint32(PT.ip, true);
+    cpu.setFlags(pt.getUint32(PT.flags, true));
+    cpu.seg[1] = 0x33;
+    cpu.seg[2] = 0x2b;
+    try {
+      fn();
+      for (let r = 0; r < 16; r++) {
+        pt.setInt32(PT_OF_REG[r], cpu.rl[r], true);
+        pt.setInt32(PT_OF_REG[r] + 4, cpu.rh[r], true);
+      }
+      pt.setBigInt64(PT.ip, BigInt(cpu.rip), true);
+      pt.setBigUint64(PT.flags, BigInt(cpu.getFlags()), true);
+      this.mem.poke(regs, new Uint8Array(pt.buffer));
+    } finally {
+      cpu.rl.set(saved.rl);
+      cpu.rh.set(saved.rh);
+      cpu.rip = saved.rip;
+      cpu.nextRip = saved.next;
+      cpu.setFlags(saved.flags);
+      cpu.seg[1] = saved.cs;
+      cpu.seg[2] = saved.ss;
+    }
   }
 
   /**
@@ -215,6 +514,12 @@ export class Machine {
   /** The `direct` entry: the host handles `syscall` in place, with SYSCALL's RCX/R11 effects. */
   private directSyscall(cpu: CPU, i: Insn): void {
     const nr = cpu.rl[0];
+    if (this.opts.stats && this.entry === 'direct') {
+      const st = this.stats.get(nr) ?? { count: 0, insns: 0 };
+      st.count++;
+      st.insns++;
+      this.stats.set(nr, st);
+    }
     const caught = this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
     if (caught && this.enteredSyscall !== nr) {
       // report the entry; the syscall instruction runs again on resume
@@ -238,6 +543,7 @@ export class Machine {
         this.kill(SIG.SEGV, `rt_sigreturn with a bad frame at 0x${cpu.getNum(RSP).toString(16)}`);
         cpu.stopRequested = true;
       }
+      this.origRax = -1; // as Linux's restore_sigcontext: no syscall in progress (gdb's orig_rax)
       if (!this.ended) this.deliverPending(); // signals unblocked by the restored mask
       cpu.nextRip = cpu.rip;
       return;
@@ -257,7 +563,11 @@ export class Machine {
     else if (caught) {
       this.pendingStop = { reason: 'syscall-return', nr, ret: r };
       cpu.stopRequested = true;
-    } else this.deliverPending();
+    } else {
+      this.deliverPending();
+      // back in user space: no syscall in progress (gdb's orig_rax), unless a signal stop is reported on the way
+      if (this.pendingStop === null) this.origRax = -1;
+    }
     cpu.nextRip = cpu.rip;
     if (this.ended) cpu.stopRequested = true;
   }
@@ -302,7 +612,8 @@ export class Machine {
     let what: string;
     switch (e.vector) {
       case Vector.PF:
-        info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
+        // the trampoline page is the guest kernel's: to the program it is not there (MAPERR)
+        info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT && !(e.addr >= 0 && e.addr < PAGE_SIZE && this.entry === 'nommu') ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
         what = `at 0x${hex(rip)}: ${e.errorCode & 16 ? 'executing' : e.errorCode & 2 ? 'writing' : 'reading'} address 0x${hex(e.addr)}`;
         break;
       case Vector.UD: {
@@ -325,6 +636,11 @@ export class Machine {
       default:
         info = { signo: SIG.SEGV, code: SI_KERNEL, addr: 0 };
         what = `general protection fault at 0x${hex(rip)}`;
+        if (cpu.cpl === 0 && this.mem.peek(rip, new Uint8Array(3)) === 3) {
+          const b = new Uint8Array(3);
+          this.mem.peek(rip, b);
+          if (b[0] === 0x48 && b[1] === 0x0f && b[2] === 0x07) what += ` (sysretq with non-canonical RCX 0x${hex(cpu.getNum(RCX))}, on the user stack)`;
+        }
     }
     const st = this.proc;
     if (this.stopOnSignals && !this.passSignals.has(info.signo)) return this.signalStop(info, true, `killed by ${signalName(info.signo)}: ${what}`);

@@ -18,6 +18,7 @@ export interface Case {
   stdin?: string;
   cwd?: string;
   needsFork?: boolean;
+  tags?: string[];
 }
 
 export type Status = { code: number } | { signal: string };

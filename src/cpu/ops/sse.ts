@@ -582,20 +582,26 @@ function pcmpgtq(cpu: CPU, i: Insn): void {
     XI[d + k] = XI[d + k + 1] = gt ? -1 : 0;
   }
 }
+/** 0xff in each byte where the unsigned byte of a is below that of b (two 16-bit-lane subtractions). */
+function ltBytes(a: number, b: number): number {
+  const ev = ((a & 0xff00ff) | 0x1000100) - (b & 0xff00ff);
+  const od = (((a >>> 8) & 0xff00ff) | 0x1000100) - ((b >>> 8) & 0xff00ff);
+  return (((~ev >>> 8) & 0x10001) * 0xff) | ((((~od >>> 8) & 0x10001) * 0xff) << 8);
+}
 function pminub(cpu: CPU, i: Insn): void {
   ldA(cpu, i);
-  const d = i.reg << 4;
-  for (let k = 0; k < 16; k++) {
-    const s = SB[k];
-    if (s < XB[d + k]) XB[d + k] = s;
+  const d = i.reg << 2;
+  for (let k = 0; k < 4; k++) {
+    const a = XI[d + k], b = SI[k];
+    XI[d + k] = b ^ ((a ^ b) & ltBytes(a, b));
   }
 }
 function pmaxub(cpu: CPU, i: Insn): void {
   ldA(cpu, i);
-  const d = i.reg << 4;
-  for (let k = 0; k < 16; k++) {
-    const s = SB[k];
-    if (s > XB[d + k]) XB[d + k] = s;
+  const d = i.reg << 2;
+  for (let k = 0; k < 4; k++) {
+    const a = XI[d + k], b = SI[k];
+    XI[d + k] = a ^ ((a ^ b) & ltBytes(a, b));
   }
 }
 function paddb(cpu: CPU, i: Insn): void {

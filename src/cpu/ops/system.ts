@@ -9,7 +9,7 @@
  * 2 and 4 describe a plausible cache hierarchy, because glibc sizes its
  * memcpy thresholds from them.
  */
-import { CPU, RAX, RBX, RCX, RDX } from '../cpu.js';
+import { CPU, RAX, RBX, RCX, RDX, RSP, IF } from '../cpu.js';
 import { CpuFault, Vector } from '../fault.js';
 import type { Insn } from '../insn.js';
 
@@ -101,8 +101,15 @@ export function rdtsc(cpu: CPU, _i: Insn): void {
   cpu.setReg(RDX, 4, Math.floor(t / 4294967296) | 0, 0);
 }
 
-/** syscall in the direct entry model: the host kernel handles it in place. */
+/**
+ * syscall: in the native entry model the architectural SYSCALL; otherwise the
+ * host's hook decides (direct handling, the seccomp-style trap, lazy rewriting).
+ */
 export function syscall(cpu: CPU, i: Insn): void {
+  if (cpu.archSyscall) {
+    syscallArch(cpu, i);
+    return;
+  }
   if (cpu.onSyscall === null) throw new CpuFault(Vector.UD);
   cpu.onSyscall(cpu, i);
 }
@@ -125,4 +132,169 @@ export function int3(_cpu: CPU, _i: Insn): void {
 export function intN(_cpu: CPU, i: Insn): void {
   if ((i.imm & 0xff) === 3) throw new CpuFault(Vector.BP);
   throw new CpuFault(Vector.GP, 0, ((i.imm & 0xff) << 3) | 2);
+}
+
+// ---- privilege transitions and model-specific registers ----
+
+export const MSR_EFER = 0xc0000080;
+export const MSR_STAR = 0xc0000081;
+export const MSR_LSTAR = 0xc0000082;
+export const MSR_CSTAR = 0xc0000083;
+export const MSR_SYSCALL_MASK = 0xc0000084;
+export const MSR_FS_BASE = 0xc0000100;
+export const MSR_GS_BASE = 0xc0000101;
+export const MSR_KERNEL_GS_BASE = 0xc0000102;
+const EFER_SCE = 1;
+const TWO32 = 4294967296;
+
+function canonical(v: number): boolean {
+  return v >= -0x800000000000 && v < 0x800000000000;
+}
+
+/** Read an MSR as a signed number (exact for addresses and the small values Linux uses). */
+export function readMsr(cpu: CPU, msr: number): number {
+  switch (msr) {
+    case MSR_FS_BASE:
+      return cpu.fsBase;
+    case MSR_GS_BASE:
+      return cpu.gsBase;
+    case MSR_KERNEL_GS_BASE:
+      return cpu.kernelGsBase;
+    default:
+      return cpu.msr.get(msr) ?? 0;
+  }
+}
+
+export function writeMsr(cpu: CPU, msr: number, v: number): void {
+  switch (msr) {
+    case MSR_FS_BASE:
+      cpu.fsBase = v;
+      return;
+    case MSR_GS_BASE:
+      cpu.gsBase = v;
+      return;
+    case MSR_KERNEL_GS_BASE:
+      cpu.kernelGsBase = v;
+      return;
+    case MSR_EFER:
+    case MSR_STAR:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_SYSCALL_MASK:
+      cpu.msr.set(msr, v);
+      return;
+    default:
+      throw new CpuFault(Vector.GP);
+  }
+}
+
+/** Enter privilege level `cpl` with code/stack selectors cs/ss. */
+export function setPrivilege(cpu: CPU, cpl: number, cs: number, ss: number): void {
+  cpu.cpl = cpl;
+  cpu.seg[1] = cs;
+  cpu.seg[2] = ss;
+  cpu.mem.setCpl(cpl);
+}
+
+/**
+ * SYSCALL as the architecture defines it (the native entry model): RCX = next
+ * RIP, R11 = RFLAGS (RF cleared), RFLAGS &= ~FMASK, CS/SS from STAR[47:32],
+ * CPL 0, RIP = LSTAR. RSP is not changed and nothing is pushed.
+ */
+export function syscallArch(cpu: CPU, i: Insn): void {
+  if (((cpu.msr.get(MSR_EFER) ?? 0) & EFER_SCE) === 0) throw new CpuFault(Vector.UD);
+  const flags = cpu.getFlags() & ~RF_BIT;
+  cpu.setNum(RCX, i.next);
+  cpu.set64(11, flags, 0);
+  cpu.setFlags(flags & ~(cpu.msr.get(MSR_SYSCALL_MASK) ?? 0));
+  const star = cpu.msr.get(MSR_STAR) ?? 0;
+  const sel = Math.floor(star / TWO32) & 0xffff;
+  setPrivilege(cpu, 0, sel & 0xfffc, (sel + 8) & 0xffff);
+  cpu.nextRip = cpu.msr.get(MSR_LSTAR) ?? 0;
+  cpu.onTrap?.(cpu, 'syscall-entry', i);
+}
+
+const RF_BIT = 1 << 16;
+
+/**
+ * SYSRETQ: #GP(0) at CPL 0 if RCX is not canonical (Intel: the fault is taken
+ * in kernel mode, on the user stack), else RIP = RCX, RFLAGS = (R11 & 0x3C7FD7) | 2,
+ * CS = STAR[63:48] + 16 | 3, SS = STAR[63:48] + 8 | 3, CPL 3.
+ */
+export function sysret(cpu: CPU, i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  if ((i.rex & 8) === 0) throw new CpuFault(Vector.UD); // sysretl: no 32-bit user mode here
+  const rip = cpu.getNum(RCX);
+  if (!canonical(rip)) throw new CpuFault(Vector.GP);
+  const star = cpu.msr.get(MSR_STAR) ?? 0;
+  const sel = Math.floor(star / TWO32 / 65536) & 0xffff;
+  cpu.setFlags((cpu.rl[11] & 0x3c7fd7) | 2);
+  setPrivilege(cpu, 3, ((sel + 16) | 3) & 0xffff, ((sel + 8) | 3) & 0xffff);
+  cpu.nextRip = rip;
+  cpu.onTrap?.(cpu, 'return-to-user', i);
+}
+
+/** IRETQ: pop RIP, CS, RFLAGS, RSP, SS; the new CPL is CS's RPL. */
+export function iretq(cpu: CPU, i: Insn): void {
+  const sp = cpu.getNum(RSP);
+  const mem = cpu.mem;
+  const ripLo = mem.read64(sp), ripHi = mem.hi;
+  const cs = mem.read64(sp + 8) & 0xffff;
+  const flags = mem.read64(sp + 16);
+  const spLo = mem.read64(sp + 24), spHi = mem.hi;
+  const ss = mem.read64(sp + 32) & 0xffff;
+  const rip = ripHi * TWO32 + (ripLo >>> 0);
+  const newCpl = cs & 3;
+  if (!canonical(rip) || newCpl < cpu.cpl || (newCpl === 3 && (cs !== 0x33 || ss !== 0x2b)) || (newCpl === 0 && cs !== 0x10))
+    throw new CpuFault(Vector.GP);
+  const keep = cpu.cpl === 0 ? 0 : IF | IOPL_BITS;
+  cpu.setFlags((cpu.getFlags() & keep) | (flags & ~keep & 0x3f7fd7) | 2);
+  cpu.set64(RSP, spLo, spHi);
+  setPrivilege(cpu, newCpl, cs, ss);
+  cpu.nextRip = rip;
+  if (newCpl === 3) cpu.onTrap?.(cpu, 'return-to-user', i);
+}
+
+const IOPL_BITS = 3 << 12;
+
+export function swapgs(cpu: CPU, _i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  const t = cpu.gsBase;
+  cpu.gsBase = cpu.kernelGsBase;
+  cpu.kernelGsBase = t;
+}
+
+export function rdmsr(cpu: CPU, _i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  const v = readMsr(cpu, cpu.rl[RCX] >>> 0);
+  const hi = Math.floor(v / TWO32);
+  cpu.setReg(RAX, 4, (v - hi * TWO32) | 0, 0);
+  cpu.setReg(RDX, 4, hi | 0, 0);
+}
+
+export function wrmsr(cpu: CPU, _i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  writeMsr(cpu, cpu.rl[RCX] >>> 0, cpu.rl[RDX] * TWO32 + (cpu.rl[RAX] >>> 0));
+}
+
+export function cli(cpu: CPU, _i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  cpu.flags &= ~IF;
+}
+
+export function sti(cpu: CPU, _i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  cpu.flags |= IF;
+}
+
+/** vmcall: the guest kernel's hypercall to the host (service number in EAX). */
+export function vmcall(cpu: CPU, i: Insn): void {
+  if (cpu.onTrap === null) throw new CpuFault(Vector.UD);
+  cpu.onTrap(cpu, 'vmcall', i);
+}
+
+export function hlt(cpu: CPU, i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  cpu.onTrap?.(cpu, 'hlt', i);
+  cpu.stopRequested = true;
 }

@@ -104,7 +104,7 @@ function sysRtSigpending(p: Process, a: SyscallArgs): number {
 function onAltStack(p: Process): boolean {
   const st = p.altstack;
   if (st.flags & SS_DISABLE || st.size === 0) return false;
-  const sp = p.cpu.getNum(4);
+  const sp = p.userRsp ?? p.cpu.getNum(4);
   return sp > st.sp && sp - st.sp <= st.size;
 }
 
@@ -304,6 +304,7 @@ export function registerSignal(t: HandlerTable): void {
     if (a.int(0) !== p.pid) throw new SysError(ESRCH);
     return sysTkill(p, a.int(1), a.int(2));
   });
+  t.on(219, () => -EINTR); // restart_syscall: nothing to restart (interrupted calls return EINTR)
   t.on(37, sysAlarm);
   t.on(38, sysSetitimer);
   t.on(36, sysGetitimer);

@@ -1,0 +1,139 @@
+/*
+ * The C half of the guest kernel's syscall path: do_syscall_64 dispatches
+ * through sys_call_table, whose entries hand the call to the host (the
+ * TypeScript syscalls) with one hypercall; the exit work (signals) is done
+ * on the way out. Built twice: -DCONFIG_MMU=0 for UML nommu, and
+ * -DNATIVE for Linux's entry_SYSCALL_64 model at CPL 0.
+ */
+#include "pt_regs.h"
+#include "calling.h"
+
+#define NR_syscalls 462
+#define THREAD_SIZE (16 * 1024)
+
+extern const sys_call_ptr_t sys_call_table[NR_syscalls];
+
+/* the (single) task: its pt_regs image and its kernel stack */
+struct pt_regs task_regs;
+unsigned char task_stack[THREAD_SIZE] __attribute__((aligned(16)));
+/* UML nommu's two globals: where entry saves registers, and the kernel stack to run on */
+struct pt_regs *current_ptregs = &task_regs;
+unsigned long current_top_of_stack = (unsigned long)(task_stack + THREAD_SIZE);
+
+/* "interrupts": the IF flag in native mode, UML's signals_enabled under nommu */
+#ifdef NATIVE
+static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline int irqs_disabled(void)
+{
+	unsigned long flags;
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
+	return !(flags & 0x200);
+}
+#else
+int signals_enabled;
+static inline void local_irq_enable(void) { signals_enabled = 1; }
+static inline void local_irq_disable(void) { signals_enabled = 0; }
+static inline int irqs_disabled(void) { return !signals_enabled; }
+#endif
+
+static inline long hypercall(long nr, const void *arg)
+{
+	long ret;
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(arg) : "memory");
+	return ret;
+}
+
+static void printk(const char *msg)
+{
+	hypercall(HC_PRINTK, msg);
+}
+
+/* Numbers without an implementation in the table (the 335..423 gap). */
+long sys_ni_syscall(const struct pt_regs *regs)
+{
+	(void)regs;
+	return -ENOSYS;
+}
+
+/* Pending work on the way back to user space: signal delivery rewrites *regs. */
+void interrupt_end(void)
+{
+	hypercall(HC_EXIT_WORK, current_ptregs);
+}
+
+/* Called with IRQs on; returns with them off, work done. */
+void syscall_return_slowpath(struct pt_regs *regs)
+{
+	if (irqs_disabled())
+		printk("WARNING: syscall returned with IRQs disabled");
+	local_irq_disable();
+#ifdef NATIVE
+	hypercall(HC_EXIT_WORK, regs);
+#else
+	(void)regs;
+#endif
+}
+
+#ifdef NATIVE
+/* v5.8: do_syscall_64(nr, regs) */
+void do_syscall_64(unsigned long nr, struct pt_regs *regs)
+#else
+void do_syscall_64(struct pt_regs *regs)
+#endif
+{
+#ifndef NATIVE
+	unsigned long nr = regs->orig_ax;
+#endif
+	local_irq_enable();
+	if (nr < NR_syscalls)
+		regs->ax = sys_call_table[nr](regs);
+	syscall_return_slowpath(regs);
+}
+
+#ifdef NATIVE
+/* per-CPU entry data reached through %gs in entry_SYSCALL_64 */
+struct cpu_entry_area {
+	unsigned long sp2;		/* user RSP scratch */
+	unsigned long sp0;		/* top of the trampoline stack */
+	unsigned long top_of_stack;	/* the task's kernel stack */
+} cpu_entry_area;
+unsigned char trampoline_stack[512] __attribute__((aligned(16)));
+unsigned char boot_stack[4096] __attribute__((aligned(16)));
+unsigned long boot_stack_top = (unsigned long)(boot_stack + sizeof(boot_stack));
+
+extern char entry_SYSCALL_64[];
+
+static inline void wrmsr(unsigned int msr, unsigned long val)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((unsigned int)val), "d"((unsigned int)(val >> 32)));
+}
+static inline unsigned long rdmsr(unsigned int msr)
+{
+	unsigned int lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((unsigned long)hi << 32) | lo;
+}
+
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_SYSCALL_MASK	0xc0000084
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define EFER_SCE		1
+#define __USER32_CS		0x23
+
+/* as arch/x86/kernel/cpu/common.c: syscall_init() */
+void syscall_init(void)
+{
+	cpu_entry_area.sp0 = (unsigned long)(trampoline_stack + sizeof(trampoline_stack));
+	cpu_entry_area.top_of_stack = current_top_of_stack;
+	wrmsr(MSR_STAR, ((unsigned long)__USER32_CS << 48) | ((unsigned long)__KERNEL_CS << 32));
+	wrmsr(MSR_LSTAR, (unsigned long)entry_SYSCALL_64);
+	/* Flags to clear on syscall; clear as much as possible */
+	wrmsr(MSR_SYSCALL_MASK, 0x257fd5);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* swapgs on entry makes this the GS base */
+	wrmsr(MSR_KERNEL_GS_BASE, (unsigned long)&cpu_entry_area);
+}
+#endif

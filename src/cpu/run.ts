@@ -138,8 +138,10 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       break;
     }
     if (b.probe !== null) {
+      const at = cpu.rip;
       b.probe(cpu);
       if (cpu.stopRequested) break;
+      if (cpu.rip !== at) continue; // the probe redirected execution
     }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);

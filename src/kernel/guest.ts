@@ -126,10 +126,20 @@ export function trampolineBytes(kernelVsyscall: number): Uint8Array {
   b[o++] = 0x41; // jmp *%r11
   b[o++] = 0xff;
   b[o++] = 0xe3;
+  // Numbers beyond the table must still reach do_syscall_64 (which answers
+  // -ENOSYS): the rest of the page is a second sled ending in a jump back to
+  // the tail. (Real zpoline and UML stop at NR_syscalls; a larger number
+  // would run into whatever follows.)
+  b.fill(0x90, o, PAGE_SIZE - 5);
+  const rel = NR_SYSCALLS - PAGE_SIZE;
+  b[PAGE_SIZE - 5] = 0xe9; // jmp rel32 to the tail
+  new DataView(b.buffer).setInt32(PAGE_SIZE - 4, rel, true);
   return b;
 }
 
+/** Offset of the trampoline's tail (movabs; pop %rcx; jmp *%r11) and its end. */
 export const TRAMPOLINE_TAIL = NR_SYSCALLS;
+export const TRAMPOLINE_TAIL_END = NR_SYSCALLS + 14;
 
 export function mapTrampoline(mem: Memory, kernelVsyscall: number): void {
   mem.map(0, PAGE_SIZE, PROT_EXEC | PROT_USER);

@@ -12,9 +12,10 @@ import { CpuFault, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BlockCache, runBlocks } from '../cpu/run.js';
 import type { Insn } from '../cpu/insn.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
-import { loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
+import { loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, TRAMPOLINE_TAIL_END, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { setPrivilege } from '../cpu/ops/system.js';
+import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import { Process } from '../kernel/process.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
@@ -197,7 +198,8 @@ export class Machine {
       for (const a of rewriteSyscallSites(this.mem, ranges)) this.rewritten.add(a);
     }
     // the trampoline's guard: only a rewritten site may call into the sled
-    this.blocks.pageProbe = (rip) => (rip >= 0 && rip <= TRAMPOLINE_TAIL ? (cpu) => this.trampolineGuard(cpu) : null);
+    this.blocks.pageProbe = (rip) =>
+      rip >= 0 && rip < PAGE_SIZE && (rip <= TRAMPOLINE_TAIL || rip >= TRAMPOLINE_TAIL_END) ? (cpu) => this.trampolineGuard(cpu) : null;
   }
 
   /** Native: run the guest's boot code at CPL 0 (syscall_init programs the MSRs), then drop to user mode. */
@@ -353,7 +355,7 @@ export class Machine {
     if (nr === 15) {
       let ax = 0;
       this.withUserContext(regs, () => {
-        sigreturn(this.cpu, this.proc, fxrstorFrom);
+        sigreturn(this.cpu, this.proc, fxrstorFromMem);
         ax = this.cpu.getNum(0);
       });
       return ax;
@@ -537,7 +539,7 @@ export class Machine {
     cpu.rip = i.next;
     if (nr === 15) {
       try {
-        sigreturn(cpu, this.proc, fxrstorFrom);
+        sigreturn(cpu, this.proc, fxrstorFromMem);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         this.kill(SIG.SEGV, `rt_sigreturn with a bad frame at 0x${cpu.getNum(RSP).toString(16)}`);
@@ -596,7 +598,7 @@ export class Machine {
 
   private deliver(info: SigInfo): void {
     try {
-      setupFrame(this.cpu, this.proc, info, fxsaveTo);
+      setupFrame(this.cpu, this.proc, info, fxsaveToMem);
       this.cpu.nextRip = this.cpu.rip;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
@@ -643,12 +645,45 @@ export class Machine {
         }
     }
     const st = this.proc;
+    const k = this.kernel;
+    if (cpu.cpl === 0 || (k && rip >= k.start && rip < k.end)) {
+      // a fault in the guest kernel: an oops, the task dies
+      this.kill(SIG.KILL, `kernel oops: ${what} in ${this.symbolize(rip)}`, info.addr);
+      return;
+    }
     if (this.stopOnSignals && !this.passSignals.has(info.signo)) return this.signalStop(info, true, `killed by ${signalName(info.signo)}: ${what}`);
     if (isBlocked(st, info.signo) || disposition(st, info.signo) !== 'handle') {
       this.kill(info.signo, `killed by ${signalName(info.signo)}: ${what}`, info.addr);
       return;
     }
+    if (this.entry === 'nommu') {
+      // UML nommu relays a fault in user code: the user registers go to pt_regs,
+      // the signal is queued, and the CPU resumes in `userspace` on the kernel
+      // stack, whose interrupt_end() delivers it on the way back
+      const regs = this.ksym('task_regs');
+      const pt = this.readPtRegs(regs);
+      for (let r = 0; r < 16; r++) {
+        pt.setInt32(PT_OF_REG[r], cpu.rl[r], true);
+        pt.setInt32(PT_OF_REG[r] + 4, cpu.rh[r], true);
+      }
+      pt.setBigInt64(PT.ip, BigInt(cpu.rip), true);
+      pt.setBigUint64(PT.flags, BigInt(cpu.getFlags()), true);
+      pt.setBigInt64(PT.orig_ax, -1n, true);
+      this.mem.poke(regs, new Uint8Array(pt.buffer));
+      st.pending.add(info.signo);
+      st.pendingInfo.set(info.signo, info);
+      cpu.setNum(RSP, this.readKernelWord(this.ksym('current_top_of_stack')));
+      cpu.rip = this.ksym('userspace');
+      return;
+    }
     this.deliver(info);
+  }
+
+  /** symbol+offset for an address in the guest kernel image, else hex. */
+  symbolize(addr: number): string {
+    let best = '', bestA = -Infinity;
+    if (this.kernel) for (const [n, a] of this.kernel.symbols) if (a <= addr && a > bestA && !n.startsWith('.')) [best, bestA] = [n, a];
+    return best && addr - bestA < 0x10000 ? `${best}+0x${(addr - bestA).toString(16)}` : `0x${hex(addr)}`;
   }
 
   private bytesAt(addr: number): number[] {
@@ -658,25 +693,15 @@ export class Machine {
   }
 }
 
-/** The FPU/SSE state image saved in a signal frame (fxsave layout: FCW, MXCSR, XMM0-15). */
-function fxsaveTo(cpu: CPU, mem: Memory, addr: number): void {
+/** The FPU/SSE state saved in a signal frame: the 512-byte fxsave image. */
+function fxsaveToMem(cpu: CPU, mem: Memory, addr: number): void {
   const img = new Uint8Array(512);
-  const dv = new DataView(img.buffer);
-  dv.setUint16(0, cpu.fcw, true);
-  dv.setUint16(2, cpu.fsw, true);
-  dv.setUint32(24, cpu.mxcsr, true);
-  dv.setUint32(28, 0xffbf, true);
-  for (let k = 0; k < 64; k++) dv.setInt32(160 + k * 4, cpu.xmm[k], true);
+  fxsaveTo(cpu, img);
   mem.writeBytes(addr, img);
 }
 
-function fxrstorFrom(cpu: CPU, mem: Memory, addr: number): void {
-  const img = mem.readBytes(addr, 512);
-  const dv = new DataView(img.buffer);
-  cpu.fcw = dv.getUint16(0, true);
-  cpu.fsw = dv.getUint16(2, true);
-  cpu.mxcsr = dv.getUint32(24, true) & 0xffff;
-  for (let k = 0; k < 64; k++) cpu.xmm[k] = dv.getInt32(160 + k * 4, true);
+function fxrstorFromMem(cpu: CPU, mem: Memory, addr: number): void {
+  fxrstorFrom(cpu, mem.readBytes(addr, 512));
 }
 
 function hex(v: number): string {

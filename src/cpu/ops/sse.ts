@@ -1844,7 +1844,7 @@ function hpd(op: number): Handler {
   };
 }
 
-/** Logical ops on float vectors are the integer ones. */
+/** (andps/orps/xorps/andnps and the pd forms use the integer handlers pand/por/pxor/pandn.) */
 
 // ---- compares ----
 

@@ -542,7 +542,7 @@ function divX(cpu: CPU, a: Ext, b: Ext): void {
   if (rh !== 0 || rl !== 0) wx = (wx | 1) >>> 0;
 }
 
-/** 3-word helpers for sqrt: little-endian words in arrays. */
+/** Square root by the bitwise restoring method on a 136-bit radicand (68+ root bits, sticky from the remainder). */
 function sqrtX(a: Ext): void {
   if (a.c === NAN) return nanResult(a, null);
   if (a.c === ZERO) {

@@ -172,6 +172,19 @@ describe('native entry (entry_SYSCALL_64)', () => {
     });
   }
 
+  it('kernel pages are supervisor-only: a user read is SIGSEGV at that address', () => {
+    const m = machine('entry-probe', { entry: 'native' });
+    runTo(m, WRITE_SITE);
+    const target = m.kernel!.sym('sys_call_table');
+    m.mem.poke(WRITE_SITE, Uint8Array.of(0x48, 0x8b, 0x00)); // mov (%rax),%rax
+    m.cpu.setNum(RAX, target);
+    const ev = m.runToEnd();
+    expect(ev).toMatchObject({ reason: 'signaled', signal: 11, addr: target });
+    // while the debugger (like ptrace) still reads it
+    const b = new Uint8Array(8);
+    expect(m.mem.peek(target, b)).toBe(8);
+  });
+
   it('a signal return leaves RCX != RIP, so rt_sigreturn goes back with iretq', () => {
     const m = machine('signal-musl', { entry: 'native' });
     const k = m.kernel!;

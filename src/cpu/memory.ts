@@ -97,7 +97,11 @@ export class Memory {
     this.flushTlb();
   }
 
+  /** Bumped on every change of mappings, protections or privilege level (invalidates block links). */
+  epoch = 0;
+
   flushTlb(): void {
+    this.epoch++;
     this.rt.fill(null);
     this.wt.fill(null);
     this.xt.fill(null);

@@ -21,6 +21,10 @@ export class Block {
   bp = false;
   /** Called before the block runs (kernel-path probes: the trampoline's guard, --stats). */
   probe: ((cpu: CPU) => void) | null = null;
+  /** The block that followed this one last time, valid while the epochs and its page generation hold. */
+  link: Block | null = null;
+  linkAddr = NaN;
+  linkEpoch = -1;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -49,21 +53,25 @@ export class BlockCache {
 
   constructor(private readonly cpu: CPU) {}
 
+  /** Bumped whenever cached blocks are dropped, so links between blocks are re-checked. */
+  epoch = 0;
+
   clear(): void {
     this.blocks.clear();
+    this.epoch++;
   }
 
   /** Run fn before the instruction at addr each time it starts a block (blocks are split there). */
   setProbe(addr: number, fn: ((cpu: CPU) => void) | null): void {
     if (fn) this.probes.set(addr, fn);
     else this.probes.delete(addr);
-    this.blocks.clear();
+    this.clear();
   }
 
   /** Replace the breakpoint set (decoded blocks are rebuilt around them). */
   setBreakpoints(addrs: Iterable<number>): void {
     this.breakpoints = new Set(addrs);
-    this.blocks.clear();
+    this.clear();
   }
 
   /** Limit blocks to n instructions (1 while debugger watchpoints are set; MAX_BLOCK by default). */
@@ -130,41 +138,57 @@ export class BlockCache {
  */
 export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFrom = NaN): number {
   let done = 0;
+  const mem = cpu.mem;
+  let prev: Block | null = null;
   while (done < budget && !cpu.stopRequested) {
-    const b = cache.get(cpu.rip);
-    if (b.bp && !(done === 0 && cpu.rip === resumeFrom)) {
+    // follow the previous block's link when it still holds, else look the block up
+    let b: Block;
+    const rip = cpu.rip;
+    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
+      b = prev.link;
+    else {
+      b = cache.get(rip);
+      if (prev !== null) {
+        prev.link = b;
+        prev.linkAddr = rip;
+        prev.linkEpoch = mem.epoch + cache.epoch;
+      }
+    }
+    prev = b;
+    if (b.bp && !(done === 0 && rip === resumeFrom)) {
       cpu.stopRequested = true;
       cpu.atBreakpoint = true;
       break;
     }
     if (b.probe !== null) {
-      const at = cpu.rip;
       b.probe(cpu);
       if (cpu.stopRequested) break;
-      if (cpu.rip !== at) continue; // the probe redirected execution
+      if (cpu.rip !== rip) continue; // the probe redirected execution
     }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
     let k = 0;
     try {
-      // all but the last; then icount is exact while the last one (a branch,
-      // a syscall, a hypercall) runs, so handlers can read it
+      // All but the last instruction: none of them branches, so RIP is only
+      // materialized if one faults (below). Then icount is exact while the
+      // last one (a branch, a syscall, a hypercall) runs, so handlers can read it.
       for (; k < n - 1; k++) {
         const i = insns[k];
-        cpu.nextRip = i.next;
         i.op(cpu, i);
-        cpu.rip = cpu.nextRip;
         if (cpu.smc) break; // the block may have rewritten itself: re-decode from here
       }
       if (k < n - 1) {
         cpu.smc = false;
+        cpu.rip = insns[k].next;
         k++;
         cpu.icount += k;
         done += k;
+        prev = null;
         continue;
       }
       cpu.icount += k;
       const i = insns[k];
+      cpu.rip = i.addr;
       cpu.nextRip = i.next;
       i.op(cpu, i);
       cpu.rip = cpu.nextRip;
@@ -172,6 +196,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       cpu.smc = false;
       done += n;
     } catch (e) {
+      cpu.rip = insns[k].addr; // precise: the faulting instruction
       if (k < n - 1) cpu.icount += k;
       done += k;
       throw e;

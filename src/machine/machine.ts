@@ -30,6 +30,8 @@ export const PT = {
 /** pt_regs slots of the 16 GPRs in CPU register order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15); rsp is pt_regs->sp. */
 const PT_OF_REG = [80, 88, 96, 40, 152, 32, 104, 112, 72, 64, 56, 48, 24, 16, 8, 0];
 const HC_SYSCALL = 1, HC_EXIT_WORK = 2, HC_PRINTK = 3, HC_BOOT_DONE = 4;
+/** pt_regs slots of the six syscall arguments: di, si, dx, r10, r8, r9. */
+const ARG_SLOTS = [PT.di, PT.si, PT.dx, PT.r10, PT.r8, PT.r9];
 
 /** Per-syscall figures for --stats. */
 export interface SyscallStat {
@@ -347,9 +349,14 @@ export class Machine {
     return new DataView(b.buffer);
   }
 
+  private readonly ptScratch = new Uint8Array(168);
+  private readonly ptView = new DataView(this.ptScratch.buffer);
+  private readonly sysArgs = new SyscallArgs();
+
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments in pt_regs. */
   private hcSyscall(regs: number): number {
-    const pt = this.readPtRegs(regs);
+    this.mem.peek(regs, this.ptScratch);
+    const pt = this.ptView;
     const nr = pt.getInt32(PT.orig_ax, true);
     this.origRax = nr;
     if (nr === 15) {
@@ -360,11 +367,10 @@ export class Machine {
       });
       return ax;
     }
-    const a = new SyscallArgs();
-    const slots = [PT.di, PT.si, PT.dx, PT.r10, PT.r8, PT.r9];
+    const a = this.sysArgs;
     for (let k = 0; k < 6; k++) {
-      a.lo[k] = pt.getInt32(slots[k], true);
-      a.hi[k] = pt.getInt32(slots[k] + 4, true);
+      a.lo[k] = pt.getInt32(ARG_SLOTS[k], true);
+      a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
     let r: number;
     this.proc.userRsp = pt.getInt32(PT.sp + 4, true) * 4294967296 + pt.getUint32(PT.sp, true);
@@ -386,7 +392,7 @@ export class Machine {
   /** HC_EXIT_WORK: deliver pending signals by rewriting pt_regs and building the frame on the user stack. */
   private hcExitWork(regs: number): void {
     this.origRax = -1;
-    if (this.proc.exitCode !== null) return;
+    if (this.proc.exitCode !== null || this.proc.pending.size === 0) return;
     this.withUserContext(regs, () => this.deliverPending());
     if (this.ended) this.cpu.stopRequested = true;
   }

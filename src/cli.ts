@@ -10,7 +10,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError } from './kernel/loader.js';
-import { signalName } from './kernel/signal.js';
 import { syscallName } from './kernel/sysnames.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
 import chalk from 'chalk';
@@ -78,7 +77,6 @@ async function runCommand(argv: RunArgs): Promise<void> {
     process.stderr.write(`entrystub: ${path.basename(prog)}: ${ev.message}\n`);
     process.exit(128 + ev.signal);
   }
-  void signalName;
 }
 
 /**

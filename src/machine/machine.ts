@@ -76,7 +76,7 @@ export type StopEvent =
   | { reason: 'signal'; signal: number; info: SigInfo }
   | { reason: 'budget' };
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80, TRAP_BRKPT = 1;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 
 export class Machine {
   readonly mem = new Memory();
@@ -308,7 +308,7 @@ export class Machine {
   }
 
   /** Hypercalls and privilege transitions reported by the CPU. */
-  private trap(cpu: CPU, kind: string, i: Insn): void {
+  private trap(cpu: CPU, kind: string, _i: Insn): void {
     if (kind === 'syscall-entry') {
       this.pathEntry(cpu.icount, cpu.rl[0]);
       return;
@@ -333,7 +333,6 @@ export class Machine {
       default:
         throw new CpuFault(Vector.UD);
     }
-    void i;
   }
 
   private peekCString(addr: number): Uint8Array {
@@ -639,7 +638,6 @@ export class Machine {
         cpu.rip = rip + this.blocks.insnAt(rip).len;
         info = { signo: SIG.TRAP, code: SI_KERNEL };
         what = `breakpoint trap at 0x${hex(rip)}`;
-        void TRAP_BRKPT;
         break;
       default:
         info = { signo: SIG.SEGV, code: SI_KERNEL, addr: 0 };

@@ -319,6 +319,17 @@ function select(i: Insn, map: number, op: number, modrm: number): Handler | null
       }
       if (form > 5) return null;
       if (i.rm === i.reg && i.rm >= 0 && i.size >= 4 && (i.sub === alu.Alu.XOR || i.sub === alu.Alu.SUB)) return alu.zeroIdiom;
+      if (i.rm >= 0 && i.size === 8) {
+        // register-register 64-bit: the hottest ALU form, without size dispatch
+        if (form < 2) {
+          i.index = i.rm; // destination
+          i.base = i.reg; // source
+        } else {
+          i.index = i.reg;
+          i.base = i.rm;
+        }
+        return alu.aluRR64;
+      }
       return form < 2 ? alu.aluEG : alu.aluGE;
     }
     if (op >= 0x50 && op <= 0x57) {

@@ -98,6 +98,35 @@ export function aluGE(cpu: CPU, i: Insn): void {
   if (i.sub !== Alu.CMP) cpu.setReg(i.reg, size, r, cpu.hi);
 }
 
+/** op r64, r64 (destination in i.index, source in i.base, set by the decoder). */
+export function aluRR64(cpu: CPU, i: Insn): void {
+  const d = i.index, s = i.base;
+  const rl = cpu.rl, rh = cpu.rh;
+  const a = rl[d], ah = rh[d], b = rl[s], bh = rh[s];
+  const op = i.sub;
+  if (op === Alu.ADD) {
+    const lo = (a >>> 0) + (b >>> 0);
+    const hi = (ah + bh + (lo > 4294967295 ? 1 : 0)) | 0;
+    cpu.setLazy(FlOp.ADD, 8, a, ah, b, bh, lo | 0, hi, 0);
+    rl[d] = lo;
+    rh[d] = hi;
+    return;
+  }
+  if (op === Alu.SUB || op === Alu.CMP) {
+    const lo = (a >>> 0) - (b >>> 0);
+    const hi = (ah - bh - (lo < 0 ? 1 : 0)) | 0;
+    cpu.setLazy(FlOp.SUB, 8, a, ah, b, bh, lo | 0, hi, 0);
+    if (op === Alu.SUB) {
+      rl[d] = lo;
+      rh[d] = hi;
+    }
+    return;
+  }
+  const r = alu(cpu, op, 8, a, ah, b, bh);
+  rl[d] = r;
+  rh[d] = cpu.hi;
+}
+
 /** op r/m, imm (group 1 and the accumulator forms, where rm = RAX). */
 export function aluEI(cpu: CPU, i: Insn): void {
   const size = i.size;

@@ -1,0 +1,7 @@
+# monitor commands (qRcmd).
+monitor help
+monitor mode
+break add
+continue
+monitor ptregs
+monitor stats

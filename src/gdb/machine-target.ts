@@ -1,0 +1,646 @@
+/**
+ * The Machine as a gdb Target: registers in the amd64-linux layout, memory
+ * through page permissions (peek/poke, like ptrace), resume/step/range-step
+ * on Machine.run, breakpoints without writing guest memory, watchpoints on
+ * Memory's watched pages, catch syscall, signal stops, the program's auxv,
+ * vFile through the process's Vfs (confined to --root), and `monitor`.
+ *
+ * Later (guest kernel): a `libraries` capability listing the kernel image
+ * (served by hostIo like the program), and more stop places; nothing here
+ * needs to change shape for it.
+ */
+import * as fs from 'node:fs';
+import { Machine, type MachineOptions, type StopEvent } from '../machine/machine.js';
+import { PAGE_SIZE, WATCH_READ, WATCH_WRITE, type MemoryWatch } from '../cpu/memory.js';
+import { readST80, writeST80, x87State, x87TagWord } from '../cpu/ops/x87.js';
+import { errnoFromNode, SysError } from '../kernel/errno.js';
+import type { OpenFile } from '../kernel/fdtable.js';
+import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../kernel/sys/files.js';
+import type { SigInfo } from '../kernel/signal.js';
+import { syscallName } from '../kernel/sysnames.js';
+import { X86_64_LINUX, REG } from './arch/x86_64.js';
+import { addrHex, getS64, getU32, putU32, putU64 } from './hex.js';
+import type {
+  Arch,
+  BreakpointOps,
+  HostIoOps,
+  MonitorOps,
+  ResumeAction,
+  StopReason,
+  Target,
+  WatchType,
+} from './target.js';
+
+/** gdb's rax rbx rcx rdx rsi rdi rbp rsp r8..r15 -> the CPU's register index. */
+const GPR_OF = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15];
+/** gdb's cs ss ds es fs gs -> cpu.seg index (es cs ss ds fs gs). */
+const SEG_OF = [1, 2, 3, 0, 4, 5];
+
+const EACCES = 13, EINVAL = 22;
+
+interface Watch {
+  type: WatchType;
+  addr: number;
+  len: number;
+  /** Bytes at insertion (or the last stop): a write watchpoint reports a change. */
+  old: Uint8Array;
+}
+
+/** Opcodes (one-byte map) that access the stack with 8-byte operands. */
+const STACK_OPS = new Set([0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x68, 0x6a, 0x8f, 0x9c, 0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xe8, 0xff]);
+
+export class MachineTarget implements Target {
+  readonly arch: Arch = X86_64_LINUX;
+  readonly pid: number;
+  readonly rangeStep = true as const;
+
+  private action: ResumeAction = { kind: 'continue', signal: 0 };
+  /** The first run of a resume passes over a breakpoint at this address (the one we are stopped at). */
+  private resumeFrom = NaN;
+  /** resumeSignal set up a handler frame: a step stops at the handler's first instruction. */
+  private enteredHandler = false;
+  private readonly sw = new Set<number>();
+  private readonly hw = new Set<number>();
+  private appliedBps = '';
+  private watches: Watch[] = [];
+  private appliedWatches = '';
+  /** Guest accesses to watched ranges since the last check: [addr, len, write]. */
+  private watchHits: [number, number, boolean][] = [];
+  private catching: null | 'all' | Set<number> = null;
+  private readonly auxvBytes: Uint8Array;
+  private lastSiginfo: SigInfo | null = null;
+  private readonly syscallCounts = new Map<number, number>();
+  private attached = true;
+
+  constructor(readonly m: Machine) {
+    this.pid = m.proc.pid;
+    m.stopOnSignals = true;
+    this.auxvBytes = this.readInitialAuxv();
+    // count syscalls for `monitor stats` (keeping any existing hook)
+    const prev = m.proc.afterSyscall;
+    m.proc.afterSyscall = (nr, a, ret) => {
+      this.syscallCounts.set(nr, (this.syscallCounts.get(nr) ?? 0) + 1);
+      prev?.(nr, a, ret);
+    };
+  }
+
+  /** Create and load a Machine (throws ExecError for a bad program) and wrap it. */
+  static launch(opts: MachineOptions): MachineTarget {
+    const m = new Machine(opts);
+    m.load();
+    return new MachineTarget(m);
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  private putReg(n: number, out: Uint8Array, off: number): void {
+    const cpu = this.m.cpu;
+    if (n < 16) {
+      const r = GPR_OF[n];
+      putU32(out, off, cpu.rl[r]);
+      putU32(out, off + 4, cpu.rh[r]);
+      return;
+    }
+    if (n >= REG.xmm0 && n < REG.xmm0 + 16) {
+      const base = (n - REG.xmm0) * 4;
+      for (let k = 0; k < 4; k++) putU32(out, off + 4 * k, cpu.xmm[base + k]);
+      return;
+    }
+    if (n >= REG.st0 && n < REG.st0 + 8) return readST80(cpu, n - REG.st0, out, off);
+    if (n >= REG.cs && n <= REG.gs) return putU32(out, off, cpu.seg[SEG_OF[n - REG.cs]]);
+    switch (n) {
+      case REG.rip:
+        return putU64(out, off, cpu.rip);
+      case REG.eflags:
+        return putU32(out, off, cpu.getFlags());
+      case REG.fctrl:
+        return putU32(out, off, cpu.fcw);
+      case REG.fstat:
+        return putU32(out, off, cpu.fsw);
+      case REG.ftag:
+        return putU32(out, off, x87TagWord(cpu));
+      case REG.mxcsr:
+        return putU32(out, off, cpu.mxcsr);
+      case REG.orig_rax:
+        return putU64(out, off, this.m.origRax);
+      case REG.fs_base:
+        return putU64(out, off, cpu.fsBase);
+      case REG.gs_base:
+        return putU64(out, off, cpu.gsBase);
+      default: // fiseg fioff foseg fooff fop: not tracked
+        return putU32(out, off, 0);
+    }
+  }
+
+  private setReg(n: number, b: Uint8Array, off: number): void {
+    const cpu = this.m.cpu;
+    if (n < 16) {
+      const r = GPR_OF[n];
+      cpu.rl[r] = getU32(b, off) | 0;
+      cpu.rh[r] = getU32(b, off + 4) | 0;
+      return;
+    }
+    if (n >= REG.xmm0 && n < REG.xmm0 + 16) {
+      const base = (n - REG.xmm0) * 4;
+      for (let k = 0; k < 4; k++) cpu.xmm[base + k] = getU32(b, off + 4 * k) | 0;
+      return;
+    }
+    if (n >= REG.st0 && n < REG.st0 + 8) return writeST80(cpu, n - REG.st0, b, off);
+    if (n >= REG.cs && n <= REG.gs) {
+      cpu.seg[SEG_OF[n - REG.cs]] = getU32(b, off) & 0xffff;
+      return;
+    }
+    switch (n) {
+      case REG.rip:
+        cpu.rip = getS64(b, off);
+        return;
+      case REG.eflags:
+        return cpu.setFlags(getU32(b, off));
+      case REG.fctrl:
+        cpu.fcw = getU32(b, off) & 0xffff;
+        return;
+      case REG.fstat:
+        cpu.fsw = getU32(b, off) & 0xffff;
+        return;
+      case REG.ftag: {
+        // full tag word: 3 = empty
+        const t = getU32(b, off);
+        let empty = 0;
+        for (let p = 0; p < 8; p++) if (((t >> (2 * p)) & 3) === 3) empty |= 1 << p;
+        x87State(cpu).empty = empty;
+        return;
+      }
+      case REG.mxcsr:
+        cpu.mxcsr = getU32(b, off) & 0xffff;
+        return;
+      case REG.orig_rax:
+        this.m.origRax = getS64(b, off);
+        return;
+      case REG.fs_base:
+        cpu.fsBase = getS64(b, off);
+        return;
+      case REG.gs_base:
+        cpu.gsBase = getS64(b, off);
+        return;
+    }
+  }
+
+  readRegisters(): Uint8Array {
+    const out = new Uint8Array(this.arch.gSize);
+    for (const r of this.arch.regs) this.putReg(r.regnum, out, r.offset);
+    return out;
+  }
+
+  writeRegisters(data: Uint8Array): void {
+    for (const r of this.arch.regs) if (r.offset + r.size <= data.length) this.setReg(r.regnum, data, r.offset);
+  }
+
+  readRegister(n: number): Uint8Array | null {
+    const r = this.arch.regs[n];
+    if (!r) return null;
+    const out = new Uint8Array(r.size);
+    this.putReg(n, out, 0);
+    return out;
+  }
+
+  writeRegister(n: number, data: Uint8Array): boolean {
+    const r = this.arch.regs[n];
+    if (!r || data.length !== r.size) return false;
+    this.setReg(n, data, 0);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  readMemory(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    return out.subarray(0, this.m.mem.peek(addr, out));
+  }
+
+  writeMemory(addr: number, data: Uint8Array): boolean {
+    const mem = this.m.mem;
+    if (data.length === 0) return true;
+    // all or nothing: every page must be mapped
+    for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < addr + data.length; a += PAGE_SIZE) if (!mem.isMapped(a)) return false;
+    return mem.poke(addr, data) === data.length;
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  resume(a: ResumeAction): void {
+    const m = this.m, cpu = m.cpu;
+    this.applyBreakpoints();
+    this.applyWatches();
+    m.catchSyscalls = this.attached ? this.catching : null;
+    if (a.addr !== undefined) cpu.rip = a.addr;
+    const rip = cpu.rip;
+    m.resumeSignal(a.signal);
+    this.enteredHandler = cpu.rip !== rip && !m.ended;
+    this.resumeFrom = rip;
+    this.action = a;
+    this.watchHits.length = 0;
+  }
+
+  poll(budget: number): StopReason | null {
+    const a = this.action, m = this.m, cpu = m.cpu;
+    switch (a.kind) {
+      case 'step': {
+        if (this.enteredHandler) return { kind: 'step' };
+        const ev = m.run(1, this.takeResumeFrom());
+        return this.stopOf(ev) ?? { kind: 'step' };
+      }
+      case 'continue': {
+        let left = budget;
+        while (left > 0) {
+          const n0 = cpu.icount;
+          const ev = m.run(left, this.takeResumeFrom());
+          const st = this.stopOf(ev);
+          if (st) return st;
+          if (ev || cpu.icount === n0) return null;
+          left -= cpu.icount - n0; // a watched page was touched with no hit: carry on
+        }
+        return null;
+      }
+      case 'range': {
+        const start = a.start!, end = a.end!;
+        let left = budget;
+        while (left > 0) {
+          // run whole blocks that lie inside the range, single instructions at its edges
+          const n = this.insnsInRange(start, end);
+          const ev = m.run(n, this.takeResumeFrom());
+          const st = this.stopOf(ev);
+          if (st) return st;
+          if (cpu.rip < start || cpu.rip >= end) return { kind: 'step' };
+          left -= n;
+        }
+        return null;
+      }
+    }
+  }
+
+  private takeResumeFrom(): number {
+    const r = this.resumeFrom;
+    this.resumeFrom = NaN;
+    return r;
+  }
+
+  /** How many instructions from rip can run before one could leave [start, end): a whole block if it lies inside. */
+  private insnsInRange(start: number, end: number): number {
+    const rip = this.m.cpu.rip;
+    if (rip < start || rip >= end) return 1;
+    try {
+      const b = this.m.blocks.get(rip);
+      const last = b.insns[b.insns.length - 1];
+      return last.addr < end ? b.insns.length : 1;
+    } catch {
+      return 1; // the fetch faults: let run() report it
+    }
+  }
+
+  /** The stop reason for a Machine stop event (and pending watchpoint hits), or null if still running. */
+  private stopOf(ev: StopEvent | null): StopReason | null {
+    if (ev && (ev.reason === 'exited' || ev.reason === 'signaled')) return this.endOf(ev);
+    const w = this.watchHits.length > 0 ? this.checkWatches() : null;
+    if (w) return w;
+    if (!ev) return null;
+    switch (ev.reason) {
+      case 'breakpoint':
+        return this.hw.has(ev.addr) && !this.sw.has(ev.addr) ? { kind: 'hwbreak', addr: ev.addr } : { kind: 'swbreak', addr: ev.addr };
+      case 'syscall-entry':
+        return { kind: 'syscall-entry', nr: ev.nr };
+      case 'syscall-return':
+        return { kind: 'syscall-return', nr: ev.nr };
+      case 'signal':
+        this.lastSiginfo = ev.info;
+        return { kind: 'signal', signal: ev.signal };
+      default:
+        return null;
+    }
+  }
+
+  private endOf(ev: StopEvent): StopReason {
+    if (ev.reason === 'exited') return { kind: 'exited', code: ev.code };
+    if (ev.reason === 'signaled') return { kind: 'terminated', signal: ev.signal };
+    throw new Error('not an end');
+  }
+
+  detach(): void {
+    this.attached = false;
+    this.sw.clear();
+    this.hw.clear();
+    this.watches = [];
+    this.catching = null;
+    this.m.catchSyscalls = null;
+    this.m.stopOnSignals = false;
+    this.applyBreakpoints();
+    this.applyWatches();
+  }
+
+  attach(): void {
+    this.attached = true;
+    this.m.stopOnSignals = true;
+  }
+
+  kill(): void {
+    if (!this.m.ended) this.m.ended = { reason: 'signaled', signal: 9, message: 'killed by the debugger' };
+  }
+
+  // ---------------------------------------------------------------- breakpoints and watchpoints
+
+  readonly breakpoints: BreakpointOps = {
+    addSw: (a) => (this.sw.add(a), true),
+    removeSw: (a) => (this.sw.delete(a), true),
+    addHw: (a) => (this.hw.add(a), true),
+    removeHw: (a) => (this.hw.delete(a), true),
+    addWatch: (type, addr, len) => {
+      if (len > 4096) return false;
+      const old = this.readMemory(addr, len);
+      if (old.length !== len) return false;
+      this.watches = this.watches.filter((w) => !(w.type === type && w.addr === addr && w.len === len));
+      this.watches.push({ type, addr, len, old });
+      return true;
+    },
+    removeWatch: (type, addr, len) => {
+      this.watches = this.watches.filter((w) => !(w.type === type && w.addr === addr && w.len === len));
+      return true;
+    },
+  };
+
+  /** Hand the breakpoint set to the block cache, only when it changed (gdb re-inserts the same set at every resume). */
+  private applyBreakpoints(): void {
+    const all = [...new Set([...this.sw, ...this.hw])].sort((x, y) => x - y);
+    const key = all.join(',');
+    if (key === this.appliedBps) return;
+    this.appliedBps = key;
+    this.m.blocks.setBreakpoints(all);
+  }
+
+  private applyWatches(): void {
+    const key = this.watches.map((w) => `${w.type}:${w.addr}:${w.len}`).join(',');
+    if (key === this.appliedWatches) return;
+    this.appliedWatches = key;
+    const mem = this.m.mem;
+    if (this.watches.length === 0) {
+      mem.setWatch(null);
+      this.m.blocks.setMaxBlock();
+      return;
+    }
+    const pages = new Map<number, number>();
+    for (const w of this.watches) {
+      const bits = w.type === 'watch' ? WATCH_WRITE : w.type === 'rwatch' ? WATCH_READ : WATCH_READ | WATCH_WRITE;
+      for (let pn = Math.floor(w.addr / PAGE_SIZE); pn <= Math.floor((w.addr + w.len - 1) / PAGE_SIZE); pn++) pages.set(pn, (pages.get(pn) ?? 0) | bits);
+    }
+    const watch: MemoryWatch = { pages, hit: (addr, write) => this.onWatchedAccess(addr, write) };
+    mem.setWatch(watch);
+    // one instruction per block: a hit stops right after its instruction
+    this.m.blocks.setMaxBlock(1);
+  }
+
+  /** A guest access touched a watched page: note it if it may overlap a watchpoint, and stop after this instruction. */
+  private onWatchedAccess(addr: number, write: boolean): void {
+    const len = this.accessLength();
+    for (const w of this.watches) {
+      if (write ? w.type === 'rwatch' : w.type === 'watch') continue;
+      if (addr < w.addr + w.len && addr + len > w.addr) {
+        if (this.watchHits.length < 64) this.watchHits.push([addr, len, write]);
+        this.m.cpu.stopRequested = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * How many bytes the current access may span. Memory reports only where an
+   * access starts, so this is judged from the instruction: its operand size,
+   * 8 for stack operations, 16 for SSE, a page for string instructions and
+   * for the host kernel's copies during a syscall (rip already moved on).
+   */
+  private accessLength(): number {
+    const cpu = this.m.cpu;
+    if (cpu.rip === cpu.nextRip) return PAGE_SIZE; // inside a syscall or signal delivery
+    let i;
+    try {
+      i = this.m.blocks.insnAt(cpu.rip);
+    } catch {
+      return 8;
+    }
+    if (i.rep) return PAGE_SIZE;
+    if (i.opc >= 0x100) return 16;
+    if (STACK_OPS.has(i.opc)) return 8;
+    return i.size;
+  }
+
+  /** Decide which watchpoint (if any) the noted accesses hit; refresh the remembered values. */
+  private checkWatches(): StopReason | null {
+    const hits = this.watchHits;
+    let found: StopReason | null = null;
+    for (const w of this.watches) {
+      const now = this.readMemory(w.addr, w.len);
+      const changed = now.length === w.len && now.some((b, k) => b !== w.old[k]);
+      const touched = (write: boolean | null) => hits.some(([a, l, wr]) => (write === null || wr === write) && a < w.addr + w.len && a + l > w.addr);
+      let hit = false;
+      if (w.type === 'watch') hit = changed && touched(true);
+      else if (w.type === 'rwatch') hit = touched(false);
+      else hit = touched(null) || changed;
+      if (hit && !found) found = { kind: 'watch', type: w.type, addr: w.addr };
+      w.old = now;
+    }
+    hits.length = 0;
+    return found;
+  }
+
+  // ---------------------------------------------------------------- syscalls and signals
+
+  readonly catchSyscalls = {
+    setCatch: (which: null | 'all' | Set<number>) => {
+      this.catching = which;
+      this.m.catchSyscalls = which;
+    },
+  };
+
+  readonly passSignals = {
+    setPass: (sigs: Set<number>) => {
+      this.m.passSignals = sigs;
+    },
+  };
+
+  readonly siginfo = {
+    /** Linux's 128-byte siginfo_t of the last signal stop. */
+    siginfo: (): Uint8Array | null => {
+      const si = this.lastSiginfo;
+      if (!si) return null;
+      const b = new Uint8Array(128);
+      putU32(b, 0, si.signo);
+      putU32(b, 8, si.code);
+      if (si.addr !== undefined) putU64(b, 16, si.addr);
+      else {
+        putU32(b, 16, si.pid ?? 0);
+        putU32(b, 20, si.uid ?? 0);
+      }
+      return b;
+    },
+  };
+
+  // ---------------------------------------------------------------- files
+
+  readonly execFile = { execFile: () => this.m.proc.exePath };
+
+  readonly sectionOffsets = {
+    offsets: () => {
+      const bias = this.m.image.bias;
+      return { text: bias, data: bias, bss: bias };
+    },
+  };
+
+  readonly auxv = { auxv: () => this.auxvBytes };
+
+  /** The auxv words from the initial stack (argc, argv..., 0, envp..., 0, auxv...): read once, before the program can change them. */
+  private readInitialAuxv(): Uint8Array {
+    const mem = this.m.mem;
+    const cpu = this.m.cpu;
+    const word = (a: number): number => {
+      const b = new Uint8Array(8);
+      return mem.peek(a, b) === 8 ? getS64(b, 0) : 0;
+    };
+    let p = cpu.getNum(4); // rsp
+    const argc = word(p);
+    p += 8 * (argc + 2);
+    let guard = 0;
+    while (word(p) !== 0 && guard++ < 100_000) p += 8;
+    p += 8;
+    const start = p;
+    for (guard = 0; guard < 256; guard++, p += 16) if (word(p) === 0) break;
+    const out = new Uint8Array(p + 16 - start);
+    mem.peek(start, out);
+    return out;
+  }
+
+  /**
+   * vFile: files as the program sees them, through the kernel's own open and
+   * read (confined to --root, with /proc/PID/maps, /proc/PID/exe ... of the
+   * emulated process), read-only.
+   */
+  readonly hostIo: HostIoOps = {
+    open: (path, flags, mode) => {
+      void mode;
+      // gdb reads programs and images; O_WRONLY/O_RDWR/O_CREAT/O_TRUNC are refused
+      if ((flags & 3) !== 0 || (flags & 0x600) !== 0) return -EACCES;
+      const proc = this.m.proc;
+      let f: OpenFile;
+      try {
+        f = openFile(proc, AT_FDCWD, path, O_RDONLY, 0);
+      } catch (e) {
+        return -errnoOf(e);
+      }
+      return {
+        pread: (count, offset) => {
+          if (offset < 0 || count < 0) return -EINVAL;
+          try {
+            return fileRead(proc, f, count, offset);
+          } catch (e) {
+            return -errnoOf(e);
+          }
+        },
+        fstat: () => {
+          try {
+            return fileioStat(fileStat(proc, f));
+          } catch (e) {
+            return -errnoOf(e);
+          }
+        },
+        close: () => f.release(),
+      };
+    },
+    readlink: (path) => {
+      const p = this.m.proc;
+      try {
+        const sp = specialPath(p, guestNorm(p, AT_FDCWD, path));
+        if (sp?.type === 'exe') return p.exePath;
+        if (sp?.type === 'cwd') return p.cwd;
+        if (sp?.type === 'fd') return p.fds.file(sp.fd).guestPath;
+        if (sp) return -EINVAL;
+        return fs.readlinkSync(resolveAt(p, AT_FDCWD, path, false).host, 'utf8');
+      } catch (e) {
+        return -errnoOf(e);
+      }
+    },
+  };
+
+  // ---------------------------------------------------------------- monitor
+
+  readonly monitor: MonitorOps = {
+    command: (cmd) => {
+      const [name] = cmd.split(/\s+/);
+      switch (name) {
+        case 'help':
+        case '':
+          return (
+            'entrystub monitor commands:\n' +
+            '  monitor help     this list\n' +
+            '  monitor ptregs   the user registers in struct pt_regs order (and the kernel entry frame, when there is one)\n' +
+            '  monitor mode     the syscall entry model\n' +
+            '  monitor stats    instructions executed and syscalls made\n'
+          );
+        case 'ptregs':
+          return this.ptregs();
+        case 'mode':
+          return this.m.entry === 'direct'
+            ? 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n'
+            : `entry model: ${this.m.entry}\n`;
+        case 'stats':
+          return this.stats();
+      }
+      return null;
+    },
+  };
+
+  private ptregs(): string {
+    const cpu = this.m.cpu;
+    const g = (r: number) => cpu.getNum(r);
+    const rows: [string, number][] = [
+      ['r15', g(15)], ['r14', g(14)], ['r13', g(13)], ['r12', g(12)], ['bp', g(5)], ['bx', g(3)], ['r11', g(11)], ['r10', g(10)],
+      ['r9', g(9)], ['r8', g(8)], ['ax', g(0)], ['cx', g(1)], ['dx', g(2)], ['si', g(6)], ['di', g(7)], ['orig_ax', this.m.origRax],
+      ['ip', cpu.rip], ['cs', cpu.seg[1]], ['flags', cpu.getFlags()], ['sp', g(4)], ['ss', cpu.seg[2]],
+    ];
+    let s = 'struct pt_regs (user registers, in pt_regs order):\n';
+    for (const [n, v] of rows) s += `  ${n.padEnd(8)} 0x${addrHex(v).padStart(16, '0')}\n`;
+    if (this.m.entry === 'direct') s += 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
+    else s += `entry model ${this.m.entry}: the stub does not show the guest kernel's entry frame yet\n`;
+    return s;
+  }
+
+  private stats(): string {
+    let total = 0;
+    for (const n of this.syscallCounts.values()) total += n;
+    let s = `instructions: ${this.m.cpu.icount}\nsyscalls: ${total}\n`;
+    const rows = [...this.syscallCounts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (const [nr, n] of rows) s += `  ${syscallName(nr).padEnd(20)} ${String(nr).padStart(4)}  ${n}\n`;
+    return s;
+  }
+}
+
+function errnoOf(e: unknown): number {
+  return e instanceof SysError ? e.errno : errnoFromNode(e);
+}
+
+/** gdb's File-I/O struct stat: big-endian, 64 bytes. */
+function fileioStat(st: KStat): Uint8Array {
+  const b = new Uint8Array(64);
+  const dv = new DataView(b.buffer);
+  const u32 = (off: number, v: bigint) => dv.setUint32(off, Number(v & 0xffffffffn));
+  const u64 = (off: number, v: bigint) => dv.setBigUint64(off, BigInt.asUintN(64, v));
+  u32(0, st.dev);
+  u32(4, st.ino);
+  u32(8, st.mode);
+  u32(12, st.nlink);
+  u32(16, st.uid);
+  u32(20, st.gid);
+  u32(24, st.rdev);
+  u64(28, st.size);
+  u64(36, st.blksize);
+  u64(44, st.blocks);
+  u32(52, st.atimeNs / 1000000000n);
+  u32(56, st.mtimeNs / 1000000000n);
+  u32(60, st.ctimeNs / 1000000000n);
+  return b;
+}

@@ -1,0 +1,49 @@
+/**
+ * lldb (Debian 12: lldb 14) against entrystub serve: it connects with
+ * gdb-remote, reads registers one by one (p packets) from the target
+ * description, sets a breakpoint, continues, steps, reads memory.
+ */
+import { describe, it, expect } from 'vitest';
+import { GDBDEMO, HAVE_LLDB, runMerged, startStub } from './helpers.js';
+
+describe.skipIf(!HAVE_LLDB)('lldb against entrystub serve', () => {
+  it('connects, reads registers, breaks, continues, steps, sees the exit status', async () => {
+    const stub = await startStub([GDBDEMO]);
+    try {
+      const out = await runMerged(
+        'lldb',
+        [
+          '--no-lldbinit', '--batch', GDBDEMO,
+          '-o', `gdb-remote 127.0.0.1:${stub.port}`,
+          '-o', 'register read rip rsp eflags cs',
+          '-o', 'register read orig_rax fs_base xmm0 mxcsr',
+          '-o', 'breakpoint set -n add',
+          '-o', 'continue',
+          '-o', 'register read rdi rsi',
+          '-o', 'bt',
+          '-o', 'thread step-inst',
+          '-o', 'register read rip',
+          '-o', 'memory read -c 15 &msg',
+          '-o', 'continue',
+        ],
+        60_000,
+      );
+      expect(out).toMatch(/rip = 0x000000000040102b\s+gdbdemo`_start/);
+      expect(out).toMatch(/eflags = 0x00000202/);
+      expect(out).toMatch(/cs = 0x00000033/);
+      expect(out).toMatch(/orig_rax = 0xffffffffffffffff/);
+      expect(out).toMatch(/fs_base = 0x0000000000000000/);
+      expect(out).toMatch(/mxcsr = 0x00001f80/);
+      expect(out).toMatch(/Breakpoint 1: where = gdbdemo`add \+ \d+ at gdbdemo\.c:20/);
+      expect(out).toMatch(/stop reason = breakpoint 1\.1/);
+      expect(out).toMatch(/rdi = 0x0000000000000001/);
+      expect(out).toMatch(/rsi = 0x0000000000000002/);
+      expect(out).toMatch(/frame #1: 0x[0-9a-f]+ gdbdemo`main\(argc=1, argv=0x[0-9a-f]+\) at gdbdemo\.c:27/);
+      expect(out).toMatch(/stop reason = instruction step into/);
+      expect(out).toMatch(/gdbdemo: hello/);
+      expect(out).toMatch(/Process 1000 exited with status = 3 \(0x00000003\)/);
+    } finally {
+      await stub.stop();
+    }
+  });
+});

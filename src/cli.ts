@@ -104,10 +104,22 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
-    .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" });
+    .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
+    .option('entry', {
+      choices: ['nommu', 'native', 'direct'],
+      default: 'nommu',
+      describe: 'syscall entry model: nommu = UML without MMU (__kernel_vsyscall), native = entry_SYSCALL_64 with SYSRET/IRET, direct = the host handles `syscall` in place (baseline)',
+    })
+    .option('hook', {
+      choices: ['zpoline', 'lazy', 'seccomp'],
+      default: 'zpoline',
+      describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
+    });
 
 interface ServeArgs {
   prog?: string;
+  entry: string;
+  hook: string;
   args?: (string | number)[];
   root?: string;
   argv0?: string;
@@ -123,6 +135,8 @@ async function serveCommand(a: ServeArgs): Promise<void> {
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
   const code = await serve({
     prog,
+    entry: a.entry as EntryModel,
+    hook: a.hook as Hook,
     args: programArgs,
     root: a.root,
     argv0: a.argv0,

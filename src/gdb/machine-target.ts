@@ -24,6 +24,7 @@ import type {
   Arch,
   BreakpointOps,
   HostIoOps,
+  LibrariesOps,
   MonitorOps,
   ResumeAction,
   StopReason,
@@ -520,11 +521,22 @@ export class MachineTarget implements Target {
    * read (confined to --root, with /proc/PID/maps, /proc/PID/exe ... of the
    * emulated process), read-only.
    */
+  /**
+   * The guest kernel image, reported to gdb as a loaded object (linked at
+   * its run address: l_addr 0) under a name that only vFile serves, so its
+   * symbols, types and line tables load with no command from the user.
+   */
+  get libraries(): LibrariesOps | undefined {
+    const m = this.m;
+    return m.kernel ? { libraries: () => [{ name: kernelLibName(m), lAddr: 0 }] } : undefined;
+  }
+
   readonly hostIo: HostIoOps = {
     open: (path, flags, mode) => {
       void mode;
       // gdb reads programs and images; O_WRONLY/O_RDWR/O_CREAT/O_TRUNC are refused
       if ((flags & 3) !== 0 || (flags & 0x600) !== 0) return -EACCES;
+      if (this.m.kernel && path === kernelLibName(this.m)) return openKernelImage(this.m.kernel.path);
       const proc = this.m.proc;
       let f: OpenFile;
       try {
@@ -643,4 +655,30 @@ function fileioStat(st: KStat): Uint8Array {
   u32(56, st.mtimeNs / 1000000000n);
   u32(60, st.ctimeNs / 1000000000n);
   return b;
+}
+
+/** The name gdb sees for the guest kernel image (served by vFile only). */
+export function kernelLibName(m: Machine): string {
+  return `/entrystub/guest/kernel-${m.entry}.elf`;
+}
+
+/** vFile handle on the committed guest kernel image (read-only, outside the guest's root). */
+function openKernelImage(file: string): ReturnType<HostIoOps['open']> {
+  let data: Uint8Array;
+  let st: fs.BigIntStats;
+  try {
+    data = new Uint8Array(fs.readFileSync(file));
+    st = fs.statSync(file, { bigint: true });
+  } catch (e) {
+    return -errnoOf(e);
+  }
+  const kst: KStat = {
+    dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, rdev: st.rdev, size: st.size,
+    blksize: st.blksize, blocks: st.blocks, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, birthtimeNs: st.birthtimeNs,
+  };
+  return {
+    pread: (count, offset) => (offset < 0 || count < 0 ? -EINVAL : data.subarray(Math.min(offset, data.length), Math.min(offset + count, data.length))),
+    fstat: () => fileioStat(kst),
+    close: () => {},
+  };
 }

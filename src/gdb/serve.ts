@@ -4,6 +4,7 @@
  * stdin/stdout (--stdio). --multi serves `target extended-remote` (run, kill
  * and run again). Resolves with the exit status of the stub.
  */
+import type { EntryModel, Hook } from '../kernel/guest.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as net from 'node:net';
@@ -14,6 +15,9 @@ import type { Target } from './target.js';
 import { listenTcp, serveStdio } from './transport.js';
 
 export interface ServeOptions {
+  /** The syscall entry model and nommu hook (default nommu/zpoline). */
+  entry?: EntryModel;
+  hook?: Hook;
   /** Program (host path); optional with multi (gdb's `run` names it). */
   prog?: string;
   args: string[];
@@ -56,6 +60,8 @@ export async function serve(o: ServeOptions): Promise<number> {
       stdout: outFd,
       stderr: outFd,
       warn: log,
+      entry: o.entry,
+      hook: o.hook,
     });
     defaultProg = prog;
     return t;

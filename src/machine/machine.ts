@@ -113,6 +113,8 @@ export class Machine {
   /** icount at the user instruction that entered the kernel path, -1 outside one. */
   private entryIcount = -1;
   private entryNr = -1;
+  /** A caught syscall in a guest kernel path: stop again when it returns to the program. */
+  private returnStopNr = -1;
   private booted = false;
   private warnedZpolineMiss = false;
   /**
@@ -187,7 +189,7 @@ export class Machine {
     cpu.setFlags(0x202);
     if (this.entry === 'nommu') this.setupNommu();
     else if (this.entry === 'native') this.bootNative();
-    if (this.opts.stats) this.setupStats();
+    if (this.kernel) this.setupExitProbes();
   }
 
   private setupNommu(): void {
@@ -228,18 +230,44 @@ export class Machine {
     cpu.stopRequested = false;
   }
 
-  private setupStats(): void {
-    const k = this.kernel;
-    const exits = k ? ['userspace_return', 'entry_SYSRETQ_unsafe_stack', 'native_irq_return_iret'].filter((n) => k.symbols.has(n)) : [];
-    for (const n of exits) this.blocks.setProbe(k!.sym(n), (cpu) => this.pathExit(cpu.icount + 1));
+  /** Probes on the return instructions: --stats, and a caught syscall's return stop under nommu. */
+  private setupExitProbes(): void {
+    const k = this.kernel!;
+    for (const n of ['entry_SYSRETQ_unsafe_stack', 'native_irq_return_iret']) if (k.symbols.has(n)) this.blocks.setProbe(k.sym(n), (cpu) => this.pathExit(cpu.icount + 1));
+    if (k.symbols.has('userspace_return'))
+      this.blocks.setProbe(k.sym('userspace_return'), (cpu) => {
+        this.pathExit(cpu.icount + 1);
+        if (this.returnStopNr >= 0) {
+          // do the `jmp *%rcx` here so the stop is at the user instruction
+          cpu.rip = cpu.getNum(RCX);
+          cpu.icount++;
+          this.returnStop();
+        }
+      });
   }
 
+  private caught(nr: number): boolean {
+    return this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
+  }
+
+  /**
+   * The program entered the kernel path (the sled, __kernel_vsyscall or
+   * entry_SYSCALL_64 is next). A caught syscall stops here, at the first
+   * instruction of the path, so a debugger can step on through it.
+   */
   private pathEntry(icount: number, nr: number): void {
     if (this.entryIcount >= 0) return;
     this.entryIcount = icount;
     this.entryNr = nr;
+    this.origRax = nr;
+    if (this.caught(nr)) {
+      this.pendingStop = { reason: 'syscall-entry', nr };
+      this.cpu.stopRequested = true;
+      this.returnStopNr = nr;
+    }
   }
 
+  /** The kernel path is about to return to the program (the return instruction is next). */
   private pathExit(icountAfter: number): void {
     if (this.entryIcount < 0) return;
     if (this.opts.stats) {
@@ -249,6 +277,14 @@ export class Machine {
       this.stats.set(this.entryNr, st);
     }
     this.entryIcount = -1;
+    if (this.returnStopNr < 0) this.origRax = -1;
+  }
+
+  /** A caught syscall's return stop, at the user instruction after the syscall. */
+  private returnStop(): void {
+    this.pendingStop = { reason: 'syscall-return', nr: this.returnStopNr, ret: this.cpu.getNum(0) };
+    this.returnStopNr = -1;
+    this.cpu.stopRequested = true;
   }
 
   /** Address of a guest kernel symbol plus an offset. */
@@ -311,6 +347,10 @@ export class Machine {
   private trap(cpu: CPU, kind: string, _i: Insn): void {
     if (kind === 'syscall-entry') {
       this.pathEntry(cpu.icount, cpu.rl[0]);
+      return;
+    }
+    if (kind === 'return-to-user') {
+      if (this.returnStopNr >= 0) this.returnStop();
       return;
     }
     if (kind !== 'vmcall') return;
@@ -390,7 +430,6 @@ export class Machine {
 
   /** HC_EXIT_WORK: deliver pending signals by rewriting pt_regs and building the frame on the user stack. */
   private hcExitWork(regs: number): void {
-    this.origRax = -1;
     if (this.proc.exitCode !== null || this.proc.pending.size === 0) return;
     this.withUserContext(regs, () => this.deliverPending());
     if (this.ended) this.cpu.stopRequested = true;
@@ -448,7 +487,7 @@ export class Machine {
       return q;
     }
     this.stoppedSignal = null; // resuming without resumeSignal() discards a stopped signal
-    if (this.enteredSyscall < 0) this.origRax = -1;
+    if (this.enteredSyscall < 0 && this.entryIcount < 0) this.origRax = -1;
     try {
       runBlocks(cpu, this.blocks, budget, resumeFrom);
     } catch (e) {

@@ -32,9 +32,14 @@ export interface RunningStub {
   stop(): Promise<void>;
 }
 
-/** `entrystub serve --port 0 ...args`; resolves once it listens. */
+/**
+ * `entrystub serve --port 0 ...args`; resolves once it listens. The protocol
+ * tests run the `direct` entry model (the same user-space behaviour as qemu's
+ * stub) unless args choose one; test/gdb/entry.test.ts covers the guest kernel.
+ */
 export async function startStub(args: string[], opts: { multi?: boolean } = {}): Promise<RunningStub> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...(opts.multi ? ['--multi'] : []), ...args], {
+  const entry = args.includes('--entry') ? [] : ['--entry', 'direct'];
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...entry, ...(opts.multi ? ['--multi'] : []), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

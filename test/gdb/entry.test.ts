@@ -1,0 +1,85 @@
+/**
+ * The real gdb through the guest kernel's entry path, with no setup: the
+ * kernel image's symbols, types and sources come over qXfer:libraries-svr4
+ * and vFile; catch syscall stops at the first instruction of the path in
+ * each entry model and at the user instruction after it on return.
+ */
+import { describe, it, expect } from 'vitest';
+import { BIN, HAVE_GDB, gdbBatch, startStub } from './helpers.js';
+
+async function session(serveArgs: string[], ex: string[]): Promise<string> {
+  const stub = await startStub([...serveArgs, BIN('entry-probe')]);
+  try {
+    return await gdbBatch(stub.port, { ex });
+  } finally {
+    await stub.stop();
+  }
+}
+
+describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
+  it('nommu: break __kernel_vsyscall and do_syscall_64, p *regs, list, bt, finish', async () => {
+    const out = await session(['--entry', 'nommu'], [
+      'info sharedlibrary',
+      'break __kernel_vsyscall',
+      'break do_syscall_64',
+      'continue',
+      'info symbol $pc',
+      'continue',
+      'p regs->orig_ax',
+      'p/x regs->ip',
+      'p regs->cs',
+      'list',
+      'bt',
+      'finish',
+    ]);
+    expect(out).toMatch(/0x0*60000000\s+0x[0-9a-f]+\s+Yes\s+target:\/entrystub\/guest\/kernel-nommu\.elf/);
+    expect(out).toMatch(/Breakpoint 1, __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+/);
+    expect(out).toMatch(/__kernel_vsyscall in section \.text of target:\/entrystub\/guest\/kernel-nommu\.elf/);
+    expect(out).toMatch(/Breakpoint 2, do_syscall_64 \(regs=0x[0-9a-f]+ <task_regs>\) at src\/guest\/syscall\.c:\d+/);
+    expect(out).toMatch(/\$1 = 1\n/); // write
+    expect(out).toMatch(/\$2 = 0x401018\n/); // after_write
+    expect(out).toMatch(/\$3 = 0\n/); // UML nommu: cs = 0
+    expect(out).toContain('unsigned long nr = regs->orig_ax;');
+    expect(out).toMatch(/#1 .* in __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+/);
+    expect(out).toMatch(/__kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+\n\d+\s+jmp\s+userspace/); // finish
+  });
+
+  for (const [name, args, entryStop] of [
+    ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline'], /Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in \?\? \(\)/],
+    ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp'], /Catchpoint 1 \(call to syscall write\), __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S/],
+    ['native', ['--entry', 'native'], /Catchpoint 1 \(call to syscall write\), entry_SYSCALL_64 \(\) at src\/guest\/entry_64\.S/],
+  ] as const) {
+    it(`${name}: catch syscall write stops where the kernel path starts, and after it`, async () => {
+      const out = await session([...args], ['catch syscall write', 'continue', 'p $orig_rax', 'p/x $cs', 'continue', 'p $rax', 'p $orig_rax', 'x/i $pc', 'continue']);
+      expect(out).toMatch(entryStop);
+      expect(out).toMatch(/\$1 = 1\n/);
+      expect(out).toMatch(name === 'native' ? /\$2 = 0x10\n/ : /\$2 = 0x33\n/); // CPL 0 in native mode
+      expect(out).toMatch(/Catchpoint 1 \(returned from syscall write\), 0x0000000000401018 in after_write \(\)/);
+      expect(out).toMatch(/\$3 = 3\n/);
+      expect(out).toMatch(/\$4 = 1\n/);
+      expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+    });
+  }
+
+  it('native: stepping from syscall through the checks to sysretq and back', async () => {
+    const out = await session(['--entry', 'native'], [
+      'break *write_site',
+      'continue',
+      'stepi',
+      'info symbol $pc',
+      'break sysret_check_ss',
+      'break entry_SYSRETQ_unsafe_stack',
+      'continue',
+      'continue',
+      'x/i $pc',
+      'stepi',
+      'info symbol $pc',
+      'p/x $cs',
+    ]);
+    expect(out).toMatch(/entry_SYSCALL_64 in section \.text/);
+    expect(out).toMatch(/Breakpoint \d+, entry_SYSCALL_64 \(\) at src\/guest\/entry_64\.S:\d+\n\d+\s+cmpq\s+\$__USER_DS, SS\(%rsp\)/);
+    expect(out).toMatch(/=> 0xffffffff8[0-9a-f]+ <entry_SYSCALL_64\+\d+>:\s+sysretq/);
+    expect(out).toMatch(/after_write in section \.text/);
+    expect(out).toMatch(/\$1 = 0x33\n/);
+  });
+});

@@ -616,8 +616,17 @@ export class MachineTarget implements Target {
     ];
     let s = 'struct pt_regs (user registers, in pt_regs order):\n';
     for (const [n, v] of rows) s += `  ${n.padEnd(8)} 0x${addrHex(v).padStart(16, '0')}\n`;
-    if (this.m.entry === 'direct') s += 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
-    else s += `entry model ${this.m.entry}: the stub does not show the guest kernel's entry frame yet\n`;
+    if (this.m.entry === 'direct') {
+      s += 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
+      return s;
+    }
+    // the task's pt_regs image in the guest kernel (written by the last entry)
+    const at = this.m.ptregsAddr();
+    const b = new Uint8Array(168);
+    this.m.mem.peek(at, b);
+    const dv = new DataView(b.buffer);
+    s += `guest kernel pt_regs at 0x${addrHex(at)} (${this.m.entry}; as the last syscall entry saved them):\n`;
+    rows.forEach(([n], k) => (s += `  ${n.padEnd(8)} 0x${dv.getBigUint64(k * 8, true).toString(16).padStart(16, '0')}\n`));
     return s;
   }
 

@@ -287,6 +287,12 @@ export class Machine {
     this.cpu.stopRequested = true;
   }
 
+  /** Where the guest kernel keeps the task's struct pt_regs (nommu: task_regs; native: the top of the kernel stack). */
+  ptregsAddr(): number {
+    if (this.entry === 'nommu') return this.ksym('task_regs');
+    return this.readKernelWord(this.ksym('current_top_of_stack')) - 168;
+  }
+
   /** Address of a guest kernel symbol plus an offset. */
   private ksym(name: string, off = 0): number {
     return this.kernel!.sym(name) + off;

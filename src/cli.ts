@@ -102,7 +102,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
     .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
-    .positional('args', { type: 'string', array: true, describe: 'its arguments' })
+    .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
     .option('entry', {
@@ -158,21 +158,7 @@ async function main(): Promise<void> {
       'run [prog] [args..]',
       'run a static x86-64 Linux program (default: the bundled example)',
       (y) =>
-        y
-          .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
-          .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
-          .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
-          .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
-          .option('entry', {
-            choices: ['nommu', 'native', 'direct'],
-            default: 'nommu',
-            describe: 'syscall entry model: nommu = UML without MMU (__kernel_vsyscall), native = entry_SYSCALL_64 with SYSRET/IRET, direct = the host handles `syscall` in place (baseline)',
-          })
-          .option('hook', {
-            choices: ['zpoline', 'lazy', 'seccomp'],
-            default: 'zpoline',
-            describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
-          })
+        programOptions(y)
           .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
           .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts at exit' }),
       (a) => runCommand(a as RunArgs),

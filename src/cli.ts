@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError } from './kernel/loader.js';
 import { syscallName } from './kernel/sysnames.js';
+import { attachTrace } from './trace.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
 import chalk from 'chalk';
 
@@ -85,7 +86,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  */
 const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--entry', '--hook', '--syntax', '--output']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
-  if (args[0] !== 'run' && args[0] !== 'serve') return { ours: args, program: [] };
+  if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
     const a = args[k];
     if (a === '--') return { ours: args.slice(0, k), program: args.slice(k + 1) };
@@ -115,6 +116,46 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
       default: 'zpoline',
       describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
     });
+
+interface TraceArgs extends RunArgs {
+  path?: boolean;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** `entrystub trace`: the program's output goes to its stdout; the trace to stderr. */
+async function traceCommand(a: TraceArgs): Promise<void> {
+  const prog = a.prog ?? EXAMPLE;
+  const m = new Machine({
+    program: prog,
+    argv: [a.argv0 ?? prog, ...programArgs],
+    env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
+    root: a.root ? path.resolve(a.root) : '/',
+    entry: (a.entry ?? 'nommu') as EntryModel,
+    hook: (a.hook ?? 'zpoline') as Hook,
+  });
+  attachTrace(m, {
+    color: a.color ?? process.stderr.isTTY === true,
+    json: a.json === true,
+    path: a.path === true,
+    write: (s) => fs.writeSync(2, s),
+  });
+  try {
+    m.load();
+  } catch (e) {
+    if (e instanceof ExecError) fail(e.message);
+    throw e;
+  }
+  const ev = m.runToEnd();
+  if (ev.reason === 'exited') {
+    fs.writeSync(2, a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
+    process.exit(ev.code);
+  }
+  if (ev.reason === 'signaled') {
+    fs.writeSync(2, a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
+    process.exit(128 + ev.signal);
+  }
+}
 
 interface ServeArgs {
   prog?: string;
@@ -162,6 +203,16 @@ async function main(): Promise<void> {
           .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
           .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts at exit' }),
       (a) => runCommand(a as RunArgs),
+    )
+    .command(
+      'trace [prog] [args..]',
+      'run a program and print a line per syscall (and, with --path, the entry path it took)',
+      (y) =>
+        programOptions(y)
+          .option('path', { type: 'boolean', describe: 'under each syscall, the entry path: how it entered, the pt_regs written, the return route, the instruction count' })
+          .option('json', { type: 'boolean', describe: 'one JSON object per event, for tools' })
+          .option('color', { type: 'boolean', describe: 'color the output (default: when stdout is a terminal)' }),
+      (a) => traceCommand(a as unknown as TraceArgs),
     )
     .command(
       'serve [prog] [args..]',

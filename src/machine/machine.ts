@@ -12,8 +12,9 @@ import { CpuFault, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BlockCache, runBlocks } from '../cpu/run.js';
 import type { Insn } from '../cpu/insn.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
-import { loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, TRAMPOLINE_TAIL_END, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
+import { NR_SYSCALLS, loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, TRAMPOLINE_TAIL_END, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
+import { SYSCALL_NAMES } from '../kernel/sysnames.js';
 import { setPrivilege } from '../cpu/ops/system.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
@@ -32,6 +33,23 @@ const PT_OF_REG = [80, 88, 96, 40, 152, 32, 104, 112, 72, 64, 56, 48, 24, 16, 8,
 const HC_SYSCALL = 1, HC_EXIT_WORK = 2, HC_PRINTK = 3, HC_BOOT_DONE = 4;
 /** pt_regs slots of the six syscall arguments: di, si, dx, r10, r8, r9. */
 const ARG_SLOTS = [PT.di, PT.si, PT.dx, PT.r10, PT.r8, PT.r9];
+
+/** One trip through the guest kernel's entry path (for `entrystub trace --path`). */
+export interface PathInfo {
+  nr: number;
+  /** How the program entered: the sled offset, the trap, or SYSCALL through LSTAR. */
+  via: string;
+  /** The named steps of the path. */
+  steps: string[];
+  /** The pt_regs the entry wrote (as the exit path sees them). */
+  ptregs: { orig_ax: number; ax: number; ip: number; sp: number; flags: number };
+  /** The six argument slots (di, si, dx, r10, r8, r9). */
+  args: number[];
+  /** How it returned: jmp *%rcx, sysretq, or iretq and the SYSRET check that failed. */
+  route: string;
+  /** Guest instructions from the user instruction to the next user instruction. */
+  insns: number;
+}
 
 /** Per-syscall figures for --stats. */
 export interface SyscallStat {
@@ -113,6 +131,10 @@ export class Machine {
   /** icount at the user instruction that entered the kernel path, -1 outside one. */
   private entryIcount = -1;
   private entryNr = -1;
+  /** How the current trip entered the path (PathInfo.via). */
+  private entryVia = '';
+  /** Called when a trip through the entry path returns to the program. */
+  onPath: ((p: PathInfo) => void) | null = null;
   /** A caught syscall in a guest kernel path: stop again when it returns to the program. */
   private returnStopNr = -1;
   private booted = false;
@@ -233,10 +255,11 @@ export class Machine {
   /** Probes on the return instructions: --stats, and a caught syscall's return stop under nommu. */
   private setupExitProbes(): void {
     const k = this.kernel!;
-    for (const n of ['entry_SYSRETQ_unsafe_stack', 'native_irq_return_iret']) if (k.symbols.has(n)) this.blocks.setProbe(k.sym(n), (cpu) => this.pathExit(cpu.icount + 1));
+    for (const [n, route] of [['entry_SYSRETQ_unsafe_stack', 'sysretq'], ['native_irq_return_iret', 'iretq']])
+      if (k.symbols.has(n)) this.blocks.setProbe(k.sym(n), (cpu) => this.pathExit(cpu.icount + 1, route));
     if (k.symbols.has('userspace_return'))
       this.blocks.setProbe(k.sym('userspace_return'), (cpu) => {
-        this.pathExit(cpu.icount + 1);
+        this.pathExit(cpu.icount + 1, 'jmp *%rcx');
         if (this.returnStopNr >= 0) {
           // do the `jmp *%rcx` here so the stop is at the user instruction
           cpu.rip = cpu.getNum(RCX);
@@ -255,8 +278,9 @@ export class Machine {
    * entry_SYSCALL_64 is next). A caught syscall stops here, at the first
    * instruction of the path, so a debugger can step on through it.
    */
-  private pathEntry(icount: number, nr: number): void {
+  private pathEntry(icount: number, nr: number, via: string): void {
     if (this.entryIcount >= 0) return;
+    this.entryVia = via;
     this.entryIcount = icount;
     this.entryNr = nr;
     this.origRax = nr;
@@ -268,8 +292,9 @@ export class Machine {
   }
 
   /** The kernel path is about to return to the program (the return instruction is next). */
-  private pathExit(icountAfter: number): void {
+  private pathExit(icountAfter: number, route: string): void {
     if (this.entryIcount < 0) return;
+    if (this.onPath) this.onPath(this.pathInfo(icountAfter - this.entryIcount, route));
     if (this.opts.stats) {
       const st = this.stats.get(this.entryNr) ?? { count: 0, insns: 0 };
       st.count++;
@@ -278,6 +303,34 @@ export class Machine {
     }
     this.entryIcount = -1;
     if (this.returnStopNr < 0) this.origRax = -1;
+  }
+
+  private pathInfo(insns: number, route: string): PathInfo {
+    const b = new Uint8Array(168);
+    this.mem.peek(this.ptregsAddr(), b);
+    const dv = new DataView(b.buffer);
+    const q = (o: number) => Number(dv.getBigInt64(o, true));
+    const ptregs = { orig_ax: q(PT.orig_ax), ax: q(PT.ax), ip: q(PT.ip), sp: q(PT.sp), flags: q(PT.flags) };
+    const args = ARG_SLOTS.map(q);
+    const nr = this.entryNr;
+    const sys = nr >= 0 && nr < NR_SYSCALLS ? (SYSCALL_NAMES[nr] ? `__x64_sys_${SYSCALL_NAMES[nr]}` : 'sys_ni_syscall') : 'beyond sys_call_table (-ENOSYS)';
+    const steps =
+      this.entry === 'native'
+        ? ['entry_SYSCALL_64', 'do_syscall_64', sys, 'syscall_return_slowpath', 'SYSRET checks']
+        : [...(this.hook === 'seccomp' ? [] : ['trampoline']), '__kernel_vsyscall', 'do_syscall_64', sys, 'userspace'];
+    if (route === 'iretq') {
+      // which of the six v5.8 checks sent it to IRET
+      const cs = q(PT.cs), ss = q(PT.ss), r11 = q(PT.r11), cx = q(PT.cx);
+      const why =
+        cx !== ptregs.ip ? 'RCX != RIP'
+        : ptregs.ip >= 0x800000000000 || ptregs.ip < -0x800000000000 ? 'RIP not canonical'
+        : cs !== 0x33 ? 'CS != __USER_CS'
+        : r11 !== ptregs.flags ? 'R11 != RFLAGS'
+        : r11 & 0x10100 ? 'RF or TF set'
+        : ss !== 0x2b ? 'SS != __USER_DS' : '?';
+      route = `iretq (${why})`;
+    }
+    return { nr: this.entryNr, via: this.entryVia, steps, ptregs, args, route, insns };
   }
 
   /** A caught syscall's return stop, at the user instruction after the syscall. */
@@ -318,13 +371,13 @@ export class Machine {
     const ok = this.mem.peek(sp, b) === 8;
     const ret = ok ? new DataView(b.buffer).getInt32(4, true) * 4294967296 + new DataView(b.buffer).getUint32(0, true) : -1;
     if (!ok || !this.rewritten.has(ret - 2)) throw new CpuFault(Vector.PF, cpu.rip, PF_PRESENT | 16 | 4);
-    this.pathEntry(cpu.icount - 1, cpu.rl[0]);
+    this.pathEntry(cpu.icount - 1, cpu.rl[0], `call *%rax at 0x${hex(ret - 2)} → sled +${cpu.rip}`);
   }
 
   /** A user `syscall` in the nommu model (one that zpoline did not rewrite). */
   private nommuSyscall(cpu: CPU, i: Insn): void {
     const k = this.kernel!;
-    this.pathEntry(cpu.icount, cpu.rl[0]);
+    this.pathEntry(cpu.icount, cpu.rl[0], this.hook === 'seccomp' ? `syscall at 0x${hex(i.addr)} trapped → __kernel_vsyscall` : `syscall at 0x${hex(i.addr)} trapped, rewritten to call *%rax → sled +${cpu.rl[0]}`);
     if (this.hook === 'seccomp') {
       // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed
       cpu.setNum(RCX, i.next);
@@ -352,7 +405,7 @@ export class Machine {
   /** Hypercalls and privilege transitions reported by the CPU. */
   private trap(cpu: CPU, kind: string, _i: Insn): void {
     if (kind === 'syscall-entry') {
-      this.pathEntry(cpu.icount, cpu.rl[0]);
+      this.pathEntry(cpu.icount, cpu.rl[0], `syscall at 0x${hex(_i.addr)} → CPL 3 → 0 through MSR_LSTAR`);
       return;
     }
     if (kind === 'return-to-user') {

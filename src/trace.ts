@@ -1,0 +1,140 @@
+/**
+ * `entrystub trace`: an strace-like line per syscall (name, decoded arguments
+ * for the common calls, result or -1 ERRNO), and with --path the entry path
+ * each call took through the guest kernel. --json gives one object per event.
+ */
+import chalk, { Chalk } from 'chalk';
+import type { Machine, PathInfo } from './machine/machine.js';
+import { SyscallArgs } from './kernel/sys/util.js';
+import { syscallName } from './kernel/sysnames.js';
+import { errnoName } from './kernel/errno.js';
+
+type Fmt = 'fd' | 'int' | 'hex' | 'str' | 'buf' | 'oct' | 'size';
+/** Argument kinds of the calls worth decoding; others print their first three arguments in hex. */
+const SIGS: Record<string, Fmt[]> = {
+  read: ['fd', 'hex', 'size'],
+  write: ['fd', 'buf', 'size'],
+  open: ['str', 'hex', 'oct'],
+  openat: ['fd', 'str', 'hex', 'oct'],
+  close: ['fd'],
+  fstat: ['fd', 'hex'],
+  newfstatat: ['fd', 'str', 'hex', 'hex'],
+  lseek: ['fd', 'int', 'int'],
+  mmap: ['hex', 'size', 'int', 'hex', 'fd', 'hex'],
+  munmap: ['hex', 'size'],
+  mprotect: ['hex', 'size', 'int'],
+  brk: ['hex'],
+  ioctl: ['fd', 'hex', 'hex'],
+  writev: ['fd', 'hex', 'int'],
+  readv: ['fd', 'hex', 'int'],
+  getpid: [],
+  getuid: [],
+  gettid: [],
+  exit: ['int'],
+  exit_group: ['int'],
+  arch_prctl: ['hex', 'hex'],
+  set_tid_address: ['hex'],
+  rt_sigaction: ['int', 'hex', 'hex', 'size'],
+  rt_sigprocmask: ['int', 'hex', 'hex', 'size'],
+  rt_sigreturn: [],
+  kill: ['int', 'int'],
+  tgkill: ['int', 'int', 'int'],
+  getrandom: ['hex', 'size', 'hex'],
+  readlink: ['str', 'hex', 'size'],
+  prlimit64: ['int', 'int', 'hex', 'hex'],
+  uname: ['hex'],
+  getdents64: ['fd', 'hex', 'size'],
+};
+
+export interface TraceOptions {
+  color: boolean;
+  json: boolean;
+  path: boolean;
+  write: (s: string) => void;
+}
+
+function quote(bytes: Uint8Array, max = 32): string {
+  let s = '"';
+  for (const b of bytes.subarray(0, max)) {
+    if (b === 0x0a) s += '\\n';
+    else if (b === 0x09) s += '\\t';
+    else if (b === 0x22 || b === 0x5c) s += '\\' + String.fromCharCode(b);
+    else if (b >= 0x20 && b < 0x7f) s += String.fromCharCode(b);
+    else s += '\\x' + b.toString(16).padStart(2, '0');
+  }
+  return s + '"' + (bytes.length > max ? '...' : '');
+}
+
+function hex(v: number): string {
+  return v < 0 ? '0x' + (BigInt(v) + (1n << 64n)).toString(16) : '0x' + v.toString(16);
+}
+
+/** The arguments of a call as strace would print them. */
+export function formatArgs(m: Machine, name: string, a: SyscallArgs): string {
+  const sig = SIGS[name] ?? ['hex', 'hex', 'hex'];
+  const peek = (addr: number, len: number): Uint8Array => {
+    const b = new Uint8Array(Math.max(0, Math.min(len, 4096)));
+    return b.subarray(0, m.mem.peek(addr, b));
+  };
+  return sig
+    .map((f, k) => {
+      switch (f) {
+        case 'fd':
+          return a.int(k) === -100 ? 'AT_FDCWD' : String(a.int(k));
+        case 'int':
+          return String(a.int(k));
+        case 'size':
+          return String(a.unum(k));
+        case 'oct':
+          return '0' + (a.u32(k) & 0o7777).toString(8);
+        case 'str': {
+          const p = a.num(k);
+          if (p === 0) return 'NULL';
+          const b = peek(p, 256);
+          const z = b.indexOf(0);
+          return quote(z >= 0 ? b.subarray(0, z) : b, 64);
+        }
+        case 'buf':
+          return a.num(k) === 0 ? 'NULL' : quote(peek(a.num(k), Math.min(a.unum(k + 1), 33)));
+        default:
+          return hex(a.num(k));
+      }
+    })
+    .join(', ');
+}
+
+export function formatResult(ret: number): string {
+  if (ret < 0 && ret >= -4095) return `-1 ${errnoName(-ret)}`;
+  return ret > 0xffff ? hex(ret) : String(ret);
+}
+
+/** Hook a machine so every syscall (and, with opts.path, its entry path) is reported. */
+export function attachTrace(m: Machine, opts: TraceOptions): void {
+  const c = opts.color ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });
+  const line = (nr: number, a: SyscallArgs, ret: number) => {
+    const name = syscallName(nr);
+    const args = formatArgs(m, name, a);
+    if (opts.json) opts.write(JSON.stringify({ event: 'syscall', nr, name, args, ret, result: formatResult(ret) }) + '\n');
+    else opts.write(`${c.bold(name)}(${args}) = ${ret < 0 && ret >= -4095 ? c.red(formatResult(ret)) : c.green(formatResult(ret))}\n`);
+  };
+  // calls the host performs are reported as they return; calls the guest kernel answers
+  // itself (a number beyond the table: -ENOSYS) when the path returns
+  let hostSaw = false;
+  m.proc.afterSyscall = (nr, a, ret) => {
+    line(nr, a, ret);
+    hostSaw = true;
+  };
+  m.onPath = (p: PathInfo) => {
+    if (!hostSaw) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax);
+    hostSaw = false;
+    if (opts.path) pathLine(p);
+  };
+  const pathLine = (p: PathInfo) => {
+    if (opts.json) {
+      opts.write(JSON.stringify({ event: 'path', ...p }) + '\n');
+      return;
+    }
+    const regs = `orig_ax=${p.ptregs.orig_ax} ip=${hex(p.ptregs.ip)} sp=${hex(p.ptregs.sp)} flags=${hex(p.ptregs.flags)}`;
+    opts.write(c.dim(`  ↳ ${p.via} → ${p.steps.join(' → ')}; pt_regs: ${regs}; return: ${p.route}; ${p.insns} instructions\n`));
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * `entrystub trace`: a line per syscall with decoded arguments and the
+ * result, and with --path the entry path each call took; --json for tools.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { CLI, ROOT } from './helpers/cases.js';
+
+const PROBE = path.join(ROOT, 'test/fixtures/bin/entry-probe');
+function trace(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'trace', ...args, PROBE], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('entrystub trace', () => {
+  it('prints each syscall with its arguments and result (the guest kernel answers -ENOSYS itself)', () => {
+    const r = trace(['--no-color']);
+    expect(r.stdout).toBe('hi\n');
+    expect(r.stderr).toBe('write(1, "hi\\n", 3) = 3\nsyscall_1000(0x1, 0x402000, 0x3) = -1 ENOSYS\nexit_group(0) = 0\n+++ exited with 0 +++\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('--path: the nommu route through the zpoline trampoline', () => {
+    const r = trace(['--no-color', '--path', '--entry', 'nommu']);
+    expect(r.stderr).toMatch(/write\(1, "hi\\n", 3\) = 3\n  ↳ call \*%rax at 0x401016 → sled \+1 → trampoline → __kernel_vsyscall → do_syscall_64 → __x64_sys_write → userspace; pt_regs: orig_ax=1 ip=0x401018 sp=0x7fff[0-9a-f]+ flags=0x[0-9a-f]+; return: jmp \*%rcx; 4\d\d instructions/);
+    expect(r.stderr).toMatch(/beyond sys_call_table \(-ENOSYS\)/);
+  });
+
+  it('--path: native SYSRET, and IRET with the check that failed after a signal', () => {
+    expect(trace(['--no-color', '--path', '--entry', 'native']).stderr).toMatch(/→ SYSRET checks; pt_regs: orig_ax=1 ip=0x401018 .*; return: sysretq; 110 instructions/);
+    const r = spawnSync(process.execPath, [CLI, 'trace', '--no-color', '--path', '--entry', 'native', path.join(ROOT, 'test/fixtures/bin/signal-musl')], { encoding: 'utf8' });
+    expect(r.stderr).toMatch(/kill\(1000, 10\) = 0\n  ↳ .*return: iretq \(RCX != RIP\)/);
+  });
+
+  it('--json: one object per event', () => {
+    const r = trace(['--json', '--path', '--entry', 'nommu', '--hook', 'seccomp']);
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0]).toMatchObject({ event: 'syscall', nr: 1, name: 'write', ret: 3 });
+    expect(events[1]).toMatchObject({ event: 'path', nr: 1, route: 'jmp *%rcx', insns: 93, steps: ['__kernel_vsyscall', 'do_syscall_64', '__x64_sys_write', 'userspace'] });
+    expect(events.at(-1)).toEqual({ event: 'exit', code: 0 });
+  });
+});

@@ -11,7 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError } from './kernel/loader.js';
 import { syscallName } from './kernel/sysnames.js';
-import { attachTrace } from './trace.js';
+import { attachTrace, runWithDisasm } from './trace.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
 import chalk from 'chalk';
 
@@ -30,7 +30,7 @@ import { serve } from './gdb/serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The bundled example program, used when no program is given. */
-export const EXAMPLE = path.resolve(here, '..', 'test', 'fixtures', 'bin', 'hello-musl');
+export const EXAMPLE = path.resolve(here, '..', 'test', 'fixtures', 'bin', 'example-musl');
 
 /** The program's own arguments (see splitAtProgram). */
 let programArgs: string[] = [];
@@ -119,6 +119,8 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
 
 interface TraceArgs extends RunArgs {
   path?: boolean;
+  disasm?: boolean;
+  syntax?: string;
   json?: boolean;
   color?: boolean;
 }
@@ -146,7 +148,7 @@ async function traceCommand(a: TraceArgs): Promise<void> {
     if (e instanceof ExecError) fail(e.message);
     throw e;
   }
-  const ev = m.runToEnd();
+  const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', (s) => fs.writeSync(2, s)) : m.runToEnd();
   if (ev.reason === 'exited') {
     fs.writeSync(2, a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
     process.exit(ev.code);
@@ -211,6 +213,8 @@ async function main(): Promise<void> {
         programOptions(y)
           .option('path', { type: 'boolean', describe: 'under each syscall, the entry path: how it entered, the pt_regs written, the return route, the instruction count' })
           .option('json', { type: 'boolean', describe: 'one JSON object per event, for tools' })
+          .option('disasm', { type: 'boolean', describe: 'list every instruction of each kernel path (iced-x86)' })
+          .option('syntax', { choices: ['intel', 'att'], default: 'att', describe: 'assembly syntax for --disasm' })
           .option('color', { type: 'boolean', describe: 'color the output (default: when stdout is a terminal)' }),
       (a) => traceCommand(a as unknown as TraceArgs),
     )

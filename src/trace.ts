@@ -138,3 +138,41 @@ export function attachTrace(m: Machine, opts: TraceOptions): void {
     opts.write(c.dim(`  ↳ ${p.via} → ${p.steps.join(' → ')}; pt_regs: ${regs}; return: ${p.route}; ${p.insns} instructions\n`));
   };
 }
+
+/** An instruction formatter for kernel-path listings (iced-x86: Intel or AT&T syntax). */
+export async function makeDisassembler(m: Machine, syntax: 'intel' | 'att'): Promise<(rip: number) => string> {
+  const iced = (await import('iced-x86')).default;
+  const fmt = new iced.Formatter(syntax === 'intel' ? iced.FormatterSyntax.Intel : iced.FormatterSyntax.Gas);
+  return (rip: number) => {
+    const bytes = new Uint8Array(15);
+    const n = m.mem.peek(rip, bytes);
+    const d = new iced.Decoder(64, bytes.subarray(0, n), iced.DecoderOptions.None);
+    d.ip = BigInt.asUintN(64, BigInt(rip));
+    const ins = d.decode();
+    const text = fmt.format(ins);
+    ins.free();
+    d.free();
+    const where = rip >= 0 && rip < 4096 ? `trampoline+0x${rip.toString(16)}` : m.symbolize(rip);
+    return `    ${hex(rip).padStart(18)} <${where}>  ${text}`;
+  };
+}
+
+/** Run to the end, listing every instruction of each kernel path (after `catch all` entry stops). */
+export async function runWithDisasm(m: Machine, syntax: 'intel' | 'att', write: (s: string) => void): Promise<ReturnType<Machine['runToEnd']>> {
+  const dis = await makeDisassembler(m, syntax);
+  m.catchSyscalls = m.entry === 'direct' ? null : 'all';
+  let ev = m.run(1_000_000);
+  for (;;) {
+    if (ev === null) ev = m.run(1_000_000);
+    else if (ev.reason === 'exited' || ev.reason === 'signaled') return ev;
+    else if (ev.reason === 'syscall-entry') {
+      // the first instruction of the path: step through it to the return
+      for (let k = 0; k < 1_000_000; k++) {
+        write(dis(m.cpu.rip) + '\n');
+        ev = m.run(1, m.cpu.rip);
+        if (ev !== null) break;
+      }
+      if (ev !== null && ev.reason === 'syscall-return') ev = m.run(1_000_000, m.cpu.rip);
+    } else ev = m.run(1_000_000, m.cpu.rip);
+  }
+}

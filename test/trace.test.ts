@@ -33,6 +33,17 @@ describe('entrystub trace', () => {
     expect(r.stderr).toMatch(/kill\(1000, 10\) = 0\n  ↳ .*return: iretq \(RCX != RIP\)/);
   });
 
+  it('--disasm: every instruction of the kernel path, in AT&T or Intel syntax', () => {
+    const native = trace(['--no-color', '--disasm', '--entry', 'native']).stderr;
+    expect(native).toMatch(/0xffffffff8[0-9a-f]+ <entry_SYSCALL_64\+0x0>  swapgs\n/);
+    expect(native).toMatch(/<do_syscall_64\+0x[0-9a-f]+>/);
+    expect(native).toMatch(/<entry_SYSRETQ_unsafe_stack\+0x0>  sysretq\n/);
+    const nommu = trace(['--no-color', '--disasm', '--syntax', 'intel', '--entry', 'nommu']).stderr;
+    expect(nommu).toMatch(/<trampoline\+0xd6>  jmp short 0000000000000157h\n/); // the EB 7F jump at 214
+    expect(nommu).toMatch(/<trampoline\+0x1d8>  pop rcx\n.*<trampoline\+0x1d9>  jmp r11\n.*<__kernel_vsyscall\+0x0>  mov r11,rsp\n/);
+    expect(nommu).toMatch(/<userspace_return\+0x0>  jmp rcx\n/);
+  });
+
   it('--json: one object per event', () => {
     const r = trace(['--json', '--path', '--entry', 'nommu', '--hook', 'seccomp']);
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));

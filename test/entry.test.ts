@@ -49,6 +49,15 @@ function stepTo(m: Machine, addr: number, max = 5000): string[] {
   return seen;
 }
 
+/** Edit the pt_regs at the kernel stack pointer (where do_syscall_64 has just returned). */
+function editPtRegsAtRsp(m: Machine, edit: (pt: DataView) => void): void {
+  const regs = m.cpu.getNum(RSP);
+  const b = new Uint8Array(168);
+  m.mem.peek(regs, b);
+  edit(new DataView(b.buffer));
+  m.mem.poke(regs, b);
+}
+
 function ptregs(m: Machine, field: keyof typeof PT): number {
   const b = new Uint8Array(8);
   m.mem.peek(m.kernel!.sym('task_regs') + PT[field], b);
@@ -156,12 +165,8 @@ describe('native entry (entry_SYSCALL_64)', () => {
       const m = machine('entry-probe', { entry: 'native' });
       runTo(m, WRITE_SITE);
       const k = m.kernel!;
-      m.blocks.setProbe(k.sym('sysret_check_rcx_eq_rip'), (cpu) => {
-        const regs = cpu.getNum(RSP);
-        const b = new Uint8Array(168);
-        m.mem.peek(regs, b);
-        edit(new DataView(b.buffer));
-        m.mem.poke(regs, b);
+      m.blocks.setProbe(k.sym('sysret_check_rcx_eq_rip'), () => {
+        editPtRegsAtRsp(m, edit);
         m.blocks.setProbe(k.sym('sysret_check_rcx_eq_rip'), null);
       });
       const seen = stepTo(m, AFTER_WRITE);
@@ -204,15 +209,14 @@ describe('native entry (entry_SYSCALL_64)', () => {
     const k = m.kernel!;
     // skip the checks: jump straight to the SYSRET exit with a non-canonical user RIP
     m.blocks.setProbe(k.sym('sysret_check_rcx_eq_rip'), (cpu) => {
-      const regs = cpu.getNum(RSP);
-      const b = new Uint8Array(168);
-      m.mem.peek(regs, b);
-      const pt = new DataView(b.buffer);
-      pt.setBigInt64(PT.cx, 0x800000000000n, true);
-      pt.setBigInt64(PT.ip, 0x800000000000n, true);
-      m.mem.poke(regs, b);
+      let flags = 0;
+      editPtRegsAtRsp(m, (pt) => {
+        pt.setBigInt64(PT.cx, 0x800000000000n, true);
+        pt.setBigInt64(PT.ip, 0x800000000000n, true);
+        flags = pt.getInt32(PT.flags, true);
+      });
       cpu.setNum(RCX, 0x800000000000);
-      cpu.set64(11, pt.getInt32(PT.flags, true), 0);
+      cpu.set64(11, flags, 0);
       cpu.rip = k.sym('syscall_return_via_sysret');
     });
     const ev = m.runToEnd();

@@ -470,21 +470,29 @@ export class Machine {
       a.lo[k] = pt.getInt32(ARG_SLOTS[k], true);
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
-    let r: number;
     this.proc.userRsp = pt.getInt32(PT.sp + 4, true) * 4294967296 + pt.getUint32(PT.sp, true);
+    let r: number;
     try {
-      r = this.proc.syscall(nr, a);
-    } catch (e) {
-      if (e instanceof CpuFault) r = -14;
-      else {
-        this.warn(`entrystub: internal error in syscall ${nr}: ${(e as Error).message}`);
-        r = -5;
-      }
+      r = this.hostSyscall(nr, a);
     } finally {
       this.proc.userRsp = null;
     }
     if (this.proc.exitCode !== null) this.cpu.stopRequested = true;
     return r;
+  }
+
+  /**
+   * The host syscall, whichever entry reached it: a bad guest pointer is
+   * -EFAULT and a host-side bug -EIO with a report, never a host exception.
+   */
+  private hostSyscall(nr: number, a?: SyscallArgs): number {
+    try {
+      return this.proc.syscall(nr, a);
+    } catch (e) {
+      if (e instanceof CpuFault) return -14;
+      this.warn(`entrystub: internal error in syscall ${nr}: ${(e as Error).message}`);
+      return -5;
+    }
   }
 
   /** HC_EXIT_WORK: deliver pending signals by rewriting pt_regs and building the frame on the user stack. */
@@ -653,16 +661,7 @@ export class Machine {
       cpu.nextRip = cpu.rip;
       return;
     }
-    let r: number;
-    try {
-      r = this.proc.syscall(nr);
-    } catch (e) {
-      if (e instanceof CpuFault) r = -14;
-      else {
-        this.warn(`entrystub: internal error in syscall ${nr}: ${(e as Error).message}`);
-        r = -5;
-      }
-    }
+    const r = this.hostSyscall(nr);
     cpu.setNum(0, r);
     if (this.proc.exitCode !== null) cpu.stopRequested = true;
     else if (caught) {

@@ -58,6 +58,8 @@ export class MachineTarget implements Target {
   private action: ResumeAction = { kind: 'continue', signal: 0 };
   /** The first run of a resume passes over a breakpoint at this address (the one we are stopped at). */
   private resumeFrom = NaN;
+  /** The last poll found the program sleeping in a syscall for about this many ms (idleMs). */
+  private sleeping = 0;
   /** resumeSignal set up a handler frame: a step stops at the handler's first instruction. */
   private enteredHandler = false;
   private readonly sw = new Set<number>();
@@ -89,6 +91,8 @@ export class MachineTarget implements Target {
   static launch(opts: MachineOptions): MachineTarget {
     const m = new Machine(opts);
     m.load();
+    // a syscall that would sleep stops the machine instead of the stub (the interrupt byte is still read)
+    m.proc.cooperative = true;
     return new MachineTarget(m);
   }
 
@@ -242,12 +246,18 @@ export class MachineTarget implements Target {
     this.watchHits.length = 0;
   }
 
+  idleMs(): number {
+    return this.sleeping;
+  }
+
   poll(budget: number): StopReason | null {
     const a = this.action, m = this.m, cpu = m.cpu;
+    this.sleeping = 0;
     switch (a.kind) {
       case 'step': {
         if (this.enteredHandler) return { kind: 'step' };
         const ev = m.run(1, this.takeResumeFrom());
+        if (ev?.reason === 'blocked') return this.sleep(ev.ms); // the step ends when the syscall does
         return this.stopOf(ev) ?? { kind: 'step' };
       }
       case 'continue': {
@@ -255,6 +265,7 @@ export class MachineTarget implements Target {
         while (left > 0) {
           const n0 = cpu.icount;
           const ev = m.run(left, this.takeResumeFrom());
+          if (ev?.reason === 'blocked') return this.sleep(ev.ms);
           const st = this.stopOf(ev);
           if (st) return st;
           if (ev || cpu.icount === n0) return null;
@@ -269,6 +280,7 @@ export class MachineTarget implements Target {
           // run whole blocks that lie inside the range, single instructions at its edges
           const n = this.insnsInRange(start, end);
           const ev = m.run(n, this.takeResumeFrom());
+          if (ev?.reason === 'blocked') return this.sleep(ev.ms);
           const st = this.stopOf(ev);
           if (st) return st;
           if (cpu.rip < start || cpu.rip >= end) return { kind: 'step' };
@@ -277,6 +289,12 @@ export class MachineTarget implements Target {
         return null;
       }
     }
+  }
+
+  /** The program sleeps in a syscall: no stop yet, poll again in about ms. */
+  private sleep(ms: number): null {
+    this.sleeping = ms;
+    return null;
   }
 
   private takeResumeFrom(): number {

@@ -14,6 +14,8 @@ export class Runner {
   private onStop: ((r: StopReason) => void) | null = null;
   private interruptRequested = false;
   private scheduled = false;
+  /** A timer that polls again while the program sleeps in a syscall. */
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly log: (msg: string) => void) {}
 
@@ -37,7 +39,15 @@ export class Runner {
 
   /** Stop the running resume at the next slice boundary with {kind: 'interrupted'}. */
   interrupt(): void {
-    if (this.target) this.interruptRequested = true;
+    if (!this.target) return;
+    this.interruptRequested = true;
+    if (this.timer) {
+      // sleeping in a syscall: stop now rather than when the sleep's poll comes
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.scheduled = false;
+      this.slice();
+    }
   }
 
   /** Replace who hears about the stop (a session that went away hands over to the stub). */
@@ -47,6 +57,7 @@ export class Runner {
 
   private readonly tick = (): void => {
     this.scheduled = false;
+    this.timer = null;
     this.slice();
   };
 
@@ -63,7 +74,9 @@ export class Runner {
     if (r) return this.finish(r);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.tick);
+      const idle = t.idleMs?.() ?? 0;
+      if (idle > 0) this.timer = setTimeout(this.tick, idle);
+      else setImmediate(this.tick);
     }
   }
 

@@ -99,6 +99,11 @@ export interface Target {
    * socket input, such as the interrupt byte, is read in between).
    */
   poll(budget: number): StopReason | null;
+  /**
+   * After poll returned null: milliseconds to wait before polling again
+   * because the program sleeps in a syscall (0: poll again at once).
+   */
+  idleMs?(): number;
   /** The debugger went away with D: run freely, no breakpoints, no stops for signals. */
   detach(): void;
   /** The debugger attached (again): stops for signals resume. */

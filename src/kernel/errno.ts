@@ -462,3 +462,16 @@ export class SysError extends Error {
     super(errnoName(errno));
   }
 }
+
+/**
+ * Thrown by a syscall that would sleep while the process is cooperative (a
+ * debugger is attached): instead of blocking the host thread, the machine
+ * stops with a 'blocked' event and retries the syscall after about `ms`
+ * milliseconds, so the stub keeps reading the debugger's packets (the
+ * interrupt byte) meanwhile. Process.syscall lets it through; no errno.
+ */
+export class WouldBlock extends Error {
+  constructor(readonly ms: number) {
+    super('would block');
+  }
+}

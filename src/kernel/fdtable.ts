@@ -102,6 +102,12 @@ export class OpenFile {
   positioned = false;
   /** The host fd is a terminal. */
   isTty = false;
+  /**
+   * A second, non-blocking open of the same host pipe/tty/fifo (through
+   * /proc/self/fd), for reads that must not block the host thread while a
+   * debugger is attached: -1 not opened yet, -2 cannot be opened (a socket).
+   */
+  nbHostFd = -1;
   /** Host path (for fstat fallbacks, *at calls, /proc/self/fd) and the guest path it was opened by. */
   hostPath = '';
   guestPath = '';
@@ -147,6 +153,14 @@ export class OpenFile {
       }
     }
     this.hostFd = -1;
+    if (this.nbHostFd >= 0) {
+      try {
+        fs.closeSync(this.nbHostFd);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.nbHostFd = -1;
   }
 }
 

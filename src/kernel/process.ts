@@ -36,7 +36,7 @@ import * as tty from 'node:tty';
 import type { CPU } from '../cpu/cpu.js';
 import { CpuFault } from '../cpu/fault.js';
 import type { Memory } from '../cpu/memory.js';
-import { EFAULT, EIO, ENOSYS, SysError, errnoFromNode } from './errno.js';
+import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
 import { MM } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
@@ -171,6 +171,15 @@ export class Process implements SignalState {
    * The deliverer may use it to re-execute the syscall (rip -= 2, rax = nr).
    */
   interrupted: 'sys' | 'nohand' | 'block' | null = null;
+  /**
+   * Cooperative blocking (set while a debugger drives the machine): a syscall
+   * that would sleep throws WouldBlock and is retried later instead of
+   * blocking the host thread. The deadline of the sleep in progress is kept
+   * across the retries (as Linux's restart_block keeps nanosleep's), and
+   * dropped when the syscall completes.
+   */
+  cooperative = false;
+  private sleepDeadline: bigint | null | undefined = undefined;
 
   constructor(
     readonly cpu: CPU,
@@ -246,9 +255,11 @@ export class Process implements SignalState {
       try {
         ret = h(this, args);
       } catch (e) {
+        if (e instanceof WouldBlock) throw e; // retried later: not a result
         ret = -this.errnoOf(e, nr);
       }
     }
+    this.sleepDeadline = undefined;
     if (this.afterSyscall) this.afterSyscall(nr, args, ret);
     return ret;
   }
@@ -369,6 +380,7 @@ export class Process implements SignalState {
    * ever wake it (no deadline, no armed timer), returns 'deadlock' at once.
    */
   waitForSignal(deadline: bigint | null): WaitResult {
+    if (this.cooperative && this.sleepDeadline !== undefined) deadline = this.sleepDeadline; // a retry
     for (;;) {
       this.pollTimers();
       if (this.hasInterruptingSignal()) return 'signal';
@@ -380,7 +392,31 @@ export class Process implements SignalState {
       // (CPU-time timers do not advance while the process sleeps: they cannot wake it)
       if (until === null) return 'deadlock';
       const ms = Number((until - now + 999999n) / 1000000n);
-      sleepMs(Math.min(Math.max(ms, 0), 1000));
+      this.sleep(ms, deadline);
     }
+  }
+
+  /**
+   * Sleep about ms milliseconds inside a syscall that waits until deadline:
+   * really (Atomics.wait) when running alone; with a debugger attached, throw
+   * WouldBlock so the machine stops and retries the syscall later.
+   */
+  sleep(ms: number, deadline: bigint | null = null): void {
+    ms = Math.min(Math.max(ms, 0), 1000);
+    if (this.cooperative) {
+      this.sleepDeadline = deadline;
+      throw new WouldBlock(Math.min(Math.max(ms, 1), 50));
+    }
+    sleepMs(ms);
+  }
+
+  /** The syscall being retried was abandoned (a debugger moved RIP): forget its deadline. */
+  dropRetry(): void {
+    this.sleepDeadline = undefined;
+  }
+
+  /** The deadline a retried sleep keeps (see cooperative), or the one given on the first try. */
+  retryDeadline(first: bigint | null): bigint | null {
+    return this.cooperative && this.sleepDeadline !== undefined ? this.sleepDeadline : first;
   }
 }

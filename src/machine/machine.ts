@@ -15,6 +15,7 @@ import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedIma
 import { NR_SYSCALLS, loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, TRAMPOLINE_TAIL_END, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { SYSCALL_NAMES } from '../kernel/sysnames.js';
+import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { setPrivilege } from '../cpu/ops/system.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
@@ -92,8 +93,12 @@ export type StopEvent =
   | { reason: 'syscall-return'; nr: number; ret: number }
   // gdb stub: a signal about to be delivered (only with stopOnSignals); resume with resumeSignal()
   | { reason: 'signal'; signal: number; info: SigInfo }
+  // a syscall would sleep while a debugger is attached (Process.cooperative): run() again in about ms
+  | { reason: 'blocked'; ms: number }
   | { reason: 'budget' };
 
+/** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
+const ERESTARTSYS = 512;
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 
 export class Machine {
@@ -111,8 +116,16 @@ export class Machine {
    * syscall instruction) and after it returns (syscall-return).
    */
   catchSyscalls: Set<number> | 'all' | null = null;
-  /** The syscall whose entry was reported; it runs on the next resume. */
-  private enteredSyscall = -1;
+  /**
+   * A direct-entry syscall that has not run yet: its entry stop was reported,
+   * or it would have blocked with a debugger attached. The next run() runs it
+   * (if RIP is still just past it). `at` is that RIP.
+   */
+  private pendingSyscall: { at: number; caught: boolean; nr: number } | null = null;
+  /** A syscall would block (cooperative): run() reports {reason: 'blocked'}; a retry in about this many ms. */
+  private blockedMs = 0;
+  /** The hypercall that would block (guest kernel entries): the vmcall runs again on the next run(). */
+  private blockedVmcall = false;
   /** Stop event produced inside an instruction (catch syscall). */
   private pendingStop: StopEvent | null = null;
   /** Number of the syscall in progress (the orig_rax a debugger sees), -1 outside one. */
@@ -417,7 +430,16 @@ export class Machine {
     const regs = cpu.getNum(RDI);
     switch (cpu.rl[0]) {
       case HC_SYSCALL:
-        cpu.setNum(0, this.hcSyscall(regs));
+        try {
+          cpu.setNum(0, this.hcSyscall(regs));
+        } catch (e) {
+          if (!(e instanceof WouldBlock)) throw e;
+          // sleeping in the syscall: this vmcall runs again when the machine is resumed
+          cpu.nextRip = _i.addr;
+          cpu.stopRequested = true;
+          this.blockedMs = e.ms;
+          this.blockedVmcall = true;
+        }
         break;
       case HC_EXIT_WORK:
         this.hcExitWork(regs);
@@ -490,6 +512,7 @@ export class Machine {
       return this.proc.syscall(nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
+      if (e instanceof WouldBlock) throw e; // retried by run()
       this.warn(`entrystub: internal error in syscall ${nr}: ${(e as Error).message}`);
       return -5;
     }
@@ -554,15 +577,37 @@ export class Machine {
       return q;
     }
     this.stoppedSignal = null; // resuming without resumeSignal() discards a stopped signal
-    if (this.enteredSyscall < 0 && this.entryIcount < 0) this.origRax = -1;
+    this.blockedMs = 0;
+    const pend = this.pendingSyscall;
+    if (pend) {
+      if (cpu.rip === pend.at) {
+        this.completeDirect(this.origRax, pend.nr, pend.caught, pend.at);
+        if (this.blockedMs > 0) return { reason: 'blocked', ms: this.blockedMs };
+        if (this.ended) return this.ended;
+        if (this.proc.exitCode !== null) return this.exit(this.proc.exitCode);
+        if (this.pendingStop) return this.pendingStop;
+        cpu.stopRequested = false;
+      } else {
+        // the debugger moved RIP off the pending syscall: it never runs (as an interrupted one, -EINTR)
+        this.pendingSyscall = null;
+        this.proc.dropRetry();
+        cpu.setNum(0, -EINTR);
+      }
+    }
+    if (this.entryIcount < 0) this.origRax = -1;
     try {
       runBlocks(cpu, this.blocks, budget, resumeFrom);
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       this.fault(e);
     }
+    if (this.blockedVmcall) {
+      this.blockedVmcall = false;
+      cpu.icount--; // the vmcall did not complete: it runs again
+    }
     if (this.ended) return this.ended;
     if (this.proc.exitCode !== null) return this.exit(this.proc.exitCode);
+    if (this.blockedMs > 0) return { reason: 'blocked', ms: this.blockedMs };
     if (this.pendingStop) return this.pendingStop;
     if (cpu.atBreakpoint) return { reason: 'breakpoint', addr: cpu.rip };
     this.proc.pollTimers();
@@ -624,7 +669,13 @@ export class Machine {
     this.ended = { reason: 'signaled', signal: sig, addr, message };
   }
 
-  /** The `direct` entry: the host handles `syscall` in place, with SYSCALL's RCX/R11 effects. */
+  /**
+   * The `direct` entry: the host handles `syscall` in place, with SYSCALL's
+   * RCX/R11 effects. As on Linux, RIP is past the instruction from then on: a
+   * caught syscall's entry stop shows RAX = -ENOSYS and orig_rax = the number,
+   * and the syscall runs when the debugger resumes (with the number and
+   * arguments the registers then hold; orig_rax -1 skips it).
+   */
   private directSyscall(cpu: CPU, i: Insn): void {
     const nr = cpu.rl[0];
     if (this.opts.stats && this.entry === 'direct') {
@@ -633,21 +684,31 @@ export class Machine {
       st.insns++;
       this.stats.set(nr, st);
     }
-    const caught = this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
-    if (caught && this.enteredSyscall !== nr) {
-      // report the entry; the syscall instruction runs again on resume
-      this.enteredSyscall = nr;
-      this.origRax = nr;
-      cpu.nextRip = i.addr;
+    cpu.setNum(RCX, i.next);
+    cpu.set64(R11, cpu.getFlags(), 0);
+    cpu.rip = i.next;
+    cpu.nextRip = i.next;
+    this.origRax = nr;
+    if (this.caught(nr)) {
+      this.pendingSyscall = { at: i.next, caught: true, nr };
+      cpu.setNum(0, -ENOSYS);
       this.pendingStop = { reason: 'syscall-entry', nr };
       cpu.stopRequested = true;
       return;
     }
-    this.enteredSyscall = -1;
-    this.origRax = nr;
-    cpu.setNum(RCX, i.next);
-    cpu.set64(R11, cpu.getFlags(), 0);
-    cpu.rip = i.next;
+    this.completeDirect(nr, nr, false, i.next);
+  }
+
+  /**
+   * Run the direct-entry syscall nr (RIP already past the instruction at
+   * `at`). One that would block with a debugger attached stays pending: RAX
+   * shows -ERESTARTSYS as Linux shows a sleeping task, and the next run()
+   * retries it. `entered` is the number the entry had (the stops report it),
+   * nr the one to run (a debugger may have changed orig_rax since).
+   */
+  private completeDirect(nr: number, entered: number, caught: boolean, at: number): void {
+    const cpu = this.cpu;
+    this.pendingSyscall = null;
     if (nr === 15) {
       try {
         sigreturn(cpu, this.proc, fxrstorFromMem);
@@ -661,11 +722,21 @@ export class Machine {
       cpu.nextRip = cpu.rip;
       return;
     }
-    const r = this.hostSyscall(nr);
+    let r: number;
+    try {
+      r = nr === -1 ? cpu.getNum(0) : this.hostSyscall(nr); // -1: a debugger cancelled it (as ptrace)
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      this.pendingSyscall = { at, caught, nr: entered };
+      this.blockedMs = e.ms;
+      cpu.setNum(0, -ERESTARTSYS);
+      cpu.stopRequested = true;
+      return;
+    }
     cpu.setNum(0, r);
     if (this.proc.exitCode !== null) cpu.stopRequested = true;
     else if (caught) {
-      this.pendingStop = { reason: 'syscall-return', nr, ret: r };
+      this.pendingStop = { reason: 'syscall-return', nr: entered, ret: r };
       cpu.stopRequested = true;
     } else {
       this.deliverPending();

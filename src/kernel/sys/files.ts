@@ -14,7 +14,7 @@ import {
 } from '../fdtable.js';
 import type { Process } from '../process.js';
 import { joinGuest, type Resolved } from '../vfs.js';
-import { SI_USER, kindOf, sleepMs, utf8 } from './util.js';
+import { SI_USER, kindOf, utf8 } from './util.js';
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -412,7 +412,25 @@ function retryWait(p: Process): void {
     p.interrupted = 'sys';
     throw new SysError(EINTR);
   }
-  sleepMs(5);
+  p.sleep(5);
+}
+
+/**
+ * The fd to read a sequential host file through: the file's own, or with a
+ * debugger attached (p.cooperative) a non-blocking twin, so an empty tty or
+ * pipe gives EAGAIN (retried by the machine) rather than blocking the stub.
+ */
+function readFdOf(p: Process, f: OpenFile): number {
+  // only where an open file offset means nothing: a twin of a file would start at 0
+  if (!p.cooperative || f.flags & O_NONBLOCK || (f.kind !== 'fifo' && f.kind !== 'chr')) return f.hostFd;
+  if (f.nbHostFd === -1) {
+    try {
+      f.nbHostFd = fs.openSync(`/proc/self/fd/${f.hostFd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    } catch {
+      f.nbHostFd = -2;
+    }
+  }
+  return f.nbHostFd >= 0 ? f.nbHostFd : f.hostFd;
 }
 
 function isAgain(e: unknown): boolean {
@@ -476,7 +494,7 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
   const buf = new Uint8Array(Math.min(len, 1 << 20));
   for (;;) {
     try {
-      const n = fs.readSync(f.hostFd, buf, 0, buf.length, null);
+      const n = fs.readSync(readFdOf(p, f), buf, 0, buf.length, null);
       return buf.subarray(0, n);
     } catch (e) {
       if (isAgain(e) && !(f.flags & O_NONBLOCK)) {

@@ -8,7 +8,7 @@ import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.
 import type { Process } from '../process.js';
 import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN } from '../signal.js';
 import type { HandlerTable } from '../syscalls.js';
-import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, sleepMs, writeMem } from './util.js';
+import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, writeMem } from './util.js';
 
 const SIGKILL = 9, SIGSTOP = 19;
 /** Bits of SIGKILL and SIGSTOP in the low mask word. */
@@ -174,6 +174,7 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
     if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
     deadline = monoNs() + s * 1000000000n + n;
   }
+  deadline = p.retryDeadline(deadline);
   for (;;) {
     p.pollTimers();
     let best = 0;
@@ -198,7 +199,7 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
       p.warnOnce('entrystub: rt_sigtimedwait with no timeout and nothing that can send a signal; returning EAGAIN');
       throw new SysError(EAGAIN);
     }
-    sleepMs(Math.min(1000, Math.max(0, Number((until - now + 999999n) / 1000000n))));
+    p.sleep(Number((until - now + 999999n) / 1000000n), deadline);
   }
 }
 

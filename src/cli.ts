@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
-import { ExecError } from './kernel/loader.js';
+import { ExecError, explainExecError } from './kernel/loader.js';
 import { syscallName } from './kernel/sysnames.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
@@ -68,7 +68,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
   try {
     m.load();
   } catch (e) {
-    if (e instanceof ExecError) fail(e.message);
+    if (e instanceof ExecError) fail(explainExecError(e));
     throw e;
   }
   const ev = m.runToEnd();
@@ -145,7 +145,7 @@ async function traceCommand(a: TraceArgs): Promise<void> {
   try {
     m.load();
   } catch (e) {
-    if (e instanceof ExecError) fail(e.message);
+    if (e instanceof ExecError) fail(explainExecError(e));
     throw e;
   }
   const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', (s) => fs.writeSync(2, s)) : m.runToEnd();

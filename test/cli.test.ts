@@ -1,10 +1,12 @@
 /**
- * Bad input to `entrystub run`: a one-line error naming the file and the
- * problem, exit status 2, never a stack trace; and guest faults reported as
- * the signal Linux would send.
+ * Bad input to `entrystub run` and `serve`: a one-line error naming the file
+ * and the problem and saying what to do, exit status 2, never a stack trace;
+ * the errors of serve (port in use, gdb too old); and guest faults reported
+ * as the signal Linux would send.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,7 +45,8 @@ describe('entrystub run: bad programs', () => {
     ['corrupt program headers', () => path.join(tmp, 'corrupt'), /truncated or corrupt ELF/],
     ['non-x86-64 ELF', () => path.join(tmp, 'aarch64'), /not x86-64/],
     ['32-bit ELF', () => path.join(tmp, 'elf32'), /not a 64-bit ELF/],
-    ['not an ELF', () => path.join(tmp, 'script.sh'), /not an ELF file/],
+    ['not an ELF', () => path.join(tmp, 'script.sh'), /not an ELF file; entrystub runs static x86-64 Linux executables \(check with `file`; build with gcc -static or musl-gcc -static\)/],
+    ['dynamically linked', () => '/bin/sh', /dynamically linked \(has PT_INTERP\); entrystub runs static x86-64 Linux executables/],
   ];
   for (const [name, file, msg] of cases) {
     it(name, () => {
@@ -52,8 +55,73 @@ describe('entrystub run: bad programs', () => {
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain(path.basename(file()));
+      // and what to do about it
+      expect(r.stderr).toMatch(/; (give the path|entrystub runs static x86-64 Linux executables)/);
     });
   }
+  it('serve says the same before listening', () => {
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', path.join(tmp, 'nope')], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^entrystub: \S+nope: no such file; give the path of a static x86-64 Linux program \(with none, entrystub runs its bundled example\)\n$/);
+  });
+});
+
+describe('entrystub serve: errors a user can hit', () => {
+  it('a port in use: one line saying to pick another', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr!.on('data', (d) => (err += d));
+        p.on('exit', (code) => resolve({ code, stderr: err }));
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `entrystub: 127.0.0.1:${port} is already in use (another entrystub, gdbserver or qemu -g?): choose another with --port N, or --port 0 for any free port\n`,
+      );
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('a gdb older than 7.12 is refused with a message gdb prints', async () => {
+    const p = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      const port = await new Promise<number>((resolve) =>
+        p.stderr!.on('data', (d) => {
+          err += d;
+          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err);
+          if (m) resolve(Number(m[1]));
+        }),
+      );
+      // what gdb 7.11 announces: no vContSupported+
+      const body = 'qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;exec-events+';
+      const reply = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          let sum = 0;
+          for (const c of Buffer.from(body)) sum += c;
+          s.write(`$${body}#${(sum & 0xff).toString(16).padStart(2, '0')}`);
+        });
+        let got = '';
+        s.on('data', (d) => {
+          got += d;
+          const m = /\$([^#]*)#/.exec(got);
+          if (m) {
+            s.destroy();
+            resolve(m[1]);
+          }
+        });
+      });
+      expect(reply).toBe('E.entrystub needs gdb 7.12 or newer (gdb 13 is tested); this gdb is older: install a newer one (apt-get install gdb)');
+      expect(err).toMatch(/entrystub: a debugger connected and was refused: needs gdb 7\.12 or newer/);
+    } finally {
+      p.kill();
+    }
+  });
 });
 
 describe('entrystub run: guest faults become signals', () => {

@@ -8,7 +8,7 @@ import type { EntryModel, Hook } from '../kernel/guest.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as net from 'node:net';
-import { ExecError } from '../kernel/loader.js';
+import { ExecError, explainExecError } from '../kernel/loader.js';
 import { MachineTarget } from './machine-target.js';
 import { Stub } from './stub.js';
 import type { Target } from './target.js';
@@ -32,6 +32,23 @@ export interface ServeOptions {
   env?: string[];
   /** Where the stub's messages go (default: stderr). */
   log?: (msg: string) => void;
+}
+
+/** Why listen failed, and what to do, in one line. */
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `${host}:${port} is already in use (another entrystub, gdbserver or qemu -g?): choose another with --port N, or --port 0 for any free port`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${host}: not an address of this machine; --host takes a local address (default 127.0.0.1)`;
+    case 'EACCES':
+      return `cannot listen on port ${port}: ports below 1024 need root; choose one above 1023 with --port`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${host}: unknown host name; --host takes a local address (default 127.0.0.1)`;
+    default:
+      return `cannot listen on ${host}:${port}: ${e.message}`;
+  }
 }
 
 export async function serve(o: ServeOptions): Promise<number> {
@@ -73,7 +90,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       target = launch(['']);
     } catch (e) {
       if (e instanceof ExecError) {
-        log(`entrystub: ${e.message}`);
+        log(`entrystub: ${explainExecError(e)}`);
         return 2;
       }
       throw e;
@@ -94,7 +111,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   try {
     server = await listenTcp(stub, o.host, o.port);
   } catch (e) {
-    log(`entrystub: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}`);
+    log(`entrystub: ${listenError(e as NodeJS.ErrnoException, o.host, o.port)}`);
     return 1;
   }
   const addr = server.address() as net.AddressInfo;

@@ -85,7 +85,7 @@ export function parseElf(data: Uint8Array, name: string): ElfInfo {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (data.length < 64 || data[0] !== 0x7f || data[1] !== 0x45 || data[2] !== 0x4c || data[3] !== 0x46)
     throw new ExecError(`${name}: not an ELF file`, 8);
-  if (data[4] !== 2) throw new ExecError(`${name}: not a 64-bit ELF (ELFCLASS${data[4] === 1 ? '32' : data[4]}); entrystub runs x86-64 programs`, 8);
+  if (data[4] !== 2) throw new ExecError(`${name}: not a 64-bit ELF (ELFCLASS${data[4] === 1 ? '32' : data[4]})`, 8);
   if (data[5] !== 1) throw new ExecError(`${name}: not a little-endian ELF`, 8);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
@@ -111,6 +111,23 @@ export function parseElf(data: Uint8Array, name: string): ElfInfo {
     });
   }
   return { type, entry, phoff, phnum, phentsize, phdrs };
+}
+
+/**
+ * The one-line message for a program given on the command line that cannot
+ * run: what is wrong, then what to do about it.
+ */
+export function explainExecError(e: ExecError): string {
+  switch (e.errno) {
+    case 2:
+      return `${e.message}; give the path of a static x86-64 Linux program (with none, entrystub runs its bundled example)`;
+    case 8:
+      return `${e.message}; entrystub runs static x86-64 Linux executables (check with \`file\`; build with gcc -static or musl-gcc -static)`;
+    case 13:
+      return `${e.message}; give the path of a readable program file`;
+    default:
+      return e.message;
+  }
 }
 
 /** Read a program file, turning host errors into ExecErrors. */
@@ -141,7 +158,7 @@ function elfProt(flags: number): number {
 export function loadElf(mem: Memory, data: Uint8Array, name: string, reserved: [number, number][] = []): LoadedImage {
   const elf = parseElf(data, name);
   if (elf.phdrs.some((p) => p.type === PT_INTERP))
-    throw new ExecError(`${name}: dynamically linked (has PT_INTERP); entrystub runs static programs`, 8);
+    throw new ExecError(`${name}: dynamically linked (has PT_INTERP)`, 8);
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
   if (loads.length === 0) throw new ExecError(`${name}: no loadable segments`, 8);
   const bias = elf.type === ET_DYN ? PIE_BASE - Math.floor(Math.min(...loads.map((p) => p.vaddr)) / PAGE_SIZE) * PAGE_SIZE : 0;

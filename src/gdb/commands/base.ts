@@ -14,6 +14,12 @@ import { E_FAULT, E_GENERIC, E_INVAL, NO_REPLY, OK, type Command } from './comma
 function qSupported(s: Session, args: string): string {
   const feats = args.startsWith(':') ? args.slice(1).split(';') : [];
   const has = (f: string) => feats.includes(f + '+');
+  // gdb has announced qRelocInsn+ since 7.3 and vContSupported+ since 7.12 (lldb sends neither)
+  if (has('qRelocInsn') && !has('vContSupported')) {
+    const msg = 'entrystub needs gdb 7.12 or newer (gdb 13 is tested); this gdb is older: install a newer one (apt-get install gdb)';
+    s.stub.opts.log(`entrystub: a debugger connected and was refused: ${msg.replace(/^entrystub /, '')}`);
+    return 'E.' + msg;
+  }
   s.client = {
     multiprocess: has('multiprocess'),
     swbreak: has('swbreak'),

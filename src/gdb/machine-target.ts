@@ -236,7 +236,8 @@ export class MachineTarget implements Target {
     const m = this.m, cpu = m.cpu;
     this.applyBreakpoints();
     this.applyWatches();
-    m.catchSyscalls = this.attached ? this.catching : null;
+    // as ptrace: a continue stops at caught syscalls, a single or range step never does
+    m.catchSyscalls = this.attached && a.kind === 'continue' ? this.catching : null;
     if (a.addr !== undefined) cpu.rip = a.addr;
     const rip = cpu.rip;
     m.resumeSignal(a.signal);

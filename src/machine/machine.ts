@@ -160,7 +160,9 @@ export class Machine {
   stopOnSignals = false;
   passSignals: ReadonlySet<number> = new Set();
   /** gdb stub: the signal of the last 'signal' stop, until the next resume. */
-  private stoppedSignal: { info: SigInfo; forced: boolean; message: string } | null = null;
+  private stoppedSignal: { info: SigInfo; forced: boolean; message: string; regs: number | null } | null = null;
+  /** While withUserContext runs: the pt_regs it works on (a signal stop there resumes there). */
+  private userContextRegs: number | null = null;
   /** gdb stub: a signal stop found by resumeSignal, reported by the next run before any instruction. */
   private queuedStop: StopEvent | null = null;
 
@@ -272,6 +274,7 @@ export class Machine {
       if (k.symbols.has(n)) this.blocks.setProbe(k.sym(n), (cpu) => this.pathExit(cpu.icount + 1, route));
     if (k.symbols.has('userspace_return'))
       this.blocks.setProbe(k.sym('userspace_return'), (cpu) => {
+        if (this.returnStopNr >= 0 && !this.caught(this.returnStopNr)) this.returnStopNr = -1;
         this.pathExit(cpu.icount + 1, 'jmp *%rcx');
         if (this.returnStopNr >= 0) {
           // do the `jmp *%rcx` here so the stop is at the user instruction
@@ -347,9 +350,16 @@ export class Machine {
   }
 
   /** A caught syscall's return stop, at the user instruction after the syscall. */
+  /**
+   * Back in user space after a syscall whose entry was caught: stop again,
+   * unless the debugger no longer catches it (catchpoint deleted, or it is
+   * single-stepping: as with ptrace, steps see no syscall stops).
+   */
   private returnStop(): void {
-    this.pendingStop = { reason: 'syscall-return', nr: this.returnStopNr, ret: this.cpu.getNum(0) };
+    const nr = this.returnStopNr;
     this.returnStopNr = -1;
+    if (!this.caught(nr)) return;
+    this.pendingStop = { reason: 'syscall-return', nr, ret: this.cpu.getNum(0) };
     this.cpu.stopRequested = true;
   }
 
@@ -533,7 +543,8 @@ export class Machine {
    */
   private withUserContext(regs: number, fn: () => void): void {
     const cpu = this.cpu;
-    const saved = { rl: cpu.rl.slice(), rh: cpu.rh.slice(), rip: cpu.rip, next: cpu.nextRip, flags: cpu.getFlags(), cs: cpu.seg[1], ss: cpu.seg[2] };
+    const saved = { rl: cpu.rl.slice(), rh: cpu.rh.slice(), rip: cpu.rip, next: cpu.nextRip, flags: cpu.getFlags(), cs: cpu.seg[1], ss: cpu.seg[2], ctx: this.userContextRegs };
+    this.userContextRegs = regs;
     const pt = this.readPtRegs(regs);
     for (let r = 0; r < 16; r++) cpu.set64(r, pt.getInt32(PT_OF_REG[r], true), pt.getInt32(PT_OF_REG[r] + 4, true));
     cpu.rip = pt.getInt32(PT.ip + 4, true) * 4294967296 + pt.getUint32(PT.ip, true);
@@ -557,6 +568,7 @@ export class Machine {
       cpu.setFlags(saved.flags);
       cpu.seg[1] = saved.cs;
       cpu.seg[2] = saved.ss;
+      this.userContextRegs = saved.ctx;
     }
   }
 
@@ -587,6 +599,7 @@ export class Machine {
         if (this.proc.exitCode !== null) return this.exit(this.proc.exitCode);
         if (this.pendingStop) return this.pendingStop;
         cpu.stopRequested = false;
+        if (budget === 1) return null; // a single step from the stop: the syscall was the step (as PTRACE_SINGLESTEP)
       } else {
         // the debugger moved RIP off the pending syscall: it never runs (as an interrupted one, -EINTR)
         this.pendingSyscall = null;
@@ -628,6 +641,15 @@ export class Machine {
       if (stopped && !stopped.forced) st.restoreSavedMask();
       return;
     }
+    // stopped in the guest kernel's exit work: the signal goes to the user context in pt_regs
+    if (stopped?.regs != null) return this.withUserContext(stopped.regs, () => this.resumeWith(sig, stopped));
+    // anywhere else inside a syscall path: pending, delivered on the way out (as Linux's exit work)
+    if (this.entryIcount >= 0) return st.raise(sig, { signo: sig, code: 0 /* SI_USER */ });
+    this.resumeWith(sig, stopped);
+  }
+
+  private resumeWith(sig: number, stopped: { info: SigInfo; forced: boolean; message: string } | null): void {
+    const st = this.proc;
     const same = stopped !== null && stopped.info.signo === sig;
     const info: SigInfo = same ? stopped.info : { signo: sig, code: 0 /* SI_USER */ };
     const d = disposition(st, sig);
@@ -647,7 +669,7 @@ export class Machine {
 
   /** gdb stub: report signal info before delivering it. */
   private signalStop(info: SigInfo, forced: boolean, message: string): void {
-    this.stoppedSignal = { info, forced, message };
+    this.stoppedSignal = { info, forced, message, regs: this.userContextRegs };
     this.pendingStop = { reason: 'signal', signal: info.signo, info };
     this.cpu.stopRequested = true;
   }
@@ -735,7 +757,7 @@ export class Machine {
     }
     cpu.setNum(0, r);
     if (this.proc.exitCode !== null) cpu.stopRequested = true;
-    else if (caught) {
+    else if (caught && this.caught(entered)) {
       this.pendingStop = { reason: 'syscall-return', nr: entered, ret: r };
       cpu.stopRequested = true;
     } else {

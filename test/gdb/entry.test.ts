@@ -82,4 +82,46 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
     expect(out).toMatch(/after_write in section \.text/);
     expect(out).toMatch(/\$1 = 0x33\n/);
   });
+
+  for (const entry of ['nommu', 'native']) {
+    it(`${entry}: a signal stop in the guest kernel's exit work resumes into the handler`, async () => {
+      const stub = await startStub(['--entry', entry, BIN('example-musl')]);
+      try {
+        // gdb stops for SIGUSR1 (its default) where the guest kernel delivers it, then passes it on
+        const out = await gdbBatch(stub.port, { ex: ['continue', 'p/x $cs', 'continue'] });
+        expect(out).toMatch(/Program received signal SIGUSR1, User defined signal 1\.\n(interrupt_end|syscall_return_slowpath) \(/);
+        expect(out).toMatch(entry === 'native' ? /\$1 = 0x10\n/ : /\$1 = 0x33\n/);
+        expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+        expect(stub.stdout()).toBe('hello from the guest\nSIGUSR1 (10) handled: yes\n');
+      } finally {
+        await stub.stop();
+      }
+    });
+  }
+
+  it('native: no syscall stop for a step, nor after the catchpoint is deleted', async () => {
+    const out = await session(['--entry', 'native'], [
+      'catch syscall write',
+      'continue',
+      'break entry_SYSRETQ_unsafe_stack',
+      'continue',
+      'stepi',
+      'info symbol $pc',
+      'delete',
+      'continue',
+    ]);
+    expect(out).toMatch(/Catchpoint 1 \(call to syscall write\)/);
+    expect(out).toMatch(/Breakpoint 2, entry_SYSCALL_64 \(\) at src\/guest\/entry_64\.S:\d+\n\d+\s+sysretq\n/); // (the label is inside entry_SYSCALL_64's CFI)
+    // the stepi over sysretq is one instruction, back in user space: not a syscall-return stop
+    expect(out).toMatch(/\n0x0000000000401018 in after_write \(\)\nafter_write in section \.text/);
+    expect(out).not.toMatch(/returned from syscall/);
+    expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+  });
+
+  it('nommu: a catchpoint deleted at the entry stop gives no return stop', async () => {
+    const out = await session(['--entry', 'nommu'], ['catch syscall write', 'continue', 'delete', 'continue']);
+    expect(out).toMatch(/Catchpoint 1 \(call to syscall write\)/);
+    expect(out).not.toMatch(/returned from syscall/);
+    expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+  });
 });

@@ -624,8 +624,19 @@ export class Machine {
     if (this.pendingStop) return this.pendingStop;
     if (cpu.atBreakpoint) return { reason: 'breakpoint', addr: cpu.rip };
     this.proc.pollTimers();
-    this.deliverPending();
+    // a signal that arrived while the program ran (a timer) is delivered now if it
+    // is in user code; inside a syscall path the guest kernel's exit work does it
+    if (this.inUserCode()) this.deliverPending();
     return this.ended ?? this.pendingStop; // pendingStop: a signal stop (gdb stub)
+  }
+
+  /** The CPU is in the program's own code: not in a syscall path, the trampoline page or the guest kernel. */
+  private inUserCode(): boolean {
+    const k = this.kernel;
+    if (k === null) return true;
+    const rip = this.cpu.rip;
+    if (this.entryIcount >= 0 || this.cpu.cpl === 0 || (rip >= k.start && rip < k.end)) return false;
+    return !(this.entry === 'nommu' && rip < PAGE_SIZE);
   }
 
   /**

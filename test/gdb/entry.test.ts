@@ -124,4 +124,21 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
     expect(out).not.toMatch(/returned from syscall/);
     expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
   });
+
+  it('nommu: a signal raised in a syscall waits for the exit work, whatever gdb stops in between', async () => {
+    const stub = await startStub(['--entry', 'nommu', BIN('example-musl')]);
+    try {
+      const out = await gdbBatch(stub.port, {
+        ex: ['handle SIGUSR1 nostop noprint pass', 'catch syscall kill', 'continue', 'delete', 'break interrupt_end', 'continue', 'p/a current_ptregs->ip', 'finish', 'p/a current_ptregs->ip', 'delete', 'continue'],
+      });
+      // stopped after kill() raised it: still the user's return address, not delivered on the kernel's registers
+      expect(out).toMatch(/\$1 = 0x401551 <kill\+17>\n/);
+      // the exit work delivered it: pt_regs->ip is the handler
+      expect(out).toMatch(/\$2 = 0x4011d0 <on_usr1>\n/);
+      expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+      expect(stub.stdout()).toBe('hello from the guest\nSIGUSR1 (10) handled: yes\n');
+    } finally {
+      await stub.stop();
+    }
+  });
 });

@@ -20,8 +20,12 @@ export function sourceHash() {
   return h.digest('hex');
 }
 
-/** sys_call_table and one hypercall stub per syscall, generated from syscall_64.tbl. */
-function generateTable(tmp) {
+/**
+ * sys_call_table and one hypercall stub per syscall, generated from
+ * syscall_64.tbl into generated/ (committed with the images, so gdb's `list`
+ * finds the source of a stub, and the images do not record a temporary path).
+ */
+function generateTable(dir) {
   const rows = fs
     .readFileSync(path.join(src, 'syscall_64.tbl'), 'utf8')
     .split('\n')
@@ -38,7 +42,33 @@ function generateTable(tmp) {
   s += '\n\t.section .rodata\n\t.globl sys_call_table\n\t.type sys_call_table, @object\n\t.align 8\nsys_call_table:\n';
   for (let nr = 0; nr < 462; nr++) s += `\t.quad ${names.has(nr) ? '__x64_sys_' + names.get(nr) : 'sys_ni_syscall'}\n`;
   s += '\t.size sys_call_table, .-sys_call_table\n';
-  fs.writeFileSync(path.join(tmp, 'syscall_table.S'), s);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'syscall_table.S'), s);
+}
+
+/*
+ * .debug_gdb_scripts: one inline Python entry (type 4, SECTION_SCRIPT_ID_PYTHON_TEXT)
+ * that sources gdb-scripts/entrystub.py from the tree the image sits in, so the
+ * script itself can change without a rebuild. gdb 13 runs it only when it reads
+ * the image from a local file: never for a `target:` objfile (the default
+ * sysroot), and only inside `auto-load safe-path` (see gdb-scripts/README.md).
+ */
+const GDB_LOADER = `gdb.inlined-script.entrystub
+import os
+import gdb
+_img = os.path.realpath(gdb.current_objfile().filename)
+_py = os.path.normpath(os.path.join(os.path.dirname(_img), "..", "..", "..", "gdb-scripts", "entrystub.py"))
+if os.path.isfile(_py):
+    gdb.execute("source " + _py)
+else:
+    gdb.write("entrystub: %s not found; source gdb-scripts/entrystub.py by hand\\n" % _py)
+`;
+
+function gdbScriptsSection() {
+  const esc = (l) => l.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  let s = '\t.section .debug_gdb_scripts,"MS",@progbits,1\n\t.byte 4\n';
+  for (const line of GDB_LOADER.split('\n').slice(0, -1)) s += `\t.ascii "${esc(line)}\\n"\n`;
+  return s + '\t.byte 0\n';
 }
 
 function build(mode) {
@@ -48,7 +78,8 @@ function build(mode) {
   const cflags = ['-g', '-O1', '-ffreestanding', '-fno-pic', '-fno-pie', '-mno-red-zone', '-mno-sse', '-mno-mmx', '-fno-stack-protector',
     '-fcf-protection=none', '-fno-omit-frame-pointer', '-fdebug-prefix-map=' + src + '=src/guest', '-I', src,
     native ? '-mcmodel=kernel' : '-mcmodel=small', ...(native ? ['-DNATIVE'] : [])];
-  generateTable(tmp);
+  const generated = path.join(src, 'generated');
+  generateTable(generated);
   const objs = [];
   const cc = (file, o) => {
     execFileSync('gcc', [...cflags, '-c', file, '-o', path.join(tmp, o)], { cwd: src, stdio: 'inherit' });
@@ -56,11 +87,15 @@ function build(mode) {
   };
   cc(path.join(src, 'syscall.c'), 'syscall.o');
   cc(path.join(src, native ? 'entry_64.S' : 'entry_nommu.S'), 'entry.o');
-  cc(path.join(tmp, 'syscall_table.S'), 'syscall_table.o');
+  cc(path.join(generated, 'syscall_table.S'), 'syscall_table.o');
   const hashFile = path.join(tmp, 'hash.s');
   fs.writeFileSync(hashFile, `\t.section .entrystub.srchash,"",@note\n\t.ascii "${sourceHash()}"\n`);
   execFileSync('as', ['-o', path.join(tmp, 'hash.o'), hashFile]);
   objs.push(path.join(tmp, 'hash.o'));
+  const gdbScripts = path.join(tmp, 'gdb_scripts.s');
+  fs.writeFileSync(gdbScripts, gdbScriptsSection());
+  execFileSync('as', ['-o', path.join(tmp, 'gdb_scripts.o'), gdbScripts]);
+  objs.push(path.join(tmp, 'gdb_scripts.o'));
   const image = path.join(out, `kernel-${mode}.elf`);
   execFileSync('ld', ['-nostdlib', '-static', '--no-relax', '-z', 'noexecstack', '-e', native ? 'start_kernel_entry' : '__kernel_vsyscall', '-T', path.join(src, 'kernel.ld'), '--defsym', `KERNEL_BASE=${base}`, '-o', image, ...objs], { stdio: 'inherit' });
   fs.rmSync(tmp, { recursive: true, force: true });

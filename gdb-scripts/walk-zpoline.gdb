@@ -1,0 +1,156 @@
+# walk-zpoline.gdb: one write(2) through UML nommu's zpoline entry, from the
+# rewritten syscall site to the instruction after it.
+#
+#   npx entrystub serve --entry nommu --hook zpoline test/fixtures/bin/entry-probe &
+#   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-zpoline.gdb
+#
+# entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into
+# the registers and executes `syscall` at the symbol write_site; after_write
+# is the next instruction. Run gdb from the project directory so that it
+# finds the guest kernel's sources (src/guest/).
+
+monitor mode
+
+echo \n=== 1. The syscall site, rewritten at exec ===\n
+echo The program was linked with `syscall` (0f 05) at write_site. When entrystub\n
+echo loaded it, zpoline's linear sweep rewrote those two bytes to `call *%rax` (ff d0):\n
+break *write_site
+continue
+x/i $pc
+x/2xb $pc
+echo RAX holds the syscall number (1 = write), so the call goes to address 1:\n
+p $rax
+set $user_sp = $rsp
+
+echo \n=== 2. Into the nop sled at address 0 ===\n
+echo The trampoline page at address 0 is a nop sled, one byte per syscall number:\n
+echo the call lands at offset 1, with the return address pushed on the user stack.\n
+stepi
+x/3i $pc
+echo The page belongs to the guest kernel and has no symbols, hence gdb's `??`:\n
+info symbol $pc
+echo RSP is 8 bytes lower, and the return address is there:\n
+p (long) $user_sp - (long) $rsp
+x/a $rsp
+echo The sled slides down to offset 214, where zpoline's short jump (eb 7f) skips 127 bytes of it:\n
+tbreak *214
+continue
+x/i $pc
+x/2xb $pc
+stepi
+echo ... then more nops up to the end of the sled (NR_syscalls = 462 bytes):\n
+tbreak *462
+continue
+
+echo \n=== 3. The trampoline tail ===\n
+echo movabs loads __kernel_vsyscall, pop takes the return address the call\n
+echo pushed (so RCX = the instruction after the call, as a real `syscall` sets it):\n
+x/3i $pc
+stepi
+p (void *) $r11
+stepi
+p/x $rcx
+info symbol $rcx
+echo RSP is the user's again, as it was at the call:\n
+p $rsp == $user_sp
+stepi
+
+echo \n=== 4. __kernel_vsyscall builds pt_regs ===\n
+echo Still on the user stack; the kernel's pt_regs image is at current_ptregs.\n
+info symbol $pc
+p $rsp
+p current_ptregs
+next
+echo R11 keeps the user stack pointer (r11 is scratch in the syscall ABI):\n
+p $r11 == $rsp
+next
+next
+echo RSP now points just past pt_regs->ss (SIZEOF_PTREGS = 21*8 bytes above current_ptregs):\n
+p (long) $rsp - (long) current_ptregs
+echo The frame an interrupt would push: ss, sp, flags, cs, ip (UML has no selectors: cs = ss = 0):\n
+next
+next
+next
+next
+next
+echo pt_regs so far: ip, cs, flags, sp and ss are filled in, the rest is not written yet:\n
+p/x *current_ptregs
+echo Then orig_ax (the syscall number) and PUSH_AND_CLEAR_REGS (pt_regs->ax = -ENOSYS):\n
+next
+next
+p $rsp == (void *) current_ptregs
+p current_ptregs->orig_ax
+p (long) current_ptregs->ax
+
+echo \n=== 5. The stack switch ===\n
+echo RDI = pt_regs (the argument), then RSP moves to the task's kernel stack:\n
+next
+next
+echo The top of task_stack, i.e. current_top_of_stack:\n
+p $rsp
+p $rsp == (void *) (task_stack + sizeof(task_stack))
+
+echo \n=== 6. do_syscall_64 ===\n
+step
+p regs
+p/x *regs
+p regs->orig_ax
+echo pt_regs->ip is where the return will go:\n
+info symbol regs->ip
+echo The table entry for syscall 1:\n
+p sys_call_table[regs->orig_ax]
+
+echo \n=== 7. sys_call_table dispatch and the vmcall hypercall ===\n
+echo Each table entry is a stub that hands the call to the host with one hypercall.\n
+echo EAX = 1 is the hypercall number (HC_SYSCALL, not the syscall number);\n
+echo RDI still points at pt_regs, where the host finds the number and the arguments.\n
+x/3i sys_call_table[regs->orig_ax]
+# The stubs are generated at build time and their source file is not kept:
+# show stops in them by function name only.
+set print frame-info short-location
+advance *sys_call_table[regs->orig_ax]
+x/i $pc
+stepi
+x/i $pc
+p (struct pt_regs *) $rdi
+echo The host performs write(1, "hi\\n", 3) (the program's output goes to the stub's stdout).\n
+echo One instruction later RAX holds the result, 3 bytes written:\n
+stepi
+p $rax
+stepi
+set print frame-info auto
+echo Back in do_syscall_64: pt_regs->ax still holds -ENOSYS until the store completes.\n
+p (long) regs->ax
+next
+p regs->ax
+echo syscall_return_slowpath (nothing to do under nommu) and back to __kernel_vsyscall:\n
+finish
+
+echo \n=== 8. The return: userspace and `jmp *%rcx` ===\n
+echo __kernel_vsyscall goes on to the common exit, userspace:\n
+step
+next
+next
+echo interrupt_end (pending signals; none here), then the registers come back from pt_regs:\n
+next
+next
+next
+next
+next
+next
+next
+echo No sysret, no iret: a plain indirect jump to pt_regs->ip, on the user stack again.\n
+x/i $pc
+p/x $rcx
+p/x $rsp
+stepi
+info symbol $pc
+x/i $pc
+echo RAX = the result; R11 = the user RSP at entry (a real SYSCALL would have put RFLAGS there):\n
+p $rax
+p $r11 == $rsp
+echo No syscall is in progress any more (gdb's orig_rax is -1 outside one):\n
+p $orig_rax
+echo \nThe program goes on (syscall 1000, then exit_group) to its end:\n
+delete
+continue

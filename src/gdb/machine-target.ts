@@ -608,22 +608,37 @@ export class MachineTarget implements Target {
           return (
             'entrystub monitor commands:\n' +
             '  monitor help     this list\n' +
-            '  monitor ptregs   the user registers in struct pt_regs order (and the kernel entry frame, when there is one)\n' +
-            '  monitor mode     the syscall entry model\n' +
+            "  monitor ptregs   the CPU's registers in struct pt_regs order, and the guest kernel's saved pt_regs\n" +
+            '  monitor mode     the syscall entry model and hook\n' +
             '  monitor stats    instructions executed and syscalls made\n'
           );
         case 'ptregs':
           return this.ptregs();
         case 'mode':
-          return this.m.entry === 'direct'
-            ? 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n'
-            : `entry model: ${this.m.entry}\n`;
+          return this.mode();
         case 'stats':
           return this.stats();
       }
       return null;
     },
   };
+
+  private mode(): string {
+    switch (this.m.entry) {
+      case 'direct':
+        return 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n';
+      case 'native':
+        return 'entry model: native (syscall -> entry_SYSCALL_64 at CPL 0 through MSR_LSTAR; return by sysretq or iretq)\n';
+      default: {
+        const how = {
+          zpoline: 'syscall sites rewritten to `call *%rax` at exec; the sled at address 0 leads to __kernel_vsyscall',
+          lazy: 'each syscall site rewritten to `call *%rax` when it first runs; then as zpoline',
+          seccomp: 'each syscall traps to __kernel_vsyscall with RCX = the next instruction',
+        }[this.m.hook];
+        return `entry model: nommu\nhook: ${this.m.hook} (${how}; return by jmp *%rcx)\n`;
+      }
+    }
+  }
 
   private ptregs(): string {
     const cpu = this.m.cpu;
@@ -633,7 +648,8 @@ export class MachineTarget implements Target {
       ['r9', g(9)], ['r8', g(8)], ['ax', g(0)], ['cx', g(1)], ['dx', g(2)], ['si', g(6)], ['di', g(7)], ['orig_ax', this.m.origRax],
       ['ip', cpu.rip], ['cs', cpu.seg[1]], ['flags', cpu.getFlags()], ['sp', g(4)], ['ss', cpu.seg[2]],
     ];
-    let s = 'struct pt_regs (user registers, in pt_regs order):\n';
+    const where = this.m.inUserCode() ? 'in user code' : 'in the guest kernel path: these are not the user registers';
+    let s = `the CPU's registers now, in struct pt_regs order (${where}):\n`;
     for (const [n, v] of rows) s += `  ${n.padEnd(8)} 0x${addrHex(v).padStart(16, '0')}\n`;
     if (this.m.entry === 'direct') {
       s += 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
@@ -644,7 +660,7 @@ export class MachineTarget implements Target {
     const b = new Uint8Array(168);
     this.m.mem.peek(at, b);
     const dv = new DataView(b.buffer);
-    s += `guest kernel pt_regs at 0x${addrHex(at)} (${this.m.entry}; as the last syscall entry saved them):\n`;
+    s += `guest kernel pt_regs at 0x${addrHex(at)} (${this.m.entry}; the user state the last syscall entry saved):\n`;
     rows.forEach(([n], k) => (s += `  ${n.padEnd(8)} 0x${dv.getBigUint64(k * 8, true).toString(16).padStart(16, '0')}\n`));
     return s;
   }

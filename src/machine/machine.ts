@@ -631,7 +631,7 @@ export class Machine {
   }
 
   /** The CPU is in the program's own code: not in a syscall path, the trampoline page or the guest kernel. */
-  private inUserCode(): boolean {
+  inUserCode(): boolean {
     const k = this.kernel;
     if (k === null) return true;
     const rip = this.cpu.rip;

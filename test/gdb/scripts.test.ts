@@ -154,6 +154,9 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     expect(out).toMatch(/no kernel entry frame/);
     expect(out).toMatch(/instructions: \d+\nsyscalls: 3\n/);
     expect(out).toMatch(/write\s+1\s+1\n/);
+    // an unknown command: our message, no protocol error, and the next command runs
+    expect(out).toMatch(/entrystub: unknown monitor command 'frobnicate' \(try 'monitor help'\)\nentry model: direct/);
+    expect(out).not.toMatch(/Protocol error/);
   });
 
   it('files.gdb: info proc (vFile on the emulated /proc), info auxv', async () => {

@@ -10,8 +10,9 @@ function rcmd(s: Session, args: string): Reply {
   if (cmd === null) return E_INVAL;
   const out = s.target!.monitor!.command(cmd.trim());
   if (out === null) {
+    // as gdbserver: the message, then OK (an error reply makes gdb print only "Protocol error with Rcmd")
     s.console(`entrystub: unknown monitor command '${cmd.trim()}' (try 'monitor help')\n`);
-    return 'E01';
+    return OK;
   }
   // O packets carry at most a packet's worth of hex each
   const max = Math.floor((s.packetSize - 2) / 2);

@@ -114,8 +114,11 @@ export function attachTrace(m: Machine, opts: TraceOptions): void {
   const line = (nr: number, a: SyscallArgs, ret: number) => {
     const name = syscallName(nr);
     const args = formatArgs(m, name, a);
-    if (opts.json) opts.write(JSON.stringify({ event: 'syscall', nr, name, args, ret, result: formatResult(ret) }) + '\n');
-    else opts.write(`${c.bold(name)}(${args}) = ${ret < 0 && ret >= -4095 ? c.red(formatResult(ret)) : c.green(formatResult(ret))}\n`);
+    // exit and exit_group do not return: strace's `= ?`
+    const noReturn = (name === 'exit' || name === 'exit_group') && m.proc.exitCode !== null;
+    const result = noReturn ? '?' : formatResult(ret);
+    if (opts.json) opts.write(JSON.stringify({ event: 'syscall', nr, name, args, ret: noReturn ? null : ret, result }) + '\n');
+    else opts.write(`${c.bold(name)}(${args}) = ${noReturn ? result : ret < 0 && ret >= -4095 ? c.red(result) : c.green(result)}\n`);
   };
   // calls the host performs are reported as they return; calls the guest kernel answers
   // itself (a number beyond the table: -ENOSYS) when the path returns

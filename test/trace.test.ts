@@ -17,7 +17,7 @@ describe('entrystub trace', () => {
   it('prints each syscall with its arguments and result (the guest kernel answers -ENOSYS itself)', () => {
     const r = trace(['--no-color']);
     expect(r.stdout).toBe('hi\n');
-    expect(r.stderr).toBe('write(1, "hi\\n", 3) = 3\nsyscall_1000(0x1, 0x402000, 0x3) = -1 ENOSYS\nexit_group(0) = 0\n+++ exited with 0 +++\n');
+    expect(r.stderr).toBe('write(1, "hi\\n", 3) = 3\nsyscall_1000(0x1, 0x402000, 0x3) = -1 ENOSYS\nexit_group(0) = ?\n+++ exited with 0 +++\n');
     expect(r.code).toBe(0);
   });
 
@@ -49,6 +49,8 @@ describe('entrystub trace', () => {
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ event: 'syscall', nr: 1, name: 'write', ret: 3 });
     expect(events[1]).toMatchObject({ event: 'path', nr: 1, route: 'jmp *%rcx', insns: 93, steps: ['__kernel_vsyscall', 'do_syscall_64', '__x64_sys_write', 'userspace'] });
+    expect(events[1].via).toBe('syscall at 0x401016 trapped'); // the steps name __kernel_vsyscall once
+    expect(events.at(-2)).toMatchObject({ event: 'syscall', name: 'exit_group', ret: null, result: '?' });
     expect(events.at(-1)).toEqual({ event: 'exit', code: 0 });
   });
 });

@@ -400,7 +400,7 @@ export class Machine {
   /** A user `syscall` in the nommu model (one that zpoline did not rewrite). */
   private nommuSyscall(cpu: CPU, i: Insn): void {
     const k = this.kernel!;
-    this.pathEntry(cpu.icount, cpu.rl[0], this.hook === 'seccomp' ? `syscall at 0x${hex(i.addr)} trapped → __kernel_vsyscall` : `syscall at 0x${hex(i.addr)} trapped, rewritten to call *%rax → sled +${cpu.rl[0]}`);
+    this.pathEntry(cpu.icount, cpu.rl[0], this.hook === 'seccomp' ? `syscall at 0x${hex(i.addr)} trapped` : `syscall at 0x${hex(i.addr)} trapped, rewritten to call *%rax → sled +${cpu.rl[0]}`);
     if (this.hook === 'seccomp') {
       // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed
       cpu.setNum(RCX, i.next);

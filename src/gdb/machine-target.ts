@@ -247,6 +247,10 @@ export class MachineTarget implements Target {
     this.watchHits.length = 0;
   }
 
+  get threadName(): string {
+    return this.m.proc.comm;
+  }
+
   idleMs(): number {
     return this.sleeping;
   }

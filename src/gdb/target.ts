@@ -72,6 +72,8 @@ export interface Target {
   readonly arch: Arch;
   /** Process and thread id reported to the debugger (single-threaded: tid = pid). */
   readonly pid: number;
+  /** The thread's name for `info threads` (Linux's comm), if any. */
+  readonly threadName?: string;
 
   // ---- base: registers and memory ----
   /** All registers in `g` layout (arch.gSize bytes). */

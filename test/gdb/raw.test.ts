@@ -143,6 +143,19 @@ describe('raw RSP: framing and bad input', () => {
     }
   });
 
+  it('qXfer:threads: the one thread, named as Linux names it, in one round trip', async () => {
+    const c = await RawClient.attach(stub.port);
+    try {
+      expect(await c.request('qSupported:multiprocess+;swbreak+;vContSupported+')).toContain('qXfer:threads:read+');
+      expect(await c.request('qXfer:threads:read::0,1000')).toBe(
+        'l<?xml version="1.0"?>\n<threads><thread id="p3e8.3e8" core="0" name="gdbdemo"/></threads>\n',
+      );
+      expect(await c.request('qXfer:threads:read:x:0,1000')).toMatch(/^E/);
+    } finally {
+      c.close();
+    }
+  });
+
   it('qXfer replies larger than the requested length come in m/l pieces', async () => {
     const c = await RawClient.attach(stub.port);
     try {

@@ -34,6 +34,7 @@ function qSupported(s: Session, args: string): string {
   if (t?.auxv || !t) out.push('qXfer:auxv:read+');
   if (t?.libraries) out.push('qXfer:libraries-svr4:read+');
   if (t?.siginfo || !t) out.push('qXfer:siginfo:read+');
+  out.push('qXfer:threads:read+');
   if (t?.catchSyscalls || !t) out.push('QCatchSyscalls+');
   if (t?.passSignals || !t) out.push('QPassSignals+', 'QProgramSignals+');
   return out.join(';');

@@ -1,7 +1,7 @@
 /**
  * qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH — target description (features),
  * the program's path (exec-file), the auxiliary vector (auxv), loaded images
- * (libraries-svr4) and the last signal's siginfo. Replies are `m` (more
+ * (libraries-svr4), the last signal's siginfo and the thread list (threads). Replies are `m` (more
  * follows) or `l` (last) with binary-escaped data, cut to fit a packet.
  */
 import { addrHex } from '../hex.js';
@@ -80,6 +80,15 @@ function librariesSvr4(s: Session, args: string): Reply {
   return chunk(s, enc.encode(librariesSvr4Xml(s.target!.libraries!.libraries())), a[1]);
 }
 
+/** The thread list in one document (one round trip per stop, where qfThreadInfo/qsThreadInfo take two). */
+function threads(s: Session, args: string): Reply {
+  const a = annexOf(args);
+  if (!a || a[0] !== '') return E_INVAL;
+  const name = s.target!.threadName;
+  const doc = `<?xml version="1.0"?>\n<threads><thread id="${s.threadId()}" core="0"${name ? ` name="${xmlEsc(name)}"` : ''}/></threads>\n`;
+  return chunk(s, enc.encode(doc), a[1]);
+}
+
 function siginfo(s: Session, args: string): Reply {
   const a = annexOf(args);
   if (!a) return E_INVAL;
@@ -94,4 +103,5 @@ export const xferCommands: Command[] = [
   { name: 'qXfer:auxv:read:', when: (s) => !!s.target?.auxv, handler: auxv },
   { name: 'qXfer:libraries-svr4:read:', when: (s) => !!s.target?.libraries, handler: librariesSvr4 },
   { name: 'qXfer:siginfo:read:', when: (s) => !!s.target?.siginfo, handler: siginfo },
+  { name: 'qXfer:threads:read:', handler: threads },
 ];

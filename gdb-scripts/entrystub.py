@@ -205,6 +205,15 @@ def require_process():
         raise gdb.GdbError("entrystub: no process (connect with 'target remote :PORT' to entrystub serve first)")
 
 
+def kernel_or_explain(what):
+    """The guest kernel image for a command about `what`, or None after saying why there is none."""
+    require_process()
+    k = find_kernel()
+    if k is None:
+        gdb.write(no_kernel_message(what) + "\n")
+    return k
+
+
 def no_kernel_message(what):
     mode = monitor_mode()
     if "direct" in mode:
@@ -633,10 +642,8 @@ top of the task's kernel stack (current_top_of_stack - 168)."""
         super().__init__("ptregs", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        require_process()
-        k = find_kernel()
+        k = kernel_or_explain("struct pt_regs")
         if k is None:
-            gdb.write(no_kernel_message("struct pt_regs") + "\n")
             return
         w = locate()
         addr, regs = k.read_ptregs()
@@ -734,10 +741,8 @@ Usage: syscall-table            the whole table, compactly (runs of sys_ni_sysca
         super().__init__("syscall-table", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        require_process()
-        k = find_kernel()
+        k = kernel_or_explain("sys_call_table")
         if k is None:
-            gdb.write(no_kernel_message("sys_call_table") + "\n")
             return
         addr, table = k.table()
         names = [symbol_of(h) for h in table]

@@ -320,9 +320,13 @@ def function_range(fn_addr, limit=4096):
 
 
 def detect_hook(k):
-    """nommu: zpoline/lazy when the trampoline page is there (it can be read through the stub), else seccomp."""
+    """nommu: the hook `monitor mode` names; failing that, zpoline/lazy when the
+    trampoline page is there (it can be read through the stub), else seccomp."""
     if k.mode != "nommu":
         return None
+    m = re.search(r"^hook: (\w+)", monitor_mode(), re.M)
+    if m:
+        return m.group(1)
     b = read_bytes(0, 2)
     if b is None:
         return "seccomp"
@@ -465,8 +469,10 @@ def locate():
             return w.at("user", "entering", rax, at_sys, "CPL 0 at entry_SYSCALL_64 (MSR_LSTAR)")
         if w.hook == "seccomp":
             return w.at("user", "entering", rax, at_sys, "the trap: RCX = 0x%x, RIP = __kernel_vsyscall" % (pc + 2))
-        return w.at("user", "entering", rax, "at a `syscall` not rewritten at exec (rax = %d: %s)" % (rax, name(rax)),
-                    "lazy: it traps and is rewritten to call *%rax; zpoline: it bypasses the guest kernel")
+        nxt = {"lazy": "it traps and is rewritten to call *%rax",
+               "zpoline": "it bypasses the guest kernel (code written at run time: use --hook lazy)"}.get(
+            w.hook, "lazy: it traps and is rewritten to call *%rax; zpoline: it bypasses the guest kernel")
+        return w.at("user", "entering", rax, "at a `syscall` not rewritten at exec (rax = %d: %s)" % (rax, name(rax)), nxt)
     if code == b"\xff\xd0" and k.mode == "nommu" and w.hook != "seccomp" and rax < SLED_PAGE:
         return w.at("user", "entering", rax, "at `call *%%rax`, a rewritten syscall (rax = %d: %s)" % (rax, name(rax)),
                     "the sled at offset %d" % rax)
@@ -710,7 +716,7 @@ does."""
         k = w.kernel
         handler = k.handler_name(w.nr) if w.nr is not None and w.nr >= 0 else None
         steps = steps_for(w.mode, w.hook, handler)
-        model = w.mode + (", hook " + ("seccomp (syscall traps)" if w.hook == "seccomp" else "zpoline/lazy (call *%rax into the trampoline at 0)")
+        model = w.mode + (", hook " + ("seccomp (syscall traps)" if w.hook == "seccomp" else w.hook + " (call *%rax into the trampoline at 0)")
                           if w.mode == "nommu" else ": SYSCALL through MSR_LSTAR, SYSRET or IRET")
         title = "entry path: %s" % model
         if w.nr is not None and w.key is not None:

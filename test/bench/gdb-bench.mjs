@@ -40,13 +40,15 @@ function freePort() {
 
 /** Start a stub ('entrystub' or 'qemu') for prog; resolves {port, stop}. */
 async function startStub(kind, prog, args = []) {
+  // entrystub without its fast path (transport.ts): what the event loop alone gives
+  const env = kind === 'no-spin' ? { ...process.env, ENTRYSTUB_SPIN_MS: '0' } : process.env;
   if (kind === 'qemu') {
     const port = await freePort();
     const p = spawn('qemu-x86_64', ['-g', String(port), prog, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
     await sleep(300);
     return { port, stop: () => p.kill() };
   }
-  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', prog, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', prog, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   const port = await new Promise((resolve, reject) => {
     p.stderr.on('data', (d) => {
@@ -221,11 +223,12 @@ console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encodi
 const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 
 // interleaved, best of three each
-const stepi = { entrystub: 0, qemu: 0 };
-for (let r = 0; r < 3; r++) for (const k of kinds) stepi[k] = Math.max(stepi[k], await stepiRate(k));
+const stepi = { entrystub: 0, 'no-spin': 0, qemu: 0 };
+for (let r = 0; r < 3; r++) for (const k of [...kinds, 'no-spin']) stepi[k] = Math.max(stepi[k], await stepiRate(k));
 let line = `stepi 2000 (gdb):           entrystub ${stepi.entrystub.toFixed(0).padStart(6)} stepi/s`;
 if (qemu) line += `   qemu-x86_64 ${stepi.qemu.toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub / stepi.qemu).toFixed(1)}x)`;
 console.log(line);
+console.log(`  without the fast path:     entrystub ${stepi['no-spin'].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
 
 const pk = {};
 for (const k of kinds) pk[k] = await packetRates(k);

@@ -37,11 +37,15 @@ export interface RunningStub {
  * tests run the `direct` entry model (the same user-space behaviour as qemu's
  * stub) unless args choose one; test/gdb/entry.test.ts covers the guest kernel.
  */
-export async function startStub(args: string[], opts: { multi?: boolean; stdin?: 'pipe' } = {}): Promise<RunningStub> {
+export async function startStub(
+  args: string[],
+  opts: { multi?: boolean; stdin?: 'pipe'; env?: Record<string, string> } = {},
+): Promise<RunningStub> {
   const entry = args.includes('--entry') ? [] : ['--entry', 'direct'];
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...entry, ...(opts.multi ? ['--multi'] : []), ...args], {
     cwd: ROOT,
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
   });
   let err = '';
   let out = '';

@@ -181,3 +181,56 @@ describe('raw RSP: framing and bad input', () => {
     }
   });
 });
+
+/**
+ * After a reply the transport reads the socket directly for a while
+ * (transport.ts); without a second CPU, or with ENTRYSTUB_SPIN_MS=0, every
+ * packet goes through the event loop. Both must answer the same bytes, also
+ * for input that arrives in pieces, several packets at once, and the
+ * interrupt byte while the program is stopped (nothing to interrupt).
+ */
+describe('raw RSP: the fast path and the event loop answer alike', () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function transcript(spinMs: string): Promise<string[]> {
+    const s = await startStub([GDBDEMO, '1000', 'forever'], { env: { ENTRYSTUB_SPIN_MS: spinMs } });
+    const c = await RawClient.attach(s.port);
+    const got: string[] = [];
+    const next = async () => got.push(RawClient.unrle((await c.expect(/\$([^#]*)#[0-9a-f]{2}/))[1]));
+    try {
+      got.push(await c.request('qSupported:multiprocess+;swbreak+;vContSupported+'));
+      got.push(await c.request('QStartNoAckMode'));
+      // a packet in three pieces, each arriving while the stub waits for the rest
+      c.write('$vCont;s:p3');
+      await wait(1);
+      c.write('e8.3e8;c:p3e8');
+      await wait(1);
+      c.write('.-1#d4');
+      await next();
+      // three packets in one write, then the interrupt byte with nothing running
+      c.write(['m401139,4', 'vCont;s', 'p10'].map((b) => `$${b}#${RawClient.checksum(b)}`).join('') + '\x03');
+      for (let k = 0; k < 3; k++) await next();
+      // a run of steps, each sent the moment the last reply is in
+      for (let k = 0; k < 200; k++) got.push(await c.request('vCont;s'));
+      got.push(await c.request('g'));
+      // a continue is still stopped by the interrupt byte
+      c.sendPacket('vCont;c');
+      await wait(100);
+      c.write('\x03');
+      const stop = (await c.expect(/\$(T[^#]*)#[0-9a-f]{2}/))[1];
+      got.push(stop.slice(0, 3));
+      return got;
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  }
+
+  it('same replies with ENTRYSTUB_SPIN_MS=5 and ENTRYSTUB_SPIN_MS=0', async () => {
+    const fast = await transcript('5');
+    const slow = await transcript('0');
+    expect(fast).toEqual(slow);
+    expect(fast.at(-1)).toBe('T02');
+    expect(new Set(fast.slice(6, 206)).size).toBeGreaterThan(20); // the steps went somewhere
+  });
+});

@@ -86,12 +86,18 @@ echo \n=== 5. The stack switch ===\n
 echo RDI = pt_regs (the argument), then RSP moves to the task's kernel stack:\n
 next
 next
-echo The top of task_stack, i.e. current_top_of_stack:\n
+echo The top of task_stack, i.e. current_top_of_stack. As on x86 Linux, pt_regs\n
+echo sits right above the stack's top, so RSP keeps its value here and the stack\n
+echo do_syscall_64 runs on grows down from just below pt_regs:\n
 p $rsp
 p $rsp == (void *) (task_stack + sizeof(task_stack))
+p $rsp == (void *) current_ptregs
 
 echo \n=== 6. do_syscall_64 ===\n
 step
+echo The CFI of __kernel_vsyscall finds the caller's ip and sp in pt_regs, so the\n
+echo backtrace goes on into the program (frame 2: the caller's pc - 1 is the call in write_site):\n
+bt 3
 p regs
 p/x *regs
 p regs->orig_ax

@@ -65,6 +65,18 @@ function ptregs(m: Machine, field: keyof typeof PT): number {
 }
 
 describe('nommu entry (UML without MMU)', () => {
+  it('pt_regs sit right above the kernel stack, where the CFI of __kernel_vsyscall looks for them', () => {
+    const m = machine('entry-probe', { entry: 'nommu', hook: 'zpoline' });
+    const word = (sym: string) => {
+      const b = new Uint8Array(8);
+      m.mem.peek(m.kernel!.sym(sym), b);
+      return Number(new DataView(b.buffer).getBigUint64(0, true));
+    };
+    expect(word('current_ptregs')).toBe(m.kernel!.sym('task_regs'));
+    expect(word('current_top_of_stack')).toBe(m.kernel!.sym('task_regs'));
+    expect(m.kernel!.sym('task_stack') + 16 * 1024).toBe(m.kernel!.sym('task_regs'));
+  });
+
   it('zpoline rewrote the write site to call *%rax', () => {
     const m = machine('entry-probe', { entry: 'nommu', hook: 'zpoline' });
     expect(m.rewritten.has(WRITE_SITE)).toBe(true);

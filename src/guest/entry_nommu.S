@@ -37,7 +37,11 @@ entry_SYSCALL_64_after_hwframe:
 	/* do_syscall_64(regs) runs on the task's kernel stack */
 	movq	%rsp, %rdi
 	movq	current_top_of_stack(%rip), %rsp
-	.cfi_undefined %rip
+	/*
+	 * The stack's top is where pt_regs starts (syscall.c keeps task_regs
+	 * right above task_stack), so the rule above still holds: the caller's
+	 * ip and sp are pt_regs->ip and ->sp, and backtraces reach the program.
+	 */
 	call	do_syscall_64
 	jmp	userspace
 	.cfi_endproc
@@ -54,22 +58,25 @@ entry_SYSCALL_64_after_hwframe:
 	.type	userspace, @function
 userspace:
 	.cfi_startproc simple
-	.cfi_def_cfa	%rsp, 0
-	.cfi_undefined	%rip
+	/* RSP = current_top_of_stack = current_ptregs: the frame to return to is pt_regs */
+	.cfi_def_cfa	%rsp, RIP + 8
+	.cfi_offset	%rip, -8
+	.cfi_offset	%rsp, 16
 	cld
 	andq	$-16, %rsp
 	call	interrupt_end
 	movq	current_ptregs(%rip), %rsp
-	.cfi_def_cfa	%rsp, RIP + 8
-	.cfi_offset	%rip, -8
 	POP_REGS
 	addq	$8, %rsp		/* skip orig_ax */
 	.cfi_adjust_cfa_offset -8
 	popq	%rcx			/* pt_regs->ip */
+	.cfi_adjust_cfa_offset -8
 	.cfi_register	%rip, %rcx
 	addq	$16, %rsp		/* skip cs and flags */
+	.cfi_adjust_cfa_offset -16
 	popq	%rsp			/* pt_regs->sp */
 	.cfi_def_cfa	%rsp, 0
+	.cfi_restore	%rsp
 userspace_return:
 	jmp	*%rcx
 	.cfi_endproc

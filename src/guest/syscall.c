@@ -13,9 +13,10 @@
 
 extern const sys_call_ptr_t sys_call_table[NR_syscalls];
 
-/* the (single) task: its pt_regs image and its kernel stack */
-struct pt_regs task_regs;
-unsigned char task_stack[THREAD_SIZE] __attribute__((aligned(16)));
+/* the (single) task: its kernel stack, and its pt_regs right above the top as x86's task_pt_regs()
+ * (kernel.ld keeps the order: the CFI of entry_nommu.S finds the user's ip and sp there) */
+unsigned char task_stack[THREAD_SIZE] __attribute__((aligned(16), section(".bss.task_stack")));
+struct pt_regs task_regs __attribute__((aligned(16), section(".bss.task_regs")));
 /* UML nommu's two globals: where entry saves registers, and the kernel stack to run on */
 struct pt_regs *current_ptregs = &task_regs;
 unsigned long current_top_of_stack = (unsigned long)(task_stack + THREAD_SIZE);

@@ -41,6 +41,8 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
     expect(out).toMatch(/\$3 = 0\n/); // UML nommu: cs = 0
     expect(out).toContain('unsigned long nr = regs->orig_ax;');
     expect(out).toMatch(/#1 .* in __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+/);
+    // the CFI reads the caller's ip from pt_regs after the stack switch: the program's frame follows
+    expect(out).toMatch(/#1 .* in __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+\n#2  0x0000000000401018 in write_site \(\)\n/);
     expect(out).toMatch(/__kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+\n\d+\s+jmp\s+userspace/); // finish
   });
 

@@ -75,7 +75,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(d).toContain('entry path: nommu, hook zpoline (call *%rax into the trampoline at 0); syscall 1 (write)\n');
     expect(d).toContain('next: sys_call_table[1] -> __x64_sys_write\n');
     expect(d).toMatch(/^ {4}7\. __x64_sys_write +vmcall/m);
-    expect(d).toContain('struct pt_regs at 0x60008040 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0x60008010 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ax')).toEqual({ mark: ' ', value: '0xffffffffffffffda', notes: '-38 = -ENOSYS' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
@@ -148,7 +148,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).not.toContain('trampoline');
     const d = part(out, 'dispatch');
     expect(current(d)).toEqual(['4', 'do_syscall_64']);
-    expect(d).toContain('struct pt_regs at 0x60008040 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0x60008010 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
     expect(d).toContain('sys_call_table[39] = 0x6000026e <__x64_sys_getpid>\n');
@@ -173,7 +173,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).toContain('entry path: native: SYSCALL through MSR_LSTAR, SYSRET or IRET; syscall 1 (write)\n');
     expect(current(e)).toEqual(['2', 'entry_SYSCALL_64']);
     expect(e).toContain('now:  entry_SYSCALL_64: swapgs\n');
-    expect(e).toMatch(/^struct pt_regs at 0xffffffff81009198 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
+    expect(e).toMatch(/^struct pt_regs at 0xffffffff81007f78 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
     expect(e).not.toMatch(/^  \+ /m); // nothing pushed yet
 
     const r = part(out, 'sysretq');

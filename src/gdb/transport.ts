@@ -7,9 +7,10 @@
  * round trips (vCont;s, then an m read for the frame), and gdb answers each
  * reply within tens of microseconds. Going back to the event loop between
  * them costs a sleep and a cross-CPU wakeup per packet, more than the stub's
- * own work (measured: 3,900 stepi/s). So after answering, while the program
- * is stopped, the transport reads the descriptor directly for a short while
- * (SPIN_MS) and answers what comes at once: 2x the stepi rate. The spin only
+ * own work (3,600-4,400 stepi/s). So after answering, while the program is
+ * stopped, the transport reads the descriptor directly for a short while
+ * (SPIN_MS) and answers what comes at once (5,500-10,000 stepi/s, `npm run
+ * bench`; gdb's writes no longer have to wake the stub either). The spin only
  * runs with a second CPU to spin on, never while the program runs (the event
  * loop drives `continue` and its interrupt byte), and hands back to the event
  * loop at least every SPIN_CAP_MS.

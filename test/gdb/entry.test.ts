@@ -120,6 +120,25 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
     expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
   });
 
+  it('nommu: a stepi over `jmp *%rcx` with the catchpoint set is a step, and gdb resumes', async () => {
+    const out = await session(['--entry', 'nommu'], [
+      'catch syscall write',
+      'continue',
+      'break userspace_return',
+      'continue',
+      'x/i $pc',
+      'stepi',
+      'info symbol $pc',
+      'delete 2',
+      'continue',
+    ]);
+    expect(out).toMatch(/Catchpoint 1 \(call to syscall write\)/);
+    expect(out).toMatch(/=> 0x[0-9a-f]+ <userspace\+\d+>:\s+jmp\s+\*%rcx\n/);
+    expect(out).toMatch(/\n0x0000000000401018 in after_write \(\)\nafter_write in section \.text/);
+    expect(out).not.toMatch(/returned from syscall/);
+    expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
+  });
+
   it('nommu: a catchpoint deleted at the entry stop gives no return stop', async () => {
     const out = await session(['--entry', 'nommu'], ['catch syscall write', 'continue', 'delete', 'continue']);
     expect(out).toMatch(/Catchpoint 1 \(call to syscall write\)/);

@@ -144,8 +144,14 @@ export class Machine {
   /** icount at the user instruction that entered the kernel path, -1 outside one. */
   private entryIcount = -1;
   private entryNr = -1;
-  /** How the current trip entered the path (PathInfo.via). */
-  private entryVia = '';
+  /**
+   * How the current trip entered the path, for PathInfo.via (formatted only
+   * when a trace asks): the user instruction's address, the way in, and the
+   * sled offset of a `call *%rax`.
+   */
+  private entryAt = 0;
+  private entryHow: 'call' | 'trap' | 'lstar' = 'call';
+  private entrySled = 0;
   /** Called when a trip through the entry path returns to the program. */
   onPath: ((p: PathInfo) => void) | null = null;
   /** A caught syscall in a guest kernel path: stop again when it returns to the program. */
@@ -294,9 +300,11 @@ export class Machine {
    * entry_SYSCALL_64 is next). A caught syscall stops here, at the first
    * instruction of the path, so a debugger can step on through it.
    */
-  private pathEntry(icount: number, nr: number, via: string): void {
+  private pathEntry(icount: number, nr: number, how: 'call' | 'trap' | 'lstar', at: number, sled = nr): void {
     if (this.entryIcount >= 0) return;
-    this.entryVia = via;
+    this.entryHow = how;
+    this.entryAt = at;
+    this.entrySled = sled;
     this.entryIcount = icount;
     this.entryNr = nr;
     this.origRax = nr;
@@ -346,12 +354,24 @@ export class Machine {
         : ss !== 0x2b ? 'SS != __USER_DS' : '?';
       route = `iretq (${why})`;
     }
-    return { nr: this.entryNr, via: this.entryVia, steps, ptregs, args, route, insns };
+    return { nr: this.entryNr, via: this.entryViaText(), steps, ptregs, args, route, insns };
   }
 
-  /** A caught syscall's return stop, at the user instruction after the syscall. */
+  private entryViaText(): string {
+    const at = `0x${hex(this.entryAt)}`;
+    switch (this.entryHow) {
+      case 'lstar':
+        return `syscall at ${at} → CPL 3 → 0 through MSR_LSTAR`;
+      case 'call':
+        return `call *%rax at ${at} → sled +${this.entrySled}`;
+      case 'trap':
+        return this.hook === 'seccomp' ? `syscall at ${at} trapped` : `syscall at ${at} trapped, rewritten to call *%rax → sled +${this.entrySled}`;
+    }
+  }
+
   /**
-   * Back in user space after a syscall whose entry was caught: stop again,
+   * A caught syscall's return stop, at the user instruction after the syscall:
+   * back in user space after a syscall whose entry was caught: stop again,
    * unless the debugger no longer catches it (catchpoint deleted, or it is
    * single-stepping: as with ptrace, steps see no syscall stops).
    */
@@ -394,13 +414,13 @@ export class Machine {
     const ok = this.mem.peek(sp, b) === 8;
     const ret = ok ? new DataView(b.buffer).getInt32(4, true) * 4294967296 + new DataView(b.buffer).getUint32(0, true) : -1;
     if (!ok || !this.rewritten.has(ret - 2)) throw new CpuFault(Vector.PF, cpu.rip, PF_PRESENT | 16 | 4);
-    this.pathEntry(cpu.icount - 1, cpu.rl[0], `call *%rax at 0x${hex(ret - 2)} → sled +${cpu.rip}`);
+    this.pathEntry(cpu.icount - 1, cpu.rl[0], 'call', ret - 2, cpu.rip);
   }
 
   /** A user `syscall` in the nommu model (one that zpoline did not rewrite). */
   private nommuSyscall(cpu: CPU, i: Insn): void {
     const k = this.kernel!;
-    this.pathEntry(cpu.icount, cpu.rl[0], this.hook === 'seccomp' ? `syscall at 0x${hex(i.addr)} trapped` : `syscall at 0x${hex(i.addr)} trapped, rewritten to call *%rax → sled +${cpu.rl[0]}`);
+    this.pathEntry(cpu.icount, cpu.rl[0], 'trap', i.addr);
     if (this.hook === 'seccomp') {
       // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed
       cpu.setNum(RCX, i.next);
@@ -428,7 +448,7 @@ export class Machine {
   /** Hypercalls and privilege transitions reported by the CPU. */
   private trap(cpu: CPU, kind: string, _i: Insn): void {
     if (kind === 'syscall-entry') {
-      this.pathEntry(cpu.icount, cpu.rl[0], `syscall at 0x${hex(_i.addr)} → CPL 3 → 0 through MSR_LSTAR`);
+      this.pathEntry(cpu.icount, cpu.rl[0], 'lstar', _i.addr);
       return;
     }
     if (kind === 'return-to-user') {

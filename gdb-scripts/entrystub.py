@@ -231,21 +231,23 @@ class Step:
 
 
 def steps_for(mode, hook, handler):
-    h = handler or "__x64_sys_*"
+    # the same in every model: the table's stub, and the program again
+    host = Step("handler", handler or "__x64_sys_*", "vmcall: the host runs the syscall, the result comes back in rax")
+    back = Step("back", "user: back at pt_regs->ip", "rax = the result")
     if mode == "native":
         return [
             Step("user", "user: syscall", "CPL 3 -> 0 through MSR_LSTAR; RCX = return address, R11 = RFLAGS"),
             Step("hwframe", "entry_SYSCALL_64", "swapgs, user RSP to the per-CPU scratch, kernel stack, push ss/sp/flags/cs/ip"),
             Step("regs", "entry_SYSCALL_64_after_hwframe", "push orig_ax, PUSH_AND_CLEAR_REGS (ax = -ENOSYS): pt_regs complete"),
             Step("dispatch", "do_syscall_64", "IRQs on, dispatch through sys_call_table[nr]"),
-            Step("handler", h, "vmcall: the host runs the syscall, the result comes back in rax"),
+            host,
             Step("exitwork", "do_syscall_64 -> syscall_return_slowpath", "regs->ax = result, IRQs off, exit work (signal delivery rewrites pt_regs)"),
             Step("checks", "sysret_check_rcx_eq_rip .. sysret_check_ss", "the six v5.8 opportunistic SYSRET checks"),
             Step("sysret", "syscall_return_via_sysret", "POP_REGS (not rcx/r11), trampoline stack, swapgs"),
             Step("sysretq", "entry_SYSRETQ_unsafe_stack: sysretq", "RIP = RCX, RFLAGS = R11, CPL 0 -> 3"),
             Step("iret", "swapgs_restore_regs_and_return_to_usermode", "a check failed: POP_REGS (all), skip orig_ax, swapgs"),
             Step("iretq", "native_irq_return_iret: iretq", "RIP, CS, RFLAGS, RSP, SS from the IRET frame"),
-            Step("back", "user: back at pt_regs->ip", "rax = the result"),
+            back,
         ]
     if hook == "seccomp":
         first = [Step("user", "user: syscall (trapped)", "the seccomp hook: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed")]
@@ -259,11 +261,11 @@ def steps_for(mode, hook, handler):
         Step("build", "__kernel_vsyscall", "build pt_regs at current_ptregs: ss=0, sp, flags, cs=0, ip=rcx, orig_ax, PUSH_AND_CLEAR_REGS"),
         Step("call", "__kernel_vsyscall: call do_syscall_64", "pt_regs complete; switched to current_top_of_stack"),
         Step("dispatch", "do_syscall_64", "dispatch through sys_call_table[nr]"),
-        Step("handler", h, "vmcall: the host runs the syscall, the result comes back in rax"),
+        host,
         Step("exitwork", "do_syscall_64 -> syscall_return_slowpath", "regs->ax = result, signals_enabled = 0; then jmp userspace"),
         Step("userspace", "userspace", "cld; interrupt_end (signal delivery rewrites pt_regs); POP_REGS; pop %rcx; pop %rsp"),
         Step("jmp", "userspace_return: jmp *%rcx", "back to the program: r11 = user RSP at entry, RFLAGS not restored"),
-        Step("back", "user: back at pt_regs->ip", "rax = the result"),
+        back,
     ]
 
 

@@ -10,22 +10,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
-import { syscallName } from './kernel/sysnames.js';
+import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
 import chalk from 'chalk';
 
-/** The --stats table: per syscall, how many and the instructions of the entry and exit path. */
-function formatStats(m: Machine): string {
-  const rows = [...m.stats].sort((a, b) => a[0] - b[0]);
-  const mode = m.entry === 'nommu' ? `nommu/${m.hook}` : m.entry;
-  let out = `entrystub: ${m.cpu.icount} guest instructions; syscalls through the ${mode} entry path:\n`;
-  out += `  ${'nr'.padStart(4)}  ${'syscall'.padEnd(18)} ${'count'.padStart(8)}  ${'insns/call'.padStart(10)}\n`;
-  for (const [nr, st] of rows)
-    out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
-  if (m.entry === 'nommu') out += `  zpoline: ${m.rewritten.size} sites rewritten (${m.lazyRewrites} lazily)\n`;
-  return out;
-}
 import { serve } from './gdb/serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,27 +39,39 @@ interface RunArgs {
   stats?: boolean;
 }
 
-async function runCommand(argv: RunArgs): Promise<void> {
-  const prog = argv.prog ?? EXAMPLE;
-  const args = programArgs;
-  const root = argv.root ? path.resolve(argv.root) : '/';
-  if (argv.root && !fs.existsSync(root)) fail(`--root ${argv.root}: no such directory`);
-  const m = new Machine({
+/** --kernel-log: the guest kernel's printk lines, dimmed, on stderr. */
+const kernelLogLine = (line: string) => process.stderr.write(chalk.dim(`[kernel] ${line}`) + '\n');
+
+/** The program's Machine from the options run and trace share (loaded by loadOrFail). */
+function machineFor(a: RunArgs): Machine {
+  const prog = a.prog ?? EXAMPLE;
+  const root = a.root ? path.resolve(a.root) : '/';
+  if (a.root && !fs.existsSync(root)) fail(`--root ${a.root}: no such directory`);
+  return new Machine({
     program: prog,
-    argv: [argv.argv0 ?? prog, ...args],
+    argv: [a.argv0 ?? prog, ...programArgs],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
     root,
-    entry: (argv.entry ?? 'nommu') as EntryModel,
-    hook: (argv.hook ?? 'zpoline') as Hook,
-    stats: argv.stats,
-    kernelLog: argv['kernel-log'] ? (line) => process.stderr.write(chalk.dim(`[kernel] ${line}`) + '\n') : undefined,
+    entry: (a.entry ?? 'nommu') as EntryModel,
+    hook: (a.hook ?? 'zpoline') as Hook,
+    stats: a.stats,
+    kernelLog: a['kernel-log'] ? kernelLogLine : undefined,
   });
+}
+
+function loadOrFail(m: Machine): void {
   try {
     m.load();
   } catch (e) {
     if (e instanceof ExecError) fail(explainExecError(e));
     throw e;
   }
+}
+
+async function runCommand(argv: RunArgs): Promise<void> {
+  const prog = argv.prog ?? EXAMPLE;
+  const m = machineFor(argv);
+  loadOrFail(m);
   const ev = m.runToEnd();
   if (argv.stats) process.stderr.write(formatStats(m));
   if (ev.reason === 'exited') process.exit(ev.code);
@@ -99,7 +100,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   return { ours: args, program: [] };
 }
 
-/** Options `run` and `serve` share. */
+/** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
     .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
@@ -115,7 +116,9 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
       choices: ['zpoline', 'lazy', 'seccomp'],
       default: 'zpoline',
       describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
-    });
+    })
+    .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
+    .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends' });
 
 interface TraceArgs extends RunArgs {
   path?: boolean;
@@ -127,28 +130,16 @@ interface TraceArgs extends RunArgs {
 
 /** `entrystub trace`: the program's output goes to its stdout; the trace to stderr. */
 async function traceCommand(a: TraceArgs): Promise<void> {
-  const prog = a.prog ?? EXAMPLE;
-  const m = new Machine({
-    program: prog,
-    argv: [a.argv0 ?? prog, ...programArgs],
-    env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
-    root: a.root ? path.resolve(a.root) : '/',
-    entry: (a.entry ?? 'nommu') as EntryModel,
-    hook: (a.hook ?? 'zpoline') as Hook,
-  });
+  const m = machineFor(a);
   attachTrace(m, {
     color: a.color ?? process.stderr.isTTY === true,
     json: a.json === true,
     path: a.path === true,
     write: (s) => fs.writeSync(2, s),
   });
-  try {
-    m.load();
-  } catch (e) {
-    if (e instanceof ExecError) fail(explainExecError(e));
-    throw e;
-  }
+  loadOrFail(m);
   const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', (s) => fs.writeSync(2, s)) : m.runToEnd();
+  if (a.stats) fs.writeSync(2, formatStats(m));
   if (ev.reason === 'exited') {
     fs.writeSync(2, a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
     process.exit(ev.code);
@@ -171,6 +162,8 @@ interface ServeArgs {
   stdio: boolean;
   multi: boolean;
   output?: string;
+  stats?: boolean;
+  'kernel-log'?: boolean;
 }
 
 async function serveCommand(a: ServeArgs): Promise<void> {
@@ -188,6 +181,8 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     stdio: a.stdio,
     multi: a.multi,
     output: a.output,
+    stats: a.stats,
+    kernelLog: a['kernel-log'] ? kernelLogLine : undefined,
   });
   process.exit(code);
 }
@@ -201,9 +196,7 @@ async function main(): Promise<void> {
       'run [prog] [args..]',
       'run a static x86-64 Linux program (default: the bundled example)',
       (y) =>
-        programOptions(y)
-          .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
-          .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts at exit' }),
+        programOptions(y),
       (a) => runCommand(a as RunArgs),
     )
     .command(

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, ROOT } from './helpers/cases.js';
+import { RawClient, startStub } from './gdb/helpers.js';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', cwd: ROOT });
@@ -142,5 +143,33 @@ describe('entrystub run: guest faults become signals', () => {
   });
   it('exit codes pass through', () => {
     expect(run([BIN('faults-musl'), 'exit42']).code).toBe(42);
+  });
+});
+
+describe('run, trace and serve share --stats and --kernel-log', () => {
+  const TABLE = /entrystub: \d+ guest instructions; syscalls through the nommu\/zpoline entry path:\n(.|\n)*\n +62 +kill +1 +\d+\.\d\n/;
+
+  it('run and trace print the table at the end', () => {
+    for (const cmd of ['run', 'trace']) {
+      const r = spawnSync(process.execPath, [CLI, cmd, '--stats', '--kernel-log'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(TABLE);
+    }
+  });
+
+  it('serve prints it when the program has ended and the debugger is gone', async () => {
+    const s = await startStub(['--entry', 'nommu', '--stats', '--kernel-log', BIN('example-musl')]);
+    const c = await RawClient.attach(s.port);
+    try {
+      c.sendPacket('QPassSignals:1e'); // gdb's SIGUSR1: to the program without a stop
+      await c.expect(/\$OK#/);
+      c.sendPacket('vCont;c');
+      expect((await c.expect(/\$(W[^#]*)#/))[1]).toBe('W00');
+    } finally {
+      c.close();
+    }
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).toMatch(TABLE);
+    await s.stop();
   });
 });

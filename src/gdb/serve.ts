@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type * as net from 'node:net';
 import { ExecError, explainExecError } from '../kernel/loader.js';
 import { MachineTarget } from './machine-target.js';
+import { formatStats } from '../machine/stats.js';
 import { Stub } from './stub.js';
 import type { Target } from './target.js';
 import { listenTcp, serveStdio } from './transport.js';
@@ -32,6 +33,10 @@ export interface ServeOptions {
   env?: string[];
   /** Where the stub's messages go (default: stderr). */
   log?: (msg: string) => void;
+  /** Count syscalls and their path instructions; the table is logged when the stub is done with each program. */
+  stats?: boolean;
+  /** The guest kernel's printk lines. */
+  kernelLog?: (line: string) => void;
 }
 
 /** Why listen failed, and what to do, in one line. */
@@ -62,6 +67,12 @@ export async function serve(o: ServeOptions): Promise<number> {
   const inFd = o.stdio ? fs.openSync('/dev/null', 'r') : undefined;
 
   let defaultProg = o.prog;
+  /** The program served last (for --stats). */
+  let last: MachineTarget | null = null;
+  const statsOfLast = () => {
+    if (o.stats && last) log(formatStats(last.m).trimEnd());
+    last = null;
+  };
   const launch = (argv: string[]): Target => {
     // vRun's filename is the one gdb knows (a guest path, or the host path with root '/')
     let prog = argv[0] || defaultProg;
@@ -79,7 +90,11 @@ export async function serve(o: ServeOptions): Promise<number> {
       warn: log,
       entry: o.entry,
       hook: o.hook,
+      stats: o.stats,
+      kernelLog: o.kernelLog,
     });
+    statsOfLast(); // gdb's `run` again: the previous program is done
+    last = t;
     defaultProg = prog;
     return t;
   };
@@ -105,6 +120,7 @@ export async function serve(o: ServeOptions): Promise<number> {
 
   if (o.stdio) {
     await Promise.race([serveStdio(stub), done]);
+    statsOfLast();
     return 0;
   }
   let server: net.Server;
@@ -120,6 +136,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   log(`entrystub: ${what}; listening on ${host}:${addr.port}`);
   log(`entrystub: in gdb: target ${o.multi ? 'extended-remote' : 'remote'} ${host}:${addr.port}`);
   await done;
+  statsOfLast();
   server.close();
   return 0;
 }

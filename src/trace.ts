@@ -8,6 +8,7 @@ import type { Machine, PathInfo } from './machine/machine.js';
 import { SyscallArgs } from './kernel/sys/util.js';
 import { syscallName } from './kernel/sysnames.js';
 import { errnoName } from './kernel/errno.js';
+import { addrHex } from './gdb/hex.js';
 
 type Fmt = 'fd' | 'int' | 'hex' | 'str' | 'buf' | 'oct' | 'size';
 /** Argument kinds of the calls worth decoding; others print their first three arguments in hex. */
@@ -65,9 +66,8 @@ function quote(bytes: Uint8Array, max = 32): string {
   return s + '"' + (bytes.length > max ? '...' : '');
 }
 
-function hex(v: number): string {
-  return v < 0 ? '0x' + (BigInt(v) + (1n << 64n)).toString(16) : '0x' + v.toString(16);
-}
+/** A 64-bit value as 0x..., negative numbers as their two's complement. */
+const hex = (v: number): string => '0x' + addrHex(v);
 
 /** The arguments of a call as strace would print them. */
 export function formatArgs(m: Machine, name: string, a: SyscallArgs): string {

@@ -88,14 +88,14 @@ function build(mode) {
   cc(path.join(src, 'syscall.c'), 'syscall.o');
   cc(path.join(src, native ? 'entry_64.S' : 'entry_nommu.S'), 'entry.o');
   cc(path.join(generated, 'syscall_table.S'), 'syscall_table.o');
-  const hashFile = path.join(tmp, 'hash.s');
-  fs.writeFileSync(hashFile, `\t.section .entrystub.srchash,"",@note\n\t.ascii "${sourceHash()}"\n`);
-  execFileSync('as', ['-o', path.join(tmp, 'hash.o'), hashFile]);
-  objs.push(path.join(tmp, 'hash.o'));
-  const gdbScripts = path.join(tmp, 'gdb_scripts.s');
-  fs.writeFileSync(gdbScripts, gdbScriptsSection());
-  execFileSync('as', ['-o', path.join(tmp, 'gdb_scripts.o'), gdbScripts]);
-  objs.push(path.join(tmp, 'gdb_scripts.o'));
+  // generated sections: the source hash (staleness test) and the gdb script loader
+  const assemble = (name, text) => {
+    fs.writeFileSync(path.join(tmp, `${name}.s`), text);
+    execFileSync('as', ['-o', path.join(tmp, `${name}.o`), path.join(tmp, `${name}.s`)]);
+    objs.push(path.join(tmp, `${name}.o`));
+  };
+  assemble('hash', `\t.section .entrystub.srchash,"",@note\n\t.ascii "${sourceHash()}"\n`);
+  assemble('gdb_scripts', gdbScriptsSection());
   const image = path.join(out, `kernel-${mode}.elf`);
   execFileSync('ld', ['-nostdlib', '-static', '--no-relax', '-z', 'noexecstack', '-e', native ? 'start_kernel_entry' : '__kernel_vsyscall', '-T', path.join(src, 'kernel.ld'), '--defsym', `KERNEL_BASE=${base}`, '-o', image, ...objs], { stdio: 'inherit' });
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -115,7 +115,7 @@ class Connection {
       const now = performance.now();
       if (n === 0) return; // end of input: the stream sees it too and closes the session
       if (n > 0) {
-        this.handle(Buffer.from(this.rbuf.subarray(0, n)));
+        this.handle(this.rbuf.subarray(0, n)); // PacketReader decodes it at once: no copy needed
         last = now;
       } else if (now - last > SPIN_MS) return;
       if (now - start > SPIN_CAP_MS) return; // let timers and other sockets have a turn

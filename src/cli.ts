@@ -12,7 +12,7 @@ import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
-import type { EntryModel, Hook } from './kernel/guest.js';
+import { ALL_HOOKS, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import chalk from 'chalk';
 
 import { serve } from './gdb/serve.js';
@@ -52,8 +52,8 @@ function machineFor(a: RunArgs): Machine {
     argv: [a.argv0 ?? prog, ...programArgs],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
     root,
-    entry: (a.entry ?? 'nommu') as EntryModel,
-    hook: (a.hook ?? 'zpoline') as Hook,
+    entry: a.entry ?? DEFAULT_ENTRY,
+    hook: a.hook,
     stats: a.stats,
     kernelLog: a['kernel-log'] ? kernelLogLine : undefined,
   });
@@ -74,8 +74,8 @@ async function runCommand(argv: RunArgs): Promise<void> {
   loadOrFail(m);
   const ev = m.runToEnd();
   if (argv.stats) process.stderr.write(formatStats(m));
-  if (ev.reason === 'exited') process.exit(ev.code);
-  if (ev.reason === 'signaled') {
+  if (ev.kind === 'exited') process.exit(ev.code);
+  if (ev.kind === 'killed') {
     process.stderr.write(`entrystub: ${path.basename(prog)}: ${ev.message}\n`);
     process.exit(128 + ev.signal);
   }
@@ -108,14 +108,13 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
     .option('entry', {
-      choices: ['nommu', 'native', 'direct'],
-      default: 'nommu',
-      describe: 'syscall entry model: nommu = UML without MMU (__kernel_vsyscall), native = entry_SYSCALL_64 with SYSRET/IRET, direct = the host handles `syscall` in place (baseline)',
+      choices: Object.keys(ENTRY_MODELS),
+      default: DEFAULT_ENTRY,
+      describe: 'syscall entry model: ' + Object.entries(ENTRY_MODELS).map(([n, r]) => `${n} = ${r.help}`).join('; '),
     })
     .option('hook', {
-      choices: ['zpoline', 'lazy', 'seccomp'],
-      default: 'zpoline',
-      describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec, lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
+      choices: ALL_HOOKS,
+      describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec (default), lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
     })
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends' });
@@ -140,11 +139,11 @@ async function traceCommand(a: TraceArgs): Promise<void> {
   loadOrFail(m);
   const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', (s) => fs.writeSync(2, s)) : m.runToEnd();
   if (a.stats) fs.writeSync(2, formatStats(m));
-  if (ev.reason === 'exited') {
+  if (ev.kind === 'exited') {
     fs.writeSync(2, a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
     process.exit(ev.code);
   }
-  if (ev.reason === 'signaled') {
+  if (ev.kind === 'killed') {
     fs.writeSync(2, a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
     process.exit(128 + ev.signal);
   }
@@ -153,7 +152,7 @@ async function traceCommand(a: TraceArgs): Promise<void> {
 interface ServeArgs {
   prog?: string;
   entry: string;
-  hook: string;
+  hook?: string;
   args?: (string | number)[];
   root?: string;
   argv0?: string;
@@ -171,8 +170,8 @@ async function serveCommand(a: ServeArgs): Promise<void> {
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
   const code = await serve({
     prog,
-    entry: a.entry as EntryModel,
-    hook: a.hook as Hook,
+    entry: a.entry,
+    hook: a.hook,
     args: programArgs,
     root: a.root,
     argv0: a.argv0,

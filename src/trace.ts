@@ -5,6 +5,7 @@
  */
 import chalk, { Chalk } from 'chalk';
 import type { Machine, PathInfo } from './machine/machine.js';
+import { isEnd } from './machine/stop.js';
 import { SyscallArgs } from './kernel/sys/util.js';
 import { syscallName } from './kernel/sysnames.js';
 import { errnoName } from './kernel/errno.js';
@@ -155,27 +156,31 @@ export async function makeDisassembler(m: Machine, syntax: 'intel' | 'att'): Pro
     const text = fmt.format(ins);
     ins.free();
     d.free();
-    const where = rip >= 0 && rip < 4096 ? `trampoline+0x${rip.toString(16)}` : m.symbolize(rip);
+    const where = m.symbolize(rip);
     return `    ${hex(rip).padStart(18)} <${where}>  ${text}`;
   };
 }
 
-/** Run to the end, listing every instruction of each kernel path (after `catch all` entry stops). */
+/**
+ * Run to the end, listing every instruction of each kernel path (from the
+ * `catch all` entry stops), each listing headed by the syscall it belongs to.
+ */
 export async function runWithDisasm(m: Machine, syntax: 'intel' | 'att', write: (s: string) => void): Promise<ReturnType<Machine['runToEnd']>> {
   const dis = await makeDisassembler(m, syntax);
-  m.catchSyscalls = m.entry === 'direct' ? null : 'all';
+  m.catchSyscalls = m.kernel ? 'all' : null;
   let ev = m.run(1_000_000);
   for (;;) {
     if (ev === null) ev = m.run(1_000_000);
-    else if (ev.reason === 'exited' || ev.reason === 'signaled') return ev;
-    else if (ev.reason === 'syscall-entry') {
+    else if (isEnd(ev)) return ev;
+    else if (ev.kind === 'syscall-entry') {
+      write(`${syscallName(ev.nr)} (${ev.nr}): the ${m.model.label} entry path, from 0x${addrHex(m.cpu.rip)}\n`);
       // the first instruction of the path: step through it to the return
       for (let k = 0; k < 1_000_000; k++) {
         write(dis(m.cpu.rip) + '\n');
         ev = m.run(1, m.cpu.rip);
         if (ev !== null) break;
       }
-      if (ev !== null && ev.reason === 'syscall-return') ev = m.run(1_000_000, m.cpu.rip);
+      if (ev !== null && ev.kind === 'syscall-return') ev = m.run(1_000_000, m.cpu.rip);
     } else ev = m.run(1_000_000, m.cpu.rip);
   }
 }

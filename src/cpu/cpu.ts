@@ -95,8 +95,6 @@ export class CPU {
   icount = 0;
   /** Set by an instruction that must end the current run slice (syscall, hlt). */
   stopRequested = false;
-  /** Set by the run loop when it stopped at a debugger breakpoint. */
-  atBreakpoint = false;
   readonly msr = new Map<number, number>();
 
   /** SYSCALL behaves architecturally (native entry model) instead of calling onSyscall. */

@@ -16,9 +16,12 @@ import { PAGE_SIZE, type Page } from './memory.js';
 
 const MAX_BLOCK = 64;
 
+/** Kinds of debugger breakpoint at an address (both when gdb set both). */
+export const BP_SW = 1, BP_HW = 2;
+
 export class Block {
-  /** A debugger breakpoint is set at the block's first instruction. */
-  bp = false;
+  /** Debugger breakpoints at the block's first instruction: BP_SW | BP_HW, 0 for none. */
+  bp = 0;
   /** Called before the block runs (kernel-path probes: the trampoline's guard, --stats). */
   probe: ((cpu: CPU) => void) | null = null;
   /** The block that followed this one last time, valid while the epochs and its page generation hold. */
@@ -37,10 +40,13 @@ export class Block {
 export class BlockCache {
   private readonly blocks = new Map<number, Block>();
   /**
-   * Debugger breakpoint addresses. Blocks end before each one, so a
-   * breakpoint is only ever at a block's start and costs nothing elsewhere.
+   * Debugger breakpoints: address -> BP_SW | BP_HW. Blocks end before each
+   * one, so a breakpoint is only ever at a block's start and costs nothing
+   * elsewhere.
    */
-  private breakpoints = new Set<number>();
+  private breakpoints = new Map<number, number>();
+  /** Execution reached a breakpoint (the instruction there has not run); the run loop then stops. */
+  onBreakpoint: ((addr: number, kinds: number) => void) | null = null;
   /** Probes by block start address, and a per-page probe factory (trampoline page). */
   private probes = new Map<number, (cpu: CPU) => void>();
   pageProbe: ((rip: number) => ((cpu: CPU) => void) | null) | null = null;
@@ -68,9 +74,9 @@ export class BlockCache {
     this.clear();
   }
 
-  /** Replace the breakpoint set (decoded blocks are rebuilt around them). */
-  setBreakpoints(addrs: Iterable<number>): void {
-    this.breakpoints = new Set(addrs);
+  /** Replace the breakpoint set, address -> BP_SW | BP_HW (decoded blocks are rebuilt around them). */
+  setBreakpoints(bps: ReadonlyMap<number, number>): void {
+    this.breakpoints = new Map(bps);
     this.clear();
   }
 
@@ -116,7 +122,7 @@ export class BlockCache {
       if (i.flags & I_BRANCH) break;
     }
     const b = new Block(insns, page, page.gen, page2, page2 ? page2.gen : 0);
-    b.bp = this.breakpoints.has(rip);
+    b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     this.blocks.set(rip, b);
     return b;
@@ -131,7 +137,7 @@ export class BlockCache {
 /**
  * Execute at most `budget` instructions, stopping early when an instruction
  * sets cpu.stopRequested (checked at block ends) or at a breakpoint, which
- * sets cpu.atBreakpoint; a breakpoint at `resumeFrom` is passed over when it
+ * is reported to cache.onBreakpoint; a breakpoint at `resumeFrom` is passed over when it
  * is the first instruction, so a debugger can resume from it. A CpuFault propagates with cpu.rip
  * at the faulting instruction and cpu.icount counting those retired.
  * Returns the number of instructions retired.
@@ -155,9 +161,9 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       }
     }
     prev = b;
-    if (b.bp && !(done === 0 && rip === resumeFrom)) {
+    if (b.bp !== 0 && !(done === 0 && rip === resumeFrom)) {
       cpu.stopRequested = true;
-      cpu.atBreakpoint = true;
+      cache.onBreakpoint?.(rip, b.bp);
       break;
     }
     if (b.probe !== null) {

@@ -10,8 +10,11 @@
  * needs to change shape for it.
  */
 import * as fs from 'node:fs';
-import { Machine, type MachineOptions, type StopEvent } from '../machine/machine.js';
-import { PAGE_SIZE, WATCH_READ, WATCH_WRITE, type MemoryWatch } from '../cpu/memory.js';
+import * as path from 'node:path';
+import { Machine, type MachineOptions, type Stop } from '../machine/machine.js';
+import { PAGE_SIZE } from '../cpu/memory.js';
+import { servedImage } from '../entry/kernel-image.js';
+import { PT_OF_REG, PT_REGS, field, readPtRegs, type PtRegsField } from '../entry/ptregs.js';
 import { readST80, writeST80, x87State, x87TagWord } from '../cpu/ops/x87.js';
 import { errnoFromNode, SysError } from '../kernel/errno.js';
 import type { OpenFile } from '../kernel/fdtable.js';
@@ -39,17 +42,6 @@ const SEG_OF = [1, 2, 3, 0, 4, 5];
 
 const EACCES = 13, EINVAL = 22;
 
-interface Watch {
-  type: WatchType;
-  addr: number;
-  len: number;
-  /** Bytes at insertion (or the last stop): a write watchpoint reports a change. */
-  old: Uint8Array;
-}
-
-/** Opcodes (one-byte map) that access the stack with 8-byte operands. */
-const STACK_OPS = new Set([0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x68, 0x6a, 0x8f, 0x9c, 0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xe8, 0xff]);
-
 export class MachineTarget implements Target {
   readonly arch: Arch = X86_64_LINUX;
   readonly pid: number;
@@ -65,10 +57,6 @@ export class MachineTarget implements Target {
   private readonly sw = new Set<number>();
   private readonly hw = new Set<number>();
   private appliedBps = '';
-  private watches: Watch[] = [];
-  private appliedWatches = '';
-  /** Guest accesses to watched ranges since the last check: [addr, len, write]. */
-  private watchHits: [number, number, boolean][] = [];
   private catching: null | 'all' | Set<number> = null;
   private readonly auxvBytes: Uint8Array;
   private lastSiginfo: SigInfo | null = null;
@@ -235,7 +223,6 @@ export class MachineTarget implements Target {
   resume(a: ResumeAction): void {
     const m = this.m, cpu = m.cpu;
     this.applyBreakpoints();
-    this.applyWatches();
     // as ptrace: a continue stops at caught syscalls, a single or range step never does
     m.catchSyscalls = this.attached && a.kind === 'continue' ? this.catching : null;
     if (a.addr !== undefined) cpu.rip = a.addr;
@@ -244,7 +231,6 @@ export class MachineTarget implements Target {
     this.enteredHandler = cpu.rip !== rip && !m.ended;
     this.resumeFrom = rip;
     this.action = a;
-    this.watchHits.length = 0;
   }
 
   get threadName(): string {
@@ -262,21 +248,13 @@ export class MachineTarget implements Target {
       case 'step': {
         if (this.enteredHandler) return { kind: 'step' };
         const ev = m.run(1, this.takeResumeFrom());
-        if (ev?.reason === 'blocked') return this.sleep(ev.ms); // the step ends when the syscall does
+        if (ev?.kind === 'blocked') return this.sleep(ev.ms); // the step ends when the syscall does
         return this.stopOf(ev) ?? { kind: 'step' };
       }
       case 'continue': {
-        let left = budget;
-        while (left > 0) {
-          const n0 = cpu.icount;
-          const ev = m.run(left, this.takeResumeFrom());
-          if (ev?.reason === 'blocked') return this.sleep(ev.ms);
-          const st = this.stopOf(ev);
-          if (st) return st;
-          if (ev || cpu.icount === n0) return null;
-          left -= cpu.icount - n0; // a watched page was touched with no hit: carry on
-        }
-        return null;
+        const ev = m.run(budget, this.takeResumeFrom());
+        if (ev?.kind === 'blocked') return this.sleep(ev.ms);
+        return this.stopOf(ev);
       }
       case 'range': {
         const start = a.start!, end = a.end!;
@@ -285,7 +263,7 @@ export class MachineTarget implements Target {
           // run whole blocks that lie inside the range, single instructions at its edges
           const n = this.insnsInRange(start, end);
           const ev = m.run(n, this.takeResumeFrom());
-          if (ev?.reason === 'blocked') return this.sleep(ev.ms);
+          if (ev?.kind === 'blocked') return this.sleep(ev.ms);
           const st = this.stopOf(ev);
           if (st) return st;
           if (cpu.rip < start || cpu.rip >= end) return { kind: 'step' };
@@ -321,15 +299,18 @@ export class MachineTarget implements Target {
     }
   }
 
-  /** The stop reason for a Machine stop event (and pending watchpoint hits), or null if still running. */
-  private stopOf(ev: StopEvent | null): StopReason | null {
-    if (ev && (ev.reason === 'exited' || ev.reason === 'signaled')) return this.endOf(ev);
-    const w = this.watchHits.length > 0 ? this.checkWatches() : null;
-    if (w) return w;
+  /** The stop reply's reason for a Machine stop, or null if still running. */
+  private stopOf(ev: Stop | null): StopReason | null {
     if (!ev) return null;
-    switch (ev.reason) {
+    switch (ev.kind) {
+      case 'exited':
+        return { kind: 'exited', code: ev.code };
+      case 'killed':
+        return { kind: 'terminated', signal: ev.signal };
       case 'breakpoint':
-        return this.hw.has(ev.addr) && !this.sw.has(ev.addr) ? { kind: 'hwbreak', addr: ev.addr } : { kind: 'swbreak', addr: ev.addr };
+        return ev.type === 'hw' ? { kind: 'hwbreak', addr: ev.addr } : { kind: 'swbreak', addr: ev.addr };
+      case 'watch':
+        return { kind: 'watch', type: ev.type, addr: ev.addr };
       case 'syscall-entry':
         return { kind: 'syscall-entry', nr: ev.nr };
       case 'syscall-return':
@@ -337,27 +318,24 @@ export class MachineTarget implements Target {
       case 'signal':
         this.lastSiginfo = ev.info;
         return { kind: 'signal', signal: ev.signal };
-      default:
+      case 'step':
+        return { kind: 'step' };
+      case 'interrupt':
+        return { kind: 'interrupted' };
+      case 'blocked':
         return null;
     }
-  }
-
-  private endOf(ev: StopEvent): StopReason {
-    if (ev.reason === 'exited') return { kind: 'exited', code: ev.code };
-    if (ev.reason === 'signaled') return { kind: 'terminated', signal: ev.signal };
-    throw new Error('not an end');
   }
 
   detach(): void {
     this.attached = false;
     this.sw.clear();
     this.hw.clear();
-    this.watches = [];
+    this.m.watchpoints.clear();
     this.catching = null;
     this.m.catchSyscalls = null;
     this.m.stopOnSignals = false;
     this.applyBreakpoints();
-    this.applyWatches();
   }
 
   attach(): void {
@@ -366,7 +344,7 @@ export class MachineTarget implements Target {
   }
 
   kill(): void {
-    if (!this.m.ended) this.m.ended = { reason: 'signaled', signal: 9, message: 'killed by the debugger' };
+    this.m.killByDebugger();
   }
 
   // ---------------------------------------------------------------- breakpoints and watchpoints
@@ -376,101 +354,16 @@ export class MachineTarget implements Target {
     removeSw: (a) => (this.sw.delete(a), true),
     addHw: (a) => (this.hw.add(a), true),
     removeHw: (a) => (this.hw.delete(a), true),
-    addWatch: (type, addr, len) => {
-      if (len > 4096) return false;
-      const old = this.readMemory(addr, len);
-      if (old.length !== len) return false;
-      this.watches = this.watches.filter((w) => !(w.type === type && w.addr === addr && w.len === len));
-      this.watches.push({ type, addr, len, old });
-      return true;
-    },
-    removeWatch: (type, addr, len) => {
-      this.watches = this.watches.filter((w) => !(w.type === type && w.addr === addr && w.len === len));
-      return true;
-    },
+    addWatch: (type, addr, len) => this.m.watchpoints.add(type, addr, len),
+    removeWatch: (type, addr, len) => this.m.watchpoints.remove(type, addr, len),
   };
 
   /** Hand the breakpoint set to the block cache, only when it changed (gdb re-inserts the same set at every resume). */
   private applyBreakpoints(): void {
-    const all = [...new Set([...this.sw, ...this.hw])].sort((x, y) => x - y);
-    const key = all.join(',');
+    const key = [...this.sw].sort((x, y) => x - y).join(',') + '/' + [...this.hw].sort((x, y) => x - y).join(',');
     if (key === this.appliedBps) return;
     this.appliedBps = key;
-    this.m.blocks.setBreakpoints(all);
-  }
-
-  private applyWatches(): void {
-    const key = this.watches.map((w) => `${w.type}:${w.addr}:${w.len}`).join(',');
-    if (key === this.appliedWatches) return;
-    this.appliedWatches = key;
-    const mem = this.m.mem;
-    if (this.watches.length === 0) {
-      mem.setWatch(null);
-      this.m.blocks.setMaxBlock();
-      return;
-    }
-    const pages = new Map<number, number>();
-    for (const w of this.watches) {
-      const bits = w.type === 'watch' ? WATCH_WRITE : w.type === 'rwatch' ? WATCH_READ : WATCH_READ | WATCH_WRITE;
-      for (let pn = Math.floor(w.addr / PAGE_SIZE); pn <= Math.floor((w.addr + w.len - 1) / PAGE_SIZE); pn++) pages.set(pn, (pages.get(pn) ?? 0) | bits);
-    }
-    const watch: MemoryWatch = { pages, hit: (addr, write) => this.onWatchedAccess(addr, write) };
-    mem.setWatch(watch);
-    // one instruction per block: a hit stops right after its instruction
-    this.m.blocks.setMaxBlock(1);
-  }
-
-  /** A guest access touched a watched page: note it if it may overlap a watchpoint, and stop after this instruction. */
-  private onWatchedAccess(addr: number, write: boolean): void {
-    const len = this.accessLength();
-    for (const w of this.watches) {
-      if (write ? w.type === 'rwatch' : w.type === 'watch') continue;
-      if (addr < w.addr + w.len && addr + len > w.addr) {
-        if (this.watchHits.length < 64) this.watchHits.push([addr, len, write]);
-        this.m.cpu.stopRequested = true;
-        return;
-      }
-    }
-  }
-
-  /**
-   * How many bytes the current access may span. Memory reports only where an
-   * access starts, so this is judged from the instruction: its operand size,
-   * 8 for stack operations, 16 for SSE, a page for string instructions and
-   * for the host kernel's copies during a syscall (rip already moved on).
-   */
-  private accessLength(): number {
-    const cpu = this.m.cpu;
-    if (cpu.rip === cpu.nextRip) return PAGE_SIZE; // inside a syscall or signal delivery
-    let i;
-    try {
-      i = this.m.blocks.insnAt(cpu.rip);
-    } catch {
-      return 8;
-    }
-    if (i.rep) return PAGE_SIZE;
-    if (i.opc >= 0x100) return 16;
-    if (STACK_OPS.has(i.opc)) return 8;
-    return i.size;
-  }
-
-  /** Decide which watchpoint (if any) the noted accesses hit; refresh the remembered values. */
-  private checkWatches(): StopReason | null {
-    const hits = this.watchHits;
-    let found: StopReason | null = null;
-    for (const w of this.watches) {
-      const now = this.readMemory(w.addr, w.len);
-      const changed = now.length === w.len && now.some((b, k) => b !== w.old[k]);
-      const touched = (write: boolean | null) => hits.some(([a, l, wr]) => (write === null || wr === write) && a < w.addr + w.len && a + l > w.addr);
-      let hit = false;
-      if (w.type === 'watch') hit = changed && touched(true);
-      else if (w.type === 'rwatch') hit = touched(false);
-      else hit = touched(null) || changed;
-      if (hit && !found) found = { kind: 'watch', type: w.type, addr: w.addr };
-      w.old = now;
-    }
-    hits.length = 0;
-    return found;
+    this.m.setBreakpoints(this.sw, this.hw);
   }
 
   // ---------------------------------------------------------------- syscalls and signals
@@ -628,44 +521,29 @@ export class MachineTarget implements Target {
   };
 
   private mode(): string {
-    switch (this.m.entry) {
-      case 'direct':
-        return 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n';
-      case 'native':
-        return 'entry model: native (syscall -> entry_SYSCALL_64 at CPL 0 through MSR_LSTAR; return by sysretq or iretq)\n';
-      default: {
-        const how = {
-          zpoline: 'syscall sites rewritten to `call *%rax` at exec; the sled at address 0 leads to __kernel_vsyscall',
-          lazy: 'each syscall site rewritten to `call *%rax` when it first runs; then as zpoline',
-          seccomp: 'each syscall traps to __kernel_vsyscall with RCX = the next instruction',
-        }[this.m.hook];
-        return `entry model: nommu\nhook: ${this.m.hook} (${how}; return by jmp *%rcx)\n`;
-      }
-    }
+    return this.m.model.describe();
   }
 
   private ptregs(): string {
-    const cpu = this.m.cpu;
-    const g = (r: number) => cpu.getNum(r);
-    const rows: [string, number][] = [
-      ['r15', g(15)], ['r14', g(14)], ['r13', g(13)], ['r12', g(12)], ['bp', g(5)], ['bx', g(3)], ['r11', g(11)], ['r10', g(10)],
-      ['r9', g(9)], ['r8', g(8)], ['ax', g(0)], ['cx', g(1)], ['dx', g(2)], ['si', g(6)], ['di', g(7)], ['orig_ax', this.m.origRax],
-      ['ip', cpu.rip], ['cs', cpu.seg[1]], ['flags', cpu.getFlags()], ['sp', g(4)], ['ss', cpu.seg[2]],
-    ];
-    const where = this.m.inUserCode() ? 'in user code' : 'in the guest kernel path: these are not the user registers';
+    const m = this.m, cpu = m.cpu;
+    const cpuValue = (f: PtRegsField): number => {
+      const r = PT_OF_REG.indexOf(PT_REGS[f]);
+      if (r >= 0) return cpu.getNum(r);
+      return { orig_ax: m.origRax, ip: cpu.rip, cs: cpu.seg[1], flags: cpu.getFlags(), ss: cpu.seg[2] }[f as string] ?? 0;
+    };
+    const fields = Object.keys(PT_REGS) as PtRegsField[];
+    const where = m.inUserCode() ? 'in user code' : 'in the guest kernel path: these are not the user registers';
     let s = `the CPU's registers now, in struct pt_regs order (${where}):\n`;
-    for (const [n, v] of rows) s += `  ${n.padEnd(8)} 0x${addrHex(v).padStart(16, '0')}\n`;
-    if (this.m.entry === 'direct') {
+    for (const f of fields) s += `  ${f.padEnd(8)} 0x${addrHex(cpuValue(f)).padStart(16, '0')}\n`;
+    const at = m.ptregsAddr();
+    if (at === null) {
       s += 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
       return s;
     }
     // the task's pt_regs image in the guest kernel (written by the last entry)
-    const at = this.m.ptregsAddr();
-    const b = new Uint8Array(168);
-    this.m.mem.peek(at, b);
-    const dv = new DataView(b.buffer);
-    s += `guest kernel pt_regs at 0x${addrHex(at)} (${this.m.entry}; the user state the last syscall entry saved):\n`;
-    rows.forEach(([n], k) => (s += `  ${n.padEnd(8)} 0x${dv.getBigUint64(k * 8, true).toString(16).padStart(16, '0')}\n`));
+    const pt = readPtRegs(m.mem, at);
+    s += `guest kernel pt_regs at 0x${addrHex(at)} (${m.model.label}; the user state the last syscall entry saved):\n`;
+    for (const f of fields) s += `  ${f.padEnd(8)} 0x${addrHex(field(pt, f)).padStart(16, '0')}\n`;
     return s;
   }
 
@@ -707,7 +585,7 @@ function fileioStat(st: KStat): Uint8Array {
 
 /** The name gdb sees for the guest kernel image (served by vFile only). */
 export function kernelLibName(m: Machine): string {
-  return `/entrystub/guest/kernel-${m.entry}.elf`;
+  return `/entrystub/guest/${path.basename(m.kernel!.path)}`;
 }
 
 /** vFile handle on the committed guest kernel image (read-only, outside the guest's root). */
@@ -715,7 +593,7 @@ function openKernelImage(file: string): ReturnType<HostIoOps['open']> {
   let data: Uint8Array;
   let st: fs.BigIntStats;
   try {
-    data = new Uint8Array(fs.readFileSync(file));
+    data = servedImage(file);
     st = fs.statSync(file, { bigint: true });
   } catch (e) {
     return -errnoOf(e);

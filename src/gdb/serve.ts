@@ -4,7 +4,6 @@
  * stdin/stdout (--stdio). --multi serves `target extended-remote` (run, kill
  * and run again). Resolves with the exit status of the stub.
  */
-import type { EntryModel, Hook } from '../kernel/guest.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as net from 'node:net';
@@ -17,8 +16,8 @@ import { listenTcp, serveStdio } from './transport.js';
 
 export interface ServeOptions {
   /** The syscall entry model and nommu hook (default nommu/zpoline). */
-  entry?: EntryModel;
-  hook?: Hook;
+  entry?: string;
+  hook?: string;
   /** Program (host path); optional with multi (gdb's `run` names it). */
   prog?: string;
   args: string[];

@@ -1,44 +1,36 @@
 /* SPDX: entrystub guest kernel. The register-save macros of Linux's
- * arch/x86/entry/calling.h, written from the documented layout of
- * struct pt_regs (see pt_regs.h): same names, same order, so a reader can
- * hold the two side by side. */
+ * arch/x86/entry/calling.h: same names, same order, so a reader can hold
+ * the two side by side. */
 
-/* offsets into struct pt_regs */
-#define R15	0*8
-#define R14	1*8
-#define R13	2*8
-#define R12	3*8
-#define RBP	4*8
-#define RBX	5*8
-#define R11	6*8
-#define R10	7*8
-#define R9	8*8
-#define R8	9*8
-#define RAX	10*8
-#define RCX	11*8
-#define RDX	12*8
-#define RSI	13*8
-#define RDI	14*8
-#define ORIG_RAX 15*8
-#define RIP	16*8
-#define CS	17*8
-#define EFLAGS	18*8
-#define RSP	19*8
-#define SS	20*8
-#define SIZEOF_PTREGS 21*8
+/* offsets into struct pt_regs, by the names Linux's calling.h uses; the
+ * values come from the compiler (asm-offsets.c), not from this file */
+#include "generated/asm-offsets.h"
+#include "segment.h"
+#include "hypercall.h"
 
-#define __KERNEL_CS	0x10
-#define __KERNEL_DS	0x18
-#define __USER_DS	0x2b
-#define __USER_CS	0x33
+#define R15	pt_regs_r15
+#define R14	pt_regs_r14
+#define R13	pt_regs_r13
+#define R12	pt_regs_r12
+#define RBP	pt_regs_bp
+#define RBX	pt_regs_bx
+#define R11	pt_regs_r11
+#define R10	pt_regs_r10
+#define R9	pt_regs_r9
+#define R8	pt_regs_r8
+#define RAX	pt_regs_ax
+#define RCX	pt_regs_cx
+#define RDX	pt_regs_dx
+#define RSI	pt_regs_si
+#define RDI	pt_regs_di
+#define ORIG_RAX pt_regs_orig_ax
+#define RIP	pt_regs_ip
+#define CS	pt_regs_cs
+#define EFLAGS	pt_regs_flags
+#define RSP	pt_regs_sp
+#define SS	pt_regs_ss
 
 #define ENOSYS 38
-
-/* hypercall services: %eax selects, vmcall traps to the host */
-#define HC_SYSCALL	1
-#define HC_EXIT_WORK	2
-#define HC_PRINTK	3
-#define HC_BOOT_DONE	4
 
 #ifdef __ASSEMBLER__
 /*

@@ -7,14 +7,13 @@
  */
 #include "pt_regs.h"
 #include "calling.h"
-
-#define NR_syscalls 462
-#define THREAD_SIZE (16 * 1024)
+#include "page_types.h"
+#include "generated/syscalls_64.h"
 
 extern const sys_call_ptr_t sys_call_table[NR_syscalls];
 
 /* the (single) task: its kernel stack, and its pt_regs right above the top as x86's task_pt_regs()
- * (kernel.ld keeps the order: the CFI of entry_nommu.S finds the user's ip and sp there) */
+ * (kernel.lds.S keeps the order: the CFI of entry_nommu.S finds the user's ip and sp there) */
 unsigned char task_stack[THREAD_SIZE] __attribute__((aligned(16), section(".bss.task_stack")));
 struct pt_regs task_regs __attribute__((aligned(16), section(".bss.task_regs")));
 /* UML nommu's two globals: where entry saves registers, and the kernel stack to run on */
@@ -122,7 +121,6 @@ static inline unsigned long rdmsr(unsigned int msr)
 #define MSR_SYSCALL_MASK	0xc0000084
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define EFER_SCE		1
-#define __USER32_CS		0x23
 
 /* as arch/x86/kernel/cpu/common.c: syscall_init() */
 void syscall_init(void)

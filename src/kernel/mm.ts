@@ -140,6 +140,12 @@ export class MM {
   readonly mmapBase: number;
   /** Fixed mappings below MMAP_MIN_ADDR are allowed (CAP_SYS_RAWIO: the process is root). */
   allowLowMappings = false;
+  /**
+   * Ranges of the user half the kernel owns (the zpoline page at 0): no user
+   * mapping may replace them (EPERM, as mmap_min_addr), munmap passes over
+   * them as over a hole, and mprotect finds no VMA there (ENOMEM).
+   */
+  private readonly kernelRanges: [number, number][] = [];
 
   constructor(
     readonly mem: Memory,
@@ -161,6 +167,15 @@ export class MM {
     if (end <= start) return;
     this.carve(start, end);
     this.insert({ start, end, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, name, file: null });
+  }
+
+  /** Keep [start, end) for the kernel (see kernelRanges). */
+  reserveForKernel(start: number, end: number): void {
+    this.kernelRanges.push([pageDown(start), pageUp(end)]);
+  }
+
+  private kernelOwns(s: number, e: number): boolean {
+    return this.kernelRanges.some(([ks, ke]) => s < ke && e > ks);
   }
 
   /** Set where the heap starts (page-aligned end of the highest ELF segment); brk(0) then returns it. */
@@ -337,7 +352,7 @@ export class MM {
     if (fixed) {
       if (addr % PAGE_SIZE !== 0) throw new SysError(EINVAL);
       if (addr < 0 || addr + len > TASK_SIZE) throw new SysError(ENOMEM);
-      if (addr < MMAP_MIN_ADDR && !this.allowLowMappings) throw new SysError(EPERM);
+      if ((addr < MMAP_MIN_ADDR && !this.allowLowMappings) || this.kernelOwns(addr, addr + len)) throw new SysError(EPERM);
       if (flags & MAP_FIXED_NOREPLACE && !this.isFree(addr, addr + len)) throw new SysError(EEXIST);
       start = addr;
     } else {
@@ -378,7 +393,13 @@ export class MM {
   private unmapRange(s: number, e: number): void {
     const removed = this.carve(s, e);
     for (const v of removed) this.writeBack(v);
-    this.mem.unmap(s, e - s);
+    let a = s;
+    for (const [ks, ke] of [...this.kernelRanges].sort((x, y) => x[0] - y[0])) {
+      if (ke <= a || ks >= e) continue;
+      if (ks > a) this.mem.unmap(a, ks - a);
+      a = Math.max(a, ke);
+    }
+    if (a < e) this.mem.unmap(a, e - a);
   }
 
   /** munmap(2). */
@@ -391,7 +412,8 @@ export class MM {
 
   /** mprotect(2). */
   mprotect(addr: number, len: number, prot: number): void {
-    if (addr % PAGE_SIZE !== 0 || addr < 0) throw new SysError(EINVAL);
+    if (addr % PAGE_SIZE !== 0) throw new SysError(EINVAL);
+    if (addr < 0) throw new SysError(ENOMEM); // above TASK_SIZE: no VMA there
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) throw new SysError(EINVAL);
     if ((prot & PROT_GROWSDOWN) && (prot & PROT_GROWSUP)) throw new SysError(EINVAL);
     if (len === 0) return;
@@ -434,6 +456,7 @@ export class MM {
       if (newAddr % PAGE_SIZE !== 0 || newAddr < 0) throw new SysError(EINVAL);
       if (newAddr + newLen > TASK_SIZE) throw new SysError(EINVAL);
       if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) throw new SysError(EINVAL);
+      if ((newAddr < MMAP_MIN_ADDR && !this.allowLowMappings) || this.kernelOwns(newAddr, newAddr + newLen)) throw new SysError(EPERM);
       this.unmapRange(newAddr, newAddr + newLen);
       if (oldLen > newLen) {
         this.unmapRange(oldAddr + newLen, oldAddr + oldLen);

@@ -1,15 +1,23 @@
-/* Link script of the guest kernel image: one loadable text+data segment
- * at KERNEL_BASE (0x60000000 for UML nommu, like UML's own binary;
- * 0xffffffff81000000 for the native model, Linux's __START_KERNEL_map + 16M). */
+/* Link script of the guest kernel images, run through the C preprocessor
+ * as Linux's vmlinux.lds.S is (build.mjs): text+data at KERNEL_BASE (the top
+ * 2 GiB, where no user program can be linked, so the program and the kernel
+ * always fit side by side), and for UML nommu the zpoline trampoline page at
+ * virtual address 0 (zpoline.S). */
 OUTPUT_FORMAT("elf64-x86-64")
 
 PHDRS
 {
+#ifndef NATIVE
+	zpoline PT_LOAD FLAGS(1);	/* execute-only: a program reading it faults, as zpoline maps it */
+#endif
 	text PT_LOAD FLAGS(5);
 	data PT_LOAD FLAGS(6);
 }
 SECTIONS
 {
+#ifndef NATIVE
+	.zpoline 0 : { *(.zpoline) } :zpoline
+#endif
 	. = KERNEL_BASE;
 	_text = .;
 	.text : { *(.text .text.*) } :text

@@ -1,0 +1,158 @@
+/**
+ * The direct entry: no guest kernel; the host handles `syscall` in place,
+ * with SYSCALL's visible effects (RCX = the next instruction, R11 = RFLAGS).
+ * The baseline the other models are compared with.
+ *
+ * As under ptrace, RIP is past the instruction from the syscall-entry stop
+ * on: a caught syscall's entry stop shows RAX = -ENOSYS and orig_rax = the
+ * number, and the syscall runs when the debugger resumes, with the number
+ * (orig_rax; -1 skips it and leaves RAX as the result) and arguments the
+ * registers then hold.
+ */
+import type { CPU } from '../cpu/cpu.js';
+import type { Insn } from '../cpu/insn.js';
+import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
+import type { LoadedImage } from '../kernel/loader.js';
+import { NR_SYSCALLS } from '../guest/generated/abi.js';
+import type { EntryModel, EntryPort, PathInfo } from './model.js';
+
+const RCX = 1, R11 = 11;
+/** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
+const ERESTARTSYS = 512;
+const RT_SIGRETURN = 15;
+
+export class DirectEntry implements EntryModel {
+  readonly label = 'direct';
+  readonly kernel = null;
+  /**
+   * A syscall that has not run yet: its entry stop was reported, or it would
+   * have slept with a debugger attached. resume() runs it if RIP is still
+   * `at`, just past the instruction.
+   */
+  private pending: { at: number; caught: boolean; nr: number } | null = null;
+
+  constructor(private readonly port: EntryPort) {}
+
+  mapKernel(): void {}
+
+  reserved(): [number, number][] {
+    return [];
+  }
+
+  exec(_img: LoadedImage): void {
+    this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
+  }
+
+  /** A user `syscall` (count: this model's own, for --stats; not when nommu hands over a site it missed). */
+  syscall(cpu: CPU, i: Insn, count: boolean): void {
+    const port = this.port;
+    // the whole of RAX is the number, as in do_syscall_64: one beyond the table is -ENOSYS below
+    const nr = cpu.rh[0] === 0 && cpu.rl[0] >= 0 ? cpu.rl[0] : cpu.getNum(0);
+    if (count) port.tripDone(nr, 1, () => this.pathInfo(nr, i.addr));
+    cpu.setNum(RCX, i.next);
+    cpu.set64(R11, cpu.getFlags(), 0);
+    cpu.rip = i.next;
+    cpu.nextRip = i.next;
+    port.origRax = nr;
+    if (port.caught(nr)) {
+      this.pending = { at: i.next, caught: true, nr };
+      cpu.setNum(0, -ENOSYS);
+      port.requestStop({ kind: 'syscall-entry', nr });
+      return;
+    }
+    this.complete(nr, nr, false, i.next, false);
+  }
+
+  resume(): boolean {
+    const pend = this.pending;
+    if (pend === null) return false;
+    const cpu = this.port.cpu;
+    if (cpu.rip === pend.at) {
+      this.complete(this.port.origRax, pend.nr, pend.caught, pend.at, true);
+      return true;
+    }
+    // the debugger moved RIP off the pending syscall: it never runs (as an interrupted one, -EINTR)
+    this.pending = null;
+    cpu.setNum(0, -EINTR);
+    return false;
+  }
+
+  /**
+   * Run syscall nr (RIP already past the instruction at `at`). `entered` is
+   * the number the entry had (the stops report it), nr the one to run (a
+   * debugger may have changed orig_rax since: -1 then skips the call).
+   */
+  private complete(nr: number, entered: number, caught: boolean, at: number, fromDebugger: boolean): void {
+    const port = this.port, cpu = port.cpu;
+    this.pending = null;
+    if (nr === RT_SIGRETURN) {
+      port.sigreturn(null);
+      port.origRax = -1; // as Linux's restore_sigcontext: no syscall in progress (gdb's orig_rax)
+      port.exitWork(null); // signals the restored mask unblocks
+      cpu.nextRip = cpu.rip;
+      return;
+    }
+    let r: number;
+    try {
+      // -1: a debugger cancelled it (as ptrace); beyond sys_call_table: -ENOSYS, as do_syscall_64
+      r = fromDebugger && nr === -1 ? cpu.getNum(0) : nr < 0 || nr >= NR_SYSCALLS ? -ENOSYS : port.hostSyscall(nr);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      this.pending = { at, caught, nr: entered };
+      cpu.setNum(0, -ERESTARTSYS);
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+      return;
+    }
+    cpu.setNum(0, r);
+    cpu.nextRip = cpu.rip;
+    if (caught && port.caught(entered)) port.requestStop({ kind: 'syscall-return', nr: entered, ret: r });
+    // back in user space: no syscall in progress (gdb's orig_rax), unless a signal stop is reported on the way
+    else if (!port.exitWork(null)) port.origRax = -1;
+  }
+
+  private pathInfo(nr: number, at: number): PathInfo {
+    const cpu = this.port.cpu;
+    const args = [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r));
+    return {
+      nr,
+      via: `syscall at 0x${at.toString(16)}`,
+      steps: ['handled by the host in place'],
+      ptregs: { orig_ax: nr, ax: -ENOSYS, ip: at + 2, sp: cpu.getNum(4), flags: cpu.getFlags() },
+      args,
+      route: 'in place',
+      insns: 1,
+    };
+  }
+
+  ptregsAddr(): number | null {
+    return null;
+  }
+
+  inTrip(): boolean {
+    return false;
+  }
+
+  inUserCode(): boolean {
+    return true;
+  }
+
+  relayUserFault(): boolean {
+    return false;
+  }
+
+  claimUserFault(): boolean {
+    return false;
+  }
+
+  fixupKernelFault(): null {
+    return null;
+  }
+
+  describe(): string {
+    return 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n';
+  }
+
+  statsLines(): string[] {
+    return [];
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * An entry model: how a user `syscall` reaches the kernel and how the kernel
+ * returns. Each model is a module of its own (direct.ts, nommu.ts,
+ * native.ts) behind this interface; the machine never asks which model it
+ * runs. A model reaches back into the machine only through the EntryPort.
+ *
+ * A model owns what it installs at exec (a guest kernel image, the zpoline
+ * page, rewritten sites, MSRs), the CPU's hooks for `syscall` and `vmcall`,
+ * the probes on its kernel's labels, and the state of the trip in progress.
+ */
+import type { CPU } from '../cpu/cpu.js';
+import type { Memory } from '../cpu/memory.js';
+import type { BlockCache } from '../cpu/run.js';
+import type { LoadedImage } from '../kernel/loader.js';
+import type { SigInfo } from '../kernel/signal.js';
+import type { SyscallArgs } from '../kernel/sys/util.js';
+import type { Stop } from '../machine/stop.js';
+import type { KernelImage } from './kernel-image.js';
+
+/** One trip through an entry path, as `trace --path` shows it. */
+export interface PathInfo {
+  nr: number;
+  /** How the program entered: the sled offset, the trap, or SYSCALL through LSTAR. */
+  via: string;
+  /** The named steps of the path. */
+  steps: string[];
+  /** The pt_regs the entry wrote, as the exit path sees them. */
+  ptregs: { orig_ax: number; ax: number; ip: number; sp: number; flags: number };
+  /** The six argument slots (di, si, dx, r10, r8, r9). */
+  args: number[];
+  /** How it returned: jmp *%rcx, sysretq, or iretq and the SYSRET check that sent it there. */
+  route: string;
+  /** Guest instructions from the user instruction to the next user instruction. */
+  insns: number;
+}
+
+/** What a model may ask of the machine. */
+export interface EntryPort {
+  readonly cpu: CPU;
+  readonly mem: Memory;
+  readonly blocks: BlockCache;
+  /**
+   * The host performs syscall nr (arguments from the CPU unless given;
+   * userRsp: the user stack pointer when the CPU's RSP is a kernel stack).
+   * Never throws for a guest error (those are -errno); throws WouldBlock when
+   * the call would sleep with a debugger attached: retry it later.
+   */
+  hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
+  /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
+  sigreturn(regs: number | null): number;
+  /**
+   * Pending work on the way back to user space (signal delivery) on that user
+   * context. True if it stopped the machine (a debugger's signal stop, or the
+   * program ended).
+   */
+  exitWork(regs: number | null): boolean;
+  /** Stop the machine after the current instruction (stop.ts: the most pressing reason wins). */
+  requestStop(stop: Stop): void;
+  /** A line of the guest kernel's log. */
+  printk(line: string): void;
+  /** A line for the user, on the log stream. */
+  warn(line: string): void;
+  /** Does the debugger catch syscall nr? */
+  caught(nr: number): boolean;
+  /** The syscall in progress as a debugger sees orig_rax (-1: none). */
+  origRax: number;
+  /**
+   * A trip through the path is over: describe() is called only if someone
+   * listens (trace); counted: it goes into --stats (not a syscall that
+   * bypassed the path).
+   */
+  tripDone(nr: number, insns: number, describe: () => PathInfo, counted?: boolean): void;
+  /** Make a synchronous signal pending for the program (a fault the kernel relays). */
+  queueSignal(info: SigInfo): void;
+}
+
+/** A model as the machine drives it. */
+export interface EntryModel {
+  /** For `monitor mode`, --stats and trace: 'direct', 'nommu/zpoline', 'native' ... */
+  readonly label: string;
+  /** The guest kernel image the model runs (null: the host handles syscalls in place). */
+  readonly kernel: KernelImage | null;
+  /** Before the program is loaded: map the guest kernel image, if any. */
+  mapKernel(): void;
+  /** Address ranges the program may not be loaded over (the zpoline page). */
+  reserved(): [number, number][];
+  /** exec: set up what the model needs for a freshly loaded program (the CPU is at its entry point). */
+  exec(img: LoadedImage): void;
+  /**
+   * The machine is resumed: finish what a stop interrupted (a direct syscall
+   * left pending). Returns true if that completed a syscall, which counts as
+   * the first instruction of the resume.
+   */
+  resume(): boolean;
+  /** Where the current task's pt_regs are (null: the model keeps none). */
+  ptregsAddr(): number | null;
+  /** A trip through the path is in progress (between the user instruction and the next). */
+  inTrip(): boolean;
+  /** The CPU is in the program's own code: not in a trip, the trampoline or the guest kernel. */
+  inUserCode(): boolean;
+  /**
+   * A fault in user code about to become a signal: a model that routes user
+   * faults through its kernel (UML nommu) takes it and returns true.
+   */
+  relayUserFault(info: SigInfo): boolean;
+  /**
+   * A fault in user code (vector; addr: the page fault's address) that a
+   * model may recognize as its own and redirect the CPU, returning true:
+   * zpoline's `call *%rax` of a syscall number that lands where no sled
+   * byte is (inside the trampoline's code, or beyond its page).
+   */
+  claimUserFault(vector: number, addr: number): boolean;
+  /**
+   * A fault in the model's kernel code: Linux's exception-table fixups. The
+   * model may turn it into a fault of the user context (the CPU then holds
+   * that context) and return the signal for it; null: an oops.
+   */
+  fixupKernelFault(vector: number): SigInfo | null;
+  /** `monitor mode`: what the model does, in a line or two. */
+  describe(): string;
+  /** Extra lines for --stats (e.g. how many sites zpoline rewrote). */
+  statsLines(): string[];
+}
+
+/** How a model is made: the registry (index.ts) maps names to these. */
+export type EntryFactory = (port: EntryPort, hook: string) => EntryModel;

@@ -1,0 +1,234 @@
+/**
+ * UML without an MMU: the program and the kernel share one address space and
+ * one privilege level. A user `syscall` reaches __kernel_vsyscall by one of
+ * three hooks:
+ *   zpoline  every site rewritten to `call *%rax` at exec; the call lands in
+ *            the nop sled at address 0 (zpoline.S) and slides to the trampoline
+ *   lazy     a site traps the first time it runs, is rewritten, then as zpoline
+ *   seccomp  each `syscall` traps into __kernel_vsyscall with RCX = the next
+ *            instruction (the SIGSYS handler's edit), nothing pushed
+ * __kernel_vsyscall builds pt_regs in the task's image, do_syscall_64 runs on
+ * the kernel stack, and `userspace` returns with `jmp *%rcx` (entry_nommu.S).
+ */
+import { RSP, type CPU } from '../cpu/cpu.js';
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
+import type { Insn } from '../cpu/insn.js';
+import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
+import type { LoadedImage } from '../kernel/loader.js';
+import type { SigInfo } from '../kernel/signal.js';
+import { NR_SYSCALLS } from '../guest/generated/abi.js';
+import { DirectEntry } from './direct.js';
+import { GuestKernelEntry, type Trip } from './guest-kernel.js';
+import { PT_REGS, peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
+import { CALL_RAX, rewriteSyscallSites } from './zpoline.js';
+
+export type NommuHook = 'zpoline' | 'lazy' | 'seccomp';
+export const NOMMU_HOOKS: readonly NommuHook[] = ['zpoline', 'lazy', 'seccomp'];
+
+const HOW: Record<NommuHook, string> = {
+  zpoline: 'syscall sites rewritten to `call *%rax` at exec; the sled at address 0 leads to __kernel_vsyscall',
+  lazy: 'each syscall site rewritten to `call *%rax` when it first runs; then as zpoline',
+  seccomp: 'each syscall traps to __kernel_vsyscall with RCX = the next instruction',
+};
+
+export class NommuEntry extends GuestKernelEntry {
+  readonly label: string;
+  /** Sites rewritten to `call *%rax` (at exec, or lazily). */
+  readonly rewritten = new Set<number>();
+  lazyRewrites = 0;
+  /** zpoline: `syscall` sites the exec-time sweep could not see (code written at run time), which bypass the guest kernel. */
+  readonly missed = new Set<number>();
+  /** How a missed site's syscall is handled: in place, by the host. */
+  private readonly bypass: DirectEntry;
+  /** zpoline_trampoline, the end of its code, and the second sled's jump back (zpoline.S). */
+  private tail = 0;
+  private tailEnd = 0;
+  private back = 0;
+
+  constructor(
+    port: ConstructorParameters<typeof GuestKernelEntry>[0],
+    readonly hook: NommuHook,
+  ) {
+    super(port, 'nommu', true);
+    this.label = `nommu/${hook}`;
+    this.bypass = new DirectEntry(port);
+  }
+
+  override reserved(): [number, number][] {
+    return this.hook === 'seccomp' ? [] : [[0, PAGE_SIZE]];
+  }
+
+  exec(img: LoadedImage): void {
+    const { cpu, mem, blocks } = this.port;
+    const k = this.kernel;
+    pokeWord(mem, k.sym('task_regs') + PT_REGS.orig_ax, -1);
+    cpu.onSyscall = (c, i) => this.syscallTrap(c, i);
+    cpu.onTrap = (c, kind, i) => {
+      if (kind === 'vmcall') this.hypercall(c, i);
+    };
+    blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
+    if (this.hook === 'seccomp') {
+      mem.unmap(0, PAGE_SIZE); // no trampoline: a NULL call faults as it would natively
+      return;
+    }
+    this.tail = k.sym('zpoline_trampoline');
+    this.tailEnd = k.sym('zpoline_beyond_table');
+    this.back = k.sym('zpoline_back');
+    if (this.hook === 'zpoline') {
+      const ranges = img.segments.filter((s) => s.prot & PROT_EXEC).map((s): [number, number] => [s.start, s.end]);
+      for (const a of rewriteSyscallSites(mem, ranges)) this.rewritten.add(a);
+    }
+    // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
+    blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
+  }
+
+  describe(): string {
+    return `entry model: nommu\nhook: ${this.hook} (${HOW[this.hook]}; return by jmp *%rcx)\n`;
+  }
+
+  ptregsAddr(): number {
+    return this.kernel.sym('task_regs');
+  }
+
+  override inUserCode(): boolean {
+    const rip = this.port.cpu.rip;
+    return super.inUserCode() && !(this.hook !== 'seccomp' && rip >= 0 && rip < PAGE_SIZE);
+  }
+
+  override statsLines(): string[] {
+    if (this.hook === 'seccomp') return [];
+    let s = `  zpoline: ${this.rewritten.size} sites rewritten (${this.lazyRewrites} lazily)`;
+    if (this.missed.size > 0) s += `; ${this.missed.size} not rewritten (code written at run time): their syscalls bypassed the guest kernel`;
+    return [s];
+  }
+
+  override resume(): boolean {
+    return this.bypass.resume();
+  }
+
+  /**
+   * The address where a program's `call *%rax` of a syscall lands: the sled
+   * entry of the trip, or a number beyond the table sent to the trampoline.
+   */
+  private guard(cpu: CPU): void {
+    if (this.trip !== null) return; // a later block of the same slide
+    const ret = peekWord(this.port.mem, cpu.getNum(RSP));
+    if (!this.rewritten.has(ret - 2)) throw new CpuFault(Vector.PF, cpu.rip, PF_PRESENT | PF_FETCH | PF_USER);
+    const landed = cpu.rip;
+    this.enter(cpu.icount - 1, cpu.rl[0], 'call', ret - 2, landed);
+    // where no sled byte is (inside the trampoline's code, or mid-way through the
+    // final jump): go to the trampoline's first instruction, as the sled would
+    const sled = landed < NR_SYSCALLS || landed === this.tail || (landed >= this.tailEnd && landed <= this.back);
+    if (!sled) cpu.rip = this.tail;
+  }
+
+  /**
+   * A syscall number whose `call *%rax` lands where no instruction of the
+   * page starts (inside zpoline_trampoline's own bytes: #UD) or beyond the
+   * page (#PF on fetch at the number itself): do what the second sled does
+   * for the numbers in between, and go to the trampoline.
+   */
+  override claimUserFault(vector: number, addr: number): boolean {
+    if (this.hook === 'seccomp') return false;
+    const cpu = this.port.cpu;
+    const rip = cpu.rip;
+    if (rip !== cpu.getNum(0) || !(vector === Vector.UD || vector === Vector.PF)) return false;
+    const ret = peekWord(this.port.mem, cpu.getNum(RSP));
+    if (!this.rewritten.has(ret - 2)) return false;
+    this.enter(cpu.icount, cpu.rl[0], 'call', ret - 2, rip);
+    cpu.rip = this.tail;
+    return true;
+  }
+
+  /** A user `syscall` that was not rewritten. */
+  private syscallTrap(cpu: CPU, i: Insn): void {
+    if (this.hook === 'seccomp') {
+      this.enter(cpu.icount, cpu.rl[0], 'trap', i.addr);
+      // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed
+      cpu.setNum(1, i.next);
+      cpu.nextRip = this.kernel.sym('__kernel_vsyscall');
+      return;
+    }
+    if (this.hook === 'lazy') {
+      this.enter(cpu.icount, cpu.rl[0], 'trap', i.addr);
+      // rewrite this site, then do what the new `call *%rax` does
+      this.port.mem.poke(i.addr, CALL_RAX);
+      this.rewritten.add(i.addr);
+      this.lazyRewrites++;
+      cpu.push64(i.next % 4294967296 | 0, Math.floor(i.next / 4294967296));
+      cpu.nextRip = cpu.getNum(0);
+      return;
+    }
+    // zpoline: a site the exec-time sweep could not see (code written at run time) reaches the host directly
+    if (!this.missed.has(i.addr)) {
+      this.missed.add(i.addr);
+      this.port.warn(
+        `entrystub: zpoline: the syscall at 0x${i.addr.toString(16)} was not rewritten at exec (code written at run time): ` +
+          'it bypasses the guest kernel; --hook lazy or --hook seccomp send such code through __kernel_vsyscall',
+      );
+    }
+    const nr = cpu.rl[0];
+    this.port.tripDone(
+      nr,
+      1,
+      () => ({
+        nr,
+        via: `syscall at 0x${i.addr.toString(16)}, not rewritten by zpoline`,
+        steps: ['handled by the host in place, bypassing the guest kernel'],
+        ptregs: { orig_ax: nr, ax: cpu.getNum(0), ip: i.next, sp: cpu.getNum(RSP), flags: cpu.getFlags() },
+        args: [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r)),
+        route: 'in place',
+        insns: 1,
+      }),
+      false,
+    );
+    this.bypass.syscall(cpu, i, false);
+  }
+
+  /** At `jmp *%rcx`: the trip ends; a caught syscall's return stop is taken at the user instruction. */
+  private userspaceReturn(cpu: CPU): void {
+    const due = this.returnStopDue();
+    this.leave(cpu.icount + 1, () => 'jmp *%rcx');
+    if (due) {
+      // do the `jmp *%rcx` here so the stop is at the user instruction
+      cpu.rip = cpu.getNum(1);
+      cpu.icount++;
+      this.returnStop();
+    }
+  }
+
+  /**
+   * UML nommu relays a fault in user code: the user registers go to pt_regs,
+   * the signal is queued, and the CPU resumes in `userspace` on the kernel
+   * stack, whose interrupt_end() delivers it on the way back.
+   */
+  override relayUserFault(info: SigInfo): boolean {
+    const { cpu, mem } = this.port;
+    const regs = this.ptregsAddr();
+    const pt = readPtRegs(mem, regs);
+    saveUserRegs(cpu, pt);
+    setField(pt, 'orig_ax', -1);
+    writePtRegs(mem, regs, pt);
+    this.port.queueSignal(info);
+    cpu.setNum(RSP, peekWord(mem, this.kernel.sym('current_top_of_stack')));
+    cpu.rip = this.kernel.sym('userspace');
+    return true;
+  }
+
+  protected via(t: Trip): string {
+    const at = `0x${t.at.toString(16)}`;
+    const landing = t.sled < NR_SYSCALLS ? `sled +${t.sled}` : `+${t.sled}, beyond the table`;
+    switch (t.how) {
+      case 'call':
+        return `call *%rax at ${at} → ${landing}`;
+      case 'trap':
+        return this.hook === 'seccomp' ? `syscall at ${at} trapped` : `syscall at ${at} trapped, rewritten to call *%rax → ${landing}`;
+      default:
+        return at;
+    }
+  }
+
+  protected steps(_t: Trip, sys: string): string[] {
+    return [...(this.hook === 'seccomp' ? [] : ['trampoline']), '__kernel_vsyscall', 'do_syscall_64', sys, 'userspace'];
+  }
+}

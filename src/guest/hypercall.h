@@ -1,0 +1,12 @@
+/* The guest kernel's one door to the host: `vmcall` with the service in
+ * %eax and its argument in %rdi. The host (src/entry) answers in %rax. The
+ * numbers reach the TypeScript side through asm-offsets.c, never by hand. */
+#ifndef HYPERCALL_H
+#define HYPERCALL_H
+
+#define HC_SYSCALL	1	/* run syscall regs->orig_ax with the arguments saved in *regs */
+#define HC_EXIT_WORK	2	/* pending work on the way out (signal delivery rewrites *regs) */
+#define HC_PRINTK	3	/* one NUL-terminated line for the kernel log */
+#define HC_BOOT_DONE	4	/* native: syscall_init() has run; the host drops to user mode */
+
+#endif

@@ -1,0 +1,62 @@
+/**
+ * Why the machine stopped: the one value `Machine.run` returns, which the
+ * CLI turns into a line of text and the gdb stub into a stop reply.
+ *
+ * Several reasons can arise in the same instruction (a watched store made by
+ * a caught syscall that also ends the program). The machine keeps only the
+ * most pressing one, in this order, highest first:
+ *
+ *   1. exited, killed      the program is gone: nothing else can be reported
+ *   2. signal              a signal is about to be delivered (a debugger decides its fate)
+ *   3. syscall-entry/-return  a caught syscall (it happened before the access that follows it)
+ *   4. watch               a watched location was accessed by the instruction that just ran
+ *   5. breakpoint          execution reached a breakpoint (the instruction there has not run)
+ *   6. step                the requested single step is done
+ *   7. interrupt           the debugger asked (0x03); any of the above already answers it
+ *   8. blocked             the program sleeps in a host call (the machine is resumed later)
+ */
+import type { SigInfo } from '../kernel/signal.js';
+
+export type WatchType = 'watch' | 'rwatch' | 'awatch';
+
+export type Stop =
+  | { kind: 'exited'; code: number }
+  /** Terminated by a signal; message says why in one line (the CLI prints it). */
+  | { kind: 'killed'; signal: number; addr?: number; message: string }
+  /** A signal about to be delivered (only with a debugger attached: ptrace's signal-delivery-stop). */
+  | { kind: 'signal'; signal: number; info: SigInfo }
+  /** A caught syscall at the first instruction of its path (or, direct, just past `syscall`). */
+  | { kind: 'syscall-entry'; nr: number }
+  /** A caught syscall back at the user instruction after it. */
+  | { kind: 'syscall-return'; nr: number; ret: number }
+  /** The instruction that just ran accessed a watched location (addr: the watchpoint's). */
+  | { kind: 'watch'; type: WatchType; addr: number }
+  /** Execution reached a breakpoint the debugger set as software (Z0) or hardware (Z1). */
+  | { kind: 'breakpoint'; type: 'sw' | 'hw'; addr: number }
+  | { kind: 'step' }
+  | { kind: 'interrupt' }
+  /** The program sleeps in a host call; run again in about ms. */
+  | { kind: 'blocked'; ms: number };
+
+const RANK: Record<Stop['kind'], number> = {
+  exited: 1,
+  killed: 1,
+  signal: 2,
+  'syscall-entry': 3,
+  'syscall-return': 3,
+  watch: 4,
+  breakpoint: 5,
+  step: 6,
+  interrupt: 7,
+  blocked: 8,
+};
+
+/** The stop to keep when b arrives while a is pending. */
+export function morePressing(a: Stop | null, b: Stop): Stop {
+  return a === null || RANK[b.kind] < RANK[a.kind] ? b : a;
+}
+
+/** The program has ended with this stop. */
+export function isEnd(s: Stop | null): s is Extract<Stop, { kind: 'exited' | 'killed' }> {
+  return s !== null && (s.kind === 'exited' || s.kind === 'killed');
+}

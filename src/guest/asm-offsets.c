@@ -12,6 +12,7 @@
 #include "segment.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
+#include "cpu_entry_area.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"(val))
 #define ENTRY(field) DEFINE(pt_regs_##field, offsetof(struct pt_regs, field))
@@ -41,6 +42,9 @@ void common(void)
 	ENTRY(sp);
 	ENTRY(ss);
 	DEFINE(SIZEOF_PTREGS, sizeof(struct pt_regs));
+	DEFINE(TSS_sp2, offsetof(struct cpu_entry_area, sp2));
+	DEFINE(TSS_sp0, offsetof(struct cpu_entry_area, sp0));
+	DEFINE(TOP_OF_STACK, offsetof(struct cpu_entry_area, top_of_stack));
 	DEFINE(NR_syscalls, NR_syscalls);
 	DEFINE(HC_SYSCALL, HC_SYSCALL);
 	DEFINE(HC_EXIT_WORK, HC_EXIT_WORK);

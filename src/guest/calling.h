@@ -34,41 +34,29 @@
 
 #ifdef __ASSEMBLER__
 /*
+ * (No CFI in these macros: an entry frame's rules name pt_regs by absolute
+ * address, see cfi.h, so pushes and pops do not change them.)
+ *
  * PUSH_REGS: after the hardware-like frame (ss, sp, flags, cs, ip) and
  * orig_ax, complete pt_regs from di down to r15. ax is pushed as \rax
  * (-ENOSYS for syscalls: the result if the call is never made).
  */
 .macro PUSH_REGS rax=%rax
 	pushq	%rdi		/* pt_regs->di */
-	.cfi_adjust_cfa_offset 8
 	pushq	%rsi		/* pt_regs->si */
-	.cfi_adjust_cfa_offset 8
 	pushq	%rdx		/* pt_regs->dx */
-	.cfi_adjust_cfa_offset 8
 	pushq	%rcx		/* pt_regs->cx */
-	.cfi_adjust_cfa_offset 8
 	pushq	\rax		/* pt_regs->ax */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r8		/* pt_regs->r8 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r9		/* pt_regs->r9 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r10		/* pt_regs->r10 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r11		/* pt_regs->r11 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%rbx		/* pt_regs->bx */
-	.cfi_adjust_cfa_offset 8
 	pushq	%rbp		/* pt_regs->bp */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r12		/* pt_regs->r12 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r13		/* pt_regs->r13 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r14		/* pt_regs->r14 */
-	.cfi_adjust_cfa_offset 8
 	pushq	%r15		/* pt_regs->r15 */
-	.cfi_adjust_cfa_offset 8
 .endm
 
 /* CLEAR_REGS: user values must not leak into speculation in the kernel. */
@@ -96,44 +84,29 @@
 /* POP_REGS: the reverse of PUSH_REGS, r15 up to di. */
 .macro POP_REGS pop_rdi=1 skip_r11rcx=0
 	popq	%r15
-	.cfi_adjust_cfa_offset -8
 	popq	%r14
-	.cfi_adjust_cfa_offset -8
 	popq	%r13
-	.cfi_adjust_cfa_offset -8
 	popq	%r12
-	.cfi_adjust_cfa_offset -8
 	popq	%rbp
-	.cfi_adjust_cfa_offset -8
 	popq	%rbx
-	.cfi_adjust_cfa_offset -8
 	.if \skip_r11rcx
 	popq	%rsi		/* r11 is already user flags: discard */
 	.else
 	popq	%r11
 	.endif
-	.cfi_adjust_cfa_offset -8
 	popq	%r10
-	.cfi_adjust_cfa_offset -8
 	popq	%r9
-	.cfi_adjust_cfa_offset -8
 	popq	%r8
-	.cfi_adjust_cfa_offset -8
 	popq	%rax
-	.cfi_adjust_cfa_offset -8
 	.if \skip_r11rcx
 	popq	%rsi		/* rcx is already user ip: discard */
 	.else
 	popq	%rcx
 	.endif
-	.cfi_adjust_cfa_offset -8
 	popq	%rdx
-	.cfi_adjust_cfa_offset -8
 	popq	%rsi
-	.cfi_adjust_cfa_offset -8
 	.if \pop_rdi
 	popq	%rdi
-	.cfi_adjust_cfa_offset -8
 	.endif
 .endm
 #endif

@@ -7,39 +7,47 @@
  */
 #include "calling.h"
 
-/* per-CPU data (struct cpu_entry_area in syscall.c), reached through %gs after swapgs */
-#define TSS_sp2		0	/* scratch for the user RSP */
-#define TSS_sp0		8	/* trampoline stack for the exit */
-#define TOP_OF_STACK	16	/* the task's kernel stack */
+/* for cfi.h: the task's pt_regs lie just below cpu_entry_area.top_of_stack */
+#define PTREGS_PTR	(ENTRY_AREA + TOP_OF_STACK)
+#define PTREGS_BIAS	SIZEOF_PTREGS
+#include "cfi.h"
+
+/* per-CPU data (cpu_entry_area.h; its offsets TSS_sp2, TSS_sp0, TOP_OF_STACK from asm-offsets.c), reached through %gs after swapgs */
 
 	.text
 	.globl	entry_SYSCALL_64
 	.type	entry_SYSCALL_64, @function
 entry_SYSCALL_64:
+	/*
+	 * The CFI lets a debugger unwind from any instruction of the path into
+	 * the program, whose instruction after `syscall` is the "caller": see
+	 * cfi.h for why the CFA is the user RSP wherever the kernel keeps it.
+	 */
 	.cfi_startproc simple
-	.cfi_def_cfa	%rsp, 0
-	.cfi_register	%rip, %rcx
+	.cfi_def_cfa	%rsp, 0			/* nothing pushed: CFA = the user RSP */
+	.cfi_register	%rip, %rcx		/* SYSCALL put the return address in RCX */
 	swapgs				/* GS base: user's -> per-CPU area */
 	movq	%rsp, %gs:TSS_sp2	/* save the user stack pointer */
 	movq	%gs:TOP_OF_STACK, %rsp	/* and switch to the task's kernel stack */
+	CFI_CFA_AT(ENTRY_AREA + TSS_sp2)	/* the user RSP is only in cpu_entry_area.sp2 now */
 	/* build the IRET frame SYSCALL did not push */
 	pushq	$__USER_DS		/* pt_regs->ss */
 	pushq	%gs:TSS_sp2		/* pt_regs->sp */
+	CFI_CFA_USER_SP
 	pushq	%r11			/* pt_regs->flags */
 	pushq	$__USER_CS		/* pt_regs->cs */
 	pushq	%rcx			/* pt_regs->ip */
-	.cfi_def_cfa	%rsp, 40
-	.cfi_offset	%rip, -40
-	.cfi_offset	%rsp, -16
+	CFI_REG_IN_PTREGS(16, RIP)
 	.globl	entry_SYSCALL_64_after_hwframe
 entry_SYSCALL_64_after_hwframe:
 	pushq	%rax			/* pt_regs->orig_ax */
-	.cfi_adjust_cfa_offset 8
-	PUSH_AND_CLEAR_REGS rax=$-ENOSYS
+	PUSH_REGS rax=$-ENOSYS
+	CFI_USER_REGS_IN_PTREGS		/* the user's registers are all in pt_regs: clearing them is safe */
+	CLEAR_REGS
 	/* do_syscall_64(nr, regs): the v5.8 signature */
 	movq	%rax, %rdi
 	movq	%rsp, %rsi
-	call	do_syscall_64		/* returns with IRQs off */
+	CALL_FROM_ENTRY do_syscall_64	/* returns with IRQs off */
 
 	/*
 	 * Try to use SYSRET instead of IRET if we're returning to a completely
@@ -74,7 +82,8 @@ sysret_check_ss:			/* 6. SS == __USER_DS */
 	.globl	syscall_return_via_sysret
 syscall_return_via_sysret:
 	POP_REGS pop_rdi=0 skip_r11rcx=1
-	/* now rsp points at orig_ax; move to the trampoline stack with the user rdi and rsp */
+	/* now rsp points at pt_regs->di; move to the trampoline stack with the user rdi and rsp
+	 * (pt_regs stays in place, so the CFI's rules hold to the last instruction) */
 	movq	%rsp, %rdi
 	movq	%gs:TSS_sp0, %rsp
 	pushq	RSP-RDI(%rdi)		/* user RSP */
@@ -96,11 +105,9 @@ entry_SYSRETQ_unsafe_stack:
 	.type	swapgs_restore_regs_and_return_to_usermode, @function
 swapgs_restore_regs_and_return_to_usermode:
 	.cfi_startproc simple
-	.cfi_def_cfa	%rsp, RIP + 40
-	.cfi_offset	%rip, -40
+	CFI_USER_CONTEXT_IN_PTREGS
 	POP_REGS
 	addq	$8, %rsp		/* skip orig_ax: rsp points at the IRET frame */
-	.cfi_def_cfa	%rsp, 40
 	swapgs
 	.globl	native_irq_return_iret
 native_irq_return_iret:

@@ -8,10 +8,16 @@
  */
 #include "calling.h"
 
+/* for cfi.h: current_ptregs (at ENTRY_AREA) points at the task's pt_regs */
+#define PTREGS_PTR	ENTRY_AREA
+#define PTREGS_BIAS	0
+#include "cfi.h"
+
 	.text
 	.globl	__kernel_vsyscall
 	.type	__kernel_vsyscall, @function
 __kernel_vsyscall:
+	/* CFI: a debugger unwinds from any instruction into the program (cfi.h) */
 	.cfi_startproc simple
 	.cfi_def_cfa	%rsp, 0
 	.cfi_register	%rip, %rcx
@@ -24,25 +30,20 @@ __kernel_vsyscall:
 	/* the frame an interrupt would have pushed; UML has no selectors: cs = ss = 0 */
 	pushq	$0			/* pt_regs->ss */
 	pushq	%r11			/* pt_regs->sp: the user stack */
+	CFI_CFA_USER_SP
 	pushfq				/* pt_regs->flags: user flags, untouched so far */
 	pushq	$0			/* pt_regs->cs */
 	pushq	%rcx			/* pt_regs->ip: the return address */
-	.cfi_def_cfa	%rsp, 8
-	.cfi_offset	%rip, -8
-	.cfi_offset	%rsp, 16
+	CFI_REG_IN_PTREGS(16, RIP)
 entry_SYSCALL_64_after_hwframe:
 	pushq	%rax			/* pt_regs->orig_ax: the syscall number */
-	.cfi_adjust_cfa_offset 8
-	PUSH_AND_CLEAR_REGS rax=$-ENOSYS
+	PUSH_REGS rax=$-ENOSYS
+	CFI_USER_REGS_IN_PTREGS
+	CLEAR_REGS
 	/* do_syscall_64(regs) runs on the task's kernel stack */
 	movq	%rsp, %rdi
 	movq	current_top_of_stack(%rip), %rsp
-	/*
-	 * The stack's top is where pt_regs starts (syscall.c keeps task_regs
-	 * right above task_stack), so the rule above still holds: the caller's
-	 * ip and sp are pt_regs->ip and ->sp, and backtraces reach the program.
-	 */
-	call	do_syscall_64
+	CALL_FROM_ENTRY do_syscall_64
 	jmp	userspace
 	.cfi_endproc
 	.size	__kernel_vsyscall, .-__kernel_vsyscall
@@ -57,26 +58,18 @@ entry_SYSCALL_64_after_hwframe:
 	.globl	userspace
 	.type	userspace, @function
 userspace:
+	/* RSP = current_top_of_stack, which is where pt_regs start */
 	.cfi_startproc simple
-	/* RSP = current_top_of_stack = current_ptregs: the frame to return to is pt_regs */
-	.cfi_def_cfa	%rsp, RIP + 8
-	.cfi_offset	%rip, -8
-	.cfi_offset	%rsp, 16
+	CFI_USER_CONTEXT_IN_PTREGS
 	cld
 	andq	$-16, %rsp
-	call	interrupt_end
+	CALL_FROM_ENTRY interrupt_end
 	movq	current_ptregs(%rip), %rsp
 	POP_REGS
 	addq	$8, %rsp		/* skip orig_ax */
-	.cfi_adjust_cfa_offset -8
 	popq	%rcx			/* pt_regs->ip */
-	.cfi_adjust_cfa_offset -8
-	.cfi_register	%rip, %rcx
 	addq	$16, %rsp		/* skip cs and flags */
-	.cfi_adjust_cfa_offset -16
 	popq	%rsp			/* pt_regs->sp */
-	.cfi_def_cfa	%rsp, 0
-	.cfi_restore	%rsp
 userspace_return:
 	jmp	*%rcx
 	.cfi_endproc

@@ -24,7 +24,10 @@ SECTIONS
 	.rodata : { *(.rodata .rodata.*) } :text
 	. = ALIGN(4096);
 	_etext = .;
-	.data : { *(.data .data.*) } :data
+	/* the entry area first in the data, at a fixed address (ENTRY_AREA, named by the
+	 * entry paths' CFI: cfi.h); the text must end below it, or ld refuses to move . back */
+	. = ENTRY_AREA;
+	.data : { *(.data..entry_area) *(.data .data.*) } :data
 	/* the task's pt_regs directly above its kernel stack (syscall.c, entry_nommu.S's CFI) */
 	.bss : { *(.bss.task_stack) *(.bss.task_regs) *(.bss .bss.* COMMON) } :data
 	. = ALIGN(4096);

@@ -9,6 +9,7 @@
 #include "calling.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
+#include "cpu_entry_area.h"
 
 extern const sys_call_ptr_t sys_call_table[NR_syscalls];
 
@@ -16,8 +17,14 @@ extern const sys_call_ptr_t sys_call_table[NR_syscalls];
  * (kernel.lds.S keeps the order: the CFI of entry_nommu.S finds the user's ip and sp there) */
 unsigned char task_stack[THREAD_SIZE] __attribute__((aligned(16), section(".bss.task_stack")));
 struct pt_regs task_regs __attribute__((aligned(16), section(".bss.task_regs")));
-/* UML nommu's two globals: where entry saves registers, and the kernel stack to run on */
+/* UML nommu's two globals: where entry saves registers, and the kernel stack to run on.
+ * current_ptregs sits at the fixed address ENTRY_AREA (kernel.lds.S), where the
+ * entry's CFI finds the user context (cfi.h) */
+#ifndef NATIVE
+struct pt_regs *current_ptregs __attribute__((section(".data..entry_area"))) = &task_regs;
+#else
 struct pt_regs *current_ptregs = &task_regs;
+#endif
 unsigned long current_top_of_stack = (unsigned long)(task_stack + THREAD_SIZE);
 
 /* "interrupts": the IF flag in native mode, UML's signals_enabled under nommu */
@@ -92,12 +99,10 @@ void do_syscall_64(struct pt_regs *regs)
 }
 
 #ifdef NATIVE
-/* per-CPU entry data reached through %gs in entry_SYSCALL_64 */
-struct cpu_entry_area {
-	unsigned long sp2;		/* user RSP scratch */
-	unsigned long sp0;		/* top of the trampoline stack */
-	unsigned long top_of_stack;	/* the task's kernel stack */
-} cpu_entry_area;
+/* per-CPU entry data reached through %gs in entry_SYSCALL_64; at the fixed
+ * address ENTRY_AREA (kernel.lds.S), where the entry's CFI finds the user
+ * RSP in sp2 and the task's pt_regs below top_of_stack (cfi.h) */
+struct cpu_entry_area cpu_entry_area __attribute__((section(".data..entry_area")));
 unsigned char trampoline_stack[512] __attribute__((aligned(16)));
 unsigned char boot_stack[4096] __attribute__((aligned(16)));
 unsigned long boot_stack_top = (unsigned long)(boot_stack + sizeof(boot_stack));

@@ -24,5 +24,8 @@
 #define pt_regs_sp 152
 #define pt_regs_ss 160
 #define SIZEOF_PTREGS 168
+#define TSS_sp2 0
+#define TSS_sp0 8
+#define TOP_OF_STACK 16
 
 #endif

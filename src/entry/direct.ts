@@ -105,7 +105,8 @@ export class DirectEntry implements EntryModel {
     }
     cpu.setNum(0, r);
     cpu.nextRip = cpu.rip;
-    if (caught && port.caught(entered)) port.requestStop({ kind: 'syscall-return', nr: entered, ret: r });
+    // the exit stop names the call that ran, as ptrace's does (orig_rax then): none after a skip
+    if (caught && nr !== -1 && port.caught(nr)) port.requestStop({ kind: 'syscall-return', nr, ret: r });
     // back in user space: no syscall in progress (gdb's orig_rax), unless a signal stop is reported on the way
     else if (!port.exitWork(null)) port.origRax = -1;
   }
@@ -122,6 +123,11 @@ export class DirectEntry implements EntryModel {
       route: 'in place',
       insns: 1,
     };
+  }
+
+  /** At a direct entry stop RAX is the result already (-ENOSYS): a debugger writes it in place. */
+  overrideResult(value: number): void {
+    this.port.cpu.setNum(0, value);
   }
 
   ptregsAddr(): number | null {

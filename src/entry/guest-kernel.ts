@@ -15,7 +15,7 @@ import { syscallName } from '../kernel/sysnames.js';
 import { HC, NR_SYSCALLS, SYSCALL_NAMES } from '../guest/generated/abi.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, PathInfo } from './model.js';
-import { ARG_SLOTS, PT_REGS, field, readPtRegs } from './ptregs.js';
+import { ARG_SLOTS, PT_REGS, field, peekWord, pokeWord, readPtRegs } from './ptregs.js';
 
 const RT_SIGRETURN = 15;
 
@@ -67,6 +67,15 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   resume(): boolean {
     return false;
+  }
+
+  /** pt_regs->ax once do_syscall_64 has them complete (as a tracer's write at Linux's syscall-entry-stop). */
+  overrideResult(value: number): void {
+    const at = this.kernel.sym('do_syscall_64');
+    this.port.blocks.setProbe(at, () => {
+      pokeWord(this.port.mem, this.ptregsAddr() + PT_REGS.ax, value);
+      this.port.blocks.setProbe(at, null);
+    });
   }
 
   inTrip(): boolean {
@@ -123,10 +132,11 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   /** Back at the user instruction after a caught syscall: stop again, unless it is no longer caught (deleted, or stepping). */
   protected returnStop(): void {
-    const nr = this.returnStopNr;
-    if (nr < 0) return;
+    if (this.returnStopNr < 0) return;
     this.returnStopNr = -1;
-    if (this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
+    // the exit stop names the call that ran, as ptrace's does (orig_ax then): none after a skip
+    const nr = peekWord(this.port.mem, this.ptregsAddr() + PT_REGS.orig_ax);
+    if (nr !== -1 && this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
   }
 
   /** A return stop is due when the path gets back to the program. */

@@ -92,6 +92,11 @@ export interface EntryModel {
    * the first instruction of the resume.
    */
   resume(): boolean;
+  /**
+   * A debugger set the result of the syscall in progress before it ran (at
+   * its entry stop): what it returns if it does not run (orig_rax -1).
+   */
+  overrideResult(value: number): void;
   /** Where the current task's pt_regs are (null: the model keeps none). */
   ptregsAddr(): number | null;
   /** A trip through the path is in progress (between the user instruction and the next). */

@@ -88,6 +88,8 @@ export class MachineTarget implements Target {
 
   private putReg(n: number, out: Uint8Array, off: number): void {
     const cpu = this.m.cpu;
+    const viewRax = n === 0 ? this.m.entryStopRax() : null; // ptrace's view at a syscall-entry stop
+    if (viewRax !== null) return putU64(out, off, viewRax);
     if (n < 16) {
       const r = GPR_OF[n];
       putU32(out, off, cpu.rl[r]);
@@ -127,6 +129,7 @@ export class MachineTarget implements Target {
 
   private setReg(n: number, b: Uint8Array, off: number): void {
     const cpu = this.m.cpu;
+    if (n === 0 && this.m.setEntryStopRax(getS64(b, off))) return;
     if (n < 16) {
       const r = GPR_OF[n];
       cpu.rl[r] = getU32(b, off) | 0;

@@ -15,7 +15,7 @@ import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
-import { WouldBlock } from '../kernel/errno.js';
+import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { Process } from '../kernel/process.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
 import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type PathInfo } from '../entry/index.js';
@@ -111,6 +111,15 @@ export class Machine {
   private stoppedSignal: StoppedSignal | null = null;
   /** While onUserContext runs: the pt_regs it works on (a signal stop there resumes there). */
   private userContextRegs: number | null = null;
+  /**
+   * Stopped at a guest kernel's syscall-entry stop: the path's first
+   * instruction, where RAX still holds the number. A debugger sees the
+   * registers as at Linux's syscall-entry-stop: orig_rax = the number and
+   * rax = the result, -ENOSYS until the call runs. Writing orig_rax changes
+   * the syscall that runs (-1 skips it); writing rax sets what a skipped call
+   * returns. Both take effect when the machine resumes.
+   */
+  private entryStop: { result: number; resultSet: boolean } | null = null;
 
   constructor(readonly opts: MachineOptions) {
     this.warn = opts.warn ?? ((m) => process.stderr.write(m + '\n'));
@@ -239,6 +248,12 @@ export class Machine {
     const early = this.take();
     if (early) return early;
     this.stoppedSignal = null; // resuming without resumeSignal() discards a stopped signal
+    const es = this.entryStop;
+    if (es) {
+      this.entryStop = null;
+      cpu.setNum(0, this.origRax); // the number the path pushes as orig_ax
+      if (es.resultSet) this.model.overrideResult(es.result);
+    }
     if (this.model.resume()) {
       // a syscall the last stop left pending ran: it is the first instruction of this resume
       const s = this.settle();
@@ -282,7 +297,21 @@ export class Machine {
       this.stop = null;
       return this.ended;
     }
-    return this.take();
+    const s = this.take();
+    if (s?.kind === 'syscall-entry' && this.model.inTrip()) this.entryStop = { result: -ENOSYS, resultSet: false };
+    return s;
+  }
+
+  /** At a guest kernel's syscall-entry stop, the RAX a debugger sees (see entryStop); else null: the CPU's. */
+  entryStopRax(): number | null {
+    return this.entryStop ? this.entryStop.result : null;
+  }
+
+  /** A debugger writes RAX at a guest kernel's syscall-entry stop: the result of a skipped call. False if not at one. */
+  setEntryStopRax(v: number): boolean {
+    if (!this.entryStop) return false;
+    this.entryStop = { result: v, resultSet: true };
+    return true;
   }
 
   /** Run to the end of the program. */

@@ -98,8 +98,8 @@ describe.skipIf(!HAVE_GDB || !BUSYBOX)('gdb pausing a sleeping program', () => {
       const stop = await mi.wait(/\*stopped,([^\n]*)\n/, 5000);
       expect(stop[1]).toMatch(/reason="signal-received",signal-name="SIGINT".*func="__x64_sys_clock_nanosleep"/);
       const frames = await mi.cmd('-stack-list-frames');
-      expect(frames).toMatch(/func="do_syscall_64",file="src\/guest\/syscall\.c"/);
-      expect(frames).toMatch(/func="__kernel_vsyscall",file="src\/guest\/entry_nommu\.S"/);
+      // do_syscall_64, then the entry frame (a signal frame to gdb: see src/guest/cfi.h), then the program
+      expect(frames).toMatch(/func="do_syscall_64",file="src\/guest\/syscall\.c".*frame=\{level="\d+",addr="0x[0-9a-f]+",func="<signal handler called>"\},frame=\{level="\d+",addr="0x0*4[0-9a-f]+"/);
       expect(await mi.cmd('-exec-continue')).toBe('running');
       await mi.wait(/\*stopped,reason="exited-normally"/, 10_000);
     } finally {
@@ -113,11 +113,13 @@ describe.skipIf(!HAVE_GDB)('direct entry: catch syscall as ptrace shows it', () 
   it('orig_rax -1 at the entry stop skips the syscall; a changed argument is used', async () => {
     const stub = await startStub([GDBDEMO]);
     try {
+      // as with ptrace, the skipped call has no exit stop: the program runs on to its end
       const out = await gdbBatch(stub.port, {
-        ex: ['catch syscall write', 'continue', 'p $rax', 'set $orig_rax = -1', 'continue', 'p $rax', 'continue'],
+        ex: ['catch syscall write', 'continue', 'p $rax', 'set $orig_rax = -1', 'continue'],
       });
       expect(out).toMatch(/Catchpoint 1 \(call to syscall write\)[^\n]*\n\$1 = -38\n/);
-      expect(out).toMatch(/Catchpoint 1 \(returned from syscall write\)[^\n]*\n\$2 = -38\n/);
+      expect(out).not.toMatch(/returned from syscall write/);
+      expect(out).toMatch(/exited with code 03/);
       expect(stub.stdout()).not.toContain('gdbdemo: hello');
     } finally {
       await stub.stop();

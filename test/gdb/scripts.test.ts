@@ -145,7 +145,7 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     expect(progOut).toBe('gdbdemo: hello\n');
   });
 
-  it('monitor.gdb: help, mode, ptregs, stats', async () => {
+  it('monitor.gdb: help, mode, ptregs, stats, trip', async () => {
     const { out } = await session([GDBDEMO], ['monitor.gdb']);
     expect(out).toMatch(/monitor ptregs/);
     expect(out).toMatch(/entry model: direct/);
@@ -154,6 +154,7 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     expect(out).toMatch(/no kernel entry frame/);
     expect(out).toMatch(/instructions: \d+\nsyscalls: 3\n/);
     expect(out).toMatch(/write\s+1\s+1\n/);
+    expect(out).toMatch(/^no entry path: in the direct entry model the host handles each syscall in place$/m);
     // an unknown command: our message, no protocol error, and the next command runs
     expect(out).toMatch(/entrystub: unknown monitor command 'frobnicate' \(try 'monitor help'\)\nentry model: direct/);
     expect(out).not.toMatch(/Protocol error/);

@@ -605,6 +605,9 @@ class State:
 
     def clear(self, *_):
         self.snapshot = None
+        # what was read from an image: a new one (a rebuild under the same name) is read again
+        _zpoline_pages.clear()
+        _indirect_calls.clear()
 
 
 class EntrySnapshot(gdb.Breakpoint):

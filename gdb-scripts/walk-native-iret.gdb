@@ -8,8 +8,9 @@
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-native-iret.gdb
 #
 # (With no program, serve runs test/fixtures/bin/example-musl, source
-# test/fixtures/src/example.c.) Run gdb from the project directory so that
-# it finds the guest kernel's sources (src/guest/).
+# test/fixtures/src/example.c.) gdb finds the guest kernel's sources
+# (src/guest/) from any directory: the stub serves the image with the
+# checkout as its compilation directory.
 
 monitor mode
 

@@ -6,8 +6,9 @@
 #
 # entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into
 # the registers and executes `syscall` at write_site; after_write is the next
-# instruction. Run gdb from the project directory so that it finds the guest
-# kernel's sources (src/guest/).
+# instruction. gdb finds the guest kernel's sources (src/guest/) from any
+# directory: the stub serves the image with the checkout as its compilation
+# directory.
 
 monitor mode
 

@@ -8,8 +8,9 @@
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-signal.gdb
 #
 # (The options are the defaults. With no program, serve runs
-# test/fixtures/bin/example-musl, source test/fixtures/src/example.c.) Run
-# gdb from the project directory so that it finds the guest kernel's sources.
+# test/fixtures/bin/example-musl, source test/fixtures/src/example.c.) gdb
+# finds the guest kernel's sources from any directory: the stub serves the
+# image with the checkout as its compilation directory.
 
 monitor mode
 

@@ -6,8 +6,9 @@
 #
 # entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into
 # the registers and executes `syscall` at the symbol write_site; after_write
-# is the next instruction. Run gdb from the project directory so that it
-# finds the guest kernel's sources (src/guest/).
+# is the next instruction. gdb finds the guest kernel's sources (src/guest/,
+# zpoline.S included) from any directory: the stub serves the image with the
+# checkout as its compilation directory.
 
 monitor mode
 
@@ -27,7 +28,8 @@ echo The trampoline page at address 0 is a nop sled, one byte per syscall number
 echo the call lands at offset 1, with the return address pushed on the user stack.\n
 stepi
 x/3i $pc
-echo The page belongs to the guest kernel and has no symbols, hence gdb's `??`:\n
+echo The page is src/guest/zpoline.S, linked at address 0 into the guest kernel image,\n
+echo so gdb names every byte of it from the image's symbols:\n
 info symbol $pc
 echo RSP is 8 bytes lower, and the return address is there:\n
 p (long) $user_sp - (long) $rsp
@@ -37,12 +39,14 @@ tbreak *214
 continue
 x/i $pc
 x/2xb $pc
+echo (gdb's line table gives the nops after the jump the jump's line, 32: x/i shows what is there)\n
 stepi
-echo ... then more nops up to the end of the sled (NR_syscalls = 462 bytes):\n
-tbreak *462
+x/i $pc
+echo ... then more nops up to the end of the sled (NR_syscalls = 462 bytes), where zpoline_trampoline starts:\n
+tbreak zpoline_trampoline
 continue
 
-echo \n=== 3. The trampoline tail ===\n
+echo \n=== 3. zpoline_trampoline ===\n
 echo movabs loads __kernel_vsyscall, pop takes the return address the call\n
 echo pushed (so RCX = the instruction after the call, as a real `syscall` sets it):\n
 x/3i $pc
@@ -75,6 +79,9 @@ next
 next
 echo pt_regs so far: ip, cs, flags, sp and ss are filled in, the rest is not written yet:\n
 p/x *current_ptregs
+echo pt_regs->flags is what pushfq found in RFLAGS, which still holds it: the user's IF, and the\n
+echo PF and SF the addq above left (its sum is an address in the top 2 GiB, where the kernel lives):\n
+p $eflags
 echo Then orig_ax (the syscall number) and PUSH_AND_CLEAR_REGS (pt_regs->ax = -ENOSYS):\n
 next
 next
@@ -96,7 +103,9 @@ p $rsp == (void *) current_ptregs
 echo \n=== 6. do_syscall_64 ===\n
 step
 echo The CFI of __kernel_vsyscall finds the caller's ip and sp in pt_regs, so the\n
-echo backtrace goes on into the program (frame 2: the caller's pc - 1 is the call in write_site):\n
+echo backtrace goes on into the program (frame 2: the caller's pc - 1 is the call in write_site).\n
+echo gdb stops there: the user stack lies below the kernel's, and gdb takes a caller\n
+echo whose frame is below its callee's for a corrupt stack:\n
 bt 3
 p regs
 p/x *regs

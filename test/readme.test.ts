@@ -12,7 +12,8 @@
  *                  stub the SESSION's debugger blocks connect to.
  *   gdb SESSION    an optional `$ gdb ... -ex 'CMD'` line, then `(gdb) CMD`
  *                  lines each followed by its output. All gdb blocks of a
- *                  session are one gdb run, in README order.
+ *                  session are one gdb run, in README order. A backtrace
+ *                  (`bt`) is shown whole: every frame, and why gdb stopped.
  *   lldb SESSION   `$ lldb FILE`, then `(lldb) CMD` lines and output.
  *   file PATH      the block is the content of the repository file PATH.
  *   entry-table    the table of entry models: each row's instruction count
@@ -263,6 +264,11 @@ async function runGdb(bs: Block[], port: number): Promise<void> {
     const seg = out.slice(from + MARK(k).length, to < 0 ? out.length : to);
     const m = missing(s.expect, seg);
     if (m) expect.fail(`${s.at}: (gdb) ${s.cmd}\n${m}`);
+    if (/^(bt|backtrace|where)\b/.test(s.cmd)) {
+      // the lines shown were found in order above; as many as gdb printed means none is left out
+      const frames = (lines: string[]) => lines.map(normalize).filter((l) => /^#\d+ |^Backtrace stopped/.test(l));
+      expect(frames(s.expect).length, `${s.at}: (gdb) ${s.cmd} leaves out frames gdb printed:\n${seg}`).toBe(frames(seg.split('\n')).length);
+    }
   });
 }
 

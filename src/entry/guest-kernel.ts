@@ -33,6 +33,17 @@ export interface Trip {
   check: number;
 }
 
+/** The trip in progress as a debugger is told of it (`monitor trip`). */
+export interface TripView {
+  nr: number;
+  /** How it entered, as trace --path says it. */
+  via: string;
+  /** Guest instructions since the user instruction that entered. */
+  insns: number;
+  /** native: the last SYSRET check the path reached (0: none yet, or a model without them). */
+  check: number;
+}
+
 export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
   kernel!: KernelImage;
@@ -80,6 +91,17 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   inTrip(): boolean {
     return this.trip !== null;
+  }
+
+  /**
+   * The trip in progress (null: none), for a debugger: which SYSRET check a
+   * return failed is known here, from the labels the guest code reached, and
+   * must not be worked out again from pt_regs by a script.
+   */
+  tripInProgress(): TripView | null {
+    const t = this.trip;
+    if (t === null) return null;
+    return { nr: t.nr, via: this.via(t), insns: this.port.cpu.icount - t.icount, check: t.check };
   }
 
   inUserCode(): boolean {

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine, type MachineOptions, type Stop } from '../machine/machine.js';
 import { PAGE_SIZE } from '../cpu/memory.js';
+import { GuestKernelEntry } from '../entry/guest-kernel.js';
 import { servedImage } from '../entry/kernel-image.js';
 import { PT_OF_REG, PT_REGS, field, readPtRegs, type PtRegsField } from '../entry/ptregs.js';
 import { readST80, writeST80, x87State, x87TagWord } from '../cpu/ops/x87.js';
@@ -21,6 +22,7 @@ import type { OpenFile } from '../kernel/fdtable.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../kernel/sys/files.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { syscallName } from '../kernel/sysnames.js';
+import { SYSRET_CHECKS } from '../guest/generated/abi.js';
 import { X86_64_LINUX, REG } from './arch/x86_64.js';
 import { addrHex, getS64, getU32, putU32, putU64 } from './hex.js';
 import type {
@@ -510,7 +512,8 @@ export class MachineTarget implements Target {
             '  monitor help     this list\n' +
             "  monitor ptregs   the CPU's registers in struct pt_regs order, and the guest kernel's saved pt_regs\n" +
             '  monitor mode     the syscall entry model and hook\n' +
-            '  monitor stats    instructions executed and syscalls made\n'
+            '  monitor stats    instructions executed and syscalls made\n' +
+            '  monitor trip     the syscall in progress on the entry path: how it entered, the last SYSRET check reached\n'
           );
         case 'ptregs':
           return this.ptregs();
@@ -518,6 +521,8 @@ export class MachineTarget implements Target {
           return this.mode();
         case 'stats':
           return this.stats();
+        case 'trip':
+          return this.trip();
       }
       return null;
     },
@@ -547,6 +552,24 @@ export class MachineTarget implements Target {
     const pt = readPtRegs(m.mem, at);
     s += `guest kernel pt_regs at 0x${addrHex(at)} (${m.model.label}; the user state the last syscall entry saved):\n`;
     for (const f of fields) s += `  ${f.padEnd(8)} 0x${addrHex(field(pt, f)).padStart(16, '0')}\n`;
+    return s;
+  }
+
+  /**
+   * The trip in progress, as the model recorded it. At the IRET path the
+   * last check reached is the one that failed; stopped at a check's label,
+   * that check has not run yet.
+   */
+  private trip(): string {
+    const model = this.m.model;
+    if (!(model instanceof GuestKernelEntry)) return 'no entry path: in the direct entry model the host handles each syscall in place\n';
+    const t = model.tripInProgress();
+    if (t === null) return 'no trip in progress: no syscall is between its user instruction and the return to the program\n';
+    let s = `trip in progress: syscall ${t.nr} (${syscallName(t.nr)})\n`;
+    s += `  entered by: ${t.via}\n`;
+    s += `  instructions since: ${t.insns}\n`;
+    const c = SYSRET_CHECKS.find((x) => x.n === t.check);
+    if (c) s += `  last SYSRET check reached: check ${c.n} of ${SYSRET_CHECKS.length}, ${c.label}: ${c.what}\n`;
     return s;
   }
 

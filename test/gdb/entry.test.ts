@@ -32,7 +32,7 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
       'bt',
       'finish',
     ]);
-    expect(out).toMatch(/0x0*60000000\s+0x[0-9a-f]+\s+Yes\s+target:\/entrystub\/guest\/kernel-nommu\.elf/);
+    expect(out).toMatch(/0xffffffffe0000000\s+0x[0-9a-f]+\s+Yes\s+target:\/entrystub\/guest\/kernel-nommu\.elf/);
     expect(out).toMatch(/Breakpoint 1, __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+/);
     expect(out).toMatch(/__kernel_vsyscall in section \.text of target:\/entrystub\/guest\/kernel-nommu\.elf/);
     expect(out).toMatch(/Breakpoint 2, do_syscall_64 \(regs=0x[0-9a-f]+ <task_regs>\) at src\/guest\/syscall\.c:\d+/);
@@ -47,7 +47,7 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
   });
 
   for (const [name, args, entryStop] of [
-    ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline'], /Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in \?\? \(\)/],
+    ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline'], /Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in zpoline_sled \(\) from target:\/entrystub\/guest\/kernel-nommu\.elf/],
     ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp'], /Catchpoint 1 \(call to syscall write\), __kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S/],
     ['native', ['--entry', 'native'], /Catchpoint 1 \(call to syscall write\), entry_SYSCALL_64 \(\) at src\/guest\/entry_64\.S/],
   ] as const) {

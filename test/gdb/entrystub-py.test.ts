@@ -15,8 +15,8 @@ const SCRIPT = ['entrystub.py'];
 const IMAGES = path.join(ROOT, 'src', 'guest', 'image');
 
 /** serve the example, run gdb with -ex commands (sourcing entrystub.py after connecting unless told otherwise). */
-async function session(serveArgs: string[], ex: string[], opts: { scripts?: string[]; before?: string[] } = {}) {
-  const stub = await startStub([...serveArgs, BIN('example-musl')]);
+async function session(serveArgs: string[], ex: string[], opts: { scripts?: string[]; before?: string[]; program?: string } = {}) {
+  const stub = await startStub([...serveArgs, BIN(opts.program ?? 'example-musl')]);
   try {
     const out = await gdbBatch(stub.port, { scripts: opts.scripts ?? SCRIPT, before: opts.before, ex });
     await Promise.race([stub.exited, new Promise((r) => setTimeout(r, 5_000))]);
@@ -61,10 +61,10 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       'delete', 'continue',
     ]);
     const table = part(out, 'table');
-    expect(table).toContain('sys_call_table[1] = 0x60000118 <__x64_sys_write>\n');
-    expect(table).toContain('sys_call_table[39] = 0x6000026e <__x64_sys_getpid>\nsys_call_table[39] = 0x6000026e <__x64_sys_getpid>\n');
+    expect(table).toContain('sys_call_table[1] = 0xffffffffe000011a <__x64_sys_write>\n');
+    expect(table).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\nsys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
     expect(table).toContain('1000: beyond sys_call_table (NR_syscalls = 462)');
-    expect(table).toMatch(/^sys_call_table at 0x60000e60: 462 entries/m);
+    expect(table).toMatch(/^sys_call_table at 0xffffffffe0000e60: 462 entries/m);
     expect(table).toMatch(/^ +0 read +1 write +2 open +3 close/m);
     expect(table).toContain('  335-423: sys_ni_syscall (-ENOSYS), 89 entries\n');
     expect(table).toMatch(/ 461 lsm_list_modules\n/);
@@ -75,7 +75,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(d).toContain('entry path: nommu, hook zpoline (call *%rax into the trampoline at 0); syscall 1 (write)\n');
     expect(d).toContain('next: sys_call_table[1] -> __x64_sys_write\n');
     expect(d).toMatch(/^ {4}7\. __x64_sys_write +vmcall/m);
-    expect(d).toContain('struct pt_regs at 0x60008010 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0xffffffffe0008010 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ax')).toEqual({ mark: ' ', value: '0xffffffffffffffda', notes: '-38 = -ENOSYS' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
@@ -103,24 +103,35 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(progOut).toContain('SIGUSR1 (10) handled: yes');
   });
 
-  it('nommu/zpoline: catch syscall write stops in the sled at offset 1; __kernel_vsyscall builds pt_regs', async () => {
+  it('nommu/zpoline: catch syscall write stops in the sled at offset 1; zpoline_trampoline; __kernel_vsyscall builds pt_regs', async () => {
     const { out } = await session(['--entry', 'nommu', '--hook', 'zpoline'], [
       'catch syscall write',
       'continue',
       mark('sled'), 'entry-path', 'ptregs',
+      'break zpoline_trampoline',
+      'continue',
+      'stepi',
+      mark('tail'), 'entry-path',
       'break __kernel_vsyscall',
       'continue',
       'stepi 4',
       mark('build'), 'entry-path', 'ptregs',
     ]);
     const s = part(out, 'sled');
-    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in \?\? \(\)\n<<sled>>/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in zpoline_sled \(\) from target:\/entrystub\/guest\/kernel-nommu\.elf\n<<sled>>/m);
     expect(current(s)).toEqual(['2', 'trampoline: nop sled at address 0']);
+    // the short jmp, where it lands and the trampoline are found in the image (zpoline.S), not known beforehand
+    expect(s).toMatch(/^=> {2}2\. trampoline: nop sled at address 0 +entered at offset nr; EB 7F at 214 skips 127 nops$/m);
     expect(s).toContain('now:  offset 1 of the sled (entered at offset rax = 1: write)\n');
-    expect(s).toContain('next: 213 nops to the EB 7F at 214 (jumps to 343), then 119 more to the tail at 0x1ce\n');
+    expect(s).toContain('next: 213 nops to the EB 7F at 214 (jumps to 343), then 119 more to zpoline_trampoline at 0x1ce\n');
     // pt_regs still holds rt_sigaction's (the syscall before write)
     expect(s).toContain('the last syscall, 13 (rt_sigaction), has returned; 1 (write) is entering and has not written pt_regs yet\n');
     expect(row(s, 'orig_ax')).toEqual({ mark: ' ', value: '0x000000000000000d', notes: 'rt_sigaction' });
+
+    const t = part(out, 'tail');
+    expect(current(t)).toEqual(['3', 'zpoline_trampoline']);
+    expect(t).toContain('now:  zpoline_trampoline+10: pop    %rcx (the return address `call *%rax` pushed, where `syscall` would have put it)\n');
+    expect(t).toContain('next: the rest of zpoline_trampoline, then __kernel_vsyscall\n');
 
     const b = part(out, 'build');
     expect(current(b)).toEqual(['4', '__kernel_vsyscall']);
@@ -130,6 +141,29 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(row(b, 'ss')).toEqual({ mark: '+', value: '0x0000000000000000', notes: '0 (UML: no selectors)' });
     expect(row(b, 'sp').mark).toBe(' ');
     expect(row(b, 'orig_ax').notes).toBe('rt_sigaction');
+  });
+
+  it('nommu/zpoline: a number beyond the table slides down the second sled to zpoline_back', async () => {
+    const { out } = await session(['--entry', 'nommu', '--hook', 'zpoline'], [
+      'break *after_write', 'continue', 'stepi', // at the rewritten `call *%rax` with rax = 1000
+      mark('call'), 'entry-path',
+      'stepi',
+      mark('landed'), 'entry-path',
+      'break zpoline_back', 'continue',
+      mark('back'), 'entry-path',
+      'delete', 'continue',
+    ], { program: 'entry-probe' });
+    const c = part(out, 'call');
+    expect(current(c)).toEqual(['1', 'user: call *%rax']);
+    expect(c).toContain('next: the trampoline page at offset 1000, beyond the table: on to zpoline_trampoline\n');
+    const l = part(out, 'landed');
+    expect(current(l)).toEqual(['2', 'trampoline: nop sled at address 0']);
+    expect(l).toContain('now:  offset 1000, the second sled past zpoline_trampoline (rax = 1000 is beyond the table)\n');
+    expect(l).toContain('next: nops to zpoline_back at 0xffb, which jumps to zpoline_trampoline at 0x1ce\n');
+    const b = part(out, 'back');
+    expect(b).toContain('next: zpoline_back: jmp to zpoline_trampoline at 0x1ce\n');
+    // entry-probe exits 0 only if syscall 1000 returned -ENOSYS
+    expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
   });
 
   it('nommu/seccomp: the trap enters at __kernel_vsyscall; ptregs at do_syscall_64', async () => {
@@ -148,13 +182,13 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).not.toContain('trampoline');
     const d = part(out, 'dispatch');
     expect(current(d)).toEqual(['4', 'do_syscall_64']);
-    expect(d).toContain('struct pt_regs at 0x60008010 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0xffffffffe0008010 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
-    expect(d).toContain('sys_call_table[39] = 0x6000026e <__x64_sys_getpid>\n');
+    expect(d).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
   });
 
-  it('native: entry_SYSCALL_64, sysretq for write, the checks send kill to iretq with ip rewritten', async () => {
+  it('native: entry_SYSCALL_64, sysretq for write, the checks send kill to iretq with ip rewritten (the stub says which)', async () => {
     const { out, progOut } = await session(['--entry', 'native'], [
       'handle SIGUSR1 nostop noprint pass',
       'catch syscall write',
@@ -164,6 +198,8 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       mark('sysretq'), 'entry-path', 'ptregs', 'syscall-table 1', 'syscall-table 39',
       'delete', 'break __x64_sys_kill', 'continue', 'delete', 'break sysret_check_rcx_eq_rip', 'continue',
       mark('checks'), 'entry-path',
+      'delete', 'break swapgs_restore_regs_and_return_to_usermode', 'continue',
+      mark('iret'), 'entry-path',
       'delete', 'break native_irq_return_iret', 'continue',
       mark('iretq'), 'entry-path', 'ptregs',
       'delete', 'continue',
@@ -191,8 +227,15 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     const c = part(out, 'checks');
     expect(current(c)).toEqual(['7', 'sysret_check_rcx_eq_rip .. sysret_check_ss']);
     expect(c).toMatch(/^now: {2}check 1 of 6, sysret_check_rcx_eq_rip: RCX slot == RIP slot; /m);
-    expect(c).toContain('next: check 1 fails (RCX != RIP): swapgs_restore_regs_and_return_to_usermode, iretq\n');
-    expect(c).toMatch(/^ {4}9\. entry_SYSRETQ_unsafe_stack: sysretq .*\(not taken\)$/m);
+    // the outcome is the guest code's: the script does not work it out from pt_regs
+    expect(c).toContain('next: if it holds, check 2, sysret_check_canonical_rip; if not, swapgs_restore_regs_and_return_to_usermode, iretq\n');
+    expect(c).not.toContain('(not taken)');
+
+    // which check failed, as `monitor trip` reports the labels the path reached
+    const f = part(out, 'iret');
+    expect(current(f)).toEqual(['10', 'swapgs_restore_regs_and_return_to_usermode']);
+    expect(f).toMatch(/^now: {2}swapgs_restore_regs_and_return_to_usermode: .* \(check 1 failed: RCX slot == RIP slot\)$/m);
+    expect(f).toMatch(/^ {4}9\. entry_SYSRETQ_unsafe_stack: sysretq .*\(not taken\)$/m);
 
     const i = part(out, 'iretq');
     expect(current(i)).toEqual(['11', 'native_irq_return_iret: iretq']);
@@ -222,7 +265,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       session(['--entry', 'nommu'], ex, { scripts: [], before: ['set auto-load safe-path /'] }),
     ]);
     expect(safe.out).toMatch(/^Yes +gdb\.inlined-script\.entrystub/m);
-    expect(safe.out).toContain('sys_call_table[39] = 0x6000026e <__x64_sys_getpid>\n');
+    expect(safe.out).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
     expect(safe.out).not.toMatch(/Traceback|Python Exception/);
     // outside the safe path gdb declines it, naming the file
     expect(unsafe.out).toContain(`warning: File "${path.join(IMAGES, 'kernel-native.elf')}" auto-loading has been declined by your \`auto-load safe-path'`);

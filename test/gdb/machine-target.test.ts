@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { MachineTarget } from '../../dist/gdb/machine-target.js';
 import { librariesSvr4Xml } from '../../dist/gdb/commands/xfer.js';
 import { PROT_EXEC, PROT_READ } from '../../dist/cpu/memory.js';
-import { GDBDEMO } from './helpers.js';
+import { BIN, GDBDEMO } from './helpers.js';
 
 const launch = (...args: string[]) =>
   MachineTarget.launch({ program: GDBDEMO, argv: ['gdbdemo', ...args], env: [], stdout: 2, warn: () => {} });
@@ -90,6 +90,38 @@ describe('MachineTarget', () => {
     expect(t.m.cpu.rip).toBe(ADD);
     expect(runToStop(t, 'step')).toEqual({ kind: 'step' });
     expect(t.m.cpu.rip).toBe(ADD + 1);
+  });
+
+  it('monitor trip: the syscall in progress, how it entered, the SYSRET check that sent it to IRET', () => {
+    const example = (entry: string) =>
+      MachineTarget.launch({ program: BIN('example-musl'), argv: ['example-musl'], env: [], stdout: 2, warn: () => {}, entry });
+    const trip = (t: MachineTarget) => t.monitor.command('trip');
+
+    expect(trip(example('direct'))).toMatch(/^no entry path: in the direct entry model/);
+
+    // nommu/zpoline: the write's `call *%rax` at 0x404c47 lands at offset 1 of the sled
+    const z = example('nommu');
+    expect(trip(z)).toMatch(/^no trip in progress/);
+    z.catchSyscalls.setCatch(new Set([1]));
+    expect(runToStop(z)).toEqual({ kind: 'syscall-entry', nr: 1 });
+    expect(trip(z)).toBe('trip in progress: syscall 1 (write)\n  entered by: call *%rax at 0x404c47 → sled +1\n  instructions since: 1\n');
+    expect(runToStop(z)).toEqual({ kind: 'syscall-return', nr: 1 });
+    expect(trip(z)).toMatch(/^no trip in progress/);
+
+    // native: kill's signal rewrites pt_regs->ip, so check 1 is the last reached before the IRET path
+    const n = example('native');
+    const iret = n.m.kernel!.sym('swapgs_restore_regs_and_return_to_usermode');
+    n.breakpoints.addSw(iret);
+    // SIGUSR1 stops the program where the guest kernel delivers it; pass it on, as gdb does
+    n.resume({ kind: 'continue', signal: 0 });
+    let r = n.poll(100_000);
+    while (r === null || r.kind === 'signal') {
+      if (r !== null) n.resume({ kind: 'continue', signal: r.signal });
+      r = n.poll(100_000);
+    }
+    expect(r).toEqual({ kind: 'swbreak', addr: iret });
+    expect(trip(n)).toMatch(/^trip in progress: syscall 62 \(kill\)\n  entered by: syscall at 0x40154f → CPL 3 → 0 through MSR_LSTAR\n/);
+    expect(trip(n)).toMatch(/\n  last SYSRET check reached: check 1 of 6, sysret_check_rcx_eq_rip: RCX slot == RIP slot\n$/);
   });
 
   it('auxv is the vector the program received', () => {

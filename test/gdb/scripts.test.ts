@@ -113,14 +113,34 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     const { out } = await session([GDBDEMO], ['catch-syscall.gdb']);
     expect(out).toMatch(/Catchpoint 1 \(syscall 'write' \[1\]\)/);
     // as Linux's syscall-entry-stop: pc past the syscall, rax -ENOSYS, orig_rax the number
-    const entry = /Catchpoint 1 \(call to syscall write\), (0x[0-9a-f]+) in \w+ \(\)\n\$1 = 1\n\$2 = -38\n {3}0x[0-9a-f]+ <\w+\+\d+>:\tsyscall/.exec(out);
+    const entry = /Catchpoint 1 \(call to syscall write\), (0x[0-9a-f]+) in \w+ \(\)\n\$1 = 1\n\$2 = -38\n/.exec(out);
     expect(entry).not.toBeNull();
-    const ret = /Catchpoint 1 \(returned from syscall write\), (0x[0-9a-f]+) in \w+ \(\)\n\$3 = 15\n\$4 = 1\n/.exec(out);
+    const ret = /Catchpoint 1 \(returned from syscall write\), (0x[0-9a-f]+) in \w+ \(\)\n\$3 = 15\n\$4 = 1\n {3}0x[0-9a-f]+ <\w+\+\d+>:\tsyscall/.exec(out);
     expect(ret).not.toBeNull();
     expect(ret![1]).toBe(entry![1]); // the same pc: the syscall ran in between
     expect(out).toMatch(/\$5 = -1\n/);
     expect(out).toMatch(/exited with code 03/);
   });
+
+  // the entry stop is the kernel path's first instruction; the return stop is after the user instruction that entered it
+  for (const [name, args, entryStop, insn] of [
+    ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline'], /0x0000000000000001 in zpoline_sled \(\) from target:\/entrystub\/guest\/kernel-nommu\.elf/, 'call   \\*%rax'],
+    ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp'], /__kernel_vsyscall \(\) at src\/guest\/entry_nommu\.S:\d+/, 'syscall'],
+    ['native', ['--entry', 'native'], /entry_SYSCALL_64 \(\) at src\/guest\/entry_64\.S:\d+/, 'syscall'],
+  ] as const) {
+    it(`catch-syscall.gdb under ${name}: the same stops, orig_rax, and the syscall before the return stop`, async () => {
+      const { out, code } = await session([...args, GDBDEMO], ['catch-syscall.gdb']);
+      expect(out).not.toMatch(/Error in sourced command file|Cannot access memory/);
+      expect(out).toMatch(new RegExp(`Catchpoint 1 \\(call to syscall write\\), ${entryStop.source}\\n(?:.*\\n)?\\$1 = 1\\n\\$2 = 1\\n`));
+      const ret = /Catchpoint 1 \(returned from syscall write\), 0x0*([0-9a-f]+) in \w+ \(\)\n\$3 = 15\n\$4 = 1\n {3}0x([0-9a-f]+) <\w+\+\d+>:\t(.*)\n/.exec(out);
+      expect(ret, out).not.toBeNull();
+      expect(BigInt('0x' + ret![2])).toBe(BigInt('0x' + ret![1]) - 2n);
+      expect(ret![3]).toMatch(new RegExp(`^${insn}$`));
+      expect(out).toMatch(/\$5 = -1\n/);
+      expect(out).toMatch(/exited with code 03/);
+      expect(code).toBe(0);
+    });
+  }
 
   it('signals.gdb: a SIGSEGV stop before delivery, siginfo, death by the signal', async () => {
     const { out } = await session([GDBDEMO, '10', 'segv'], ['signals.gdb']);
@@ -145,7 +165,7 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     expect(progOut).toBe('gdbdemo: hello\n');
   });
 
-  it('monitor.gdb: help, mode, ptregs, stats', async () => {
+  it('monitor.gdb: help, mode, ptregs, stats, trip', async () => {
     const { out } = await session([GDBDEMO], ['monitor.gdb']);
     expect(out).toMatch(/monitor ptregs/);
     expect(out).toMatch(/entry model: direct/);
@@ -154,6 +174,7 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
     expect(out).toMatch(/no kernel entry frame/);
     expect(out).toMatch(/instructions: \d+\nsyscalls: 3\n/);
     expect(out).toMatch(/write\s+1\s+1\n/);
+    expect(out).toMatch(/^no entry path: in the direct entry model the host handles each syscall in place$/m);
     // an unknown command: our message, no protocol error, and the next command runs
     expect(out).toMatch(/entrystub: unknown monitor command 'frobnicate' \(try 'monitor help'\)\nentry model: direct/);
     expect(out).not.toMatch(/Protocol error/);

@@ -11,8 +11,16 @@
  *
  * Regenerate the expected files (then read them: they are what users see):
  *   UPDATE_EXPECTED=1 npx vitest run test/gdb/walkthroughs.test.ts
+ *
+ * An expected file is only what the tool once printed, so each walk-through
+ * is also held to facts from outside the tool (issue 18): every symbol gdb
+ * names for an address is the one the ELF files' own symbol tables (nm) give
+ * for it, and the values the programs' sources and the system's headers
+ * determine (the syscall numbers, a write's arguments and result, SIGUSR1,
+ * -ENOSYS, where the code returns) are what gdb prints.
  */
 import { describe, it, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HAVE_GDB, ROOT, SCRIPTS, gdbBatch, startStub } from './helpers.js';
@@ -54,6 +62,219 @@ function normalize(out: string): string {
   );
 }
 
+// ---------------------------------------------------------------- facts from outside the tool
+
+interface Sym {
+  name: string;
+  value: bigint;
+  /** st_size: 0 for a label (or a symbol whose size was not given). */
+  size: bigint;
+}
+
+/** A file's symbol table as nm reads it (defined symbols with an address; no absolute ones). */
+function nmSymbols(file: string): Sym[] {
+  const out = execFileSync('nm', ['-S', '-n', '--defined-only', file], { encoding: 'utf8' });
+  const syms: Sym[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]+)(?: ([0-9a-f]+))? ([A-Za-z]) (\S+)$/.exec(line);
+    if (m && !'aAN'.includes(m[3])) syms.push({ name: m[4], value: BigInt('0x' + m[1]), size: m[2] ? BigInt('0x' + m[2]) : 0n });
+  }
+  return syms;
+}
+
+/** Does sym extend over addr: within its size, or, for a label, is it the nearest symbol at or below addr? */
+function covers(syms: Sym[], sym: Sym, addr: bigint): boolean {
+  if (addr < sym.value) return false;
+  if (sym.size > 0n) return addr < sym.value + sym.size;
+  return !syms.some((o) => o.value > sym.value && o.value <= addr);
+}
+
+/** Why gdb's `name+off` for addr disagrees with the symbol tables, or null if it agrees. */
+function misnamed(syms: Sym[], addr: bigint, name: string, off: bigint | null): string | null {
+  if (name === '??') {
+    const s = syms.find((x) => x.size > 0n && covers(syms, x, addr));
+    return s ? `0x${addr.toString(16)} is in ${s.name} by nm, gdb says ??` : null;
+  }
+  const cands = syms.filter((x) => x.name === name);
+  if (cands.length === 0) return `${name}: no such symbol in the ELF files`;
+  if (cands.some((x) => (off === null || x.value + off === addr) && covers(syms, x, addr))) return null;
+  return `0x${addr.toString(16)} is not ${name}${off ? `+${off}` : ''} by nm (${name} = ${cands.map((x) => `0x${x.value.toString(16)}, size ${x.size}`).join('; ')})`;
+}
+
+/**
+ * Every place gdb names the code or data at an address: `0xADDR <sym+off>`
+ * (x/i, p, x/a), `0xADDR in sym (` (stops and backtrace frames; a caller's
+ * frame is named by its pc - 1, the call, as gdb does), and `Breakpoint N,
+ * sym (` for the address gdb gave breakpoint N.
+ */
+function namingErrors(out: string, syms: Sym[]): string[] {
+  const errors: string[] = [];
+  const bps = new Map<string, bigint>();
+  const check = (line: string, addr: bigint, name: string, off: bigint | null) => {
+    const e = misnamed(syms, addr, name, off);
+    if (e) errors.push(`${e}\n    in: ${line}`);
+  };
+  for (const line of out.split('\n')) {
+    for (const m of line.matchAll(/\b0x([0-9a-f]+) <([^>\s+]+)(?:\+(\d+))?>/g)) check(line, BigInt('0x' + m[1]), m[2], BigInt(m[3] ?? 0));
+    const frame = /^#(\d+) /.exec(line);
+    const stop = /\b0x([0-9a-f]{16}) in (\S+) \(/.exec(line);
+    if (stop) check(line, BigInt('0x' + stop[1]) - (frame && frame[1] !== '0' ? 1n : 0n), stop[2], null);
+    const set = /^(?:Temporary b|B)reakpoint (\d+) at 0x([0-9a-f]+)/.exec(line);
+    if (set) bps.set(set[1], BigInt('0x' + set[2]));
+    const hit = /^(?:Temporary b|B)reakpoint (\d+), ([^\s(]+) \(/.exec(line);
+    if (hit && !hit[2].startsWith('0x') && bps.has(hit[1])) check(line, bps.get(hit[1])!, hit[2], null);
+  }
+  return errors;
+}
+
+/** `#define NAME NUMBER` lines of a system header (a trailing comment allowed). */
+function defines(header: string, prefix: string): Map<string, bigint> {
+  const text = fs.readFileSync(header, 'utf8');
+  const out = new Map<string, bigint>();
+  for (const m of text.matchAll(new RegExp(`^#define\\s+${prefix}(\\w+)\\s+(\\d+)\\s*(?:/\\*.*\\*/\\s*)?$`, 'gm'))) out.set(m[1], BigInt(m[2]));
+  return out;
+}
+
+/** A value the source determines: found once in `text`, or the test is wrong. */
+function fromSource(file: string, re: RegExp): RegExpExecArray {
+  const m = re.exec(fs.readFileSync(path.join(ROOT, file), 'utf8'));
+  if (!m) throw new Error(`${file}: ${re} not found`);
+  return m;
+}
+
+const NR = defines('/usr/include/x86_64-linux-gnu/asm/unistd_64.h', '__NR_');
+const SIG = defines('/usr/include/x86_64-linux-gnu/asm/signal.h', 'SIG');
+const ERRNO = defines('/usr/include/asm-generic/errno.h', '');
+const nr = (name: string) => NR.get(name) ?? fail(`no __NR_${name}`);
+const fail = (msg: string): never => {
+  throw new Error(msg);
+};
+
+/** entry-probe.S: write(1, msg, N) at write_site, then syscall 1000, then exit_group(0 if it returned -ENOSYS). */
+const PROBE = {
+  fd: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %edi/)[1]),
+  count: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %edx/)[1]),
+  beyond: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %eax\s+\/\* no such syscall/)[1]),
+};
+
+/**
+ * What the walk-throughs must print, from the sources: [the expression as the
+ * script prints it (`p EXPR`, `p/x EXPR`), which of its prints (0 = the first),
+ * the value, and where the value comes from]. A symbol's name stands for its
+ * address in the program (nm).
+ */
+type Fact = [expr: string, nth: number, want: bigint | string, why: string];
+const WRITE_ENTRY = 'write: the number (asm/unistd_64.h)';
+const FACTS: Record<string, Fact[]> = {
+  'walk-zpoline.gdb': [
+    ['$rax', 0, nr('write'), WRITE_ENTRY],
+    ['$rcx', 0, 'after_write', 'the return address the call pushed: the instruction after write_site'],
+    ['current_ptregs->orig_ax', 0, nr('write'), WRITE_ENTRY],
+    ['(long) current_ptregs->ax', 0, -ERRNO.get('ENOSYS')!, 'ax = -ENOSYS until the syscall returns (asm-generic/errno.h)'],
+    ['regs->orig_ax', 0, nr('write'), WRITE_ENTRY],
+    ['$rax', 1, PROBE.count, "the host's write returns the count (entry-probe.S)"],
+    ['regs->ax', 0, PROBE.count, 'the result stored in pt_regs'],
+    ['$rcx', 1, 'after_write', 'jmp *%rcx returns after write_site'],
+    ['$rax', 2, PROBE.count, 'the result in the program'],
+  ],
+  'walk-seccomp.gdb': [
+    ['$rax', 0, nr('write'), WRITE_ENTRY],
+    ['$rcx', 1, 'after_write', 'the trap sets RCX to the instruction after the syscall'],
+    ['$rax', 1, nr('write'), WRITE_ENTRY],
+    ['$rcx', 2, 'after_write', 'jmp *%rcx returns after write_site'],
+    ['$rax', 2, PROBE.count, 'the result in the program (entry-probe.S)'],
+    ['regs->orig_ax', 0, PROBE.beyond, 'the next syscall number (entry-probe.S)'],
+    ['(long) regs->ax', 0, -ERRNO.get('ENOSYS')!, '-ENOSYS (asm-generic/errno.h)'],
+    ['$rax', 3, -ERRNO.get('ENOSYS')!, '-ENOSYS in the program'],
+  ],
+  'walk-native-sysret.gdb': [
+    ['$rcx', 0, 'after_write', 'SYSCALL saves the address of the next instruction in RCX'],
+    ['nr', 0, nr('write'), WRITE_ENTRY],
+    ['$regs->ax', 0, PROBE.count, 'the result (entry-probe.S)'],
+    ['$regs->cx', 0, 'after_write', 'the RCX slot'],
+    ['$regs->ip', 0, 'after_write', 'the RIP slot'],
+    ['$rcx', 1, 'after_write', 'sysretq returns to RCX'],
+    ['$rax', 0, PROBE.count, 'the result in the program'],
+  ],
+  'walk-catch-syscall.gdb': [
+    ['$orig_rax', 0, nr('write'), WRITE_ENTRY],
+    ['$rcx', 0, 'after_write', 'SYSCALL saves the address of the next instruction in RCX'],
+    ['$rdi', 0, PROBE.fd, "write's fd (entry-probe.S)"],
+    ['$rdx', 0, PROBE.count, "write's count (entry-probe.S)"],
+    ['$rax', 0, PROBE.count, "write's result"],
+    ['$orig_rax', 1, nr('write'), WRITE_ENTRY],
+    ['$orig_rax', 2, PROBE.beyond, 'the next syscall number (entry-probe.S)'],
+    ['$rax', 1, -ERRNO.get('ENOSYS')!, '-ENOSYS (asm-generic/errno.h)'],
+    ['$orig_rax', 3, nr('exit_group'), 'exit_group (asm/unistd_64.h)'],
+    ['$rdi', 1, 0n, 'exit status 0: syscall 1000 returned -ENOSYS'],
+  ],
+  'walk-native-iret.gdb': [
+    ['$orig_rax', 0, nr('kill'), 'kill (asm/unistd_64.h)'],
+    ['$rsi', 0, SIG.get('USR1')!, "kill's signal, SIGUSR1 (example.c, asm/signal.h)"],
+    ['$regs->ip', 0, 'on_usr1', 'the handler example.c installs'],
+    ['$regs->di', 0, SIG.get('USR1')!, "the handler's argument"],
+    ['$rdi', 1, SIG.get('USR1')!, "the handler's argument, after POP_REGS"],
+    ['$rdi', 2, SIG.get('USR1')!, "the handler's argument, in on_usr1"],
+    ['$orig_rax', 1, nr('rt_sigreturn'), 'rt_sigreturn (asm/unistd_64.h)'],
+    ['$rax', 0, 0n, 'kill() returns 0'],
+  ],
+  'walk-signal.gdb': [
+    ['$orig_rax', 0, nr('kill'), 'kill (asm/unistd_64.h)'],
+    ['$rsi', 0, SIG.get('USR1')!, "kill's signal, SIGUSR1 (example.c, asm/signal.h)"],
+    ['current_ptregs->ip', 0, 'on_usr1', 'the handler example.c installs'],
+    ['$rcx', 0, 'on_usr1', 'jmp *%rcx goes to the handler'],
+    ['$rdi', 1, SIG.get('USR1')!, "the handler's argument"],
+    ['*(int *) $rsi', 0, SIG.get('USR1')!, 'siginfo.si_signo'],
+    ['(long) current_ptregs->ax', 0, 0n, "kill's result, restored by rt_sigreturn"],
+    ['$rax', 0, 0n, 'kill() returns 0'],
+  ],
+};
+
+/** What the program's pt_regs must hold at a write's entry (entry-probe.S and its symbols). */
+function writeRegsErrors(out: string, addrOf: (name: string) => bigint): string[] {
+  const errors: string[] = [];
+  const want: Record<string, bigint> = { orig_ax: nr('write'), di: PROBE.fd, si: addrOf('msg'), dx: PROBE.count, ip: addrOf('after_write'), cx: addrOf('after_write') };
+  for (const m of out.matchAll(/^\$\d+ = \{(r15 = .*?)\}$/gm)) {
+    const f = new Map([...m[1].matchAll(/(\w+) = (0x[0-9a-f]+)/g)].map((x) => [x[1], BigInt(x[2])]));
+    if (f.get('orig_ax') !== nr('write')) continue; // not (yet) the write's
+    for (const [k, v] of Object.entries(want)) if (f.get(k) !== v) errors.push(`pt_regs->${k} = 0x${f.get(k)?.toString(16)}, the source says 0x${v.toString(16)}\n    in: ${m[0]}`);
+  }
+  return errors;
+}
+
+/** The script's `p` commands in order: gdb numbers their values $1, $2, ... */
+function prints(script: string): string[] {
+  const text = fs.readFileSync(path.join(SCRIPTS, script), 'utf8');
+  return [...text.matchAll(/^\s*(?:p|print)(?:\/\w+)?\s+(.*?)\s*$/gm)].map((m) => m[1]);
+}
+
+/** The number at the start of a printed value (`0x401018`, `-38`, `(void *) 0x... <sym>`). */
+function printedNumber(v: string): bigint | null {
+  const m = /^(?:\([^)]*\) )?(-?(?:0x[0-9a-f]+|\d+))\b/.exec(v);
+  if (!m) return null;
+  return m[1].startsWith('-') ? -BigInt(m[1].slice(1)) : BigInt(m[1]);
+}
+
+function factErrors(script: string, out: string, addrOf: (name: string) => bigint): string[] {
+  const exprs = prints(script);
+  const values = new Map([...out.matchAll(/^\$(\d+) = (.*)$/gm)].map((m) => [Number(m[1]), m[2]]));
+  // every print made one value, so $k is the script's k-th print
+  expect(Math.max(...values.keys()), `${script}: one value per p command`).toBe(exprs.length);
+  const errors: string[] = [];
+  for (const [expr, nth, want, why] of FACTS[script] ?? []) {
+    const k = exprs.map((e, i) => (e === expr ? i : -1)).filter((i) => i >= 0)[nth];
+    if (k === undefined) {
+      errors.push(`${script} has no print #${nth} of ${expr}`);
+      continue;
+    }
+    const w = typeof want === 'string' ? addrOf(want) : want;
+    const got = printedNumber(values.get(k + 1) ?? '');
+    // p/x shows a negative value as its 64-bit two's complement
+    if (got !== w && got !== BigInt.asUintN(64, w)) errors.push(`$${k + 1} (p ${expr}) = ${values.get(k + 1)}; ${why}: ${w < 0n ? w : '0x' + w.toString(16)}`);
+  }
+  return errors;
+}
+
 async function walk(script: string, serve: string[]): Promise<string> {
   const stub = await startStub(serve);
   try {
@@ -70,12 +291,31 @@ describe.skipIf(!HAVE_GDB)('walk-throughs (gdb-scripts/walk-*.gdb) against their
     for (const [script, serve] of WALKS) expect([script, headerServeArgs(script)]).toEqual([script, serve]);
   });
 
+  it('the facts name every walk-through, and hold for what the expected files show', () => {
+    expect(Object.keys(FACTS).sort()).toEqual(WALKS.map(([s]) => s).sort());
+    for (const [script] of WALKS) expect(FACTS[script].length, script).toBeGreaterThan(0);
+    // entry-probe's count is its message's length
+    const msg = fromSource('test/fixtures/src/entry-probe.S', /^msg:\s+\.ascii\s+"(.*)"$/m)[1];
+    expect(PROBE.count).toBe(BigInt(JSON.parse(`"${msg}"`).length));
+    expect([NR.get('write'), SIG.get('USR1'), ERRNO.get('ENOSYS')]).toEqual([1n, 10n, 38n]);
+  });
+
   for (const [script, serve] of WALKS) {
     it(script, async () => {
-      const out = normalize(await walk(script, serve));
+      const raw = await walk(script, serve);
+      const out = normalize(raw);
       // a script that stopped half-way (an error, a hang killed by the timeout) is never a valid expectation
       expect(out).not.toMatch(/Error in sourced command file|Remote connection closed|KeyboardInterrupt/);
       expect(out).toMatch(/\[Inferior 1 \(process N\) exited normally\]\n$/);
+      // facts from outside the tool, before comparing with what it printed last time
+      const program = serve.find((a) => a.startsWith('test/fixtures/bin/')) ?? 'test/fixtures/bin/example-musl';
+      const kernel = `src/guest/image/kernel-${serve[serve.indexOf('--entry') + 1]}.elf`;
+      const progSyms = nmSymbols(path.join(ROOT, program));
+      const syms = [...progSyms, ...nmSymbols(path.join(ROOT, kernel))].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      const addrOf = (name: string) => progSyms.find((x) => x.name === name)?.value ?? fail(`${program}: no symbol ${name}`);
+      expect(namingErrors(raw, syms), 'gdb names an address otherwise than the ELF symbol tables').toEqual([]);
+      expect(factErrors(script, raw, addrOf), 'gdb prints a value otherwise than the sources say').toEqual([]);
+      if (program.endsWith('entry-probe')) expect(writeRegsErrors(raw, addrOf), "write's pt_regs").toEqual([]);
       const file = path.join(EXPECTED, script.replace(/\.gdb$/, '.out'));
       if (UPDATE) {
         fs.mkdirSync(EXPECTED, { recursive: true });

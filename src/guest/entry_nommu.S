@@ -24,9 +24,10 @@ __kernel_vsyscall:
 	/* r11 is scratch by the syscall ABI: keep the user stack pointer in it */
 	movq	%rsp, %r11
 	.cfi_def_cfa_register %r11
-	/* point RSP just past the ss slot of the task's pt_regs image */
+	/* point RSP just past the ss slot of the task's pt_regs image (lea, not add:
+	 * the user's flags are still live and pushfq saves them below) */
 	movq	current_ptregs(%rip), %rsp
-	addq	$SIZEOF_PTREGS, %rsp
+	leaq	SIZEOF_PTREGS(%rsp), %rsp
 	/* the frame an interrupt would have pushed; UML has no selectors: cs = ss = 0 */
 	pushq	$0			/* pt_regs->ss */
 	pushq	%r11			/* pt_regs->sp: the user stack */

@@ -23,14 +23,19 @@ zpoline_sled:
 	.cfi_def_cfa	%rsp, 8
 	.cfi_offset	%rip, -8
 	/* numbers 0..213 slide over nops to the jump below */
-	.fill	214, 1, 0x90
+	.rept	214
+	nop
+	.endr
 	/*
 	 * zpoline's own shortcut: 215 (epoll_wait_old, never used) is given up
 	 * so that numbers below 214 skip 127 nops. A call landing on 215 would
 	 * execute the jump's second byte.
 	 */
 	jmp	zpoline_sled + 216 + 127
-	.org	NR_syscalls, 0x90	/* the rest of the table: nops up to offset NR_syscalls */
+	/* the rest of the table: nops up to offset NR_syscalls */
+	.rept	NR_syscalls - 216
+	nop
+	.endr
 
 	/* here RAX = the syscall number, (%rsp) = the instruction after the call */
 	.globl	zpoline_trampoline
@@ -52,7 +57,9 @@ zpoline_trampoline:
 	.cfi_offset	%rip, -8
 	.globl	zpoline_beyond_table
 zpoline_beyond_table:
-	.org	4096 - 5, 0x90
+	.rept	4096 - 5 - (NR_syscalls + 14)	/* to the page's last 5 bytes (the trampoline's code is 14) */
+	nop
+	.endr
 	.globl	zpoline_back
 zpoline_back:
 	jmp	zpoline_trampoline		/* rel32: the page's last 5 bytes */

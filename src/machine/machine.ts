@@ -10,7 +10,7 @@ import { CPU, RCX, RDI, RDX, RSP, R11 } from '../cpu/cpu.js';
 import { Memory, PROT_READ, PROT_WRITE } from '../cpu/memory.js';
 import { CpuFault, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BlockCache, runBlocks } from '../cpu/run.js';
-import type { Insn } from '../cpu/insn.js';
+import type { TrapSite as Insn } from '../cpu/cpu.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS, loadKernelImage, mapTrampoline, rewriteSyscallSites, TRAMPOLINE_TAIL, TRAMPOLINE_TAIL_END, type EntryModel, type Hook, type KernelImage } from '../kernel/guest.js';
 import { SyscallArgs } from '../kernel/sys/util.js';

@@ -13,8 +13,9 @@ import { CPU } from '../src/cpu/cpu.js';
 import { Memory, PROT_READ, PROT_WRITE, PROT_USER } from '../src/cpu/memory.js';
 import { Insn } from '../src/cpu/insn.js';
 import { CpuFault } from '../src/cpu/fault.js';
-import { sseHandler, group15Handler, fxsaveTo } from '../src/cpu/ops/sse.js';
-import { x87Handler } from '../src/cpu/ops/x87.js';
+import { sseHandler, group15Handler } from '../src/cpu/ops/sse.js';
+import { fxsaveTo } from '../src/cpu/fpu-state.js';
+import { x87Handler } from '../src/cpu/ops/x87/forms.js';
 import { ORACLE_SSE, ORACLE_X87 } from './sse-oracle-data.js';
 
 type Row = [string, string, string, number, string, string, string, number, number];

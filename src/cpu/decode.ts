@@ -18,7 +18,7 @@ import * as ctl from './ops/control.js';
 import * as str from './ops/string.js';
 import * as sys from './ops/system.js';
 import { sseHandler, group15Handler } from './ops/sse.js';
-import { x87Handler } from './ops/x87.js';
+import { x87Handler } from './ops/x87/forms.js';
 
 // attribute bits
 const M = 0x100; // has ModRM

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import { Machine, type MachineOptions, type StopEvent } from '../machine/machine.js';
 import { PAGE_SIZE, WATCH_READ, WATCH_WRITE, type MemoryWatch } from '../cpu/memory.js';
-import { readST80, writeST80, x87State, x87TagWord } from '../cpu/ops/x87.js';
+import { readST80, writeST80, x87State, x87TagWord } from '../cpu/fpu-state.js';
 import { errnoFromNode, SysError } from '../kernel/errno.js';
 import type { OpenFile } from '../kernel/fdtable.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../kernel/sys/files.js';

@@ -17,7 +17,7 @@ import { SyscallArgs } from '../kernel/sys/util.js';
 import { SYSCALL_NAMES } from '../kernel/sysnames.js';
 import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { setPrivilege } from '../cpu/ops/system.js';
-import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
+import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import { Process } from '../kernel/process.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';

@@ -27,7 +27,7 @@
 import { CPU, CF, PF, ZF, SF, OF, AF } from '../cpu.js';
 import { CpuFault, Vector } from '../fault.js';
 import type { Handler, Insn } from '../insn.js';
-import { x87Save, x87Restore, x87Emms } from './x87.js';
+import { MXCSR_MASK, fxrstorFrom, fxsaveTo, x87Empty } from '../fpu-state.js';
 
 const ARITH = CF | PF | AF | ZF | SF | OF;
 
@@ -36,9 +36,6 @@ const IE = 1;
 const ZE = 4;
 const OE = 8;
 const PE = 32;
-
-/** Bits of MXCSR that ldmxcsr/fxrstor may set (reported as MXCSR_MASK). */
-export const MXCSR_MASK = 0xffff;
 
 const DAZ = 0x40;
 /** FTZ with the underflow exception masked */
@@ -2308,30 +2305,7 @@ function crc32v(cpu: CPU, i: Insn): void {
 // emms, fxsave/fxrstor, ldmxcsr/stmxcsr
 
 function emms(cpu: CPU, _i: Insn): void {
-  x87Emms(cpu);
-}
-
-/**
- * The 512-byte fxsave image of the FPU and SSE state (bytes 416..511 are
- * left untouched). Also for signal frames.
- */
-export function fxsaveTo(cpu: CPU, out: Uint8Array): void {
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (let k = 0; k < 416; k++) out[k] = 0;
-  x87Save(cpu, out);
-  dv.setUint32(24, cpu.mxcsr >>> 0, true);
-  dv.setUint32(28, MXCSR_MASK, true);
-  for (let k = 0; k < 64; k++) dv.setInt32(160 + 4 * k, cpu.xmm[k], true);
-}
-
-/** Load FPU and SSE state from a 512-byte fxsave image; #GP if MXCSR has reserved bits. */
-export function fxrstorFrom(cpu: CPU, img: Uint8Array): void {
-  const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
-  const mx = dv.getUint32(24, true);
-  if (mx & ~MXCSR_MASK) gp();
-  x87Restore(cpu, img);
-  cpu.mxcsr = mx;
-  for (let k = 0; k < 64; k++) cpu.xmm[k] = dv.getInt32(160 + 4 * k, true);
+  x87Empty(cpu);
 }
 
 const FXBUF = new Uint8Array(512);

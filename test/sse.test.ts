@@ -13,7 +13,7 @@ import { CPU } from '../src/cpu/cpu.js';
 import { Memory, PROT_READ, PROT_WRITE, PROT_USER } from '../src/cpu/memory.js';
 import { Insn } from '../src/cpu/insn.js';
 import { CpuFault } from '../src/cpu/fault.js';
-import { sseHandler, group15Handler } from '../src/cpu/ops/sse.js';
+import { sseHandler, group15Handler } from '../src/cpu/ops/sse/forms.js';
 import { fxsaveTo } from '../src/cpu/fpu-state.js';
 import { x87Handler } from '../src/cpu/ops/x87/forms.js';
 import { ORACLE_SSE, ORACLE_X87 } from './sse-oracle-data.js';

@@ -17,7 +17,7 @@ import * as mv from './ops/move.js';
 import * as ctl from './ops/control.js';
 import * as str from './ops/string.js';
 import * as sys from './ops/system.js';
-import { sseHandler, group15Handler } from './ops/sse.js';
+import { sseHandler, group15Handler } from './ops/sse/forms.js';
 import { x87Handler } from './ops/x87/forms.js';
 
 // attribute bits

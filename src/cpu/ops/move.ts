@@ -1,6 +1,6 @@
 /**
  * Data movement: mov forms, movzx/movsx/movsxd, lea, xchg, cmpxchg, xadd,
- * bswap, cmovcc, setcc, push/pop, flags transfer, enter/leave.
+ * bswap, movbe, cmovcc, setcc, push/pop, flags transfer, enter/leave.
  */
 import { CPU, FlOp, RAX, RBP, RSP, CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC, ID, IF, IOPL } from '../cpu.js';
 import type { Insn } from '../insn.js';
@@ -326,3 +326,26 @@ export function std(cpu: CPU, _i: Insn): void {
 export function nop(_cpu: CPU, _i: Insn): void {}
 
 export { FlOp };
+
+/** movbe reg, m (0F 38 F0): a load with the bytes reversed */
+export function movbeLoad(cpu: CPU, i: Insn): void {
+  const a = cpu.ea(i);
+  if (i.size === 2) {
+    const v = cpu.mem.read16(a);
+    cpu.setReg(i.reg, 2, ((v >> 8) | (v << 8)) & 0xffff, 0);
+  } else if (i.size === 8) {
+    const lo = cpu.mem.read64(a);
+    const hi = cpu.mem.hi;
+    cpu.setReg(i.reg, 8, bswap32(hi), bswap32(lo));
+  } else cpu.setReg(i.reg, 4, bswap32(cpu.mem.read32(a)), 0);
+}
+
+/** movbe m, reg (0F 38 F1) */
+export function movbeStore(cpu: CPU, i: Insn): void {
+  const a = cpu.ea(i);
+  if (i.size === 2) {
+    const v = cpu.rl[i.reg];
+    cpu.mem.write16(a, ((v >> 8) & 0xff) | ((v & 0xff) << 8));
+  } else if (i.size === 8) cpu.mem.write64(a, bswap32(cpu.rh[i.reg]), bswap32(cpu.rl[i.reg]));
+  else cpu.mem.write32(a, bswap32(cpu.rl[i.reg]));
+}

@@ -143,11 +143,8 @@ function signOp(abs: boolean): Handler {
 }
 
 export const fchs = signOp(false);
-
 export const fabs = signOp(true);
-
 const sqrtOp = (_cpu: CPU): void => sqrtX(A);
-
 export const fsqrt = unary(sqrtOp, true);
 
 function rndintW(cpu: CPU): void {

@@ -17,7 +17,6 @@ import { mulu64, R as M128 } from '../../int64.js';
 import { C1, S_DE, S_IE, S_OE, S_PE, S_UE, S_ZE, type X87 } from '../../fpu-state.js';
 
 export const TWO32 = 4294967296;
-
 export const ZERO = 0, FIN = 1, INF = 2, NAN = 3;
 
 /** value = (h:l) * 2^(e-63), h bit 31 set for FIN; NaN keeps its raw mantissa. */
@@ -119,7 +118,6 @@ class Work {
   flags = 0;
 }
 export const W = new Work();
-
 /** A conversion's 64-bit result (float64 bits, integer) as two 32-bit words. */
 export const OUT = { lo: 0, hi: 0 };
 
@@ -781,9 +779,7 @@ export function toNumber(x: Ext): number {
 }
 
 const CVB = new ArrayBuffer(8);
-
 const CVI = new Int32Array(CVB);
-
 const CVD = new Float64Array(CVB);
 
 export function fromNumber(v: number, x: Ext): void {

@@ -22,9 +22,7 @@ function viaDouble(f: (x: number) => number): Handler {
 }
 
 export const f2xm1 = viaDouble((x) => Math.pow(2, x) - 1);
-
 export const fsin = viaDouble(Math.sin);
-
 export const fcos = viaDouble(Math.cos);
 
 /** ST1 = f(ST1, ST0), pop */
@@ -47,9 +45,7 @@ function binaryPop(f: (y: number, x: number) => number): Handler {
 }
 
 export const fyl2x = binaryPop((y, x) => y * Math.log2(x));
-
 export const fyl2xp1 = binaryPop((y, x) => y * (Math.log1p(x) / Math.LN2));
-
 export const fpatan = binaryPop((y, x) => Math.atan2(y, x));
 
 export function fptan(cpu: CPU, _i: Insn): void {

@@ -24,6 +24,19 @@ export function movRR64(cpu: CPU, i: Insn): void {
   cpu.rh[i.reg] = cpu.rh[i.rm];
 }
 
+/** mov r/m64, reg64 with a register r/m (89 register form) */
+export function movRR64toRM(cpu: CPU, i: Insn): void {
+  cpu.rl[i.rm] = cpu.rl[i.reg];
+  cpu.rh[i.rm] = cpu.rh[i.reg];
+}
+
+/** mov r/m, Sreg (8C; sub = the segment register): a register destination is zero-extended. */
+export function movFromSreg(cpu: CPU, i: Insn): void {
+  const s = i.sub < 6 ? cpu.seg[i.sub] : 0;
+  if (i.rm >= 0) cpu.setReg(i.rm, i.size === 2 ? 2 : 4, s, 0);
+  else cpu.writeMem(cpu.ea(i), 2, s, 0);
+}
+
 /** mov reg64, [mem] */
 export function movRM64(cpu: CPU, i: Insn): void {
   const lo = cpu.mem.read64(cpu.ea(i));
@@ -224,6 +237,13 @@ export function pushI(cpu: CPU, i: Insn): void {
 
 /** push r/m64 (FF /6) */
 export function pushE(cpu: CPU, i: Insn): void {
+  if (i.size === 2) {
+    const v = cpu.readRMsize(i, 2);
+    const sp = cpu.getNum(RSP) - 2;
+    cpu.mem.write16(sp, v);
+    cpu.setNum(RSP, sp);
+    return;
+  }
   const lo = cpu.readRMsize(i, 8);
   cpu.push64(lo, cpu.hi);
 }
@@ -231,12 +251,13 @@ export function pushE(cpu: CPU, i: Insn): void {
 /** pop r/m64 (8F /0): the address is computed after RSP is incremented, as on hardware. */
 export function popE(cpu: CPU, i: Insn): void {
   const sp = cpu.getNum(RSP);
-  const lo = cpu.mem.read64(sp);
-  const hi = cpu.mem.hi;
-  cpu.setNum(RSP, sp + 8);
+  const size = i.size === 2 ? 2 : 8;
+  const lo = cpu.readMem(sp, size);
+  const hi = size === 8 ? cpu.hi : 0;
+  cpu.setNum(RSP, sp + size);
   try {
-    if (i.rm >= 0) cpu.set64(i.rm, lo, hi);
-    else cpu.writeMem(cpu.ea(i), 8, lo, hi);
+    if (i.rm >= 0) cpu.setReg(i.rm, size, lo, hi);
+    else cpu.writeMem(cpu.ea(i), size, lo, hi);
   } catch (e) {
     cpu.setNum(RSP, sp);
     throw e;

@@ -283,7 +283,7 @@ export function fxtract(cpu: CPU, _i: Insn): void {
 }
 
 /** fprem (ieee=false) / fprem1 (ieee=true) */
-export function fprem(ieee: boolean): Handler {
+function remainder(ieee: boolean): Handler {
   return (cpu, _i) => {
     begin(cpu);
     const st = x87State(cpu);
@@ -373,6 +373,9 @@ export function fprem(ieee: boolean): Handler {
     finish(cpu);
   };
 }
+
+export const fprem = remainder(false);
+export const fprem1 = remainder(true);
 
 /** For fprem1 with exponent difference -1: is |A| > |B|/2? */
 function magHalfGreater(): boolean {

@@ -1,7 +1,8 @@
 /**
- * Unit tests for the SSE handlers (src/cpu/ops/sse.ts) and the x87 FPU
- * (src/cpu/ops/x87.ts). Expected values were produced by running each
- * instruction with inline asm on a real x86-64 CPU (AMD EPYC): the covering
+ * Unit tests for the SSE instructions (src/cpu/ops/sse/) and the x87 FPU
+ * (src/cpu/ops/x87/), each instruction encoded, decoded by the decoder and run
+ * by the handler its opcode table chose. Expected values were produced by
+ * running each instruction with inline asm on a real x86-64 CPU (AMD EPYC): the covering
  * subset in sse-oracle-data.ts comes from test/sse-oracle/ (gen-sse.py and
  * gen-x87.py write and run the C oracles, reduce.py picks the rows). Set
  * SSE_ORACLE=/path/sse_data.json and X87_ORACLE=/path/x87_data.json to run a
@@ -10,11 +11,11 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CPU } from '../src/cpu/cpu.js';
-import { Memory, PROT_READ, PROT_WRITE, PROT_USER } from '../src/cpu/memory.js';
-import { Insn } from '../src/cpu/insn.js';
-import { CpuFault } from '../src/cpu/fault.js';
-import { sseHandler, group15Handler, fxsaveTo } from '../src/cpu/ops/sse.js';
-import { x87Handler } from '../src/cpu/ops/x87.js';
+import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE, PROT_USER } from '../src/cpu/memory.js';
+import { CpuFault, UndefinedOpcode } from '../src/cpu/fault.js';
+import { decode } from '../src/cpu/decode.js';
+import { RDI, RSI } from '../src/cpu/cpu.js';
+import { fxsaveTo } from '../src/cpu/fpu-state.js';
 import { ORACLE_SSE, ORACLE_X87 } from './sse-oracle-data.js';
 
 type Row = [string, string, string, number, string, string, string, number, number];
@@ -48,18 +49,54 @@ function getR(cpu: CPU, r: number): string {
   return (cpu.rh[r] >>> 0).toString(16).padStart(8, '0') + (cpu.rl[r] >>> 0).toString(16).padStart(8, '0');
 }
 
-function mkInsn(o: { map: number; op: number; pfx: number; imm: number; w: number; reg: number; rm: number }): Insn {
-  const i = new Insn();
-  i.pfx = o.pfx;
-  i.rep = o.pfx === 0xf2 || o.pfx === 0xf3 ? o.pfx : 0;
-  i.imm = o.imm;
-  i.rex = o.w ? 0x48 : 0;
-  i.size = o.w ? 8 : o.pfx === 0x66 ? 2 : 4;
-  i.reg = o.reg;
-  i.sub = o.reg & 7;
-  i.rm = o.rm;
-  i.opc = o.map * 256 + o.op;
-  return i;
+/** Where test instructions are placed to be decoded. */
+const CODE = 0x400000;
+const codeMapped = new WeakSet<Memory>();
+
+interface Enc {
+  map: number;
+  op: number;
+  pfx: number;
+  imm: number;
+  w: number;
+  reg: number;
+  /** register r/m, or -1 for the absolute memory operand [addr] */
+  rm: number;
+  addr?: number;
+}
+
+/**
+ * The bytes of an SSE instruction: mandatory prefix, REX, 0F [38|3A] op,
+ * ModRM (with a SIB and disp32 for an absolute memory operand), imm8. The
+ * imm8 is always appended: an instruction without one leaves it undecoded.
+ */
+function encode(o: Enc): number[] {
+  const b: number[] = [];
+  if (o.pfx) b.push(o.pfx);
+  const rm = o.rm < 0 ? 4 : o.rm;
+  const rex = (o.w ? 8 : 0) | (o.reg & 8 ? 4 : 0) | (rm & 8 ? 1 : 0);
+  if (rex) b.push(0x40 | rex);
+  b.push(0x0f);
+  if (o.map === 2) b.push(0x38);
+  if (o.map === 3) b.push(0x3a);
+  b.push(o.op);
+  if (o.rm < 0) {
+    const a = o.addr ?? 0;
+    b.push(((o.reg & 7) << 3) | 4, 0x25, a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, (a >>> 24) & 0xff);
+  } else b.push(0xc0 | ((o.reg & 7) << 3) | (rm & 7));
+  b.push(o.imm & 0xff);
+  return b;
+}
+
+/** Decode the bytes as the CPU would and run the instruction. */
+function exec(cpu: CPU, bytes: number[]): void {
+  if (!codeMapped.has(cpu.mem)) {
+    cpu.mem.map(CODE, 0x1000, PROT_READ | PROT_EXEC | PROT_USER);
+    codeMapped.add(cpu.mem);
+  }
+  cpu.mem.poke(CODE, Uint8Array.from(bytes));
+  const i = decode(cpu.mem, CODE);
+  i.op(cpu, i);
 }
 
 function runCase(o: OpCase, row: Row): string[] {
@@ -69,10 +106,12 @@ function runCase(o: OpCase, row: Row): string[] {
   setX(cpu, 1, b);
   setR(cpu, 0, rax);
   cpu.mxcsr = mx;
-  const i = mkInsn(o);
-  const h = sseHandler(o.map, o.op, i);
-  if (h === null) return [`${o.name}: no handler`];
-  h(cpu, i);
+  try {
+    exec(cpu, encode(o));
+  } catch (e) {
+    if (e instanceof UndefinedOpcode) return [`${o.name}: #UD`];
+    throw e;
+  }
   const errs: string[] = [];
   const [, , , , ex0, ex1, erax, efl, emx] = row;
   const ctx = `${o.name} a=${a} b=${b} rax=${rax} mx=${mx.toString(16)}`;
@@ -124,17 +163,9 @@ function memCpu(): CPU {
   mem.map(BASE, 0x2000, PROT_READ | PROT_WRITE | PROT_USER);
   return new CPU(mem);
 }
-function memInsn(map: number, op: number, pfx: number, reg: number, addr: number, imm = 0): Insn {
-  const i = mkInsn({ map, op, pfx, imm, w: 0, reg, rm: -1 });
-  i.base = -1;
-  i.index = -1;
-  i.disp = addr;
-  return i;
-}
-function run(cpu: CPU, i: Insn, map: number, op: number): void {
-  const h = sseHandler(map, op, i);
-  if (!h) throw new Error('no handler');
-  h(cpu, i);
+/** Run the instruction with an absolute memory operand at addr. */
+function run(cpu: CPU, map: number, op: number, pfx: number, reg: number, addr: number, imm = 0): void {
+  exec(cpu, encode({ map, op, pfx, imm, w: 0, reg, rm: -1, addr }));
 }
 function vector(f: () => void): number {
   try {
@@ -151,36 +182,36 @@ describe('SSE memory operands', () => {
     const cpu = memCpu();
     const a = BASE + 0x1000 - 7;
     for (let k = 0; k < 16; k++) cpu.mem.write8(a + k, 0x10 + k);
-    run(cpu, memInsn(1, 0x6f, 0xf3, 2, a), 1, 0x6f);
+    run(cpu, 1, 0x6f, 0xf3, 2, a);
     expect(getX(cpu, 2)).toBe('1f1e1d1c1b1a19181716151413121110');
-    run(cpu, memInsn(1, 0x7f, 0xf3, 2, a + 1), 1, 0x7f);
+    run(cpu, 1, 0x7f, 0xf3, 2, a + 1);
     expect(cpu.mem.read8(a + 1)).toBe(0x10);
     expect(cpu.mem.read8(a + 16)).toBe(0x1f);
   });
 
   it('movdqa / packed arithmetic fault #GP on misaligned memory, movdqu and movsd do not', () => {
     const cpu = memCpu();
-    expect(vector(() => run(cpu, memInsn(1, 0x6f, 0x66, 0, BASE + 8), 1, 0x6f))).toBe(13);
-    expect(vector(() => run(cpu, memInsn(1, 0x7f, 0x66, 0, BASE + 8), 1, 0x7f))).toBe(13);
-    expect(vector(() => run(cpu, memInsn(1, 0x28, 0, 0, BASE + 4), 1, 0x28))).toBe(13);
-    expect(vector(() => run(cpu, memInsn(1, 0xef, 0x66, 0, BASE + 1), 1, 0xef))).toBe(13);
-    expect(vector(() => run(cpu, memInsn(1, 0x58, 0, 0, BASE + 4), 1, 0x58))).toBe(13);
-    expect(vector(() => run(cpu, memInsn(1, 0x6f, 0xf3, 0, BASE + 1), 1, 0x6f))).toBe(-1);
-    expect(vector(() => run(cpu, memInsn(1, 0x58, 0xf2, 0, BASE + 4), 1, 0x58))).toBe(-1);
-    expect(vector(() => run(cpu, memInsn(1, 0x10, 0xf3, 0, BASE + 1), 1, 0x10))).toBe(-1);
-    expect(vector(() => run(cpu, memInsn(2, 0x30, 0x66, 0, BASE + 3), 2, 0x30))).toBe(-1);
-    expect(vector(() => run(cpu, memInsn(1, 0x6f, 0x66, 0, BASE + 16), 1, 0x6f))).toBe(-1);
+    expect(vector(() => run(cpu, 1, 0x6f, 0x66, 0, BASE + 8))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0x7f, 0x66, 0, BASE + 8))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0x28, 0, 0, BASE + 4))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0xef, 0x66, 0, BASE + 1))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0x58, 0, 0, BASE + 4))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0x6f, 0xf3, 0, BASE + 1))).toBe(-1);
+    expect(vector(() => run(cpu, 1, 0x58, 0xf2, 0, BASE + 4))).toBe(-1);
+    expect(vector(() => run(cpu, 1, 0x10, 0xf3, 0, BASE + 1))).toBe(-1);
+    expect(vector(() => run(cpu, 2, 0x30, 0x66, 0, BASE + 3))).toBe(-1);
+    expect(vector(() => run(cpu, 1, 0x6f, 0x66, 0, BASE + 16))).toBe(-1);
   });
 
   it('a page fault leaves the destination register unchanged', () => {
     const cpu = memCpu();
     setX(cpu, 3, '0123456789abcdef0123456789abcdef');
     const a = BASE + 0x2000 - 8; // second half unmapped
-    expect(vector(() => run(cpu, memInsn(1, 0x6f, 0xf3, 3, a), 1, 0x6f))).toBe(14);
+    expect(vector(() => run(cpu, 1, 0x6f, 0xf3, 3, a))).toBe(14);
     expect(getX(cpu, 3)).toBe('0123456789abcdef0123456789abcdef');
     // a store that would straddle into the unmapped page writes nothing
     cpu.mem.write32(a, 0x11223344);
-    expect(vector(() => run(cpu, memInsn(1, 0x7f, 0xf3, 3, a), 1, 0x7f))).toBe(14);
+    expect(vector(() => run(cpu, 1, 0x7f, 0xf3, 3, a))).toBe(14);
     expect(cpu.mem.read32(a)).toBe(0x11223344);
   });
 
@@ -188,66 +219,60 @@ describe('SSE memory operands', () => {
     const cpu = memCpu();
     cpu.mem.write64(BASE, 0x3f800000, 0x40000000);
     setX(cpu, 1, 'ffffffffffffffffffffffffffffffff');
-    run(cpu, memInsn(1, 0x10, 0xf3, 1, BASE), 1, 0x10);
+    run(cpu, 1, 0x10, 0xf3, 1, BASE);
     expect(getX(cpu, 1)).toBe('0000000000000000000000003f800000');
     setX(cpu, 1, 'ffffffffffffffffffffffffffffffff');
-    run(cpu, memInsn(1, 0x10, 0xf2, 1, BASE), 1, 0x10);
+    run(cpu, 1, 0x10, 0xf2, 1, BASE);
     expect(getX(cpu, 1)).toBe('0000000000000000400000003f800000');
   });
 
   it('movhps/movlps/movq store and pextrw/pinsrb through memory', () => {
     const cpu = memCpu();
     setX(cpu, 4, '00112233445566778899aabbccddeeff');
-    run(cpu, memInsn(1, 0x17, 0, 4, BASE), 1, 0x17);
+    run(cpu, 1, 0x17, 0, 4, BASE);
     expect(cpu.mem.read32(BASE) >>> 0).toBe(0x44556677);
-    run(cpu, memInsn(1, 0x13, 0x66, 4, BASE + 8), 1, 0x13);
+    run(cpu, 1, 0x13, 0x66, 4, BASE + 8);
     expect(cpu.mem.read32(BASE + 8) >>> 0).toBe(0xccddeeff);
-    run(cpu, memInsn(1, 0xd6, 0x66, 4, BASE + 16), 1, 0xd6);
+    run(cpu, 1, 0xd6, 0x66, 4, BASE + 16);
     expect(cpu.mem.read32(BASE + 20) >>> 0).toBe(0x8899aabb);
-    run(cpu, memInsn(3, 0x15, 0x66, 4, BASE + 32, 6), 3, 0x15);
+    run(cpu, 3, 0x15, 0x66, 4, BASE + 32, 6);
     expect(cpu.mem.read16(BASE + 32)).toBe(0x2233);
     cpu.mem.write8(BASE + 40, 0x5a);
-    run(cpu, memInsn(3, 0x20, 0x66, 4, BASE + 40, 15), 3, 0x20);
+    run(cpu, 3, 0x20, 0x66, 4, BASE + 40, 15);
     expect(getX(cpu, 4)).toBe('5a112233445566778899aabbccddeeff');
   });
 
   it('ldmxcsr/stmxcsr, fxsave/fxrstor round trip', () => {
     const cpu = memCpu();
     cpu.mem.write32(BASE, 0x7f80 | 0x2000);
-    const ld = memInsn(1, 0xae, 0, 2, BASE);
-    ld.sub = 2;
-    group15Handler(ld)!(cpu, ld);
+    run(cpu, 1, 0xae, 0, 2, BASE); // ldmxcsr
     expect(cpu.mxcsr).toBe(0x7f80 | 0x2000);
     cpu.mem.write32(BASE, 0x10000);
-    expect(vector(() => group15Handler(ld)!(cpu, ld))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0xae, 0, 2, BASE))).toBe(13);
     for (let k = 0; k < 64; k++) cpu.xmm[k] = k * 0x01010101;
-    const sv = memInsn(1, 0xae, 0, 0, BASE + 0x100);
-    sv.sub = 0;
-    group15Handler(sv)!(cpu, sv);
+    run(cpu, 1, 0xae, 0, 0, BASE + 0x100); // fxsave
     expect(cpu.mem.read32(BASE + 0x100 + 24)).toBe(0x7f80 | 0x2000);
     expect(cpu.mem.read32(BASE + 0x100 + 28)).toBe(0xffff);
     expect(cpu.mem.read16(BASE + 0x100)).toBe(0x37f);
     expect(cpu.mem.read32(BASE + 0x100 + 160 + 16 * 15 + 12)).toBe(63 * 0x01010101);
     cpu.xmm.fill(0);
     cpu.mxcsr = 0x1f80;
-    const rs = memInsn(1, 0xae, 0, 1, BASE + 0x100);
-    rs.sub = 1;
-    group15Handler(rs)!(cpu, rs);
+    run(cpu, 1, 0xae, 0, 1, BASE + 0x100); // fxrstor
     expect(cpu.mxcsr).toBe(0x7f80 | 0x2000);
     for (let k = 0; k < 64; k++) expect(cpu.xmm[k]).toBe(k * 0x01010101);
-    const mis = memInsn(1, 0xae, 0, 0, BASE + 0x108);
-    mis.sub = 0;
-    expect(vector(() => group15Handler(mis)!(cpu, mis))).toBe(13);
+    expect(vector(() => run(cpu, 1, 0xae, 0, 0, BASE + 0x108))).toBe(13);
     const img = new Uint8Array(512);
     fxsaveTo(cpu, img);
     expect(img[24] | (img[25] << 8)).toBe(0x7f80 | 0x2000);
   });
 
-  it('returns null for MMX forms and unknown opcodes', () => {
-    expect(sseHandler(1, 0xef, mkInsn({ map: 1, op: 0xef, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 }))).toBeNull();
-    expect(sseHandler(1, 0x6f, mkInsn({ map: 1, op: 0x6f, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 }))).toBeNull();
-    expect(sseHandler(2, 0x00, mkInsn({ map: 2, op: 0x00, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 }))).toBeNull();
-    expect(sseHandler(3, 0x60, mkInsn({ map: 3, op: 0x60, pfx: 0x66, imm: 0, w: 0, reg: 0, rm: 1 }))).toBeNull();
+  it('MMX forms and opcodes without an instruction are #UD', () => {
+    const cpu = memCpu();
+    const ud = (o: Enc): boolean => vector(() => exec(cpu, encode(o))) === 6;
+    expect(ud({ map: 1, op: 0xef, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 })).toBe(true); // pxor mm, mm
+    expect(ud({ map: 1, op: 0x6f, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 })).toBe(true); // movq mm, mm
+    expect(ud({ map: 2, op: 0x00, pfx: 0, imm: 0, w: 0, reg: 0, rm: 1 })).toBe(true); // pshufb mm, mm
+    expect(ud({ map: 3, op: 0x60, pfx: 0x66, imm: 0, w: 0, reg: 0, rm: 1 })).toBe(true); // pcmpestrm (SSE4.2)
   });
 });
 
@@ -287,20 +312,13 @@ function runX87(c: X87Case): { out: string; sw: number; fl: number } {
   for (let b = 0; b < 0x100; b++) cpu.mem.write8(OUT + b, 0xcc);
   const used = new Set<number>();
   for (const [opc, modrm, slot] of c.code) {
-    const i = new Insn();
-    const mem = modrm >> 6 !== 3;
-    i.rm = mem ? -1 : modrm & 7;
-    i.base = -1;
-    i.index = -1;
-    i.sub = (modrm >> 3) & 7;
-    if (mem) {
-      const isOut = (modrm & 7) === 6;
-      i.disp = (isOut ? OUT : IN) + 16 * slot;
-      if (isOut) used.add(slot);
+    if (modrm >> 6 !== 3) {
+      // [rdi] reads input slot `slot`, [rsi] writes output slot `slot`
+      if ((modrm & 7) === 6) used.add(slot);
+      cpu.setNum(RDI, IN + 16 * slot);
+      cpu.setNum(RSI, OUT + 16 * slot);
     }
-    const h = x87Handler(opc, modrm, i);
-    if (!h) throw new Error(`no x87 handler ${opc.toString(16)} ${modrm.toString(16)}`);
-    h(cpu, i);
+    exec(cpu, [opc, modrm]);
   }
   const outs: string[] = [];
   for (const slot of [...used].sort((a, b) => a - b)) {

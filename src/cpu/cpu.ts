@@ -9,7 +9,6 @@
  */
 import { CpuFault, Vector } from './fault.js';
 import { Memory } from './memory.js';
-import type { Insn } from './insn.js';
 import { R, muls64 } from './int64.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R11 = 11;
@@ -66,6 +65,29 @@ export function toNum(lo: number, hi: number): number {
   return hi * 4294967296 + (lo >>> 0);
 }
 
+/**
+ * What the CPU reads of an instruction's r/m operand: a register (rm >= 0) or
+ * memory at base + index*scale + disp, in address size asize, relative to the
+ * fs/gs base when seg says so. The decoded Insn (insn.ts) has these fields;
+ * declaring them here keeps this module free of the decoder's types.
+ */
+export interface Operand {
+  readonly rm: number;
+  readonly size: number;
+  readonly base: number;
+  readonly index: number;
+  readonly scale: number;
+  readonly disp: number;
+  readonly asize: number;
+  readonly seg: number;
+}
+
+/** What the CPU's environment learns of the instruction that called a hook: where it is and where the next one starts. */
+export interface TrapSite {
+  readonly addr: number;
+  readonly next: number;
+}
+
 export class CPU {
   readonly rl = new Int32Array(16);
   readonly rh = new Int32Array(16);
@@ -100,9 +122,9 @@ export class CPU {
   /** SYSCALL behaves architecturally (native entry model) instead of calling onSyscall. */
   archSyscall = false;
   /** Called for SYSCALL in the other entry models; the kernel installs it. */
-  onSyscall: ((cpu: CPU, insn: Insn) => void) | null = null;
+  onSyscall: ((cpu: CPU, insn: TrapSite) => void) | null = null;
   /** Called for instructions the CPU leaves to its environment (hypercall, hlt, int). */
-  onTrap: ((cpu: CPU, kind: string, insn: Insn) => void) | null = null;
+  onTrap: ((cpu: CPU, kind: string, insn: TrapSite) => void) | null = null;
 
   /** Set when a store changed bytes of decoded code: the run loop ends the block (self-modifying code). */
   smc = false;
@@ -174,7 +196,7 @@ export class CPU {
   // ---- memory operands ----
 
   /** Effective (linear) address of the instruction's memory operand. */
-  ea(i: Insn): number {
+  ea(i: Operand): number {
     let a = i.disp;
     if (i.base >= 0) a += this.rh[i.base] * 4294967296 + (this.rl[i.base] >>> 0);
     if (i.index >= 0) a += (this.rh[i.index] * 4294967296 + (this.rl[i.index] >>> 0)) * i.scale;
@@ -227,26 +249,26 @@ export class CPU {
   }
 
   /** r/m operand of size i.size (sets lastEa for a following writeRM). */
-  readRM(i: Insn): number {
+  readRM(i: Operand): number {
     if (i.rm >= 0) return this.getReg(i.rm, i.size);
     const a = (this.lastEa = this.ea(i));
     return this.readMem(a, i.size);
   }
 
-  readRMsize(i: Insn, size: number): number {
+  readRMsize(i: Operand, size: number): number {
     if (i.rm >= 0) return this.getReg(i.rm, size);
     const a = (this.lastEa = this.ea(i));
     return this.readMem(a, size);
   }
 
   /** Write the r/m operand; for memory, to the address readRM computed. */
-  writeRM(i: Insn, lo: number, hi: number): void {
+  writeRM(i: Operand, lo: number, hi: number): void {
     if (i.rm >= 0) this.setReg(i.rm, i.size, lo, hi);
     else this.writeMem(this.lastEa, i.size, lo, hi);
   }
 
   /** Write the r/m operand without a preceding read. */
-  storeRM(i: Insn, lo: number, hi: number): void {
+  storeRM(i: Operand, lo: number, hi: number): void {
     if (i.rm >= 0) this.setReg(i.rm, i.size, lo, hi);
     else this.writeMem(this.ea(i), i.size, lo, hi);
   }

@@ -8,6 +8,21 @@ import type { CPU } from './cpu.js';
 
 export type Handler = (cpu: CPU, i: Insn) => void;
 
+/**
+ * One instruction form the decoder can choose for an opcode: its name and
+ * operands, and the handler that executes it. Forms are made once, by the
+ * opcode tables (src/cpu/opcodes/), and shared by every Insn that decodes to them.
+ */
+export interface Form {
+  /** Intel mnemonic in lower case, spelled as iced-x86 spells it ('movsd' for both the string and the SSE move). */
+  readonly mnemonic: string;
+  /** Where the handler finds its operands, in Intel order (see opcodes/operands.ts). */
+  readonly operands: string;
+  readonly op: Handler;
+  /** I_BRANCH if this form ends a basic block (for group members; a whole opcode says so in its row). */
+  readonly flags: number;
+}
+
 /** Instruction ends a basic block (it may change RIP or the machine's mode). */
 export const I_BRANCH = 1;
 
@@ -17,6 +32,8 @@ export class Insn {
   next = 0;
   len = 0;
   op: Handler = null as unknown as Handler;
+  /** The form the decoder chose (op is its handler, kept here too so that executing costs no extra load). */
+  form: Form | null = null;
   /** Opcode: map * 256 + byte (map 0 = one-byte, 1 = 0F, 2 = 0F38, 3 = 0F3A). */
   opc = 0;
   /** Group sub-operation (ModRM.reg for group opcodes, ALU op index, condition code). */

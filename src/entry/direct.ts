@@ -10,7 +10,7 @@
  * registers then hold.
  */
 import type { CPU } from '../cpu/cpu.js';
-import type { Insn } from '../cpu/insn.js';
+import type { TrapSite } from '../cpu/cpu.js';
 import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
@@ -44,7 +44,7 @@ export class DirectEntry implements EntryModel {
   }
 
   /** A user `syscall` (count: this model's own, for --stats; not when nommu hands over a site it missed). */
-  syscall(cpu: CPU, i: Insn, count: boolean): void {
+  syscall(cpu: CPU, i: TrapSite, count: boolean): void {
     const port = this.port;
     // the whole of RAX is the number, as in do_syscall_64: one beyond the table is -ENOSYS below
     const nr = cpu.rh[0] === 0 && cpu.rl[0] >= 0 ? cpu.rl[0] : cpu.getNum(0);

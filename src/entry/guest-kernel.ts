@@ -6,7 +6,7 @@
  */
 import { RDI, type CPU } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
-import type { Insn } from '../cpu/insn.js';
+import type { TrapSite } from '../cpu/cpu.js';
 import { WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
@@ -185,7 +185,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   // ---- hypercalls ----
 
   /** `vmcall` from the guest kernel: %eax selects the service, %rdi is its argument. */
-  protected hypercall(cpu: CPU, i: Insn): void {
+  protected hypercall(cpu: CPU, i: TrapSite): void {
     const arg = cpu.getNum(RDI);
     switch (cpu.rl[0]) {
       case HC.SYSCALL:
@@ -208,7 +208,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   }
 
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments saved in pt_regs; the result in %rax. */
-  private hcSyscall(cpu: CPU, i: Insn, regs: number): void {
+  private hcSyscall(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
     const pt = readPtRegs(port.mem, regs);
     const nr = pt.getInt32(PT_REGS.orig_ax, true);

@@ -12,7 +12,7 @@
  */
 import { RSP, type CPU } from '../cpu/cpu.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
-import type { Insn } from '../cpu/insn.js';
+import type { TrapSite } from '../cpu/cpu.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
@@ -141,7 +141,7 @@ export class NommuEntry extends GuestKernelEntry {
   }
 
   /** A user `syscall` that was not rewritten. */
-  private syscallTrap(cpu: CPU, i: Insn): void {
+  private syscallTrap(cpu: CPU, i: TrapSite): void {
     if (this.hook === 'seccomp') {
       this.enter(cpu.icount, cpu.rl[0], 'trap', i.addr);
       // the SIGSYS handler's edit: RCX = next instruction, RIP = __kernel_vsyscall, nothing pushed

@@ -16,7 +16,7 @@ import { PAGE_SIZE } from '../cpu/memory.js';
 import { GuestKernelEntry } from '../entry/guest-kernel.js';
 import { servedImage } from '../entry/kernel-image.js';
 import { PT_OF_REG, PT_REGS, field, readPtRegs, type PtRegsField } from '../entry/ptregs.js';
-import { readST80, writeST80, x87State, x87TagWord } from '../cpu/ops/x87.js';
+import { readST80, writeST80, x87State, x87TagWord } from '../cpu/fpu-state.js';
 import { errnoFromNode, SysError } from '../kernel/errno.js';
 import type { OpenFile } from '../kernel/fdtable.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../kernel/sys/files.js';

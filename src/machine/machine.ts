@@ -12,7 +12,7 @@ import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
-import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
+import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';

@@ -98,12 +98,19 @@ export function aluGE(cpu: CPU, i: Insn): void {
   if (i.sub !== Alu.CMP) cpu.setReg(i.reg, size, r, cpu.hi);
 }
 
-/** op r64, r64 (destination in i.index, source in i.base, set by the decoder). */
+/** op r64, r64 with the destination in r/m (01, 09 ... 39 register forms): the hottest ALU form, without size dispatch. */
 export function aluRR64(cpu: CPU, i: Insn): void {
-  const d = i.index, s = i.base;
+  rr64(cpu, i.sub, i.rm, i.reg);
+}
+
+/** op r64, r64 with the destination in reg (03, 0B ... 3B register forms). */
+export function aluRR64G(cpu: CPU, i: Insn): void {
+  rr64(cpu, i.sub, i.reg, i.rm);
+}
+
+function rr64(cpu: CPU, op: number, d: number, s: number): void {
   const rl = cpu.rl, rh = cpu.rh;
   const a = rl[d], ah = rh[d], b = rl[s], bh = rh[s];
-  const op = i.sub;
   if (op === Alu.ADD) {
     const lo = (a >>> 0) + (b >>> 0);
     const hi = (ah + bh + (lo > 4294967295 ? 1 : 0)) | 0;

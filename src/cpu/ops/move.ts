@@ -1,6 +1,6 @@
 /**
  * Data movement: mov forms, movzx/movsx/movsxd, lea, xchg, cmpxchg, xadd,
- * bswap, cmovcc, setcc, push/pop, flags transfer, enter/leave.
+ * bswap, movbe, cmovcc, setcc, push/pop, flags transfer, enter/leave.
  */
 import { CPU, FlOp, RAX, RBP, RSP, CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC, ID, IF, IOPL } from '../cpu.js';
 import type { Insn } from '../insn.js';
@@ -22,6 +22,19 @@ export function movGE(cpu: CPU, i: Insn): void {
 export function movRR64(cpu: CPU, i: Insn): void {
   cpu.rl[i.reg] = cpu.rl[i.rm];
   cpu.rh[i.reg] = cpu.rh[i.rm];
+}
+
+/** mov r/m64, reg64 with a register r/m (89 register form) */
+export function movRR64toRM(cpu: CPU, i: Insn): void {
+  cpu.rl[i.rm] = cpu.rl[i.reg];
+  cpu.rh[i.rm] = cpu.rh[i.reg];
+}
+
+/** mov r/m, Sreg (8C; sub = the segment register): a register destination is zero-extended. */
+export function movFromSreg(cpu: CPU, i: Insn): void {
+  const s = i.sub < 6 ? cpu.seg[i.sub] : 0;
+  if (i.rm >= 0) cpu.setReg(i.rm, i.size === 2 ? 2 : 4, s, 0);
+  else cpu.writeMem(cpu.ea(i), 2, s, 0);
 }
 
 /** mov reg64, [mem] */
@@ -224,6 +237,13 @@ export function pushI(cpu: CPU, i: Insn): void {
 
 /** push r/m64 (FF /6) */
 export function pushE(cpu: CPU, i: Insn): void {
+  if (i.size === 2) {
+    const v = cpu.readRMsize(i, 2);
+    const sp = cpu.getNum(RSP) - 2;
+    cpu.mem.write16(sp, v);
+    cpu.setNum(RSP, sp);
+    return;
+  }
   const lo = cpu.readRMsize(i, 8);
   cpu.push64(lo, cpu.hi);
 }
@@ -231,12 +251,13 @@ export function pushE(cpu: CPU, i: Insn): void {
 /** pop r/m64 (8F /0): the address is computed after RSP is incremented, as on hardware. */
 export function popE(cpu: CPU, i: Insn): void {
   const sp = cpu.getNum(RSP);
-  const lo = cpu.mem.read64(sp);
-  const hi = cpu.mem.hi;
-  cpu.setNum(RSP, sp + 8);
+  const size = i.size === 2 ? 2 : 8;
+  const lo = cpu.readMem(sp, size);
+  const hi = size === 8 ? cpu.hi : 0;
+  cpu.setNum(RSP, sp + size);
   try {
-    if (i.rm >= 0) cpu.set64(i.rm, lo, hi);
-    else cpu.writeMem(cpu.ea(i), 8, lo, hi);
+    if (i.rm >= 0) cpu.setReg(i.rm, size, lo, hi);
+    else cpu.writeMem(cpu.ea(i), size, lo, hi);
   } catch (e) {
     cpu.setNum(RSP, sp);
     throw e;
@@ -326,3 +347,26 @@ export function std(cpu: CPU, _i: Insn): void {
 export function nop(_cpu: CPU, _i: Insn): void {}
 
 export { FlOp };
+
+/** movbe reg, m (0F 38 F0): a load with the bytes reversed */
+export function movbeLoad(cpu: CPU, i: Insn): void {
+  const a = cpu.ea(i);
+  if (i.size === 2) {
+    const v = cpu.mem.read16(a);
+    cpu.setReg(i.reg, 2, ((v >> 8) | (v << 8)) & 0xffff, 0);
+  } else if (i.size === 8) {
+    const lo = cpu.mem.read64(a);
+    const hi = cpu.mem.hi;
+    cpu.setReg(i.reg, 8, bswap32(hi), bswap32(lo));
+  } else cpu.setReg(i.reg, 4, bswap32(cpu.mem.read32(a)), 0);
+}
+
+/** movbe m, reg (0F 38 F1) */
+export function movbeStore(cpu: CPU, i: Insn): void {
+  const a = cpu.ea(i);
+  if (i.size === 2) {
+    const v = cpu.rl[i.reg];
+    cpu.mem.write16(a, ((v >> 8) & 0xff) | ((v & 0xff) << 8));
+  } else if (i.size === 8) cpu.mem.write64(a, bswap32(cpu.rh[i.reg]), bswap32(cpu.rl[i.reg]));
+  else cpu.mem.write32(a, bswap32(cpu.rl[i.reg]));
+}

@@ -9,8 +9,7 @@
  * (orig_rax; -1 skips it and leaves RAX as the result) and arguments the
  * registers then hold.
  */
-import type { CPU } from '../cpu/cpu.js';
-import type { TrapSite } from '../cpu/cpu.js';
+import type { CPU, TrapSite } from '../cpu/cpu.js';
 import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';

@@ -4,9 +4,8 @@
  * instruction that entered the path to the return instruction, which feeds
  * catch syscall, trace and --stats.
  */
-import { RDI, type CPU } from '../cpu/cpu.js';
+import { RDI, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
-import type { TrapSite } from '../cpu/cpu.js';
 import { WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';

@@ -10,9 +10,8 @@
  * __kernel_vsyscall builds pt_regs in the task's image, do_syscall_64 runs on
  * the kernel stack, and `userspace` returns with `jmp *%rcx` (entry_nommu.S).
  */
-import { RSP, type CPU } from '../cpu/cpu.js';
+import { RSP, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
-import type { TrapSite } from '../cpu/cpu.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';

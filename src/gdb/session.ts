@@ -32,6 +32,8 @@ function nameMatches(body: string, name: string): boolean {
   return !/[A-Za-z0-9]/.test(name[name.length - 1]) || !/[A-Za-z0-9_]/.test(body[name.length]);
 }
 
+/** Packets kept while the program runs (gdb sends none but the interrupt byte; a flood is dropped, not stored). */
+const MAX_QUEUED = 256;
 /** vFile descriptors one connection may hold open (gdb uses a handful). */
 const MAX_OPEN_FILES = 256;
 
@@ -138,7 +140,11 @@ export class Session {
 
   private onPacket(body: string): void {
     if (this.host.running) {
-      this.queued.push(body);
+      if (this.queued.length < MAX_QUEUED) this.queued.push(body);
+      else if (this.queued.length === MAX_QUEUED) {
+        this.host.log(`entrystub: ${this.name} sends packets while the program runs; dropping them until it stops`);
+        this.queued.push(''); // the marker: logged once per stop
+      }
       return;
     }
     let reply: Reply;
@@ -185,6 +191,7 @@ export class Session {
 
   /** Handle the packets that came in while the program ran. */
   drain(): void {
+    if (this.queued.length > MAX_QUEUED) this.queued.length = MAX_QUEUED;
     while (this.queued.length > 0 && !this.host.running && !this.closed) this.onPacket(this.queued.shift()!);
   }
 

@@ -177,9 +177,9 @@ export class Stub implements SessionHost {
     try {
       launch(argv);
     } catch (e) {
+      // nothing changed: the current program, if any, is still there as it was
       const msg = e instanceof Error ? e.message : String(e);
       this.log(`entrystub: vRun: ${msg}`);
-      this.lastStop = { kind: 'exited', code: 127 };
       return { error: msg };
     }
     this.lastArgv = argv;

@@ -178,7 +178,7 @@ describe('session over a fake target', () => {
     const stub = new Stub(t, { multi: false, log: () => {} });
     const out: string[] = [];
     const s = stub.connect((b) => out.push(b.toString('latin1')), 'test', () => {})!;
-    for (const p of packets) s.feed(frame(p));
+    for (const p of packets) s.feed(p === '\x03' ? Buffer.from(p) : frame(p));
     await new Promise((r) => setTimeout(r, 50));
     return out.filter((x) => x !== '+').map((x) => decodeReply(x.replace(/^\$(.*)#[0-9a-f]{2}$/s, '$1')));
   }
@@ -199,6 +199,14 @@ describe('session over a fake target', () => {
     expect(t.resumes).toEqual([{ kind: 'continue', signal: 10 }]);
     // the end was reported: the target has no process any more
     expect(t.pid).toBeNull();
+  });
+
+  it('packets sent while the program runs wait for the stop, and a flood of them is dropped, not stored', async () => {
+    const t = fakeTarget();
+    t.execution.poll = () => null; // runs until interrupted
+    const r = await talk(t, ['c', ...Array.from({ length: 1000 }, () => 'qC'), '\x03']);
+    expect(r[0]).toMatch(/^T02/);
+    expect(r.slice(1)).toEqual(Array.from({ length: 256 }, () => 'QC2a'));
   });
 
   it('a malformed packet of a known kind is an error, never a crash', async () => {

@@ -41,13 +41,19 @@ function spinSetting(): number {
 }
 
 /**
+ * The fast path's read buffer, one for all connections: what is read is
+ * decoded before the next read, and one per connection was 64 KiB of garbage
+ * for every connect (RSS grew with reconnects until the collector caught up).
+ */
+const READ_BUF = Buffer.allocUnsafe(0x10000);
+
+/**
  * One connection's plumbing: replies go out in one write per chunk of input
  * (ack + reply: one segment), written straight to the descriptor when the
  * stream has nothing queued; input after a reply is read directly (see above).
  */
 class Connection {
   private batch: Buffer[] | null = null;
-  private readonly rbuf = Buffer.allocUnsafe(0x10000);
 
   constructor(
     private readonly stub: Stub,
@@ -106,7 +112,7 @@ class Connection {
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = 0;
       try {
-        n = fs.readSync(this.readFd, this.rbuf, 0, this.rbuf.length, null);
+        n = fs.readSync(this.readFd, READ_BUF, 0, READ_BUF.length, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return this.drop();
         n = -1;
@@ -116,7 +122,7 @@ class Connection {
       const now = performance.now();
       if (n === 0) return; // end of input: the stream sees it too and closes the session
       if (n > 0) {
-        this.handle(this.rbuf.subarray(0, n)); // PacketReader decodes it at once: no copy needed
+        this.handle(READ_BUF.subarray(0, n)); // PacketReader decodes it at once: no copy needed
         last = now;
       } else if (now - last > SPIN_MS) return;
       if (now - start > SPIN_CAP_MS) return; // let timers and other sockets have a turn
@@ -147,8 +153,9 @@ const GRACE_MS = 1000;
  * at a time: a connection that arrives while another is attached waits, as
  * gdbserver's does, for that one to go (gdb's `disconnect` then `target
  * remote`: the old socket's close can reach us after the new connection),
- * and is served then; if the other is still there after GRACE_MS, it is
- * refused with a message gdb prints.
+ * and is served then; if the other is still there after GRACE_MS and has
+ * spoken (a debugger, not a silent client the handshake timeout will drop),
+ * it is refused with a message gdb prints.
  */
 export function listen(stub: Stub, o: ListenOptions): Promise<net.Server> {
   const waiting: { sock: net.Socket; data: Buffer[]; timer: NodeJS.Timeout }[] = [];
@@ -190,16 +197,18 @@ export function listen(stub: Stub, o: ListenOptions): Promise<net.Server> {
   const server = net.createServer((sock) => {
     sock.setNoDelay?.(true);
     if (!stub.busy && waiting.length === 0) return serveSock(sock, []);
-    const w = {
-      sock,
-      data: [] as Buffer[],
-      timer: setTimeout(() => {
-        const k = waiting.indexOf(w);
-        if (k >= 0) waiting.splice(k, 1);
-        detachListeners(sock);
-        refuse(sock, w.data);
-      }, GRACE_MS),
+    const giveUp = (): void => {
+      // the attached client has not said a word yet: it may be a dead one the handshake timeout drops
+      if (stub.session && !stub.session.greeted && !stub.session.closed) {
+        w.timer = setTimeout(giveUp, GRACE_MS);
+        return;
+      }
+      const k = waiting.indexOf(w);
+      if (k >= 0) waiting.splice(k, 1);
+      detachListeners(sock);
+      refuse(sock, w.data);
     };
+    const w = { sock, data: [] as Buffer[], timer: setTimeout(giveUp, GRACE_MS) };
     waiting.push(w);
     sock.on('data', (d: Buffer) => w.data.push(d));
     const drop = () => {

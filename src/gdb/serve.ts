@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import type * as net from 'node:net';
 import { LaunchError, MachineTarget, spawnGuest, type GuestProcess } from './target/index.js';
 import { Stub } from './stub.js';
@@ -43,6 +44,30 @@ export interface ServeOptions {
 
 /** A client that has not sent a packet by then is not a debugger (or is stuck): it must not hold the only seat. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_S = 10;
+
+/**
+ * A program (a Machine) lives from one `run` to the next, long enough to be
+ * promoted to V8's old generation; let go of, it waits there for the
+ * collector's next full pass, which V8 puts off while the heap grows, and
+ * the stub's RSS climbed from one plateau to the next over many runs. A
+ * program's end is rare and human-paced (gdb's run, kill, the exit): the
+ * stub, a process of its own, collects then, in the next turn of the event
+ * loop, so the program's pages go back at once.
+ */
+let fullGc: (() => void) | null | undefined;
+function collectSoon(): void {
+  if (fullGc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      const gc: unknown = vm.runInNewContext('gc');
+      fullGc = typeof gc === 'function' ? () => gc() : null;
+    } catch {
+      fullGc = null;
+    }
+  }
+  const gc = fullGc;
+  if (gc) setImmediate(gc);
+}
 
 /** Addresses only this machine can reach. */
 function isLoopback(host: string): boolean {
@@ -125,6 +150,7 @@ export async function serve(o: ServeOptions): Promise<number> {
     onProcessEnd: (p) => {
       const table = p.kernel.statsTable();
       if (table) log(table);
+      collectSoon();
     },
   });
   if (o.prog) {

@@ -9,7 +9,7 @@
  * States: idle (waiting for a packet), running (a resume in progress: only
  * the interrupt byte is acted on, other packets wait), closed.
  */
-import { addrHex, textToHex } from './hex.js';
+import { addrHex, textToHex, toHex } from './hex.js';
 import { frame, PacketReader, type Frame } from './packet.js';
 import { toGdbSignal } from './signals.js';
 import type { HostFile, ResumeAction, StopReason, Target } from './target.js';
@@ -17,19 +17,24 @@ import { COMMANDS } from './commands/index.js';
 import { E_INVAL, MALFORMED, UNSUPPORTED, type Command } from './commands/command.js';
 import { NO_REPLY, type ClientFeatures, type FileTable, type PacketContext, type ProgramControl, type Reply } from './commands/context.js';
 
-/** Name -> first character -> commands starting with it, longest name first (alternatives of one name keep their order). */
-const TABLE = new Map<string, Command[]>();
+interface Entry {
+  command: Command;
+  /** The name is a word (longer than one character, ending in a letter or digit): `qC` is not the start of `qCRC:`. */
+  word: boolean;
+}
+
+/** First character -> commands starting with it, longest name first (alternatives of one name keep their order). */
+const TABLE = new Map<string, Entry[]>();
 for (const c of [...COMMANDS].sort((a, b) => b.name.length - a.name.length)) {
   const k = c.name[0];
   if (!TABLE.has(k)) TABLE.set(k, []);
-  TABLE.get(k)!.push(c);
+  TABLE.get(k)!.push({ command: c, word: c.name.length > 1 && /[A-Za-z0-9]$/.test(c.name) });
 }
 
-/** A packet name that ends in a letter or digit is a whole word: `qC` is not the start of `qCRC:`. */
-function nameMatches(body: string, name: string): boolean {
+function nameMatches(body: string, e: Entry): boolean {
+  const name = e.command.name;
   if (!body.startsWith(name)) return false;
-  if (name.length === 1 || body.length === name.length) return true;
-  return !/[A-Za-z0-9]/.test(name[name.length - 1]) || !/[A-Za-z0-9_]/.test(body[name.length]);
+  return !e.word || body.length === name.length || !/[A-Za-z0-9_]/.test(body[name.length]);
 }
 
 /** Packets kept while the program runs (gdb sends none but the interrupt byte; a flood is dropped, not stored). */
@@ -161,9 +166,9 @@ export class Session {
 
   private dispatch(body: string): Reply {
     let malformed = false;
-    for (const c of TABLE.get(body[0]) ?? []) {
-      if (!nameMatches(body, c.name)) continue;
-      const r = c.run(body.slice(c.name.length), this.cx);
+    for (const e of TABLE.get(body[0]) ?? []) {
+      if (!nameMatches(body, e)) continue;
+      const r = e.command.run(body.slice(e.command.name.length), this.cx);
       if (r === UNSUPPORTED) return '';
       if (r === MALFORMED) {
         malformed = true; // another entry of the same name may take these arguments
@@ -244,7 +249,7 @@ export class Session {
     // expedited registers: gdb needs no `g` after a step
     for (const n of t.arch.expedited) {
       const v = t.registers.read(n);
-      if (v) s += hex2(n) + ':' + Buffer.from(v).toString('hex') + ';';
+      if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
     return s + 'thread:' + this.threadId(pid) + ';' + reason;
   }

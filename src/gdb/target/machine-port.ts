@@ -5,8 +5,6 @@
  * events to GuestEvents, kernel file objects to GuestFiles with errnos.
  */
 import * as fs from 'node:fs';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { Machine, type MachineOptions, type StopEvent } from '../../machine/machine.js';
 import { formatStats } from '../../machine/stats.js';
 import { PAGE_SIZE, WATCH_READ as MEM_WATCH_READ, WATCH_WRITE as MEM_WATCH_WRITE } from '../../cpu/memory.js';
@@ -27,39 +25,18 @@ import {
   type GuestStat,
 } from './port.js';
 
-/**
- * A Machine lives from one `run` to the next, long enough for the young
- * generation to promote it; dropped, it waits in the old generation until
- * the collector's next full pass, which V8 puts off while the heap grows.
- * With a process per vRun the stub's RSS climbed from one plateau to the
- * next (104 -> 127 MB over 2,000 runs, 9 MB of it alive). A dropped process
- * is rare and human-paced (gdb's run, kill, the program's end): collect
- * then, in the next turn of the event loop, so its pages go back at once.
- */
-let fullGc: (() => void) | null | undefined;
-function collectSoon(): void {
-  if (fullGc === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      const gc: unknown = vm.runInNewContext('gc');
-      fullGc = typeof gc === 'function' ? () => gc() : null;
-    } catch {
-      fullGc = null;
-    }
-  }
-  const gc = fullGc;
-  if (gc) setImmediate(gc);
-}
-
 /** Opcodes (one-byte map) that access the stack with 8-byte operands. */
 const STACK_OPS = new Set([0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f, 0x68, 0x6a, 0x8f, 0x9c, 0x9d, 0xc2, 0xc3, 0xc8, 0xc9, 0xe8, 0xff]);
 /** user_regs_struct slot of each CPU register (rax rcx rdx rbx rsp rbp rsi rdi r8..r15). */
-const SLOT_OF_CPU = [
+const SLOT_OF_CPU: number[] = [
   USER_REGS.rax, USER_REGS.rcx, USER_REGS.rdx, USER_REGS.rbx, USER_REGS.rsp, USER_REGS.rbp, USER_REGS.rsi, USER_REGS.rdi,
   USER_REGS.r8, USER_REGS.r9, USER_REGS.r10, USER_REGS.r11, USER_REGS.r12, USER_REGS.r13, USER_REGS.r14, USER_REGS.r15,
 ];
 /** cpu.seg order (es cs ss ds fs gs) -> user_regs_struct slot. */
 const SLOT_OF_SEG = [USER_REGS.es, USER_REGS.cs, USER_REGS.ss, USER_REGS.ds, USER_REGS.fs, USER_REGS.gs];
+/** user_regs_struct slot -> CPU register (-1: not a general register), and -> cpu.seg index. */
+const CPU_OF_SLOT: number[] = Array.from({ length: 27 }, (_, slot) => SLOT_OF_CPU.indexOf(slot));
+const SEG_OF_SLOT: Record<number, number> = Object.fromEntries(SLOT_OF_SEG.map((slot, k) => [slot, k]));
 /** The MXCSR bits fxrstor accepts (the CPU's MXCSR_MASK). */
 const MXCSR_MASK = 0xffff;
 
@@ -131,28 +108,39 @@ class MachinePort implements GuestProcess {
 
   dispose(): void {
     this.m.proc.fds.closeAll();
-    collectSoon();
   }
 
   // ---------------------------------------------------------------- registers
 
   private regsPort(): GuestProcess['regs'] {
     const m = this.m;
+    const cpu = m.cpu;
+    const peek = (slot: number, out: Uint8Array, off: number): void => {
+      const r = CPU_OF_SLOT[slot];
+      if (r >= 0) {
+        putU32(out, off, cpu.rl[r]);
+        putU32(out, off + 4, cpu.rh[r]);
+        return;
+      }
+      switch (slot) {
+        case USER_REGS.rip:
+          return putU64(out, off, cpu.rip);
+        case USER_REGS.eflags:
+          return putU64(out, off, cpu.getFlags());
+        case USER_REGS.orig_rax:
+          return putU64(out, off, m.origRax);
+        case USER_REGS.fs_base:
+          return putU64(out, off, cpu.fsBase);
+        case USER_REGS.gs_base:
+          return putU64(out, off, cpu.gsBase);
+      }
+      putU64(out, off, cpu.seg[SEG_OF_SLOT[slot]] ?? 0);
+    };
     return {
       getRegs: (out) => {
-        const cpu = m.cpu;
-        for (let r = 0; r < 16; r++) {
-          const o = SLOT_OF_CPU[r] * 8;
-          putU32(out, o, cpu.rl[r]);
-          putU32(out, o + 4, cpu.rh[r]);
-        }
-        putU64(out, USER_REGS.rip * 8, cpu.rip);
-        putU64(out, USER_REGS.eflags * 8, cpu.getFlags());
-        putU64(out, USER_REGS.orig_rax * 8, m.origRax);
-        putU64(out, USER_REGS.fs_base * 8, cpu.fsBase);
-        putU64(out, USER_REGS.gs_base * 8, cpu.gsBase);
-        for (let k = 0; k < 6; k++) putU64(out, SLOT_OF_SEG[k] * 8, cpu.seg[k]);
+        for (let slot = 0; slot < 27; slot++) peek(slot, out, slot * 8);
       },
+      peekUser: (slot, out, off) => peek(slot, out, off),
       setRegs: (b) => {
         const cpu = m.cpu;
         for (let r = 0; r < 16; r++) {

@@ -29,6 +29,8 @@ export interface GuestRegs {
   getRegs(out: Uint8Array): void;
   /** PTRACE_SETREGS. */
   setRegs(data: Uint8Array): void;
+  /** PTRACE_PEEKUSER of one slot of struct user_regs_struct: its 8 bytes into out[off..off+8) (a stop reply reads three). */
+  peekUser(slot: number, out: Uint8Array, off: number): void;
   /** PTRACE_GETFPREGS: struct user_fpregs_struct (the fxsave image), USER_FPREGS_SIZE bytes. */
   getFpRegs(out: Uint8Array): void;
   /** PTRACE_SETFPREGS. */

@@ -75,9 +75,11 @@ export class Registers implements RegistersOps {
     const h = this.homes[regnum];
     if (!r || !h) return null;
     const p = this.proc();
-    if (h.set === 'regs') p.regs.getRegs(this.regsBuf);
-    else p.regs.getFpRegs(this.fpBuf);
     const out = new Uint8Array(r.size);
+    if (h.set === 'regs') {
+      // one word of the struct, as PTRACE_PEEKUSER: a stop reply reads three registers, a step is a stop
+      p.regs.peekUser(h.off / 8, this.regsBuf, h.off);
+    } else p.regs.getFpRegs(this.fpBuf);
     this.put(regnum, out, 0);
     return out;
   }

@@ -110,11 +110,6 @@ export class Session {
     this.host.closed(this);
   }
 
-  /** Open vFile descriptors (for tests of the resource limits). */
-  get openFiles(): number {
-    return this.files.size;
-  }
-
   private onFrame(f: Frame): void {
     switch (f.kind) {
       case 'ack':

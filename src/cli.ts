@@ -85,7 +85,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--entry', '--hook', '--syntax', '--output']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--syntax', '--output']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -158,6 +158,8 @@ interface ServeArgs {
   argv0?: string;
   port: number;
   host: string;
+  socket?: string;
+  'handshake-timeout': number;
   stdio: boolean;
   multi: boolean;
   output?: string;
@@ -177,6 +179,8 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     argv0: a.argv0,
     host: a.host,
     port: a.port,
+    socket: a.socket,
+    handshakeTimeout: a['handshake-timeout'],
     stdio: a.stdio,
     multi: a.multi,
     output: a.output,
@@ -216,7 +220,17 @@ async function main(): Promise<void> {
       (y) =>
         programOptions(y)
           .option('port', { type: 'number', default: 1234, describe: 'TCP port to listen on (0: any free port)' })
-          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on' })
+          .option('host', {
+            type: 'string',
+            default: '127.0.0.1',
+            describe: 'address to listen on; any other than loopback lets whoever reaches it run code as you (see README, Security)',
+          })
+          .option('socket', { type: 'string', describe: 'listen on this Unix socket (only you may connect) instead of TCP: target remote PATH' })
+          .option('handshake-timeout', {
+            type: 'number',
+            default: 10,
+            describe: 'seconds a client may stay connected without sending a packet (0: no limit)',
+          })
           .option('stdio', { type: 'boolean', default: false, describe: 'speak the protocol on stdin/stdout (target remote | entrystub serve --stdio PROG)' })
           .option('multi', { type: 'boolean', default: false, describe: 'serve target extended-remote (run, kill, run again)' })
           .option('output', { type: 'string', describe: "file for the program's stdout and stderr (default: the stub's; with --stdio, its stderr)" }),

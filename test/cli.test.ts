@@ -125,6 +125,100 @@ describe('entrystub serve: errors a user can hit', () => {
   });
 });
 
+describe('entrystub serve: who may connect, and what vFile serves', () => {
+  const hex = (t: string) => Buffer.from(t).toString('hex');
+
+  it("--host '' is an error (it would listen on every interface)", () => {
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--host', '', '--port', '0'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("entrystub: --host '' would listen on every interface; give an address (default 127.0.0.1)\n");
+  });
+
+  it('--host other than loopback listens, with a warning that names the risk and the safe way', async () => {
+    const p = spawn(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      await new Promise<void>((resolve) =>
+        p.stderr!.on('data', (d) => {
+          err += d;
+          if (/listening on 0\.0\.0\.0:\d+/.test(err)) resolve();
+        }),
+      );
+      expect(err).toMatch(
+        /^entrystub: warning: listening on 0\.0\.0\.0: anyone who can reach it can debug the program, and through it run code and read files as this user \(uid \d+\); to debug from another machine, keep the default 127\.0\.0\.1 and use an SSH tunnel \(ssh -L 1234:127\.0\.0\.1:1234 this-host\)\n/,
+      );
+    } finally {
+      p.kill();
+    }
+  });
+
+  it('vFile: the program and the guest kernel image, not /etc/passwd; with --root DIR, what is in DIR', async () => {
+    const s = await startStub(['--entry', 'nommu', BIN('example-musl')]);
+    try {
+      const c = await RawClient.attach(s.port);
+      try {
+        expect(await c.request(`vFile:open:${hex(BIN('example-musl'))},0,0`)).toMatch(/^F[0-9a-f]+$/);
+        expect(await c.request(`vFile:open:${hex('/entrystub/guest/kernel-nommu.elf')},0,0`)).toMatch(/^F[0-9a-f]+$/);
+        expect(await c.request(`vFile:open:${hex('/etc/passwd')},0,0`)).toBe('F-1,d'); // EACCES
+        expect(await c.request(`vFile:open:${hex('/etc/shadow')},0,0`)).toBe('F-1,d');
+      } finally {
+        c.close();
+      }
+    } finally {
+      await s.stop();
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-root-'));
+    fs.copyFileSync(BIN('example-musl'), path.join(dir, 'prog'));
+    fs.writeFileSync(path.join(dir, 'data.txt'), 'in the root\n');
+    const r = await startStub(['--root', dir, path.join(dir, 'prog')]);
+    try {
+      const c = await RawClient.attach(r.port);
+      try {
+        const fd = await c.request(`vFile:open:${hex('/data.txt')},0,0`);
+        expect(fd).toMatch(/^F[0-9a-f]+$/);
+        expect(await c.request(`vFile:pread:${fd.slice(1)},100,0`)).toBe('Fc;in the root\n');
+        expect(await c.request(`vFile:open:${hex('/etc/passwd')},0,0`)).toBe('F-1,2'); // not in DIR: ENOENT
+      } finally {
+        c.close();
+      }
+    } finally {
+      await r.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--socket PATH: a Unix socket only this user may use; gdb connects with target remote PATH', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-sock-'));
+    const sock = path.join(dir, 'stub.sock');
+    const p = spawn(process.execPath, [CLI, 'serve', '--entry', 'direct', '--socket', sock, path.join(ROOT, 'test/gdb/fixtures/bin/gdbdemo')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let err = '';
+      await new Promise<void>((resolve) =>
+        p.stderr!.on('data', (d) => {
+          err += d;
+          if (err.includes(`in gdb: target remote ${sock}`)) resolve();
+        }),
+      );
+      expect(fs.statSync(sock).mode & 0o777).toBe(0o600);
+      const g = spawnSync('gdb', ['-nx', '-batch', '-ex', `target remote ${sock}`, '-ex', 'break add', '-ex', 'continue', '-ex', 'kill'], {
+        encoding: 'utf8',
+        cwd: ROOT,
+        timeout: 60_000,
+      });
+      expect(g.stdout + g.stderr).toMatch(/Breakpoint 1, add \(a=1, b=2\) at gdbdemo\.c:20/);
+      await new Promise<void>((r) => (p.exitCode !== null ? r() : p.on('exit', () => r())));
+      expect(p.exitCode).toBe(0);
+      expect(fs.existsSync(sock)).toBe(false);
+    } finally {
+      p.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('entrystub run: guest faults become signals', () => {
   it('an undecodable instruction is SIGILL with its address and bytes', () => {
     const r = run([BIN('faults-musl'), 'ud2']);

@@ -153,6 +153,10 @@ export class DirectEntry implements EntryModel {
     return null;
   }
 
+  describeTrip(): string {
+    return 'no entry path: in the direct entry model the host handles each syscall in place\n';
+  }
+
   describe(): string {
     return 'entry model: direct (a syscall instruction is handled by the host in place; no guest kernel)\n';
   }

@@ -11,7 +11,7 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { HC, NR_SYSCALLS, SYSCALL_NAMES } from '../guest/generated/abi.js';
+import { HC, NR_SYSCALLS, SYSCALL_NAMES, SYSRET_CHECKS } from '../guest/generated/abi.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, PathInfo } from './model.js';
 import { ARG_SLOTS, PT_REGS, field, peekWord, pokeWord, readPtRegs } from './ptregs.js';
@@ -97,6 +97,22 @@ export abstract class GuestKernelEntry implements EntryModel {
    * return failed is known here, from the labels the guest code reached, and
    * must not be worked out again from pt_regs by a script.
    */
+  /**
+   * The trip in progress, as recorded. At the IRET path the last check
+   * reached is the one that failed; stopped at a check's label, that check
+   * has not run yet.
+   */
+  describeTrip(): string {
+    const t = this.tripInProgress();
+    if (t === null) return 'no trip in progress: no syscall is between its user instruction and the return to the program\n';
+    let s = `trip in progress: syscall ${t.nr} (${syscallName(t.nr)})\n`;
+    s += `  entered by: ${t.via}\n`;
+    s += `  instructions since: ${t.insns}\n`;
+    const c = SYSRET_CHECKS.find((x) => x.n === t.check);
+    if (c) s += `  last SYSRET check reached: check ${c.n} of ${SYSRET_CHECKS.length}, ${c.label}: ${c.what}\n`;
+    return s;
+  }
+
   tripInProgress(): TripView | null {
     const t = this.trip;
     if (t === null) return null;

@@ -121,6 +121,8 @@ export interface EntryModel {
    * that context) and return the signal for it; null: an oops.
    */
   fixupKernelFault(vector: number): SigInfo | null;
+  /** `monitor trip`: the trip in progress (the syscall, how it entered, how far it got), in a few lines. */
+  describeTrip(): string;
   /** `monitor mode`: what the model does, in a line or two. */
   describe(): string;
   /** Extra lines for --stats (e.g. how many sites zpoline rewrote). */

@@ -1,7 +1,7 @@
 /**
  * RSP framing: `$body#cs` packets, `+`/`-` acknowledgements, the interrupt
- * byte 0x03, binary escapes and run-length encoding. Knows nothing of what
- * the packets mean.
+ * byte 0x03, binary escapes and run-length encoding (of replies only).
+ * Knows nothing of what the packets mean.
  *
  * PacketReader is fed raw bytes and calls back with complete packets. It
  * never throws on bad input: garbage between packets is skipped, a bad
@@ -135,24 +135,37 @@ export function escapeBinary(data: Uint8Array): string {
   return s;
 }
 
-/** Undo escapes (and run-length encoding) of an incoming body; returns latin1 bytes. */
-export function unescape(body: string): string {
-  if (body.indexOf('}') < 0 && body.indexOf('*') < 0) return body;
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '}' && i + 1 < body.length) out += String.fromCharCode(body.charCodeAt(++i) ^ 0x20);
-    else if (c === '*' && i + 1 < body.length && out.length > 0) {
-      const n = body.charCodeAt(++i) - 29;
-      out += out[out.length - 1].repeat(Math.max(0, n));
-    } else out += c;
+/**
+ * Undo `}` escapes of binary data from the client (X, vFile:pwrite); null
+ * for a dangling escape. Client data is never run-length decoded: only
+ * replies may be run-length encoded, so a `*` in client data is a byte.
+ */
+export function unescapeBinary(s: string): Uint8Array | null {
+  const out = new Uint8Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c === 0x7d) {
+      if (++i >= s.length) return null;
+      c = s.charCodeAt(i) ^ 0x20;
+    }
+    out[n++] = c & 0xff;
   }
-  return out;
+  return out.subarray(0, n);
 }
 
-/** Latin1 body -> bytes. */
-export function bodyBytes(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'latin1'));
+/** How many bytes of data[start..start+count), escaped, fit in max characters. */
+export function escapedLength(data: Uint8Array, start: number, count: number, max: number): number {
+  let out = 0;
+  let n = 0;
+  while (n < count && start + n < data.length) {
+    const c = data[start + n];
+    const w = c === 0x23 || c === 0x24 || c === 0x7d || c === 0x2a ? 2 : 1;
+    if (out + w > max) break;
+    out += w;
+    n++;
+  }
+  return n;
 }
 
 /**

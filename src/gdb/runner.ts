@@ -4,13 +4,13 @@
  * a running `continue` promptly (QEMU user mode ignores it: GDB-RSP.md §0.5).
  * The first slice runs at once, so a single step answers in the same turn.
  */
-import type { ResumeAction, StopReason, Target } from './target.js';
+import type { ExecutionOps, ResumeAction, StopReason } from './target.js';
 
 /** Instructions per slice: a few milliseconds of guest time. */
 export const SLICE = 100_000;
 
 export class Runner {
-  private target: Target | null = null;
+  private target: ExecutionOps | null = null;
   private onStop: ((r: StopReason) => void) | null = null;
   private interruptRequested = false;
   private scheduled = false;
@@ -23,7 +23,7 @@ export class Runner {
     return this.target !== null;
   }
 
-  start(target: Target, action: ResumeAction, onStop: (r: StopReason) => void): void {
+  start(target: ExecutionOps, action: ResumeAction, onStop: (r: StopReason) => void): void {
     if (this.target) throw new Error('already running');
     this.target = target;
     this.onStop = onStop;
@@ -74,7 +74,7 @@ export class Runner {
     if (r) return this.finish(r);
     if (!this.scheduled) {
       this.scheduled = true;
-      const idle = t.idleMs?.() ?? 0;
+      const idle = t.idleMs();
       if (idle > 0) this.timer = setTimeout(this.tick, idle);
       else setImmediate(this.tick);
     }

@@ -1,82 +1,97 @@
 /**
  * One debugger connection: framing state (ack mode, retransmission), what
- * the client said it supports, and the packet dispatch table. The session
- * turns bytes into packets, packets into calls on the Target through the
- * handler modules in commands/, and StopReasons into stop replies.
+ * the client said it supports, its vFile descriptors, and the dispatch of
+ * packets to the command table. The session turns bytes into packets,
+ * packets into handler calls (each with a PacketContext, never the session
+ * itself), and stop reasons into stop replies. What outlives the connection
+ * (the program, the last stop) belongs to its host, the stub.
  *
  * States: idle (waiting for a packet), running (a resume in progress: only
  * the interrupt byte is acted on, other packets wait), closed.
  */
-import { addrHex, textToHex } from './hex.js';
+import { addrHex, textToHex, toHex } from './hex.js';
 import { frame, PacketReader, type Frame } from './packet.js';
 import { toGdbSignal } from './signals.js';
-import type { Stub } from './stub.js';
-import type { ResumeAction, StopReason, Target } from './target.js';
-import { ASYNC, NO_REPLY, type Command, type Reply } from './commands/command.js';
-import { baseCommands } from './commands/base.js';
-import { resumeCommands } from './commands/resume.js';
-import { breakpointCommands } from './commands/breakpoints.js';
-import { xferCommands } from './commands/xfer.js';
-import { catchSyscallCommands } from './commands/catch-syscalls.js';
-import { signalCommands } from './commands/signals.js';
-import { hostIoCommands } from './commands/host-io.js';
-import { monitorCommands } from './commands/monitor.js';
-import { extendedCommands } from './commands/extended.js';
+import type { HostFile, ResumeAction, StopReason, Target } from './target.js';
+import { COMMANDS } from './commands/index.js';
+import { E_INVAL, MALFORMED, UNSUPPORTED, type Command } from './commands/command.js';
+import { NO_REPLY, type ClientFeatures, type FileTable, type PacketContext, type ProgramControl, type Reply } from './commands/context.js';
 
-/** Every packet the stub knows, grouped by the module that handles it. */
-const COMMANDS: Command[] = [
-  ...baseCommands,
-  ...resumeCommands,
-  ...breakpointCommands,
-  ...xferCommands,
-  ...catchSyscallCommands,
-  ...signalCommands,
-  ...hostIoCommands,
-  ...monitorCommands,
-  ...extendedCommands,
-];
+interface Entry {
+  command: Command;
+  /** The name is a word (longer than one character, ending in a letter or digit): `qC` is not the start of `qCRC:`. */
+  word: boolean;
+}
 
-/** First character -> commands starting with it, longest name first. */
-const TABLE = new Map<string, Command[]>();
+/** First character -> commands starting with it, longest name first (alternatives of one name keep their order). */
+const TABLE = new Map<string, Entry[]>();
 for (const c of [...COMMANDS].sort((a, b) => b.name.length - a.name.length)) {
   const k = c.name[0];
   if (!TABLE.has(k)) TABLE.set(k, []);
-  TABLE.get(k)!.push(c);
+  TABLE.get(k)!.push({ command: c, word: c.name.length > 1 && /[A-Za-z0-9]$/.test(c.name) });
 }
 
-/** What the client announced in qSupported. */
-export interface ClientFeatures {
-  multiprocess: boolean;
-  swbreak: boolean;
-  hwbreak: boolean;
-  vContSupported: boolean;
+function nameMatches(body: string, e: Entry): boolean {
+  const name = e.command.name;
+  if (!body.startsWith(name)) return false;
+  return !e.word || body.length === name.length || !/[A-Za-z0-9_]/.test(body[name.length]);
+}
+
+/** Packets kept while the program runs (gdb sends none but the interrupt byte; a flood is dropped, not stored). */
+const MAX_QUEUED = 256;
+/** vFile descriptors one connection may hold open (gdb uses a handful). */
+const MAX_OPEN_FILES = 256;
+
+/** What a session needs from the stub that hosts it. */
+export interface SessionHost {
+  readonly target: Target;
+  readonly packetSize: number;
+  readonly lastStop: StopReason;
+  readonly attachedToExisting: boolean;
+  /** A resume is in progress. */
+  readonly running: boolean;
+  /** Start a resume; onStop hears its stop (unless the session goes away first). */
+  resume(action: ResumeAction, onStop: (r: StopReason) => void): void;
+  /** Stop the running resume (the interrupt byte). */
+  interrupt(): void;
+  /** The stop reply for an exit or termination was sent: the program is gone. */
+  programEnded(): void;
+  kill(): void;
+  detach(): void;
+  attach(): void;
+  /** Start a program: its first stop, or why it cannot run. */
+  run(argv: string[]): StopReason | { error: string };
+  restart(): void;
+  exit(): void;
+  log(msg: string): void;
+  /** The session ended (the connection closed or was dropped). */
+  closed(s: Session): void;
 }
 
 export class Session {
-  noAck = false;
-  /** Extended mode was requested with `!`. */
-  extended = false;
-  client: ClientFeatures = { multiprocess: false, swbreak: false, hwbreak: false, vContSupported: false };
+  private noAck = false;
+  private client: ClientFeatures = { multiprocess: false, swbreak: false, hwbreak: false, vContSupported: false };
   /** The connection is gone. */
   closed = false;
+  /** A well-formed packet has arrived (the handshake timeout no longer applies). */
+  greeted = false;
   private readonly reader: PacketReader;
   private lastSent: Buffer | null = null;
   /** Packets that arrived while the target was running (all-stop: handled after the stop). */
   private queued: string[] = [];
-  /** Largest packet body we accept and send. */
-  readonly packetSize: number;
+  private readonly files = new Map<number, HostFile>();
+  private nextFd = 3;
+  private readonly cx: PacketContext;
 
   constructor(
-    readonly stub: Stub,
+    private readonly host: SessionHost,
     private readonly write: (b: Buffer) => void,
     readonly name: string,
+    /** End the connection from our side (`monitor exit`). */
+    private readonly hangup: () => void,
   ) {
-    this.packetSize = stub.packetSize;
-    this.reader = new PacketReader((f) => this.onFrame(f), this.packetSize);
-  }
-
-  get target(): Target | null {
-    return this.stub.target;
+    this.reader = new PacketReader((f) => this.onFrame(f), host.packetSize);
+    this.cx = this.context();
   }
 
   /** Bytes from the connection. */
@@ -84,10 +99,15 @@ export class Session {
     if (!this.closed) this.reader.feed(data);
   }
 
+  /** The connection ended: release what it held (vFile descriptors), then tell the host. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stub.disconnect(this);
+    this.queued = [];
+    for (const f of this.files.values()) f.close();
+    this.files.clear();
+    this.hangup();
+    this.host.closed(this);
   }
 
   private onFrame(f: Frame): void {
@@ -98,7 +118,7 @@ export class Session {
         if (this.lastSent) this.write(this.lastSent);
         return;
       case 'interrupt':
-        if (this.stub.runner.running) this.stub.runner.interrupt();
+        if (this.host.running) this.host.interrupt();
         return;
       case 'bad-checksum':
         if (!this.noAck) {
@@ -113,105 +133,85 @@ export class Session {
         return;
       case 'packet':
         if (!this.noAck) this.write(Buffer.from('+'));
+        this.greeted = true;
         return this.onPacket(f.body);
     }
   }
 
   private onPacket(body: string): void {
-    if (this.stub.runner.running) {
-      this.queued.push(body);
+    if (this.host.running) {
+      if (this.queued.length < MAX_QUEUED) this.queued.push(body);
+      else if (this.queued.length === MAX_QUEUED) {
+        this.host.log(`entrystub: ${this.name} sends packets while the program runs; dropping them until it stops`);
+        this.queued.push(''); // the marker: logged once per stop
+      }
       return;
     }
     let reply: Reply;
     try {
       reply = this.dispatch(body);
     } catch (e) {
-      this.stub.opts.log(`entrystub: internal error handling '${body.slice(0, 40)}': ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.host.log(`entrystub: internal error handling '${body.slice(0, 40)}': ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       reply = 'E.internal error';
     }
-    if (reply === ASYNC || reply === NO_REPLY) return;
-    this.send(reply);
+    if (reply === NO_REPLY) return;
+    if (typeof reply === 'string') return this.send(reply);
+    this.host.resume(reply.resume, (r) => this.stopped(r));
   }
 
   private dispatch(body: string): Reply {
-    const cands = TABLE.get(body[0]);
-    if (cands) {
-      for (const c of cands) {
-        if (c.exact ? body !== c.name : !body.startsWith(c.name)) continue;
-        // no program (extended mode): an error, not "unsupported" (gdb would call that a protocol error)
-        if (c.needsTarget !== false && !this.target) return 'E01';
-        if (c.when && !c.when(this)) continue;
-        return c.handler(this, body.slice(c.name.length));
+    let malformed = false;
+    for (const e of TABLE.get(body[0]) ?? []) {
+      if (!nameMatches(body, e)) continue;
+      const r = e.command.run(body.slice(e.command.name.length), this.cx);
+      if (r === UNSUPPORTED) return '';
+      if (r === MALFORMED) {
+        malformed = true; // another entry of the same name may take these arguments
+        continue;
       }
+      return r;
     }
-    return ''; // unknown packet: empty reply
+    return malformed ? E_INVAL : ''; // unknown packet: empty reply
   }
 
   /** Send one packet (body already escaped/encoded). */
-  send(body: string): void {
+  private send(body: string): void {
     if (this.closed) return;
     const b = frame(body);
     if (!this.noAck) this.lastSent = b;
     this.write(b);
   }
 
-  /** Send an `O` console-output packet. */
-  console(text: string): void {
-    this.send('O' + textToHex(text));
-  }
-
-  // ---- threads ----
-
-  /** The thread id as the client expects it (`p<pid>.<tid>` with multiprocess). */
-  threadId(): string {
-    const p = (this.target?.pid ?? 1).toString(16);
-    return this.client.multiprocess ? `p${p}.${p}` : p;
-  }
-
-  /** Does a thread id from the client name our thread (or all / any)? */
-  isOurThread(id: string): boolean {
-    const t = this.target;
-    if (!t) return false;
-    let s = id;
-    if (s.startsWith('p')) {
-      const dot = s.indexOf('.');
-      const pid = s.slice(1, dot < 0 ? undefined : dot);
-      if (pid !== '-1' && parseInt(pid, 16) !== t.pid) return false;
-      if (dot < 0) return true;
-      s = s.slice(dot + 1);
-    }
-    return s === '-1' || s === '0' || parseInt(s, 16) === t.pid;
-  }
-
-  // ---- execution ----
-
-  /** Start a resume; the stop reply is sent when it stops. */
-  resume(action: ResumeAction): Reply {
-    const t = this.target;
-    if (!t) return 'E01';
-    this.stub.runner.start(t, action, (r) => this.stopped(r));
-    return ASYNC;
-  }
-
-  private stopped(r: StopReason): void {
-    this.stub.lastStop = r;
+  /** The stub's program stopped (a resume of this session, or the stop of a program this session attached to). */
+  stopped(r: StopReason): void {
     this.send(this.stopReply(r));
-    if (r.kind === 'exited' || r.kind === 'terminated') this.stub.programEnded();
-    // packets that came in while running
-    while (this.queued.length > 0 && !this.stub.runner.running) this.onPacket(this.queued.shift()!);
+    if (r.kind === 'exited' || r.kind === 'terminated') this.host.programEnded();
+    this.drain();
+  }
+
+  /** Handle the packets that came in while the program ran. */
+  drain(): void {
+    if (this.queued.length > MAX_QUEUED) this.queued.length = MAX_QUEUED;
+    while (this.queued.length > 0 && !this.host.running && !this.closed) this.onPacket(this.queued.shift()!);
+  }
+
+  private threadId(tid: number): string {
+    const pid = this.host.target.pid ?? tid;
+    return this.client.multiprocess ? `p${pid.toString(16)}.${tid.toString(16)}` : tid.toString(16);
   }
 
   /** The stop reply packet (T/S/W/X) for a stop reason. */
-  stopReply(r: StopReason): string {
-    const t = this.target;
-    const proc = this.client.multiprocess && t ? `;process:${t.pid.toString(16)}` : '';
+  private stopReply(r: StopReason): string {
+    const t = this.host.target;
+    const pid = t.pid;
+    const proc = this.client.multiprocess && pid !== null ? `;process:${pid.toString(16)}` : '';
     switch (r.kind) {
       case 'exited':
         return 'W' + hex2(r.code) + proc;
       case 'terminated':
         return 'X' + hex2(toGdbSignal(r.signal)) + proc;
     }
-    if (!t) return 'W00';
+    if (pid === null) return 'W00';
     let sig = 5;
     let reason = '';
     switch (r.kind) {
@@ -243,10 +243,75 @@ export class Session {
     let s = 'T' + hex2(sig);
     // expedited registers: gdb needs no `g` after a step
     for (const n of t.arch.expedited) {
-      const v = t.readRegister(n);
-      if (v) s += hex2(n) + ':' + Buffer.from(v).toString('hex') + ';';
+      const v = t.registers.read(n);
+      if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
-    return s + 'thread:' + this.threadId() + ';' + reason;
+    return s + 'thread:' + this.threadId(pid) + ';' + reason;
+  }
+
+  /** What the handlers may touch. */
+  private context(): PacketContext {
+    const host = this.host;
+    const files: FileTable = {
+      add: (f) => {
+        if (this.files.size >= MAX_OPEN_FILES) return null;
+        while (this.files.has(this.nextFd)) this.nextFd++;
+        const fd = this.nextFd++;
+        this.files.set(fd, f);
+        return fd;
+      },
+      get: (fd) => this.files.get(fd),
+      close: (fd) => {
+        const f = this.files.get(fd);
+        if (!f) return false;
+        this.files.delete(fd);
+        f.close();
+        if (fd < this.nextFd) this.nextFd = fd;
+        return true;
+      },
+    };
+    const program: ProgramControl = {
+      get lastStop() {
+        return host.lastStop;
+      },
+      get attachedToExisting() {
+        return host.attachedToExisting;
+      },
+      kill: () => host.kill(),
+      detach: () => host.detach(),
+      attach: () => host.attach(),
+      run: (argv) => {
+        const r = host.run(argv);
+        return 'error' in r ? `E.${r.error}` : this.stopReply(r);
+      },
+      restart: () => host.restart(),
+      exit: () => host.exit(),
+    };
+    const session = this;
+    return {
+      target: host.target,
+      packetSize: host.packetSize,
+      get client() {
+        return session.client;
+      },
+      negotiate: (features) => {
+        this.client = features;
+      },
+      startNoAck: (reply) => {
+        // this reply still goes out in ack mode; from the next packet on, no acks
+        this.send(reply);
+        this.noAck = true;
+      },
+      console: (text) => this.send('O' + textToHex(text)),
+      stopReply: (r) => this.stopReply(r),
+      threadId: (tid) => this.threadId(tid),
+      get running() {
+        return host.running;
+      },
+      program,
+      files,
+      log: (msg) => host.log(msg),
+    };
   }
 }
 

@@ -1,15 +1,18 @@
 /**
- * What the protocol drives. The stub (session + packet handlers) knows
- * nothing of x86 or of the Machine: it talks to a Target, which has a
- * required core (registers, memory, resume) and optional capabilities. A
- * capability that is undefined means its packets are unsupported; qSupported
- * advertises exactly the capabilities present (as the Rust gdbstub crate's
- * `support_*()` extension methods do).
+ * What the protocol drives. The packet handlers know nothing of x86 or of
+ * the Machine: they talk to a Target, which lives as long as the stub and
+ * holds at most one process. It has a required base (registers, memory,
+ * execution: they need a process, and the dispatcher answers E01 when there
+ * is none) and optional capabilities: a capability that is undefined means
+ * its packets are unsupported, and qSupported advertises exactly the ones
+ * present (the Rust gdbstub crate's `support_*()` extension methods). As the
+ * target outlives its processes, what it supports does not change when gdb
+ * runs a new one.
  *
  * Conventions: addresses are JS numbers holding the signed 64-bit value
  * (canonical addresses are exact); signal numbers are Linux's (the session
  * translates to gdb's numbering); register numbers are the target
- * description's regnums.
+ * description's regnums; errors of file operations are Linux errnos.
  */
 
 /** Why the target stopped: the one value a stop reply is built from. */
@@ -29,7 +32,7 @@ export type StopReason =
   /** The program ended. */
   | { kind: 'exited'; code: number }
   | { kind: 'terminated'; signal: number }
-  /** Stopped at the debugger's request (0x03, or a disconnect mid-continue). */
+  /** Stopped at the debugger's request (0x03, or a debugger attaching to a free-running program). */
   | { kind: 'interrupted' }
   /** The set of loaded images changed (the stop reply carries `library:;`). */
   | { kind: 'library' };
@@ -70,29 +73,52 @@ export interface Arch {
 
 export interface Target {
   readonly arch: Arch;
-  /** Process and thread id reported to the debugger (single-threaded: tid = pid). */
-  readonly pid: number;
-  /** The thread's name for `info threads` (Linux's comm), if any. */
-  readonly threadName?: string;
+  /** The process being debugged (tid = pid: one thread), or null when there is none. */
+  readonly pid: number | null;
 
-  // ---- base: registers and memory ----
+  // ---- base: need a process ----
+  readonly registers: RegistersOps;
+  readonly memory: MemoryOps;
+  readonly execution: ExecutionOps;
+
+  // ---- optional capabilities ----
+  readonly breakpoints?: BreakpointOps;
+  readonly catchSyscalls?: CatchSyscallsOps;
+  readonly passSignals?: PassSignalsOps;
+  readonly threads?: ThreadsOps;
+  readonly execFile?: ExecFileOps;
+  readonly auxv?: AuxvOps;
+  readonly libraries?: LibrariesOps;
+  readonly siginfo?: SiginfoOps;
+  readonly sectionOffsets?: SectionOffsetsOps;
+  readonly hostIo?: HostIoOps;
+  readonly monitor?: MonitorOps;
+  /** Extended mode (`target extended-remote`): start processes. */
+  readonly extended?: ExtendedOps;
+}
+
+export interface RegistersOps {
   /** All registers in `g` layout (arch.gSize bytes). */
-  readRegisters(): Uint8Array;
+  readAll(): Uint8Array;
   /** Write all registers from a `g`-layout buffer (may be shorter: trailing ones unchanged). */
-  writeRegisters(data: Uint8Array): void;
+  writeAll(data: Uint8Array): void;
   /** One register (its size in bytes), or null for an unknown regnum. */
-  readRegister(regnum: number): Uint8Array | null;
+  read(regnum: number): Uint8Array | null;
   /** Write one register; false for an unknown regnum or a bad size. */
-  writeRegister(regnum: number, data: Uint8Array): boolean;
+  write(regnum: number, data: Uint8Array): boolean;
+}
+
+export interface MemoryOps {
   /**
    * Debugger read, seeing through page permissions like ptrace; returns the
    * bytes readable from addr (shorter than len if an unmapped page follows).
    */
-  readMemory(addr: number, len: number): Uint8Array;
+  read(addr: number, len: number): Uint8Array;
   /** Debugger write, all or nothing: false (nothing changed) if any byte is unmapped. */
-  writeMemory(addr: number, data: Uint8Array): boolean;
+  write(addr: number, data: Uint8Array): boolean;
+}
 
-  // ---- base: execution ----
+export interface ExecutionOps {
   /** Start a resume (continue, step or range step, with an optional signal). */
   resume(action: ResumeAction): void;
   /**
@@ -105,50 +131,48 @@ export interface Target {
    * After poll returned null: milliseconds to wait before polling again
    * because the program sleeps in a syscall (0: poll again at once).
    */
-  idleMs?(): number;
-  /** The debugger went away with D: run freely, no breakpoints, no stops for signals. */
-  detach(): void;
-  /** The debugger attached (again): stops for signals resume. */
-  attach(): void;
-  /** Terminate the program (k, vKill). */
-  kill(): void;
-
-  // ---- optional capabilities ----
-  breakpoints?: BreakpointOps;
-  catchSyscalls?: CatchSyscallsOps;
-  passSignals?: PassSignalsOps;
-  execFile?: ExecFileOps;
-  auxv?: AuxvOps;
-  libraries?: LibrariesOps;
-  hostIo?: HostIoOps;
-  monitor?: MonitorOps;
-  sectionOffsets?: SectionOffsetsOps;
+  idleMs(): number;
   /** vCont;r: the target implements range stepping. */
-  rangeStep?: true;
-  /** The siginfo of the last signal stop (qXfer:siginfo:read), 128 bytes. */
-  siginfo?: SiginfoOps;
+  readonly rangeStep: boolean;
+  /** No debugger: run freely, no breakpoints, no stops for signals. */
+  detach(): void;
+  /** A debugger attached (again): stops for signals resume. */
+  attach(): void;
+  /** Terminate the program (k, vKill); the target has no process afterwards. */
+  kill(): void;
+  /** The program ended (after an exited/terminated stop): let go of it. */
+  release(): void;
 }
 
 export interface BreakpointOps {
-  /** Z0/z0 (kind: instruction length hint, ignored on x86). */
+  /** Z0/z0 (the kind, an instruction length hint, means nothing on x86). */
   addSw(addr: number): boolean;
   removeSw(addr: number): boolean;
   /** Z1/z1. */
-  addHw?(addr: number): boolean;
-  removeHw?(addr: number): boolean;
+  readonly hw?: { add(addr: number): boolean; remove(addr: number): boolean };
   /** Z2/Z3/Z4 and z2/z3/z4. */
-  addWatch?(type: WatchType, addr: number, len: number): boolean;
-  removeWatch?(type: WatchType, addr: number, len: number): boolean;
+  readonly watch?: { add(type: WatchType, addr: number, len: number): boolean; remove(type: WatchType, addr: number, len: number): boolean };
 }
 
 export interface CatchSyscallsOps {
-  /** null = catch none, 'all', or the numbers to catch. */
-  setCatch(which: null | 'all' | Set<number>): void;
+  /** null = catch none, 'all', or the numbers to catch; kept for every process. */
+  setCatch(which: null | 'all' | ReadonlySet<number>): void;
 }
 
 export interface PassSignalsOps {
-  /** Signals (Linux numbers) delivered without a stop. */
-  setPass(sigs: Set<number>): void;
+  /** Signals (Linux numbers) delivered without a stop; kept for every process. */
+  setPass(sigs: ReadonlySet<number>): void;
+}
+
+export interface ThreadInfo {
+  tid: number;
+  /** Linux's comm. */
+  name: string;
+}
+
+export interface ThreadsOps {
+  /** The live threads of the process (none once it has ended). */
+  list(): ThreadInfo[];
 }
 
 export interface ExecFileOps {
@@ -161,17 +185,50 @@ export interface AuxvOps {
   auxv(): Uint8Array;
 }
 
-/**
- * Loaded images besides the program (the guest kernel image, later).
- * qXfer:libraries-svr4:read; each path is served by hostIo.
- */
+export interface Library {
+  name: string;
+  /** Load offset: 0 for an image linked at its run address. */
+  lAddr: number;
+  lm?: number;
+  lLd?: number;
+}
+
+/** Loaded images besides the program (qXfer:libraries-svr4:read); each path is served by hostIo. */
 export interface LibrariesOps {
-  libraries(): { name: string; lAddr: number; lm?: number; lLd?: number }[];
+  libraries(): Library[];
+}
+
+export interface SiginfoOps {
+  /** Linux's 128-byte siginfo_t of the last signal stop, or null. */
+  siginfo(): Uint8Array | null;
+}
+
+export interface SectionOffsetsOps {
+  /** qOffsets: load bias of the program. */
+  offsets(): { text: number; data: number; bss: number };
+}
+
+/** The stat fields of gdb's File-I/O struct stat. */
+export interface HostStat {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: number;
+  mtime: number;
+  ctime: number;
 }
 
 /**
- * Files as the program sees them. The descriptor numbers gdb uses belong to
- * the stub (they outlive a process: gdb keeps the program open across `run`).
+ * Files for gdb (vFile), as the program sees them and only those gdb needs
+ * (the target decides which). The descriptors gdb uses belong to its
+ * connection: the session keeps them and closes them when it ends.
  */
 export interface HostIoOps {
   /** vFile:open: the open file, or -errno (Linux errno). */
@@ -183,21 +240,30 @@ export interface HostIoOps {
 export interface HostFile {
   /** vFile:pread: the bytes, or -errno. */
   pread(count: number, offset: number): Uint8Array | number;
-  /** vFile:fstat: gdb's 64-byte struct stat, or -errno. */
-  fstat(): Uint8Array | number;
+  /** vFile:fstat: the stat fields, or -errno. */
+  fstat(): HostStat | number;
   close(): void;
 }
 
+export interface MonitorCommand {
+  name: string;
+  /** One line for `monitor help`. */
+  help: string;
+  /** It shows the process: with none, the answer says so. */
+  needsProcess: boolean;
+  /** The text to print. */
+  run(args: string): string;
+}
+
 export interface MonitorOps {
-  /** `monitor CMD`: the text to print, or null for an unknown command. */
-  command(cmd: string): string | null;
+  /** The target's own commands (the stub adds `help` and `exit`). */
+  readonly commands: readonly MonitorCommand[];
 }
 
-export interface SectionOffsetsOps {
-  /** qOffsets: load bias of the program. */
-  offsets(): { text: number; data: number; bss: number };
-}
-
-export interface SiginfoOps {
-  siginfo(): Uint8Array | null;
+export interface ExtendedOps {
+  /**
+   * Start a new process (vRun; argv[0] '' = the default program), killing
+   * the current one. Throws an Error whose message says why it cannot run.
+   */
+  run(argv: string[]): void;
 }

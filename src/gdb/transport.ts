@@ -1,7 +1,8 @@
 /**
- * Byte transports for a Stub: a TCP listener (one debugger at a time; a
- * second is refused with a message, the first unaffected) and stdin/stdout
- * (`target remote | entrystub serve --stdio PROG`).
+ * Byte transports for a Stub: a TCP or Unix-socket listener (one debugger
+ * at a time; a second is refused with a message, the first unaffected; a
+ * client that never sends a packet is dropped) and stdin/stdout (`target
+ * remote | entrystub serve --stdio PROG`).
  *
  * Both have a fast path for gdb's step-by-step traffic. A `stepi` is two
  * round trips (vCont;s, then an m read for the frame), and gdb answers each
@@ -40,13 +41,19 @@ function spinSetting(): number {
 }
 
 /**
+ * The fast path's read buffer, one for all connections: what is read is
+ * decoded before the next read, and one per connection was 64 KiB of garbage
+ * for every connect (RSS grew with reconnects until the collector caught up).
+ */
+const READ_BUF = Buffer.allocUnsafe(0x10000);
+
+/**
  * One connection's plumbing: replies go out in one write per chunk of input
  * (ack + reply: one segment), written straight to the descriptor when the
  * stream has nothing queued; input after a reply is read directly (see above).
  */
 class Connection {
   private batch: Buffer[] | null = null;
-  private readonly rbuf = Buffer.allocUnsafe(0x10000);
 
   constructor(
     private readonly stub: Stub,
@@ -105,7 +112,7 @@ class Connection {
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = 0;
       try {
-        n = fs.readSync(this.readFd, this.rbuf, 0, this.rbuf.length, null);
+        n = fs.readSync(this.readFd, READ_BUF, 0, READ_BUF.length, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return this.drop();
         n = -1;
@@ -115,7 +122,7 @@ class Connection {
       const now = performance.now();
       if (n === 0) return; // end of input: the stream sees it too and closes the session
       if (n > 0) {
-        this.handle(this.rbuf.subarray(0, n)); // PacketReader decodes it at once: no copy needed
+        this.handle(READ_BUF.subarray(0, n)); // PacketReader decodes it at once: no copy needed
         last = now;
       } else if (now - last > SPIN_MS) return;
       if (now - start > SPIN_CAP_MS) return; // let timers and other sockets have a turn
@@ -129,44 +136,120 @@ function fdOf(s: net.Socket): number {
   return typeof fd === 'number' ? fd : -1;
 }
 
-/** Listen on host:port; resolves with the bound address once listening. */
-export function listenTcp(stub: Stub, host: string, port: number): Promise<net.Server> {
-  const server = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    const name = `${sock.remoteAddress}:${sock.remotePort}`;
+export interface ListenOptions {
+  /** TCP host and port, or a Unix socket path. */
+  host?: string;
+  port?: number;
+  path?: string;
+  /** Drop a client that sends no valid packet within this many ms (0: never). */
+  handshakeMs: number;
+}
+
+/** How long a new connection waits for the previous client's close to be seen before it is refused. */
+const GRACE_MS = 1000;
+
+/**
+ * Listen for debuggers; resolves with the server once listening. One client
+ * at a time: a connection that arrives while another is attached waits, as
+ * gdbserver's does, for that one to go (gdb's `disconnect` then `target
+ * remote`: the old socket's close can reach us after the new connection),
+ * and is served then; if the other is still there after GRACE_MS and has
+ * spoken (a debugger, not a silent client the handshake timeout will drop),
+ * it is refused with a message gdb prints.
+ */
+export function listen(stub: Stub, o: ListenOptions): Promise<net.Server> {
+  const waiting: { sock: net.Socket; data: Buffer[]; timer: NodeJS.Timeout }[] = [];
+  const serveSock = (sock: net.Socket, early: Buffer[]): void => {
+    const name = o.path !== undefined ? `unix socket ${o.path}` : `${sock.remoteAddress}:${sock.remotePort}`;
     let conn: Connection | null = null;
-    const session = stub.connect((b) => conn?.write(b), name);
-    if (!session) {
-      refuse(sock);
-      return;
-    }
+    const session = stub.connect((b) => conn?.write(b), name, () => sock.end());
+    if (!session) return refuse(sock);
     const fd = fdOf(sock);
     conn = new Connection(stub, session, sock, fd, fd, () => sock.destroy());
-    sock.on('data', (d: Buffer) => conn!.onData(d));
-    const gone = () => session.close();
+    const c = conn;
+    sock.on('data', (d: Buffer) => c.onData(d));
+    let hello: NodeJS.Timeout | null = null;
+    if (o.handshakeMs > 0)
+      hello = setTimeout(() => {
+        hello = null;
+        if (session.greeted || session.closed) return;
+        stub.log(`entrystub: dropped ${name}: no packet within ${o.handshakeMs / 1000} s of connecting`);
+        sock.destroy();
+      }, o.handshakeMs);
+    const gone = () => {
+      if (hello) clearTimeout(hello);
+      hello = null;
+      session.close();
+    };
     sock.on('close', gone);
     sock.on('error', gone);
+    for (const d of early) c.onData(d);
+  };
+  // a client left: serve the next that waits for it
+  stub.onFree = () => {
+    while (waiting.length > 0 && !stub.busy) {
+      const w = waiting.shift()!;
+      clearTimeout(w.timer);
+      detachListeners(w.sock);
+      if (!w.sock.destroyed) serveSock(w.sock, w.data);
+    }
+  };
+  const server = net.createServer((sock) => {
+    sock.setNoDelay?.(true);
+    if (!stub.busy && waiting.length === 0) return serveSock(sock, []);
+    const giveUp = (): void => {
+      // the attached client has not said a word yet: it may be a dead one the handshake timeout drops
+      if (stub.session && !stub.session.greeted && !stub.session.closed) {
+        w.timer = setTimeout(giveUp, GRACE_MS);
+        return;
+      }
+      const k = waiting.indexOf(w);
+      if (k >= 0) waiting.splice(k, 1);
+      detachListeners(sock);
+      refuse(sock, w.data);
+    };
+    const w = { sock, data: [] as Buffer[], timer: setTimeout(giveUp, GRACE_MS) };
+    waiting.push(w);
+    sock.on('data', (d: Buffer) => w.data.push(d));
+    const drop = () => {
+      clearTimeout(w.timer);
+      const k = waiting.indexOf(w);
+      if (k >= 0) waiting.splice(k, 1);
+    };
+    sock.on('close', drop);
+    sock.on('error', drop);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const ready = () => {
       server.off('error', reject);
       resolve(server);
-    });
+    };
+    if (o.path !== undefined) server.listen(o.path, ready);
+    else server.listen(o.port ?? 0, o.host, ready);
   });
 }
 
+/** Forget what a waiting connection listened for (it is handed on). */
+function detachListeners(sock: net.Socket): void {
+  sock.removeAllListeners('data');
+  sock.removeAllListeners('close');
+  sock.removeAllListeners('error');
+}
+
 /** A second client: answer its first packet with an error that gdb prints, then hang up. */
-function refuse(sock: net.Socket): void {
+function refuse(sock: net.Socket, early: Buffer[] = []): void {
   let answered = false;
   const bye = setTimeout(() => sock.destroy(), 5000);
-  sock.on('data', (d: Buffer) => {
+  const onData = (d: Buffer) => {
     if (answered || !d.includes(0x24 /* $ */)) return;
     answered = true;
     sock.end(Buffer.concat([Buffer.from('+'), frame(BUSY)]));
-  });
+  };
+  sock.on('data', onData);
   sock.on('close', () => clearTimeout(bye));
   sock.on('error', () => clearTimeout(bye));
+  for (const d of early) onData(d);
 }
 
 /** Is descriptor fd in non-blocking mode? (A blocking one would stall the fast path's reads.) */
@@ -183,7 +266,7 @@ function nonBlocking(fd: number): boolean {
 export function serveStdio(stub: Stub): Promise<void> {
   return new Promise((resolve) => {
     let conn: Connection | null = null;
-    const session = stub.connect((b) => conn?.write(b), 'stdio')!;
+    const session = stub.connect((b) => conn?.write(b), 'stdio', () => process.stdin.destroy())!;
     process.stdin.resume(); // opens the stream (and makes fd 0 non-blocking when it is a pipe or socket)
     const fast = nonBlocking(0) && nonBlocking(1);
     conn = new Connection(stub, session, process.stdout, fast ? 0 : -1, fast ? 1 : -1, () => process.stdin.destroy());

@@ -4,13 +4,25 @@
  * (no emulator, no gdb).
  */
 import { describe, it, expect } from 'vitest';
-import { PacketReader, escapeBinary, frame, rle, unescape, type Frame } from '../../dist/gdb/packet.js';
-import { parse } from '../../dist/gdb/schema.js';
+import { PacketReader, escapeBinary, frame, rle, unescapeBinary, type Frame } from '../../dist/gdb/packet.js';
+import { addr, compile, parse } from '../../dist/gdb/schema.js';
 import { fromGdbSignal, toGdbSignal } from '../../dist/gdb/signals.js';
-import { parseAddr, addrHex } from '../../dist/gdb/hex.js';
+import { addrHex } from '../../dist/gdb/hex.js';
 import { Stub } from '../../dist/gdb/stub.js';
 import { X86_64_LINUX } from '../../dist/gdb/arch/x86_64.js';
 import type { ResumeAction, StopReason, Target } from '../../dist/gdb/target.js';
+
+/** A reply body as a client reads it: run-length encoding expanded, escapes undone. */
+function decodeReply(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '}' && i + 1 < s.length) out += String.fromCharCode(s.charCodeAt(++i) ^ 0x20);
+    else if (c === '*' && i + 1 < s.length && out.length > 0) out += out[out.length - 1].repeat(s.charCodeAt(++i) - 29);
+    else out += c;
+  }
+  return out;
+}
 
 function frames(...chunks: string[]): Frame[] {
   const out: Frame[] = [];
@@ -39,38 +51,72 @@ describe('framing', () => {
   it('frames with a checksum', () => {
     expect(frame('OK').toString()).toBe('$OK#9a');
   });
-  it('escapes and unescapes binary data', () => {
+  it('escapes and unescapes binary data; client data is never run-length decoded; a dangling escape is an error', () => {
     const data = Uint8Array.from([0x23, 0x24, 0x7d, 0x2a, 0x41, 0]);
     const e = escapeBinary(data);
     expect(e).toBe('}\x03}\x04}]}\x0aA\0');
-    expect(Buffer.from(unescape(e), 'latin1')).toEqual(Buffer.from(data));
+    expect(unescapeBinary(e)).toEqual(data);
+    expect(unescapeBinary('a*!')).toEqual(Uint8Array.from([0x61, 0x2a, 0x21]));
+    expect(unescapeBinary('ab}')).toBeNull();
   });
-  it('run-length encodes without producing # or $', () => {
+  it('run-length encodes replies without producing # or $', () => {
     expect(rle('0'.repeat(16))).toBe('0*,');
-    expect(unescape(rle('0'.repeat(16)))).toBe('0'.repeat(16));
+    expect(decodeReply(rle('0'.repeat(16)))).toBe('0'.repeat(16));
     for (let n = 1; n < 120; n++) {
       const s = 'a' + '0'.repeat(n) + 'b';
       const r = rle(s);
       expect(r).not.toMatch(/[#$]/);
-      expect(unescape(r)).toBe(s);
+      expect(decodeReply(r)).toBe(s);
     }
   });
 });
 
 describe('schema parser and numbers', () => {
+  const p = <S extends string>(schema: S, args: string) => parse(compile(schema), args);
   it('parses fields and rejects what does not fit', () => {
-    expect(parse('L,l', '401000,40')).toEqual([0x401000, 0x40]);
-    expect(parse('L,l:S', '10,2:abcd')).toEqual([0x10, 2, 'abcd']);
-    expect(parse('s,l,l', '2f62696e,0,1c0')).toEqual(['2f62696e', 0, 0x1c0]);
-    expect(parse('L,l', '40100g,4')).toBeNull();
-    expect(parse('L,l', '401000')).toBeNull();
-    expect(parse('L,l', '401000,4,5')).toBeNull();
+    expect(p('L,n', '401000,40')).toEqual([0x401000, 0x40]);
+    expect(p('L,n:S', '10,2:abcd')).toEqual([0x10, 2, 'abcd']);
+    expect(p('h,l,l', '2f62696e,0,1c0')).toEqual(['/bin', 0, 0x1c0]);
+    expect(p('L,n:x', '10,2:abcd')).toEqual([0x10, 2, Uint8Array.from([0xab, 0xcd])]);
+    expect(p('L,n:B', '10,3:}]*!')).toEqual([0x10, 3, Uint8Array.from([0x7d, 0x2a, 0x21])]);
+    expect(p('L,n:B', '10,1:}')).toBeNull();
+    expect(p('L,n', '40100g,4')).toBeNull();
+    expect(p('L,n', '401000')).toBeNull();
+    expect(p('L,n', '401000,4,5')).toBeNull();
+    expect(p('L,n', ',4')).toBeNull();
+    expect(p('x', 'abc')).toBeNull();
+  });
+  it('lengths of any size saturate; numbers and addresses have bounds; leading zeros are fine', () => {
+    expect(p('L,n', '0,ffffffffffffff')).toEqual([0, Number.MAX_SAFE_INTEGER]);
+    expect(p('L,n', '0,' + 'f'.repeat(40))).toEqual([0, Number.MAX_SAFE_INTEGER]);
+    expect(p('L,n', '0,' + '0'.repeat(30) + '4')).toEqual([0, 4]);
+    expect(p('l', 'f'.repeat(14))).toBeNull();
+    expect(p('L', '0'.repeat(10) + 'ffffffff80000000')).toEqual([-0x80000000]);
+  });
+  it('lists, thread ids and vCont actions', () => {
+    expect(p('l*;', 'e;10;14;')).toEqual([[0xe, 0x10, 0x14]]);
+    expect(p('l*;', '')).toEqual([[]]);
+    expect(p('l*;', '1;;2')).toBeNull();
+    expect(p('h*;', ';6162')).toEqual([['', 'ab']]);
+    expect(p('t', 'p3e8.3e8')).toEqual([{ pid: 0x3e8, tid: 0x3e8 }]);
+    expect(p('t', 'p-1.-1')).toEqual([{ pid: -1, tid: -1 }]);
+    expect(p('t', '-1')).toEqual([{ tid: -1 }]);
+    expect(p('t', 'p3e8')).toEqual([{ pid: 0x3e8, tid: -1 }]);
+    expect(p('t', 'zz')).toBeNull();
+    expect(p('ot', 'gp0.0')).toEqual(['g', { pid: 0, tid: 0 }]);
+    expect(p('A*;', 's:p1.1;c')).toEqual([[{ op: 's', thread: { pid: 1, tid: 1 } }, { op: 'c', thread: undefined }]]);
+    expect(p('A*;', 'r401000,401010:p1.1')).toEqual([[{ op: 'r', start: 0x401000, end: 0x401010, thread: { pid: 1, tid: 1 } }]]);
+    expect(p('A*;', 'C1e')).toEqual([[{ op: 'C', signal: 0x1e, thread: undefined }]]);
+    for (const bad of ['', 's:zz', 'q', 'c1', 'r1', 'C', 's;']) expect(p('A*;', bad), bad).toBeNull();
   });
   it('addresses are the signed 64-bit values the CPU uses', () => {
-    expect(parseAddr('ffffffff80000000')).toBe(-0x80000000);
-    expect(parseAddr('7ffffffff000')).toBe(0x7ffffffff000);
+    expect(addr('ffffffff80000000')).toBe(-0x80000000);
+    expect(addr('7ffffffff000')).toBe(0x7ffffffff000);
+    expect(addr('ffffffff810000f9')).toBe(-0x7effff07);
     expect(addrHex(-0x80000000)).toBe('ffffffff80000000');
-    expect(parseAddr('1' + '0'.repeat(16))).toBeNull();
+    expect(addrHex(-0x7effff07)).toBe('ffffffff810000f9');
+    expect(addrHex(-1)).toBe('ffffffffffffffff');
+    expect(addr('1' + '0'.repeat(16))).toBeNull();
   });
   it('maps Linux signals to gdb numbers and back', () => {
     expect(toGdbSignal(10)).toBe(30); // SIGUSR1
@@ -81,33 +127,49 @@ describe('schema parser and numbers', () => {
   });
 });
 
-/** A target with 60 registers of zeros and 64 KiB of memory at 0x1000; it stops after n polls. */
+/** A target with 60 registers of zeros and 64 KiB of memory at 0x1000; a continue ends in an exit after 3 polls. */
 function fakeTarget(): Target & { resumes: ResumeAction[] } {
   const mem = new Uint8Array(0x10000);
   const resumes: ResumeAction[] = [];
   let polls = 0;
+  let pid: number | null = 42;
   return {
     arch: X86_64_LINUX,
-    pid: 42,
+    get pid() {
+      return pid;
+    },
     resumes,
-    readRegisters: () => new Uint8Array(X86_64_LINUX.gSize),
-    writeRegisters: () => {},
-    readRegister: (n) => (n < 60 ? new Uint8Array(X86_64_LINUX.regs[n].size) : null),
-    writeRegister: (n) => n < 60,
-    readMemory: (addr, len) => (addr >= 0x1000 && addr < 0x11000 ? mem.slice(addr - 0x1000, Math.min(addr - 0x1000 + len, 0x10000)) : new Uint8Array(0)),
-    writeMemory: (addr, data) => {
-      if (addr < 0x1000 || addr + data.length > 0x11000) return false;
-      mem.set(data, addr - 0x1000);
-      return true;
+    registers: {
+      readAll: () => new Uint8Array(X86_64_LINUX.gSize),
+      writeAll: () => {},
+      read: (n) => (n < 60 ? new Uint8Array(X86_64_LINUX.regs[n].size) : null),
+      write: (n) => n < 60,
     },
-    resume: (a) => {
-      resumes.push(a);
-      polls = 0;
+    memory: {
+      read: (addr, len) => (addr >= 0x1000 && addr < 0x11000 ? mem.slice(addr - 0x1000, Math.min(addr - 0x1000 + len, 0x10000)) : new Uint8Array(0)),
+      write: (addr, data) => {
+        if (addr < 0x1000 || addr + data.length > 0x11000) return false;
+        mem.set(data, addr - 0x1000);
+        return true;
+      },
     },
-    poll: (): StopReason | null => (++polls < 3 ? null : { kind: 'exited', code: 7 }),
-    detach: () => {},
-    attach: () => {},
-    kill: () => {},
+    execution: {
+      rangeStep: false,
+      resume: (a) => {
+        resumes.push(a);
+        polls = 0;
+      },
+      poll: (): StopReason | null => (++polls < 3 ? null : { kind: 'exited', code: 7 }),
+      idleMs: () => 0,
+      detach: () => {},
+      attach: () => {},
+      kill: () => {
+        pid = null;
+      },
+      release: () => {
+        pid = null;
+      },
+    },
   };
 }
 
@@ -115,25 +177,40 @@ describe('session over a fake target', () => {
   async function talk(t: Target, packets: string[]): Promise<string[]> {
     const stub = new Stub(t, { multi: false, log: () => {} });
     const out: string[] = [];
-    const s = stub.connect((b) => out.push(b.toString('latin1')), 'test')!;
-    for (const p of packets) s.feed(frame(p));
+    const s = stub.connect((b) => out.push(b.toString('latin1')), 'test', () => {})!;
+    for (const p of packets) s.feed(p === '\x03' ? Buffer.from(p) : frame(p));
     await new Promise((r) => setTimeout(r, 50));
-    return out.filter((x) => x !== '+').map((x) => unescape(x.replace(/^\$(.*)#[0-9a-f]{2}$/s, '$1')));
+    return out.filter((x) => x !== '+').map((x) => decodeReply(x.replace(/^\$(.*)#[0-9a-f]{2}$/s, '$1')));
   }
 
   it('advertises only what the target supports', async () => {
     const [sup] = await talk(fakeTarget(), ['qSupported:multiprocess+;swbreak+']);
     expect(sup).toMatch(/PacketSize=4000/);
     expect(sup).toMatch(/qXfer:features:read\+/);
-    expect(sup).not.toMatch(/QCatchSyscalls|qXfer:auxv|qXfer:exec-file|swbreak|vFile/);
+    expect(sup).not.toMatch(/QCatchSyscalls|qXfer:auxv|qXfer:exec-file|swbreak|vFile|libraries/);
     const [vc] = await talk(fakeTarget(), ['vCont?']);
     expect(vc).toBe('vCont;c;C;s;S;t');
   });
 
   it('answers unknown and unsupported packets empty, and runs a continue in slices to the W reply', async () => {
     const t = fakeTarget();
-    const r = await talk(t, ['qSupported:multiprocess+', 'QCatchSyscalls:1', 'Z0,1000,1', 'qWhatever', 'm1000,4', 'm10,4', 'vCont;C1e:p2a.2a']);
-    expect(r.slice(1)).toEqual(['', '', '', '00000000', 'E14', 'W07;process:2a']);
+    const r = await talk(t, ['qSupported:multiprocess+', 'QCatchSyscalls:1', 'Z0,1000,1', 'qWhatever', 'qCRC:1000,4', 'm1000,4', 'm10,4', 'vCont;C1e:p2a.2a']);
+    expect(r.slice(1)).toEqual(['', '', '', '', '00000000', 'E14', 'W07;process:2a']);
     expect(t.resumes).toEqual([{ kind: 'continue', signal: 10 }]);
+    // the end was reported: the target has no process any more
+    expect(t.pid).toBeNull();
+  });
+
+  it('packets sent while the program runs wait for the stop, and a flood of them is dropped, not stored', async () => {
+    const t = fakeTarget();
+    t.execution.poll = () => null; // runs until interrupted
+    const r = await talk(t, ['c', ...Array.from({ length: 1000 }, () => 'qC'), '\x03']);
+    expect(r[0]).toMatch(/^T02/);
+    expect(r.slice(1)).toEqual(Array.from({ length: 256 }, () => 'QC2a'));
+  });
+
+  it('a malformed packet of a known kind is an error, never a crash', async () => {
+    const r = await talk(fakeTarget(), ['gX', 'm1000', 'vCont;', 'vCont;s:zz', 'T-1', 'T0', 'X1000,1:}', 'H', 'Hx0', 'qC', '?']);
+    expect(r).toEqual(['E22', 'E22', 'E22', 'E22', 'E01', 'E01', 'E22', 'E22', 'E22', 'QC2a', 'T0506:0000000000000000;07:0000000000000000;10:0000000000000000;thread:2a;']);
   });
 });

@@ -65,6 +65,54 @@ describe('raw RSP: framing and bad input', () => {
     }
   });
 
+  it('the protocol to the letter: malformed is an error, lengths are capped, client data is not run-length decoded', async () => {
+    const c = await RawClient.attach(stub.port);
+    try {
+      // a dangling escape at the end of X data is not 0x7d: an error, and nothing is written
+      const before = await c.request('m404030,2');
+      expect(await c.request('X404030,1:}')).toBe('E22');
+      expect(await c.request('m404030,2')).toBe(before);
+      // '*' in client data is a byte, not a run-length count (only replies are encoded)
+      expect(await c.request('X404030,3:a*!')).toBe('OK');
+      expect(await c.request('m404030,3')).toBe('612a21');
+      expect(await c.request('M404030,2:a*!')).toBe('E22');
+      // vCont with no action, or a thread id that does not parse: errors
+      expect(await c.request('vCont;')).toBe('E22');
+      expect(await c.request('vCont;s:zz')).toBe('E22');
+      expect(await c.request('vCont;s:p3e8.zz')).toBe('E22');
+      // T asks about one thread: all (-1) or any (0) is not one
+      expect(await c.request('T-1')).toBe('E01');
+      expect(await c.request('T0')).toBe('E01');
+      expect(await c.request('Tp3e8.3e8')).toBe('OK');
+      // a length of any size is capped to what a reply carries (gdbserver caps, it does not refuse)
+      for (const len of ['ffffffffffffff', 'ffffffffffffffff', '0000000000000010', 'f'.repeat(30)]) {
+        const r = await c.request(`m401000,${len}`);
+        expect(r, len).toMatch(/^[0-9a-f]+$/);
+        expect(r.length, len).toBe(len === '0000000000000010' ? 32 : 2 * Math.floor((0x4000 - 4) / 2));
+      }
+      expect(await c.request('m401000,0')).toBe('');
+      // a packet name that merely starts like one we know is another packet: unsupported, empty
+      expect(await c.request('qCRC:401000,10')).toBe('');
+      expect(await c.request('gX')).toBe('E22');
+      // the program is untouched
+      expect(ripOf(await c.request('?'))).toBe(0x40102b);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('vKill of another process is an error and kills nothing', async () => {
+    const c = await RawClient.attach(stub.port);
+    try {
+      expect(await c.request('vKill;1')).toBe('E01');
+      expect(await c.request('vKill;zz')).toBe('E22');
+      expect(ripOf(await c.request('?'))).toBe(0x40102b);
+      expect(await c.request('qfThreadInfo')).toBe('m3e8');
+    } finally {
+      c.close();
+    }
+  });
+
   it('memory: unmapped is E14 and changes nothing; breakpoints leave memory alone; binary X', async () => {
     const c = await RawClient.attach(stub.port);
     try {

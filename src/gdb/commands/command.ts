@@ -1,31 +1,57 @@
 /**
- * A packet handler table entry (QEMU's GdbCmdParseEntry): the packet name it
- * matches, whether the match is exact or a prefix, which capability it needs,
- * and the handler, which gets the rest of the packet and returns the reply.
+ * A packet handler table entry (QEMU's GdbCmdParseEntry): the packet name,
+ * the schema of its arguments, the capability of the target it needs, and
+ * whether it needs a process. The dispatcher (session.ts) finds the entry,
+ * and run() does the rest in this order: no capability -> the packet is
+ * unsupported (empty reply); arguments that do not fit the schema -> E22;
+ * no process when one is needed -> E01; else the handler, with its typed
+ * arguments, the narrow context and the capability.
  */
-import type { Session } from '../session.js';
-
-/** The reply will come later (a resume: the stop reply). */
-export const ASYNC = Symbol('async');
-/** The packet has no reply (k, R). */
-export const NO_REPLY = Symbol('no-reply');
-
-export type Reply = string | typeof ASYNC | typeof NO_REPLY;
-
-export interface Command {
-  name: string;
-  /** The body must equal name (default: name is a prefix, the rest are arguments). */
-  exact?: boolean;
-  /** Handled only when this is true (the target has the capability); otherwise the reply is empty. */
-  when?: (s: Session) => boolean;
-  /** Default true: with no program (extended mode before vRun) the reply is E01. */
-  needsTarget?: boolean;
-  handler: (s: Session, args: string) => Reply;
-}
+import { compile, parse, type Args } from '../schema.js';
+import type { Target } from '../target.js';
+import type { PacketContext, Reply } from './context.js';
 
 export const OK = 'OK';
 /** Malformed packet arguments (EINVAL). */
 export const E_INVAL = 'E22';
 /** Memory not accessible (EFAULT). */
 export const E_FAULT = 'E14';
+/** The operation failed, or there is no process (gdbserver's generic error). */
 export const E_GENERIC = 'E01';
+
+/** The entry has nothing to do with this packet: its capability is missing. */
+export const UNSUPPORTED = Symbol('unsupported');
+/** The arguments do not fit the schema. */
+export const MALFORMED = Symbol('malformed');
+
+export interface Command {
+  /** The packet name (the rest of the packet is the arguments). */
+  readonly name: string;
+  run(args: string, cx: PacketContext): Reply | typeof UNSUPPORTED | typeof MALFORMED;
+}
+
+export interface CommandDef<S extends string, C> {
+  name: string;
+  schema: S;
+  /** The capability the packet needs (undefined: unsupported, the reply is empty). */
+  cap: (t: Target) => C | undefined;
+  /** Default true: with no process (extended mode before `run`, or after the program ended) the reply is E01. */
+  process?: boolean;
+  handler: (args: Args<S>, cx: PacketContext, cap: C) => Reply;
+}
+
+export function command<S extends string, C>(def: CommandDef<S, C>): Command {
+  const schema = compile(def.schema);
+  const needsProcess = def.process ?? true;
+  return {
+    name: def.name,
+    run: (args, cx) => {
+      const cap = def.cap(cx.target);
+      if (cap === undefined) return UNSUPPORTED;
+      const a = parse(schema, args);
+      if (a === null) return MALFORMED;
+      if (needsProcess && cx.target.pid === null) return E_GENERIC;
+      return def.handler(a, cx, cap);
+    },
+  };
+}

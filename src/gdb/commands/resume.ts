@@ -3,94 +3,59 @@
  * with an optional address. Every resume ends in a stop reply sent by the
  * session when the target stops.
  */
-import { parseAddr, parseNum } from '../hex.js';
-import type { Session } from '../session.js';
+import type { VContAction } from '../schema.js';
 import { fromGdbSignal } from '../signals.js';
-import type { ResumeAction } from '../target.js';
-import { E_INVAL, OK, type Command, type Reply } from './command.js';
+import type { ResumeAction, Target } from '../target.js';
+import { command, E_INVAL, OK, type Command } from './command.js';
+import type { PacketContext, Reply } from './context.js';
+import { namesThread } from './threads.js';
 
-function vContQuery(s: Session): string {
-  return s.target?.rangeStep || !s.target ? 'vCont;c;C;s;S;t;r' : 'vCont;c;C;s;S;t';
-}
+const exec = (t: Target) => t.execution;
 
 /** vCont;action[:thread];... — the first action naming our thread (or all threads) applies. */
-function vCont(s: Session, args: string): Reply {
-  for (const part of args.split(';')) {
-    if (part === '') continue;
-    const colon = part.indexOf(':');
-    const act = colon < 0 ? part : part.slice(0, colon);
-    if (colon >= 0 && !s.isOurThread(part.slice(colon + 1))) continue;
-    const a = parseAction(act);
-    if (a === null) return E_INVAL;
-    if (a === 'stop') return OK; // all-stop: the thread is already stopped
-    if (a.kind === 'range' && !s.target!.rangeStep) return E_INVAL;
-    return s.resume(a);
+function vCont(actions: VContAction[], cx: PacketContext): Reply {
+  const pid = cx.target.pid;
+  if (pid === null) return E_INVAL;
+  for (const a of actions) {
+    if (a.thread && !namesThread(a.thread, pid, pid, true)) continue;
+    switch (a.op) {
+      case 't':
+        return OK; // all-stop: the thread is already stopped
+      case 'c':
+      case 's':
+        return { resume: { kind: a.op === 'c' ? 'continue' : 'step', signal: 0 } };
+      case 'C':
+      case 'S':
+        return { resume: { kind: a.op === 'C' ? 'continue' : 'step', signal: fromGdbSignal(a.signal) } };
+      case 'r':
+        if (!cx.target.execution.rangeStep) return E_INVAL;
+        return { resume: { kind: 'range', signal: 0, start: a.start, end: a.end } };
+    }
   }
   return OK; // no action for our thread: it stays stopped
 }
 
-function parseAction(act: string): ResumeAction | 'stop' | null {
-  const sigOf = (h: string): number | null => {
-    const n = parseNum(h);
-    return n === null || n > 255 ? null : fromGdbSignal(n);
-  };
-  switch (act[0]) {
-    case 'c':
-      return act.length === 1 ? { kind: 'continue', signal: 0 } : null;
-    case 's':
-      return act.length === 1 ? { kind: 'step', signal: 0 } : null;
-    case 'C':
-    case 'S': {
-      const sig = sigOf(act.slice(1));
-      if (sig === null) return null;
-      return { kind: act[0] === 'C' ? 'continue' : 'step', signal: sig };
-    }
-    case 'r': {
-      const [a, b] = act.slice(1).split(',');
-      const start = parseAddr(a ?? ''), end = parseAddr(b ?? '');
-      if (start === null || end === null) return null;
-      return { kind: 'range', signal: 0, start, end };
-    }
-    case 't':
-      return act.length === 1 ? 'stop' : null;
-  }
-  return null;
-}
-
-/** c [addr] / s [addr]. */
-function legacy(kind: 'continue' | 'step') {
-  return (s: Session, args: string): Reply => {
-    const a: ResumeAction = { kind, signal: 0 };
-    if (args !== '') {
-      const addr = parseAddr(args);
-      if (addr === null) return E_INVAL;
-      a.addr = addr;
-    }
-    return s.resume(a);
-  };
-}
-
-/** C sig[;addr] / S sig[;addr]. */
-function legacySig(kind: 'continue' | 'step') {
-  return (s: Session, args: string): Reply => {
-    const [sh, ah] = args.split(';');
-    const n = parseNum(sh ?? '');
-    if (n === null) return E_INVAL;
-    const a: ResumeAction = { kind, signal: fromGdbSignal(n) };
-    if (ah !== undefined) {
-      const addr = parseAddr(ah);
-      if (addr === null) return E_INVAL;
-      a.addr = addr;
-    }
-    return s.resume(a);
-  };
-}
+const resume = (kind: 'continue' | 'step', signal = 0, addr?: number): Reply => {
+  const a: ResumeAction = { kind, signal };
+  if (addr !== undefined) a.addr = addr;
+  return { resume: a };
+};
 
 export const resumeCommands: Command[] = [
-  { name: 'vCont?', exact: true, needsTarget: false, handler: vContQuery },
-  { name: 'vCont;', handler: vCont },
-  { name: 'c', handler: legacy('continue') },
-  { name: 's', handler: legacy('step') },
-  { name: 'C', handler: legacySig('continue') },
-  { name: 'S', handler: legacySig('step') },
+  command({
+    name: 'vCont?',
+    schema: '',
+    cap: exec,
+    process: false,
+    handler: (_a, _cx, e) => (e.rangeStep ? 'vCont;c;C;s;S;t;r' : 'vCont;c;C;s;S;t'),
+  }),
+  command({ name: 'vCont;', schema: 'A*;', cap: exec, handler: ([actions], cx) => vCont(actions, cx) }),
+  command({ name: 'c', schema: '', cap: exec, handler: () => resume('continue') }),
+  command({ name: 'c', schema: 'L', cap: exec, handler: ([addr]) => resume('continue', 0, addr) }),
+  command({ name: 's', schema: '', cap: exec, handler: () => resume('step') }),
+  command({ name: 's', schema: 'L', cap: exec, handler: ([addr]) => resume('step', 0, addr) }),
+  command({ name: 'C', schema: 'l', cap: exec, handler: ([sig]) => resume('continue', fromGdbSignal(sig)) }),
+  command({ name: 'C', schema: 'l;L', cap: exec, handler: ([sig, addr]) => resume('continue', fromGdbSignal(sig), addr) }),
+  command({ name: 'S', schema: 'l', cap: exec, handler: ([sig]) => resume('step', fromGdbSignal(sig)) }),
+  command({ name: 'S', schema: 'l;L', cap: exec, handler: ([sig, addr]) => resume('step', fromGdbSignal(sig), addr) }),
 ];

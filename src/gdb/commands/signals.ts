@@ -1,31 +1,36 @@
 /**
- * QPassSignals:sig;sig... — signals delivered to the program without a stop
- * (gdb's `handle SIG nostop noprint pass`). QProgramSignals is accepted: the
- * target delivers every signal gdb resumes with.
+ * Settings gdb makes once and the target keeps for every process:
+ * QPassSignals:sig;sig... (signals delivered without a stop: `handle SIG
+ * nostop noprint pass`), QProgramSignals (accepted: the target delivers
+ * every signal gdb resumes with), and QCatchSyscalls:1[;nr...] / :0, which
+ * gdb sends before every resume and clears after every stop; those stops
+ * are reported as `T05syscall_entry:NR;` and `T05syscall_return:NR;`.
  */
-import { parseNum } from '../hex.js';
-import type { Session } from '../session.js';
 import { fromGdbSignal } from '../signals.js';
-import { E_INVAL, OK, type Command } from './command.js';
-
-function passSignals(s: Session, args: string): string {
-  const set = new Set<number>();
-  for (const h of args.split(';')) {
-    if (h === '') continue;
-    const n = parseNum(h);
-    if (n === null) return E_INVAL;
-    const l = fromGdbSignal(n);
-    if (l) set.add(l);
-  }
-  s.stub.passSignals = set;
-  s.target?.passSignals?.setPass(set);
-  return OK;
-}
-
-// with no program yet (extended mode) the setting is kept for the next one
-const supported = (s: Session) => !s.target || !!s.target.passSignals;
+import { command, E_INVAL, OK, type Command } from './command.js';
 
 export const signalCommands: Command[] = [
-  { name: 'QPassSignals:', needsTarget: false, when: supported, handler: passSignals },
-  { name: 'QProgramSignals:', needsTarget: false, when: supported, handler: () => OK },
+  command({
+    name: 'QPassSignals:',
+    schema: 'l*;',
+    cap: (t) => t.passSignals,
+    process: false,
+    handler: ([sigs], _cx, ps) => {
+      ps.setPass(new Set(sigs.map(fromGdbSignal).filter((s) => s !== 0)));
+      return OK;
+    },
+  }),
+  command({ name: 'QProgramSignals:', schema: 'l*;', cap: (t) => t.passSignals, process: false, handler: () => OK }),
+  command({
+    name: 'QCatchSyscalls:',
+    schema: 'l*;',
+    cap: (t) => t.catchSyscalls,
+    process: false,
+    handler: ([[on, ...nrs]], _cx, cs) => {
+      if (on === 0 && nrs.length === 0) cs.setCatch(null);
+      else if (on === 1) cs.setCatch(nrs.length === 0 ? 'all' : new Set(nrs));
+      else return E_INVAL;
+      return OK;
+    },
+  }),
 ];

@@ -1,0 +1,70 @@
+/**
+ * The target's `monitor` commands: the entry model, the registers in
+ * struct pt_regs order beside the guest kernel's saved pt_regs, and the
+ * syscall counts. The stub adds `help` and `exit` (commands/monitor.ts).
+ */
+import { addrHex } from '../hex.js';
+import type { MonitorCommand, MonitorOps } from '../target.js';
+import { USER_REGS_SIZE, type GuestProcess } from './port.js';
+
+const hex16 = (b: Uint8Array, off: number): string => {
+  let s = '';
+  for (let k = 7; k >= 0; k--) s += b[off + k].toString(16).padStart(2, '0');
+  return s;
+};
+
+export class Monitor implements MonitorOps {
+  constructor(private readonly proc: () => GuestProcess) {}
+
+  readonly commands: readonly MonitorCommand[] = [
+    {
+      name: 'ptregs',
+      help: "the CPU's registers in struct pt_regs order, and the guest kernel's saved pt_regs",
+      needsProcess: true,
+      run: () => this.ptregs(),
+    },
+    { name: 'mode', help: 'the syscall entry model and hook', needsProcess: true, run: () => this.mode() },
+    { name: 'stats', help: 'instructions executed and syscalls made', needsProcess: true, run: () => this.stats() },
+    {
+      name: 'trip',
+      help: 'the syscall in progress on the entry path: how it entered, the last SYSRET check reached',
+      needsProcess: true,
+      run: () => this.proc().kernel.trip(),
+    },
+  ];
+
+  private mode(): string {
+    return this.proc().kernel.mode();
+  }
+
+  private ptregs(): string {
+    const p = this.proc();
+    const regs = new Uint8Array(USER_REGS_SIZE);
+    p.regs.getRegs(regs);
+    const where = p.kernel.inUserCode() ? 'in user code' : 'in the guest kernel path: these are not the user registers';
+    let s = `the CPU's registers now, in struct pt_regs order (${where}):\n`;
+    const layout = p.kernel.ptregsLayout;
+    for (const f of layout) s += `  ${f.field.padEnd(8)} 0x${hex16(regs, f.slot * 8)}\n`;
+    // the task's pt_regs image in the guest kernel (written by the last entry)
+    const at = p.kernel.ptregsAddr();
+    if (at === null) return s + 'no kernel entry frame: in the direct entry model a syscall is handled by the host in place\n';
+    const b = new Uint8Array(8);
+    s += `guest kernel pt_regs at 0x${addrHex(at)} (${p.kernel.modelLabel}; the user state the last syscall entry saved):\n`;
+    for (const f of layout) {
+      p.mem.peek(at + f.offset, b);
+      s += `  ${f.field.padEnd(8)} 0x${hex16(b, 0)}\n`;
+    }
+    return s;
+  }
+
+  private stats(): string {
+    const p = this.proc();
+    const counts = p.kernel.syscallCounts();
+    let total = 0;
+    for (const n of counts.values()) total += n;
+    let s = `instructions: ${p.exec.icount()}\nsyscalls: ${total}\n`;
+    const rows = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    for (const [nr, n] of rows) s += `  ${p.kernel.syscallName(nr).padEnd(20)} ${String(nr).padStart(4)}  ${n}\n`;
+    return s;
+  }
+}

@@ -104,8 +104,9 @@ function misnamed(syms: Sym[], addr: bigint, name: string, off: bigint | null): 
 /**
  * Every place gdb names the code or data at an address: `0xADDR <sym+off>`
  * (x/i, p, x/a), `0xADDR in sym (` (stops and backtrace frames; a caller's
- * frame is named by its pc - 1, the call, as gdb does), and `Breakpoint N,
- * sym (` for the address gdb gave breakpoint N.
+ * frame is named by its pc - 1, the call, as gdb does, except the caller of
+ * a signal frame, which gdb names by its pc: it was interrupted there, not
+ * called), and `Breakpoint N, sym (` for the address gdb gave breakpoint N.
  */
 function namingErrors(out: string, syms: Sym[]): string[] {
   const errors: string[] = [];
@@ -114,11 +115,14 @@ function namingErrors(out: string, syms: Sym[]): string[] {
     const e = misnamed(syms, addr, name, off);
     if (e) errors.push(`${e}\n    in: ${line}`);
   };
+  let calleeIsSignalFrame = false;
   for (const line of out.split('\n')) {
     for (const m of line.matchAll(/\b0x([0-9a-f]+) <([^>\s+]+)(?:\+(\d+))?>/g)) check(line, BigInt('0x' + m[1]), m[2], BigInt(m[3] ?? 0));
     const frame = /^#(\d+) /.exec(line);
     const stop = /\b0x([0-9a-f]{16}) in (\S+) \(/.exec(line);
-    if (stop) check(line, BigInt('0x' + stop[1]) - (frame && frame[1] !== '0' ? 1n : 0n), stop[2], null);
+    const called = frame !== null && frame[1] !== '0' && !calleeIsSignalFrame;
+    if (stop) check(line, BigInt('0x' + stop[1]) - (called ? 1n : 0n), stop[2], null);
+    if (frame) calleeIsSignalFrame = /^#\d+\s+<signal handler called>/.test(line);
     const set = /^(?:Temporary b|B)reakpoint (\d+) at 0x([0-9a-f]+)/.exec(line);
     if (set) bps.set(set[1], BigInt('0x' + set[2]));
     const hit = /^(?:Temporary b|B)reakpoint (\d+), ([^\s(]+) \(/.exec(line);

@@ -4,12 +4,13 @@
 #
 # Where the entry stop is depends on the entry model. In the direct model the
 # stops are those of Linux's ptrace: the pc is already past the syscall
-# instruction and rax holds -ENOSYS until the syscall runs. With a guest
-# kernel (nommu, native) it is the first instruction of the kernel path (the
-# zpoline sled at offset 1, __kernel_vsyscall or entry_SYSCALL_64), and rax
-# still holds the number. The return stop is at the user instruction after
-# the syscall in every model: the two bytes before it are the `syscall`, or
-# the `call *%rax` zpoline rewrote it to.
+# instruction. With a guest kernel (nommu, native) it is the first
+# instruction of the kernel path (the zpoline sled at offset 1,
+# __kernel_vsyscall or entry_SYSCALL_64). In every model gdb sees the
+# registers as at Linux's syscall-entry-stop: rax reads -ENOSYS until the
+# syscall runs (walk-orig-rax.gdb changes and skips calls there). The return
+# stop is at the user instruction after the syscall in every model: the two
+# bytes before it are the `syscall`, or the `call *%rax` zpoline rewrote it to.
 catch syscall write
 continue
 p $orig_rax

@@ -407,6 +407,11 @@ def locate():
     w.hook = detect_hook(k)
     reg = lambda r: int(frame.read_register(r)) & U64  # noqa: E731
     rax, rsp = reg("rax"), reg("rsp")
+    # the number of a syscall on its way in, before pt_regs holds it: gdb's
+    # orig_rax while a trip is in progress (at a syscall-entry stop rax reads
+    # -ENOSYS, as under ptrace), else still rax (at the user's instruction)
+    orig_rax = s64(reg("orig_rax"))
+    entering_nr = orig_rax if orig_rax >= 0 else rax
     L = k.labels
     ptregs_at = k.ptregs_addr()
     ptregs_end = ptregs_at + ABI.SIZEOF_PTREGS
@@ -417,7 +422,7 @@ def locate():
     # --- the trampoline page (nommu, zpoline/lazy)
     z = k.zpoline() if k.mode == "nommu" and w.hook != "seccomp" else None
     if z is not None and z.sled <= pc < z.end:
-        return in_zpoline_page(w, k, z, pc, rax)
+        return in_zpoline_page(w, k, z, pc, entering_nr)
 
     # --- the guest kernel image
     if k.contains(pc):
@@ -455,7 +460,7 @@ def locate():
                         "pending signals are delivered by rewriting pt_regs; then POP_REGS")
 
         def building(key, nxt):
-            w.at(key, "building", rax, here, nxt)
+            w.at(key, "building", entering_nr, here, nxt)
             w.building_from = rsp if ptregs_at <= rsp <= ptregs_end else ptregs_end
             return w
 
@@ -465,15 +470,18 @@ def locate():
         if lab == "entry_SYSCALL_64_after_hwframe":
             if ptregs_at < rsp <= ptregs_end:
                 return building("build" if not native else "regs", "the rest of PUSH_AND_CLEAR_REGS, then do_syscall_64")
-            if not native and asm.startswith("jmp"):
+            # past the call into do_syscall_64 (CALL_FROM_ENTRY: mov, call *%rax, nop): it has returned
+            call_at = indirect_call_in(L.get("entry_SYSCALL_64_after_hwframe"))
+            if call_at is not None and pc > call_at:
                 return w.at("exitwork", "complete", cur_nr, here + " (do_syscall_64 returned; regs->ax = %s)" % errno_text(regs["ax"]),
-                            "userspace")
+                            "the SYSRET checks" if native else "userspace" if asm.startswith("jmp") else "jmp userspace")
             return w.at("call" if not native else "regs", "complete", cur_nr,
                         here + " (pt_regs complete at 0x%x)" % ptregs_at,
                         "do_syscall_64(regs)" if asm.startswith("call") else "call do_syscall_64")
         if lab == "userspace":
+            call_at = indirect_call_in(L.get("userspace"))  # CALL_FROM_ENTRY interrupt_end
             return w.at("userspace", "complete", cur_nr, here,
-                        "interrupt_end (pending signals rewrite pt_regs), then POP_REGS" if "interrupt_end" in asm or asm.startswith(("cld", "and"))
+                        "interrupt_end (pending signals rewrite pt_regs), then POP_REGS" if call_at is None or pc <= call_at
                         else "POP_REGS, pop %rcx (ip), pop %rsp, then jmp *%rcx")
         if lab == "userspace_return":
             rcx = reg("rcx")
@@ -532,8 +540,9 @@ def locate():
     return w.at(None, "none", None, detail)
 
 
-def in_zpoline_page(w, k, z, pc, rax):
-    """A stop in the trampoline page: the sled, zpoline_trampoline, or the second sled."""
+def in_zpoline_page(w, k, z, pc, nr):
+    """A stop in the trampoline page: the sled, zpoline_trampoline, or the second sled.
+    nr: the syscall on its way in (the rax `call *%rax` was made with)."""
     name = k.syscall_name
     tramp = "zpoline_trampoline at 0x%x" % z.trampoline
     if z.trampoline <= pc < z.beyond:
@@ -544,13 +553,13 @@ def in_zpoline_page(w, k, z, pc, rax):
                 "jmp": "to __kernel_vsyscall"}.get(op, "")
         off = pc - z.trampoline
         here = "zpoline_trampoline%s: %s" % ("+%d" % off if off else "", asm)
-        return w.at("tail", "entering", rax, here + (" (%s)" % what if what else ""),
+        return w.at("tail", "entering", nr, here + (" (%s)" % what if what else ""),
                     "__kernel_vsyscall builds pt_regs" if op == "jmp" else "the rest of zpoline_trampoline, then __kernel_vsyscall")
     if pc >= z.beyond:
-        return w.at("sled", "entering", rax, "offset %d, the second sled past zpoline_trampoline (rax = %d is beyond the table)"
-                    % (z.offset(pc), rax), "zpoline_back: jmp to %s" % tramp if pc == z.back
+        return w.at("sled", "entering", nr, "offset %d, the second sled past zpoline_trampoline (rax = %d is beyond the table)"
+                    % (z.offset(pc), nr), "zpoline_back: jmp to %s" % tramp if pc == z.back
                     else "nops to zpoline_back at 0x%x, which jumps to %s" % (z.back, tramp))
-    detail = "offset %d of the sled (entered at offset rax = %d: %s)" % (z.offset(pc), rax, name(rax))
+    detail = "offset %d of the sled (entered at offset rax = %d: %s)" % (z.offset(pc), nr, name(nr))
     if z.jmp is None or pc >= z.jmp + len(z.jmp_bytes):
         nxt = "%d nops to %s" % (z.trampoline - pc, tramp)
     elif pc >= z.jmp:
@@ -559,7 +568,7 @@ def in_zpoline_page(w, k, z, pc, rax):
     else:
         nxt = "%d nops to the %s (jumps to %d), then %d more to %s" % (
             z.jmp - pc, z.jmp_text(), z.offset(z.jmp_to), z.trampoline - z.jmp_to, tramp)
-    return w.at("sled", "entering", rax, detail, nxt)
+    return w.at("sled", "entering", nr, detail, nxt)
 
 
 def fmt_sym(addr):
@@ -571,7 +580,8 @@ _indirect_calls = {}
 
 
 def indirect_call_in(fn_addr):
-    """Address of do_syscall_64's `call *...` (the dispatch through sys_call_table)."""
+    """Address of the first `call *...` from fn_addr: do_syscall_64's dispatch through
+    sys_call_table, or an entry path's call into C (CALL_FROM_ENTRY: `call *%rax`)."""
     if fn_addr is None:
         return None
     if fn_addr not in _indirect_calls:

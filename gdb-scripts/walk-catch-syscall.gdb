@@ -20,8 +20,11 @@ continue
 echo The stop is at the first instruction of the kernel path, already at CPL 0 (CS = 0x10):\n
 x/i $pc
 p/x $cs
-echo orig_rax holds the number from entry to return; RCX the return address:\n
+echo orig_rax holds the number from entry to return; RCX the return address. As at Linux's\n
+echo syscall-entry-stop, rax reads -ENOSYS until the call runs (writing orig_rax and rax here\n
+echo changes or skips the call, as with ptrace: see walk-orig-rax.gdb):\n
 p $orig_rax
+p $rax
 p/x $rcx
 info symbol $rcx
 echo The arguments are still in the user's registers (fd, buffer, count):\n

@@ -56,12 +56,20 @@ next
 next
 next
 next
-echo PUSH_AND_CLEAR_REGS: pt_regs is complete, ax = -ENOSYS, and RSP points at it:\n
+echo PUSH_REGS: pt_regs is complete, ax = -ENOSYS, and RSP points at it:\n
 p $rsp
-echo do_syscall_64(nr, regs) takes the number in RDI and pt_regs in RSI (the v5.8 signature):\n
+echo CLEAR_REGS zeroes the user's values left in the registers; do_syscall_64(nr, regs)\n
+echo takes the number in RDI and pt_regs in RSI (the v5.8 signature):\n
+next
 next
 next
 step
+echo The backtrace runs from the kernel into the program. Frame 1, <signal handler called>, is\n
+echo gdb's name for a frame where the stack switches: the entry frame, whose CFI finds the\n
+echo program's ip and sp in pt_regs, so that gdb accepts a caller on the user stack, below the\n
+echo kernel's. Above a signal frame gdb names the pc itself (after_write), not the call before it.\n
+echo (entry-probe has no unwind information: frames beyond would be gdb's guesses, so bt 3.)\n
+bt 3
 p nr
 p regs
 p/x *regs
@@ -72,10 +80,12 @@ p/x regs->ss
 echo \n=== 5. Dispatch and the hypercall ===\n
 echo sys_call_table[1] hands the call to the host with one vmcall (EAX = HC_SYSCALL,\n
 echo RDI = pt_regs). `finish` runs it and syscall_return_slowpath (IRQs off again,\n
-echo exit work such as signals), back in entry_SYSCALL_64 after the call:\n
+echo exit work such as signals), back in entry_SYSCALL_64 at the nop after the call,\n
+echo which gdb shows as the signal frame it belongs to (see 4.):\n
 p sys_call_table[nr]
 x/3i sys_call_table[nr]
 finish
+x/i $pc
 echo The result is in pt_regs->ax; RSP points at pt_regs again:\n
 set $regs = (struct pt_regs *) $rsp
 p $regs->ax
@@ -84,6 +94,7 @@ echo \n=== 6. The six checks of opportunistic SYSRET ===\n
 echo SYSRET restores RIP from RCX and RFLAGS from R11 and cannot load anything\n
 echo else, so it may be used only when pt_regs is a clean 64-bit user context.\n
 echo \nCheck 1, sysret_check_rcx_eq_rip: the RCX slot equals the RIP slot.\n
+advance sysret_check_rcx_eq_rip
 x/4i $pc
 p/x $regs->cx
 p/x $regs->ip

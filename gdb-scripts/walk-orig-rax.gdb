@@ -1,7 +1,15 @@
-# Changing and skipping a syscall at its entry stop, as with ptrace.
+# walk-orig-rax.gdb: changing and skipping a syscall at its entry stop, as
+# with ptrace.
 #
-#   entrystub serve [--entry native|nommu|direct]      (the bundled example)
-#   gdb -q -ex 'target remote :1234' -x gdb-scripts/walk-orig-rax.gdb
+#   npx entrystub serve &
+#   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-orig-rax.gdb
+#
+# Every entry model shows the same (--entry native, --entry nommu --hook
+# seccomp, --entry direct), and so does the real process:
+#   gdb -batch -ex starti -x gdb-scripts/walk-orig-rax.gdb test/fixtures/bin/example-musl
+# test/gdb/orig-rax.test.ts runs it in each and compares. (With no program,
+# serve runs test/fixtures/bin/example-musl, source test/fixtures/src/example.c:
+# kill(getpid(), SIGUSR1), with a handler that records the signal.)
 #
 # At a syscall-entry stop gdb shows the registers as at Linux's
 # syscall-entry-stop: orig_rax is the number about to run and rax the
@@ -14,21 +22,25 @@
 # changed one names the call that ran.
 set confirm off
 
-# 1. skip getpid, with the result taken from rax
+echo \n=== 1. Skip getpid ===\n
 catch syscall getpid
 continue
+echo At the entry stop orig_rax is the number (39) and rax reads -ENOSYS, the result so far:\n
 print $orig_rax
 print $rax
+echo orig_rax = -1 is no syscall at all: the call is skipped, and rax is its result.\n
 set $orig_rax = -1
 set $rax = 4242
 delete
 
-# 2. the example sends SIGUSR1 to the pid getpid returned: 4242 now
+echo \n=== 2. Turn kill into getpid ===\n
+echo The example sends SIGUSR1 to the pid getpid returned: 4242 now.\n
 catch syscall kill
 continue
 print $rdi
 print $rsi
-# turn the kill into a getpid: no signal is sent, so no handler runs
+echo A new number in orig_rax runs that call instead: getpid sends no signal,\n
+echo so no handler runs, and the program says so.\n
 set $orig_rax = 39
 delete
 continue

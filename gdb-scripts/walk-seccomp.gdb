@@ -57,7 +57,7 @@ p $rax
 p $r11 == $rsp
 
 echo \nThe next syscall, 1000, is beyond sys_call_table: do_syscall_64 calls nothing\n
-echo and pt_regs->ax keeps the -ENOSYS that PUSH_AND_CLEAR_REGS stored there:\n
+echo and pt_regs->ax keeps the -ENOSYS that PUSH_REGS stored there:\n
 continue
 p regs->orig_ax
 p (long) regs->ax

@@ -39,7 +39,7 @@ tbreak *214
 continue
 x/i $pc
 x/2xb $pc
-echo (gdb's line table gives the nops after the jump the jump's line, 32: x/i shows what is there)\n
+echo The jump lands in the second run of nops (each run is a .rept, so every byte has its line):\n
 stepi
 x/i $pc
 echo ... then more nops up to the end of the sled (NR_syscalls = 462 bytes), where zpoline_trampoline starts:\n
@@ -79,10 +79,11 @@ next
 next
 echo pt_regs so far: ip, cs, flags, sp and ss are filled in, the rest is not written yet:\n
 p/x *current_ptregs
-echo pt_regs->flags is what pushfq found in RFLAGS, which still holds it: the user's IF, and the\n
-echo PF and SF the addq above left (its sum is an address in the top 2 GiB, where the kernel lives):\n
+echo pt_regs->flags is what pushfq found in RFLAGS: the user's flags, as the program left them\n
+echo (nothing on the way here changes flags: the sled, the trampoline, and `leaq`, not `addq`,\n
+echo to point RSP at pt_regs), so pt_regs->flags is what a real SYSCALL would have saved in R11:\n
 p $eflags
-echo Then orig_ax (the syscall number) and PUSH_AND_CLEAR_REGS (pt_regs->ax = -ENOSYS):\n
+echo Then orig_ax (the syscall number) and PUSH_REGS (pt_regs->ax = -ENOSYS):\n
 next
 next
 p $rsp == (void *) current_ptregs
@@ -90,7 +91,9 @@ p current_ptregs->orig_ax
 p (long) current_ptregs->ax
 
 echo \n=== 5. The stack switch ===\n
-echo RDI = pt_regs (the argument), then RSP moves to the task's kernel stack:\n
+echo CLEAR_REGS zeroes the user's values left in the registers; RDI = pt_regs (the argument),\n
+echo then RSP moves to the task's kernel stack:\n
+next
 next
 next
 echo The top of task_stack, i.e. current_top_of_stack. As on x86 Linux, pt_regs\n
@@ -102,10 +105,12 @@ p $rsp == (void *) current_ptregs
 
 echo \n=== 6. do_syscall_64 ===\n
 step
-echo The CFI of __kernel_vsyscall finds the caller's ip and sp in pt_regs, so the\n
-echo backtrace goes on into the program (frame 2: the caller's pc - 1 is the call in write_site).\n
-echo gdb stops there: the user stack lies below the kernel's, and gdb takes a caller\n
-echo whose frame is below its callee's for a corrupt stack:\n
+echo The backtrace runs from the kernel into the program. Frame 1, <signal handler called>,\n
+echo is gdb's name for a frame where the stack switches: here the entry frame of __kernel_vsyscall,\n
+echo whose CFI finds the program's ip and sp in pt_regs. Across it gdb accepts a caller on the\n
+echo user stack, which lies below the kernel's. Frame 2 is the program at pt_regs->ip: above a\n
+echo signal frame gdb names the pc itself (after_write), not the instruction before it.\n
+echo (entry-probe has no unwind information: frames beyond would be gdb's guesses, so bt 3.)\n
 bt 3
 p regs
 p/x *regs
@@ -138,11 +143,14 @@ echo Back in do_syscall_64: pt_regs->ax still holds -ENOSYS until the store comp
 p (long) regs->ax
 next
 p regs->ax
-echo syscall_return_slowpath (nothing to do under nommu) and back to __kernel_vsyscall:\n
+echo syscall_return_slowpath (nothing to do under nommu), and `finish` returns to __kernel_vsyscall,\n
+echo at the nop after the call: gdb shows it as the signal frame it belongs to (see 6.):\n
 finish
+x/i $pc
 
 echo \n=== 8. The return: userspace and `jmp *%rcx` ===\n
 echo __kernel_vsyscall goes on to the common exit, userspace:\n
+step
 step
 next
 next

@@ -54,6 +54,8 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       'break do_syscall_64 if regs->orig_ax == 1',
       'continue',
       mark('dispatch'), 'entry-path', 'ptregs',
+      'finish',
+      mark('returned'), 'entry-path',
       'delete', 'break userspace', 'continue',
       mark('userspace'), 'entry-path', 'ptregs',
       'delete', 'break __x64_sys_kill', 'continue', 'delete', 'break userspace_return', 'continue',
@@ -61,10 +63,10 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       'delete', 'continue',
     ]);
     const table = part(out, 'table');
-    expect(table).toContain('sys_call_table[1] = 0xffffffffe000011a <__x64_sys_write>\n');
-    expect(table).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\nsys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
+    expect(table).toContain('sys_call_table[1] = 0xffffffffe0000125 <__x64_sys_write>\n');
+    expect(table).toContain('sys_call_table[39] = 0xffffffffe000027b <__x64_sys_getpid>\nsys_call_table[39] = 0xffffffffe000027b <__x64_sys_getpid>\n');
     expect(table).toContain('1000: beyond sys_call_table (NR_syscalls = 462)');
-    expect(table).toMatch(/^sys_call_table at 0xffffffffe0000e60: 462 entries/m);
+    expect(table).toMatch(/^sys_call_table at 0xffffffffe0000e70: 462 entries/m);
     expect(table).toMatch(/^ +0 read +1 write +2 open +3 close/m);
     expect(table).toContain('  335-423: sys_ni_syscall (-ENOSYS), 89 entries\n');
     expect(table).toMatch(/ 461 lsm_list_modules\n/);
@@ -75,16 +77,23 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(d).toContain('entry path: nommu, hook zpoline (call *%rax into the trampoline at 0); syscall 1 (write)\n');
     expect(d).toContain('next: sys_call_table[1] -> __x64_sys_write\n');
     expect(d).toMatch(/^ {4}7\. __x64_sys_write +vmcall/m);
-    expect(d).toContain('struct pt_regs at 0xffffffffe0008010 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0xffffffffe0014010 <task_regs> (nommu, hook zpoline)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ax')).toEqual({ mark: ' ', value: '0xffffffffffffffda', notes: '-38 = -ENOSYS' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
     expect(row(d, 'cs')).toEqual({ mark: ' ', value: '0x0000000000000000', notes: '0 (UML: no selectors)' });
     expect(d).not.toMatch(/^  \* /m);
 
-    // at userspace: the handler ran, ax holds the result
+    // back in __kernel_vsyscall, at the nop after the call (gdb: "<signal handler called>"): do_syscall_64 has returned
+    const ret = part(out, 'returned');
+    expect(current(ret)).toEqual(['8', 'do_syscall_64 -> syscall_return_slowpath']);
+    expect(ret).toMatch(/^now: {2}__kernel_vsyscall\+\d+: nop \(do_syscall_64 returned; regs->ax = 21\)$/m);
+    expect(ret).toContain('next: jmp userspace\n');
+
+    // at userspace: the handler ran, ax holds the result; the call into interrupt_end is next
     const u = part(out, 'userspace');
     expect(current(u)).toEqual(['9', 'userspace']);
+    expect(u).toContain('next: interrupt_end (pending signals rewrite pt_regs), then POP_REGS\n');
     expect(row(u, 'ax')).toEqual({ mark: '*', value: '0x0000000000000015', notes: '21; at entry 0xffffffffffffffda -38 = -ENOSYS' });
     expect(u.match(/^  \* /gm)).toHaveLength(1);
 
@@ -118,7 +127,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       mark('build'), 'entry-path', 'ptregs',
     ]);
     const s = part(out, 'sled');
-    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in zpoline_sled \(\) from target:\/entrystub\/guest\/kernel-nommu\.elf\n<<sled>>/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0000000000000001 in zpoline_sled \(\) at src\/guest\/zpoline\.S:\d+\n.*\n<<sled>>/m);
     expect(current(s)).toEqual(['2', 'trampoline: nop sled at address 0']);
     // the short jmp, where it lands and the trampoline are found in the image (zpoline.S), not known beforehand
     expect(s).toMatch(/^=> {2}2\. trampoline: nop sled at address 0 +entered at offset nr; EB 7F at 214 skips 127 nops$/m);
@@ -182,10 +191,10 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).not.toContain('trampoline');
     const d = part(out, 'dispatch');
     expect(current(d)).toEqual(['4', 'do_syscall_64']);
-    expect(d).toContain('struct pt_regs at 0xffffffffe0008010 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
+    expect(d).toContain('struct pt_regs at 0xffffffffe0014010 <task_regs> (nommu, hook seccomp)\nsyscall 1 (write), in progress: do_syscall_64\n');
     expect(row(d, 'orig_ax')).toEqual({ mark: ' ', value: '0x0000000000000001', notes: 'write' });
     expect(row(d, 'ip')).toEqual({ mark: ' ', value: '0x0000000000404c49', notes: '__syscall_cp_c+25' });
-    expect(d).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
+    expect(d).toContain('sys_call_table[39] = 0xffffffffe000027b <__x64_sys_getpid>\n');
   });
 
   it('native: entry_SYSCALL_64, sysretq for write, the checks send kill to iretq with ip rewritten (the stub says which)', async () => {
@@ -194,6 +203,8 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       'catch syscall write',
       'continue',
       mark('entry'), 'entry-path', 'ptregs',
+      'delete', 'break do_syscall_64', 'continue', 'finish',
+      mark('returned'), 'entry-path',
       'delete', 'break entry_SYSRETQ_unsafe_stack', 'continue',
       mark('sysretq'), 'entry-path', 'ptregs', 'syscall-table 1', 'syscall-table 39',
       'delete', 'break __x64_sys_kill', 'continue', 'delete', 'break sysret_check_rcx_eq_rip', 'continue',
@@ -209,8 +220,14 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).toContain('entry path: native: SYSCALL through MSR_LSTAR, SYSRET or IRET; syscall 1 (write)\n');
     expect(current(e)).toEqual(['2', 'entry_SYSCALL_64']);
     expect(e).toContain('now:  entry_SYSCALL_64: swapgs\n');
-    expect(e).toMatch(/^struct pt_regs at 0xffffffff81007f78 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
+    expect(e).toMatch(/^struct pt_regs at 0xffffffff81013f88 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
     expect(e).not.toMatch(/^  \+ /m); // nothing pushed yet
+
+    // the nop after the call into do_syscall_64 (gdb: "<signal handler called>"): the checks are next
+    const ret = part(out, 'returned');
+    expect(current(ret)).toEqual(['6', 'do_syscall_64 -> syscall_return_slowpath']);
+    expect(ret).toMatch(/^now: {2}entry_SYSCALL_64\+\d+: nop \(do_syscall_64 returned; regs->ax = 21\)$/m);
+    expect(ret).toContain('next: the SYSRET checks\n');
 
     const r = part(out, 'sysretq');
     expect(current(r)).toEqual(['9', 'entry_SYSRETQ_unsafe_stack: sysretq']);
@@ -221,8 +238,8 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(row(r, 'cs')).toEqual({ mark: ' ', value: '0x0000000000000033', notes: '__USER_CS' });
     expect(row(r, 'ss')).toEqual({ mark: ' ', value: '0x000000000000002b', notes: '__USER_DS' });
     expect(r.match(/^  \* /gm)).toHaveLength(1);
-    expect(r).toContain('sys_call_table[1] = 0xffffffff8100021c <__x64_sys_write>\n');
-    expect(r).toContain('sys_call_table[39] = 0xffffffff81000372 <__x64_sys_getpid>\n');
+    expect(r).toContain('sys_call_table[1] = 0xffffffff81000221 <__x64_sys_write>\n');
+    expect(r).toContain('sys_call_table[39] = 0xffffffff81000377 <__x64_sys_getpid>\n');
 
     const c = part(out, 'checks');
     expect(current(c)).toEqual(['7', 'sysret_check_rcx_eq_rip .. sysret_check_ss']);
@@ -265,7 +282,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
       session(['--entry', 'nommu'], ex, { scripts: [], before: ['set auto-load safe-path /'] }),
     ]);
     expect(safe.out).toMatch(/^Yes +gdb\.inlined-script\.entrystub/m);
-    expect(safe.out).toContain('sys_call_table[39] = 0xffffffffe0000270 <__x64_sys_getpid>\n');
+    expect(safe.out).toContain('sys_call_table[39] = 0xffffffffe000027b <__x64_sys_getpid>\n');
     expect(safe.out).not.toMatch(/Traceback|Python Exception/);
     // outside the safe path gdb declines it, naming the file
     expect(unsafe.out).toContain(`warning: File "${path.join(IMAGES, 'kernel-native.elf')}" auto-loading has been declined by your \`auto-load safe-path'`);

@@ -166,11 +166,12 @@ describe.skipIf(!HAVE_GDB)('docs/vscode/launch.json driven as the C/C++ extensio
       expect(stop[1]).toMatch(/^reason="function-finished",frame=\{.*func="main".*line="27".*\},.*return-value="3"/);
 
       // a function breakpoint in the guest kernel: its source and frames, a gdb command from the Debug Console (-exec)
-      expect(await ok('-break-insert -f do_syscall_64')).toMatch(/bkpt=\{number="3",.*func="do_syscall_64",file="src\/guest\/syscall\.c",.*line="84"/);
+      expect(await ok('-break-insert -f do_syscall_64')).toMatch(/bkpt=\{number="3",.*func="do_syscall_64",file="src\/guest\/syscall\.c",.*line="91"/);
       expect(await mi.cmd('-exec-continue')).toBe('running');
       stop = await mi.wait(/\*stopped,([^\n]*)\n/);
-      expect(stop[1]).toMatch(/^reason="breakpoint-hit",disp="keep",bkptno="3",frame=\{addr="0x[0-9a-f]+",func="do_syscall_64",args=\[\{name="regs",value="0x[0-9a-f]+ <task_regs>"\}\],file="src\/guest\/syscall\.c",fullname="[^"]*src\/guest\/syscall\.c",line="84"/);
-      expect(await ok('-stack-list-frames 0 1000')).toMatch(/^done,stack=\[frame=\{level="0",[^}]*func="do_syscall_64"[^}]*\},frame=\{level="1",[^}]*func="__kernel_vsyscall",file="src\/guest\/entry_nommu\.S"/);
+      expect(stop[1]).toMatch(/^reason="breakpoint-hit",disp="keep",bkptno="3",frame=\{addr="0x[0-9a-f]+",func="do_syscall_64",args=\[\{name="regs",value="0x[0-9a-f]+ <task_regs>"\}\],file="src\/guest\/syscall\.c",fullname="[^"]*src\/guest\/syscall\.c",line="91"/);
+      // the call stack: the kernel's frame, the entry's call into C (a signal frame: src/guest/cfi.h), the program's
+      expect(await ok('-stack-list-frames 0 1000')).toMatch(/^done,stack=\[frame=\{level="0",[^}]*func="do_syscall_64"[^}]*\},frame=\{level="1",addr="0x[0-9a-f]+",func="<signal handler called>"\},frame=\{level="2",[^}]*func="_Exit"/);
       expect(await ok('-data-evaluate-expression regs->orig_ax')).toBe('done,value="231"'); // exit_group
       await ok(`-interpreter-exec console ${miQuote('monitor mode')}`);
       expect(mi.log).toContain('@"entry model: nommu\\n"');

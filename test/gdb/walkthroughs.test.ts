@@ -36,6 +36,7 @@ const WALKS: [script: string, serve: string[]][] = [
   ['walk-native-iret.gdb', ['--entry', 'native']],
   ['walk-catch-syscall.gdb', ['--entry', 'native', 'test/fixtures/bin/entry-probe']],
   ['walk-signal.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
+  ['walk-orig-rax.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
 ];
 
 /** The serve options a walk-through's header gives (`npx entrystub serve ...`), with the defaults spelled out. */
@@ -104,8 +105,9 @@ function misnamed(syms: Sym[], addr: bigint, name: string, off: bigint | null): 
 /**
  * Every place gdb names the code or data at an address: `0xADDR <sym+off>`
  * (x/i, p, x/a), `0xADDR in sym (` (stops and backtrace frames; a caller's
- * frame is named by its pc - 1, the call, as gdb does), and `Breakpoint N,
- * sym (` for the address gdb gave breakpoint N.
+ * frame is named by its pc - 1, the call, as gdb does, except the caller of
+ * a signal frame, which gdb names by its pc: it was interrupted there, not
+ * called), and `Breakpoint N, sym (` for the address gdb gave breakpoint N.
  */
 function namingErrors(out: string, syms: Sym[]): string[] {
   const errors: string[] = [];
@@ -114,11 +116,14 @@ function namingErrors(out: string, syms: Sym[]): string[] {
     const e = misnamed(syms, addr, name, off);
     if (e) errors.push(`${e}\n    in: ${line}`);
   };
+  let calleeIsSignalFrame = false;
   for (const line of out.split('\n')) {
     for (const m of line.matchAll(/\b0x([0-9a-f]+) <([^>\s+]+)(?:\+(\d+))?>/g)) check(line, BigInt('0x' + m[1]), m[2], BigInt(m[3] ?? 0));
     const frame = /^#(\d+) /.exec(line);
     const stop = /\b0x([0-9a-f]{16}) in (\S+) \(/.exec(line);
-    if (stop) check(line, BigInt('0x' + stop[1]) - (frame && frame[1] !== '0' ? 1n : 0n), stop[2], null);
+    const called = frame !== null && frame[1] !== '0' && !calleeIsSignalFrame;
+    if (stop) check(line, BigInt('0x' + stop[1]) - (called ? 1n : 0n), stop[2], null);
+    if (frame) calleeIsSignalFrame = /^#\d+\s+<signal handler called>/.test(line);
     const set = /^(?:Temporary b|B)reakpoint (\d+) at 0x([0-9a-f]+)/.exec(line);
     if (set) bps.set(set[1], BigInt('0x' + set[2]));
     const hit = /^(?:Temporary b|B)reakpoint (\d+), ([^\s(]+) \(/.exec(line);
@@ -156,6 +161,9 @@ const PROBE = {
   count: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %edx/)[1]),
   beyond: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %eax\s+\/\* no such syscall/)[1]),
 };
+
+/** walk-orig-rax.gdb skips a getpid with this result (`set $rax = N`). */
+const ORIG_RAX_RESULT = BigInt(fromSource('gdb-scripts/walk-orig-rax.gdb', /^set \$rax = (\d+)$/m)[1]);
 
 /**
  * What the walk-throughs must print, from the sources: [the expression as the
@@ -198,13 +206,14 @@ const FACTS: Record<string, Fact[]> = {
   ],
   'walk-catch-syscall.gdb': [
     ['$orig_rax', 0, nr('write'), WRITE_ENTRY],
+    ['$rax', 0, -ERRNO.get('ENOSYS')!, "-ENOSYS at a syscall-entry stop, as ptrace shows it (asm-generic/errno.h)"],
     ['$rcx', 0, 'after_write', 'SYSCALL saves the address of the next instruction in RCX'],
     ['$rdi', 0, PROBE.fd, "write's fd (entry-probe.S)"],
     ['$rdx', 0, PROBE.count, "write's count (entry-probe.S)"],
-    ['$rax', 0, PROBE.count, "write's result"],
+    ['$rax', 1, PROBE.count, "write's result"],
     ['$orig_rax', 1, nr('write'), WRITE_ENTRY],
     ['$orig_rax', 2, PROBE.beyond, 'the next syscall number (entry-probe.S)'],
-    ['$rax', 1, -ERRNO.get('ENOSYS')!, '-ENOSYS (asm-generic/errno.h)'],
+    ['$rax', 2, -ERRNO.get('ENOSYS')!, '-ENOSYS (asm-generic/errno.h)'],
     ['$orig_rax', 3, nr('exit_group'), 'exit_group (asm/unistd_64.h)'],
     ['$rdi', 1, 0n, 'exit status 0: syscall 1000 returned -ENOSYS'],
   ],
@@ -227,6 +236,12 @@ const FACTS: Record<string, Fact[]> = {
     ['*(int *) $rsi', 0, SIG.get('USR1')!, 'siginfo.si_signo'],
     ['(long) current_ptregs->ax', 0, 0n, "kill's result, restored by rt_sigreturn"],
     ['$rax', 0, 0n, 'kill() returns 0'],
+  ],
+  'walk-orig-rax.gdb': [
+    ['$orig_rax', 0, nr('getpid'), 'getpid (asm/unistd_64.h)'],
+    ['$rax', 0, -ERRNO.get('ENOSYS')!, '-ENOSYS at a syscall-entry stop, as ptrace shows it (asm-generic/errno.h)'],
+    ['$rdi', 0, ORIG_RAX_RESULT, "kill's pid: the result the script gave the skipped getpid"],
+    ['$rsi', 0, SIG.get('USR1')!, "kill's signal, SIGUSR1 (example.c, asm/signal.h)"],
   ],
 };
 

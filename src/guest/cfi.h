@@ -80,6 +80,20 @@
 .endm
 
 /*
+ * The same context seen from the C code the entry path called (the signal
+ * frame's FDE): its CFA is the end of pt_regs, which stays put while signal
+ * delivery or rt_sigreturn rewrite pt_regs->sp, so the frame keeps its
+ * identity (gdb's `finish` finds it again); the user RSP gets a rule of
+ * its own. gdb does not compare stacks across a signal frame, so a kernel
+ * address as CFA is fine here.
+ */
+.macro CFI_USER_CONTEXT_SEEN_FROM_C
+	.cfi_escape DW_CFA_def_cfa_expression, 14, PTREGS_FIELD_ADDR(SIZEOF_PTREGS)
+	CFI_REG_IN_PTREGS(7, RSP)	/* rsp */
+	CFI_USER_REGS_IN_PTREGS
+.endm
+
+/*
  * A call from the entry path into C (the user context is in pt_regs; RAX is
  * free). While the callee runs, gdb finds the caller frame's unwinder at
  * the return address - 1 and, for a signal frame, at the return address
@@ -95,7 +109,7 @@
 	.cfi_endproc
 	.cfi_startproc simple
 	.cfi_signal_frame
-	CFI_USER_CONTEXT_IN_PTREGS
+	CFI_USER_CONTEXT_SEEN_FROM_C
 	.byte	0xd0			/* call *%rax (second byte) */
 	nop				/* the return address */
 	.cfi_endproc

@@ -29,7 +29,7 @@ function timeEmulated(prog, argv, opts = {}, machineOut = {}) {
   const ev = m.runToEnd();
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
   fs.closeSync(devnull);
-  if (ev.reason !== 'exited' || ev.code !== 0) throw new Error(`${prog}: ${JSON.stringify(ev)}`);
+  if (ev.kind !== 'exited' || ev.code !== 0) throw new Error(`${prog}: ${JSON.stringify(ev)}`);
   machineOut.m = m;
   return { secs: dt, insns: m.cpu.icount };
 }

@@ -14,6 +14,14 @@
  *    sees the stack switch at a signal frame and does not compare stacks
  *    across it (it prints that frame as "<signal handler called>").
  *
+ * Both FDEs around a call give the frame the same identity (CFA = the user
+ * RSP in pt_regs), which gdb's `next` and `step` need to tell a call into C
+ * from a jump elsewhere. The cost: when signal delivery rewrites pt_regs->sp
+ * while C code runs, the frame's identity changes with it, and a `finish`
+ * out of that C function runs past the return (use `advance` or a
+ * breakpoint there). A CFA that is stable and low enough for gdb's stack
+ * order would need a field of the guest kernel kept for the debugger's sake.
+ *
  * The expressions use DW_OP_addr with the address of the variable holding
  * the task's pt_regs (a constant of the build) and fixed two-byte SLEB128
  * offsets, since .cfi_escape takes bytes, not relocations.
@@ -79,19 +87,6 @@
 	CFI_USER_REGS_IN_PTREGS
 .endm
 
-/*
- * The same context seen from the C code the entry path called (the signal
- * frame's FDE): its CFA is the end of pt_regs, which stays put while signal
- * delivery or rt_sigreturn rewrite pt_regs->sp, so the frame keeps its
- * identity (gdb's `finish` finds it again); the user RSP gets a rule of
- * its own. gdb does not compare stacks across a signal frame, so a kernel
- * address as CFA is fine here.
- */
-.macro CFI_USER_CONTEXT_SEEN_FROM_C
-	.cfi_escape DW_CFA_def_cfa_expression, 14, PTREGS_FIELD_ADDR(SIZEOF_PTREGS)
-	CFI_REG_IN_PTREGS(7, RSP)	/* rsp */
-	CFI_USER_REGS_IN_PTREGS
-.endm
 
 /*
  * A call from the entry path into C (the user context is in pt_regs; RAX is
@@ -109,7 +104,7 @@
 	.cfi_endproc
 	.cfi_startproc simple
 	.cfi_signal_frame
-	CFI_USER_CONTEXT_SEEN_FROM_C
+	CFI_USER_CONTEXT_IN_PTREGS
 	.byte	0xd0			/* call *%rax (second byte) */
 	nop				/* the return address */
 	.cfi_endproc

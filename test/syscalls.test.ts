@@ -6,6 +6,7 @@ import { CPU } from '../src/cpu/cpu.js';
 import { CpuFault } from '../src/cpu/fault.js';
 import { Memory, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../src/cpu/memory.js';
 import { Process, SyscallArgs } from '../src/kernel/process.js';
+import { syscall } from '../src/kernel/syscalls.js';
 import { DEFAULT_MMAP_BASE } from '../src/kernel/mm.js';
 import { syscallName, syscallNumber } from '../src/kernel/sysnames.js';
 import { errnoFromNode, errnoName, EBADF, EFAULT, ENOENT, ENOSYS } from '../src/kernel/errno.js';
@@ -26,7 +27,7 @@ let pathCursor: number;
 
 function sc(nr: number | string, ...args: (number | bigint)[]): number {
   const n = typeof nr === 'string' ? syscallNumber(nr)! : nr;
-  return p.syscall(n, SyscallArgs.of(...args));
+  return syscall(p, n, SyscallArgs.of(...args));
 }
 
 /** Put a C string in guest memory; returns its address. */
@@ -77,7 +78,7 @@ describe('dispatch', () => {
     cpu.setNum(7, fd); // rdi
     cpu.setNum(6, msgAddr); // rsi
     cpu.setNum(2, 2); // rdx
-    expect(p.syscall(1)).toBe(2);
+    expect(syscall(p, 1)).toBe(2);
     expect(fs.readFileSync(path.join(dir, 'f'), 'utf8')).toBe('hi');
   });
 
@@ -450,7 +451,7 @@ describe('file I/O', () => {
     fs.writeFileSync(path.join(root, 'etc/hostname'), 'guest\n');
     fs.symlinkSync('/etc/hostname', path.join(root, 'abs'));
     const q = new Process(cpu, mem, { root, cwd: '/', warn: (m) => warnings.push(m), exePath: '/bin/x' });
-    const call = (nr: string, ...a: number[]) => q.syscall(syscallNumber(nr)!, SyscallArgs.of(...a));
+    const call = (nr: string, ...a: number[]) => syscall(q, syscallNumber(nr)!, SyscallArgs.of(...a));
     const fd = call('open', str('/../../abs'), 0);
     expect(fd).toBeGreaterThan(2);
     expect(call('read', fd, BUF, 100)).toBe(6);

@@ -1,17 +1,11 @@
 /**
  * One emulated Linux process: its memory areas, descriptors, cwd, ids,
- * limits, timers and signal state, and the entry point for its system calls.
- *
- * ## Syscalls
- * `syscall(nr)` reads the arguments from the CPU (rdi, rsi, rdx, r10, r8, r9),
- * performs the call and returns the value for RAX as a number (negative =
- * -errno). `syscall(nr, SyscallArgs.of(...))` passes them explicitly. A guest
- * error never escapes as a host exception: bad pointers give -EFAULT, host
- * fs errors their Linux errno, unknown syscalls -ENOSYS with one warning per
- * number through opts.warn.
+ * limits, timers and signal state. Its system calls are dispatched by
+ * syscalls.ts's `syscall(p, nr, args?)`, which this module does not import
+ * (the implementations under sys/ import Process: no cycle).
  *
  * exit/exit_group set `exitCode` and `cpu.stopRequested`. rt_sigreturn (15)
- * is not handled here (the signal-delivery code owns it).
+ * is not handled by the host syscalls (the signal-delivery code owns it).
  *
  * ## Signal state (see signal.ts's SignalState)
  * - `sigactions[sig]` for sig 1..64: { handler, flags, restorer, maskLo, maskHi }
@@ -34,14 +28,12 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { CPU } from '../cpu/cpu.js';
-import { CpuFault } from '../cpu/fault.js';
 import type { Memory } from '../cpu/memory.js';
-import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errno.js';
+import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
 import { MM } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
-import { SI_KERNEL, SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
-import { SYSCALL_TABLE } from './syscalls.js';
+import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
 import { syscallName } from './sysnames.js';
 import { Vfs } from './vfs.js';
 
@@ -69,8 +61,6 @@ export interface ProcessOptions {
   /** Top of the top-down mmap area (default mm.ts DEFAULT_MMAP_BASE, Linux's no-ASLR 0x7ffff7fff000). */
   mmapBase?: number;
 }
-
-export type Handler = (p: Process, a: SyscallArgs) => number;
 
 /** An interval timer: deadline in the timer's clock (ns), 0n when disarmed. */
 export interface ITimer {
@@ -146,7 +136,6 @@ export class Process implements SignalState {
   readonly warn: (msg: string) => void;
   private readonly warned = new Set<number>();
   private readonly warnedMsgs = new Set<string>();
-  private readonly args = new SyscallArgs();
   /** Called after every syscall (for traces). */
   afterSyscall: ((nr: number, a: SyscallArgs, ret: number) => void) | null = null;
   /** Creation time (for pipe stats, times()). */
@@ -240,37 +229,6 @@ export class Process implements SignalState {
       f.guestPath = f.hostPath;
     }
     this.fds.install(guestFd, f, false);
-  }
-
-  /** Perform syscall nr; arguments from the CPU unless given. Returns RAX (negative = -errno). */
-  syscall(nr: number, a?: SyscallArgs): number {
-    const args = a ?? this.args.load(this.cpu);
-    this.interrupted = null;
-    const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
-    let ret: number;
-    if (h === undefined) {
-      this.unimplemented(nr);
-      ret = -ENOSYS;
-    } else {
-      try {
-        ret = h(this, args);
-      } catch (e) {
-        if (e instanceof WouldBlock) throw e; // retried later: not a result
-        ret = -this.errnoOf(e, nr);
-      }
-    }
-    this.sleepDeadline = undefined;
-    if (this.afterSyscall) this.afterSyscall(nr, args, ret);
-    return ret;
-  }
-
-  /** The errno for an exception thrown inside a handler. */
-  private errnoOf(e: unknown, nr: number): number {
-    if (e instanceof SysError) return e.errno;
-    if (e instanceof CpuFault) return EFAULT;
-    if (e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') return errnoFromNode(e);
-    this.warnOnce(`entrystub: internal error in syscall ${nr} (${syscallName(nr)}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    return EIO;
   }
 
   /** Report syscall nr as unimplemented (once per number). */
@@ -410,7 +368,7 @@ export class Process implements SignalState {
     sleepMs(ms);
   }
 
-  /** The syscall being retried was abandoned (a debugger moved RIP): forget its deadline. */
+  /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline. */
   dropRetry(): void {
     this.sleepDeadline = undefined;
   }

@@ -20,6 +20,7 @@ import { setPrivilege } from '../cpu/ops/system.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/ops/sse.js';
 import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
 import { Process } from '../kernel/process.js';
+import { syscall } from '../kernel/syscalls.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
 
 export type { EntryModel, Hook } from '../kernel/guest.js';
@@ -539,7 +540,7 @@ export class Machine {
    */
   private hostSyscall(nr: number, a?: SyscallArgs): number {
     try {
-      return this.proc.syscall(nr, a);
+      return syscall(this.proc, nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by run()

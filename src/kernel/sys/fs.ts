@@ -11,7 +11,7 @@ import {
 } from '../errno.js';
 import { type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
   fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, makePipe, openFile, packStat, packStatx, pathStat,

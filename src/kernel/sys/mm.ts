@@ -7,7 +7,7 @@ import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, SysError } from '../errno.js';
 import { O_APPEND, O_PATH } from '../fdtable.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, TASK_SIZE, type MapSource } from '../mm.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import { PAGE_SIZE, PROT_WRITE } from '../../cpu/memory.js';
 import { type SyscallArgs, writeMem } from './util.js';
 

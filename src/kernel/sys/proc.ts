@@ -10,7 +10,7 @@ import {
 } from '../errno.js';
 import { TASK_SIZE } from '../mm.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import {
   Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readTimespec, readView, realNs, write32, write64, writeMem,
 } from './util.js';

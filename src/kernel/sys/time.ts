@@ -5,7 +5,7 @@
  */
 import { EINTR, EINVAL, EPERM, SysError } from '../errno.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import { Struct, type SyscallArgs, monoNs, readTimespec, realNs, write64, writeMem, writeTimespec, writeTimeval } from './util.js';
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;

@@ -31,6 +31,7 @@ import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
 import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
+import { hostAllowedCpus, hostFdFlags, hostGroups, hostUmask } from './host.js';
 import { MM } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
@@ -71,27 +72,6 @@ export interface ITimer {
 /** Deliverable-signal wait outcome. */
 export type WaitResult = 'signal' | 'timeout' | 'deadlock';
 
-function readUmask(): number {
-  try {
-    const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return parseInt(m[1], 8);
-  } catch {
-    /* not Linux procfs */
-  }
-  return 0o022;
-}
-
-/** Status flags of a host fd from /proc/self/fdinfo, or null. */
-function hostFdFlags(fd: number): number | null {
-  try {
-    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    if (m) return parseInt(m[1], 8);
-  } catch {
-    /* unavailable */
-  }
-  return null;
-}
-
 export class Process implements SignalState {
   pid: number;
   tid: number;
@@ -104,7 +84,10 @@ export class Process implements SignalState {
   gid: number;
   egid: number;
   sgid: number;
+  /** Supplementary groups (getgroups). */
   groups: number[];
+  /** CPUs the process may run on (sched_getaffinity), ascending; starts as the host process's own. */
+  affinity: number[] = hostAllowedCpus();
   mm: MM;
   fds: FdTable;
   vfs: Vfs;
@@ -185,13 +168,13 @@ export class Process implements SignalState {
     this.sid = this.ppid;
     this.uid = this.euid = this.suid = process.getuid?.() ?? 0;
     this.gid = this.egid = this.sgid = process.getgid?.() ?? 0;
-    this.groups = process.getgroups?.() ?? [];
+    this.groups = hostGroups();
     this.mm = new MM(mem, { mmapBase: opts.mmapBase });
     this.mm.allowLowMappings = this.euid === 0;
     this.fds = new FdTable();
     this.vfs = new Vfs(opts.root);
     this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;
-    this.hostUmask = this.umask = readUmask();
+    this.hostUmask = this.umask = hostUmask();
     this.exePath = opts.exePath ?? '';
     this.argv = opts.argv ?? (this.exePath ? [this.exePath] : []);
     const base = (this.argv[0] ?? this.exePath).split('/').pop() ?? '';

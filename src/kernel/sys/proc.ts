@@ -3,11 +3,11 @@
  * getrandom, scheduling, resource usage.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {
   EAGAIN, ECHILD, EDEADLK, EINTR, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT, SysError,
 } from '../errno.js';
+import { hostCaps, hostCpumaskSize, hostMeminfo, hostNrCpuIds, hostThreadCount } from '../host.js';
 import { TASK_SIZE } from '../mm.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
@@ -16,6 +16,9 @@ import {
 } from './util.js';
 
 const RLIMIT_NOFILE = 7;
+/** The host's nr_cpu_ids and cpumask_size() (they do not change while we run). */
+const NR_CPU_IDS = hostNrCpuIds();
+const CPUMASK_SIZE = hostCpumaskSize();
 const NR_OPEN = 1048576n;
 
 // ---------------------------------------------------------------- ids
@@ -356,19 +359,6 @@ function sysFutex(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- resources
 
-function hostCaps(): { eff: bigint; prm: bigint; inh: bigint } {
-  try {
-    const s = fs.readFileSync('/proc/self/status', 'utf8');
-    const get = (k: string) => {
-      const m = new RegExp(`^${k}:\\s*([0-9a-f]+)`, 'm').exec(s);
-      return m ? BigInt('0x' + m[1]) : 0n;
-    };
-    return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh') };
-  } catch {
-    return { eff: 0n, prm: 0n, inh: 0n };
-  }
-}
-
 function sysCapget(p: Process, a: SyscallArgs): number {
   const hdr = a.num(0), data = a.num(1);
   const v = readView(p.mem, hdr, 8);
@@ -417,12 +407,23 @@ function sysTimes(p: Process, a: SyscallArgs): number {
   return Number(monoNs() / 10000000n);
 }
 
+/**
+ * struct sysinfo as Linux fills it: the memory figures of si_meminfo and
+ * si_swapinfo (MemTotal, MemFree, Shmem, Buffers, SwapTotal, SwapFree) in
+ * bytes with mem_unit 1, the load averages in 1/65536 (os.loadavg is
+ * sysinfo's own loads divided back), uptime rounded up to a second, procs =
+ * the machine's thread count.
+ */
 function sysSysinfo(p: Process, a: SyscallArgs): number {
+  const mi = hostMeminfo();
+  const kb = (k: string) => mi.get(k) ?? 0;
   const s = new Struct(112);
-  s.u64(0, Math.floor(os.uptime()));
+  s.u64(0, Math.ceil(os.uptime()));
   os.loadavg().forEach((l, k) => s.u64(8 + k * 8, Math.round(l * 65536)));
-  s.u64(32, os.totalmem()).u64(40, os.freemem());
-  s.u16(80, 1); // procs
+  s.u64(32, kb('MemTotal')).u64(40, kb('MemFree')).u64(48, kb('Shmem')).u64(56, kb('Buffers'));
+  s.u64(64, kb('SwapTotal')).u64(72, kb('SwapFree'));
+  s.u16(80, Math.min(hostThreadCount(), 0xffff));
+  s.u64(88, kb('HighTotal')).u64(96, kb('HighFree'));
   s.u32(104, 1); // mem_unit
   writeMem(p.mem, a.num(0), s.bytes);
   return 0;
@@ -440,13 +441,13 @@ function sysGetrandom(p: Process, a: SyscallArgs): number {
 }
 
 function sysSchedGetaffinity(p: Process, a: SyscallArgs): number {
-  const pid = a.int(0), len = a.unum(1);
+  const pid = a.int(0), len = a.u32(1);
+  if (len * 8 < NR_CPU_IDS || len % 8 !== 0) throw new SysError(EINVAL);
   if (!self(p, pid)) throw new SysError(ESRCH);
-  if (len < 8 || len % 8 !== 0) throw new SysError(EINVAL);
-  const out = new Uint8Array(8);
-  out[0] = 1;
+  const out = new Uint8Array(Math.min(len, CPUMASK_SIZE));
+  for (const c of p.affinity) out[c >> 3] |= 1 << (c & 7);
   writeMem(p.mem, a.num(2), out);
-  return 8;
+  return out.length;
 }
 
 export function registerProc(t: HandlerTable): void {

@@ -1,0 +1,134 @@
+/**
+ * What the host kernel says about the process the emulator runs in, read
+ * where Linux publishes it (/proc/self/status, /proc/meminfo, /proc/loadavg,
+ * /sys/devices/system/cpu). The guest inherits these facts as a program
+ * started by the same shell would: its supplementary groups, the CPUs it may
+ * run on, its umask and capabilities, and the machine's memory figures.
+ *
+ * Node's own APIs are not used where they answer differently from the
+ * syscall: process.getgroups() adds the effective gid to the list (getgroups(2)
+ * does not), and os.freemem() is MemAvailable, not sysinfo's freeram.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as zlib from 'node:zlib';
+
+function readText(path: string): string | null {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** A field of /proc/self/status ("Name:\tvalue"), or null. */
+function statusField(name: string): string | null {
+  const s = readText('/proc/self/status');
+  if (s === null) return null;
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(s);
+  return m ? m[1].trim() : null;
+}
+
+/** The process's supplementary group ids, as getgroups(2) returns them. */
+export function hostGroups(): number[] {
+  const f = statusField('Groups');
+  if (f !== null) return f === '' ? [] : f.split(/\s+/).map(Number);
+  // not Linux procfs: Node's list includes the egid, which getgroups(2) does not promise
+  return process.getgroups?.() ?? [];
+}
+
+/** The process's umask (Linux >= 4.7 shows it in /proc/self/status). */
+export function hostUmask(): number {
+  const f = statusField('Umask');
+  return f !== null ? parseInt(f, 8) : 0o022;
+}
+
+/** Capability sets of the process (effective, permitted, inheritable). */
+export function hostCaps(): { eff: bigint; prm: bigint; inh: bigint } {
+  const get = (k: string): bigint => {
+    const f = statusField(k);
+    return f !== null && /^[0-9a-f]+$/i.test(f) ? BigInt('0x' + f) : 0n;
+  };
+  return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh') };
+}
+
+/** Status flags of a host fd from /proc/self/fdinfo, or null. */
+export function hostFdFlags(fd: number): number | null {
+  const s = readText(`/proc/self/fdinfo/${fd}`);
+  const m = s === null ? null : /^flags:\s*([0-7]+)/m.exec(s);
+  return m ? parseInt(m[1], 8) : null;
+}
+
+/** Parse a kernel CPU list ("0-3,8,10-11") into CPU numbers. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',')) {
+    if (part === '') continue;
+    const [a, b] = part.split('-').map(Number);
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * nr_cpu_ids: one more than the highest possible CPU number. It sizes the
+ * kernel's cpumask, so sched_getaffinity's minimum length and its return
+ * value depend on it.
+ */
+export function hostNrCpuIds(): number {
+  const s = readText('/sys/devices/system/cpu/possible');
+  const cpus = s === null ? [] : parseCpuList(s);
+  return cpus.length > 0 ? Math.max(...cpus) + 1 : Math.max(os.cpus().length, 1);
+}
+
+/** The running kernel's build configuration (/proc/config.gz or /boot/config-RELEASE), or null. */
+function kernelConfig(): string | null {
+  try {
+    return zlib.gunzipSync(fs.readFileSync('/proc/config.gz')).toString('latin1');
+  } catch {
+    return readText(`/boot/config-${os.release()}`);
+  }
+}
+
+/**
+ * cpumask_size(): the bytes sched_getaffinity copies out at most. The kernel
+ * sizes its masks for NR_CPUS bits (kernel_max + 1), or for nr_cpu_ids bits
+ * when built with CONFIG_CPUMASK_OFFSTACK (which Kconfig requires for more
+ * than 512 CPUs, so that is the guess when the configuration is not readable).
+ */
+export function hostCpumaskSize(): number {
+  const max = readText('/sys/devices/system/cpu/kernel_max');
+  const nrCpus = max !== null && /^\d+\s*$/.test(max) ? Number(max) + 1 : hostNrCpuIds();
+  const config = kernelConfig();
+  const offstack = config !== null ? /^CONFIG_CPUMASK_OFFSTACK=y$/m.test(config) : nrCpus > 512;
+  const bits = nrCpus > 64 && offstack ? hostNrCpuIds() : nrCpus;
+  return Math.ceil(bits / 64) * 8;
+}
+
+/** The CPUs this process may run on (its affinity mask), ascending. */
+export function hostAllowedCpus(): number[] {
+  const f = statusField('Cpus_allowed_list');
+  const cpus = f === null ? [] : parseCpuList(f);
+  if (cpus.length > 0) return cpus;
+  return Array.from({ length: Math.max(os.cpus().length, 1) }, (_, k) => k);
+}
+
+/** /proc/meminfo in bytes by field name (the file says kB). */
+export function hostMeminfo(): Map<string, number> {
+  const out = new Map<string, number>();
+  const s = readText('/proc/meminfo');
+  if (s === null) {
+    out.set('MemTotal', os.totalmem());
+    out.set('MemFree', os.freemem());
+    return out;
+  }
+  for (const m of s.matchAll(/^(\S+):\s+(\d+)(?:\s+kB)?$/gm)) out.set(m[1], Number(m[2]) * (m[0].endsWith('kB') ? 1024 : 1));
+  return out;
+}
+
+/** Number of threads on the machine (the "procs" of sysinfo(2): /proc/loadavg's 4th field after the slash). */
+export function hostThreadCount(): number {
+  const s = readText('/proc/loadavg');
+  const m = s === null ? null : /\s\d+\/(\d+)\s/.exec(s);
+  return m ? Number(m[1]) : 1;
+}

@@ -9,7 +9,7 @@ import {
   EBADF, EEXIST, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
   ERANGE, ESPIPE, SysError,
 } from '../errno.js';
-import { type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
+import { type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import {
@@ -364,6 +364,13 @@ function direntType(d: fs.Dirent): number {
   return DT_UNKNOWN;
 }
 
+/**
+ * Snapshot a directory's entries in the order the file system returns them
+ * (readdir(3) through fs.opendirSync: fs.readdirSync sorts by name, which no
+ * Linux file system does). Node's reader leaves out '.' and '..' and so hides
+ * where the file system puts them: they come first here, as on tmpfs, btrfs
+ * and xfs; ext4 with dir_index mixes them into its hash order.
+ */
 function loadDir(p: Process, f: OpenFile): void {
   if (f.dirEntries) return;
   const dirHost = f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath;
@@ -376,21 +383,27 @@ function loadDir(p: Process, f: OpenFile): void {
       /* keep self */
     }
   }
-  const list = fs.readdirSync(dirHost, { withFileTypes: true, encoding: 'buffer' });
-  f.dirEntries = [
+  const entries: DirEntry[] = [
     { name: '.', ino: self.ino, type: DT_DIR },
     { name: '..', ino: parentIno, type: DT_DIR },
   ];
-  for (const d of list) {
-    const nameBuf = d.name as unknown as Buffer;
-    let ino = 0n;
-    try {
-      ino = fs.lstatSync(Buffer.concat([Buffer.from(dirHost + '/'), nameBuf]), { bigint: true }).ino;
-    } catch {
-      continue; // vanished meanwhile
+  // names as bytes (not every name is UTF-8); Node accepts 'buffer' here though its types list text encodings only
+  const dir = fs.opendirSync(dirHost, { encoding: 'buffer' as BufferEncoding });
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+      const nameBuf = d.name as unknown as Buffer;
+      let ino: bigint;
+      try {
+        ino = fs.lstatSync(Buffer.concat([Buffer.from(dirHost + '/'), nameBuf]), { bigint: true }).ino;
+      } catch {
+        continue; // vanished meanwhile
+      }
+      entries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
     }
-    f.dirEntries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
+  } finally {
+    dir.closeSync();
   }
+  f.dirEntries = entries;
 }
 
 /** getdents64 (v64) or the old getdents layout. */

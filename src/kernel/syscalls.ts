@@ -20,6 +20,7 @@ import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errn
 import type { Process } from './process.js';
 import { registerFs } from './sys/fs.js';
 import { registerMm } from './sys/mm.js';
+import { registerNet } from './sys/net.js';
 import { registerProc } from './sys/proc.js';
 import { registerSignal } from './sys/signal.js';
 import { registerTime } from './sys/time.js';
@@ -33,6 +34,7 @@ function build(): HandlerTable {
   const t = new HandlerTable();
   registerFs(t);
   registerMm(t);
+  registerNet(t);
   registerProc(t);
   registerSignal(t);
   registerTime(t);

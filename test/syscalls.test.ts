@@ -82,14 +82,22 @@ describe('dispatch', () => {
     expect(fs.readFileSync(path.join(dir, 'f'), 'utf8')).toBe('hi');
   });
 
-  it('unknown syscall: -ENOSYS and one warning per number', () => {
-    expect(sc(400)).toBe(-ENOSYS);
-    expect(sc(400)).toBe(-ENOSYS);
+  it('a syscall without an implementation: -ENOSYS, one warning per number, every call counted', () => {
+    expect(sc('acct', 0)).toBe(-ENOSYS);
+    expect(sc('acct', 0)).toBe(-ENOSYS);
     expect(sc(56)).toBe(-ENOSYS); // clone
     expect(warnings.length).toBe(2);
-    expect(warnings[0]).toContain('400');
+    expect(warnings[0]).toContain('163 (acct)');
     expect(warnings[1]).toContain('clone');
+    expect([...p.enosys]).toEqual([[163, 2], [56, 1]]);
+  });
+
+  it('a number that is no syscall: -ENOSYS as from Linux, nothing reported', () => {
+    expect(sc(400)).toBe(-ENOSYS); // the gap 335..423 of syscall_64.tbl
     expect(sc(5000)).toBe(-ENOSYS);
+    expect(sc(-1)).toBe(-ENOSYS);
+    expect(warnings).toEqual([]);
+    expect(p.enosys.size).toBe(0);
   });
 
   it('names syscalls and errnos', () => {

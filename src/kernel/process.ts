@@ -49,7 +49,7 @@ export interface ProcessOptions {
   stdin?: number;
   stdout?: number;
   stderr?: number;
-  /** One-line reports (unimplemented syscall, deadlock). */
+  /** One-line run-time diagnostics (unimplemented syscall, deadlock): the stub's log, not the guest's fd 2. */
   warn: (msg: string) => void;
   /** Guest path of the running program (readlink /proc/self/exe, open of it). */
   exePath?: string;
@@ -116,8 +116,11 @@ export class Process implements SignalState {
     { deadline: 0n, interval: 0n },
     { deadline: 0n, interval: 0n },
   ];
+  /** Run-time diagnostics (the CLI's --log destination; nothing with --quiet), never the program's own stderr. */
   readonly warn: (msg: string) => void;
   private readonly warned = new Set<number>();
+  /** Calls that returned ENOSYS because the emulator has no implementation, by syscall number. */
+  readonly enosys = new Map<number, number>();
   private readonly warnedMsgs = new Set<string>();
   /** Called after every syscall (for traces). */
   afterSyscall: ((nr: number, a: SyscallArgs, ret: number) => void) | null = null;
@@ -214,8 +217,9 @@ export class Process implements SignalState {
     this.fds.install(guestFd, f, false);
   }
 
-  /** Report syscall nr as unimplemented (once per number). */
+  /** Syscall nr answers ENOSYS because the emulator lacks it: count the call (--stats), report the number once. */
   unimplemented(nr: number, detail = ''): void {
+    this.enosys.set(nr, (this.enosys.get(nr) ?? 0) + 1);
     if (this.warned.has(nr)) return;
     this.warned.add(nr);
     this.warn(`entrystub: unimplemented syscall ${nr} (${syscallName(nr)})${detail ? ': ' + detail : ''}`);

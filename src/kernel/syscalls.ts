@@ -6,9 +6,10 @@
  *
  * Arguments come from the CPU (rdi, rsi, rdx, r10, r8, r9) unless given as
  * SyscallArgs. A guest error never escapes as a host exception: bad pointers
- * give -EFAULT, host fs errors their Linux errno, numbers without a handler
+ * give -EFAULT, host fs errors their Linux errno, syscalls without a handler
  * -ENOSYS, reported once per number through the process's diagnostics and
- * counted for --stats. WouldBlock (a sleep while a debugger drives the
+ * counted for --stats (numbers that are no syscall on x86-64 get ENOSYS
+ * silently, as from Linux). WouldBlock (a sleep while a debugger drives the
  * machine) is rethrown: the machine retries the call later.
  *
  * Module graph: this module imports process.ts and sys/*; process.ts imports
@@ -26,7 +27,7 @@ import { registerSignal } from './sys/signal.js';
 import { registerTime } from './sys/time.js';
 import { HandlerTable, type Handler } from './sys/table.js';
 import { SyscallArgs } from './sys/util.js';
-import { syscallName } from './sysnames.js';
+import { SYSCALL_NAMES, syscallName } from './sysnames.js';
 
 export type { Handler } from './sys/table.js';
 
@@ -66,7 +67,8 @@ export function syscall(p: Process, nr: number, a?: SyscallArgs): number {
   const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
   let ret: number;
   if (h === undefined) {
-    p.unimplemented(nr);
+    // a number Linux has no syscall for answers ENOSYS there too: nothing is missing
+    if (SYSCALL_NAMES[nr] !== undefined) p.unimplemented(nr);
     ret = -ENOSYS;
   } else {
     try {
@@ -88,4 +90,13 @@ function errnoOf(p: Process, e: unknown, nr: number): number {
   if (e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') return errnoFromNode(e);
   p.warnOnce(`entrystub: internal error in syscall ${nr} (${syscallName(nr)}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
   return EIO;
+}
+
+/** The --stats lines for the calls that got ENOSYS because the emulator lacks them (empty when none did). */
+export function formatUnimplemented(p: Process): string {
+  if (p.enosys.size === 0) return '';
+  let out = '  unimplemented, answered ENOSYS:\n';
+  for (const [nr, n] of [...p.enosys].sort((x, y) => x[0] - y[0]))
+    out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(n).padStart(8)}\n`;
+  return out;
 }

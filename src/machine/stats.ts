@@ -1,4 +1,5 @@
 /** The --stats table of `run`, `trace` and `serve`. */
+import { formatUnimplemented } from '../kernel/syscalls.js';
 import { syscallName } from '../kernel/sysnames.js';
 import type { Machine } from './machine.js';
 
@@ -11,5 +12,5 @@ export function formatStats(m: Machine): string {
   for (const [nr, st] of rows)
     out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
   if (m.entry === 'nommu') out += `  zpoline: ${m.rewritten.size} sites rewritten (${m.lazyRewrites} lazily)\n`;
-  return out;
+  return out + formatUnimplemented(m.proc);
 }

@@ -43,13 +43,21 @@ export function hostUmask(): number {
   return f !== null ? parseInt(f, 8) : 0o022;
 }
 
-/** Capability sets of the process (effective, permitted, inheritable). */
-export function hostCaps(): { eff: bigint; prm: bigint; inh: bigint } {
+/** Capability sets of a task: effective, permitted, inheritable, and the bounding set. */
+export interface CapSets {
+  eff: bigint;
+  prm: bigint;
+  inh: bigint;
+  bnd: bigint;
+}
+
+/** The process's capability sets. */
+export function hostCaps(): CapSets {
   const get = (k: string): bigint => {
     const f = statusField(k);
     return f !== null && /^[0-9a-f]+$/i.test(f) ? BigInt('0x' + f) : 0n;
   };
-  return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh') };
+  return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh'), bnd: get('CapBnd') };
 }
 
 /** Status flags of a host fd from /proc/self/fdinfo, or null. */

@@ -31,7 +31,8 @@ import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
 import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
-import { hostAllowedCpus, hostFdFlags, hostGroups, hostUmask } from './host.js';
+import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostUmask } from './host.js';
+import { type Kernel, defaultKernel } from './kernel.js';
 import { MM } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
@@ -61,6 +62,8 @@ export interface ProcessOptions {
   ppid?: number;
   /** Top of the top-down mmap area (default mm.ts DEFAULT_MMAP_BASE, Linux's no-ASLR 0x7ffff7fff000). */
   mmapBase?: number;
+  /** The kernel-wide state this process shares with others (default: the host process's one). */
+  kernel?: Kernel;
 }
 
 /** An interval timer: deadline in the timer's clock (ns), 0n when disarmed. */
@@ -87,7 +90,15 @@ export class Process implements SignalState {
   /** Supplementary groups (getgroups). */
   groups: number[];
   /** CPUs the process may run on (sched_getaffinity), ascending; starts as the host process's own. */
-  affinity: number[] = hostAllowedCpus();
+  affinity: number[];
+  /** Capability sets (capget/capset, and the checks of privileged calls); start as the host process's own. */
+  caps: CapSets = hostCaps();
+  /** I/O priority (ioprio_set): class << 13 | data; 0 = none set, as for a task without an io_context. */
+  ioprio = 0;
+  /** Scheduling policy and static priority (sched_setscheduler), SCHED_OTHER at start. */
+  sched = { policy: 0, priority: 0, resetOnFork: false };
+  /** The kernel-wide state (flock table ...). */
+  readonly kernel: Kernel;
   mm: MM;
   fds: FdTable;
   vfs: Vfs;
@@ -162,6 +173,8 @@ export class Process implements SignalState {
     opts: ProcessOptions,
   ) {
     this.warn = opts.warn;
+    this.kernel = opts.kernel ?? defaultKernel;
+    this.affinity = [...this.kernel.cpus];
     this.pid = opts.pid ?? 1000;
     this.tid = this.pid;
     this.ppid = opts.ppid ?? 999;

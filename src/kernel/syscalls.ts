@@ -23,6 +23,7 @@ import { registerFs } from './sys/fs.js';
 import { registerMm } from './sys/mm.js';
 import { registerNet } from './sys/net.js';
 import { registerProc } from './sys/proc.js';
+import { registerSched } from './sys/sched.js';
 import { registerSignal } from './sys/signal.js';
 import { registerTime } from './sys/time.js';
 import { HandlerTable, type Handler } from './sys/table.js';
@@ -37,6 +38,7 @@ function build(): HandlerTable {
   registerMm(t);
   registerNet(t);
   registerProc(t);
+  registerSched(t);
   registerSignal(t);
   registerTime(t);
   return t;

@@ -19,6 +19,7 @@
  */
 import * as fs from 'node:fs';
 import { EBADF, EMFILE, SysError } from './errno.js';
+import type { FlockTable } from './locks.js';
 
 export const O_ACCMODE = 3;
 export const O_RDONLY = 0;
@@ -53,6 +54,8 @@ export class Pipe {
   writers = 0;
   /** Pipe capacity reported by F_GETPIPE_SZ (writes are never refused for being over it: nothing else could drain it). */
   capacity = 65536;
+  /** Owner set by fchown (the pipe inode's; null: its creator's effective ids). */
+  owner: { uid: number; gid: number } | null = null;
   /** Unique inode number for fstat. */
   constructor(readonly ino: number) {}
 
@@ -116,10 +119,10 @@ export class OpenFile {
   data: Uint8Array | null = null;
   /** Directory listing snapshot, taken at the first getdents64 after open or rewind. */
   dirEntries: DirEntry[] | null = null;
-  /** Terminal settings set by TCSETS (kernel struct termios, 36 bytes). */
-  termios: Uint8Array | null = null;
   /** Inode number of synth/pipe files. */
   readonly synthIno = nextSynthIno++;
+  /** The table holding this description's flock, if it took one: the lock goes when the description does. */
+  flocks: FlockTable | null = null;
 
   constructor(
     public kind: FileKind,
@@ -139,8 +142,10 @@ export class OpenFile {
     return m === O_WRONLY || m === O_RDWR;
   }
 
-  /** Release host resources (called when the last descriptor goes). */
+  /** Release host resources and the flock (called when the last descriptor goes). */
   release(): void {
+    this.flocks?.unlock(this);
+    this.flocks = null;
     if (this.pipe) {
       if (this.readable) this.pipe.readers--;
       else this.pipe.writers--;

@@ -157,17 +157,17 @@ export function hostStat(path: string, follow: boolean): KStat {
   return follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
 }
 
-function syntheticStat(p: Process, mode: number, ino: number, dev: number): KStat {
+function syntheticStat(p: Process, mode: number, ino: number, dev: number, owner: { uid: number; gid: number } | null = null): KStat {
   const t = BigInt(Date.now()) * 1000000n;
   return {
-    dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(p.euid), gid: BigInt(p.egid), rdev: 0n,
+    dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(owner?.uid ?? p.euid), gid: BigInt(owner?.gid ?? p.egid), rdev: 0n,
     size: 0n, blksize: 4096n, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t, birthtimeNs: 0n,
   };
 }
 
 /** fstat of an open file. */
 export function fileStat(p: Process, f: OpenFile): KStat {
-  if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe);
+  if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);

@@ -6,19 +6,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  EBADF, EEXIST, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
-  ERANGE, ESPIPE, SysError,
+  EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
+  ERANGE, ESPIPE, EWOULDBLOCK, SysError,
 } from '../errno.js';
+import { CAP_CHOWN, capable, inGroup } from '../cred.js';
+import { KERNEL_TERMIOS_SIZE, TtyError, ttyGetAttr, ttyGetWinsize, ttySetAttr, ttySetWinsize } from '../tty.js';
+import { inodeKey } from '../locks.js';
 import { type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, makePipe, openFile, packStat, packStatx, pathStat,
+  fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, hostStat, makePipe, openFile, packStat, packStatx, pathStat,
   resolveAt, specialPath, wrapHostFd, type KStat,
 } from './files.js';
 import {
-  Struct, type SyscallArgs, accessOk, monoNs, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
+  Struct, type SyscallArgs, accessOk, monoNs, probeWrite, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
   write64, writeMem, writeTimespec,
 } from './util.js';
 
@@ -561,14 +564,69 @@ function doChmodat(p: Process, dirfd: number, pathAddr: number, mode: number, fl
   return 0;
 }
 
-function doChownat(p: Process, dirfd: number, pathAddr: number, flags: number): number {
+/** A uid_t/gid_t argument: -1 (leave it) or the unsigned id. */
+const idArg = (v: number): number => (v === -1 ? -1 : v >>> 0);
+
+/**
+ * chown_ok and chgrp_ok (fs/attr.c): without CAP_CHOWN, only the owner may
+ * act, may "change" the owner only to itself, and the group only to one it is
+ * in. The host then makes the change (and clears set-id bits as Linux does).
+ */
+function checkChown(p: Process, st: KStat, uid: number, gid: number): void {
+  if (capable(p, CAP_CHOWN)) return;
+  const owner = Number(st.uid);
+  const isOwner = owner === p.euid;
+  if (uid !== -1 && !(isOwner && uid === owner)) throw new SysError(EPERM);
+  if (gid !== -1 && !(isOwner && (gid === Number(st.gid) || inGroup(p, gid)))) throw new SysError(EPERM);
+}
+
+/** chown an open file (fchown, fchownat with AT_EMPTY_PATH). */
+function chownFile(p: Process, f: OpenFile, uid: number, gid: number): void {
+  checkChown(p, fileStat(p, f), uid, gid);
+  if (f.kind === 'pipe') {
+    const cur = f.pipe!.owner ?? { uid: p.euid, gid: p.egid };
+    f.pipe!.owner = { uid: uid === -1 ? cur.uid : uid, gid: gid === -1 ? cur.gid : gid };
+    return;
+  }
+  if (f.kind === 'synth') throw new SysError(EPERM); // procfs refuses
+  // through /proc/self/fd: an O_PATH host descriptor cannot be fchown'ed, the file it names can
+  if (f.hostFd >= 0) fs.chownSync(`/proc/self/fd/${f.hostFd}`, uid, gid);
+  else fs.lchownSync(f.hostPath, uid, gid);
+}
+
+function doChownat(p: Process, dirfd: number, pathAddr: number, uidArg: number, gidArg: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  const uid = idArg(uidArg), gid = idArg(gidArg);
   const pth = readPath(p.mem, pathAddr);
   if (pth === '' && flags & AT_EMPTY_PATH) {
-    if (dirfd !== AT_FDCWD) p.fds.file(dirfd);
+    if (dirfd === AT_FDCWD) {
+      const host = p.vfs.resolve(p.cwd, '/');
+      checkChown(p, hostStat(host, true), uid, gid);
+      fs.chownSync(host, uid, gid);
+    } else chownFile(p, p.fds.file(dirfd), uid, gid);
     return 0;
   }
-  pathStat(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW));
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const sp = specialPath(p, guestNorm(p, dirfd, pth));
+  if (sp && sp.type === 'fd') {
+    chownFile(p, p.fds.file(sp.fd), uid, gid);
+    return 0;
+  }
+  if (sp && (sp.type === 'synth' || sp.type === 'fddir')) {
+    pathStat(p, dirfd, pth, follow);
+    throw new SysError(EPERM);
+  }
+  const host = sp?.type === 'exe' ? p.vfs.resolve(p.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(p.cwd, '/') : resolveAt(p, dirfd, pth, follow).host;
+  checkChown(p, hostStat(host, follow), uid, gid);
+  if (follow) fs.chownSync(host, uid, gid);
+  else fs.lchownSync(host, uid, gid);
+  return 0;
+}
+
+function sysFchown(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  chownFile(p, f, idArg(a.int(1)), idArg(a.int(2)));
   return 0;
 }
 
@@ -816,28 +874,15 @@ const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSB
 const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
 const FIONREAD = 0x541b, FIONBIO = 0x5421, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
 
-/** Default cooked-mode termios (36-byte kernel struct). */
-function defaultTermios(): Uint8Array {
-  const s = new Struct(36);
-  s.u32(0, 0x500); // ICRNL | IXON
-  s.u32(4, 0x5); // OPOST | ONLCR
-  s.u32(8, 0xbf); // B38400 | CS8 | CREAD
-  s.u32(12, 0x8a3b); // ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
-  s.u8(16, 0); // c_line
-  const cc = [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0, 0];
-  cc.forEach((c, k) => s.u8(17 + k, c));
-  return s.bytes;
-}
-
-function windowSize(hostFd: number): [number, number] {
-  for (const s of [hostFd === 1 ? process.stdout : null, hostFd === 2 ? process.stderr : null]) {
-    if (s && s.isTTY) {
-      const [cols, rows] = s.getWindowSize();
-      if (cols > 0 && rows > 0) return [rows, cols];
-    }
+/** A terminal operation done through the host's stty: its failure is EIO, said once. */
+function onTty<T>(p: Process, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof TtyError)) throw e;
+    p.warnOnce(`entrystub: ${what} on a terminal failed on the host (${e.message}); returning EIO`);
+    throw new SysError(EIO);
   }
-  const cols = Number(process.env.COLUMNS), rows = Number(process.env.LINES);
-  return [rows > 0 ? rows : 24, cols > 0 ? cols : 80];
 }
 
 function sysIoctl(p: Process, a: SyscallArgs): number {
@@ -873,21 +918,27 @@ function sysIoctl(p: Process, a: SyscallArgs): number {
   if (!f.isTty) throw new SysError(ENOTTY);
   switch (req) {
     case TCGETS:
-      writeMem(p.mem, arg, f.termios ?? defaultTermios());
+      probeWrite(p.mem, arg, KERNEL_TERMIOS_SIZE);
+      writeMem(p.mem, arg, onTty(p, 'TCGETS', () => ttyGetAttr(f.hostFd)));
       return 0;
     case TCSETS:
     case TCSETSW:
-    case TCSETSF:
-      f.termios = readMem(p.mem, arg, 36).slice();
+    case TCSETSF: {
+      const t = readMem(p.mem, arg, KERNEL_TERMIOS_SIZE);
+      onTty(p, 'TCSETS', () => ttySetAttr(f.hostFd, t));
       return 0;
+    }
     case TIOCGWINSZ: {
-      const [rows, cols] = windowSize(f.hostFd);
+      probeWrite(p.mem, arg, 8);
+      const [rows, cols] = onTty(p, 'TIOCGWINSZ', () => ttyGetWinsize(f.hostFd));
       writeMem(p.mem, arg, new Struct(8).u16(0, rows).u16(2, cols).bytes);
       return 0;
     }
-    case TIOCSWINSZ:
-      readMem(p.mem, arg, 8);
+    case TIOCSWINSZ: {
+      const v = readView(p.mem, arg, 8);
+      onTty(p, 'TIOCSWINSZ', () => ttySetWinsize(f.hostFd, v.getUint16(0, true), v.getUint16(2, true)));
       return 0;
+    }
     case TIOCGPGRP:
       write32(p.mem, arg, p.pgid);
       return 0;
@@ -1203,13 +1254,44 @@ function sysFadvise(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
+
+/**
+ * flock(2) in the kernel-wide table (locks.ts), in Linux's order of checks:
+ * LOCK_MAND is ignored (Linux >= 5.15), an unknown operation is EINVAL, then
+ * the descriptor (O_PATH ones included) is looked up. A conflicting lock
+ * makes LOCK_NB fail with EWOULDBLOCK and otherwise waits, until a signal
+ * interrupts the wait (EINTR).
+ */
 function sysFlock(p: Process, a: SyscallArgs): number {
+  const cmd = a.u32(1);
+  if (cmd & LOCK_MAND) return 0;
+  const op = cmd & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SysError(EINVAL);
   const f = p.fds.file(a.int(0));
   if (f.flags & O_PATH) throw new SysError(EBADF);
-  if (a.int(1) & 32) return 0; // LOCK_MAND: ignored by Linux >= 5.15
-  const op = a.int(1) & ~4; // LOCK_NB
-  if (op !== 1 && op !== 2 && op !== 8) throw new SysError(EINVAL);
-  return 0;
+  const table = p.kernel.flocks;
+  if (op === LOCK_UN) {
+    table.unlock(f);
+    return 0;
+  }
+  const st = fileStat(p, f);
+  const inode = inodeKey(st.dev, st.ino);
+  for (;;) {
+    if (table.tryLock(inode, f, op === LOCK_EX ? 'exclusive' : 'shared')) {
+      f.flocks = table;
+      return 0;
+    }
+    if (cmd & LOCK_NB) throw new SysError(EWOULDBLOCK);
+    // the holder is another open file of this process, or of another emulated process later: only a signal ends the wait
+    const w = p.waitForSignal(null);
+    if (w === 'signal') {
+      p.interrupted = 'sys';
+      throw new SysError(EINTR);
+    }
+    p.warnOnce(`entrystub: flock on fd ${a.int(0)} waits for a lock this process holds through another descriptor, and nothing can release it; returning EDEADLK`);
+    throw new SysError(EDEADLK);
+  }
 }
 
 function sysOpenat2(p: Process, a: SyscallArgs): number {
@@ -1271,7 +1353,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(6, sysStat(false));
   t.on(7, sysPoll);
   t.on(8, sysLseek);
-  t.on(16, sysIoctl);
+  t.on(16, sysIoctl, 'terminals through the host\'s stty: TCSETSF does not discard input, TIOCSWINSZ sets no pixel sizes, TCFLSH/TCXONC/TCSBRK and TIOCSPGRP do nothing; no socket or device ioctls');
   t.on(17, sysPread);
   t.on(18, sysPwrite);
   t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
@@ -1283,7 +1365,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
   t.on(40, sysSendfile);
   t.on(72, sysFcntl);
-  t.on(73, sysFlock);
+  t.on(73, sysFlock, "kernel-wide among emulated processes; the host's lock is not taken (Node has no flock), so host processes do not see it");
   t.on(74, sysFsync);
   t.on(75, sysFsync);
   t.on(76, sysTruncate);
@@ -1307,13 +1389,9 @@ export function registerFs(t: HandlerTable): void {
     if (f.hostFd >= 0) fs.fchmodSync(f.hostFd, a.u32(1) & 0o7777);
     return 0;
   });
-  t.on(92, (p, a) => doChownat(p, AT_FDCWD, a.num(0), 0));
-  t.on(93, (p, a) => {
-    const f = p.fds.file(a.int(0));
-    if (f.flags & O_PATH) throw new SysError(EBADF);
-    return 0;
-  });
-  t.on(94, (p, a) => doChownat(p, AT_FDCWD, a.num(0), AT_SYMLINK_NOFOLLOW));
+  t.on(92, (p, a) => doChownat(p, AT_FDCWD, a.num(0), a.int(1), a.int(2), 0));
+  t.on(93, sysFchown);
+  t.on(94, (p, a) => doChownat(p, AT_FDCWD, a.num(0), a.int(1), a.int(2), AT_SYMLINK_NOFOLLOW));
   t.on(95, (p, a) => {
     const old = p.umask;
     p.umask = a.u32(0) & 0o777;
@@ -1360,7 +1438,7 @@ export function registerFs(t: HandlerTable): void {
     p.fds.close(fd);
     return 0;
   });
-  t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(4)));
+  t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(2), a.int(3), a.int(4)));
   t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)));
   t.on(262, sysNewfstatat);
   t.on(263, (p, a) => doUnlinkat(p, a.int(0), a.num(1), a.int(2)));

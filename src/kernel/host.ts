@@ -140,3 +140,18 @@ export function hostThreadCount(): number {
   const m = s === null ? null : /\s\d+\/(\d+)\s/.exec(s);
   return m ? Number(m[1]) : 1;
 }
+
+/** The CPU the calling host thread last ran on and its NUMA node (getcpu), from /proc/thread-self/stat. */
+export function hostCurrentCpu(): { cpu: number; node: number } {
+  const s = readText('/proc/thread-self/stat');
+  const rest = s === null ? null : s.slice(s.lastIndexOf(')') + 2).split(' ');
+  const cpu = rest && rest.length > 36 ? Number(rest[36]) : 0; // field 39, "processor"
+  let node = 0;
+  try {
+    const m = fs.readdirSync(`/sys/devices/system/cpu/cpu${cpu}`).map((n) => /^node(\d+)$/.exec(n)).find((x) => x);
+    if (m) node = Number(m[1]);
+  } catch {
+    /* no sysfs: node 0 */
+  }
+  return { cpu, node };
+}

@@ -232,10 +232,15 @@ export class Process implements SignalState {
 
   /** Syscall nr answers ENOSYS because the emulator lacks it: count the call (--stats), report the number once. */
   unimplemented(nr: number, detail = ''): void {
-    this.enosys.set(nr, (this.enosys.get(nr) ?? 0) + 1);
+    this.countEnosys(nr);
     if (this.warned.has(nr)) return;
     this.warned.add(nr);
     this.warn(`entrystub: unimplemented syscall ${nr} (${syscallName(nr)})${detail ? ': ' + detail : ''}`);
+  }
+
+  /** Count a call answered ENOSYS because the emulator lacks it (--stats). */
+  countEnosys(nr: number): void {
+    this.enosys.set(nr, (this.enosys.get(nr) ?? 0) + 1);
   }
 
   /** Warn once per distinct message. */

@@ -26,14 +26,21 @@ import { registerProc } from './sys/proc.js';
 import { registerSched } from './sys/sched.js';
 import { registerSignal } from './sys/signal.js';
 import { registerTime } from './sys/time.js';
-import { HandlerTable, type Handler } from './sys/table.js';
+import { HandlerTable, type Handler, type Support } from './sys/table.js';
 import { SyscallArgs } from './sys/util.js';
 import { SYSCALL_NAMES, syscallName } from './sysnames.js';
 
 export type { Handler } from './sys/table.js';
 
+/**
+ * sys_ni_syscall in Linux's x86-64 table (removed or never-64-bit calls):
+ * each answered ENOSYS by Linux 6.18 on this machine, checked natively.
+ */
+const LINUX_NI = [134, 156, 174, 177, 178, 180, 181, 182, 183, 184, 185, 205, 211, 212, 214, 215, 236];
+
 function build(): HandlerTable {
   const t = new HandlerTable();
+  for (const nr of LINUX_NI) t.ni(nr);
   registerFs(t);
   registerMm(t);
   registerNet(t);
@@ -49,9 +56,26 @@ const TABLE = build();
 /** Handlers by syscall number (undefined = not implemented). */
 export const SYSCALL_TABLE: readonly (Handler | undefined)[] = TABLE.handlers;
 
-/** What the handler of nr leaves out of Linux's behaviour, or undefined when it is whole (or absent). */
-export function partlyNote(nr: number): string | undefined {
-  return TABLE.partly[nr];
+/** Syscalls handled before the dispatch, by the machine's signal code. */
+const OUTSIDE_DISPATCH = new Map<number, string>([[15, '']]);
+
+/** One row of the README's syscall table. */
+export interface SyscallSupport {
+  nr: number;
+  name: string;
+  support: Support | 'no';
+  note: string;
+}
+
+/** Every syscall of syscall_64.tbl and how entrystub answers it: the source of the README's table. */
+export function syscallSupport(): SyscallSupport[] {
+  const out: SyscallSupport[] = [];
+  SYSCALL_NAMES.forEach((name, nr) => {
+    if (name === undefined) return;
+    if (OUTSIDE_DISPATCH.has(nr)) out.push({ nr, name, support: 'yes', note: OUTSIDE_DISPATCH.get(nr)! });
+    else out.push({ nr, name, support: TABLE.support[nr] ?? 'no', note: TABLE.notes[nr] ?? '' });
+  });
+  return out;
 }
 
 /** True if syscall nr has a handler. */

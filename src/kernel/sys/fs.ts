@@ -1,6 +1,7 @@
 /**
  * File-system and descriptor syscalls.
  */
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -1234,15 +1235,38 @@ function sysMemfdCreate(p: Process, a: SyscallArgs): number {
   return p.fds.alloc(f, (flags & MFD_CLOEXEC) !== 0);
 }
 
-function validFd(p: Process, a: SyscallArgs): number {
-  p.fds.file(a.int(0));
+/** fsync, fdatasync: the host's, on the host descriptor (which says EINVAL for what cannot be synced). */
+function sysFsync(data: boolean) {
+  return (p: Process, a: SyscallArgs): number => {
+    const f = p.fds.file(a.int(0));
+    if (f.flags & O_PATH) throw new SysError(EBADF);
+    if (f.hostFd < 0) throw new SysError(EINVAL); // pipes and generated files have nothing to write back
+    if (data) fs.fdatasyncSync(f.hostFd);
+    else fs.fsyncSync(f.hostFd);
+    return 0;
+  };
+}
+
+/** sync(1) of the host: Node has no sync(2) or syncfs(2). `args` as for sync(1). */
+function hostSync(p: Process, args: string[]): void {
+  const r = spawnSync('sync', args, { stdio: 'ignore', timeout: 600_000 });
+  if (r.error || r.status !== 0) p.warnOnce(`entrystub: sync ${args.join(' ')} failed on the host${r.error ? ': ' + r.error.message : ''}`);
+}
+
+/** syncfs: the file system of fd, through sync -f on the descriptor as another process sees it. */
+function sysSyncfs(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.hostFd >= 0) hostSync(p, ['-f', `/proc/${process.pid}/fd/${f.hostFd}`]);
   return 0;
 }
 
-function sysFsync(p: Process, a: SyscallArgs): number {
+/** sync_file_range: flags checked as Linux does; any write-out request is an fdatasync of the file (more than asked, never less). */
+function sysSyncFileRange(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
-  if (f.flags & O_PATH) throw new SysError(EBADF);
-  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock') throw new SysError(EINVAL);
+  const off = a.num(1), n = a.num(2), flags = a.u32(3);
+  if (flags & ~7 || off < 0 || n < 0 || off + n < 0) throw new SysError(EINVAL);
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock') throw new SysError(ESPIPE);
+  if (flags !== 0 && f.hostFd >= 0 && (f.kind === 'reg' || f.kind === 'blk')) fs.fdatasyncSync(f.hostFd);
   return 0;
 }
 
@@ -1323,22 +1347,23 @@ function registerXattr(t: HandlerTable): void {
   const kinds: ('path' | 'lpath' | 'fd')[] = ['path', 'lpath', 'fd'];
   kinds.forEach((kind, k) => {
     // setxattr 188.., getxattr 191.., listxattr 194.., removexattr 197..
+    const none = 'no extended attributes (Node has no xattr calls): as a file system without them, set is EOPNOTSUPP, get and remove ENODATA, the list empty';
     t.on(188 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(EOPNOTSUPP);
-    });
+    }, none);
     t.on(191 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(ENODATA);
-    });
+    }, none);
     t.on(194 + k, (p, a) => {
       xattrTarget(p, a, kind);
       return 0;
-    });
+    }, none);
     t.on(197 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(ENODATA);
-    });
+    }, none);
   });
 }
 
@@ -1351,26 +1376,26 @@ export function registerFs(t: HandlerTable): void {
   t.on(4, sysStat(true));
   t.on(5, sysFstat);
   t.on(6, sysStat(false));
-  t.on(7, sysPoll);
-  t.on(8, sysLseek);
+  t.on(7, sysPoll, 'host terminals, fifos and sockets are always reported ready');
+  t.on(8, sysLseek, 'SEEK_DATA and SEEK_HOLE see the file as one extent (no holes)');
   t.on(16, sysIoctl, 'terminals through the host\'s stty: TCSETSF does not discard input, TIOCSWINSZ sets no pixel sizes, TCFLSH/TCXONC/TCSBRK and TIOCSPGRP do nothing; no socket or device ioctls');
   t.on(17, sysPread);
   t.on(18, sysPwrite);
   t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
   t.on(20, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), null));
-  t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0));
-  t.on(22, (p, a) => doPipe2(p, a.num(0), 0));
-  t.on(23, sysSelect);
+  t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
+  t.on(22, (p, a) => doPipe2(p, a.num(0), 0), 'in-process pipes: a write never waits for room (nothing else could drain the pipe)');
+  t.on(23, sysSelect, 'host terminals, fifos and sockets are always reported ready');
   t.on(32, sysDup);
   t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
   t.on(40, sysSendfile);
-  t.on(72, sysFcntl);
+  t.on(72, sysFcntl, 'no record locks (F_SETLK, F_OFD_SETLK succeed, F_GETLK says unlocked), no SIGIO owner, leases, dnotify or seals');
   t.on(73, sysFlock, "kernel-wide among emulated processes; the host's lock is not taken (Node has no flock), so host processes do not see it");
-  t.on(74, sysFsync);
-  t.on(75, sysFsync);
+  t.on(74, sysFsync(false));
+  t.on(75, sysFsync(true));
   t.on(76, sysTruncate);
   t.on(77, sysFtruncate);
-  t.on(78, (p, a) => doGetdents(p, a, false));
+  t.on(78, (p, a) => doGetdents(p, a, false), '\'.\' and \'..\' come first, wherever the file system keeps them; d_off is a position, not the file system\'s cookie');
   t.on(79, sysGetcwd);
   t.on(80, sysChdir);
   t.on(81, sysFchdir);
@@ -1416,18 +1441,21 @@ export function registerFs(t: HandlerTable): void {
     const fd = doOpen(p, AT_FDCWD, a.num(0), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
     p.fds.close(fd);
     return 0;
+  }, 'regular files only: FIFOs, sockets and device nodes are EPERM');
+  t.on(137, sysStatfs, 'f_fsid is 0 and f_flags a fixed ST_RELATIME');
+  t.on(138, sysFstatfs, 'f_fsid is 0 and f_flags a fixed ST_RELATIME');
+  t.on(162, (p) => {
+    hostSync(p, []);
+    return 0;
   });
-  t.on(137, sysStatfs);
-  t.on(138, sysFstatfs);
-  t.on(162, () => 0); // sync
   t.on(187, (p, a) => {
     const f = p.fds.file(a.int(0));
     if (f.kind !== 'reg') throw new SysError(EINVAL);
     return 0;
   }); // readahead
-  t.on(217, (p, a) => doGetdents(p, a, true));
+  t.on(217, (p, a) => doGetdents(p, a, true), '\'.\' and \'..\' come first, wherever the file system keeps them; d_off is a position, not the file system\'s cookie');
   t.on(221, sysFadvise);
-  t.on(235, (p, a) => sysUtimes(p, AT_FDCWD, a.num(0), a.num(1)));
+  t.on(235, (p, a) => sysUtimes(p, AT_FDCWD, a.num(0), a.num(1)), 'times reach the host as a double of seconds: sub-microsecond digits are lost');
   t.on(257, (p, a) => doOpen(p, a.int(0), a.num(1), a.int(2), a.u32(3)));
   t.on(258, (p, a) => sysMkdirat(p, a.int(0), a.num(1), a.u32(2)));
   t.on(259, (p, a) => {
@@ -1437,9 +1465,9 @@ export function registerFs(t: HandlerTable): void {
     const fd = doOpen(p, a.int(0), a.num(1), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
     p.fds.close(fd);
     return 0;
-  });
+  }, 'regular files only: FIFOs, sockets and device nodes are EPERM');
   t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(2), a.int(3), a.int(4)));
-  t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)));
+  t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)), 'times reach the host as a double of seconds: sub-microsecond digits are lost');
   t.on(262, sysNewfstatat);
   t.on(263, (p, a) => doUnlinkat(p, a.int(0), a.num(1), a.int(2)));
   t.on(264, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), 0));
@@ -1447,26 +1475,26 @@ export function registerFs(t: HandlerTable): void {
   t.on(266, (p, a) => doSymlinkat(p, a.num(0), a.int(1), a.num(2)));
   t.on(267, (p, a) => doReadlinkat(p, a.int(0), a.num(1), a.num(2), a.int(3)));
   t.on(268, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), 0));
-  t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0));
-  t.on(270, sysPselect6);
-  t.on(271, sysPpoll);
-  t.on(277, validFd); // sync_file_range
-  t.on(280, sysUtimensat);
-  t.on(285, sysFallocate);
+  t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
+  t.on(270, sysPselect6, 'host terminals, fifos and sockets are always reported ready');
+  t.on(271, sysPpoll, 'host terminals, fifos and sockets are always reported ready');
+  t.on(277, sysSyncFileRange);
+  t.on(280, sysUtimensat, 'times reach the host as a double of seconds: nanoseconds below a microsecond are lost');
+  t.on(285, sysFallocate, 'modes 0 and FALLOC_FL_KEEP_SIZE only, and no blocks are reserved (a hole is made instead)');
   t.on(292, (p, a) => doDup3(p, a.int(0), a.int(1), a.int(2), false));
-  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)));
+  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)), 'in-process pipes: a write never waits for room; O_DIRECT (packet mode) is ignored');
   t.on(295, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(296, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
-  t.on(306, validFd); // syncfs
-  t.on(316, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.u32(4)));
-  t.on(319, sysMemfdCreate);
+  t.on(306, sysSyncfs);
+  t.on(316, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.u32(4)), 'RENAME_EXCHANGE is three renames, not atomic; RENAME_WHITEOUT is EPERM');
+  t.on(319, sysMemfdCreate, 'no file seals (F_ADD_SEALS is EINVAL)');
   t.on(326, sysCopyFileRange);
-  t.on(327, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
-  t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
-  t.on(332, sysStatx);
+  t.on(327, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)), 'RWF_* flags are ignored');
+  t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)), 'RWF_* flags are ignored');
+  t.on(332, sysStatx, 'no stx_attributes, stx_mnt_id or direct I/O alignment');
   t.on(436, sysCloseRange);
-  t.on(437, sysOpenat2);
-  t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)));
+  t.on(437, sysOpenat2, 'the RESOLVE_* flags are not applied');
+  t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)), 'checked with the host process\'s credentials (AT_EACCESS changes nothing)');
   t.on(452, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), a.int(3)));
 }
 

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import {
   EAGAIN, ECHILD, EDEADLK, EINTR, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT, SysError,
 } from '../errno.js';
-import { hostMeminfo, hostThreadCount } from '../host.js';
+import { hostCurrentCpu, hostMeminfo, hostThreadCount } from '../host.js';
 import { TASK_SIZE } from '../mm.js';
 import { CAP_SETGID, CAP_SETPCAP, CAP_SETUID, CAP_SYS_RESOURCE, capable, fixCapsAfterSetuid } from '../cred.js';
 import type { Process } from '../process.js';
@@ -506,8 +506,8 @@ export function registerProc(t: HandlerTable): void {
   t.on(118, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.uid, p.euid, p.suid]));
   t.on(119, (p, a) => sysSetresgid(p, a.int(0), a.int(1), a.int(2)));
   t.on(120, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.gid, p.egid, p.sgid]));
-  t.on(122, (p) => p.euid); // setfsuid: returns the old fsuid
-  t.on(123, (p) => p.egid);
+  t.on(122, (p) => p.euid, 'returns the old fsuid (the euid) and keeps none: file access follows the euid'); // setfsuid
+  t.on(123, (p) => p.egid, 'returns the old fsgid (the egid) and keeps none');
   t.on(115, sysGetgroups);
   t.on(116, sysSetgroups);
   t.on(111, (p) => p.pgid);
@@ -537,10 +537,11 @@ export function registerProc(t: HandlerTable): void {
   t.on(63, sysUname);
   t.on(170, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's name is not the program's to set");
   t.on(171, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's domain name is not the program's to set");
+  const limits = 'RLIMIT_NOFILE is applied; the others are kept and returned but not enforced';
   t.on(97, (p, a) => {
     const res = a.u32(0);
     if (res >= 16) throw new SysError(EINVAL);
@@ -553,8 +554,8 @@ export function registerProc(t: HandlerTable): void {
     const v = readView(p.mem, a.num(1), 16);
     setRlimit(p, res, v.getBigUint64(0, true), v.getBigUint64(8, true));
     return 0;
-  });
-  t.on(302, sysPrlimit64);
+  }, limits);
+  t.on(302, sysPrlimit64, limits);
   t.on(158, sysArchPrctl);
   t.on(218, (p, a) => {
     p.clearChildTid = a.num(0);
@@ -572,13 +573,13 @@ export function registerProc(t: HandlerTable): void {
     write64(p.mem, a.num(2), p.robustListLen);
     return 0;
   });
-  t.on(334, () => -ENOSYS); // rseq: as a kernel built without it
-  t.on(157, sysPrctl);
+  t.enosys(334, 'as a kernel built without CONFIG_RSEQ: glibc goes on without it');
+  t.on(157, sysPrctl, 'PR_SET_PDEATHSIG, DUMPABLE, TIMERSLACK, THP_DISABLE, CHILD_SUBREAPER and NO_NEW_PRIVS are kept and read back without effect; no seccomp; the capability bounding set is not changed');
   t.on(318, sysGetrandom);
-  t.on(98, sysGetrusage);
-  t.on(100, sysTimes);
+  t.on(98, sysGetrusage, 'times are the host process\'s (the emulator\'s own work included), ru_maxrss is Node\'s resident size, the other counters are 0');
+  t.on(100, sysTimes, 'the host process\'s times, the emulator\'s own work included');
   t.on(99, sysSysinfo);
-  t.on(202, sysFutex);
+  t.on(202, sysFutex, 'one thread: a wait ends by signal or timeout only; wakes and requeues have nobody to wake');
   t.on(61, () => {
     throw new SysError(ECHILD); // wait4: this process never has children
   });
@@ -588,8 +589,9 @@ export function registerProc(t: HandlerTable): void {
   t.on(125, sysCapget);
   t.on(126, sysCapset, 'the sets are kept and checked (capget, chown, set*uid, setpriority ...); the host process keeps its own');
   t.on(309, (p, a) => {
-    if (a.num(0) !== 0) write32(p.mem, a.num(0), 0);
-    if (a.num(1) !== 0) write32(p.mem, a.num(1), 0);
+    const { cpu, node } = hostCurrentCpu(); // the host thread that runs the program
+    if (a.num(0) !== 0) write32(p.mem, a.num(0), cpu);
+    if (a.num(1) !== 0) write32(p.mem, a.num(1), node);
     return 0;
   });
   t.on(135, (p, a) => {
@@ -597,11 +599,11 @@ export function registerProc(t: HandlerTable): void {
     const old = st.personality ?? 0;
     if (a.u32(0) !== 0xffffffff) st.personality = a.u32(0);
     return old;
-  });
+  }, 'kept and returned; its flags (READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT ...) change nothing');
   t.on(324, (_p, a) => {
     const cmd = a.int(0);
     if (cmd === 0) return 0; // MEMBARRIER_CMD_QUERY: nothing supported
     throw new SysError(EINVAL);
-  });
+  }, 'MEMBARRIER_CMD_QUERY reports no command supported');
 }
 

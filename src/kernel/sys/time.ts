@@ -119,13 +119,13 @@ export function registerTime(t: HandlerTable): void {
   t.on(229, sysClockGetres);
   t.on(227, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's clock is not the program's to set");
   t.on(96, sysGettimeofday);
   t.on(164, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's clock is not the program's to set");
   t.on(201, sysTime);
   t.on(35, sysNanosleep);
-  t.on(230, sysClockNanosleep);
+  t.on(230, sysClockNanosleep, 'a sleep on a CPU-time clock returns at once (with a report)');
 }
 

@@ -449,7 +449,7 @@ export class MM {
     if (oldAddr + oldLen === v.end && oldAddr + newLen <= TASK_SIZE && this.isFree(v.end, oldAddr + newLen)) {
       const ext = oldAddr + newLen - v.end;
       this.mem.mapFresh(v.end, ext, memProt(v.prot));
-      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (v.end - v.start));
+      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
       v.end += ext;
       this.mergeAround(this.vmas.indexOf(v));
       return oldAddr;
@@ -471,7 +471,7 @@ export class MM {
     moved.start = dest;
     moved.end = dest + newLen;
     if (newLen > copyLen && v.file) {
-      this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
+      this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
     }
     if (oldLen > 0) {
       if (flags & MREMAP_DONTUNMAP) {
@@ -522,7 +522,7 @@ export class MM {
         if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
         this.mem.mapFresh(s, e - s, memProt(v.prot));
-        if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (s - v.start));
+        if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (s - v.start));
       }
     }
     if (!covered) throw new SysError(ENOMEM);
@@ -548,9 +548,9 @@ export class MM {
 
   private writeBack(v: Vma): void {
     if (!v.file || !v.file.writeBack || (v.flags & MAP_TYPE) !== MAP_SHARED) return;
-    let fd = -1;
+    const fd = openMapped(v.file, fs.constants.O_RDWR);
+    if (fd < 0) return; // the file is no longer where it was mapped from: nothing to write back to
     try {
-      fd = fs.openSync(v.file.hostPath, 'r+');
       const size = fs.fstatSync(fd).size;
       const n = Math.min(v.end - v.start, size - v.file.offset);
       if (n <= 0) return;
@@ -560,7 +560,7 @@ export class MM {
     } catch {
       /* the file went away: nothing to write back to */
     } finally {
-      if (fd >= 0) fs.closeSync(fd);
+      fs.closeSync(fd);
     }
   }
 
@@ -602,11 +602,30 @@ export class MM {
   }
 }
 
-/** Read up to len bytes of a host file at offset (short or empty at EOF or on error). */
-export function readFileAt(hostPath: string, offset: number, len: number): Uint8Array {
+/**
+ * Open the file a mapping came from, by the host path it was opened by, only
+ * if that path still reaches the same inode (and without following a final
+ * symlink): the guest may since have put a symlink to a host file there, and
+ * a write-back must not land outside the root. -1 when it does not.
+ */
+function openMapped(file: VmaFile, flags: number): number {
   let fd = -1;
   try {
-    fd = fs.openSync(hostPath, 'r');
+    fd = fs.openSync(file.hostPath, flags | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    if (st.dev === file.dev && st.ino === file.ino) return fd;
+  } catch {
+    /* gone or not openable */
+  }
+  if (fd >= 0) fs.closeSync(fd);
+  return -1;
+}
+
+/** Read up to len bytes at offset of the file a mapping came from (short or empty at EOF, or when it is gone). */
+export function readFileAt(file: VmaFile, offset: number, len: number): Uint8Array {
+  const fd = openMapped(file, fs.constants.O_RDONLY);
+  if (fd < 0) return new Uint8Array(0);
+  try {
     const buf = new Uint8Array(len);
     let done = 0;
     while (done < len) {
@@ -618,6 +637,6 @@ export function readFileAt(hostPath: string, offset: number, len: number): Uint8
   } catch {
     return new Uint8Array(0);
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
 }

@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
+  EAGAIN, EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
   ERANGE, ESPIPE, EWOULDBLOCK, SysError,
 } from '../errno.js';
 import { CAP_CHOWN, capable, inGroup } from '../cred.js';
+import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
 import { KERNEL_TERMIOS_SIZE, TtyError, ttyGetAttr, ttyGetWinsize, ttySetAttr, ttySetWinsize } from '../tty.js';
 import { inodeKey } from '../locks.js';
 import { type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
@@ -18,8 +19,8 @@ import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, hostStat, makePipe, openFile, packStat, packStatx, pathStat,
-  resolveAt, specialPath, wrapHostFd, type KStat,
+  fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, makePipe, openFile, packStat, packStatx, pathStat,
+  resolveAt, sameInodePath, specialStat, wrapHostFd, type KStat,
 } from './files.js';
 import {
   Struct, type SyscallArgs, accessOk, monoNs, probeWrite, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
@@ -43,9 +44,9 @@ function fixMode(p: Process, host: string, mode: number): void {
 
 // ---------------------------------------------------------------- open/close
 
-function doOpen(p: Process, dirfd: number, pathAddr: number, flags: number, mode: number): number {
+function doOpen(p: Process, dirfd: number, pathAddr: number, flags: number, mode: number, resolveFlags = 0): number {
   const pth = readPath(p.mem, pathAddr);
-  const f = openFile(p, dirfd, pth, flags, mode);
+  const f = openFile(p, dirfd, pth, flags, mode, resolveFlags);
   try {
     return p.fds.alloc(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -299,6 +300,11 @@ function sysStatx(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- access
 
+/**
+ * access, faccessat, faccessat2. With AT_SYMLINK_NOFOLLOW a final symlink is
+ * checked itself (a symlink's permissions are rwxrwxrwx): the host's access(2)
+ * would follow it, to wherever its target names on the host.
+ */
 function doAccess(p: Process, dirfd: number, pathAddr: number, mode: number, flags: number): number {
   if (mode & ~7) throw new SysError(EINVAL);
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
@@ -311,14 +317,15 @@ function doAccess(p: Process, dirfd: number, pathAddr: number, mode: number, fla
     if (f && f.hostFd < 0) return 0;
     host = f ? `/proc/self/fd/${f.hostFd}` : p.vfs.resolve(p.cwd, '/');
   } else {
-    const sp = specialPath(p, guestNorm(p, dirfd, pth));
+    const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+    const { sp, r } = lookup(p, dirfd, pth, follow);
     if (sp) {
-      pathStat(p, dirfd, pth, true); // existence
+      specialStat(p, sp); // existence
       return 0;
     }
-    host = resolveAt(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW)).host;
+    host = r.host;
+    if (!follow && fs.lstatSync(host).isSymbolicLink()) return 0;
   }
-  if (flags & AT_SYMLINK_NOFOLLOW) fs.lstatSync(host);
   fs.accessSync(host, mode);
   return 0;
 }
@@ -332,29 +339,37 @@ function sysGetcwd(p: Process, a: SyscallArgs): number {
   return b.length;
 }
 
-function changeDir(p: Process, guest: string): void {
-  const canon = p.vfs.realpath(guest, p.cwd);
-  const host = p.vfs.resolve(canon, '/');
+/** Make the directory at host path `host` (guest path `guest`, canonical) the cwd. */
+function changeDir(p: Process, host: string, guest: string): void {
   const st = fs.statSync(host);
   if (!st.isDirectory()) throw new SysError(ENOTDIR);
   fs.accessSync(host, fs.constants.X_OK);
-  p.cwd = p.vfs.confined ? canon : (p.vfs.toGuest(canon) ?? canon);
+  p.cwd = p.vfs.confined ? guest : (p.vfs.toGuest(fs.realpathSync(host)) ?? guest);
 }
 
 function sysChdir(p: Process, a: SyscallArgs): number {
   const pth = readPath(p.mem, a.num(0));
   if (pth === '') throw new SysError(ENOENT);
-  const sp = specialPath(p, guestNorm(p, AT_FDCWD, pth));
-  if (sp && sp.type === 'cwd') return 0;
-  changeDir(p, pth);
+  const { sp, r } = lookup(p, AT_FDCWD, pth, true);
+  if (sp) {
+    if (sp.type === 'cwd') return 0;
+    if (sp.type === 'root') return changeDir(p, p.vfs.resolve('/', '/'), '/'), 0;
+    if (sp.type === 'fd') return sysFchdirFile(p, p.fds.file(sp.fd));
+    throw new SysError(ENOTDIR);
+  }
+  changeDir(p, r.host, r.guest);
+  return 0;
+}
+
+function sysFchdirFile(p: Process, f: OpenFile): number {
+  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
+  const r = resolveAt(p, AT_FDCWD, f.guestPath, true);
+  changeDir(p, r.host, r.guest);
   return 0;
 }
 
 function sysFchdir(p: Process, a: SyscallArgs): number {
-  const f = p.fds.file(a.int(0));
-  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
-  changeDir(p, f.guestPath);
-  return 0;
+  return sysFchdirFile(p, p.fds.file(a.int(0)));
 }
 
 function direntType(d: fs.Dirent): number {
@@ -503,7 +518,7 @@ function doLinkat(p: Process, od: number, oa: number, nd: number, na: number, fl
   if (op === '' && flags & AT_EMPTY_PATH) {
     const f = p.fds.file(od);
     if (f.kind === 'dir') throw new SysError(EPERM);
-    oh = f.hostPath;
+    oh = sameInodePath(f);
   } else {
     const follow = (flags & AT_SYMLINK_FOLLOW) !== 0;
     oh = resolveAt(p, od, op, follow).host;
@@ -527,23 +542,21 @@ function doReadlinkat(p: Process, dirfd: number, pathAddr: number, buf: number, 
   if (size <= 0 || size > 0x7fffffff) throw new SysError(EINVAL);
   const pth = readPath(p.mem, pathAddr);
   let target: Uint8Array;
-  const sp = pth === '' ? null : specialPath(p, guestNorm(p, dirfd, pth));
-  if (sp && sp.type === 'exe') target = utf8(p.exePath);
-  else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
-  else if (sp && sp.type === 'fd') {
-    const f = p.fds.file(sp.fd);
-    target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
-  } else if (sp) throw new SysError(EINVAL);
-  else {
-    if (pth === '') {
-      // readlinkat(fd, "") on an O_PATH|O_NOFOLLOW symlink
-      const f = p.fds.file(dirfd);
-      if (f.kind !== 'lnk') throw new SysError(ENOENT);
-      target = new Uint8Array(fs.readlinkSync(f.hostPath, { encoding: 'buffer' }));
-    } else {
-      const r = resolveAt(p, dirfd, pth, false);
-      target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
-    }
+  if (pth === '') {
+    // readlinkat(fd, "") on an O_PATH|O_NOFOLLOW symlink
+    const f = p.fds.file(dirfd);
+    if (f.kind !== 'lnk') throw new SysError(ENOENT);
+    target = new Uint8Array(fs.readlinkSync(sameInodePath(f), { encoding: 'buffer' }));
+  } else {
+    const { sp, r } = lookup(p, dirfd, pth, false);
+    if (sp && sp.type === 'exe') target = utf8(p.exePath);
+    else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
+    else if (sp && sp.type === 'root') target = utf8('/');
+    else if (sp && sp.type === 'fd') {
+      const f = p.fds.file(sp.fd);
+      target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
+    } else if (sp) throw new SysError(EINVAL);
+    else target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
   }
   const out = target.subarray(0, Math.min(size, target.length));
   writeMem(p.mem, buf, out);
@@ -608,16 +621,13 @@ function doChownat(p: Process, dirfd: number, pathAddr: number, uidArg: number, 
     return 0;
   }
   const follow = !(flags & AT_SYMLINK_NOFOLLOW);
-  const sp = specialPath(p, guestNorm(p, dirfd, pth));
+  const { sp, r } = lookup(p, dirfd, pth, follow);
   if (sp && sp.type === 'fd') {
     chownFile(p, p.fds.file(sp.fd), uid, gid);
     return 0;
   }
-  if (sp && (sp.type === 'synth' || sp.type === 'fddir')) {
-    pathStat(p, dirfd, pth, follow);
-    throw new SysError(EPERM);
-  }
-  const host = sp?.type === 'exe' ? p.vfs.resolve(p.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(p.cwd, '/') : resolveAt(p, dirfd, pth, follow).host;
+  if (sp && (sp.type === 'synth' || sp.type === 'fddir')) throw new SysError(EPERM);
+  const host = sp?.type === 'exe' ? p.vfs.resolve(p.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(p.cwd, '/') : sp?.type === 'root' ? p.vfs.resolve('/', '/') : r.host;
   checkChown(p, hostStat(host, follow), uid, gid);
   if (follow) fs.chownSync(host, uid, gid);
   else fs.lchownSync(host, uid, gid);
@@ -1318,16 +1328,33 @@ function sysFlock(p: Process, a: SyscallArgs): number {
   }
 }
 
+/** Open flags openat2 accepts (VALID_OPEN_FLAGS), and those O_PATH may come with. */
+const VALID_OPEN_FLAGS = 0o3 | O_CREAT | 0o200 | 0o400 | O_TRUNC | O_APPEND | O_NONBLOCK | 0o10000 | O_ASYNC | O_DIRECT | 0o100000 | 0o200000 |
+  0o400000 | O_NOATIME | O_CLOEXEC | 0o4000000 | O_PATH | 0o20000000;
+const O_PATH_FLAGS = O_PATH | 0o200000 /* O_DIRECTORY */ | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC | 0o100000 /* O_LARGEFILE */;
+
+/**
+ * openat2: struct open_how { flags, mode, resolve }, checked as
+ * build_open_flags does (openat2 refuses what open ignores), and resolved with
+ * the RESOLVE_* scoping of vfs.ts.
+ */
 function sysOpenat2(p: Process, a: SyscallArgs): number {
   const size = a.unum(3);
   if (size < 24) throw new SysError(EINVAL);
   if (size > 4096) throw new SysError(7 /* E2BIG */);
-  const v = readView(p.mem, a.num(2), 24);
-  const flags = Number(v.getBigUint64(0, true) & 0xffffffffn);
-  if (v.getBigUint64(0, true) > 0xffffffffn) throw new SysError(EINVAL);
-  const mode = Number(v.getBigUint64(8, true));
-  if (mode & ~0o7777 || (mode !== 0 && !(flags & (O_CREAT | 0o20000000)))) throw new SysError(EINVAL);
-  return doOpen(p, a.int(0), a.num(1), flags, mode);
+  const raw = readMem(p.mem, a.num(2), size);
+  if (raw.subarray(24).some((b) => b !== 0)) throw new SysError(7 /* E2BIG: fields this kernel does not know */);
+  const v = new DataView(raw.buffer, raw.byteOffset, 24);
+  const flags64 = v.getBigUint64(0, true), mode64 = v.getBigUint64(8, true), resolve64 = v.getBigUint64(16, true);
+  const flags = Number(flags64 & 0xffffffffn);
+  if (flags64 > 0xffffffffn || flags & ~VALID_OPEN_FLAGS) throw new SysError(EINVAL);
+  if (mode64 & ~0o7777n || (mode64 !== 0n && !(flags & (O_CREAT | 0o20000000)))) throw new SysError(EINVAL);
+  if (resolve64 & ~0x3fn) throw new SysError(EINVAL);
+  const resolve = Number(resolve64);
+  if (resolve & RESOLVE_BENEATH && resolve & RESOLVE_IN_ROOT) throw new SysError(EINVAL);
+  if (flags & O_PATH && flags & ~O_PATH_FLAGS) throw new SysError(EINVAL);
+  if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | 0o20000000)) throw new SysError(EAGAIN);
+  return doOpen(p, a.int(0), a.num(1), flags, Number(mode64), resolve & ~RESOLVE_CACHED);
 }
 
 // ---------------------------------------------------------------- xattrs
@@ -1493,7 +1520,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)), 'RWF_* flags are ignored');
   t.on(332, sysStatx, 'no stx_attributes, stx_mnt_id or direct I/O alignment');
   t.on(436, sysCloseRange);
-  t.on(437, sysOpenat2, 'the RESOLVE_* flags are not applied');
+  t.on(437, sysOpenat2, 'RESOLVE_CACHED lookups are done in full rather than failing with EAGAIN when not cached');
   t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)), 'checked with the host process\'s credentials (AT_EACCESS changes nothing)');
   t.on(452, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), a.int(3)));
 }

@@ -13,6 +13,8 @@ import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import type { EntryModel, Hook } from './kernel/guest.js';
+import { defaultKernel } from './kernel/kernel.js';
+import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 
 import { serve } from './gdb/serve.js';
@@ -36,6 +38,7 @@ interface LogArgs {
 }
 
 interface RunArgs extends LogArgs {
+  'mem-limit'?: string;
   prog?: string;
   root?: string;
   argv0?: string;
@@ -79,8 +82,23 @@ function openLog(a: LogArgs): Log {
   };
 }
 
+/** --mem-limit SIZE: bytes, or with a K, M or G suffix (powers of 1024). */
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) fail(`--mem-limit ${text}: not a size (give bytes, or a number with K, M or G)`);
+  const n = Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (!(n >= 1024 * 1024)) fail(`--mem-limit ${text}: too small (at least 1M)`);
+  return Math.floor(n);
+}
+
+/** The machine's memory: --mem-limit, or the default that keeps Node within the host's own limit. */
+function setMemLimit(a: { 'mem-limit'?: string }): void {
+  defaultKernel.physmem.limit = a['mem-limit'] !== undefined ? parseSize(a['mem-limit']) : defaultMemLimit();
+}
+
 /** The program's Machine from the options run and trace share (loaded by loadOrFail). */
 function machineFor(a: RunArgs, log: Log): Machine {
+  setMemLimit(a);
   const prog = a.prog ?? EXAMPLE;
   const root = a.root ? path.resolve(a.root) : '/';
   if (a.root && !fs.existsSync(root)) fail(`--root ${a.root}: no such directory`);
@@ -124,7 +142,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--entry', '--hook', '--syntax', '--output', '--log']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--entry', '--hook', '--syntax', '--output', '--log', '--mem-limit']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -159,7 +177,11 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
     .option('log', { type: 'string', describe: "file for entrystub's own output (diagnostics, --stats, --kernel-log, the trace), so that the program's stderr is its own (default: stderr)" })
-    .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' });
+    .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' })
+    .option('mem-limit', {
+      type: 'string',
+      describe: "the machine's memory: guest pages the program may touch before it is killed as by the OOM killer (e.g. 512M; default 2G, less under a host ulimit -v)",
+    });
 
 interface TraceArgs extends RunArgs {
   path?: boolean;
@@ -193,6 +215,7 @@ async function traceCommand(a: TraceArgs): Promise<void> {
 }
 
 interface ServeArgs extends LogArgs {
+  'mem-limit'?: string;
   prog?: string;
   entry: string;
   hook: string;
@@ -210,6 +233,7 @@ interface ServeArgs extends LogArgs {
 async function serveCommand(a: ServeArgs): Promise<void> {
   if (a.root && !fs.existsSync(path.resolve(a.root))) fail(`--root ${a.root}: no such directory`);
   const log = openLog(a);
+  setMemLimit(a);
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
   const code = await serve({
     prog,

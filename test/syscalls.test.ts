@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -648,27 +649,29 @@ describe('process', () => {
   });
 
   it('prlimit64 / getrlimit / setrlimit', () => {
+    // the oracle: the limits a program started from here has, as the shell's getrlimit reports them
+    const sh = spawnSync('sh', ['-c', 'ulimit -Ss; ulimit -Hs; ulimit -Sn; ulimit -Hn; ulimit -St'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const lim = (x: string, unit: bigint) => (x === 'unlimited' ? 0xffffffffffffffffn : BigInt(x) * unit);
     expect(sc('prlimit64', 0, 3, 0, BUF)).toBe(0); // RLIMIT_STACK
-    expect(u64(BUF)).toBe(8n * 1024n * 1024n);
-    expect(u64(BUF + 8)).toBe(0xffffffffffffffffn);
-    expect(u32(BUF + 8)).toBe(0xffffffff);
-    expect(sc('getrlimit', 7, BUF)).toBe(0);
-    expect(u64(BUF)).toBe(1024n);
-    expect(u64(BUF + 8)).toBe(1048576n);
-    expect(sc('getrlimit', 0, BUF)).toBe(0);
-    expect(u64(BUF)).toBe(0xffffffffffffffffn);
+    expect(u64(BUF)).toBe(lim(sh[0], 1024n));
+    expect(u64(BUF + 8)).toBe(lim(sh[1], 1024n));
+    expect(sc('getrlimit', 7, BUF)).toBe(0); // RLIMIT_NOFILE
+    expect(u64(BUF)).toBe(lim(sh[2], 1n));
+    expect(u64(BUF + 8)).toBe(lim(sh[3], 1n));
+    expect(sc('getrlimit', 0, BUF)).toBe(0); // RLIMIT_CPU
+    expect(u64(BUF)).toBe(lim(sh[4], 1n));
     expect(sc('prlimit64', 0, 99, 0, BUF)).toBe(-22);
     expect(sc('prlimit64', 12345, 3, 0, BUF)).toBe(-3);
-    const lim = Buffer.alloc(16);
-    lim.writeBigUInt64LE(4n, 0);
-    lim.writeBigUInt64LE(1048576n, 8);
-    mem.poke(BUF + 64, lim);
+    const nofile = Buffer.alloc(16);
+    nofile.writeBigUInt64LE(4n, 0);
+    nofile.writeBigUInt64LE(lim(sh[3], 1n), 8);
+    mem.poke(BUF + 64, nofile);
     expect(sc('setrlimit', 7, BUF + 64)).toBe(0);
     expect(sc('open', str('/dev/null'), 0)).toBe(3);
     expect(sc('open', str('/dev/null'), 0)).toBe(-24); // EMFILE
-    lim.writeBigUInt64LE(5n, 0);
-    lim.writeBigUInt64LE(4n, 8);
-    mem.poke(BUF + 64, lim);
+    nofile.writeBigUInt64LE(5n, 0);
+    nofile.writeBigUInt64LE(4n, 8);
+    mem.poke(BUF + 64, nofile);
     expect(sc('setrlimit', 7, BUF + 64)).toBe(-22);
   });
 

@@ -155,3 +155,32 @@ export function hostCurrentCpu(): { cpu: number; node: number } {
   }
   return { cpu, node };
 }
+
+/** RLIM_INFINITY. */
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/**
+ * The process's resource limits [soft, hard] by RLIMIT_* number (0..15), from
+ * /proc/self/limits, whose rows are in that order: what a program started by
+ * the same shell inherits (ulimit -v, -s, -d ...). Node raises its own
+ * RLIMIT_NOFILE soft limit to the hard one at start, so that row may show
+ * more than the shell had.
+ */
+export function hostRlimits(): [bigint, bigint][] | null {
+  const s = readText('/proc/self/limits');
+  if (s === null) return null;
+  const rows = s.split('\n').filter((l) => l.startsWith('Max '));
+  if (rows.length < 16) return null;
+  const val = (x: string): bigint => (x === 'unlimited' ? RLIM_INFINITY : BigInt(x));
+  return rows.slice(0, 16).map((l) => {
+    const m = /^Max [a-z ]+?\s{2,}(\S+)\s+(\S+)/.exec(l);
+    return m ? [val(m[1]), val(m[2])] : [RLIM_INFINITY, RLIM_INFINITY];
+  });
+}
+
+/** The host process's virtual size (VmSize) in bytes. */
+export function hostVmSize(): number {
+  const f = statusField('VmSize');
+  const m = f === null ? null : /^(\d+)\s*kB$/.exec(f);
+  return m ? Number(m[1]) * 1024 : 0;
+}

@@ -31,9 +31,9 @@ import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
 import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
-import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostUmask } from './host.js';
+import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostRlimits, hostUmask } from './host.js';
 import { type Kernel, defaultKernel } from './kernel.js';
-import { MM } from './mm.js';
+import { MM, mmapBaseFor } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
 import { syscallName } from './sysnames.js';
@@ -172,6 +172,7 @@ export class Process implements SignalState {
     readonly mem: Memory,
     opts: ProcessOptions,
   ) {
+    this.fds = new FdTable();
     this.warn = opts.warn;
     this.kernel = opts.kernel ?? defaultKernel;
     this.affinity = [...this.kernel.cpus];
@@ -185,9 +186,21 @@ export class Process implements SignalState {
     this.uid = this.euid = this.suid = process.getuid?.() ?? 0;
     this.gid = this.egid = this.sgid = process.getgid?.() ?? 0;
     this.groups = hostGroups();
-    this.mm = new MM(mem, { mmapBase: opts.mmapBase });
+    // the limits a program started by the same shell inherits (ulimit), Linux's defaults where unknown
+    const INF = 0xffffffffffffffffn;
+    this.rlimits = hostRlimits() ?? Array.from({ length: 16 }, (): [bigint, bigint] => [INF, INF]);
+    if (hostRlimits() === null) {
+      this.rlimits[3] = [8n * 1024n * 1024n, INF]; // RLIMIT_STACK
+      this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
+    }
+    this.fds.limit = Number(this.rlimits[7][0] > 1048576n ? 1048576n : this.rlimits[7][0]);
+    this.mm = new MM(mem, { mmapBase: opts.mmapBase ?? mmapBaseFor(this.rlimits[3][0]), rlimit: (res) => this.rlimits[res][0] });
     this.mm.allowLowMappings = this.euid === 0;
-    this.fds = new FdTable();
+    this.kernel.physmem.attach(
+      mem,
+      (pn) => this.mm.touched(pn),
+      () => this.outOfMemory(),
+    );
     this.vfs = new Vfs(opts.root);
     this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;
     this.hostUmask = this.umask = hostUmask();
@@ -196,12 +209,6 @@ export class Process implements SignalState {
     const base = (this.argv[0] ?? this.exePath).split('/').pop() ?? '';
     this.comm = (base || this.exePath.split('/').pop() || 'entrystub').slice(0, 15);
     for (let s = 0; s <= 64; s++) this.sigactions.push({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
-    const INF = 0xffffffffffffffffn;
-    this.rlimits = [];
-    for (let r = 0; r < 16; r++) this.rlimits.push([INF, INF]);
-    this.rlimits[3] = [8n * 1024n * 1024n, INF]; // RLIMIT_STACK
-    this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
-    this.fds.limit = 1024;
     this.setupStdio(0, opts.stdin ?? 0, O_RDONLY);
     this.setupStdio(1, opts.stdout ?? 1, O_WRONLY);
     this.setupStdio(2, opts.stderr ?? 2, O_WRONLY);
@@ -248,6 +255,17 @@ export class Process implements SignalState {
     if (this.warnedMsgs.has(msg)) return;
     this.warnedMsgs.add(msg);
     this.warn(msg);
+  }
+
+  /**
+   * The machine's memory (--mem-limit) is used up by this program's pages: as
+   * Linux's OOM killer, SIGKILL, and say why.
+   */
+  private outOfMemory(): void {
+    const mib = Math.round(this.kernel.physmem.limit / 1048576);
+    this.warn(`entrystub: out of memory: the program's pages reached the ${mib} MiB of --mem-limit; killed by SIGKILL as by Linux's OOM killer`);
+    this.raise(9, { signo: 9, code: SI_KERNEL });
+    this.cpu.stopRequested = true;
   }
 
   /** Terminate: record the status, write back shared mappings, close descriptors, stop the CPU. */

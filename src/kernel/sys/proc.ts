@@ -16,7 +16,7 @@ import {
   Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readTimespec, readView, realNs, write32, write64, writeMem,
 } from './util.js';
 
-const RLIMIT_NOFILE = 7;
+const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7;
 const NR_OPEN = 1048576n;
 
 // ---------------------------------------------------------------- ids
@@ -149,6 +149,7 @@ function setRlimit(p: Process, res: number, soft: bigint, hard: bigint): void {
   if (res === RLIMIT_NOFILE && hard > NR_OPEN) throw new SysError(EPERM);
   p.rlimits[res] = [soft, hard];
   if (res === RLIMIT_NOFILE) p.fds.limit = Number(soft > NR_OPEN ? NR_OPEN : soft);
+  if (res === RLIMIT_STACK) p.mm.setStackLimit();
 }
 
 function sysPrlimit64(p: Process, a: SyscallArgs): number {
@@ -541,7 +542,7 @@ export function registerProc(t: HandlerTable): void {
   t.on(171, () => {
     throw new SysError(EPERM);
   }, "EPERM even for root: the host's domain name is not the program's to set");
-  const limits = 'RLIMIT_NOFILE is applied; the others are kept and returned but not enforced';
+  const limits = 'RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK are applied; the others are kept and returned but not enforced';
   t.on(97, (p, a) => {
     const res = a.u32(0);
     if (res >= 16) throw new SysError(EINVAL);

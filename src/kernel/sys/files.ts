@@ -614,10 +614,31 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
   if (pos !== null && !f.positioned && f.kind !== 'reg') throw new SysError(ESPIPE);
   switch (f.kind) {
     case 'pipe': {
+      // Linux's pipe_write (see Pipe): what fits goes in; a full pipe waits for a reader (only a
+      // signal can end that wait here) or, O_NONBLOCK, answers what fit or EAGAIN
       const pipe = f.pipe!;
-      if (pipe.readers === 0) sigpipe(p);
-      pipe.write(data);
-      return data.length;
+      let done = 0;
+      for (let first = true; ; first = false) {
+        if (pipe.readers === 0) {
+          if (done > 0) return done;
+          sigpipe(p);
+        }
+        done += pipe.write(data.subarray(done), first);
+        if (done === data.length) return done;
+        if (f.flags & O_NONBLOCK) {
+          if (done > 0) return done;
+          throw new SysError(EAGAIN);
+        }
+        const w = p.waitForSignal(null);
+        if (w === 'signal') {
+          if (done > 0) return done;
+          p.interrupted = 'sys';
+          throw new SysError(EINTR);
+        }
+        p.warnOnce('entrystub: write to a full pipe whose only reader is this process would block forever; returning what fit');
+        if (done > 0) return done;
+        throw new SysError(EAGAIN);
+      }
     }
     case 'synth':
     case 'dir':

@@ -10,7 +10,7 @@ import {
   EAGAIN, EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
   ERANGE, ESPIPE, EWOULDBLOCK, SysError,
 } from '../errno.js';
-import { CAP_CHOWN, capable, inGroup } from '../cred.js';
+import { CAP_CHOWN, CAP_SYS_RESOURCE, capable, inGroup } from '../cred.js';
 import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
 import { KERNEL_TERMIOS_SIZE, TtyError, ttyGetAttr, ttyGetWinsize, ttySetAttr, ttySetWinsize } from '../tty.js';
 import { inodeKey } from '../locks.js';
@@ -19,7 +19,7 @@ import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, makePipe, openFile, packStat, packStatx, pathStat,
+  MAX_RW, fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, makePipe, openFile, packStat, packStatx, pathStat,
   resolveAt, sameInodePath, specialStat, wrapHostFd, type KStat,
 } from './files.js';
 import {
@@ -74,11 +74,60 @@ function sysCloseRange(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- read/write
 
+/**
+ * Host buffers for one call are at most this big: a read or write of a
+ * regular file goes through it chunk by chunk, so a 2 GiB read costs the host
+ * the guest's pages, not a second copy of them.
+ */
+const IO_CHUNK = 1 << 20;
+
+/** read/pread on a file with positioned host I/O, chunk by chunk into guest memory. */
+function readChunked(p: Process, f: OpenFile, buf: number, count: number, pos: number | null): number {
+  count = Math.min(count, MAX_RW);
+  let done = 0;
+  while (done < count) {
+    const n = Math.min(count - done, IO_CHUNK);
+    const before = f.pos;
+    const data = fileRead(p, f, n, pos === null ? null : pos + done);
+    try {
+      writeMem(p.mem, buf + done, data);
+    } catch (e) {
+      if (pos === null) f.pos = before;
+      if (done > 0) return done;
+      throw e;
+    }
+    done += data.length;
+    if (data.length < n) break;
+  }
+  return done;
+}
+
+/** write/pwrite on a file with positioned host I/O, chunk by chunk from guest memory. */
+function writeChunked(p: Process, f: OpenFile, buf: number, count: number, pos: number | null): number {
+  count = Math.min(count, MAX_RW);
+  let done = 0;
+  while (done < count) {
+    const n = Math.min(count - done, IO_CHUNK);
+    let data: Uint8Array;
+    try {
+      data = readMem(p.mem, buf + done, n);
+    } catch (e) {
+      if (done > 0) return done;
+      throw e;
+    }
+    const w = fileWrite(p, f, data, pos === null ? null : pos + done);
+    done += w;
+    if (w < n) break;
+  }
+  return done;
+}
+
 function sysRead(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   const buf = a.num(1), count = a.unum(2);
   if (!f.readable) throw new SysError(EBADF);
   if (!accessOk(buf, Math.min(count, 4096))) throw new SysError(EFAULT);
+  if (f.positioned && f.kind !== 'dir') return readChunked(p, f, buf, count, null);
   const before = f.pos;
   const data = fileRead(p, f, count, null);
   try {
@@ -93,6 +142,7 @@ function sysRead(p: Process, a: SyscallArgs): number {
 function sysWrite(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   if (!f.writable) throw new SysError(EBADF);
+  if (f.positioned) return writeChunked(p, f, a.num(1), a.unum(2), null);
   const count = Math.min(a.unum(2), 0x7ffff000);
   const data = readMem(p.mem, a.num(1), count);
   return fileWrite(p, f, data, null);
@@ -108,7 +158,9 @@ function sysPread(p: Process, a: SyscallArgs): number {
   const buf = a.num(1);
   if (!f.readable) throw new SysError(EBADF);
   if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
-  const data = fileRead(p, f, a.unum(2), checkOffset(a.num(3)));
+  const off = checkOffset(a.num(3));
+  if (f.positioned && f.kind !== 'dir') return readChunked(p, f, buf, a.unum(2), off);
+  const data = fileRead(p, f, a.unum(2), off);
   writeMem(p.mem, buf, data);
   return data.length;
 }
@@ -117,8 +169,10 @@ function sysPwrite(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   if (!f.writable) throw new SysError(EBADF);
   if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
+  const off = checkOffset(a.num(3));
+  if (f.positioned) return writeChunked(p, f, a.num(1), a.unum(2), off);
   const data = readMem(p.mem, a.num(1), Math.min(a.unum(2), 0x7ffff000));
-  return fileWrite(p, f, data, checkOffset(a.num(3)));
+  return fileWrite(p, f, data, off);
 }
 
 /** Read an iovec array: [base, len][] (EINVAL for a bad count or a total over ssize_t). */
@@ -864,13 +918,18 @@ function sysFcntl(p: Process, a: SyscallArgs): number {
       if (f.kind !== 'pipe') throw new SysError(EBADF);
       return f.pipe!.capacity;
     case F_SETPIPE_SZ: {
+      // pipe_set_size: at least a page, rounded up to a power of two of pages; beyond
+      // pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE; never below what is buffered
       if (f.kind !== 'pipe') throw new SysError(EBADF);
-      const want = a.num(2);
-      if (want < 0 || want > 1048576) throw new SysError(want < 0 ? EINVAL : EPERM);
-      let cap = 4096;
-      while (cap < want) cap *= 2;
-      f.pipe!.capacity = cap;
-      return cap;
+      const want = a.u32(2);
+      if (want === 0 || want > 0x80000000) throw new SysError(EINVAL);
+      let slots = 1;
+      while (slots * 4096 < want) slots *= 2;
+      const pp = f.pipe!;
+      if (slots > pp.slots && slots * 4096 > 1048576 && !capable(p, CAP_SYS_RESOURCE)) throw new SysError(EPERM);
+      if (slots < pp.occupancy) throw new SysError(16 /* EBUSY */);
+      pp.slots = slots;
+      return slots * 4096;
     }
     case F_ADD_SEALS:
     case F_GET_SEALS:
@@ -981,7 +1040,8 @@ function readiness(f: OpenFile): number {
   if (f.kind === 'pipe') {
     const pp = f.pipe!;
     if (f.readable) return (pp.size > 0 ? POLLIN | POLLRDNORM : 0) | (pp.writers === 0 ? POLLHUP : 0);
-    return pp.readers === 0 ? POLLERR : POLLOUT | POLLWRNORM;
+    if (pp.readers === 0) return POLLERR;
+    return pp.full ? 0 : POLLOUT | POLLWRNORM;
   }
   if (f.flags & O_PATH) return POLLNVAL;
   return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
@@ -1411,7 +1471,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
   t.on(20, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), null));
   t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
-  t.on(22, (p, a) => doPipe2(p, a.num(0), 0), 'in-process pipes: a write never waits for room (nothing else could drain the pipe)');
+  t.on(22, (p, a) => doPipe2(p, a.num(0), 0));
   t.on(23, sysSelect, 'host terminals, fifos and sockets are always reported ready');
   t.on(32, sysDup);
   t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
@@ -1509,7 +1569,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(280, sysUtimensat, 'times reach the host as a double of seconds: nanoseconds below a microsecond are lost');
   t.on(285, sysFallocate, 'modes 0 and FALLOC_FL_KEEP_SIZE only, and no blocks are reserved (a hole is made instead)');
   t.on(292, (p, a) => doDup3(p, a.int(0), a.int(1), a.int(2), false));
-  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)), 'in-process pipes: a write never waits for room; O_DIRECT (packet mode) is ignored');
+  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)), 'O_DIRECT (packet mode) is ignored');
   t.on(295, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(296, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(306, sysSyncfs);

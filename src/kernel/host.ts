@@ -184,3 +184,12 @@ export function hostVmSize(): number {
   const m = f === null ? null : /^(\d+)\s*kB$/.exec(f);
   return m ? Number(m[1]) * 1024 : 0;
 }
+
+/** Bytes of the vDSO and its data pages in the host process's own address space (they are the same in every process). */
+export function hostVdsoSize(): number {
+  const s = readText('/proc/self/maps');
+  if (s === null) return 0;
+  let n = 0;
+  for (const m of s.matchAll(/^([0-9a-f]+)-([0-9a-f]+) .*\[(vvar|vvar_vclock|vdso)\]$/gm)) n += parseInt(m[2], 16) - parseInt(m[1], 16);
+  return n;
+}

@@ -38,6 +38,7 @@
 import * as fs from 'node:fs';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
+import { hostVdsoSize } from './host.js';
 
 /** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
 export const TASK_SIZE = 0x7ffffffff000;
@@ -153,6 +154,12 @@ const RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_AS = 9;
 export const STACK_GUARD_GAP = 256 * PAGE_SIZE;
 /** Linux's stack_expand at exec: the stack VMA starts 128 KiB below what the arguments use. */
 const STACK_EXPAND = 128 * 1024;
+/**
+ * Linux maps the vDSO and its data pages ([vvar], [vvar_vclock], [vdso]) into
+ * every process and counts them in total_vm; entrystub's programs have none,
+ * but their address space is counted as Linux's would be on this kernel.
+ */
+const VDSO_SIZE = hostVdsoSize();
 /** VMAs of the emulator's own, outside the program's address space. */
 const NOT_THE_PROGRAMS = new Set(['[kernel]', '[zpoline]']);
 
@@ -226,12 +233,30 @@ export class MM {
    * below the lowest page the loader wrote.
    */
   private addStack(start: number, top: number, prot: number): void {
-    let lowest = top - PAGE_SIZE;
-    for (const pn of this.mem.pages.keys()) if (pn * PAGE_SIZE >= start && pn * PAGE_SIZE < top && pn * PAGE_SIZE < lowest) lowest = pn * PAGE_SIZE;
     const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
-    this.stack = { top, prot: p, limit: start, low: Math.max(lowest - STACK_EXPAND, start) };
+    this.stack = { top, prot: p, limit: start, low: Math.max(pageDown(this.argStrings(start, top)) - STACK_EXPAND, start) };
     this.setStackLimit();
     this.stack.low = Math.max(this.stack.low, this.stack.limit);
+  }
+
+  /**
+   * Where the argument and environment strings start (bprm->p, from which
+   * Linux sizes the exec-time stack VMA): argv[0], found from the initial
+   * stack pointer, the first non-zero byte of the lowest page the loader
+   * wrote (argc, at least 1). The lowest written page when there is no argv.
+   */
+  private argStrings(start: number, top: number): number {
+    let lowest = top - PAGE_SIZE;
+    for (const pn of this.mem.pages.keys()) if (pn * PAGE_SIZE >= start && pn * PAGE_SIZE < lowest) lowest = pn * PAGE_SIZE;
+    const page = new Uint8Array(PAGE_SIZE);
+    this.mem.peek(lowest, page);
+    const sp = lowest + page.findIndex((b) => b !== 0);
+    if (sp < lowest) return lowest;
+    const w = new Uint8Array(16);
+    this.mem.peek(sp, w);
+    const dv = new DataView(w.buffer);
+    const argc = dv.getUint32(0, true), argv0 = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
+    return argc > 0 && argv0 > sp && argv0 < top ? argv0 : lowest;
   }
 
   /**
@@ -265,9 +290,9 @@ export class MM {
 
   // ---- accounting (may_expand_vm) ----
 
-  /** total_vm in bytes: the program's VMAs, the stack as far as it has grown. */
+  /** total_vm in bytes: the program's VMAs, the stack as far as it has grown, and the vDSO Linux would map. */
   totalVm(): number {
-    let n = 0;
+    let n = VDSO_SIZE;
     for (const v of this.vmas) {
       if (NOT_THE_PROGRAMS.has(v.name)) continue;
       n += v.name === '[stack]' && this.stack ? this.stack.top - this.stack.low : v.end - v.start;

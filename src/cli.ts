@@ -13,6 +13,8 @@ import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import { ALL_HOOKS, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
+import { defaultKernel } from './kernel/kernel.js';
+import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 
 import { serve } from './gdb/serve.js';
@@ -29,21 +31,74 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-interface RunArgs {
+interface LogArgs {
+  log?: string;
+  quiet?: boolean;
+  'kernel-log'?: boolean;
+}
+
+interface RunArgs extends LogArgs {
+  'mem-limit'?: string;
   prog?: string;
   root?: string;
   argv0?: string;
   entry?: string;
   hook?: string;
-  'kernel-log'?: boolean;
   stats?: boolean;
 }
 
-/** --kernel-log: the guest kernel's printk lines, dimmed, on stderr. */
-const kernelLogLine = (line: string) => process.stderr.write(chalk.dim(`[kernel] ${line}`) + '\n');
+/**
+ * Where the stub's own words go: --log FILE, or stderr. Host fd 2 is the
+ * program's stderr too, so with --log the program's streams carry only what
+ * the program wrote.
+ */
+interface Log {
+  /** Text the user asked for (--stats, --kernel-log, the trace): always written. */
+  write(s: string): void;
+  /** A run-time diagnostic line (unimplemented syscall, fatal signal): dropped with --quiet. */
+  diag(msg: string): void;
+  /** --kernel-log: the guest kernel's printk lines (dimmed on a terminal), or undefined. */
+  kernelLine: ((line: string) => void) | undefined;
+  /** The log is a terminal (color may be used). */
+  tty: boolean;
+}
+
+function openLog(a: LogArgs): Log {
+  let fd = 2;
+  if (a.log !== undefined) {
+    try {
+      fd = fs.openSync(a.log, 'w');
+    } catch (e) {
+      fail(`--log ${a.log}: ${(e as Error).message}`);
+    }
+  }
+  const tty = fd === 2 && process.stderr.isTTY === true;
+  const write = (s: string) => void fs.writeSync(fd, s);
+  return {
+    write,
+    diag: a.quiet ? () => {} : (msg) => write(msg + '\n'),
+    kernelLine: a['kernel-log'] ? (line) => write((tty ? chalk.dim(`[kernel] ${line}`) : `[kernel] ${line}`) + '\n') : undefined,
+    tty,
+  };
+}
+
+/** --mem-limit SIZE: bytes, or with a K, M or G suffix (powers of 1024). */
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) fail(`--mem-limit ${text}: not a size (give bytes, or a number with K, M or G)`);
+  const n = Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (!(n >= 1024 * 1024)) fail(`--mem-limit ${text}: too small (at least 1M)`);
+  return Math.floor(n);
+}
+
+/** The machine's memory: --mem-limit, or the default that keeps Node within the host's own limit. */
+function setMemLimit(a: { 'mem-limit'?: string }): void {
+  defaultKernel.physmem.limit = a['mem-limit'] !== undefined ? parseSize(a['mem-limit']) : defaultMemLimit();
+}
 
 /** The program's Machine from the options run and trace share (loaded by loadOrFail). */
-function machineFor(a: RunArgs): Machine {
+function machineFor(a: RunArgs, log: Log): Machine {
+  setMemLimit(a);
   const prog = a.prog ?? EXAMPLE;
   const root = a.root ? path.resolve(a.root) : '/';
   if (a.root && !fs.existsSync(root)) fail(`--root ${a.root}: no such directory`);
@@ -55,7 +110,8 @@ function machineFor(a: RunArgs): Machine {
     entry: a.entry ?? DEFAULT_ENTRY,
     hook: a.hook,
     stats: a.stats,
-    kernelLog: a['kernel-log'] ? kernelLogLine : undefined,
+    kernelLog: log.kernelLine,
+    warn: log.diag,
   });
 }
 
@@ -70,13 +126,14 @@ function loadOrFail(m: Machine): void {
 
 async function runCommand(argv: RunArgs): Promise<void> {
   const prog = argv.prog ?? EXAMPLE;
-  const m = machineFor(argv);
+  const log = openLog(argv);
+  const m = machineFor(argv, log);
   loadOrFail(m);
   const ev = m.runToEnd();
-  if (argv.stats) process.stderr.write(formatStats(m));
+  if (argv.stats) log.write(formatStats(m));
   if (ev.kind === 'exited') process.exit(ev.code);
   if (ev.kind === 'killed') {
-    process.stderr.write(`entrystub: ${path.basename(prog)}: ${ev.message}\n`);
+    log.diag(`entrystub: ${path.basename(prog)}: ${ev.message}`);
     process.exit(128 + ev.signal);
   }
 }
@@ -85,7 +142,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--syntax', '--output']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--syntax', '--output', '--log', '--mem-limit']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -116,8 +173,14 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
       choices: ALL_HOOKS,
       describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec (default), lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
     })
-    .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) on stderr" })
-    .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends' });
+    .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
+    .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
+    .option('log', { type: 'string', describe: "file for entrystub's own output (diagnostics, --stats, --kernel-log, the trace), so that the program's stderr is its own (default: stderr)" })
+    .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' })
+    .option('mem-limit', {
+      type: 'string',
+      describe: "the machine's memory: guest pages the program may touch before it is killed as by the OOM killer (e.g. 512M; default 2G, less under a host ulimit -v)",
+    });
 
 interface TraceArgs extends RunArgs {
   path?: boolean;
@@ -127,29 +190,31 @@ interface TraceArgs extends RunArgs {
   color?: boolean;
 }
 
-/** `entrystub trace`: the program's output goes to its stdout; the trace to stderr. */
+/** `entrystub trace`: the program's output goes to its stdout; the trace to stderr, or to --log FILE. */
 async function traceCommand(a: TraceArgs): Promise<void> {
-  const m = machineFor(a);
+  const log = openLog(a);
+  const m = machineFor(a, log);
   attachTrace(m, {
-    color: a.color ?? process.stderr.isTTY === true,
+    color: a.color ?? log.tty,
     json: a.json === true,
     path: a.path === true,
-    write: (s) => fs.writeSync(2, s),
+    write: log.write,
   });
   loadOrFail(m);
-  const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', (s) => fs.writeSync(2, s)) : m.runToEnd();
-  if (a.stats) fs.writeSync(2, formatStats(m));
+  const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', log.write) : m.runToEnd();
+  if (a.stats) log.write(formatStats(m));
   if (ev.kind === 'exited') {
-    fs.writeSync(2, a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
+    log.write(a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
     process.exit(ev.code);
   }
   if (ev.kind === 'killed') {
-    fs.writeSync(2, a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
+    log.write(a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
     process.exit(128 + ev.signal);
   }
 }
 
-interface ServeArgs {
+interface ServeArgs extends LogArgs {
+  'mem-limit'?: string;
   prog?: string;
   entry: string;
   hook?: string;
@@ -164,11 +229,12 @@ interface ServeArgs {
   multi: boolean;
   output?: string;
   stats?: boolean;
-  'kernel-log'?: boolean;
 }
 
 async function serveCommand(a: ServeArgs): Promise<void> {
   if (a.root && !fs.existsSync(path.resolve(a.root))) fail(`--root ${a.root}: no such directory`);
+  const log = openLog(a);
+  setMemLimit(a);
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
   const code = await serve({
     prog,
@@ -185,7 +251,9 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     multi: a.multi,
     output: a.output,
     stats: a.stats,
-    kernelLog: a['kernel-log'] ? kernelLogLine : undefined,
+    kernelLog: log.kernelLine,
+    log: (msg) => log.write(msg + '\n'),
+    warn: log.diag,
   });
   process.exit(code);
 }

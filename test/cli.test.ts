@@ -267,3 +267,70 @@ describe('run, trace and serve share --stats and --kernel-log', () => {
     await s.stop();
   });
 });
+
+describe('the program\'s streams are its own: --log FILE and --quiet', () => {
+  const DIAG = BIN('diag-musl');
+  /** The native run: the oracle for what the program itself writes. */
+  const native = (args: string[]) => spawnSync(DIAG, args, { encoding: 'utf8' });
+
+  it('run --log: stderr is byte-identical to the native run; the diagnostics are in the file', () => {
+    const log = path.join(tmp, 'run.log');
+    const want = native([]);
+    const r = run(['--log', log, DIAG]);
+    expect(r.code).toBe(want.status);
+    expect(r.stdout).toBe(want.stdout);
+    expect(r.stderr).toBe(want.stderr);
+    expect(fs.readFileSync(log, 'utf8')).toBe('entrystub: unimplemented syscall 103 (syslog)\n');
+    // without --log the same diagnostic lands in the program's stderr
+    expect(run([DIAG]).stderr).toBe('stderr: before\nentrystub: unimplemented syscall 103 (syslog)\nstderr: after\n');
+  });
+
+  it('run --log: the report of a fatal signal goes to the file too', () => {
+    const log = path.join(tmp, 'segv.log');
+    const want = native(['segv']);
+    expect(want.signal).toBe('SIGSEGV');
+    const r = run(['--log', log, DIAG, 'segv']);
+    expect(r.code).toBe(128 + 11);
+    expect(r.stderr).toBe(want.stderr);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/^entrystub: unimplemented syscall 103 \(syslog\)\nentrystub: diag-musl: killed by SIGSEGV: .*0x10/);
+  });
+
+  it('run --quiet: no run-time diagnostics at all', () => {
+    const r = run(['--quiet', DIAG, 'segv']);
+    expect(r.code).toBe(128 + 11);
+    expect(r.stderr).toBe(native(['segv']).stderr);
+  });
+
+  it('trace --log: the trace goes to the file, the program\'s stderr stays its own', () => {
+    const log = path.join(tmp, 'trace.log');
+    const r = spawnSync(process.execPath, [CLI, 'trace', '--log', log, DIAG], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(native([]).stderr);
+    const text = fs.readFileSync(log, 'utf8');
+    expect(text).toContain('entrystub: unimplemented syscall 103 (syslog)\n');
+    expect(text).toMatch(/\nsyslog\(.*\) = -1 ENOSYS/);
+    expect(text).toMatch(/\+\+\+ exited with 0 \+\+\+\n$/);
+  });
+
+  it('--stats lists the syscalls that got ENOSYS because entrystub lacks them', () => {
+    const log = path.join(tmp, 'stats.log');
+    const r = run(['--log', log, '--stats', DIAG]);
+    expect(r.stderr).toBe(native([]).stderr);
+    expect(fs.readFileSync(log, 'utf8')).toMatch(/\n  unimplemented, answered ENOSYS:\n +103  syslog +1\n$/);
+  });
+
+  it('serve --quiet: the stub still says where it listens, the program\'s diagnostics are gone', async () => {
+    const s = await startStub(['--entry', 'nommu', '--quiet', DIAG]);
+    const c = await RawClient.attach(s.port);
+    try {
+      c.sendPacket('vCont;c');
+      expect((await c.expect(/\$(W[^#]*)#/))[1]).toBe('W00');
+    } finally {
+      c.close();
+    }
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).toContain('stderr: before\nstderr: after\n');
+    expect(s.stderr()).not.toContain('unimplemented');
+    await s.stop();
+  });
+});

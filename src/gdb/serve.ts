@@ -36,6 +36,8 @@ export interface ServeOptions {
   env?: string[];
   /** Where the stub's messages go (default: stderr). */
   log?: (msg: string) => void;
+  /** The program's run-time diagnostics (unimplemented syscalls ...; default: log). */
+  warn?: (msg: string) => void;
   /** Count syscalls and their path instructions; the table is logged when the stub is done with each program. */
   stats?: boolean;
   /** The guest kernel's printk lines. */
@@ -133,7 +135,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       stdin: inFd,
       stdout: outFd,
       stderr: outFd,
-      warn: log,
+      warn: o.warn ?? log,
       entry: o.entry,
       hook: o.hook,
       stats: o.stats,

@@ -19,6 +19,7 @@
  */
 import * as fs from 'node:fs';
 import { EBADF, EMFILE, SysError } from './errno.js';
+import type { FlockTable } from './locks.js';
 
 export const O_ACCMODE = 3;
 export const O_RDONLY = 0;
@@ -44,22 +45,66 @@ export const O_TMPFILE = 0o20200000;
 
 export type FileKind = 'reg' | 'dir' | 'chr' | 'blk' | 'fifo' | 'sock' | 'lnk' | 'pipe' | 'synth' | 'path';
 
-/** In-process pipe buffer shared by the two ends of a pipe(2). */
+const PIPE_PAGE = 4096;
+
+/**
+ * In-process pipe buffer shared by the two ends of a pipe(2), kept as Linux
+ * keeps it (fs/pipe.c): a ring of page-sized buffers, `slots` of them
+ * (capacity = slots * 4 KiB). A write first tops up the last buffer with the
+ * sub-page remainder of its length when that fits, then fills new pages while
+ * slots are free; a buffer's slot is freed when it has been read empty. So
+ * what fits, and when a write is EAGAIN, is what it is on Linux.
+ */
 export class Pipe {
-  private chunks: Uint8Array[] = [];
+  private bufs: { page: Uint8Array; off: number; len: number }[] = [];
   /** Bytes buffered. */
   size = 0;
   readers = 0;
   writers = 0;
-  /** Pipe capacity reported by F_GETPIPE_SZ (writes are never refused for being over it: nothing else could drain it). */
-  capacity = 65536;
+  /** Ring size in pages (F_GETPIPE_SZ / 4096). */
+  slots = 16;
+  /** Owner set by fchown (the pipe inode's; null: its creator's effective ids). */
+  owner: { uid: number; gid: number } | null = null;
   /** Unique inode number for fstat. */
   constructor(readonly ino: number) {}
 
-  write(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.chunks.push(data.slice());
-    this.size += data.length;
+  /** Capacity in bytes (F_GETPIPE_SZ). */
+  get capacity(): number {
+    return this.slots * PIPE_PAGE;
+  }
+
+  /** Every slot holds a buffer: a write must wait (pipe_full). */
+  get full(): boolean {
+    return this.bufs.length >= this.slots;
+  }
+
+  /** Slots in use (what F_SETPIPE_SZ may not go below). */
+  get occupancy(): number {
+    return this.bufs.length;
+  }
+
+  /**
+   * Write what fits now, as one round of pipe_write: `first` is the call's
+   * first round (only it may merge into the last buffer). Returns bytes taken.
+   */
+  write(data: Uint8Array, first: boolean): number {
+    let done = 0;
+    const chars = data.length % PIPE_PAGE;
+    const last = this.bufs[this.bufs.length - 1];
+    if (first && chars > 0 && last && last.off + last.len + chars <= PIPE_PAGE) {
+      last.page.set(data.subarray(0, chars), last.off + last.len);
+      last.len += chars;
+      done = chars;
+    }
+    while (done < data.length && !this.full) {
+      const n = Math.min(PIPE_PAGE, data.length - done);
+      const page = new Uint8Array(PIPE_PAGE);
+      page.set(data.subarray(done, done + n));
+      this.bufs.push({ page, off: 0, len: n });
+      done += n;
+    }
+    this.size += done;
+    return done;
   }
 
   read(max: number): Uint8Array {
@@ -67,12 +112,13 @@ export class Pipe {
     const out = new Uint8Array(n);
     let done = 0;
     while (done < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - done);
-      out.set(c.subarray(0, k), done);
+      const b = this.bufs[0];
+      const k = Math.min(b.len, n - done);
+      out.set(b.page.subarray(b.off, b.off + k), done);
       done += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      b.off += k;
+      b.len -= k;
+      if (b.len === 0) this.bufs.shift();
     }
     this.size -= n;
     return out;
@@ -116,10 +162,10 @@ export class OpenFile {
   data: Uint8Array | null = null;
   /** Directory listing snapshot, taken at the first getdents64 after open or rewind. */
   dirEntries: DirEntry[] | null = null;
-  /** Terminal settings set by TCSETS (kernel struct termios, 36 bytes). */
-  termios: Uint8Array | null = null;
   /** Inode number of synth/pipe files. */
   readonly synthIno = nextSynthIno++;
+  /** The table holding this description's flock, if it took one: the lock goes when the description does. */
+  flocks: FlockTable | null = null;
 
   constructor(
     public kind: FileKind,
@@ -139,8 +185,10 @@ export class OpenFile {
     return m === O_WRONLY || m === O_RDWR;
   }
 
-  /** Release host resources (called when the last descriptor goes). */
+  /** Release host resources and the flock (called when the last descriptor goes). */
   release(): void {
+    this.flocks?.unlock(this);
+    this.flocks = null;
     if (this.pipe) {
       if (this.readable) this.pipe.readers--;
       else this.pipe.writers--;

@@ -23,10 +23,22 @@
  * File-backed mappings copy the file's bytes at map time. MAP_SHARED file
  * mappings are written back (within the file's current size) on msync,
  * munmap and flushAll (process exit).
+ *
+ * Limits, as Linux's may_expand_vm and check_data_rlimit apply them: the
+ * address space (total_vm: every user VMA, the stack as far as it has grown)
+ * against RLIMIT_AS, private writable mappings and the heap (data_vm) against
+ * RLIMIT_DATA; mmap, mremap and brk fail with ENOMEM (brk keeps the old
+ * break). The stack is mapped down to RLIMIT_STACK below its top (within the
+ * gap Linux keeps above mmap_base), so touching below that is SIGSEGV; it
+ * counts as grown down to the lowest page the program has touched, as
+ * Linux's stack VMA grows on faults (`touched`, told by the page accounting).
+ * What the emulator maps for itself ([kernel], the zpoline trampoline) is no
+ * part of the program's address space and counts for nothing.
  */
 import * as fs from 'node:fs';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
+import { hostVdsoSize } from './host.js';
 
 /** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
 export const TASK_SIZE = 0x7ffffffff000;
@@ -116,6 +128,11 @@ export interface MapSource {
 const pageDown = (a: number): number => Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
 const pageUp = (a: number): number => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
 
+/** is_data_mapping: private and writable, not the stack (growing down). */
+function isData(prot: number, flags: number, name: string, mapFlags = 0): boolean {
+  return (prot & PROT_WRITE) !== 0 && (flags & MAP_TYPE) === MAP_PRIVATE && name !== '[stack]' && !((flags | mapFlags) & MAP_GROWSDOWN) && !NOT_THE_PROGRAMS.has(name);
+}
+
 /** Memory protection bits for a guest prot: x86 pages that are writable or executable are readable. */
 export function memProt(prot: number): number {
   let p = PROT_USER;
@@ -128,6 +145,43 @@ export function memProt(prot: number): number {
 export interface MMOptions {
   /** Top of the top-down mmap area (default DEFAULT_MMAP_BASE). */
   mmapBase?: number;
+  /** The process's soft limit for resource `res` now (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK); default none. */
+  rlimit?: (res: number) => bigint;
+}
+
+const RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_AS = 9;
+/** Linux's stack_guard_gap: 256 pages kept between the stack's growth limit and mappings. */
+export const STACK_GUARD_GAP = 256 * PAGE_SIZE;
+/** Linux's stack_expand at exec: the stack VMA starts 128 KiB below what the arguments use. */
+const STACK_EXPAND = 128 * 1024;
+/**
+ * Linux maps the vDSO and its data pages ([vvar], [vvar_vclock], [vdso]) into
+ * every process and counts them in total_vm; entrystub's programs have none,
+ * but their address space is counted as Linux's would be on this kernel.
+ */
+const VDSO_SIZE = hostVdsoSize();
+/** VMAs of the emulator's own, outside the program's address space. */
+const NOT_THE_PROGRAMS = new Set(['[kernel]', '[zpoline]']);
+
+/** The stack: its top, how far down it is mapped (RLIMIT_STACK), and how far down it has grown. */
+interface StackArea {
+  top: number;
+  prot: number;
+  /** Lowest address the stack may grow to (mapped in Memory from here to top). */
+  limit: number;
+  /** Lowest page of the stack VMA as Linux would have it: the exec-time size or the lowest touched page. */
+  low: number;
+}
+
+/**
+ * mmap_base without randomization for a stack limit, as mmap_base() computes
+ * it: TASK_SIZE minus the gap, the gap being RLIMIT_STACK plus the guard gap,
+ * at least 128 MiB and at most 5/6 of the address space.
+ */
+export function mmapBaseFor(stackLimit: bigint): number {
+  const min = 128 * 1024 * 1024, max = Math.floor((TASK_SIZE / 6) * 5);
+  const want = stackLimit >= BigInt(max) ? max : Number(stackLimit) + STACK_GUARD_GAP;
+  return pageDown(TASK_SIZE - Math.min(Math.max(want, min), max));
 }
 
 export class MM {
@@ -146,12 +200,17 @@ export class MM {
    * them as over a hole, and mprotect finds no VMA there (ENOMEM).
    */
   private readonly kernelRanges: [number, number][] = [];
+  private readonly rlimit: (res: number) => bigint;
+  private stack: StackArea | null = null;
+  /** (end_data - start_data) of the program as Linux's brk check counts it: the last ELF segment. */
+  private dataSpan = 0;
 
   constructor(
     readonly mem: Memory,
     opts: MMOptions = {},
   ) {
     this.mmapBase = opts.mmapBase ?? DEFAULT_MMAP_BASE;
+    this.rlimit = opts.rlimit ?? (() => 0xffffffffffffffffn);
   }
 
   // ---- registration (loader) ----
@@ -165,6 +224,11 @@ export class MM {
     start = pageDown(start);
     end = pageUp(end);
     if (end <= start) return;
+    if (name === '[stack]') return this.addStack(start, end, prot);
+    if (name === 'elf') {
+      const last = this.vmas.filter((v) => v.name === 'elf').reduce((m, v) => Math.max(m, v.start), -1);
+      if (start > last) this.dataSpan = end - start;
+    }
     this.carve(start, end);
     this.insert({ start, end, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, name, file: null });
   }
@@ -176,6 +240,101 @@ export class MM {
 
   private kernelOwns(s: number, e: number): boolean {
     return this.kernelRanges.some(([ks, ke]) => s < ke && e > ks);
+  }
+
+  /**
+   * The loader's stack: sized by RLIMIT_STACK (mapped down to it, within the
+   * gap above mmap_base), its VMA starting where Linux's does at exec, 128 KiB
+   * below the lowest page the loader wrote.
+   */
+  private addStack(start: number, top: number, prot: number): void {
+    const p = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+    this.stack = { top, prot: p, limit: start, low: Math.max(pageDown(this.argStrings(start, top)) - STACK_EXPAND, start) };
+    this.setStackLimit();
+    this.stack.low = Math.max(this.stack.low, this.stack.limit);
+  }
+
+  /**
+   * Where the argument and environment strings start (bprm->p, from which
+   * Linux sizes the exec-time stack VMA): argv[0], found from the initial
+   * stack pointer, the first non-zero byte of the lowest page the loader
+   * wrote (argc, at least 1). The lowest written page when there is no argv.
+   */
+  private argStrings(start: number, top: number): number {
+    let lowest = top - PAGE_SIZE;
+    for (const pn of this.mem.pages.keys()) if (pn * PAGE_SIZE >= start && pn * PAGE_SIZE < lowest) lowest = pn * PAGE_SIZE;
+    const page = new Uint8Array(PAGE_SIZE);
+    this.mem.peek(lowest, page);
+    const sp = lowest + page.findIndex((b) => b !== 0);
+    if (sp < lowest) return lowest;
+    const w = new Uint8Array(16);
+    this.mem.peek(sp, w);
+    const dv = new DataView(w.buffer);
+    const argc = dv.getUint32(0, true), argv0 = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
+    return argc > 0 && argv0 > sp && argv0 < top ? argv0 : lowest;
+  }
+
+  /**
+   * RLIMIT_STACK changed (or the stack was set up): the stack may now grow down
+   * to top - limit. Pages it already has stay, as Linux never shrinks the VMA.
+   */
+  setStackLimit(): void {
+    const st = this.stack;
+    if (!st) return;
+    const rl = this.rlimit(RLIMIT_STACK);
+    const room = st.top - this.mmapBase - STACK_GUARD_GAP;
+    const size = rl >= BigInt(room) ? room : Math.max(pageUp(Number(rl)), PAGE_SIZE);
+    // never over the program's own mappings below, and one guard gap above them
+    let floor = 0;
+    for (const v of this.vmas) if (v.name !== '[stack]' && v.end <= st.limit) floor = Math.max(floor, v.end);
+    const limit = Math.min(Math.max(st.top - size, floor === 0 ? 0 : floor + STACK_GUARD_GAP), st.low);
+    if (limit < st.limit) this.mem.map(limit, st.limit - limit, memProt(st.prot));
+    else if (limit > st.limit) this.mem.unmap(st.limit, limit - st.limit);
+    this.carve(Math.min(limit, st.limit), st.top);
+    st.limit = limit;
+    this.insert({ start: st.limit, end: st.top, prot: st.prot, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, name: '[stack]', file: null });
+  }
+
+  /** A page was touched for the first time (page accounting): the stack grows down to it. */
+  touched(pn: number): void {
+    const st = this.stack;
+    if (st === null) return;
+    const a = pn * PAGE_SIZE;
+    if (a < st.low && a >= st.limit && a < st.top) st.low = a;
+  }
+
+  // ---- accounting (may_expand_vm) ----
+
+  /** total_vm in bytes: the program's VMAs, the stack as far as it has grown, and the vDSO Linux would map. */
+  totalVm(): number {
+    let n = VDSO_SIZE;
+    for (const v of this.vmas) {
+      if (NOT_THE_PROGRAMS.has(v.name)) continue;
+      n += v.name === '[stack]' && this.stack ? this.stack.top - this.stack.low : v.end - v.start;
+    }
+    return n;
+  }
+
+  /** data_vm in bytes: private writable mappings that are not the stack, the heap included. */
+  dataVm(): number {
+    let n = 0;
+    for (const v of this.vmas) if (isData(v.prot, v.flags, v.name)) n += v.end - v.start;
+    return n;
+  }
+
+  /** may_expand_vm: growing by `bytes` stays within RLIMIT_AS, and within RLIMIT_DATA for a data mapping. */
+  private mayExpand(bytes: number, data: boolean): boolean {
+    if (bytes <= 0) return true;
+    if (BigInt(this.totalVm() + bytes) > this.rlimit(RLIMIT_AS)) return false;
+    if (data && BigInt(this.dataVm() + bytes) > this.rlimit(RLIMIT_DATA)) return false;
+    return true;
+  }
+
+  /** Bytes of [s, e) that VMAs of the program already cover (a fixed mapping replaces them). */
+  private covered(s: number, e: number): number {
+    let n = 0;
+    for (const v of this.vmas) if (!NOT_THE_PROGRAMS.has(v.name) && v.end > s && v.start < e) n += Math.min(v.end, e) - Math.max(v.start, s);
+    return n;
   }
 
   /** Set where the heap starts (page-aligned end of the highest ELF segment); brk(0) then returns it. */
@@ -198,7 +357,8 @@ export class MM {
         }
         const next = this.vmas.find((x) => x.start > a);
         const b = Math.min(end, next ? next.start : end);
-        this.insert({ start: a, end: b, prot: prot & 7, flags: MAP_PRIVATE, name: '', file: null });
+        // below mmap_min_addr only the zpoline trampoline is mapped unasked: the emulator's, not the program's
+        this.insert({ start: a, end: b, prot: prot & 7, flags: MAP_PRIVATE, name: a < MMAP_MIN_ADDR ? '[zpoline]' : '', file: null });
         a = b;
       }
     }
@@ -361,6 +521,8 @@ export class MM {
       else start = this.findFree(len, addr >= MMAP_MIN_ADDR && addr < TASK_SIZE ? addr : 0);
       if (start < 0) throw new SysError(ENOMEM);
     }
+    if (!this.mayExpand(len - (fixed ? this.covered(start, start + len) : 0), isData(prot, type === MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED, '', flags)))
+      throw new SysError(ENOMEM);
     if (fixed) this.unmapRange(start, start + len);
     const keepFlags = flags & (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN);
     const sharedType = type === MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED;
@@ -452,6 +614,8 @@ export class MM {
       if ((v.flags & MAP_TYPE) !== MAP_SHARED || !(flags & MREMAP_MAYMOVE)) throw new SysError(EINVAL);
     }
     if (oldAddr + oldLen > v.end) throw new SysError(EFAULT);
+    const grow = flags & MREMAP_DONTUNMAP ? newLen : newLen - oldLen;
+    if (!this.mayExpand(grow, isData(v.prot, v.flags, v.name))) throw new SysError(ENOMEM);
     if (flags & MREMAP_FIXED) {
       if (newAddr % PAGE_SIZE !== 0 || newAddr < 0) throw new SysError(EINVAL);
       if (newAddr + newLen > TASK_SIZE) throw new SysError(EINVAL);
@@ -472,7 +636,7 @@ export class MM {
     if (oldAddr + oldLen === v.end && oldAddr + newLen <= TASK_SIZE && this.isFree(v.end, oldAddr + newLen)) {
       const ext = oldAddr + newLen - v.end;
       this.mem.mapFresh(v.end, ext, memProt(v.prot));
-      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (v.end - v.start));
+      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
       v.end += ext;
       this.mergeAround(this.vmas.indexOf(v));
       return oldAddr;
@@ -494,7 +658,7 @@ export class MM {
     moved.start = dest;
     moved.end = dest + newLen;
     if (newLen > copyLen && v.file) {
-      this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
+      this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
     }
     if (oldLen > 0) {
       if (flags & MREMAP_DONTUNMAP) {
@@ -545,7 +709,7 @@ export class MM {
         if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
         this.mem.mapFresh(s, e - s, memProt(v.prot));
-        if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!.hostPath, o, n), v.file.offset + (s - v.start));
+        if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (s - v.start));
       }
     }
     if (!covered) throw new SysError(ENOMEM);
@@ -571,9 +735,9 @@ export class MM {
 
   private writeBack(v: Vma): void {
     if (!v.file || !v.file.writeBack || (v.flags & MAP_TYPE) !== MAP_SHARED) return;
-    let fd = -1;
+    const fd = openMapped(v.file, fs.constants.O_RDWR);
+    if (fd < 0) return; // the file is no longer where it was mapped from: nothing to write back to
     try {
-      fd = fs.openSync(v.file.hostPath, 'r+');
       const size = fs.fstatSync(fd).size;
       const n = Math.min(v.end - v.start, size - v.file.offset);
       if (n <= 0) return;
@@ -583,7 +747,7 @@ export class MM {
     } catch {
       /* the file went away: nothing to write back to */
     } finally {
-      if (fd >= 0) fs.closeSync(fd);
+      fs.closeSync(fd);
     }
   }
 
@@ -592,12 +756,15 @@ export class MM {
   /** brk(2): returns the new break, or the current one when the request cannot be met. */
   doBrk(addr: number): number {
     if (addr < this.brkStart || addr >= TASK_SIZE) return this.brk;
+    // check_data_rlimit: the heap and the data segment within RLIMIT_DATA, shrinking included
+    if (BigInt(addr - this.brkStart + this.dataSpan) > this.rlimit(RLIMIT_DATA)) return this.brk;
     const oldEnd = pageUp(this.brk);
     const newEnd = pageUp(addr);
     if (newEnd > oldEnd) {
       this.syncFromMemory();
       // Linux keeps one guard page between the heap and the next mapping
       if (!this.isFree(oldEnd, newEnd + PAGE_SIZE)) return this.brk;
+      if (!this.mayExpand(newEnd - oldEnd, true)) return this.brk;
       this.mem.mapFresh(oldEnd, newEnd - oldEnd, memProt(PROT_READ | PROT_WRITE));
       this.insert({ start: oldEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, name: '[heap]', file: null });
     } else if (newEnd < oldEnd) {
@@ -613,7 +780,8 @@ export class MM {
   procMaps(): string {
     const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
     let out = '';
-    for (const v of this.vmas) {
+    for (const vma of this.vmas) {
+      const v = vma.name === '[stack]' && this.stack ? { ...vma, start: this.stack.low } : vma;
       const perms =
         (v.prot & PROT_READ ? 'r' : '-') + (v.prot & PROT_WRITE ? 'w' : '-') + (v.prot & PROT_EXEC ? 'x' : '-') + ((v.flags & MAP_TYPE) === MAP_SHARED ? 's' : 'p');
       const dev = v.file ? `${hex((v.file.dev >>> 8) & 0xfff, 2)}:${hex((v.file.dev & 0xff) | ((v.file.dev >>> 12) & 0xfff00), 2)}` : '00:00';
@@ -625,11 +793,30 @@ export class MM {
   }
 }
 
-/** Read up to len bytes of a host file at offset (short or empty at EOF or on error). */
-export function readFileAt(hostPath: string, offset: number, len: number): Uint8Array {
+/**
+ * Open the file a mapping came from, by the host path it was opened by, only
+ * if that path still reaches the same inode (and without following a final
+ * symlink): the guest may since have put a symlink to a host file there, and
+ * a write-back must not land outside the root. -1 when it does not.
+ */
+function openMapped(file: VmaFile, flags: number): number {
   let fd = -1;
   try {
-    fd = fs.openSync(hostPath, 'r');
+    fd = fs.openSync(file.hostPath, flags | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    if (st.dev === file.dev && st.ino === file.ino) return fd;
+  } catch {
+    /* gone or not openable */
+  }
+  if (fd >= 0) fs.closeSync(fd);
+  return -1;
+}
+
+/** Read up to len bytes at offset of the file a mapping came from (short or empty at EOF, or when it is gone). */
+export function readFileAt(file: VmaFile, offset: number, len: number): Uint8Array {
+  const fd = openMapped(file, fs.constants.O_RDONLY);
+  if (fd < 0) return new Uint8Array(0);
+  try {
     const buf = new Uint8Array(len);
     let done = 0;
     while (done < len) {
@@ -641,6 +828,6 @@ export function readFileAt(hostPath: string, offset: number, len: number): Uint8
   } catch {
     return new Uint8Array(0);
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
 }

@@ -1,17 +1,11 @@
 /**
  * One emulated Linux process: its memory areas, descriptors, cwd, ids,
- * limits, timers and signal state, and the entry point for its system calls.
- *
- * ## Syscalls
- * `syscall(nr)` reads the arguments from the CPU (rdi, rsi, rdx, r10, r8, r9),
- * performs the call and returns the value for RAX as a number (negative =
- * -errno). `syscall(nr, SyscallArgs.of(...))` passes them explicitly. A guest
- * error never escapes as a host exception: bad pointers give -EFAULT, host
- * fs errors their Linux errno, unknown syscalls -ENOSYS with one warning per
- * number through opts.warn.
+ * limits, timers and signal state. Its system calls are dispatched by
+ * syscalls.ts's `syscall(p, nr, args?)`, which this module does not import
+ * (the implementations under sys/ import Process: no cycle).
  *
  * exit/exit_group set `exitCode` and `cpu.stopRequested`. rt_sigreturn (15)
- * is not handled here (the signal-delivery code owns it).
+ * is not handled by the host syscalls (the signal-delivery code owns it).
  *
  * ## Signal state (see signal.ts's SignalState)
  * - `sigactions[sig]` for sig 1..64: { handler, flags, restorer, maskLo, maskHi }
@@ -34,14 +28,14 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { CPU } from '../cpu/cpu.js';
-import { CpuFault } from '../cpu/fault.js';
 import type { Memory } from '../cpu/memory.js';
-import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errno.js';
+import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
-import { MM } from './mm.js';
+import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostRlimits, hostUmask } from './host.js';
+import { type Kernel, defaultKernel } from './kernel.js';
+import { MM, mmapBaseFor } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
-import { SI_KERNEL, SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
-import { SYSCALL_TABLE } from './syscalls.js';
+import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
 import { syscallName } from './sysnames.js';
 import { Vfs } from './vfs.js';
 
@@ -56,7 +50,7 @@ export interface ProcessOptions {
   stdin?: number;
   stdout?: number;
   stderr?: number;
-  /** One-line reports (unimplemented syscall, deadlock). */
+  /** One-line run-time diagnostics (unimplemented syscall, deadlock): the stub's log, not the guest's fd 2. */
   warn: (msg: string) => void;
   /** Guest path of the running program (readlink /proc/self/exe, open of it). */
   exePath?: string;
@@ -68,9 +62,9 @@ export interface ProcessOptions {
   ppid?: number;
   /** Top of the top-down mmap area (default mm.ts DEFAULT_MMAP_BASE, Linux's no-ASLR 0x7ffff7fff000). */
   mmapBase?: number;
+  /** The kernel-wide state this process shares with others (default: the host process's one). */
+  kernel?: Kernel;
 }
-
-export type Handler = (p: Process, a: SyscallArgs) => number;
 
 /** An interval timer: deadline in the timer's clock (ns), 0n when disarmed. */
 export interface ITimer {
@@ -80,27 +74,6 @@ export interface ITimer {
 
 /** Deliverable-signal wait outcome. */
 export type WaitResult = 'signal' | 'timeout' | 'deadlock';
-
-function readUmask(): number {
-  try {
-    const m = /^Umask:\s*([0-7]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return parseInt(m[1], 8);
-  } catch {
-    /* not Linux procfs */
-  }
-  return 0o022;
-}
-
-/** Status flags of a host fd from /proc/self/fdinfo, or null. */
-function hostFdFlags(fd: number): number | null {
-  try {
-    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-    if (m) return parseInt(m[1], 8);
-  } catch {
-    /* unavailable */
-  }
-  return null;
-}
 
 export class Process implements SignalState {
   pid: number;
@@ -114,7 +87,18 @@ export class Process implements SignalState {
   gid: number;
   egid: number;
   sgid: number;
+  /** Supplementary groups (getgroups). */
   groups: number[];
+  /** CPUs the process may run on (sched_getaffinity), ascending; starts as the host process's own. */
+  affinity: number[];
+  /** Capability sets (capget/capset, and the checks of privileged calls); start as the host process's own. */
+  caps: CapSets = hostCaps();
+  /** I/O priority (ioprio_set): class << 13 | data; 0 = none set, as for a task without an io_context. */
+  ioprio = 0;
+  /** Scheduling policy and static priority (sched_setscheduler), SCHED_OTHER at start. */
+  sched = { policy: 0, priority: 0, resetOnFork: false };
+  /** The kernel-wide state (flock table ...). */
+  readonly kernel: Kernel;
   mm: MM;
   fds: FdTable;
   vfs: Vfs;
@@ -143,10 +127,12 @@ export class Process implements SignalState {
     { deadline: 0n, interval: 0n },
     { deadline: 0n, interval: 0n },
   ];
+  /** Run-time diagnostics (the CLI's --log destination; nothing with --quiet), never the program's own stderr. */
   readonly warn: (msg: string) => void;
   private readonly warned = new Set<number>();
+  /** Calls that returned ENOSYS because the emulator has no implementation, by syscall number. */
+  readonly enosys = new Map<number, number>();
   private readonly warnedMsgs = new Set<string>();
-  private readonly args = new SyscallArgs();
   /** Called after every syscall (for traces). */
   afterSyscall: ((nr: number, a: SyscallArgs, ret: number) => void) | null = null;
   /** Creation time (for pipe stats, times()). */
@@ -186,7 +172,10 @@ export class Process implements SignalState {
     readonly mem: Memory,
     opts: ProcessOptions,
   ) {
+    this.fds = new FdTable();
     this.warn = opts.warn;
+    this.kernel = opts.kernel ?? defaultKernel;
+    this.affinity = [...this.kernel.cpus];
     this.pid = opts.pid ?? 1000;
     this.tid = this.pid;
     this.ppid = opts.ppid ?? 999;
@@ -196,24 +185,30 @@ export class Process implements SignalState {
     this.sid = this.ppid;
     this.uid = this.euid = this.suid = process.getuid?.() ?? 0;
     this.gid = this.egid = this.sgid = process.getgid?.() ?? 0;
-    this.groups = process.getgroups?.() ?? [];
-    this.mm = new MM(mem, { mmapBase: opts.mmapBase });
+    this.groups = hostGroups();
+    // the limits a program started by the same shell inherits (ulimit), Linux's defaults where unknown
+    const INF = 0xffffffffffffffffn;
+    this.rlimits = hostRlimits() ?? Array.from({ length: 16 }, (): [bigint, bigint] => [INF, INF]);
+    if (hostRlimits() === null) {
+      this.rlimits[3] = [8n * 1024n * 1024n, INF]; // RLIMIT_STACK
+      this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
+    }
+    this.fds.limit = Number(this.rlimits[7][0] > 1048576n ? 1048576n : this.rlimits[7][0]);
+    this.mm = new MM(mem, { mmapBase: opts.mmapBase ?? mmapBaseFor(this.rlimits[3][0]), rlimit: (res) => this.rlimits[res][0] });
     this.mm.allowLowMappings = this.euid === 0;
-    this.fds = new FdTable();
+    this.kernel.physmem.attach(
+      mem,
+      (pn) => this.mm.touched(pn),
+      () => this.outOfMemory(),
+    );
     this.vfs = new Vfs(opts.root);
     this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;
-    this.hostUmask = this.umask = readUmask();
+    this.hostUmask = this.umask = hostUmask();
     this.exePath = opts.exePath ?? '';
     this.argv = opts.argv ?? (this.exePath ? [this.exePath] : []);
     const base = (this.argv[0] ?? this.exePath).split('/').pop() ?? '';
     this.comm = (base || this.exePath.split('/').pop() || 'entrystub').slice(0, 15);
     for (let s = 0; s <= 64; s++) this.sigactions.push({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
-    const INF = 0xffffffffffffffffn;
-    this.rlimits = [];
-    for (let r = 0; r < 16; r++) this.rlimits.push([INF, INF]);
-    this.rlimits[3] = [8n * 1024n * 1024n, INF]; // RLIMIT_STACK
-    this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
-    this.fds.limit = 1024;
     this.setupStdio(0, opts.stdin ?? 0, O_RDONLY);
     this.setupStdio(1, opts.stdout ?? 1, O_WRONLY);
     this.setupStdio(2, opts.stderr ?? 2, O_WRONLY);
@@ -242,42 +237,17 @@ export class Process implements SignalState {
     this.fds.install(guestFd, f, false);
   }
 
-  /** Perform syscall nr; arguments from the CPU unless given. Returns RAX (negative = -errno). */
-  syscall(nr: number, a?: SyscallArgs): number {
-    const args = a ?? this.args.load(this.cpu);
-    this.interrupted = null;
-    const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
-    let ret: number;
-    if (h === undefined) {
-      this.unimplemented(nr);
-      ret = -ENOSYS;
-    } else {
-      try {
-        ret = h(this, args);
-      } catch (e) {
-        if (e instanceof WouldBlock) throw e; // retried later: not a result
-        ret = -this.errnoOf(e, nr);
-      }
-    }
-    this.sleepDeadline = undefined;
-    if (this.afterSyscall) this.afterSyscall(nr, args, ret);
-    return ret;
-  }
-
-  /** The errno for an exception thrown inside a handler. */
-  private errnoOf(e: unknown, nr: number): number {
-    if (e instanceof SysError) return e.errno;
-    if (e instanceof CpuFault) return EFAULT;
-    if (e !== null && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'string') return errnoFromNode(e);
-    this.warnOnce(`entrystub: internal error in syscall ${nr} (${syscallName(nr)}): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    return EIO;
-  }
-
-  /** Report syscall nr as unimplemented (once per number). */
+  /** Syscall nr answers ENOSYS because the emulator lacks it: count the call (--stats), report the number once. */
   unimplemented(nr: number, detail = ''): void {
+    this.countEnosys(nr);
     if (this.warned.has(nr)) return;
     this.warned.add(nr);
     this.warn(`entrystub: unimplemented syscall ${nr} (${syscallName(nr)})${detail ? ': ' + detail : ''}`);
+  }
+
+  /** Count a call answered ENOSYS because the emulator lacks it (--stats). */
+  countEnosys(nr: number): void {
+    this.enosys.set(nr, (this.enosys.get(nr) ?? 0) + 1);
   }
 
   /** Warn once per distinct message. */
@@ -285,6 +255,17 @@ export class Process implements SignalState {
     if (this.warnedMsgs.has(msg)) return;
     this.warnedMsgs.add(msg);
     this.warn(msg);
+  }
+
+  /**
+   * The machine's memory (--mem-limit) is used up by this program's pages: as
+   * Linux's OOM killer, SIGKILL, and say why.
+   */
+  private outOfMemory(): void {
+    const mib = Math.round(this.kernel.physmem.limit / 1048576);
+    this.warn(`entrystub: out of memory: the program's pages reached the ${mib} MiB of --mem-limit; killed by SIGKILL as by Linux's OOM killer`);
+    this.raise(9, { signo: 9, code: SI_KERNEL });
+    this.cpu.stopRequested = true;
   }
 
   /** Terminate: record the status, write back shared mappings, close descriptors, stop the CPU. */
@@ -410,7 +391,7 @@ export class Process implements SignalState {
     sleepMs(ms);
   }
 
-  /** The syscall being retried was abandoned (a debugger moved RIP): forget its deadline. */
+  /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline. */
   dropRetry(): void {
     this.sleepDeadline = undefined;
   }

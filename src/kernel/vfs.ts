@@ -10,23 +10,59 @@
  * with '..' stops at the root), so no path the guest names reaches a host file
  * outside `root`.
  *
+ * The emulated procfs's magic links (/proc/self/fd/N, cwd, root, exe, and
+ * /dev/fd/N) are jumps the caller supplies (`magic`): the walk goes on from
+ * the guest path they stand for, as Linux's nd_jump_link does, and never
+ * through the host's own /proc (whose fds and root are the emulator's).
+ *
+ * openat2's RESOLVE_* flags scope one lookup (`resolve`): RESOLVE_IN_ROOT
+ * makes the starting directory the root ('..' and absolute symlinks stop
+ * there), RESOLVE_BENEATH fails with EXDEV instead of leaving it,
+ * RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS fail with ELOOP,
+ * RESOLVE_NO_XDEV with EXDEV when a component is on another file system.
+ *
+ * The result's final component is a symlink only when `followFinal` is false:
+ * a host operation given it must then not follow it (lstat, lchown, unlink,
+ * O_NOFOLLOW ...), since the host would resolve the link's target outside the
+ * root. Every other component is a directory the walk has checked.
+ *
  * Errors are thrown as SysError with the errno Linux would give for the walk
- * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG); errors of the final component itself
- * (missing file, permission) are left to the host operation on the result.
+ * (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EXDEV); errors of the final component
+ * itself (missing file, permission) are left to the host operation on the result.
  *
  * The same API serves gdb's vFile requests.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, SysError } from './errno.js';
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV, SysError } from './errno.js';
 
 export const PATH_MAX = 4096;
 /** Linux's limit on symlinks followed in one lookup. */
 export const MAXSYMLINKS = 40;
 
+/** openat2's struct open_how resolve flags. */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const RESOLVE_CACHED = 0x20;
+
+/**
+ * What the emulated kernel says about a guest path before the host is asked:
+ * a magic link to the canonical components it stands for (`jump`), or a node
+ * of the emulated procfs that has no host counterpart (`virtual`: a directory
+ * the walk passes through, or a final component the caller handles).
+ */
+export type Magic = { jump: string[] } | 'virtual' | null;
+
 export interface ResolveOptions {
   /** Follow a symlink in the final component (stat vs lstat, O_NOFOLLOW, AT_SYMLINK_NOFOLLOW). Default true. */
   followFinal?: boolean;
+  /** The emulated kernel's magic links and virtual nodes, by the components walked so far. */
+  magic?: (stack: readonly string[]) => Magic;
+  /** openat2's RESOLVE_* flags; the lookup's scope is the directory relative paths start from. */
+  resolve?: number;
 }
 
 export interface Resolved {
@@ -91,24 +127,59 @@ export class Vfs {
     if (guestPath === '') throw new SysError(ENOENT);
     if (guestPath.length >= PATH_MAX) throw new SysError(ENAMETOOLONG);
     const follow = opts.followFinal ?? true;
+    const flags = opts.resolve ?? 0;
     // a path ending in '/', '/.' or '/..' names a directory (and follows a final symlink)
     const mustBeDir = guestPath.endsWith('/') || /(^|\/)\.\.?$/.test(guestPath);
-    if (!this.confined) {
-      const abs = guestPath.startsWith('/') ? guestPath : (guestCwd.endsWith('/') ? guestCwd : guestCwd + '/') + guestPath;
+    const abs = guestPath.startsWith('/') ? guestPath : (guestCwd.endsWith('/') ? guestCwd : guestCwd + '/') + guestPath;
+    // the whole host: its kernel walks the path, unless the emulated procfs or a scoped lookup is involved
+    if (!this.confined && flags === 0 && !(opts.magic && /^\/+(proc|dev)(\/|$)/.test(abs))) {
       if (abs.length >= PATH_MAX) throw new SysError(ENAMETOOLONG);
       return { host: abs, guest: normalizeGuest(abs) };
     }
-    const stack: string[] = guestPath.startsWith('/') ? [] : parts(guestCwd).filter((c) => c !== '..');
+    return this.walk(guestPath, guestCwd, follow, mustBeDir, flags, opts.magic);
+  }
+
+  /** The component walk: confinement, magic links, RESOLVE_* scoping. */
+  private walk(guestPath: string, guestCwd: string, follow: boolean, mustBeDir: boolean, flags: number, magic: ResolveOptions['magic']): Resolved {
+    const scoped = (flags & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0;
+    const base = parts(guestCwd).filter((c) => c !== '..');
+    // the lookup's root: the real one, or the starting directory of a scoped lookup
+    const anchor = scoped ? base : [];
+    const toRoot = (): string[] => {
+      if (flags & RESOLVE_IN_ROOT) return [...anchor];
+      if (flags & RESOLVE_BENEATH) throw new SysError(EXDEV);
+      return [];
+    };
+    let stack: string[] = guestPath.startsWith('/') ? toRoot() : [...base];
+    let dev: number | bigint | null = null;
+    if (flags & RESOLVE_NO_XDEV) dev = fs.statSync(this.hostOf(stack)).dev;
     const pending = parts(guestPath);
     let links = 0;
     while (pending.length > 0) {
       const c = pending.shift() as string;
       if (c === '..') {
+        if (stack.length <= anchor.length) {
+          if (flags & RESOLVE_BENEATH) throw new SysError(EXDEV);
+          continue; // '..' at the root stays there
+        }
         stack.pop();
         continue;
       }
       stack.push(c);
       const last = pending.length === 0;
+      const m = magic ? magic(stack) : null;
+      if (m === 'virtual') {
+        if (last) break;
+        continue;
+      }
+      if (m !== null) {
+        if (last && !follow && !mustBeDir) break;
+        if (flags & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) throw new SysError(ELOOP);
+        if (scoped) throw new SysError(EXDEV);
+        if (++links > MAXSYMLINKS) throw new SysError(ELOOP);
+        stack = [...m.jump];
+        continue;
+      }
       if (last && !follow && !mustBeDir) break;
       const host = this.hostOf(stack);
       let st: fs.Stats | undefined;
@@ -125,12 +196,14 @@ export class Vfs {
         if (last) break;
         throw new SysError(ENOENT);
       }
+      if (dev !== null && st.dev !== dev) throw new SysError(EXDEV);
       if (st.isSymbolicLink()) {
+        if (flags & RESOLVE_NO_SYMLINKS) throw new SysError(ELOOP);
         if (++links > MAXSYMLINKS) throw new SysError(ELOOP);
         const target = fs.readlinkSync(host, 'utf8');
         stack.pop();
-        if (target.startsWith('/')) stack.length = 0;
         if (target === '') throw new SysError(ENOENT);
+        if (target.startsWith('/')) stack = toRoot();
         pending.unshift(...parts(target));
         continue;
       }
@@ -146,8 +219,8 @@ export class Vfs {
    * resolved), as getcwd reports after chdir. Throws SysError like resolve,
    * or the host error for a missing final component.
    */
-  realpath(guestPath: string, guestCwd: string): string {
-    const r = this.resolveFull(guestPath, guestCwd, { followFinal: true });
+  realpath(guestPath: string, guestCwd: string, opts: ResolveOptions = {}): string {
+    const r = this.resolveFull(guestPath, guestCwd, { ...opts, followFinal: true });
     if (this.confined) {
       fs.statSync(r.host); // existence check
       return r.guest;

@@ -17,6 +17,7 @@ import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedIma
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { Process } from '../kernel/process.js';
+import { syscall } from '../kernel/syscalls.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
 import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
@@ -352,7 +353,7 @@ export class Machine {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return proc.syscall(nr, a);
+      return syscall(this.proc, nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model

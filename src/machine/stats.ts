@@ -1,4 +1,5 @@
 /** The --stats table of `run`, `trace` and `serve`. */
+import { formatUnimplemented } from '../kernel/syscalls.js';
 import { syscallName } from '../kernel/sysnames.js';
 import type { Machine } from './machine.js';
 
@@ -10,5 +11,5 @@ export function formatStats(m: Machine): string {
   for (const [nr, st] of rows)
     out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
   for (const l of m.model.statsLines()) out += l + '\n';
-  return out;
+  return out + formatUnimplemented(m.proc);
 }

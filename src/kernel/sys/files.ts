@@ -6,14 +6,14 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import {
-  EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, SysError,
+  EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, EXDEV, SysError,
 } from '../errno.js';
 import {
   OpenFile, Pipe, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE,
   O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
 } from '../fdtable.js';
 import type { Process } from '../process.js';
-import { joinGuest, type Resolved } from '../vfs.js';
+import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, joinGuest, type Magic, type Resolved } from '../vfs.js';
 import { SI_USER, kindOf, utf8 } from './util.js';
 
 export const AT_FDCWD = -100;
@@ -58,6 +58,7 @@ export interface KStat {
 export type Special =
   | { type: 'exe' }
   | { type: 'cwd' }
+  | { type: 'root' }
   | { type: 'fd'; fd: number }
   | { type: 'synth'; name: string; make: (p: Process) => Uint8Array }
   | { type: 'fddir' };
@@ -79,6 +80,7 @@ export function specialPath(p: Process, norm: string): Special | null {
   const rest = m[2] ?? '';
   if (rest === '/exe') return { type: 'exe' };
   if (rest === '/cwd') return { type: 'cwd' };
+  if (rest === '/root') return { type: 'root' };
   if (rest === '/fd') return { type: 'fddir' };
   const fdm = /^\/fd\/(\d+)$/.exec(rest);
   if (fdm) return { type: 'fd', fd: Number(fdm[1]) };
@@ -117,8 +119,9 @@ function procStatus(p: Process): string {
 // ---- lookup ----
 
 /** Guest directory a relative path starts from (cwd, or the dirfd's directory). */
-export function baseDir(p: Process, dirfd: number, path: string): string {
-  if (path.startsWith('/')) return '/';
+export function baseDir(p: Process, dirfd: number, path: string, scoped = false): string {
+  // a scoped lookup (RESOLVE_BENEATH, RESOLVE_IN_ROOT) is relative to dirfd even for an absolute path
+  if (path.startsWith('/') && !scoped) return '/';
   if (dirfd === AT_FDCWD) return p.cwd;
   const e = p.fds.get(dirfd);
   if (!e) throw new SysError(EBADF);
@@ -131,11 +134,60 @@ export function guestNorm(p: Process, dirfd: number, path: string): string {
   return joinGuest(baseDir(p, dirfd, path), path);
 }
 
-/** Resolve (dirfd, path) to a host path. */
-export function resolveAt(p: Process, dirfd: number, path: string, follow: boolean): Resolved {
+const isPid = (p: Process, c: string) => c === 'self' || c === 'thread-self' || c === String(p.pid);
+
+/** The components of an open file's guest path, for a magic link through it. */
+function fdTarget(p: Process, fd: string): string[] {
+  const e = p.fds.get(Number(fd));
+  if (!e) throw new SysError(ENOENT);
+  if (e.file.kind === 'pipe' || e.file.kind === 'synth' || e.file.guestPath === '') throw new SysError(ENOTDIR); // nothing to walk into
+  return e.file.guestPath.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * The emulated procfs and /dev/fd for the path walk (vfs.ts): /proc and
+ * /proc/self are the emulated kernel's, never the host's (whose self is the
+ * emulator); /proc/self/{fd/N,cwd,root,exe}, /dev/fd/N and /dev/std* are
+ * magic links to the guest path they stand for; /dev is provided when the
+ * root has none.
+ */
+function procMagic(p: Process, st: readonly string[]): Magic {
+  if (st[0] === 'proc') {
+    if (st.length === 1) return 'virtual';
+    if (!isPid(p, st[1])) return null;
+    if (st.length === 2) return 'virtual';
+    if (st.length === 3) {
+      if (st[2] === 'fd') return 'virtual';
+      if (st[2] === 'root') return { jump: [] };
+      if (st[2] === 'cwd') return { jump: parts(p.cwd) };
+      if (st[2] === 'exe') return { jump: parts(p.exePath) };
+      return null;
+    }
+    if (st.length === 4 && st[2] === 'fd' && /^\d+$/.test(st[3])) return { jump: fdTarget(p, st[3]) };
+    return null;
+  }
+  if (st[0] === 'dev') {
+    if (st.length === 1) return fs.existsSync(p.vfs.resolve('/dev', '/', { followFinal: false })) ? null : 'virtual';
+    if (st.length === 2 && st[1] === 'fd') return 'virtual';
+    if (st.length === 2 && /^std(in|out|err)$/.test(st[1])) return { jump: fdTarget(p, String(['stdin', 'stdout', 'stderr'].indexOf(st[1]))) };
+    if (st.length === 3 && st[1] === 'fd' && /^\d+$/.test(st[2])) return { jump: fdTarget(p, st[2]) };
+  }
+  return null;
+}
+
+function parts(p: string): string[] {
+  return p.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/**
+ * Resolve (dirfd, path) to a host path, through the emulated procfs's magic
+ * links; `resolveFlags` are openat2's RESOLVE_*. A final magic link or
+ * procfs file is not followed: `lookup` turns it into a Special.
+ */
+export function resolveAt(p: Process, dirfd: number, path: string, follow: boolean, resolveFlags = 0): Resolved {
   if (path === '') throw new SysError(ENOENT);
-  const base = baseDir(p, dirfd, path);
-  if (p.vfs.confined) {
+  const base = baseDir(p, dirfd, path, (resolveFlags & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) !== 0);
+  if (p.vfs.confined && resolveFlags === 0) {
     const norm = joinGuest(base, path);
     if (HOST_DEVICES.has(norm)) {
       // the root's own device node if it has one, else the host's
@@ -148,7 +200,19 @@ export function resolveAt(p: Process, dirfd: number, path: string, follow: boole
       return { host: norm, guest: norm };
     }
   }
-  return p.vfs.resolveFull(path, base, { followFinal: follow });
+  return p.vfs.resolveFull(path, base, { followFinal: follow, magic: (st) => procMagic(p, st), resolve: resolveFlags });
+}
+
+/** A path looked up: the emulated kernel's own node it names (sp), else the host path (r). */
+export interface Lookup {
+  sp: Special | null;
+  r: Resolved;
+}
+
+/** Look (dirfd, path) up: resolved in the root, then checked against the emulated kernel's nodes by its canonical guest path. */
+export function lookup(p: Process, dirfd: number, path: string, follow: boolean, resolveFlags = 0): Lookup {
+  const r = resolveAt(p, dirfd, path, follow, resolveFlags);
+  return { sp: specialPath(p, r.guest), r };
 }
 
 // ---- stat ----
@@ -157,41 +221,61 @@ export function hostStat(path: string, follow: boolean): KStat {
   return follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
 }
 
-function syntheticStat(p: Process, mode: number, ino: number, dev: number): KStat {
+function syntheticStat(p: Process, mode: number, ino: number, dev: number, owner: { uid: number; gid: number } | null = null): KStat {
   const t = BigInt(Date.now()) * 1000000n;
   return {
-    dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(p.euid), gid: BigInt(p.egid), rdev: 0n,
+    dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(owner?.uid ?? p.euid), gid: BigInt(owner?.gid ?? p.egid), rdev: 0n,
     size: 0n, blksize: 4096n, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t, birthtimeNs: 0n,
   };
 }
 
+/**
+ * A host path that names the very inode open file f refers to, for host
+ * calls that take a path only (link, readlink). The path f was opened by may
+ * since lead elsewhere (a directory on it swapped for a symlink to a host
+ * directory): it is used only if it still reaches the same inode, without
+ * following a final symlink, else the call cannot be done here (EXDEV).
+ */
+export function sameInodePath(f: OpenFile): string {
+  if (f.hostFd < 0 || f.hostPath === '') throw new SysError(EXDEV);
+  const want = fs.fstatSync(f.hostFd, { bigint: true });
+  const now = fs.lstatSync(f.hostPath, { bigint: true, throwIfNoEntry: false });
+  if (!now || now.dev !== want.dev || now.ino !== want.ino) throw new SysError(EXDEV);
+  return f.hostPath;
+}
+
 /** fstat of an open file. */
 export function fileStat(p: Process, f: OpenFile): KStat {
-  if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe);
+  if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);
 }
 
+/** stat of an emulated kernel node. */
+export function specialStat(p: Process, sp: Special): KStat {
+  switch (sp.type) {
+    case 'exe':
+      return hostStat(p.vfs.resolve(p.exePath, '/'), true);
+    case 'cwd':
+      return hostStat(p.vfs.resolve(p.cwd, '/'), true);
+    case 'root':
+      return hostStat(p.vfs.resolve('/', '/'), true);
+    case 'fd':
+      return fileStat(p, p.fds.file(sp.fd));
+    case 'synth':
+      return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
+    case 'fddir':
+      return syntheticStat(p, 0o040500, 0x30000, 0x16);
+  }
+}
+
 /** stat of a path (with the specials). */
 export function pathStat(p: Process, dirfd: number, path: string, follow: boolean): KStat {
   if (path === '') throw new SysError(ENOENT);
-  const sp = specialPath(p, guestNorm(p, dirfd, path));
-  if (sp) {
-    switch (sp.type) {
-      case 'exe':
-        return hostStat(p.vfs.resolve(p.exePath, '/'), true);
-      case 'cwd':
-        return hostStat(p.vfs.resolve(p.cwd, '/'), true);
-      case 'fd':
-        return fileStat(p, p.fds.file(sp.fd));
-      case 'synth':
-        return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
-      case 'fddir':
-        return syntheticStat(p, 0o040500, 0x30000, 0x16);
-    }
-  }
-  return hostStat(resolveAt(p, dirfd, path, follow).host, follow);
+  const { sp, r } = lookup(p, dirfd, path, follow);
+  if (sp) return specialStat(p, sp);
+  return hostStat(r.host, follow);
 }
 
 function split(ns: bigint): [bigint, bigint] {
@@ -288,14 +372,12 @@ export function wrapHostFd(hostFd: number, flags: number, hostPath: string, gues
  * open(2) core: returns a new OpenFile (not yet in the fd table).
  * `flags` are Linux open flags; `mode` the creation mode before umask.
  */
-export function openFile(p: Process, dirfd: number, path: string, flags: number, mode: number): OpenFile {
+export function openFile(p: Process, dirfd: number, path: string, flags: number, mode: number, resolveFlags = 0): OpenFile {
   if (path === '') throw new SysError(ENOENT);
-  const norm = guestNorm(p, dirfd, path);
-  const sp = specialPath(p, norm);
-  if (sp) return openSpecial(p, sp, flags, mode);
   const creat = (flags & O_CREAT) !== 0;
   const follow = !(flags & O_NOFOLLOW) && !(creat && flags & O_EXCL);
-  const r = resolveAt(p, dirfd, path, follow);
+  const { sp, r } = lookup(p, dirfd, path, follow, resolveFlags);
+  if (sp) return openSpecial(p, sp, flags, mode);
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   const wanted = mode & 0o7777 & ~p.umask;
   let existed = true;
@@ -344,11 +426,12 @@ function openSpecial(p: Process, sp: Special, flags: number, mode: number): Open
       const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
       return wrapHostFd(fd, flags, host, p.exePath);
     }
-    case 'cwd': {
-      const host = p.vfs.resolve(p.cwd, '/');
+    case 'cwd':
+    case 'root': {
+      const guest = sp.type === 'cwd' ? p.cwd : '/';
+      const host = p.vfs.resolve(guest, '/');
       const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
-      const f = wrapHostFd(fd, flags, host, p.cwd);
-      return f;
+      return wrapHostFd(fd, flags, host, guest);
     }
     case 'fddir': {
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
@@ -531,10 +614,31 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
   if (pos !== null && !f.positioned && f.kind !== 'reg') throw new SysError(ESPIPE);
   switch (f.kind) {
     case 'pipe': {
+      // Linux's pipe_write (see Pipe): what fits goes in; a full pipe waits for a reader (only a
+      // signal can end that wait here) or, O_NONBLOCK, answers what fit or EAGAIN
       const pipe = f.pipe!;
-      if (pipe.readers === 0) sigpipe(p);
-      pipe.write(data);
-      return data.length;
+      let done = 0;
+      for (let first = true; ; first = false) {
+        if (pipe.readers === 0) {
+          if (done > 0) return done;
+          sigpipe(p);
+        }
+        done += pipe.write(data.subarray(done), first);
+        if (done === data.length) return done;
+        if (f.flags & O_NONBLOCK) {
+          if (done > 0) return done;
+          throw new SysError(EAGAIN);
+        }
+        const w = p.waitForSignal(null);
+        if (w === 'signal') {
+          if (done > 0) return done;
+          p.interrupted = 'sys';
+          throw new SysError(EINTR);
+        }
+        p.warnOnce('entrystub: write to a full pipe whose only reader is this process would block forever; returning what fit');
+        if (done > 0) return done;
+        throw new SysError(EAGAIN);
+      }
     }
     case 'synth':
     case 'dir':

@@ -1,24 +1,29 @@
 /**
  * File-system and descriptor syscalls.
  */
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  EBADF, EEXIST, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
-  ERANGE, ESPIPE, SysError,
+  EAGAIN, EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
+  ERANGE, ESPIPE, EWOULDBLOCK, SysError,
 } from '../errno.js';
-import { type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
+import { CAP_CHOWN, CAP_SYS_RESOURCE, capable, inGroup } from '../cred.js';
+import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
+import { KERNEL_TERMIOS_SIZE, TtyError, ttyGetAttr, ttyGetWinsize, ttySetAttr, ttySetWinsize } from '../tty.js';
+import { inodeKey } from '../locks.js';
+import { type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  fileRead, fileSize, fileStat, fileWrite, guestNorm, hostOffset, makePipe, openFile, packStat, packStatx, pathStat,
-  resolveAt, specialPath, wrapHostFd, type KStat,
+  MAX_RW, fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, makePipe, openFile, packStat, packStatx, pathStat,
+  resolveAt, sameInodePath, specialStat, wrapHostFd, type KStat,
 } from './files.js';
 import {
-  Struct, type SyscallArgs, accessOk, monoNs, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
+  Struct, type SyscallArgs, accessOk, monoNs, probeWrite, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
   write64, writeMem, writeTimespec,
 } from './util.js';
 
@@ -39,9 +44,9 @@ function fixMode(p: Process, host: string, mode: number): void {
 
 // ---------------------------------------------------------------- open/close
 
-function doOpen(p: Process, dirfd: number, pathAddr: number, flags: number, mode: number): number {
+function doOpen(p: Process, dirfd: number, pathAddr: number, flags: number, mode: number, resolveFlags = 0): number {
   const pth = readPath(p.mem, pathAddr);
-  const f = openFile(p, dirfd, pth, flags, mode);
+  const f = openFile(p, dirfd, pth, flags, mode, resolveFlags);
   try {
     return p.fds.alloc(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
@@ -69,11 +74,60 @@ function sysCloseRange(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- read/write
 
+/**
+ * Host buffers for one call are at most this big: a read or write of a
+ * regular file goes through it chunk by chunk, so a 2 GiB read costs the host
+ * the guest's pages, not a second copy of them.
+ */
+const IO_CHUNK = 1 << 20;
+
+/** read/pread on a file with positioned host I/O, chunk by chunk into guest memory. */
+function readChunked(p: Process, f: OpenFile, buf: number, count: number, pos: number | null): number {
+  count = Math.min(count, MAX_RW);
+  let done = 0;
+  while (done < count) {
+    const n = Math.min(count - done, IO_CHUNK);
+    const before = f.pos;
+    const data = fileRead(p, f, n, pos === null ? null : pos + done);
+    try {
+      writeMem(p.mem, buf + done, data);
+    } catch (e) {
+      if (pos === null) f.pos = before;
+      if (done > 0) return done;
+      throw e;
+    }
+    done += data.length;
+    if (data.length < n) break;
+  }
+  return done;
+}
+
+/** write/pwrite on a file with positioned host I/O, chunk by chunk from guest memory. */
+function writeChunked(p: Process, f: OpenFile, buf: number, count: number, pos: number | null): number {
+  count = Math.min(count, MAX_RW);
+  let done = 0;
+  while (done < count) {
+    const n = Math.min(count - done, IO_CHUNK);
+    let data: Uint8Array;
+    try {
+      data = readMem(p.mem, buf + done, n);
+    } catch (e) {
+      if (done > 0) return done;
+      throw e;
+    }
+    const w = fileWrite(p, f, data, pos === null ? null : pos + done);
+    done += w;
+    if (w < n) break;
+  }
+  return done;
+}
+
 function sysRead(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   const buf = a.num(1), count = a.unum(2);
   if (!f.readable) throw new SysError(EBADF);
   if (!accessOk(buf, Math.min(count, 4096))) throw new SysError(EFAULT);
+  if (f.positioned && f.kind !== 'dir') return readChunked(p, f, buf, count, null);
   const before = f.pos;
   const data = fileRead(p, f, count, null);
   try {
@@ -88,6 +142,7 @@ function sysRead(p: Process, a: SyscallArgs): number {
 function sysWrite(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   if (!f.writable) throw new SysError(EBADF);
+  if (f.positioned) return writeChunked(p, f, a.num(1), a.unum(2), null);
   const count = Math.min(a.unum(2), 0x7ffff000);
   const data = readMem(p.mem, a.num(1), count);
   return fileWrite(p, f, data, null);
@@ -103,7 +158,9 @@ function sysPread(p: Process, a: SyscallArgs): number {
   const buf = a.num(1);
   if (!f.readable) throw new SysError(EBADF);
   if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
-  const data = fileRead(p, f, a.unum(2), checkOffset(a.num(3)));
+  const off = checkOffset(a.num(3));
+  if (f.positioned && f.kind !== 'dir') return readChunked(p, f, buf, a.unum(2), off);
+  const data = fileRead(p, f, a.unum(2), off);
   writeMem(p.mem, buf, data);
   return data.length;
 }
@@ -112,8 +169,10 @@ function sysPwrite(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   if (!f.writable) throw new SysError(EBADF);
   if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock' || f.isTty) throw new SysError(ESPIPE);
+  const off = checkOffset(a.num(3));
+  if (f.positioned) return writeChunked(p, f, a.num(1), a.unum(2), off);
   const data = readMem(p.mem, a.num(1), Math.min(a.unum(2), 0x7ffff000));
-  return fileWrite(p, f, data, checkOffset(a.num(3)));
+  return fileWrite(p, f, data, off);
 }
 
 /** Read an iovec array: [base, len][] (EINVAL for a bad count or a total over ssize_t). */
@@ -295,6 +354,11 @@ function sysStatx(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- access
 
+/**
+ * access, faccessat, faccessat2. With AT_SYMLINK_NOFOLLOW a final symlink is
+ * checked itself (a symlink's permissions are rwxrwxrwx): the host's access(2)
+ * would follow it, to wherever its target names on the host.
+ */
 function doAccess(p: Process, dirfd: number, pathAddr: number, mode: number, flags: number): number {
   if (mode & ~7) throw new SysError(EINVAL);
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
@@ -307,14 +371,15 @@ function doAccess(p: Process, dirfd: number, pathAddr: number, mode: number, fla
     if (f && f.hostFd < 0) return 0;
     host = f ? `/proc/self/fd/${f.hostFd}` : p.vfs.resolve(p.cwd, '/');
   } else {
-    const sp = specialPath(p, guestNorm(p, dirfd, pth));
+    const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+    const { sp, r } = lookup(p, dirfd, pth, follow);
     if (sp) {
-      pathStat(p, dirfd, pth, true); // existence
+      specialStat(p, sp); // existence
       return 0;
     }
-    host = resolveAt(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW)).host;
+    host = r.host;
+    if (!follow && fs.lstatSync(host).isSymbolicLink()) return 0;
   }
-  if (flags & AT_SYMLINK_NOFOLLOW) fs.lstatSync(host);
   fs.accessSync(host, mode);
   return 0;
 }
@@ -328,29 +393,37 @@ function sysGetcwd(p: Process, a: SyscallArgs): number {
   return b.length;
 }
 
-function changeDir(p: Process, guest: string): void {
-  const canon = p.vfs.realpath(guest, p.cwd);
-  const host = p.vfs.resolve(canon, '/');
+/** Make the directory at host path `host` (guest path `guest`, canonical) the cwd. */
+function changeDir(p: Process, host: string, guest: string): void {
   const st = fs.statSync(host);
   if (!st.isDirectory()) throw new SysError(ENOTDIR);
   fs.accessSync(host, fs.constants.X_OK);
-  p.cwd = p.vfs.confined ? canon : (p.vfs.toGuest(canon) ?? canon);
+  p.cwd = p.vfs.confined ? guest : (p.vfs.toGuest(fs.realpathSync(host)) ?? guest);
 }
 
 function sysChdir(p: Process, a: SyscallArgs): number {
   const pth = readPath(p.mem, a.num(0));
   if (pth === '') throw new SysError(ENOENT);
-  const sp = specialPath(p, guestNorm(p, AT_FDCWD, pth));
-  if (sp && sp.type === 'cwd') return 0;
-  changeDir(p, pth);
+  const { sp, r } = lookup(p, AT_FDCWD, pth, true);
+  if (sp) {
+    if (sp.type === 'cwd') return 0;
+    if (sp.type === 'root') return changeDir(p, p.vfs.resolve('/', '/'), '/'), 0;
+    if (sp.type === 'fd') return sysFchdirFile(p, p.fds.file(sp.fd));
+    throw new SysError(ENOTDIR);
+  }
+  changeDir(p, r.host, r.guest);
+  return 0;
+}
+
+function sysFchdirFile(p: Process, f: OpenFile): number {
+  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
+  const r = resolveAt(p, AT_FDCWD, f.guestPath, true);
+  changeDir(p, r.host, r.guest);
   return 0;
 }
 
 function sysFchdir(p: Process, a: SyscallArgs): number {
-  const f = p.fds.file(a.int(0));
-  if (f.kind !== 'dir') throw new SysError(ENOTDIR);
-  changeDir(p, f.guestPath);
-  return 0;
+  return sysFchdirFile(p, p.fds.file(a.int(0)));
 }
 
 function direntType(d: fs.Dirent): number {
@@ -364,6 +437,13 @@ function direntType(d: fs.Dirent): number {
   return DT_UNKNOWN;
 }
 
+/**
+ * Snapshot a directory's entries in the order the file system returns them
+ * (readdir(3) through fs.opendirSync: fs.readdirSync sorts by name, which no
+ * Linux file system does). Node's reader leaves out '.' and '..' and so hides
+ * where the file system puts them: they come first here, as on tmpfs, btrfs
+ * and xfs; ext4 with dir_index mixes them into its hash order.
+ */
 function loadDir(p: Process, f: OpenFile): void {
   if (f.dirEntries) return;
   const dirHost = f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath;
@@ -376,21 +456,27 @@ function loadDir(p: Process, f: OpenFile): void {
       /* keep self */
     }
   }
-  const list = fs.readdirSync(dirHost, { withFileTypes: true, encoding: 'buffer' });
-  f.dirEntries = [
+  const entries: DirEntry[] = [
     { name: '.', ino: self.ino, type: DT_DIR },
     { name: '..', ino: parentIno, type: DT_DIR },
   ];
-  for (const d of list) {
-    const nameBuf = d.name as unknown as Buffer;
-    let ino = 0n;
-    try {
-      ino = fs.lstatSync(Buffer.concat([Buffer.from(dirHost + '/'), nameBuf]), { bigint: true }).ino;
-    } catch {
-      continue; // vanished meanwhile
+  // names as bytes (not every name is UTF-8); Node accepts 'buffer' here though its types list text encodings only
+  const dir = fs.opendirSync(dirHost, { encoding: 'buffer' as BufferEncoding });
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+      const nameBuf = d.name as unknown as Buffer;
+      let ino: bigint;
+      try {
+        ino = fs.lstatSync(Buffer.concat([Buffer.from(dirHost + '/'), nameBuf]), { bigint: true }).ino;
+      } catch {
+        continue; // vanished meanwhile
+      }
+      entries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
     }
-    f.dirEntries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
+  } finally {
+    dir.closeSync();
   }
+  f.dirEntries = entries;
 }
 
 /** getdents64 (v64) or the old getdents layout. */
@@ -486,7 +572,7 @@ function doLinkat(p: Process, od: number, oa: number, nd: number, na: number, fl
   if (op === '' && flags & AT_EMPTY_PATH) {
     const f = p.fds.file(od);
     if (f.kind === 'dir') throw new SysError(EPERM);
-    oh = f.hostPath;
+    oh = sameInodePath(f);
   } else {
     const follow = (flags & AT_SYMLINK_FOLLOW) !== 0;
     oh = resolveAt(p, od, op, follow).host;
@@ -510,23 +596,21 @@ function doReadlinkat(p: Process, dirfd: number, pathAddr: number, buf: number, 
   if (size <= 0 || size > 0x7fffffff) throw new SysError(EINVAL);
   const pth = readPath(p.mem, pathAddr);
   let target: Uint8Array;
-  const sp = pth === '' ? null : specialPath(p, guestNorm(p, dirfd, pth));
-  if (sp && sp.type === 'exe') target = utf8(p.exePath);
-  else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
-  else if (sp && sp.type === 'fd') {
-    const f = p.fds.file(sp.fd);
-    target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
-  } else if (sp) throw new SysError(EINVAL);
-  else {
-    if (pth === '') {
-      // readlinkat(fd, "") on an O_PATH|O_NOFOLLOW symlink
-      const f = p.fds.file(dirfd);
-      if (f.kind !== 'lnk') throw new SysError(ENOENT);
-      target = new Uint8Array(fs.readlinkSync(f.hostPath, { encoding: 'buffer' }));
-    } else {
-      const r = resolveAt(p, dirfd, pth, false);
-      target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
-    }
+  if (pth === '') {
+    // readlinkat(fd, "") on an O_PATH|O_NOFOLLOW symlink
+    const f = p.fds.file(dirfd);
+    if (f.kind !== 'lnk') throw new SysError(ENOENT);
+    target = new Uint8Array(fs.readlinkSync(sameInodePath(f), { encoding: 'buffer' }));
+  } else {
+    const { sp, r } = lookup(p, dirfd, pth, false);
+    if (sp && sp.type === 'exe') target = utf8(p.exePath);
+    else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
+    else if (sp && sp.type === 'root') target = utf8('/');
+    else if (sp && sp.type === 'fd') {
+      const f = p.fds.file(sp.fd);
+      target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
+    } else if (sp) throw new SysError(EINVAL);
+    else target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
   }
   const out = target.subarray(0, Math.min(size, target.length));
   writeMem(p.mem, buf, out);
@@ -548,14 +632,66 @@ function doChmodat(p: Process, dirfd: number, pathAddr: number, mode: number, fl
   return 0;
 }
 
-function doChownat(p: Process, dirfd: number, pathAddr: number, flags: number): number {
+/** A uid_t/gid_t argument: -1 (leave it) or the unsigned id. */
+const idArg = (v: number): number => (v === -1 ? -1 : v >>> 0);
+
+/**
+ * chown_ok and chgrp_ok (fs/attr.c): without CAP_CHOWN, only the owner may
+ * act, may "change" the owner only to itself, and the group only to one it is
+ * in. The host then makes the change (and clears set-id bits as Linux does).
+ */
+function checkChown(p: Process, st: KStat, uid: number, gid: number): void {
+  if (capable(p, CAP_CHOWN)) return;
+  const owner = Number(st.uid);
+  const isOwner = owner === p.euid;
+  if (uid !== -1 && !(isOwner && uid === owner)) throw new SysError(EPERM);
+  if (gid !== -1 && !(isOwner && (gid === Number(st.gid) || inGroup(p, gid)))) throw new SysError(EPERM);
+}
+
+/** chown an open file (fchown, fchownat with AT_EMPTY_PATH). */
+function chownFile(p: Process, f: OpenFile, uid: number, gid: number): void {
+  checkChown(p, fileStat(p, f), uid, gid);
+  if (f.kind === 'pipe') {
+    const cur = f.pipe!.owner ?? { uid: p.euid, gid: p.egid };
+    f.pipe!.owner = { uid: uid === -1 ? cur.uid : uid, gid: gid === -1 ? cur.gid : gid };
+    return;
+  }
+  if (f.kind === 'synth') throw new SysError(EPERM); // procfs refuses
+  // through /proc/self/fd: an O_PATH host descriptor cannot be fchown'ed, the file it names can
+  if (f.hostFd >= 0) fs.chownSync(`/proc/self/fd/${f.hostFd}`, uid, gid);
+  else fs.lchownSync(f.hostPath, uid, gid);
+}
+
+function doChownat(p: Process, dirfd: number, pathAddr: number, uidArg: number, gidArg: number, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
+  const uid = idArg(uidArg), gid = idArg(gidArg);
   const pth = readPath(p.mem, pathAddr);
   if (pth === '' && flags & AT_EMPTY_PATH) {
-    if (dirfd !== AT_FDCWD) p.fds.file(dirfd);
+    if (dirfd === AT_FDCWD) {
+      const host = p.vfs.resolve(p.cwd, '/');
+      checkChown(p, hostStat(host, true), uid, gid);
+      fs.chownSync(host, uid, gid);
+    } else chownFile(p, p.fds.file(dirfd), uid, gid);
     return 0;
   }
-  pathStat(p, dirfd, pth, !(flags & AT_SYMLINK_NOFOLLOW));
+  const follow = !(flags & AT_SYMLINK_NOFOLLOW);
+  const { sp, r } = lookup(p, dirfd, pth, follow);
+  if (sp && sp.type === 'fd') {
+    chownFile(p, p.fds.file(sp.fd), uid, gid);
+    return 0;
+  }
+  if (sp && (sp.type === 'synth' || sp.type === 'fddir')) throw new SysError(EPERM);
+  const host = sp?.type === 'exe' ? p.vfs.resolve(p.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(p.cwd, '/') : sp?.type === 'root' ? p.vfs.resolve('/', '/') : r.host;
+  checkChown(p, hostStat(host, follow), uid, gid);
+  if (follow) fs.chownSync(host, uid, gid);
+  else fs.lchownSync(host, uid, gid);
+  return 0;
+}
+
+function sysFchown(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.flags & O_PATH) throw new SysError(EBADF);
+  chownFile(p, f, idArg(a.int(1)), idArg(a.int(2)));
   return 0;
 }
 
@@ -782,13 +918,18 @@ function sysFcntl(p: Process, a: SyscallArgs): number {
       if (f.kind !== 'pipe') throw new SysError(EBADF);
       return f.pipe!.capacity;
     case F_SETPIPE_SZ: {
+      // pipe_set_size: at least a page, rounded up to a power of two of pages; beyond
+      // pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE; never below what is buffered
       if (f.kind !== 'pipe') throw new SysError(EBADF);
-      const want = a.num(2);
-      if (want < 0 || want > 1048576) throw new SysError(want < 0 ? EINVAL : EPERM);
-      let cap = 4096;
-      while (cap < want) cap *= 2;
-      f.pipe!.capacity = cap;
-      return cap;
+      const want = a.u32(2);
+      if (want === 0 || want > 0x80000000) throw new SysError(EINVAL);
+      let slots = 1;
+      while (slots * 4096 < want) slots *= 2;
+      const pp = f.pipe!;
+      if (slots > pp.slots && slots * 4096 > 1048576 && !capable(p, CAP_SYS_RESOURCE)) throw new SysError(EPERM);
+      if (slots < pp.occupancy) throw new SysError(16 /* EBUSY */);
+      pp.slots = slots;
+      return slots * 4096;
     }
     case F_ADD_SEALS:
     case F_GET_SEALS:
@@ -803,28 +944,15 @@ const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSB
 const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
 const FIONREAD = 0x541b, FIONBIO = 0x5421, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
 
-/** Default cooked-mode termios (36-byte kernel struct). */
-function defaultTermios(): Uint8Array {
-  const s = new Struct(36);
-  s.u32(0, 0x500); // ICRNL | IXON
-  s.u32(4, 0x5); // OPOST | ONLCR
-  s.u32(8, 0xbf); // B38400 | CS8 | CREAD
-  s.u32(12, 0x8a3b); // ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
-  s.u8(16, 0); // c_line
-  const cc = [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0, 0];
-  cc.forEach((c, k) => s.u8(17 + k, c));
-  return s.bytes;
-}
-
-function windowSize(hostFd: number): [number, number] {
-  for (const s of [hostFd === 1 ? process.stdout : null, hostFd === 2 ? process.stderr : null]) {
-    if (s && s.isTTY) {
-      const [cols, rows] = s.getWindowSize();
-      if (cols > 0 && rows > 0) return [rows, cols];
-    }
+/** A terminal operation done through the host's stty: its failure is EIO, said once. */
+function onTty<T>(p: Process, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof TtyError)) throw e;
+    p.warnOnce(`entrystub: ${what} on a terminal failed on the host (${e.message}); returning EIO`);
+    throw new SysError(EIO);
   }
-  const cols = Number(process.env.COLUMNS), rows = Number(process.env.LINES);
-  return [rows > 0 ? rows : 24, cols > 0 ? cols : 80];
 }
 
 function sysIoctl(p: Process, a: SyscallArgs): number {
@@ -860,21 +988,27 @@ function sysIoctl(p: Process, a: SyscallArgs): number {
   if (!f.isTty) throw new SysError(ENOTTY);
   switch (req) {
     case TCGETS:
-      writeMem(p.mem, arg, f.termios ?? defaultTermios());
+      probeWrite(p.mem, arg, KERNEL_TERMIOS_SIZE);
+      writeMem(p.mem, arg, onTty(p, 'TCGETS', () => ttyGetAttr(f.hostFd)));
       return 0;
     case TCSETS:
     case TCSETSW:
-    case TCSETSF:
-      f.termios = readMem(p.mem, arg, 36).slice();
+    case TCSETSF: {
+      const t = readMem(p.mem, arg, KERNEL_TERMIOS_SIZE);
+      onTty(p, 'TCSETS', () => ttySetAttr(f.hostFd, t));
       return 0;
+    }
     case TIOCGWINSZ: {
-      const [rows, cols] = windowSize(f.hostFd);
+      probeWrite(p.mem, arg, 8);
+      const [rows, cols] = onTty(p, 'TIOCGWINSZ', () => ttyGetWinsize(f.hostFd));
       writeMem(p.mem, arg, new Struct(8).u16(0, rows).u16(2, cols).bytes);
       return 0;
     }
-    case TIOCSWINSZ:
-      readMem(p.mem, arg, 8);
+    case TIOCSWINSZ: {
+      const v = readView(p.mem, arg, 8);
+      onTty(p, 'TIOCSWINSZ', () => ttySetWinsize(f.hostFd, v.getUint16(0, true), v.getUint16(2, true)));
       return 0;
+    }
     case TIOCGPGRP:
       write32(p.mem, arg, p.pgid);
       return 0;
@@ -906,7 +1040,8 @@ function readiness(f: OpenFile): number {
   if (f.kind === 'pipe') {
     const pp = f.pipe!;
     if (f.readable) return (pp.size > 0 ? POLLIN | POLLRDNORM : 0) | (pp.writers === 0 ? POLLHUP : 0);
-    return pp.readers === 0 ? POLLERR : POLLOUT | POLLWRNORM;
+    if (pp.readers === 0) return POLLERR;
+    return pp.full ? 0 : POLLOUT | POLLWRNORM;
   }
   if (f.flags & O_PATH) return POLLNVAL;
   return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
@@ -1170,15 +1305,38 @@ function sysMemfdCreate(p: Process, a: SyscallArgs): number {
   return p.fds.alloc(f, (flags & MFD_CLOEXEC) !== 0);
 }
 
-function validFd(p: Process, a: SyscallArgs): number {
-  p.fds.file(a.int(0));
+/** fsync, fdatasync: the host's, on the host descriptor (which says EINVAL for what cannot be synced). */
+function sysFsync(data: boolean) {
+  return (p: Process, a: SyscallArgs): number => {
+    const f = p.fds.file(a.int(0));
+    if (f.flags & O_PATH) throw new SysError(EBADF);
+    if (f.hostFd < 0) throw new SysError(EINVAL); // pipes and generated files have nothing to write back
+    if (data) fs.fdatasyncSync(f.hostFd);
+    else fs.fsyncSync(f.hostFd);
+    return 0;
+  };
+}
+
+/** sync(1) of the host: Node has no sync(2) or syncfs(2). `args` as for sync(1). */
+function hostSync(p: Process, args: string[]): void {
+  const r = spawnSync('sync', args, { stdio: 'ignore', timeout: 600_000 });
+  if (r.error || r.status !== 0) p.warnOnce(`entrystub: sync ${args.join(' ')} failed on the host${r.error ? ': ' + r.error.message : ''}`);
+}
+
+/** syncfs: the file system of fd, through sync -f on the descriptor as another process sees it. */
+function sysSyncfs(p: Process, a: SyscallArgs): number {
+  const f = p.fds.file(a.int(0));
+  if (f.hostFd >= 0) hostSync(p, ['-f', `/proc/${process.pid}/fd/${f.hostFd}`]);
   return 0;
 }
 
-function sysFsync(p: Process, a: SyscallArgs): number {
+/** sync_file_range: flags checked as Linux does; any write-out request is an fdatasync of the file (more than asked, never less). */
+function sysSyncFileRange(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
-  if (f.flags & O_PATH) throw new SysError(EBADF);
-  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock') throw new SysError(EINVAL);
+  const off = a.num(1), n = a.num(2), flags = a.u32(3);
+  if (flags & ~7 || off < 0 || n < 0 || off + n < 0) throw new SysError(EINVAL);
+  if (f.kind === 'pipe' || f.kind === 'fifo' || f.kind === 'sock') throw new SysError(ESPIPE);
+  if (flags !== 0 && f.hostFd >= 0 && (f.kind === 'reg' || f.kind === 'blk')) fs.fdatasyncSync(f.hostFd);
   return 0;
 }
 
@@ -1190,25 +1348,73 @@ function sysFadvise(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
+
+/**
+ * flock(2) in the kernel-wide table (locks.ts), in Linux's order of checks:
+ * LOCK_MAND is ignored (Linux >= 5.15), an unknown operation is EINVAL, then
+ * the descriptor (O_PATH ones included) is looked up. A conflicting lock
+ * makes LOCK_NB fail with EWOULDBLOCK and otherwise waits, until a signal
+ * interrupts the wait (EINTR).
+ */
 function sysFlock(p: Process, a: SyscallArgs): number {
+  const cmd = a.u32(1);
+  if (cmd & LOCK_MAND) return 0;
+  const op = cmd & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SysError(EINVAL);
   const f = p.fds.file(a.int(0));
   if (f.flags & O_PATH) throw new SysError(EBADF);
-  if (a.int(1) & 32) return 0; // LOCK_MAND: ignored by Linux >= 5.15
-  const op = a.int(1) & ~4; // LOCK_NB
-  if (op !== 1 && op !== 2 && op !== 8) throw new SysError(EINVAL);
-  return 0;
+  const table = p.kernel.flocks;
+  if (op === LOCK_UN) {
+    table.unlock(f);
+    return 0;
+  }
+  const st = fileStat(p, f);
+  const inode = inodeKey(st.dev, st.ino);
+  for (;;) {
+    if (table.tryLock(inode, f, op === LOCK_EX ? 'exclusive' : 'shared')) {
+      f.flocks = table;
+      return 0;
+    }
+    if (cmd & LOCK_NB) throw new SysError(EWOULDBLOCK);
+    // the holder is another open file of this process, or of another emulated process later: only a signal ends the wait
+    const w = p.waitForSignal(null);
+    if (w === 'signal') {
+      p.interrupted = 'sys';
+      throw new SysError(EINTR);
+    }
+    p.warnOnce(`entrystub: flock on fd ${a.int(0)} waits for a lock this process holds through another descriptor, and nothing can release it; returning EDEADLK`);
+    throw new SysError(EDEADLK);
+  }
 }
 
+/** Open flags openat2 accepts (VALID_OPEN_FLAGS), and those O_PATH may come with. */
+const VALID_OPEN_FLAGS = 0o3 | O_CREAT | 0o200 | 0o400 | O_TRUNC | O_APPEND | O_NONBLOCK | 0o10000 | O_ASYNC | O_DIRECT | 0o100000 | 0o200000 |
+  0o400000 | O_NOATIME | O_CLOEXEC | 0o4000000 | O_PATH | 0o20000000;
+const O_PATH_FLAGS = O_PATH | 0o200000 /* O_DIRECTORY */ | 0o400000 /* O_NOFOLLOW */ | O_CLOEXEC | 0o100000 /* O_LARGEFILE */;
+
+/**
+ * openat2: struct open_how { flags, mode, resolve }, checked as
+ * build_open_flags does (openat2 refuses what open ignores), and resolved with
+ * the RESOLVE_* scoping of vfs.ts.
+ */
 function sysOpenat2(p: Process, a: SyscallArgs): number {
   const size = a.unum(3);
   if (size < 24) throw new SysError(EINVAL);
   if (size > 4096) throw new SysError(7 /* E2BIG */);
-  const v = readView(p.mem, a.num(2), 24);
-  const flags = Number(v.getBigUint64(0, true) & 0xffffffffn);
-  if (v.getBigUint64(0, true) > 0xffffffffn) throw new SysError(EINVAL);
-  const mode = Number(v.getBigUint64(8, true));
-  if (mode & ~0o7777 || (mode !== 0 && !(flags & (O_CREAT | 0o20000000)))) throw new SysError(EINVAL);
-  return doOpen(p, a.int(0), a.num(1), flags, mode);
+  const raw = readMem(p.mem, a.num(2), size);
+  if (raw.subarray(24).some((b) => b !== 0)) throw new SysError(7 /* E2BIG: fields this kernel does not know */);
+  const v = new DataView(raw.buffer, raw.byteOffset, 24);
+  const flags64 = v.getBigUint64(0, true), mode64 = v.getBigUint64(8, true), resolve64 = v.getBigUint64(16, true);
+  const flags = Number(flags64 & 0xffffffffn);
+  if (flags64 > 0xffffffffn || flags & ~VALID_OPEN_FLAGS) throw new SysError(EINVAL);
+  if (mode64 & ~0o7777n || (mode64 !== 0n && !(flags & (O_CREAT | 0o20000000)))) throw new SysError(EINVAL);
+  if (resolve64 & ~0x3fn) throw new SysError(EINVAL);
+  const resolve = Number(resolve64);
+  if (resolve & RESOLVE_BENEATH && resolve & RESOLVE_IN_ROOT) throw new SysError(EINVAL);
+  if (flags & O_PATH && flags & ~O_PATH_FLAGS) throw new SysError(EINVAL);
+  if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | 0o20000000)) throw new SysError(EAGAIN);
+  return doOpen(p, a.int(0), a.num(1), flags, Number(mode64), resolve & ~RESOLVE_CACHED);
 }
 
 // ---------------------------------------------------------------- xattrs
@@ -1228,22 +1434,23 @@ function registerXattr(t: HandlerTable): void {
   const kinds: ('path' | 'lpath' | 'fd')[] = ['path', 'lpath', 'fd'];
   kinds.forEach((kind, k) => {
     // setxattr 188.., getxattr 191.., listxattr 194.., removexattr 197..
+    const none = 'no extended attributes (Node has no xattr calls): as a file system without them, set is EOPNOTSUPP, get and remove ENODATA, the list empty';
     t.on(188 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(EOPNOTSUPP);
-    });
+    }, none);
     t.on(191 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(ENODATA);
-    });
+    }, none);
     t.on(194 + k, (p, a) => {
       xattrTarget(p, a, kind);
       return 0;
-    });
+    }, none);
     t.on(197 + k, (p, a) => {
       xattrTarget(p, a, kind);
       throw new SysError(ENODATA);
-    });
+    }, none);
   });
 }
 
@@ -1256,26 +1463,26 @@ export function registerFs(t: HandlerTable): void {
   t.on(4, sysStat(true));
   t.on(5, sysFstat);
   t.on(6, sysStat(false));
-  t.on(7, sysPoll);
-  t.on(8, sysLseek);
-  t.on(16, sysIoctl);
+  t.on(7, sysPoll, 'host terminals, fifos and sockets are always reported ready');
+  t.on(8, sysLseek, 'SEEK_DATA and SEEK_HOLE see the file as one extent (no holes)');
+  t.on(16, sysIoctl, 'terminals through the host\'s stty: TCSETSF does not discard input, TIOCSWINSZ sets no pixel sizes, TCFLSH/TCXONC/TCSBRK and TIOCSPGRP do nothing; no socket or device ioctls');
   t.on(17, sysPread);
   t.on(18, sysPwrite);
   t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
   t.on(20, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), null));
-  t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0));
+  t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
   t.on(22, (p, a) => doPipe2(p, a.num(0), 0));
-  t.on(23, sysSelect);
+  t.on(23, sysSelect, 'host terminals, fifos and sockets are always reported ready');
   t.on(32, sysDup);
   t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
   t.on(40, sysSendfile);
-  t.on(72, sysFcntl);
-  t.on(73, sysFlock);
-  t.on(74, sysFsync);
-  t.on(75, sysFsync);
+  t.on(72, sysFcntl, 'no record locks (F_SETLK, F_OFD_SETLK succeed, F_GETLK says unlocked), no SIGIO owner, leases, dnotify or seals');
+  t.on(73, sysFlock, "kernel-wide among emulated processes; the host's lock is not taken (Node has no flock), so host processes do not see it");
+  t.on(74, sysFsync(false));
+  t.on(75, sysFsync(true));
   t.on(76, sysTruncate);
   t.on(77, sysFtruncate);
-  t.on(78, (p, a) => doGetdents(p, a, false));
+  t.on(78, (p, a) => doGetdents(p, a, false), '\'.\' and \'..\' come first, wherever the file system keeps them; d_off is a position, not the file system\'s cookie');
   t.on(79, sysGetcwd);
   t.on(80, sysChdir);
   t.on(81, sysFchdir);
@@ -1294,13 +1501,9 @@ export function registerFs(t: HandlerTable): void {
     if (f.hostFd >= 0) fs.fchmodSync(f.hostFd, a.u32(1) & 0o7777);
     return 0;
   });
-  t.on(92, (p, a) => doChownat(p, AT_FDCWD, a.num(0), 0));
-  t.on(93, (p, a) => {
-    const f = p.fds.file(a.int(0));
-    if (f.flags & O_PATH) throw new SysError(EBADF);
-    return 0;
-  });
-  t.on(94, (p, a) => doChownat(p, AT_FDCWD, a.num(0), AT_SYMLINK_NOFOLLOW));
+  t.on(92, (p, a) => doChownat(p, AT_FDCWD, a.num(0), a.int(1), a.int(2), 0));
+  t.on(93, sysFchown);
+  t.on(94, (p, a) => doChownat(p, AT_FDCWD, a.num(0), a.int(1), a.int(2), AT_SYMLINK_NOFOLLOW));
   t.on(95, (p, a) => {
     const old = p.umask;
     p.umask = a.u32(0) & 0o777;
@@ -1325,18 +1528,21 @@ export function registerFs(t: HandlerTable): void {
     const fd = doOpen(p, AT_FDCWD, a.num(0), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
     p.fds.close(fd);
     return 0;
+  }, 'regular files only: FIFOs, sockets and device nodes are EPERM');
+  t.on(137, sysStatfs, 'f_fsid is 0 and f_flags a fixed ST_RELATIME');
+  t.on(138, sysFstatfs, 'f_fsid is 0 and f_flags a fixed ST_RELATIME');
+  t.on(162, (p) => {
+    hostSync(p, []);
+    return 0;
   });
-  t.on(137, sysStatfs);
-  t.on(138, sysFstatfs);
-  t.on(162, () => 0); // sync
   t.on(187, (p, a) => {
     const f = p.fds.file(a.int(0));
     if (f.kind !== 'reg') throw new SysError(EINVAL);
     return 0;
   }); // readahead
-  t.on(217, (p, a) => doGetdents(p, a, true));
+  t.on(217, (p, a) => doGetdents(p, a, true), '\'.\' and \'..\' come first, wherever the file system keeps them; d_off is a position, not the file system\'s cookie');
   t.on(221, sysFadvise);
-  t.on(235, (p, a) => sysUtimes(p, AT_FDCWD, a.num(0), a.num(1)));
+  t.on(235, (p, a) => sysUtimes(p, AT_FDCWD, a.num(0), a.num(1)), 'times reach the host as a double of seconds: sub-microsecond digits are lost');
   t.on(257, (p, a) => doOpen(p, a.int(0), a.num(1), a.int(2), a.u32(3)));
   t.on(258, (p, a) => sysMkdirat(p, a.int(0), a.num(1), a.u32(2)));
   t.on(259, (p, a) => {
@@ -1346,9 +1552,9 @@ export function registerFs(t: HandlerTable): void {
     const fd = doOpen(p, a.int(0), a.num(1), O_CREAT | 0o200 | O_WRONLY, mode & 0o7777);
     p.fds.close(fd);
     return 0;
-  });
-  t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(4)));
-  t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)));
+  }, 'regular files only: FIFOs, sockets and device nodes are EPERM');
+  t.on(260, (p, a) => doChownat(p, a.int(0), a.num(1), a.int(2), a.int(3), a.int(4)));
+  t.on(261, (p, a) => sysUtimes(p, a.int(0), a.num(1), a.num(2)), 'times reach the host as a double of seconds: sub-microsecond digits are lost');
   t.on(262, sysNewfstatat);
   t.on(263, (p, a) => doUnlinkat(p, a.int(0), a.num(1), a.int(2)));
   t.on(264, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), 0));
@@ -1356,26 +1562,26 @@ export function registerFs(t: HandlerTable): void {
   t.on(266, (p, a) => doSymlinkat(p, a.num(0), a.int(1), a.num(2)));
   t.on(267, (p, a) => doReadlinkat(p, a.int(0), a.num(1), a.num(2), a.int(3)));
   t.on(268, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), 0));
-  t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0));
-  t.on(270, sysPselect6);
-  t.on(271, sysPpoll);
-  t.on(277, validFd); // sync_file_range
-  t.on(280, sysUtimensat);
-  t.on(285, sysFallocate);
+  t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
+  t.on(270, sysPselect6, 'host terminals, fifos and sockets are always reported ready');
+  t.on(271, sysPpoll, 'host terminals, fifos and sockets are always reported ready');
+  t.on(277, sysSyncFileRange);
+  t.on(280, sysUtimensat, 'times reach the host as a double of seconds: nanoseconds below a microsecond are lost');
+  t.on(285, sysFallocate, 'modes 0 and FALLOC_FL_KEEP_SIZE only, and no blocks are reserved (a hole is made instead)');
   t.on(292, (p, a) => doDup3(p, a.int(0), a.int(1), a.int(2), false));
-  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)));
+  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)), 'O_DIRECT (packet mode) is ignored');
   t.on(295, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(296, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
-  t.on(306, validFd); // syncfs
-  t.on(316, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.u32(4)));
-  t.on(319, sysMemfdCreate);
+  t.on(306, sysSyncfs);
+  t.on(316, (p, a) => doRenameat(p, a.int(0), a.num(1), a.int(2), a.num(3), a.u32(4)), 'RENAME_EXCHANGE is three renames, not atomic; RENAME_WHITEOUT is EPERM');
+  t.on(319, sysMemfdCreate, 'no file seals (F_ADD_SEALS is EINVAL)');
   t.on(326, sysCopyFileRange);
-  t.on(327, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
-  t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)));
-  t.on(332, sysStatx);
+  t.on(327, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)), 'RWF_* flags are ignored');
+  t.on(328, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, true)), 'RWF_* flags are ignored');
+  t.on(332, sysStatx, 'no stx_attributes, stx_mnt_id or direct I/O alignment');
   t.on(436, sysCloseRange);
-  t.on(437, sysOpenat2);
-  t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)));
+  t.on(437, sysOpenat2, 'RESOLVE_CACHED lookups are done in full rather than failing with EAGAIN when not cached');
+  t.on(439, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), a.int(3)), 'checked with the host process\'s credentials (AT_EACCESS changes nothing)');
   t.on(452, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), a.int(3)));
 }
 

@@ -7,7 +7,7 @@ import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, SysError } from '../errno.js';
 import { O_APPEND, O_PATH } from '../fdtable.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, TASK_SIZE, type MapSource } from '../mm.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import { PAGE_SIZE, PROT_WRITE } from '../../cpu/memory.js';
 import { type SyscallArgs, writeMem } from './util.js';
 
@@ -77,7 +77,7 @@ function sysMincore(p: Process, a: SyscallArgs): number {
 }
 
 export function registerMm(t: HandlerTable): void {
-  t.on(9, sysMmap);
+  t.on(9, sysMmap, 'MAP_SHARED file mappings are copies, written back at msync, munmap and exit: not coherent with read and write meanwhile');
   t.on(10, (p, a) => {
     p.mm.mprotect(a.num(0), a.unum(1), a.int(2));
     return 0;
@@ -97,25 +97,26 @@ export function registerMm(t: HandlerTable): void {
     p.mm.madvise(a.num(0), a.unum(1), a.int(2));
     return 0;
   });
-  // mlock, munlock, mlock2: the range must be mapped
+  // mlock, munlock, mlock2: the range must be mapped; guest memory is never paged out, so it is locked already
+  const memlock = 'RLIMIT_MEMLOCK is not applied; /proc/self/status shows no VmLck';
   t.on(149, (p, a) => {
     checkMapped(p, Math.floor(a.num(0) / PAGE_SIZE) * PAGE_SIZE, a.unum(1) + (a.num(0) % PAGE_SIZE));
     return 0;
-  });
+  }, memlock);
   t.on(150, (p, a) => {
     checkMapped(p, Math.floor(a.num(0) / PAGE_SIZE) * PAGE_SIZE, a.unum(1) + (a.num(0) % PAGE_SIZE));
     return 0;
-  });
+  }, memlock);
   t.on(325, (p, a) => {
     if (a.int(2) & ~1) throw new SysError(EINVAL);
     checkMapped(p, Math.floor(a.num(0) / PAGE_SIZE) * PAGE_SIZE, a.unum(1) + (a.num(0) % PAGE_SIZE));
     return 0;
-  });
+  }, memlock);
   t.on(151, (_p, a) => {
     const f = a.int(0);
     if (f === 0 || f & ~7) throw new SysError(EINVAL);
     return 0;
-  }); // mlockall
+  }, memlock); // mlockall
   t.on(152, () => 0); // munlockall
 }
 

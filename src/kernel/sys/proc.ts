@@ -1,32 +1,33 @@
 /**
- * Process syscalls: exit, ids, uname, limits, arch_prctl, prctl, futex,
- * getrandom, scheduling, resource usage.
+ * Process syscalls: exit, ids and capabilities, uname, limits, arch_prctl,
+ * prctl, futex, getrandom, resource usage. Scheduling is in sched.ts.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import {
   EAGAIN, ECHILD, EDEADLK, EINTR, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT, SysError,
 } from '../errno.js';
+import { hostCurrentCpu, hostMeminfo, hostThreadCount } from '../host.js';
 import { TASK_SIZE } from '../mm.js';
+import { CAP_SETGID, CAP_SETPCAP, CAP_SETUID, CAP_SYS_RESOURCE, capable, fixCapsAfterSetuid } from '../cred.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import {
   Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readTimespec, readView, realNs, write32, write64, writeMem,
 } from './util.js';
 
-const RLIMIT_NOFILE = 7;
+const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7;
 const NR_OPEN = 1048576n;
 
 // ---------------------------------------------------------------- ids
 
-function privileged(p: Process): boolean {
-  return p.euid === 0;
-}
+/** CAP_SETUID, CAP_SETGID ... in the effective set (see cred.ts: not simply uid 0). */
+const canSetuid = (p: Process) => capable(p, CAP_SETUID);
+const canSetgid = (p: Process) => capable(p, CAP_SETGID);
 
 function sysSetresuid(p: Process, r: number, e: number, s: number): number {
   const ids = [p.uid, p.euid, p.suid];
-  if (!privileged(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
+  if (!canSetuid(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
   if (r !== -1) p.uid = r >>> 0;
   if (e !== -1) p.euid = e >>> 0;
   if (s !== -1) p.suid = s >>> 0;
@@ -35,7 +36,7 @@ function sysSetresuid(p: Process, r: number, e: number, s: number): number {
 
 function sysSetresgid(p: Process, r: number, e: number, s: number): number {
   const ids = [p.gid, p.egid, p.sgid];
-  if (!privileged(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
+  if (!canSetgid(p)) for (const x of [r, e, s]) if (x !== -1 && !ids.includes(x >>> 0)) throw new SysError(EPERM);
   if (r !== -1) p.gid = r >>> 0;
   if (e !== -1) p.egid = e >>> 0;
   if (s !== -1) p.sgid = s >>> 0;
@@ -45,7 +46,7 @@ function sysSetresgid(p: Process, r: number, e: number, s: number): number {
 function sysSetuid(p: Process, a: SyscallArgs): number {
   const u = a.u32(0);
   if (a.int(0) === -1) throw new SysError(EINVAL);
-  if (privileged(p)) p.uid = p.euid = p.suid = u;
+  if (canSetuid(p)) p.uid = p.euid = p.suid = u;
   else if (u === p.uid || u === p.suid) p.euid = u;
   else throw new SysError(EPERM);
   return 0;
@@ -54,7 +55,7 @@ function sysSetuid(p: Process, a: SyscallArgs): number {
 function sysSetgid(p: Process, a: SyscallArgs): number {
   const g = a.u32(0);
   if (a.int(0) === -1) throw new SysError(EINVAL);
-  if (privileged(p)) p.gid = p.egid = p.sgid = g;
+  if (canSetgid(p)) p.gid = p.egid = p.sgid = g;
   else if (g === p.gid || g === p.sgid) p.egid = g;
   else throw new SysError(EPERM);
   return 0;
@@ -62,7 +63,7 @@ function sysSetgid(p: Process, a: SyscallArgs): number {
 
 function sysSetreuid(p: Process, a: SyscallArgs): number {
   const r = a.int(0), e = a.int(1);
-  if (!privileged(p)) {
+  if (!canSetuid(p)) {
     if (r !== -1 && r >>> 0 !== p.uid && r >>> 0 !== p.euid) throw new SysError(EPERM);
     if (e !== -1 && ![p.uid, p.euid, p.suid].includes(e >>> 0)) throw new SysError(EPERM);
   }
@@ -75,7 +76,7 @@ function sysSetreuid(p: Process, a: SyscallArgs): number {
 
 function sysSetregid(p: Process, a: SyscallArgs): number {
   const r = a.int(0), e = a.int(1);
-  if (!privileged(p)) {
+  if (!canSetgid(p)) {
     if (r !== -1 && r >>> 0 !== p.gid && r >>> 0 !== p.egid) throw new SysError(EPERM);
     if (e !== -1 && ![p.gid, p.egid, p.sgid].includes(e >>> 0)) throw new SysError(EPERM);
   }
@@ -84,6 +85,16 @@ function sysSetregid(p: Process, a: SyscallArgs): number {
   if (e !== -1) p.egid = e >>> 0;
   if (r !== -1 || (e !== -1 && e >>> 0 !== oldRgid)) p.sgid = p.egid;
   return 0;
+}
+
+/** A set*uid handler, with the capability sets moved as Linux moves them when the uids change. */
+function uidChange(h: (p: Process, a: SyscallArgs) => number): (p: Process, a: SyscallArgs) => number {
+  return (p, a) => {
+    const old = { uid: p.uid, euid: p.euid, suid: p.suid };
+    const r = h(p, a);
+    fixCapsAfterSetuid(p, old, (p as Process & { keepcaps?: number }).keepcaps === 1);
+    return r;
+  };
 }
 
 function writeIds(p: Process, addrs: number[], vals: number[]): number {
@@ -107,7 +118,7 @@ function sysSetgroups(p: Process, a: SyscallArgs): number {
   const size = a.int(0);
   if (size < 0 || size > 65536) throw new SysError(EINVAL);
   const v = readView(p.mem, a.num(1), size * 4);
-  if (!privileged(p)) throw new SysError(EPERM);
+  if (!canSetgid(p)) throw new SysError(EPERM);
   p.groups = [];
   for (let k = 0; k < size; k++) p.groups.push(v.getUint32(k * 4, true));
   return 0;
@@ -134,10 +145,11 @@ function packRlimit(l: [bigint, bigint]): Uint8Array {
 function setRlimit(p: Process, res: number, soft: bigint, hard: bigint): void {
   if (soft > hard) throw new SysError(EINVAL);
   const cur = p.rlimits[res];
-  if (hard > cur[1] && !privileged(p)) throw new SysError(EPERM);
+  if (hard > cur[1] && !capable(p, CAP_SYS_RESOURCE)) throw new SysError(EPERM);
   if (res === RLIMIT_NOFILE && hard > NR_OPEN) throw new SysError(EPERM);
   p.rlimits[res] = [soft, hard];
   if (res === RLIMIT_NOFILE) p.fds.limit = Number(soft > NR_OPEN ? NR_OPEN : soft);
+  if (res === RLIMIT_STACK) p.mm.setStackLimit();
 }
 
 function sysPrlimit64(p: Process, a: SyscallArgs): number {
@@ -356,41 +368,64 @@ function sysFutex(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- resources
 
-function hostCaps(): { eff: bigint; prm: bigint; inh: bigint } {
-  try {
-    const s = fs.readFileSync('/proc/self/status', 'utf8');
-    const get = (k: string) => {
-      const m = new RegExp(`^${k}:\\s*([0-9a-f]+)`, 'm').exec(s);
-      return m ? BigInt('0x' + m[1]) : 0n;
-    };
-    return { eff: get('CapEff'), prm: get('CapPrm'), inh: get('CapInh') };
-  } catch {
-    return { eff: 0n, prm: 0n, inh: 0n };
-  }
+const CAP_V1 = 0x19980330, CAP_V2 = 0x20071026, CAP_V3 = 0x20080522;
+
+/** The header of capget/capset: the number of 32-bit words per set, or EINVAL after writing back the version the kernel prefers. */
+function capHeader(p: Process, hdr: number, data: number, forGet: boolean): number {
+  const v = readView(p.mem, hdr, 8);
+  const version = v.getUint32(0, true);
+  if (version === CAP_V1) return 1;
+  if (version === CAP_V2 || version === CAP_V3) return 2;
+  write32(p.mem, hdr, CAP_V3);
+  if (forGet && data === 0) return 0; // the probe libcap makes: the version is the answer
+  throw new SysError(EINVAL);
 }
 
 function sysCapget(p: Process, a: SyscallArgs): number {
   const hdr = a.num(0), data = a.num(1);
-  const v = readView(p.mem, hdr, 8);
-  const version = v.getUint32(0, true), pid = v.getInt32(4, true);
-  const V1 = 0x19980330, V2 = 0x20071026, V3 = 0x20080522;
-  if (version !== V1 && version !== V2 && version !== V3) {
-    write32(p.mem, hdr, V3);
-    if (data === 0) return 0;
-    throw new SysError(EINVAL);
-  }
-  if (pid < 0 || !self(p, pid)) throw new SysError(pid < 0 ? EINVAL : ESRCH);
+  const words = capHeader(p, hdr, data, true);
+  if (words === 0) return 0;
+  const pid = read32(p.mem, hdr + 4);
+  if (pid < 0) throw new SysError(EINVAL);
+  if (!self(p, pid)) throw new SysError(ESRCH);
   if (data === 0) return 0;
-  const caps = p.euid === 0 ? hostCaps() : { eff: 0n, prm: 0n, inh: 0n };
-  const n = version === V1 ? 1 : 2;
-  const s = new Struct(12 * n);
-  for (let k = 0; k < n; k++) {
+  const s = new Struct(12 * words);
+  for (let k = 0; k < words; k++) {
     const sh = BigInt(32 * k);
-    s.u32(k * 12, Number((caps.eff >> sh) & 0xffffffffn));
-    s.u32(k * 12 + 4, Number((caps.prm >> sh) & 0xffffffffn));
-    s.u32(k * 12 + 8, Number((caps.inh >> sh) & 0xffffffffn));
+    s.u32(k * 12, Number((p.caps.eff >> sh) & 0xffffffffn));
+    s.u32(k * 12 + 4, Number((p.caps.prm >> sh) & 0xffffffffn));
+    s.u32(k * 12 + 8, Number((p.caps.inh >> sh) & 0xffffffffn));
   }
   writeMem(p.mem, data, s.bytes);
+  return 0;
+}
+
+/**
+ * capset (cap_capset): only the caller's own sets; the new inheritable set
+ * within the old inheritable and permitted ones (unless CAP_SETPCAP) and
+ * within the bounding set, permitted only shrinking, effective within
+ * permitted. The sets are the process's: later checks (chown, setuid,
+ * setpriority ...) look at them.
+ */
+function sysCapset(p: Process, a: SyscallArgs): number {
+  const hdr = a.num(0), data = a.num(1);
+  const words = capHeader(p, hdr, data, false);
+  const pid = read32(p.mem, hdr + 4);
+  if (pid !== 0 && pid !== p.pid) throw new SysError(EPERM);
+  const v = readView(p.mem, data, 12 * words);
+  const set = (off: number): bigint => {
+    let x = 0n;
+    for (let k = 0; k < words; k++) x |= BigInt(v.getUint32(k * 12 + off, true)) << BigInt(32 * k);
+    return x;
+  };
+  const eff = set(0), prm = set(4), inh = set(8);
+  const sub = (x: bigint, y: bigint) => (x & ~y) === 0n;
+  const old = p.caps;
+  if (!capable(p, CAP_SETPCAP) && !sub(inh, old.inh | old.prm)) throw new SysError(EPERM);
+  if (!sub(inh, old.inh | old.bnd)) throw new SysError(EPERM);
+  if (!sub(prm, old.prm)) throw new SysError(EPERM);
+  if (!sub(eff, prm)) throw new SysError(EPERM);
+  p.caps = { ...old, eff, prm, inh };
   return 0;
 }
 
@@ -417,12 +452,23 @@ function sysTimes(p: Process, a: SyscallArgs): number {
   return Number(monoNs() / 10000000n);
 }
 
+/**
+ * struct sysinfo as Linux fills it: the memory figures of si_meminfo and
+ * si_swapinfo (MemTotal, MemFree, Shmem, Buffers, SwapTotal, SwapFree) in
+ * bytes with mem_unit 1, the load averages in 1/65536 (os.loadavg is
+ * sysinfo's own loads divided back), uptime rounded up to a second, procs =
+ * the machine's thread count.
+ */
 function sysSysinfo(p: Process, a: SyscallArgs): number {
+  const mi = hostMeminfo();
+  const kb = (k: string) => mi.get(k) ?? 0;
   const s = new Struct(112);
-  s.u64(0, Math.floor(os.uptime()));
+  s.u64(0, Math.ceil(os.uptime()));
   os.loadavg().forEach((l, k) => s.u64(8 + k * 8, Math.round(l * 65536)));
-  s.u64(32, os.totalmem()).u64(40, os.freemem());
-  s.u16(80, 1); // procs
+  s.u64(32, kb('MemTotal')).u64(40, kb('MemFree')).u64(48, kb('Shmem')).u64(56, kb('Buffers'));
+  s.u64(64, kb('SwapTotal')).u64(72, kb('SwapFree'));
+  s.u16(80, Math.min(hostThreadCount(), 0xffff));
+  s.u64(88, kb('HighTotal')).u64(96, kb('HighFree'));
   s.u32(104, 1); // mem_unit
   writeMem(p.mem, a.num(0), s.bytes);
   return 0;
@@ -439,16 +485,6 @@ function sysGetrandom(p: Process, a: SyscallArgs): number {
   return len;
 }
 
-function sysSchedGetaffinity(p: Process, a: SyscallArgs): number {
-  const pid = a.int(0), len = a.unum(1);
-  if (!self(p, pid)) throw new SysError(ESRCH);
-  if (len < 8 || len % 8 !== 0) throw new SysError(EINVAL);
-  const out = new Uint8Array(8);
-  out[0] = 1;
-  writeMem(p.mem, a.num(2), out);
-  return 8;
-}
-
 export function registerProc(t: HandlerTable): void {
   const exit = (p: Process, a: SyscallArgs) => {
     p.exit(a.int(0));
@@ -463,16 +499,16 @@ export function registerProc(t: HandlerTable): void {
   t.on(104, (p) => p.gid);
   t.on(107, (p) => p.euid);
   t.on(108, (p) => p.egid);
-  t.on(105, sysSetuid);
+  t.on(105, uidChange(sysSetuid));
   t.on(106, sysSetgid);
-  t.on(113, sysSetreuid);
+  t.on(113, uidChange(sysSetreuid));
   t.on(114, sysSetregid);
-  t.on(117, (p, a) => sysSetresuid(p, a.int(0), a.int(1), a.int(2)));
+  t.on(117, uidChange((p, a) => sysSetresuid(p, a.int(0), a.int(1), a.int(2))));
   t.on(118, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.uid, p.euid, p.suid]));
   t.on(119, (p, a) => sysSetresgid(p, a.int(0), a.int(1), a.int(2)));
   t.on(120, (p, a) => writeIds(p, [a.num(0), a.num(1), a.num(2)], [p.gid, p.egid, p.sgid]));
-  t.on(122, (p) => p.euid); // setfsuid: returns the old fsuid
-  t.on(123, (p) => p.egid);
+  t.on(122, (p) => p.euid, 'returns the old fsuid (the euid) and keeps none: file access follows the euid'); // setfsuid
+  t.on(123, (p) => p.egid, 'returns the old fsgid (the egid) and keeps none');
   t.on(115, sysGetgroups);
   t.on(116, sysSetgroups);
   t.on(111, (p) => p.pgid);
@@ -502,10 +538,11 @@ export function registerProc(t: HandlerTable): void {
   t.on(63, sysUname);
   t.on(170, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's name is not the program's to set");
   t.on(171, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's domain name is not the program's to set");
+  const limits = 'RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK are applied; the others are kept and returned but not enforced';
   t.on(97, (p, a) => {
     const res = a.u32(0);
     if (res >= 16) throw new SysError(EINVAL);
@@ -518,8 +555,8 @@ export function registerProc(t: HandlerTable): void {
     const v = readView(p.mem, a.num(1), 16);
     setRlimit(p, res, v.getBigUint64(0, true), v.getBigUint64(8, true));
     return 0;
-  });
-  t.on(302, sysPrlimit64);
+  }, limits);
+  t.on(302, sysPrlimit64, limits);
   t.on(158, sysArchPrctl);
   t.on(218, (p, a) => {
     p.clearChildTid = a.num(0);
@@ -537,72 +574,13 @@ export function registerProc(t: HandlerTable): void {
     write64(p.mem, a.num(2), p.robustListLen);
     return 0;
   });
-  t.on(334, () => -ENOSYS); // rseq: as a kernel built without it
-  t.on(157, sysPrctl);
+  t.enosys(334, 'as a kernel built without CONFIG_RSEQ: glibc goes on without it');
+  t.on(157, sysPrctl, 'PR_SET_PDEATHSIG, DUMPABLE, TIMERSLACK, THP_DISABLE, CHILD_SUBREAPER and NO_NEW_PRIVS are kept and read back without effect; no seccomp; the capability bounding set is not changed');
   t.on(318, sysGetrandom);
-  t.on(204, sysSchedGetaffinity);
-  t.on(203, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    const m = readMem(p.mem, a.num(2), Math.min(a.unum(1), 128));
-    if (!(m[0] & 1)) throw new SysError(EINVAL);
-    return 0;
-  });
-  t.on(24, () => 0); // sched_yield
-  t.on(145, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    return 0; // SCHED_OTHER
-  });
-  t.on(144, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    const pol = a.int(1);
-    if (pol === 0 || pol === 3 || pol === 5) return 0;
-    if (pol === 1 || pol === 2) throw new SysError(EPERM);
-    throw new SysError(EINVAL);
-  });
-  t.on(143, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    write32(p.mem, a.num(1), 0);
-    return 0;
-  });
-  t.on(142, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    if (read32(p.mem, a.num(1)) !== 0) throw new SysError(EINVAL);
-    return 0;
-  });
-  t.on(146, (_p, a) => {
-    const pol = a.int(0);
-    if (pol === 1 || pol === 2) return 99;
-    if (pol === 0 || pol === 3 || pol === 5 || pol === 6) return 0;
-    throw new SysError(EINVAL);
-  });
-  t.on(147, (_p, a) => {
-    const pol = a.int(0);
-    if (pol === 1 || pol === 2) return 1;
-    if (pol === 0 || pol === 3 || pol === 5 || pol === 6) return 0;
-    throw new SysError(EINVAL);
-  });
-  t.on(148, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    writeMem(p.mem, a.num(1), new Struct(16).u64(8, 100000000).bytes);
-    return 0;
-  });
-  t.on(140, (p, a) => {
-    const which = a.int(0), who = a.int(1);
-    if (which < 0 || which > 2) throw new SysError(EINVAL);
-    if (which === 0 && !self(p, who)) throw new SysError(ESRCH);
-    return 20; // 20 - nice
-  });
-  t.on(141, (p, a) => {
-    const which = a.int(0), who = a.int(1);
-    if (which < 0 || which > 2) throw new SysError(EINVAL);
-    if (which === 0 && !self(p, who)) throw new SysError(ESRCH);
-    if (a.int(2) < 0 && !privileged(p)) throw new SysError(13 /* EACCES */);
-    return 0;
-  });
-  t.on(98, sysGetrusage);
-  t.on(100, sysTimes);
+  t.on(98, sysGetrusage, 'times are the host process\'s (the emulator\'s own work included), ru_maxrss is Node\'s resident size, the other counters are 0');
+  t.on(100, sysTimes, 'the host process\'s times, the emulator\'s own work included');
   t.on(99, sysSysinfo);
-  t.on(202, sysFutex);
+  t.on(202, sysFutex, 'one thread: a wait ends by signal or timeout only; wakes and requeues have nobody to wake');
   t.on(61, () => {
     throw new SysError(ECHILD); // wait4: this process never has children
   });
@@ -610,13 +588,11 @@ export function registerProc(t: HandlerTable): void {
     throw new SysError(ECHILD); // waitid
   });
   t.on(125, sysCapget);
-  t.on(126, (p) => {
-    if (!privileged(p)) throw new SysError(EPERM);
-    return 0;
-  });
+  t.on(126, sysCapset, 'the sets are kept and checked (capget, chown, set*uid, setpriority ...); the host process keeps its own');
   t.on(309, (p, a) => {
-    if (a.num(0) !== 0) write32(p.mem, a.num(0), 0);
-    if (a.num(1) !== 0) write32(p.mem, a.num(1), 0);
+    const { cpu, node } = hostCurrentCpu(); // the host thread that runs the program
+    if (a.num(0) !== 0) write32(p.mem, a.num(0), cpu);
+    if (a.num(1) !== 0) write32(p.mem, a.num(1), node);
     return 0;
   });
   t.on(135, (p, a) => {
@@ -624,13 +600,11 @@ export function registerProc(t: HandlerTable): void {
     const old = st.personality ?? 0;
     if (a.u32(0) !== 0xffffffff) st.personality = a.u32(0);
     return old;
-  });
-  t.on(251, () => 0); // ioprio_set
-  t.on(252, () => (2 << 13) | 4); // ioprio_get: IOPRIO_CLASS_BE, level 4 (the default)
+  }, 'kept and returned; its flags (READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT ...) change nothing');
   t.on(324, (_p, a) => {
     const cmd = a.int(0);
     if (cmd === 0) return 0; // MEMBARRIER_CMD_QUERY: nothing supported
     throw new SysError(EINVAL);
-  });
+  }, 'MEMBARRIER_CMD_QUERY reports no command supported');
 }
 

@@ -7,7 +7,7 @@
 import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
 import type { Process } from '../process.js';
 import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN } from '../signal.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, writeMem } from './util.js';
 
 const SIGKILL = 9, SIGSTOP = 19;

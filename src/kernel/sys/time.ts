@@ -5,7 +5,7 @@
  */
 import { EINTR, EINVAL, EPERM, SysError } from '../errno.js';
 import type { Process } from '../process.js';
-import type { HandlerTable } from '../syscalls.js';
+import type { HandlerTable } from './table.js';
 import { Struct, type SyscallArgs, monoNs, readTimespec, realNs, write64, writeMem, writeTimespec, writeTimeval } from './util.js';
 
 export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
@@ -119,13 +119,13 @@ export function registerTime(t: HandlerTable): void {
   t.on(229, sysClockGetres);
   t.on(227, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's clock is not the program's to set");
   t.on(96, sysGettimeofday);
   t.on(164, () => {
     throw new SysError(EPERM);
-  });
+  }, "EPERM even for root: the host's clock is not the program's to set");
   t.on(201, sysTime);
   t.on(35, sysNanosleep);
-  t.on(230, sysClockNanosleep);
+  t.on(230, sysClockNanosleep, 'a sleep on a CPU-time clock returns at once (with a report)');
 }
 

@@ -1,0 +1,98 @@
+/**
+ * The emulated machine's physical memory: guest pages are host memory (a
+ * Page of 4 KiB plus its objects) from the moment they are first touched, so
+ * that is what is counted, against the kernel-wide limit (--mem-limit). A
+ * program that touches more is killed as Linux's OOM killer kills (SIGKILL),
+ * before the host process runs out of memory itself.
+ *
+ * Memory (src/cpu) has no page-fault callback; it creates a page in exactly
+ * one place, `pages.set`, and drops pages with `pages.delete`, so the
+ * accounting wraps those two methods of the one Map. The same observation
+ * tells the MM how far down the stack has grown.
+ */
+import type { Memory, Page } from '../cpu/memory.js';
+import { CpuFault, PF_USER, PF_WRITE, Vector } from '../cpu/fault.js';
+import { PAGE_SIZE } from '../cpu/memory.js';
+import { RLIM_INFINITY, hostRlimits, hostVmSize } from './host.js';
+
+/** Host bytes one guest page costs, measured on Node 20: 4 KiB of data and ~500 bytes of objects. */
+export const PAGE_COST = 4608;
+/**
+ * Past the limit, the page that crossed it and the rest of the instruction
+ * (a `rep stos` over gigabytes is one instruction) may still materialize up
+ * to this much; beyond, the access faults, so the overshoot is bounded.
+ */
+const OVERSHOOT = 64 * 1024 * 1024;
+
+/** --mem-limit's default when the host sets no lower bound: 2 GiB of guest pages. */
+export const DEFAULT_MEM_LIMIT = 2 * 1024 * 1024 * 1024;
+/**
+ * Host address space a guest page takes, measured on Node 20: VmPeak grows by
+ * ~1.2 bytes per guest byte touched (the page, its objects, malloc's arenas).
+ */
+const PAGE_VIRTUAL_COST = 5 * 1024;
+/**
+ * Address space Node takes beyond its VmSize at this point before the
+ * program's pages count (modules, compiled code, heap growth): measured
+ * ~200 MiB; under `ulimit -v 2G` Node survives 800 MiB of guest pages and
+ * fails at 1000 MiB, and this leaves a margin below.
+ */
+const NODE_HEADROOM = 320 * 1024 * 1024;
+/** The least memory a program gets (a static hello world touches ~100 KiB). */
+const MIN_MEM_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * --mem-limit's default: 2 GiB of guest pages, or less when the host process
+ * runs under an address-space limit (ulimit -v), so that Node, which needs
+ * its own share first, never fails an allocation (std::bad_alloc) because of
+ * the guest.
+ */
+export function defaultMemLimit(): number {
+  const as = hostRlimits()?.[9][0] ?? RLIM_INFINITY;
+  if (as === RLIM_INFINITY) return DEFAULT_MEM_LIMIT;
+  const room = Number(as) - hostVmSize() - NODE_HEADROOM;
+  const pages = Math.floor(room / PAGE_VIRTUAL_COST);
+  return Math.max(Math.min(pages * PAGE_SIZE, DEFAULT_MEM_LIMIT), MIN_MEM_LIMIT);
+}
+
+export class PhysMem {
+  /** Bytes of guest pages allowed (host bytes = pages * PAGE_COST): Infinity for none. */
+  limit = Infinity;
+  /** Guest pages in existence, in every Memory attached. */
+  pages = 0;
+
+  /** Whether one more page stays within the limit. */
+  fits(pages = 1): boolean {
+    return (this.pages + pages) * PAGE_SIZE <= this.limit;
+  }
+
+  /**
+   * Count the pages of `mem`; `touched(pn)` hears of each new one, `oom()` of
+   * the first one over the limit (it is to kill the program).
+   */
+  attach(mem: Memory, touched: (pn: number) => void, oom: () => void): void {
+    const pages = mem.pages;
+    const set = pages.set.bind(pages);
+    const del = pages.delete.bind(pages);
+    let killed = false;
+    this.pages += pages.size;
+    pages.set = (pn: number, page: Page) => {
+      if (!pages.has(pn)) {
+        if (!this.fits()) {
+          if (!killed) {
+            killed = true;
+            oom();
+          } else if ((this.pages + 1) * PAGE_SIZE > this.limit + OVERSHOOT) throw new CpuFault(Vector.PF, pn * PAGE_SIZE, PF_USER | PF_WRITE);
+        }
+        this.pages++;
+        touched(pn);
+      }
+      return set(pn, page);
+    };
+    pages.delete = (pn: number) => {
+      const had = del(pn);
+      if (had) this.pages--;
+      return had;
+    };
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * src/kernel's module graph, read from the sources: no import cycle (type-only
  * imports count: they are a dependency of the design even when erased), and no
- * import upward out of the kernel layer (it may use src/cpu, nothing above).
+ * import upward out of the kernel layer (it may use src/cpu and the guest build's
+ * generated facts, nothing above).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,11 +62,12 @@ describe('src/kernel module graph', () => {
   });
 
   it('imports nothing from the layers above it (machine, gdb, trace, cli)', () => {
+    // src/guest/generated holds facts the guest build generates (syscall names, pt_regs): data below every layer
     const upward: string[] = [];
     for (const [f, deps] of graph)
       for (const d of deps) {
         const rel = path.relative(path.join(ROOT, 'src'), d);
-        if (!rel.startsWith('kernel' + path.sep) && !rel.startsWith('cpu' + path.sep)) upward.push(`${path.relative(KERNEL, f)} -> ${rel}`);
+        if (!rel.startsWith('kernel' + path.sep) && !rel.startsWith('cpu' + path.sep) && !rel.startsWith(path.join('guest', 'generated') + path.sep)) upward.push(`${path.relative(KERNEL, f)} -> ${rel}`);
       }
     expect(upward).toEqual([]);
   });

@@ -117,7 +117,8 @@ export class CPU {
   icount = 0;
   /** Set by an instruction that must end the current run slice (syscall, hlt). */
   stopRequested = false;
-  readonly msr = new Map<number, number>();
+  /** The model-specific registers: one physical CPU's, so every task's CPU shares the map (context.ts). */
+  msr = new Map<number, number>();
 
   /** SYSCALL behaves architecturally (native entry model) instead of calling onSyscall. */
   archSyscall = false;
@@ -129,10 +130,25 @@ export class CPU {
   /** Set when a store changed bytes of decoded code: the run loop ends the block (self-modifying code). */
   smc = false;
 
-  constructor(readonly mem: Memory) {
+  /** The address space this CPU runs in: its task's (execve gives it a new one). */
+  mem: Memory;
+
+  constructor(mem: Memory) {
+    this.mem = mem;
+    this.useMemory(mem);
+  }
+
+  /**
+   * Run in `mem` from now on. Memory tells one CPU of stores into decoded
+   * code; where several tasks share an address space (vfork), the task
+   * switch makes it the running one's.
+   */
+  useMemory(mem: Memory): void {
+    this.mem = mem;
     mem.onCodeWrite = () => {
       this.smc = true;
     };
+    mem.setCpl(this.cpl);
   }
 
   // ---- whole-register access ----

@@ -12,6 +12,17 @@
  * TLB: a store to them takes the slow path, which bumps the page's generation
  * and so invalidates the decoded blocks (self-modifying code, breakpoints,
  * zpoline rewrites).
+ *
+ * Address spaces and fork. A Memory is one address space. `fork()` gives a
+ * copy on write: the child gets the same Page objects, each counting its
+ * owners (`refs`); the first write by either side to a page it shares copies
+ * it (`unshare`, reached from wpage's slow path, which every write TLB miss
+ * takes: both sides' TLBs are flushed at fork, and a shared page is never
+ * put in a write TLB). Pages of a MAP_SHARED mapping are shared as they are
+ * (`Page.shared`). The guest kernel's pages are one set for every address
+ * space: a Memory made with `shareGlobal(store)` finds the store's mappings
+ * and pages where it has none of its own, so a kernel page first touched in
+ * one process is the one every other sees, and it is never copied.
  */
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from './fault.js';
 
@@ -33,6 +44,10 @@ export class Page {
   gen = 0;
   /** Decoded blocks refer to this page (so stores must bump gen). */
   hasCode = false;
+  /** Address spaces that hold this page: more than one after a fork, until one of them writes (copy on write). */
+  refs = 1;
+  /** The page of a MAP_SHARED mapping: every owner sees every write (no copy on write). */
+  shared = false;
   constructor(
     readonly pn: number,
     public prot: number,
@@ -49,6 +64,17 @@ export interface MemoryWatch {
   pages: Map<number, number>;
   /** A guest access (data read or write) at addr touched a watched page. */
   hit(addr: number, write: boolean): void;
+}
+
+/**
+ * Who pays for pages (the machine's memory, src/kernel/physmem.ts): told of
+ * each page created (first touch, or the copy a write to a shared page
+ * makes), which it may refuse with a CpuFault, and of pages no address space
+ * holds any more.
+ */
+export interface PageAccount {
+  charge(pn: number): void;
+  uncharge(pages: number): void;
 }
 
 /** A mapped range of pages [s, e) (page numbers) with one protection. */
@@ -79,6 +105,77 @@ export class Memory {
    * rpage/wpage, which reports it to watch.hit. The fast paths never look here.
    */
   watch: MemoryWatch | null = null;
+  /** The page accounting (null: pages are free). */
+  account: PageAccount | null = null;
+  /** The pages every address space shares (the guest kernel's), consulted where this one maps nothing. */
+  private global: Memory | null = null;
+  /** Tasks running in this address space (mm_users): a vfork child and its parent share one. */
+  users = 1;
+
+  /** Share the pages of `store` (the guest kernel's image and task stacks) wherever this address space maps nothing. */
+  shareGlobal(store: Memory): void {
+    this.global = store;
+    this.flushTlb();
+  }
+
+  /**
+   * The child's address space at fork: the same mappings and, copy on
+   * write, the same pages; the kernel's global pages stay global.
+   */
+  fork(): Memory {
+    const child = new Memory();
+    child.regions = this.regions.map((r) => ({ ...r }));
+    child.global = this.global;
+    child.account = this.account;
+    for (const [pn, p] of this.pages) {
+      p.refs++;
+      child.pages.set(pn, p);
+    }
+    // a page now shared must never be written through a TLB entry filled before
+    this.flushTlb();
+    return child;
+  }
+
+  /** The address space is gone (exit, exec): its pages that no other holds are freed. */
+  release(): void {
+    let freed = 0;
+    for (const p of this.pages.values()) if (--p.refs === 0) freed++;
+    this.pages.clear();
+    this.regions = [];
+    this.flushTlb();
+    if (freed > 0) this.account?.uncharge(freed);
+  }
+
+  /**
+   * Give this address space its own copy of a page it shares (copy on
+   * write). Blocks decoded from the shared page check their Page object, so
+   * they are rebuilt from the copy; the CPU ends its block in case the
+   * write changes code it is running (as any write to code does).
+   */
+  private unshare(p: Page): Page {
+    this.account?.charge(p.pn);
+    const q = new Page(p.pn, p.prot);
+    q.u8.set(p.u8);
+    p.refs--;
+    this.pages.set(p.pn, q);
+    const k = p.pn & (TLB_SIZE - 1);
+    if (this.rt[k] === p) this.rt[k] = null;
+    if (this.xt[k] === p) this.xt[k] = null;
+    if (p.hasCode) {
+      this.epoch++;
+      this.onCodeWrite?.(p);
+    }
+    return q;
+  }
+
+  /** Make the pages of [addr, addr+len) that exist shared as they are with every address space forked from here (MAP_SHARED). */
+  shareRange(addr: number, len: number): void {
+    const [s, e] = Memory.range(addr, len);
+    for (let pn = s; pn < e; pn++) {
+      const p = this.page(pn);
+      if (p) p.shared = true;
+    }
+  }
 
   setCpl(cpl: number): void {
     if (cpl !== this.cpl) {
@@ -141,8 +238,15 @@ export class Memory {
     const [s, e] = Memory.range(addr, len);
     this.cut(s, e);
     this.insert({ s, e, prot });
-    this.forPages(s, e, (p) => (p.prot = prot));
+    this.forPages(s, e, (p) => this.setProt(p, prot));
     this.flushTlb();
+  }
+
+  /** A page's protection is its address space's: a shared page is copied before it changes. */
+  private setProt(p: Page, prot: number): void {
+    if (p.prot === prot) return;
+    if (p.refs > 1 && !p.shared) p = this.unshare(p);
+    p.prot = prot;
   }
 
   /** Map fresh zeroed pages, discarding any that were there. */
@@ -155,14 +259,17 @@ export class Memory {
     if (len <= 0) return;
     const [s, e] = Memory.range(addr, len);
     this.cut(s, e);
+    let freed = 0;
     this.forPages(s, e, (p) => {
       if (p.hasCode) {
         p.gen++;
         this.onCodeWrite?.(p);
       }
       this.pages.delete(p.pn);
+      if (--p.refs === 0) freed++;
     });
     this.flushTlb();
+    if (freed > 0) this.account?.uncharge(freed);
   }
 
   /** Change the protection of the mapped parts of [addr, addr+len). */
@@ -170,7 +277,7 @@ export class Memory {
     if (len <= 0) return;
     const [s, e] = Memory.range(addr, len);
     for (const r of this.cut(s, e)) this.insert({ s: r.s, e: r.e, prot });
-    this.forPages(s, e, (p) => (p.prot = prot));
+    this.forPages(s, e, (p) => this.setProt(p, prot));
     this.flushTlb();
   }
 
@@ -186,7 +293,7 @@ export class Memory {
   /** Protection of the page holding addr, or -1 if unmapped. */
   protAt(addr: number): number {
     const pn = Math.floor(addr / PAGE_SIZE);
-    const r = this.regionOf(pn);
+    const r = this.regionOf(pn) ?? this.global?.regionOf(pn);
     return r ? r.prot : -1;
   }
 
@@ -203,13 +310,14 @@ export class Memory {
     return undefined;
   }
 
-  /** Mapped ranges as [start address, end address, prot]. */
+  /** Mapped ranges as [start address, end address, prot], the global ones included. */
   mappings(): [number, number, number][] {
-    return this.regions.map((r) => [r.s * PAGE_SIZE, r.e * PAGE_SIZE, r.prot]);
+    const rs = this.global ? [...this.regions, ...this.global.regions].sort((a, b) => a.s - b.s) : this.regions;
+    return rs.map((r) => [r.s * PAGE_SIZE, r.e * PAGE_SIZE, r.prot]);
   }
 
   isMapped(addr: number): boolean {
-    return this.regionOf(Math.floor(addr / PAGE_SIZE)) !== undefined;
+    return this.protAt(addr) >= 0;
   }
 
   /** The page holding addr, created (zeroed) on first touch; undefined if unmapped. */
@@ -221,7 +329,8 @@ export class Memory {
     let p = this.pages.get(pn);
     if (p === undefined) {
       const r = this.regionOf(pn);
-      if (r === undefined) return undefined;
+      if (r === undefined) return this.global?.page(pn);
+      this.account?.charge(pn);
       p = new Page(pn, r.prot);
       this.pages.set(pn, p);
     }
@@ -261,8 +370,9 @@ export class Memory {
     const pn = Math.floor(addr / PAGE_SIZE);
     const e = this.wt[pn & (TLB_SIZE - 1)];
     if (e !== null && e.pn === pn) return e;
-    const p = this.page(pn);
+    let p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_WRITE)) this.fault(addr, p, PF_WRITE);
+    if (p.refs > 1 && !p.shared) p = this.unshare(p);
     if (p.hasCode) {
       p.gen++;
       p.hasCode = false;
@@ -435,8 +545,9 @@ export class Memory {
     let done = 0;
     while (done < data.length) {
       const a = addr + done;
-      const p = this.page(Math.floor(a / PAGE_SIZE));
+      let p = this.page(Math.floor(a / PAGE_SIZE));
       if (!p) break;
+      if (p.refs > 1 && !p.shared) p = this.unshare(p);
       if (p.hasCode) {
         p.gen++;
         this.onCodeWrite?.(p);

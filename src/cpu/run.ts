@@ -12,7 +12,7 @@ import type { CPU } from './cpu.js';
 import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
-import { PAGE_SIZE, type Page } from './memory.js';
+import { PAGE_SIZE, type Memory, type Page } from './memory.js';
 
 const MAX_BLOCK = 64;
 
@@ -57,7 +57,23 @@ export class BlockCache {
    */
   private maxBlock = MAX_BLOCK;
 
-  constructor(private readonly cpu: CPU) {}
+  /** Blocks depend only on the bytes of one address space: a cache per Memory. */
+  constructor(readonly mem: Memory) {}
+
+  /**
+   * The cache of an address space forked from this one: no blocks (they
+   * would name this one's pages), the same probes and block limit, and the
+   * breakpoints only if asked (a debugger follows the child).
+   */
+  fork(mem: Memory, breakpoints: boolean): BlockCache {
+    const c = new BlockCache(mem);
+    c.probes = new Map(this.probes);
+    c.pageProbe = this.pageProbe;
+    c.maxBlock = this.maxBlock;
+    c.onBreakpoint = this.onBreakpoint;
+    if (breakpoints) c.breakpoints = new Map(this.breakpoints);
+    return c;
+  }
 
   /** Bumped whenever cached blocks are dropped, so links between blocks are re-checked. */
   epoch = 0;
@@ -90,7 +106,7 @@ export class BlockCache {
 
   /** The valid block starting at rip, decoding it if needed (may throw the fetch/decode fault). */
   get(rip: number): Block {
-    const mem = this.cpu.mem;
+    const mem = this.mem;
     const page = mem.xpage(rip);
     const b = this.blocks.get(rip);
     if (b !== undefined && b.page === page && b.gen === page.gen && (b.page2 === null || b.gen2 === b.page2.gen)) return b;
@@ -98,7 +114,7 @@ export class BlockCache {
   }
 
   private build(rip: number, page: Page): Block {
-    const mem = this.cpu.mem;
+    const mem = this.mem;
     const insns: Insn[] = [];
     let a = rip;
     let page2: Page | null = null;

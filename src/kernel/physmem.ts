@@ -5,12 +5,13 @@
  * program that touches more is killed as Linux's OOM killer kills (SIGKILL),
  * before the host process runs out of memory itself.
  *
- * Memory (src/cpu) has no page-fault callback; it creates a page in exactly
- * one place, `pages.set`, and drops pages with `pages.delete`, so the
- * accounting wraps those two methods of the one Map. The same observation
- * tells the MM how far down the stack has grown.
+ * Memory (src/cpu) tells its PageAccount of each page it creates (first
+ * touch, or the copy a write to a page shared since a fork makes) and of
+ * pages no address space holds any more; pages shared copy-on-write are
+ * counted once. The same observation tells the MM how far down the stack
+ * has grown.
  */
-import type { Memory, Page } from '../cpu/memory.js';
+import type { Memory } from '../cpu/memory.js';
 import { CpuFault, PF_USER, PF_WRITE, Vector } from '../cpu/fault.js';
 import { PAGE_SIZE } from '../cpu/memory.js';
 import { RLIM_INFINITY, hostRlimits, hostVmSize } from './host.js';
@@ -67,17 +68,15 @@ export class PhysMem {
   }
 
   /**
-   * Count the pages of `mem`; `touched(pn)` hears of each new one, `oom()` of
-   * the first one over the limit (it is to kill the program).
+   * Count the pages `mem` creates from now on (those it shares with the
+   * address space it was forked from are counted already); `touched(pn)`
+   * hears of each new one, `oom()` of the first one over the limit (it is to
+   * kill the program).
    */
   attach(mem: Memory, touched: (pn: number) => void, oom: () => void): void {
-    const pages = mem.pages;
-    const set = pages.set.bind(pages);
-    const del = pages.delete.bind(pages);
     let killed = false;
-    this.pages += pages.size;
-    pages.set = (pn: number, page: Page) => {
-      if (!pages.has(pn)) {
+    mem.account = {
+      charge: (pn: number) => {
         if (!this.fits()) {
           if (!killed) {
             killed = true;
@@ -86,13 +85,10 @@ export class PhysMem {
         }
         this.pages++;
         touched(pn);
-      }
-      return set(pn, page);
-    };
-    pages.delete = (pn: number) => {
-      const had = del(pn);
-      if (had) this.pages--;
-      return had;
+      },
+      uncharge: (n: number) => {
+        this.pages -= n;
+      },
     };
   }
 }

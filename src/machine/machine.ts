@@ -78,7 +78,7 @@ interface StoppedSignal {
 export class Machine {
   readonly mem = new Memory();
   readonly cpu = new CPU(this.mem);
-  readonly blocks = new BlockCache(this.cpu);
+  readonly blocks = new BlockCache(this.mem);
   readonly proc: Process;
   readonly model: EntryModel;
   readonly watchpoints: Watchpoints;

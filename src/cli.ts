@@ -13,7 +13,7 @@ import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import { ALL_HOOKS, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
-import { defaultKernel } from './kernel/kernel.js';
+import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 
@@ -93,7 +93,7 @@ function parseSize(text: string): number {
 
 /** The machine's memory: --mem-limit, or the default that keeps Node within the host's own limit. */
 function setMemLimit(a: { 'mem-limit'?: string }): void {
-  defaultKernel.physmem.limit = a['mem-limit'] !== undefined ? parseSize(a['mem-limit']) : defaultMemLimit();
+  hostPhysmem.limit = a['mem-limit'] !== undefined ? parseSize(a['mem-limit']) : defaultMemLimit();
 }
 
 /** The program's Machine from the options run and trace share (loaded by loadOrFail). */
@@ -194,7 +194,7 @@ interface TraceArgs extends RunArgs {
 async function traceCommand(a: TraceArgs): Promise<void> {
   const log = openLog(a);
   const m = machineFor(a, log);
-  attachTrace(m, {
+  const trace = attachTrace(m, {
     color: a.color ?? log.tty,
     json: a.json === true,
     path: a.path === true,
@@ -203,12 +203,14 @@ async function traceCommand(a: TraceArgs): Promise<void> {
   loadOrFail(m);
   const ev = a.disasm ? await runWithDisasm(m, a.syntax === 'intel' ? 'intel' : 'att', log.write) : m.runToEnd();
   if (a.stats) log.write(formatStats(m));
+  // the first process's end is the last line, unless other processes outlived it (then it was shown when it came)
+  const shown = trace.leaderEndShown();
   if (ev.kind === 'exited') {
-    log.write(a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
+    if (!shown) log.write(a.json ? JSON.stringify({ event: 'exit', code: ev.code }) + '\n' : `+++ exited with ${ev.code} +++\n`);
     process.exit(ev.code);
   }
   if (ev.kind === 'killed') {
-    log.write(a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
+    if (!shown) log.write(a.json ? JSON.stringify({ event: 'killed', signal: ev.signal, message: ev.message }) + '\n' : `+++ ${ev.message} +++\n`);
     process.exit(128 + ev.signal);
   }
 }

@@ -9,6 +9,7 @@ import { isEnd } from './machine/stop.js';
 import { SyscallArgs } from './kernel/sys/util.js';
 import { syscallName } from './kernel/sysnames.js';
 import { errnoName } from './kernel/errno.js';
+import { signalName } from './kernel/signal.js';
 import { addrHex } from './gdb/hex.js';
 
 type Fmt = 'fd' | 'int' | 'hex' | 'str' | 'buf' | 'oct' | 'size';
@@ -109,28 +110,51 @@ export function formatResult(ret: number): string {
   return ret > 0xffff ? hex(ret) : String(ret);
 }
 
-/** Hook a machine so every syscall (and, with opts.path, its entry path) is reported. */
-export function attachTrace(m: Machine, opts: TraceOptions): void {
+/** What the trace did that the CLI's last line depends on. */
+export interface Trace {
+  /** The first process's end was reported already (other processes were still running then). */
+  leaderEndShown(): boolean;
+}
+
+/**
+ * Hook a machine so every syscall (and, with opts.path, its entry path) is
+ * reported, in every process. As strace -f does, while more than one
+ * process lives each line starts with `[pid N]`, and each process's end is
+ * a line of its own.
+ */
+export function attachTrace(m: Machine, opts: TraceOptions): Trace {
   const c = opts.color ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });
+  /** Processes alive (those ending count until their last line is out). */
+  const live = () => m.os.tasks.length + (m.proc.ended ? 1 : 0);
+  const prefix = (pid: number, n = live()) => (n > 1 ? `[pid ${String(pid).padStart(5)}] ` : '');
   const line = (nr: number, a: SyscallArgs, ret: number) => {
     const name = syscallName(nr);
     const args = formatArgs(m, name, a);
     // exit and exit_group do not return: strace's `= ?`
-    const noReturn = (name === 'exit' || name === 'exit_group') && m.proc.exitCode !== null;
+    const noReturn = (name === 'exit' || name === 'exit_group') && m.proc.ended;
     const result = noReturn ? '?' : formatResult(ret);
-    if (opts.json) opts.write(JSON.stringify({ event: 'syscall', nr, name, args, ret: noReturn ? null : ret, result }) + '\n');
-    else opts.write(`${c.bold(name)}(${args}) = ${noReturn ? result : ret < 0 && ret >= -4095 ? c.red(result) : c.green(result)}\n`);
+    if (opts.json) opts.write(JSON.stringify({ event: 'syscall', pid: m.proc.pid, nr, name, args, ret: noReturn ? null : ret, result }) + '\n');
+    else opts.write(`${prefix(m.proc.pid)}${c.bold(name)}(${args}) = ${noReturn ? result : ret < 0 && ret >= -4095 ? c.red(result) : c.green(result)}\n`);
   };
   // calls the host performs are reported as they return; calls the guest kernel answers
-  // itself (a number beyond the table: -ENOSYS) when the path returns
-  let hostSaw = false;
-  m.proc.afterSyscall = (nr, a, ret) => {
+  // itself (a number beyond the table: -ENOSYS) when the path returns (per task: another may run between)
+  const hostSaw = new Set<number>();
+  m.leader.afterSyscall = (nr, a, ret) => {
     line(nr, a, ret);
-    hostSaw = true;
+    hostSaw.add(m.task.tid);
+  };
+  let leaderShown = false;
+  m.onProcessEnd = (p) => {
+    // the first process's end, when it is the last, is the CLI's final line
+    const others = m.os.tasks.length;
+    if (p === m.leader && others === 0) return;
+    if (p === m.leader) leaderShown = true;
+    const how = p.termSignal !== null ? `killed by ${signalName(p.termSignal)}` : `exited with ${p.exitCode}`;
+    if (opts.json) opts.write(JSON.stringify({ event: p.termSignal !== null ? 'killed' : 'exit', pid: p.pid, ...(p.termSignal !== null ? { signal: p.termSignal } : { code: p.exitCode }) }) + '\n');
+    else opts.write(`${prefix(p.pid, others + 1)}+++ ${how} +++\n`);
   };
   m.onPath = (p: PathInfo) => {
-    if (!hostSaw) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax);
-    hostSaw = false;
+    if (!hostSaw.delete(m.task.tid)) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax);
     if (opts.path) pathLine(p);
   };
   const pathLine = (p: PathInfo) => {
@@ -139,8 +163,9 @@ export function attachTrace(m: Machine, opts: TraceOptions): void {
       return;
     }
     const regs = `orig_ax=${p.ptregs.orig_ax} ip=${hex(p.ptregs.ip)} sp=${hex(p.ptregs.sp)} flags=${hex(p.ptregs.flags)}`;
-    opts.write(c.dim(`  ↳ ${p.via} → ${p.steps.join(' → ')}; pt_regs: ${regs}; return: ${p.route}; ${p.insns} instructions\n`));
+    opts.write(c.dim(`${prefix(m.proc.pid)}  ↳ ${p.via} → ${p.steps.join(' → ')}; pt_regs: ${regs}; return: ${p.route}; ${p.insns} instructions\n`));
   };
+  return { leaderEndShown: () => leaderShown };
 }
 
 /** An instruction formatter for kernel-path listings (iced-x86: Intel or AT&T syntax). */
@@ -174,9 +199,11 @@ export async function runWithDisasm(m: Machine, syntax: 'intel' | 'att', write: 
     else if (isEnd(ev)) return ev;
     else if (ev.kind === 'syscall-entry') {
       write(`${syscallName(ev.nr)} (${ev.nr}): the ${m.model.label} entry path, from 0x${addrHex(m.cpu.rip)}\n`);
-      // the first instruction of the path: step through it to the return
+      // the first instruction of the path: step through it to the return (while it waits in the
+      // syscall, other processes run: their instructions, and the retries of its hypercall, are not listed)
+      const tid = m.task.tid;
       for (let k = 0; k < 1_000_000; k++) {
-        write(dis(m.cpu.rip) + '\n');
+        if (m.task.tid === tid && m.task.parked === null) write(dis(m.cpu.rip) + '\n');
         ev = m.run(1, m.cpu.rip);
         if (ev !== null) break;
       }

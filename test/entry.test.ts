@@ -38,7 +38,7 @@ function machine(prog: string, opts: Partial<MachineOptions> = {}, args: string[
 function runTo(m: Machine, addr: number): void {
   m.setBreakpoints([addr], []);
   const ev = m.run(10_000_000);
-  expect(ev).toEqual({ kind: 'breakpoint', type: 'sw', addr });
+  expect(ev).toEqual({ kind: 'breakpoint', type: 'sw', addr, tid: m.leader.pid });
   m.setBreakpoints([], []);
 }
 
@@ -130,7 +130,7 @@ describe('nommu entry (UML without MMU)', () => {
   it('lazy: code written at run time is hooked and its site counted', () => {
     const m = machine('selfmod-musl', { entry: 'nommu', hook: 'lazy' });
     const ev = m.runToEnd();
-    expect(ev).toEqual({ kind: 'exited', code: 0 });
+    expect(ev).toEqual({ kind: 'exited', code: 0, tid: m.leader.pid });
     expect(nommu(m).lazyRewrites).toBeGreaterThan(0);
     const outside = [...nommu(m).rewritten].filter((a) => !m.image.segments.some((s) => a >= s.start && a < s.end));
     expect(outside.length).toBeGreaterThan(0); // the site in the mmap'd page
@@ -215,7 +215,7 @@ describe('native entry (entry_SYSCALL_64)', () => {
       m.mem.peek(cpu.getNum(RSP) - 8, b); // orig_ax sits just below the IRET frame
       if (new DataView(b.buffer).getBigInt64(0, true) === 15n) iretAfterSigreturn++;
     });
-    expect(m.runToEnd()).toEqual({ kind: 'exited', code: 0 });
+    expect(m.runToEnd()).toEqual({ kind: 'exited', code: 0, tid: m.leader.pid });
     expect(iretAfterSigreturn).toBeGreaterThan(0);
   });
 

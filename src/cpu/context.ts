@@ -35,3 +35,12 @@ export function cloneCpu(from: CPU, mem: Memory): CPU {
   c.msr = from.msr;
   return c;
 }
+
+/** The FPU/SSE state a new program starts with (Linux's fpu__clear: FCW 0x37f, MXCSR 0x1f80, every register empty or zero). */
+export function resetFpu(cpu: CPU): void {
+  const img = new Uint8Array(512);
+  const dv = new DataView(img.buffer);
+  dv.setUint16(0, 0x37f, true);
+  dv.setUint32(24, 0x1f80, true);
+  fxrstorFrom(cpu, img);
+}

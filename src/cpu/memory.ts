@@ -13,13 +13,17 @@
  * and so invalidates the decoded blocks (self-modifying code, breakpoints,
  * zpoline rewrites).
  *
- * Address spaces and fork. A Memory is one address space. `fork()` gives a
- * copy on write: the child gets the same Page objects, each counting its
- * owners (`refs`); the first write by either side to a page it shares copies
- * it (`unshare`, reached from wpage's slow path, which every write TLB miss
- * takes: both sides' TLBs are flushed at fork, and a shared page is never
- * put in a write TLB). Pages of a MAP_SHARED mapping are shared as they are
- * (`Page.shared`). The guest kernel's pages are one set for every address
+ * Address spaces and fork. A Memory is one address space; its pages are
+ * kept in page tables of 512 (a directory of them, as x86's page directory
+ * holds page tables). `fork()` gives a copy on write that costs a table
+ * per 2 MiB, not a page: the child shares the parent's tables, each
+ * counting the address spaces that hold it; the first change to a shared
+ * table copies its 512 slots, and each page then counts the tables that
+ * hold it (`Page.refs`). The first write by either side to a page it shares
+ * copies the page (`unshare`, reached from wpage's slow path, which every
+ * write TLB miss takes: the parent's TLBs are flushed at fork, and a shared
+ * page is never put in a write TLB). Pages of a MAP_SHARED mapping are
+ * shared as they are (`Page.shared`). The guest kernel's pages are one set for every address
  * space: a Memory made with `shareGlobal(store)` finds the store's mappings
  * and pages where it has none of its own, so a kernel page first touched in
  * one process is the one every other sees, and it is never copied.
@@ -44,7 +48,7 @@ export class Page {
   gen = 0;
   /** Decoded blocks refer to this page (so stores must bump gen). */
   hasCode = false;
-  /** Address spaces that hold this page: more than one after a fork, until one of them writes (copy on write). */
+  /** Page tables that hold this page: more than one after a fork, until one side writes it (copy on write). */
   refs = 1;
   /** The page of a MAP_SHARED mapping: every owner sees every write (no copy on write). */
   shared = false;
@@ -77,6 +81,17 @@ export interface PageAccount {
   uncharge(pages: number): void;
 }
 
+/** Pages per page table (2 MiB of address space). */
+const TABLE_PAGES = 512;
+
+/** 512 page slots; after a fork, the address spaces that share it count in refs until one changes it. */
+class PageTable {
+  readonly slots: (Page | undefined)[] = new Array<Page | undefined>(TABLE_PAGES).fill(undefined);
+  refs = 1;
+  /** Pages present. */
+  count = 0;
+}
+
 /** A mapped range of pages [s, e) (page numbers) with one protection. */
 interface Region {
   s: number;
@@ -85,8 +100,10 @@ interface Region {
 }
 
 export class Memory {
-  /** Pages that have been touched; other mapped pages read as zero until then. */
-  readonly pages = new Map<number, Page>();
+  /** Page tables by table number (page number / 512): the pages that have been touched; other mapped pages read as zero until then. */
+  private dir = new Map<number, PageTable>();
+  /** Pages this address space holds (touched), its own and those it shares since a fork. */
+  pageCount = 0;
   /** Mapped ranges, sorted and disjoint. */
   private regions: Region[] = [];
   /** High 32 bits of the last read64 (avoids allocating a pair). */
@@ -127,10 +144,11 @@ export class Memory {
     child.regions = this.regions.map((r) => ({ ...r }));
     child.global = this.global;
     child.account = this.account;
-    for (const [pn, p] of this.pages) {
-      p.refs++;
-      child.pages.set(pn, p);
+    for (const [t, tbl] of this.dir) {
+      tbl.refs++;
+      child.dir.set(t, tbl);
     }
+    child.pageCount = this.pageCount;
     // a page now shared must never be written through a TLB entry filled before
     this.flushTlb();
     return child;
@@ -139,11 +157,98 @@ export class Memory {
   /** The address space is gone (exit, exec): its pages that no other holds are freed. */
   release(): void {
     let freed = 0;
-    for (const p of this.pages.values()) if (--p.refs === 0) freed++;
-    this.pages.clear();
+    for (const tbl of this.dir.values()) {
+      if (--tbl.refs > 0) continue;
+      for (const p of tbl.slots) if (p !== undefined && --p.refs === 0) freed++;
+    }
+    this.dir.clear();
+    this.pageCount = 0;
     this.regions = [];
     this.flushTlb();
     if (freed > 0) this.account?.uncharge(freed);
+  }
+
+  /** The page at pn if it has been touched (no page is made), own or shared. */
+  touchedPage(pn: number): Page | undefined {
+    const t = Math.floor(pn / TABLE_PAGES);
+    return this.dir.get(t)?.slots[pn - t * TABLE_PAGES];
+  }
+
+  hasPage(pn: number): boolean {
+    return this.touchedPage(pn) !== undefined;
+  }
+
+  /** Numbers of the touched pages in [s, e) (all with no range), ascending. */
+  pageNumbers(s = -Infinity, e = Infinity): number[] {
+    const out: number[] = [];
+    for (const [t, tbl] of [...this.dir].sort((a, b) => a[0] - b[0])) {
+      const base = t * TABLE_PAGES;
+      if (base + TABLE_PAGES <= s || base >= e) continue;
+      tbl.slots.forEach((p, i) => {
+        if (p !== undefined && base + i >= s && base + i < e) out.push(base + i);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The table holding pn, this address space's own: a table shared since a
+   * fork is copied first (its pages then count one more holder). Made if
+   * missing and `make`.
+   */
+  private ownTable(pn: number, make: boolean): PageTable | undefined {
+    const t = Math.floor(pn / TABLE_PAGES);
+    let tbl = this.dir.get(t);
+    if (tbl === undefined) {
+      if (!make) return undefined;
+      tbl = new PageTable();
+      this.dir.set(t, tbl);
+    } else if (tbl.refs > 1) {
+      const copy = new PageTable();
+      for (let i = 0; i < TABLE_PAGES; i++) {
+        const p = tbl.slots[i];
+        if (p !== undefined) {
+          p.refs++;
+          copy.slots[i] = p;
+        }
+      }
+      copy.count = tbl.count;
+      tbl.refs--;
+      this.dir.set(t, copy);
+      tbl = copy;
+    }
+    return tbl;
+  }
+
+  private setPage(pn: number, p: Page): void {
+    const tbl = this.ownTable(pn, true)!;
+    const i = pn - Math.floor(pn / TABLE_PAGES) * TABLE_PAGES;
+    const old = tbl.slots[i];
+    tbl.slots[i] = p;
+    if (old === undefined) {
+      tbl.count++;
+      this.pageCount++;
+    }
+  }
+
+  /** Drop the page at pn from this address space; true if no address space holds it any more. */
+  private dropPage(pn: number): boolean {
+    const tbl = this.ownTable(pn, false);
+    if (tbl === undefined) return false;
+    const i = pn - Math.floor(pn / TABLE_PAGES) * TABLE_PAGES;
+    const p = tbl.slots[i];
+    if (p === undefined) return false;
+    tbl.slots[i] = undefined;
+    this.pageCount--;
+    if (--tbl.count === 0) this.dir.delete(Math.floor(pn / TABLE_PAGES));
+    return --p.refs === 0;
+  }
+
+  /** The page is this address space's alone: its table is not shared, and no other table holds it. */
+  private exclusive(p: Page): boolean {
+    if (p.refs > 1) return false;
+    const t = Math.floor(p.pn / TABLE_PAGES);
+    return (this.dir.get(t)?.refs ?? 1) === 1;
   }
 
   /**
@@ -153,11 +258,13 @@ export class Memory {
    * write changes code it is running (as any write to code does).
    */
   private unshare(p: Page): Page {
+    this.ownTable(p.pn, true);
+    if (p.refs === 1) return p; // its table was the only thing shared
     this.account?.charge(p.pn);
     const q = new Page(p.pn, p.prot);
     q.u8.set(p.u8);
     p.refs--;
-    this.pages.set(p.pn, q);
+    this.setPage(p.pn, q);
     const k = p.pn & (TLB_SIZE - 1);
     if (this.rt[k] === p) this.rt[k] = null;
     if (this.xt[k] === p) this.xt[k] = null;
@@ -245,7 +352,7 @@ export class Memory {
   /** A page's protection is its address space's: a shared page is copied before it changes. */
   private setProt(p: Page, prot: number): void {
     if (p.prot === prot) return;
-    if (p.refs > 1 && !p.shared) p = this.unshare(p);
+    if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
     p.prot = prot;
   }
 
@@ -265,8 +372,7 @@ export class Memory {
         p.gen++;
         this.onCodeWrite?.(p);
       }
-      this.pages.delete(p.pn);
-      if (--p.refs === 0) freed++;
+      if (this.dropPage(p.pn)) freed++;
     });
     this.flushTlb();
     if (freed > 0) this.account?.uncharge(freed);
@@ -281,13 +387,12 @@ export class Memory {
     this.flushTlb();
   }
 
-  private forPages(s: number, e: number, fn: (p: Page) => void): void {
-    if (e - s < this.pages.size) {
-      for (let pn = s; pn < e; pn++) {
-        const p = this.pages.get(pn);
-        if (p) fn(p);
-      }
-    } else for (const p of [...this.pages.values()]) if (p.pn >= s && p.pn < e) fn(p);
+  /** fn for each touched page of [s, e) (page numbers), in order; fn may change the tables. */
+  forPages(s: number, e: number, fn: (p: Page) => void): void {
+    for (const pn of this.pageNumbers(s, e)) {
+      const p = this.touchedPage(pn);
+      if (p) fn(p);
+    }
   }
 
   /** Protection of the page holding addr, or -1 if unmapped. */
@@ -326,13 +431,13 @@ export class Memory {
   }
 
   private page(pn: number): Page | undefined {
-    let p = this.pages.get(pn);
+    let p = this.touchedPage(pn);
     if (p === undefined) {
       const r = this.regionOf(pn);
       if (r === undefined) return this.global?.page(pn);
       this.account?.charge(pn);
       p = new Page(pn, r.prot);
-      this.pages.set(pn, p);
+      this.setPage(pn, p);
     }
     return p;
   }
@@ -372,7 +477,7 @@ export class Memory {
     if (e !== null && e.pn === pn) return e;
     let p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_WRITE)) this.fault(addr, p, PF_WRITE);
-    if (p.refs > 1 && !p.shared) p = this.unshare(p);
+    if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
     if (p.hasCode) {
       p.gen++;
       p.hasCode = false;
@@ -547,7 +652,7 @@ export class Memory {
       const a = addr + done;
       let p = this.page(Math.floor(a / PAGE_SIZE));
       if (!p) break;
-      if (p.refs > 1 && !p.shared) p = this.unshare(p);
+      if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
       if (p.hasCode) {
         p.gen++;
         this.onCodeWrite?.(p);

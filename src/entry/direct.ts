@@ -13,9 +13,19 @@ import type { CPU, TrapSite } from '../cpu/cpu.js';
 import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
-import type { EntryModel, EntryPort, PathInfo } from './model.js';
+import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
 
-const RCX = 1, R11 = 11;
+const RAX = 0, RCX = 1, RSP = 4, R11 = 11;
+
+/** A task's state in the direct model: the syscall it has not run yet. */
+export interface DirectTask {
+  /**
+   * A syscall that has not run yet: its entry stop was reported, or it would
+   * have slept (the task is parked). resume() runs it if RIP is still `at`,
+   * just past the instruction.
+   */
+  pending: { at: number; caught: boolean; nr: number } | null;
+}
 /** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
 const ERESTARTSYS = 512;
 const RT_SIGRETURN = 15;
@@ -23,16 +33,50 @@ const RT_SIGRETURN = 15;
 export class DirectEntry implements EntryModel {
   readonly label = 'direct';
   readonly kernel = null;
-  /**
-   * A syscall that has not run yet: its entry stop was reported, or it would
-   * have slept with a debugger attached. resume() runs it if RIP is still
-   * `at`, just past the instruction.
-   */
-  private pending: { at: number; caught: boolean; nr: number } | null = null;
+  /** The running task's state. */
+  private t: DirectTask = { pending: null };
 
   constructor(private readonly port: EntryPort) {}
 
   mapKernel(): void {}
+
+  /** fork's child is its parent's CPU just past the `syscall`, with RAX = 0 (and clone's stack). */
+  newTask(task: EntryTask, parent: EntryTask | null, stack: number): void {
+    task.entry = this.newState();
+    if (parent === null) return;
+    task.cpu.setNum(RAX, 0);
+    if (stack !== 0) task.cpu.setNum(RSP, stack);
+  }
+
+  /** A fresh per-task state (nommu keeps one for the syscalls its hook missed). */
+  newState(): DirectTask {
+    return { pending: null };
+  }
+
+  activate(task: EntryTask): void {
+    this.useState(task.entry as DirectTask);
+  }
+
+  useState(st: DirectTask): void {
+    this.t = st;
+  }
+
+  releaseTask(): void {}
+
+  /** The registers of a new program, as start_thread and ELF_PLAT_INIT leave them: all zero but RSP; RIP at the entry. */
+  execReturn(entry: number, sp: number): void {
+    const cpu = this.port.cpu;
+    cpu.rl.fill(0);
+    cpu.rh.fill(0);
+    cpu.setNum(RSP, sp);
+    cpu.rip = entry;
+    cpu.nextRip = entry;
+    cpu.setFlags(0x202);
+  }
+
+  switchable(): boolean {
+    return true;
+  }
 
   reserved(): [number, number][] {
     return [];
@@ -54,7 +98,7 @@ export class DirectEntry implements EntryModel {
     cpu.nextRip = i.next;
     port.origRax = nr;
     if (port.caught(nr)) {
-      this.pending = { at: i.next, caught: true, nr };
+      this.t.pending = { at: i.next, caught: true, nr };
       cpu.setNum(0, -ENOSYS);
       port.requestStop({ kind: 'syscall-entry', nr });
       return;
@@ -63,7 +107,7 @@ export class DirectEntry implements EntryModel {
   }
 
   resume(): boolean {
-    const pend = this.pending;
+    const pend = this.t.pending;
     if (pend === null) return false;
     const cpu = this.port.cpu;
     if (cpu.rip === pend.at) {
@@ -71,7 +115,7 @@ export class DirectEntry implements EntryModel {
       return true;
     }
     // the debugger moved RIP off the pending syscall: it never runs (as an interrupted one, -EINTR)
-    this.pending = null;
+    this.t.pending = null;
     cpu.setNum(0, -EINTR);
     return false;
   }
@@ -83,7 +127,8 @@ export class DirectEntry implements EntryModel {
    */
   private complete(nr: number, entered: number, caught: boolean, at: number, fromDebugger: boolean): void {
     const port = this.port, cpu = port.cpu;
-    this.pending = null;
+    const st = this.t;
+    st.pending = null;
     if (nr === RT_SIGRETURN) {
       port.sigreturn(null);
       port.origRax = -1; // as Linux's restore_sigcontext: no syscall in progress (gdb's orig_rax)
@@ -97,7 +142,7 @@ export class DirectEntry implements EntryModel {
       r = fromDebugger && nr === -1 ? cpu.getNum(0) : nr < 0 || nr >= NR_SYSCALLS ? -ENOSYS : port.hostSyscall(nr);
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
-      this.pending = { at, caught, nr: entered };
+      st.pending = { at, caught, nr: entered };
       cpu.setNum(0, -ERESTARTSYS);
       port.requestStop({ kind: 'blocked', ms: e.ms });
       return;

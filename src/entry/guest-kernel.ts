@@ -4,17 +4,20 @@
  * instruction that entered the path to the return instruction, which feeds
  * catch syscall, trace and --stats.
  */
-import { RDI, type CPU, type TrapSite } from '../cpu/cpu.js';
+import { RDI, RSP, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
+import { PAGE_SIZE, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
+import { resetFpu } from '../cpu/context.js';
 import { WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { HC, NR_SYSCALLS, SYSCALL_NAMES, SYSRET_CHECKS } from '../guest/generated/abi.js';
+import { HC, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
-import type { EntryModel, EntryPort, PathInfo } from './model.js';
-import { ARG_SLOTS, PT_REGS, field, peekWord, pokeWord, readPtRegs } from './ptregs.js';
+import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import { ARG_SLOTS, PT_OF_REG, PT_REGS, field, peekWord, pokeWord, readPtRegs, setField, writePtRegs } from './ptregs.js';
 
 const RT_SIGRETURN = 15;
 
@@ -43,12 +46,41 @@ export interface TripView {
   check: number;
 }
 
+/** A task's state in a guest-kernel model. */
+export interface GuestTask {
+  /** The trip in progress. */
+  trip: Trip | null;
+  /** A caught syscall's number, until its return stop (-1: none). */
+  returnStopNr: number;
+  /** Its kernel stack: the top, and where its struct pt_regs is. */
+  stackTop: number;
+  ptregs: number;
+  /** The stack slot the host allocated for it (null: the image's init_task, task_stack and task_regs). */
+  slot: number | null;
+  /** The guest kernel's per-CPU words as this task left them when it was switched out (see percpu()). */
+  percpu: number[];
+  /** Syscalls of sites the hook missed run in place (nommu's zpoline): their state. */
+  direct: DirectTask;
+}
+
+/**
+ * Where the host puts the kernel stacks of the tasks after the first (as
+ * alloc_thread_stack_node): slots above the image, each a guard page, the
+ * stack (THREAD_SIZE) and a page for its pt_regs, mapped once and reused.
+ */
+const SLOT_SIZE = 0x8000;
+const STACKS_GAP = 0x10000;
+
 export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
   kernel!: KernelImage;
-  protected trip: Trip | null = null;
-  /** A caught syscall's number, until its return stop (-1: none). */
-  private returnStopNr = -1;
+  /** The running task's state. */
+  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null } };
+  /** Syscalls from sites a hook missed, handled in place (nommu's zpoline). */
+  protected readonly bypass: DirectEntry;
+  /** Kernel stack slots free for reuse (lowest first: the same run gets the same addresses), and the next never used. */
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
 
   constructor(
     protected readonly port: EntryPort,
@@ -56,11 +88,145 @@ export abstract class GuestKernelEntry implements EntryModel {
     private readonly image: string,
     /** Its pages are user-accessible (no privilege levels: UML nommu). */
     private readonly userPages: boolean,
-  ) {}
+  ) {
+    this.bypass = new DirectEntry(port);
+  }
 
-  /** Map the guest kernel image (before the program, so their ranges cannot collide unnoticed). */
+  protected get trip(): Trip | null {
+    return this.t.trip;
+  }
+
+  protected set trip(v: Trip | null) {
+    this.t.trip = v;
+  }
+
+  /** Map the guest kernel image into the kernel's pages (before the program, so their ranges cannot collide unnoticed). */
   mapKernel(): void {
-    this.kernel = loadKernelImage(this.port.mem, imagePath(this.image), this.userPages);
+    this.kernel = loadKernelImage(this.port.kernelPages, imagePath(this.image), this.userPages, this.reserved().length > 0);
+  }
+
+  // ---- tasks ----
+
+  /** The pt_regs of a task whose kernel stack tops at `top` (native: at the top of the stack, as task_pt_regs). */
+  protected abstract ptregsFor(top: number, slotPage: number): number;
+  /** The image's own task (init_task): its stack and pt_regs. */
+  protected abstract initTask(): { stackTop: number; ptregs: number };
+  /** Where fork's child starts in ret_from_fork: its RSP (its stack top, or its pt_regs), and its flags. */
+  protected abstract forkEntry(st: GuestTask): { rsp: number; flags: number };
+  /** Write the guest kernel's `current` variables for the task about to run. */
+  protected abstract setCurrent(st: GuestTask): void;
+  /** Addresses of the guest kernel's per-CPU 32-bit words that a task switch saves and restores (nommu: signals_enabled). */
+  protected percpu(): number[] {
+    return [];
+  }
+
+  newTask(task: EntryTask, parent: EntryTask | null, stack: number): void {
+    const kp = this.port.kernelPages;
+    if (parent === null) {
+      const init = this.initTask();
+      const st: GuestTask = { trip: null, returnStopNr: -1, ...init, slot: null, percpu: this.readPercpu(), direct: this.bypass.newState() };
+      pokeWord(kp, st.ptregs + PT_REGS.orig_ax, -1);
+      task.entry = st;
+      return;
+    }
+    const ps = parent.entry as GuestTask;
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.shift()! : this.nextSlot++;
+    const base = this.slotBase(slot);
+    if (slot === this.nextSlot - 1 && !kp.isMapped(base)) kp.map(base, THREAD_SIZE + PAGE_SIZE, PROT_READ | PROT_WRITE | (this.userPages ? PROT_USER : 0));
+    const stackTop = base + THREAD_SIZE;
+    const st: GuestTask = {
+      trip: null,
+      returnStopNr: -1,
+      stackTop,
+      ptregs: this.ptregsFor(stackTop, stackTop),
+      slot,
+      percpu: ps === this.t ? this.readPercpu() : [...ps.percpu],
+      direct: this.bypass.newState(),
+    };
+    task.entry = st;
+    const cpu = task.cpu;
+    if (ps.trip === null && cpu.cpl !== 0 && !this.kernel.contains(cpu.rip)) {
+      // a syscall the hook missed, run in place (zpoline): the child returns as the direct model's does
+      this.bypass.newTask({ tid: task.tid, cpu, entry: null }, parent, stack);
+      return;
+    }
+    // its pt_regs: the parent's, with ax = 0 (fork returns 0 in the child), on clone's stack if given one
+    const pt = readPtRegs(kp, ps.ptregs);
+    setField(pt, 'ax', 0);
+    if (stack !== 0) setField(pt, 'sp', stack);
+    writePtRegs(kp, st.ptregs, pt);
+    // it starts at ret_from_fork on its own kernel stack
+    const { rsp, flags } = this.forkEntry(st);
+    cpu.setNum(RSP, rsp);
+    cpu.rip = cpu.nextRip = this.kernel.sym('ret_from_fork');
+    cpu.setFlags(flags);
+  }
+
+  private slotBase(slot: number): number {
+    const first = Math.ceil(this.kernel.end / STACKS_GAP) * STACKS_GAP + STACKS_GAP;
+    return first + slot * SLOT_SIZE + PAGE_SIZE;
+  }
+
+  activate(task: EntryTask): void {
+    const st = task.entry as GuestTask;
+    if (st === this.t) return;
+    const kp = this.port.kernelPages;
+    const words = this.percpu();
+    if (this.t.stackTop !== 0) this.t.percpu = this.readPercpu();
+    this.t = st;
+    this.bypass.useState(st.direct);
+    this.setCurrent(st);
+    const b = new Uint8Array(4);
+    words.forEach((a, k) => {
+      new DataView(b.buffer).setInt32(0, st.percpu[k] ?? 0, true);
+      kp.poke(a, b);
+    });
+  }
+
+  private readPercpu(): number[] {
+    const kp = this.port.kernelPages;
+    const b = new Uint8Array(4);
+    return this.percpu().map((a) => {
+      kp.peek(a, b);
+      return new DataView(b.buffer).getInt32(0, true);
+    });
+  }
+
+  releaseTask(task: EntryTask): void {
+    const st = task.entry as GuestTask;
+    if (st.slot === null) return;
+    this.freeSlots.push(st.slot);
+    this.freeSlots.sort((a, b) => a - b);
+  }
+
+  /**
+   * The syscall in progress returns to a new program: its pt_regs hold the
+   * user context of start_thread (every register 0, the entry point, the
+   * stack, IF set), which the exit path restores (native: by IRET, since
+   * RCX is no longer RIP). The user's FS and GS bases are 0, the FPU in
+   * its initial state.
+   */
+  execReturn(entry: number, sp: number): void {
+    const kp = this.port.kernelPages;
+    const pt = readPtRegs(kp, this.t.ptregs);
+    for (const o of PT_OF_REG) pt.setBigInt64(o, 0n, true);
+    setField(pt, 'ip', entry);
+    setField(pt, 'sp', sp);
+    setField(pt, 'flags', 0x200);
+    writePtRegs(kp, this.t.ptregs, pt);
+    const cpu = this.port.cpu;
+    cpu.fsBase = 0;
+    this.clearUserGs(cpu);
+    resetFpu(cpu);
+  }
+
+  /** The user's GS base becomes 0 (native: it is in KERNEL_GS_BASE while the kernel runs). */
+  protected clearUserGs(cpu: CPU): void {
+    cpu.gsBase = 0;
+  }
+
+  switchable(): boolean {
+    return this.inUserCode();
   }
 
   reserved(): [number, number][] {
@@ -76,7 +242,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   protected abstract steps(t: Trip, sys: string): string[];
 
   resume(): boolean {
-    return false;
+    return this.bypass.resume();
   }
 
   /** pt_regs->ax once do_syscall_64 has them complete (as a tracer's write at Linux's syscall-entry-stop). */
@@ -153,7 +319,7 @@ export abstract class GuestKernelEntry implements EntryModel {
     this.port.origRax = nr;
     if (this.port.caught(nr)) {
       this.port.requestStop({ kind: 'syscall-entry', nr });
-      this.returnStopNr = nr;
+      this.t.returnStopNr = nr;
     }
   }
 
@@ -164,13 +330,13 @@ export abstract class GuestKernelEntry implements EntryModel {
     const insns = icountAfter - t.icount;
     this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, route()));
     this.trip = null;
-    if (this.returnStopNr < 0) this.port.origRax = -1;
+    if (this.t.returnStopNr < 0) this.port.origRax = -1;
   }
 
   /** Back at the user instruction after a caught syscall: stop again, unless it is no longer caught (deleted, or stepping). */
   protected returnStop(): void {
-    if (this.returnStopNr < 0) return;
-    this.returnStopNr = -1;
+    if (this.t.returnStopNr < 0) return;
+    this.t.returnStopNr = -1;
     // the exit stop names the call that ran, as ptrace's does (orig_ax then): none after a skip
     const nr = peekWord(this.port.mem, this.ptregsAddr() + PT_REGS.orig_ax);
     if (nr !== -1 && this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
@@ -178,8 +344,9 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   /** A return stop is due when the path gets back to the program. */
   protected returnStopDue(): boolean {
-    if (this.returnStopNr >= 0 && !this.port.caught(this.returnStopNr)) this.returnStopNr = -1;
-    return this.returnStopNr >= 0;
+    const t = this.t;
+    if (t.returnStopNr >= 0 && !this.port.caught(t.returnStopNr)) t.returnStopNr = -1;
+    return t.returnStopNr >= 0;
   }
 
   private pathInfo(t: Trip, insns: number, route: string): PathInfo {

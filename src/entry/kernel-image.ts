@@ -35,11 +35,14 @@ export interface KernelImage {
 }
 
 /**
- * Map the image's PT_LOAD segments into mem. With user=true (UML nommu: no
- * privilege levels) the program may reach every page; otherwise the pages
- * are supervisor-only. A segment at address 0 is the zpoline page.
+ * Map the image's PT_LOAD segments into mem (the kernel's pages, which every
+ * address space shares). With user=true (UML nommu: no privilege levels)
+ * the program may reach every page; otherwise the pages are
+ * supervisor-only. A segment at address 0 is the zpoline page, mapped only
+ * if zeroPage (the seccomp hook has no trampoline: a NULL call faults as it
+ * would natively).
  */
-export function loadKernelImage(mem: Memory, file: string, user: boolean): KernelImage {
+export function loadKernelImage(mem: Memory, file: string, user: boolean, zeroPage: boolean): KernelImage {
   const data = new Uint8Array(fs.readFileSync(file));
   const elf = parseElf(data, file);
   let start = Infinity, end = -Infinity;
@@ -47,6 +50,7 @@ export function loadKernelImage(mem: Memory, file: string, user: boolean): Kerne
     const s = Math.floor(p.vaddr / PAGE_SIZE) * PAGE_SIZE;
     const e = Math.ceil((p.vaddr + p.memsz) / PAGE_SIZE) * PAGE_SIZE;
     const prot = (p.flags & 4 ? PROT_READ : 0) | (p.flags & 2 ? PROT_WRITE : 0) | (p.flags & 1 ? PROT_EXEC : 0) | (user ? PROT_USER : 0);
+    if (s === 0 && !zeroPage) continue;
     mem.map(s, e - s, prot);
     mem.poke(p.vaddr, data.subarray(p.offset, p.offset + p.filesz));
     if (s === 0) continue; // the trampoline page is not the kernel proper

@@ -6,7 +6,10 @@
  *
  * A model owns what it installs at exec (a guest kernel image, the zpoline
  * page, rewritten sites, MSRs), the CPU's hooks for `syscall` and `vmcall`,
- * the probes on its kernel's labels, and the state of the trip in progress.
+ * the probes on its kernel's labels, and the state of each task (the trip in
+ * progress, its kernel stack): the machine makes tasks and switches between
+ * them through newTask/activate, and the model keeps what is per task in
+ * the task's `entry` slot.
  */
 import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
@@ -34,11 +37,22 @@ export interface PathInfo {
   insns: number;
 }
 
+/** A task as a model sees it: its CPU (its saved context) and the slot for the model's per-task state. */
+export interface EntryTask {
+  readonly tid: number;
+  readonly cpu: CPU;
+  /** The model's own state of this task (set by newTask). */
+  entry: unknown;
+}
+
 /** What a model may ask of the machine. */
 export interface EntryPort {
+  /** The running task's CPU, address space and its decoded blocks (they change at every task switch). */
   readonly cpu: CPU;
   readonly mem: Memory;
   readonly blocks: BlockCache;
+  /** The guest kernel's pages: one set, seen from every address space (its image, the tasks' kernel stacks). */
+  readonly kernelPages: Memory;
   /**
    * The host performs syscall nr (arguments from the CPU unless given;
    * userRsp: the user stack pointer when the CPU's RSP is a kernel stack).
@@ -80,12 +94,38 @@ export interface EntryModel {
   readonly label: string;
   /** The guest kernel image the model runs (null: the host handles syscalls in place). */
   readonly kernel: KernelImage | null;
-  /** Before the program is loaded: map the guest kernel image, if any. */
+  /** Before the first program is loaded: map the guest kernel image, if any, into the kernel's pages. */
   mapKernel(): void;
   /** Address ranges the program may not be loaded over (the zpoline page). */
   reserved(): [number, number][];
-  /** exec: set up what the model needs for a freshly loaded program (the CPU is at its entry point). */
+  /**
+   * A new task: the first (parent null: the image's init task), or fork's
+   * child, whose CPU is a copy of its parent's at the syscall: it must
+   * return 0 to its program the way the model returns from a syscall
+   * (ret_from_fork), on `stack` if not 0 (clone's new stack).
+   */
+  newTask(task: EntryTask, parent: EntryTask | null, stack: number): void;
+  /**
+   * From now on the CPU is `task`'s: the model's per-task state, and the
+   * guest kernel's idea of the current task (its pt_regs and kernel stack).
+   * Only at a safe point: the running task is in user code, or parked in a
+   * syscall.
+   */
+  activate(task: EntryTask): void;
+  /** The task has ended: what the model kept for it (its kernel stack) may be reused. */
+  releaseTask(task: EntryTask): void;
+  /**
+   * exec: set up what the model needs for a freshly loaded program in the
+   * running task's address space (the first program: the CPU is at its
+   * entry point in user mode).
+   */
   exec(img: LoadedImage): void;
+  /**
+   * execve (not the first program): the syscall in progress returns to the
+   * new program's entry point with stack pointer sp and every other
+   * register zero, as Linux's start_thread leaves them.
+   */
+  execReturn(entry: number, sp: number): void;
   /**
    * The machine is resumed: finish what a stop interrupted (a direct syscall
    * left pending). Returns true if that completed a syscall, which counts as
@@ -101,6 +141,12 @@ export interface EntryModel {
   ptregsAddr(): number | null;
   /** A trip through the path is in progress (between the user instruction and the next). */
   inTrip(): boolean;
+  /**
+   * The running task may be switched out here: it is in user code, and not
+   * inside a path that uses per-CPU scratch (native: between swapgs and the
+   * switch to the kernel stack). A parked task is always at one.
+   */
+  switchable(): boolean;
   /** The CPU is in the program's own code: not in a trip, the trampoline or the guest kernel. */
   inUserCode(): boolean;
   /**

@@ -14,10 +14,10 @@ import { setPrivilege } from '../cpu/ops/system.js';
 import { runBlocks } from '../cpu/run.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
-import { HC, SEL, SIZEOF_PTREGS, SYSRET_CHECKS } from '../guest/generated/abi.js';
-import { GuestKernelEntry, type Trip } from './guest-kernel.js';
+import { CPU_ENTRY_AREA, HC, SEL, SIZEOF_PTREGS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
 import type { EntryPort } from './model.js';
-import { PT_REGS, peekWord, pokeWord } from './ptregs.js';
+import { peekWord, pokeWord } from './ptregs.js';
 
 const SIGSEGV = 11, SI_KERNEL = 0x80;
 
@@ -40,8 +40,8 @@ export class NativeEntry extends GuestKernelEntry {
         this.hypercall(c, i);
       }
     };
-    this.boot();
-    pokeWord(this.port.mem, this.ptregsAddr() + PT_REGS.orig_ax, -1);
+    // the machine boots once, with its first program; an execve finds the MSRs set
+    if (!this.booted) this.boot();
     blocks.setProbe(k.sym('entry_SYSRETQ_unsafe_stack'), (c) => this.leave(c.icount + 1, () => 'sysretq'));
     blocks.setProbe(k.sym('native_irq_return_iret'), (c) => this.leave(c.icount + 1, () => this.iretRoute()));
     for (const check of SYSRET_CHECKS)
@@ -111,7 +111,34 @@ export class NativeEntry extends GuestKernelEntry {
 
   /** pt_regs at the top of the task's kernel stack (task_pt_regs). */
   ptregsAddr(): number {
-    return peekWord(this.port.mem, this.kernel.sym('current_top_of_stack')) - SIZEOF_PTREGS;
+    return peekWord(this.port.kernelPages, this.kernel.sym('current_top_of_stack')) - SIZEOF_PTREGS;
+  }
+
+  protected initTask(): { stackTop: number; ptregs: number } {
+    const top = this.kernel.sym('task_stack') + THREAD_SIZE;
+    return { stackTop: top, ptregs: top - SIZEOF_PTREGS };
+  }
+
+  /** task_pt_regs: at the top of the kernel stack. */
+  protected ptregsFor(top: number): number {
+    return top - SIZEOF_PTREGS;
+  }
+
+  /** ret_from_fork starts with RSP at the task's pt_regs, IRQs on (as schedule_tail leaves them). */
+  protected forkEntry(st: GuestTask): { rsp: number; flags: number } {
+    return { rsp: st.ptregs, flags: 0x202 };
+  }
+
+  /** The task's kernel stack: current_top_of_stack, and the per-CPU copy entry_SYSCALL_64 switches to. */
+  protected setCurrent(st: GuestTask): void {
+    const kp = this.port.kernelPages, k = this.kernel;
+    pokeWord(kp, k.sym('current_top_of_stack'), st.stackTop);
+    pokeWord(kp, k.sym('cpu_entry_area') + CPU_ENTRY_AREA.top_of_stack, st.stackTop);
+  }
+
+  /** While the kernel runs, the user's GS base is in KERNEL_GS_BASE (swapgs swaps it back on the way out). */
+  protected override clearUserGs(cpu: CPU): void {
+    cpu.kernelGsBase = 0;
   }
 
   protected via(t: Trip): string {

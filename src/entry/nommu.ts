@@ -12,13 +12,13 @@
  */
 import { RSP, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
-import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
+import { PAGE_SIZE, PROT_EXEC, type Memory } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
-import { NR_SYSCALLS } from '../guest/generated/abi.js';
-import { DirectEntry } from './direct.js';
-import { GuestKernelEntry, type Trip } from './guest-kernel.js';
-import { PT_REGS, peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
+import { NR_SYSCALLS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
+import type { EntryTask } from './model.js';
+import { peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
 import { CALL_RAX, rewriteSyscallSites } from './zpoline.js';
 
 export type NommuHook = 'zpoline' | 'lazy' | 'seccomp';
@@ -30,15 +30,21 @@ const HOW: Record<NommuHook, string> = {
   seccomp: 'each syscall traps to __kernel_vsyscall with RCX = the next instruction',
 };
 
+/** What the hook knows of one address space (fork's child starts with a copy of its parent's; exec, with none). */
+interface Space {
+  /** Sites rewritten to `call *%rax` (at exec, or lazily). */
+  rewritten: Set<number>;
+  /** zpoline: `syscall` sites the exec-time sweep could not see (code written at run time), which bypass the guest kernel. */
+  missed: Set<number>;
+}
+
 export class NommuEntry extends GuestKernelEntry {
   readonly label: string;
-  /** Sites rewritten to `call *%rax` (at exec, or lazily). */
-  readonly rewritten = new Set<number>();
+  private readonly spaces = new WeakMap<Memory, Space>();
+  /** Sites rewritten, in every program the machine ran (for --stats), and how many of them lazily. */
+  rewrites = 0;
   lazyRewrites = 0;
-  /** zpoline: `syscall` sites the exec-time sweep could not see (code written at run time), which bypass the guest kernel. */
-  readonly missed = new Set<number>();
-  /** How a missed site's syscall is handled: in place, by the host. */
-  private readonly bypass: DirectEntry;
+  missedCount = 0;
   /** zpoline_trampoline, the end of its code, and the second sled's jump back (zpoline.S). */
   private tail = 0;
   private tailEnd = 0;
@@ -50,7 +56,59 @@ export class NommuEntry extends GuestKernelEntry {
   ) {
     super(port, 'nommu', true);
     this.label = `nommu/${hook}`;
-    this.bypass = new DirectEntry(port);
+  }
+
+  /** The running program's address space, as the hook knows it. */
+  private get space(): Space {
+    const mem = this.port.mem;
+    let s = this.spaces.get(mem);
+    if (!s) {
+      s = { rewritten: new Set(), missed: new Set() };
+      this.spaces.set(mem, s);
+    }
+    return s;
+  }
+
+  /** Sites rewritten to `call *%rax` in the running program. */
+  get rewritten(): Set<number> {
+    return this.space.rewritten;
+  }
+
+  /** zpoline: sites of the running program the exec-time sweep could not see. */
+  get missed(): Set<number> {
+    return this.space.missed;
+  }
+
+  override newTask(task: EntryTask, parent: EntryTask | null, stack: number): void {
+    super.newTask(task, parent, stack);
+    const from = parent ? this.spaces.get(parent.cpu.mem) : undefined;
+    if (from && task.cpu.mem !== parent!.cpu.mem) this.spaces.set(task.cpu.mem, { rewritten: new Set(from.rewritten), missed: new Set(from.missed) });
+  }
+
+  protected initTask(): { stackTop: number; ptregs: number } {
+    const k = this.kernel;
+    return { stackTop: k.sym('task_stack') + THREAD_SIZE, ptregs: k.sym('task_regs') };
+  }
+
+  /** UML keeps pt_regs in the task (current_ptregs): here in the page right above its kernel stack, as the image's task_regs. */
+  protected ptregsFor(_top: number, page: number): number {
+    return page;
+  }
+
+  /** ret_from_fork loads RSP from current_top_of_stack itself. */
+  protected forkEntry(st: GuestTask): { rsp: number; flags: number } {
+    return { rsp: st.stackTop, flags: 0x202 };
+  }
+
+  protected setCurrent(st: GuestTask): void {
+    const kp = this.port.kernelPages, k = this.kernel;
+    pokeWord(kp, k.sym('current_ptregs'), st.ptregs);
+    pokeWord(kp, k.sym('current_top_of_stack'), st.stackTop);
+  }
+
+  /** UML's signals_enabled is the CPU's "interrupt flag": each task has its own, as each has its own RFLAGS. */
+  protected override percpu(): number[] {
+    return [this.kernel.sym('signals_enabled')];
   }
 
   override reserved(): [number, number][] {
@@ -60,22 +118,20 @@ export class NommuEntry extends GuestKernelEntry {
   exec(img: LoadedImage): void {
     const { cpu, mem, blocks } = this.port;
     const k = this.kernel;
-    pokeWord(mem, k.sym('task_regs') + PT_REGS.orig_ax, -1);
+    this.spaces.set(mem, { rewritten: new Set(), missed: new Set() });
     cpu.onSyscall = (c, i) => this.syscallTrap(c, i);
     cpu.onTrap = (c, kind, i) => {
       if (kind === 'vmcall') this.hypercall(c, i);
     };
     blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
-    if (this.hook === 'seccomp') {
-      mem.unmap(0, PAGE_SIZE); // no trampoline: a NULL call faults as it would natively
-      return;
-    }
+    if (this.hook === 'seccomp') return; // no trampoline (mapKernel left it out): a NULL call faults as it would natively
     this.tail = k.sym('zpoline_trampoline');
     this.tailEnd = k.sym('zpoline_beyond_table');
     this.back = k.sym('zpoline_back');
     if (this.hook === 'zpoline') {
       const ranges = img.segments.filter((s) => s.prot & PROT_EXEC).map((s): [number, number] => [s.start, s.end]);
       for (const a of rewriteSyscallSites(mem, ranges)) this.rewritten.add(a);
+      this.rewrites += this.rewritten.size;
     }
     // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
     blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
@@ -86,7 +142,7 @@ export class NommuEntry extends GuestKernelEntry {
   }
 
   ptregsAddr(): number {
-    return this.kernel.sym('task_regs');
+    return this.t.ptregs;
   }
 
   override inUserCode(): boolean {
@@ -96,13 +152,9 @@ export class NommuEntry extends GuestKernelEntry {
 
   override statsLines(): string[] {
     if (this.hook === 'seccomp') return [];
-    let s = `  zpoline: ${this.rewritten.size} sites rewritten (${this.lazyRewrites} lazily)`;
-    if (this.missed.size > 0) s += `; ${this.missed.size} not rewritten (code written at run time): their syscalls bypassed the guest kernel`;
+    let s = `  zpoline: ${this.rewrites} sites rewritten (${this.lazyRewrites} lazily)`;
+    if (this.missedCount > 0) s += `; ${this.missedCount} not rewritten (code written at run time): their syscalls bypassed the guest kernel`;
     return [s];
-  }
-
-  override resume(): boolean {
-    return this.bypass.resume();
   }
 
   /**
@@ -153,6 +205,7 @@ export class NommuEntry extends GuestKernelEntry {
       // rewrite this site, then do what the new `call *%rax` does
       this.port.mem.poke(i.addr, CALL_RAX);
       this.rewritten.add(i.addr);
+      this.rewrites++;
       this.lazyRewrites++;
       cpu.push64(i.next % 4294967296 | 0, Math.floor(i.next / 4294967296));
       cpu.nextRip = cpu.getNum(0);
@@ -161,6 +214,7 @@ export class NommuEntry extends GuestKernelEntry {
     // zpoline: a site the exec-time sweep could not see (code written at run time) reaches the host directly
     if (!this.missed.has(i.addr)) {
       this.missed.add(i.addr);
+      this.missedCount++;
       this.port.warn(
         `entrystub: zpoline: the syscall at 0x${i.addr.toString(16)} was not rewritten at exec (code written at run time): ` +
           'it bypasses the guest kernel; --hook lazy or --hook seccomp send such code through __kernel_vsyscall',
@@ -209,7 +263,7 @@ export class NommuEntry extends GuestKernelEntry {
     setField(pt, 'orig_ax', -1);
     writePtRegs(mem, regs, pt);
     this.port.queueSignal(info);
-    cpu.setNum(RSP, peekWord(mem, this.kernel.sym('current_top_of_stack')));
+    cpu.setNum(RSP, this.t.stackTop);
     cpu.rip = this.kernel.sym('userspace');
     return true;
   }

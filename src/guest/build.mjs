@@ -129,6 +129,8 @@ function abiTs(facts, rows, checks) {
   s += '\n/** Segment selectors (segment.h). */\n';
   s += `export const SEL = {\n${['KERNEL_CS', 'KERNEL_DS', 'USER32_CS', 'USER_DS', 'USER_CS'].map((k) => `  ${k}: 0x${facts.get('__' + k).toString(16)},`).join('\n')}\n} as const;\n`;
   s += `\n/** A task's kernel stack (page_types.h). */\nexport const THREAD_SIZE = ${facts.get('THREAD_SIZE')};\n`;
+  s += '\n/** Offsets of the fields of the native per-CPU struct cpu_entry_area (cpu_entry_area.h): a task switch writes top_of_stack. */\n';
+  s += `export const CPU_ENTRY_AREA = { sp2: ${facts.get('TSS_sp2')}, sp0: ${facts.get('TSS_sp0')}, top_of_stack: ${facts.get('TOP_OF_STACK')} } as const;\n`;
   s += `\n/** The DWARF comp_dir recorded in the images, replaced when an image is served (build.mjs). */\nexport const COMP_DIR_PLACEHOLDER = '${COMP_DIR_PLACEHOLDER}';\n`;
   s += '\n/** Syscall names by number (syscall_64.tbl); holes are numbers without a syscall. */\n';
   s += 'export const SYSCALL_NAMES: readonly (string | undefined)[] = [\n';

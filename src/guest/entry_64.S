@@ -116,6 +116,24 @@ native_irq_return_iret:
 	.size	swapgs_restore_regs_and_return_to_usermode, .-swapgs_restore_regs_and_return_to_usermode
 
 /*
+ * A new task's first instructions, as Linux 5.8's ret_from_fork: fork's
+ * child starts here with RSP at the pt_regs the host copied from its parent
+ * (ax = 0) at the top of the child's own kernel stack, and leaves by the
+ * exit path of a syscall (IRQs are on, as schedule_tail leaves them): the
+ * exit work, then IRET to the program.
+ */
+	.globl	ret_from_fork
+	.type	ret_from_fork, @function
+ret_from_fork:
+	.cfi_startproc simple
+	CFI_USER_CONTEXT_IN_PTREGS
+	movq	%rsp, %rdi		/* regs */
+	CALL_FROM_ENTRY syscall_return_slowpath	/* returns with IRQs disabled */
+	jmp	swapgs_restore_regs_and_return_to_usermode
+	.cfi_endproc
+	.size	ret_from_fork, .-ret_from_fork
+
+/*
  * Boot: the host starts the CPU here at CPL 0; syscall_init() programs the
  * MSRs as Linux does, then the host takes the CPU to user mode.
  */

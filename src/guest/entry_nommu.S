@@ -75,3 +75,18 @@ userspace_return:
 	jmp	*%rcx
 	.cfi_endproc
 	.size	userspace, .-userspace
+
+/*
+ * A new task's first instructions (UML's fork_handler): fork's child starts
+ * here with its pt_regs copied by the host from its parent's (ax = 0), and
+ * returns to the program by the common way back, on its own kernel stack.
+ */
+	.globl	ret_from_fork
+	.type	ret_from_fork, @function
+ret_from_fork:
+	.cfi_startproc simple
+	CFI_USER_CONTEXT_IN_PTREGS
+	movq	current_top_of_stack(%rip), %rsp
+	jmp	userspace
+	.cfi_endproc
+	.size	ret_from_fork, .-ret_from_fork

@@ -465,9 +465,11 @@ export class SysError extends Error {
 
 /**
  * Thrown by a syscall that would sleep while the process is cooperative (a
- * debugger is attached): instead of blocking the host thread, the machine
- * stops with a 'blocked' event and retries the syscall after about `ms`
- * milliseconds, so the stub keeps reading the debugger's packets (the
+ * debugger is attached, or other tasks could run): instead of blocking the
+ * host thread, the task is parked and the syscall retried when its turn
+ * comes, at the latest after about `ms` milliseconds (Infinity: only
+ * another task can end the wait: a pipe, a child, a signal), so the other
+ * tasks run and the stub keeps reading the debugger's packets (the
  * interrupt byte) meanwhile. Process.syscall lets it through; no errno.
  */
 export class WouldBlock extends Error {

@@ -13,7 +13,7 @@
  *   others (ttys, devices, fifos) use sequential host I/O.
  * - inherited host fds (stdin/stdout/stderr): sequential host I/O on the
  *   host's own offset; never closed on the host.
- * - 'pipe': pipe(2) ends, an in-process buffer (there is only one process).
+ * - 'pipe': pipe(2) ends, a buffer in the emulator, shared by every process holding an end.
  * - 'synth': generated read-only contents (/proc/self/maps ...).
  * - 'path': O_PATH descriptors (no host fd needed beyond the path).
  */
@@ -269,6 +269,18 @@ export class FdTable {
       if (e) out.push(fd);
     });
     return out;
+  }
+
+  /** fork: the child's table, every descriptor referring to the same open file description, close-on-exec flags kept. */
+  fork(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    this.fds.forEach((e, fd) => {
+      if (!e) return;
+      t.fds[fd] = { file: e.file, cloexec: e.cloexec };
+      e.file.refs++;
+    });
+    return t;
   }
 
   /** Close every descriptor (process exit). */

@@ -1,22 +1,95 @@
 /**
- * State the emulated kernel keeps across processes, as opposed to what each
- * Process owns: today the flock table; the process table, pipes shared
- * between processes and the like belong here when there are several
- * processes, and the machine's memory. Every Process points at one Kernel (by default the one of this
- * host process, so two emulated processes in one Node see each other's
- * locks, as two processes on one Linux machine do).
+ * The emulated kernel's global state, one per machine: the process and task
+ * tables, pid allocation, the guest kernel's own pages (shared by every
+ * address space), and what the machine above must do when a task is
+ * created, execs or ends (`machine`). Each Process points at its Kernel.
+ *
+ * Two facilities are the host process's rather than one machine's: the
+ * flock table (two machines in one Node see each other's locks, as two
+ * processes of one Linux machine do) and the machine's memory, counted
+ * against --mem-limit.
+ *
+ * The tables are typed by the process and task types (process.ts), which
+ * import this module: the type parameters keep src/kernel free of an import
+ * cycle.
  */
+import { Memory } from '../cpu/memory.js';
 import { hostAllowedCpus } from './host.js';
+import type { LoadedImage } from './loader.js';
 import { FlockTable } from './locks.js';
 import { PhysMem } from './physmem.js';
 
-export class Kernel {
-  readonly flocks = new FlockTable();
-  /** The machine's memory: guest pages counted against --mem-limit. */
-  readonly physmem = new PhysMem();
-  /** The machine's CPUs: those the host process may run on when we start (sched_setaffinity cannot go beyond them). */
-  readonly cpus: readonly number[] = hostAllowedCpus();
+/** The flock table of this host process: shared by every machine in it. */
+export const hostFlocks = new FlockTable();
+/** The memory of this host process's machines: guest pages counted against --mem-limit. */
+export const hostPhysmem = new PhysMem();
+
+/** What a task switch, a fork or an exec means above the kernel: the entry model's state and the scheduler (the Machine implements it). */
+export interface MachineHooks<T> {
+  /**
+   * fork or clone made `child`, whose CPU is a copy of its parent's at the
+   * syscall: make it return 0 to its program the way the entry model
+   * returns (on `stack` if not 0: clone's new stack), give its address
+   * space a block cache, and schedule it.
+   */
+  taskForked(parent: T, child: T, how: 'fork' | 'vfork', stack: number): void;
+  /**
+   * execve replaced the task's address space with a new program (entry
+   * point and initial stack in img and sp): the model sets up the new
+   * image and makes the syscall return there.
+   */
+  exec(task: T, img: LoadedImage, sp: number): void;
+  /** A vfork parent goes on: its child has exec'd or exited. */
+  vforkDone(parent: T): void;
+  /** The task ended (exit, or a signal): it runs no more; the model's per-task state may be reused. */
+  taskExited(task: T): void;
 }
 
-/** The kernel of this host process. */
-export const defaultKernel = new Kernel();
+/** Pids of the first process and the ones after it (the first process's parent is the emulator itself). */
+export const FIRST_PID = 1000;
+
+export class Kernel<P extends { readonly pid: number } = { readonly pid: number }, T = unknown> {
+  readonly flocks: FlockTable = hostFlocks;
+  /** The machine's memory: guest pages counted against --mem-limit. */
+  readonly physmem: PhysMem = hostPhysmem;
+  /** The machine's CPUs: those the host process may run on when we start (sched_setaffinity cannot go beyond them). */
+  readonly cpus: readonly number[] = hostAllowedCpus();
+  /** The guest kernel's pages (its image and the tasks' kernel stacks): one set that every address space shares. */
+  readonly kernelPages = new Memory();
+  /** Processes by pid, zombies included, in creation order. */
+  readonly procs = new Map<number, P>();
+  /** Tasks that have not ended, in creation order (the scheduler's order). */
+  readonly tasks: T[] = [];
+  /** The machine above (null for a process on its own, as the unit tests make: it cannot fork). */
+  machine: MachineHooks<T> | null = null;
+  /**
+   * A debugger drives the machine: a syscall that would sleep never blocks
+   * the host thread (it parks its task, see Process.sleep), so the stub
+   * keeps reading the debugger's interrupt.
+   */
+  debugged = false;
+  /**
+   * Every task waits for something only another task could end: the waits
+   * that can give up (a pipe nobody else holds, pause with nothing armed)
+   * do, as they do for a process alone, instead of waiting forever.
+   */
+  deadlock = false;
+  private nextPid = FIRST_PID;
+  private nextPipeIno = 1;
+
+  /** The pid for a new process: the next free one from FIRST_PID, as Linux's allocator without wraparound. */
+  allocPid(): number {
+    while (this.procs.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  /** Pipe inode numbers (unique in the machine: pipes are shared between processes). */
+  allocPipeIno(): number {
+    return 0x100000 + this.nextPipeIno++;
+  }
+
+  /** More than one task can run: a syscall that would wait must park its task rather than block the host. */
+  get cooperative(): boolean {
+    return this.debugged || this.tasks.length > 1;
+  }
+}

@@ -213,6 +213,29 @@ export class MM {
     this.rlimit = opts.rlimit ?? (() => 0xffffffffffffffffn);
   }
 
+  // ---- fork ----
+
+  /**
+   * Before a fork: the pages of MAP_SHARED mappings are made shared as they
+   * are (both processes see every write), the others become copy on write.
+   */
+  prepareFork(): void {
+    for (const v of this.vmas) if ((v.flags & MAP_TYPE) === MAP_SHARED) this.mem.shareRange(v.start, v.end - v.start);
+  }
+
+  /** The child's memory map at fork: a copy of this one, over the child's address space (Memory.fork's). */
+  fork(mem: Memory, opts: MMOptions): MM {
+    const c = new MM(mem, { mmapBase: this.mmapBase, rlimit: opts.rlimit });
+    c.vmas = this.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : null }));
+    c.brkStart = this.brkStart;
+    c.brk = this.brk;
+    c.allowLowMappings = this.allowLowMappings;
+    for (const [s, e] of this.kernelRanges) c.kernelRanges.push([s, e]);
+    c.stack = this.stack ? { ...this.stack } : null;
+    c.dataSpan = this.dataSpan;
+    return c;
+  }
+
   // ---- registration (loader) ----
 
   /**
@@ -262,7 +285,8 @@ export class MM {
    */
   private argStrings(start: number, top: number): number {
     let lowest = top - PAGE_SIZE;
-    for (const pn of this.mem.pages.keys()) if (pn * PAGE_SIZE >= start && pn * PAGE_SIZE < lowest) lowest = pn * PAGE_SIZE;
+    const touched = this.mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.floor(lowest / PAGE_SIZE));
+    if (touched.length > 0) lowest = touched[0] * PAGE_SIZE;
     const page = new Uint8Array(PAGE_SIZE);
     this.mem.peek(lowest, page);
     const sp = lowest + page.findIndex((b) => b !== 0);
@@ -677,18 +701,9 @@ export class MM {
   private copyPages(src: number, dst: number, len: number): void {
     const first = Math.floor(src / PAGE_SIZE);
     const n = Math.ceil(len / PAGE_SIZE);
-    const pages = this.mem.pages;
-    if (n <= pages.size) {
-      for (let k = 0; k < n; k++) {
-        const p = pages.get(first + k);
-        if (p) this.mem.poke(dst + k * PAGE_SIZE, p.u8);
-      }
-    } else {
-      for (const p of [...pages.values()]) {
-        const k = p.pn - first;
-        if (k >= 0 && k < n) this.mem.poke(dst + k * PAGE_SIZE, p.u8);
-      }
-    }
+    const pages: [number, Uint8Array][] = [];
+    this.mem.forPages(first, first + n, (p) => pages.push([p.pn - first, p.u8]));
+    for (const [k, u8] of pages) this.mem.poke(dst + k * PAGE_SIZE, u8);
   }
 
   /** madvise(2). */

@@ -1,11 +1,17 @@
 /**
- * One emulated Linux process: its memory areas, descriptors, cwd, ids,
- * limits, timers and signal state. Its system calls are dispatched by
- * syscalls.ts's `syscall(p, nr, args?)`, which this module does not import
- * (the implementations under sys/ import Process: no cycle).
+ * One emulated Linux process (a thread group) and its task: the address
+ * space, descriptors, cwd, ids, limits, timers and signal state, its place
+ * in the process tree (parent, children, process group, session) and how it
+ * ended. Its system calls are dispatched by syscalls.ts's
+ * `syscall(p, nr, args?)`, which this module does not import (the
+ * implementations under sys/ import Process: no cycle).
  *
- * exit/exit_group set `exitCode` and `cpu.stopRequested`. rt_sigreturn (15)
- * is not handled by the host syscalls (the signal-delivery code owns it).
+ * A process is made either from the host (the first one: its ids, limits
+ * and standard descriptors are the emulator's own, as a program started by
+ * the same shell would have them) or by fork from its parent (a copy, as
+ * copy_process makes it). exit and exit_group end it through exit.ts, which
+ * sets `exitCode` (or `termSignal`) and stops the CPU. rt_sigreturn (15) is
+ * not handled by the host syscalls (the signal-delivery code owns it).
  *
  * ## Signal state (see signal.ts's SignalState)
  * - `sigactions[sig]` for sig 1..64: { handler, flags, restorer, maskLo, maskHi }
@@ -32,7 +38,8 @@ import type { Memory } from '../cpu/memory.js';
 import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
 import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostRlimits, hostUmask } from './host.js';
-import { type Kernel, defaultKernel } from './kernel.js';
+import { Kernel } from './kernel.js';
+import type { LoadedImage } from './loader.js';
 import { MM, mmapBaseFor } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
@@ -56,14 +63,77 @@ export interface ProcessOptions {
   exePath?: string;
   /** argv, for /proc/self/cmdline and the initial comm. */
   argv?: string[];
-  /** Process id (default 1000); tid = pid. */
+  /** Process id (default: the kernel's next, 1000 for the first); tid = pid. */
   pid?: number;
-  /** Parent process id (default 999). */
+  /** Parent process id (default 999: the emulator, which started it). */
   ppid?: number;
   /** Top of the top-down mmap area (default mm.ts DEFAULT_MMAP_BASE, Linux's no-ASLR 0x7ffff7fff000). */
   mmapBase?: number;
-  /** The kernel-wide state this process shares with others (default: the host process's one). */
-  kernel?: Kernel;
+  /** The machine's kernel (default: a kernel of its own). */
+  kernel?: ProcKernel;
+}
+
+/** The kernel a process lives in, its tables typed with Process and Task. */
+export type ProcKernel = Kernel<Process, Task>;
+
+/** How fork makes a child from its parent (copy_process). */
+export interface ForkFrom {
+  parent: Process;
+  pid: number;
+  /** CLONE_VM (vfork): the child runs in its parent's address space and memory map. */
+  shareVm: boolean;
+}
+
+const SIGCHLD = 17;
+
+/**
+ * A task: what Linux's task_struct is to the scheduler, one thread of
+ * execution. Its CPU object *is* its saved context (a task switch is the
+ * choice of which CPU runs); the entry model keeps its own per-task state in
+ * `entry` (the trip in progress, the task's guest kernel stack). Everything
+ * the thread group shares (the address space, descriptors, signal
+ * dispositions, ids) is its Process's. One task per process for now:
+ * threads (CLONE_THREAD) will move per-thread state here (the signal mask,
+ * thread-directed pending signals).
+ */
+export class Task {
+  /** set_tid_address / CLONE_CHILD_CLEARTID: the word zeroed (and futex-woken) when the task exits. */
+  clearChildTid = 0;
+  robustList = 0;
+  robustListLen = 0;
+  /** The entry model's own state of this task (src/entry: its kernel stack, the trip in progress). */
+  entry: unknown = null;
+  /** Number of the syscall in progress as ptrace shows orig_rax (-1: none). */
+  origRax = -1;
+  /** The task has ended (its process may stay a zombie until its parent waits for it). */
+  dead = false;
+  /**
+   * Parked in a syscall that cannot complete yet, retried when its turn
+   * comes: the longest the host may wait before that retry (Infinity: only
+   * another task can end the wait). null: runnable.
+   */
+  parked: number | null = null;
+  /** vfork: the child this task waits for until it execs or exits. */
+  vforkChild: Task | null = null;
+  /** Set when this task, made by vfork, has exec'd or ended: its parent goes on. */
+  vforkDone = false;
+  /** A debugger traces the task: its stops (breakpoints, caught syscalls, signals) are reported. */
+  traced = false;
+  /** Kept stopped by the debugger (a new child it follows): not scheduled until released. */
+  held = false;
+
+  constructor(
+    /** Thread id; the thread group leader's is its process's pid. */
+    readonly tid: number,
+    readonly proc: Process,
+    public cpu: CPU,
+  ) {}
+
+  /** The state letter of /proc/PID/stat: R running or runnable, S waiting in a syscall, Z ended. */
+  get state(): 'R' | 'S' | 'Z' {
+    if (this.dead) return 'Z';
+    return this.parked !== null ? 'S' : 'R';
+  }
 }
 
 /** An interval timer: deadline in the timer's clock (ns), 0n when disarmed. */
@@ -76,51 +146,64 @@ export interface ITimer {
 export type WaitResult = 'signal' | 'timeout' | 'deadlock';
 
 export class Process implements SignalState {
-  pid: number;
-  tid: number;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  uid: number;
-  euid: number;
-  suid: number;
-  gid: number;
-  egid: number;
-  sgid: number;
+  readonly pid: number;
+  /** The parent's pid (1 once orphaned: init's role is the emulator's, which reaps them). */
+  ppid!: number;
+  pgid!: number;
+  sid!: number;
+  uid!: number;
+  euid!: number;
+  suid!: number;
+  gid!: number;
+  egid!: number;
+  sgid!: number;
   /** Supplementary groups (getgroups). */
-  groups: number[];
+  groups!: number[];
   /** CPUs the process may run on (sched_getaffinity), ascending; starts as the host process's own. */
-  affinity: number[];
+  affinity!: number[];
   /** Capability sets (capget/capset, and the checks of privileged calls); start as the host process's own. */
-  caps: CapSets = hostCaps();
+  caps!: CapSets;
   /** I/O priority (ioprio_set): class << 13 | data; 0 = none set, as for a task without an io_context. */
   ioprio = 0;
   /** Scheduling policy and static priority (sched_setscheduler), SCHED_OTHER at start. */
   sched = { policy: 0, priority: 0, resetOnFork: false };
-  /** The kernel-wide state (flock table ...). */
-  readonly kernel: Kernel;
-  mm: MM;
-  fds: FdTable;
-  vfs: Vfs;
+  /** The machine's kernel: the process table, the flock table, the machine's memory. */
+  readonly kernel: ProcKernel;
+  /** The thread group's (only) task. */
+  readonly task: Task;
+  /** The address space (execve gives a new one; a vfork child shares its parent's). */
+  mem: Memory;
+  mm!: MM;
+  fds!: FdTable;
+  vfs!: Vfs;
   /** Current directory, canonical guest path. */
-  cwd: string;
-  umask: number;
+  cwd!: string;
+  umask!: number;
   /** The host process's umask (applied by the host on creation; creations are fixed up to the guest's umask). */
   readonly hostUmask: number;
+  /** The exit status it ended with (exit, exit_group), or null. */
   exitCode: number | null = null;
+  /** The signal that killed it, or null. */
+  termSignal: number | null = null;
+  /** The parent (null: the emulator started it, or it was orphaned: init's role). */
+  parent: Process | null = null;
+  /** Children not yet reaped, in the order they were made. */
+  readonly children: Process[] = [];
+  /** The signal the parent gets when it ends (fork: SIGCHLD; clone: its CSIGNAL byte; 0: none). */
+  exitSignal = SIGCHLD;
+  /** The program image of its last exec (null before the first). */
+  image: LoadedImage | null = null;
+  /** It has called execve since it was forked (setpgid on it by its parent is then EACCES). */
+  execed = false;
   /** The user RSP when a syscall runs in a guest kernel (the CPU's RSP is then the kernel stack). */
   userRsp: number | null = null;
   /** Guest path of the program. */
-  exePath: string;
-  argv: string[];
+  exePath!: string;
+  argv!: string[];
   /** Thread name (prctl PR_SET_NAME), at most 15 bytes. */
-  comm: string;
-  /** set_tid_address pointer. */
-  clearChildTid = 0;
-  robustList = 0;
-  robustListLen = 0;
+  comm!: string;
   /** Resource limits [soft, hard] by RLIMIT_* number (RLIM_INFINITY = 2^64-1). */
-  rlimits: [bigint, bigint][];
+  rlimits!: [bigint, bigint][];
   /** ITIMER_REAL (monotonic ns), ITIMER_VIRTUAL, ITIMER_PROF (process cpu ns). */
   itimers: ITimer[] = [
     { deadline: 0n, interval: 0n },
@@ -129,15 +212,15 @@ export class Process implements SignalState {
   ];
   /** Run-time diagnostics (the CLI's --log destination; nothing with --quiet), never the program's own stderr. */
   readonly warn: (msg: string) => void;
-  private readonly warned = new Set<number>();
-  /** Calls that returned ENOSYS because the emulator has no implementation, by syscall number. */
-  readonly enosys = new Map<number, number>();
-  private readonly warnedMsgs = new Set<string>();
-  /** Called after every syscall (for traces). */
+  /** What has been reported once: shared by a process and its descendants, so a pipeline reports a missing syscall once. */
+  private readonly warned: Set<number>;
+  /** Calls that returned ENOSYS because the emulator has no implementation, by syscall number (the machine's, shared likewise). */
+  readonly enosys: Map<number, number>;
+  private readonly warnedMsgs: Set<string>;
+  /** Called after every syscall (for traces); a child inherits its parent's. */
   afterSyscall: ((nr: number, a: SyscallArgs, ret: number) => void) | null = null;
-  /** Creation time (for pipe stats, times()). */
+  /** Creation time (for pipe stats, times(), /proc/PID/stat's starttime). */
   readonly startMono = monoNs();
-  private nextPipeIno = 1;
 
   // ---- signal state ----
   sigactions: SigAction[] = [];
@@ -158,26 +241,44 @@ export class Process implements SignalState {
    */
   interrupted: 'sys' | 'nohand' | 'block' | null = null;
   /**
-   * Cooperative blocking (set while a debugger drives the machine): a syscall
-   * that would sleep throws WouldBlock and is retried later instead of
-   * blocking the host thread. The deadline of the sleep in progress is kept
-   * across the retries (as Linux's restart_block keeps nanosleep's), and
-   * dropped when the syscall completes.
+   * The deadline of the sleep in progress, kept across the retries of a
+   * parked syscall (as Linux's restart_block keeps nanosleep's), and
+   * dropped when the syscall completes (see cooperative).
    */
-  cooperative = false;
   private sleepDeadline: bigint | null | undefined = undefined;
+  /** What a parked syscall had done before it parked (bytes of a pipe write), for its retry; dropped when it completes. */
+  retryProgress = 0;
 
-  constructor(
-    readonly cpu: CPU,
-    readonly mem: Memory,
-    opts: ProcessOptions,
-  ) {
+  constructor(cpu: CPU, mem: Memory, opts: ProcessOptions | ForkFrom) {
+    this.mem = mem;
+    if ('parent' in opts) {
+      // fork: the child's copy of everything copy_process copies
+      const parent = opts.parent;
+      this.kernel = parent.kernel;
+      this.pid = opts.pid;
+      this.task = new Task(this.pid, this, cpu);
+      this.warned = parent.warned;
+      this.warnedMsgs = parent.warnedMsgs;
+      this.enosys = parent.enosys;
+      this.warn = parent.warn;
+      this.hostUmask = parent.hostUmask;
+      this.copyFrom(parent, opts.shareVm);
+      this.kernel.procs.set(this.pid, this);
+      this.kernel.tasks.push(this.task);
+      return;
+    }
+    this.kernel = opts.kernel ?? new Kernel<Process, Task>();
+    this.pid = opts.pid ?? this.kernel.allocPid();
+    this.task = new Task(this.pid, this, cpu);
+    this.kernel.procs.set(this.pid, this);
+    this.kernel.tasks.push(this.task);
+    this.warned = new Set();
+    this.warnedMsgs = new Set();
+    this.enosys = new Map();
+    this.caps = hostCaps();
     this.fds = new FdTable();
     this.warn = opts.warn;
-    this.kernel = opts.kernel ?? defaultKernel;
     this.affinity = [...this.kernel.cpus];
-    this.pid = opts.pid ?? 1000;
-    this.tid = this.pid;
     this.ppid = opts.ppid ?? 999;
     // like a program started by a shell without job control (or by a test harness):
     // in its parent's process group and session
@@ -212,6 +313,77 @@ export class Process implements SignalState {
     this.setupStdio(0, opts.stdin ?? 0, O_RDONLY);
     this.setupStdio(1, opts.stdout ?? 1, O_WRONLY);
     this.setupStdio(2, opts.stderr ?? 2, O_WRONLY);
+  }
+
+  /** fork: this new process is its parent's copy (copy_process, for a process without threads). */
+  private copyFrom(parent: Process, shareVm: boolean): void {
+    this.afterSyscall = parent.afterSyscall;
+    this.parent = parent;
+    parent.children.push(this);
+    this.ppid = parent.pid;
+    this.pgid = parent.pgid;
+    this.sid = parent.sid;
+    this.uid = parent.uid;
+    this.euid = parent.euid;
+    this.suid = parent.suid;
+    this.gid = parent.gid;
+    this.egid = parent.egid;
+    this.sgid = parent.sgid;
+    this.groups = [...parent.groups];
+    this.affinity = [...parent.affinity];
+    this.caps = { ...parent.caps };
+    this.ioprio = parent.ioprio;
+    // SCHED_RESET_ON_FORK: the child starts as SCHED_OTHER
+    this.sched = parent.sched.resetOnFork ? { policy: 0, priority: 0, resetOnFork: false } : { ...parent.sched };
+    this.rlimits = parent.rlimits.map(([s, h]): [bigint, bigint] => [s, h]);
+    this.mm = shareVm ? parent.mm : parent.mm.fork(this.mem, { rlimit: (res) => this.rlimits[res][0] });
+    if (!shareVm)
+      this.kernel.physmem.attach(
+        this.mem,
+        (pn) => this.mm.touched(pn),
+        () => this.outOfMemory(),
+      );
+    this.fds = parent.fds.fork();
+    this.vfs = parent.vfs;
+    this.cwd = parent.cwd;
+    this.umask = parent.umask;
+    this.exePath = parent.exePath;
+    this.argv = [...parent.argv];
+    this.comm = parent.comm;
+    this.image = parent.image;
+    // the interval timers and alarm are not inherited; the pending signals neither
+    this.sigactions = parent.sigactions.map((a) => ({ ...a }));
+    this.blockedLo = parent.blockedLo;
+    this.blockedHi = parent.blockedHi;
+    this.altstack = { ...parent.altstack };
+    // prctl settings a child keeps (PR_SET_PDEATHSIG and the subreaper flag are not inherited)
+    type Prctl = { dumpable?: number; keepcaps?: number; noNewPrivs?: number; timerslack?: number; thp?: number; personality?: number };
+    const from = parent as Process & Prctl, to = this as Process & Prctl;
+    for (const k of ['dumpable', 'noNewPrivs', 'timerslack', 'thp', 'personality'] as const) if (from[k] !== undefined) to[k] = from[k];
+  }
+
+  /** The process has ended (a zombie until reaped). */
+  get ended(): boolean {
+    return this.exitCode !== null || this.termSignal !== null;
+  }
+
+  /** The CPU of its task. */
+  get cpu(): CPU {
+    return this.task.cpu;
+  }
+
+  /** Thread id of its task. */
+  get tid(): number {
+    return this.task.tid;
+  }
+
+  /**
+   * Whether a syscall that would sleep must not block the host thread: a
+   * debugger drives the machine, or another task could run meanwhile. It
+   * then throws WouldBlock and is retried later (the task is parked).
+   */
+  get cooperative(): boolean {
+    return this.kernel.cooperative;
   }
 
   private setupStdio(guestFd: number, hostFd: number, defaultMode: number): void {
@@ -268,17 +440,9 @@ export class Process implements SignalState {
     this.cpu.stopRequested = true;
   }
 
-  /** Terminate: record the status, write back shared mappings, close descriptors, stop the CPU. */
-  exit(status: number): void {
-    this.exitCode = status & 0xff;
-    this.mm.flushAll();
-    this.fds.closeAll();
-    this.cpu.stopRequested = true;
-  }
-
-  /** Pipe inode numbers. */
+  /** Pipe inode numbers (the machine's: a pipe outlives the process that made it). */
   allocPipeIno(): number {
-    return 0x100000 + this.nextPipeIno++;
+    return this.kernel.allocPipeIno();
   }
 
   // ---- signals ----
@@ -356,6 +520,18 @@ export class Process implements SignalState {
   }
 
   /**
+   * How long a task parked in a wait that only another task can end may let
+   * the host sleep: until its next ITIMER_REAL expiry (which would
+   * interrupt the wait), or Infinity.
+   */
+  timerWaitMs(): number {
+    const real = this.itimers[0].deadline;
+    if (real === 0n) return Infinity;
+    const left = real - monoNs();
+    return left <= 0n ? 0 : Number((left + 999999n) / 1000000n);
+  }
+
+  /**
    * Block until a signal that interrupts (handler or fatal) is pending, or
    * until deadline (monotonic ns; null = forever). With nothing that could
    * ever wake it (no deadline, no armed timer), returns 'deadlock' at once.
@@ -371,7 +547,12 @@ export class Process implements SignalState {
       const real = this.itimers[0].deadline;
       if (real !== 0n && (until === null || real < until)) until = real;
       // (CPU-time timers do not advance while the process sleeps: they cannot wake it)
-      if (until === null) return 'deadlock';
+      if (until === null) {
+        // nothing of its own can end the wait; another task can (a signal, a pipe), unless every task waits
+        if (this.kernel.tasks.length <= 1 || this.kernel.deadlock) return 'deadlock';
+        this.sleepDeadline = deadline;
+        throw new WouldBlock(Infinity);
+      }
       const ms = Number((until - now + 999999n) / 1000000n);
       this.sleep(ms, deadline);
     }
@@ -379,8 +560,9 @@ export class Process implements SignalState {
 
   /**
    * Sleep about ms milliseconds inside a syscall that waits until deadline:
-   * really (Atomics.wait) when running alone; with a debugger attached, throw
-   * WouldBlock so the machine stops and retries the syscall later.
+   * really (Atomics.wait) when running alone; with a debugger attached or
+   * other tasks to run, throw WouldBlock so the machine parks the task and
+   * retries the syscall later.
    */
   sleep(ms: number, deadline: bigint | null = null): void {
     ms = Math.min(Math.max(ms, 0), 1000);
@@ -391,9 +573,10 @@ export class Process implements SignalState {
     sleepMs(ms);
   }
 
-  /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline. */
+  /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline and progress. */
   dropRetry(): void {
     this.sleepDeadline = undefined;
+    this.retryProgress = 0;
   }
 
   /** The deadline a retried sleep keeps (see cooperative), or the one given on the first try. */

@@ -23,7 +23,7 @@ export function signalName(sig: number): string {
   return NAMES[sig] ?? (sig >= 34 && sig <= 64 ? `SIGRT${sig - 34}` : `signal ${sig}`);
 }
 
-export const SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
+export const SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
 export const SS_ONSTACK = 1, SS_DISABLE = 2;
 export const SIG_DFL = 0, SIG_IGN = 1;
 
@@ -51,9 +51,34 @@ export interface SigInfo {
   code: number;
   /** si_addr for faults. */
   addr?: number;
-  /** si_pid/si_uid for kill. */
+  /** si_pid/si_uid for kill and SIGCHLD. */
   pid?: number;
   uid?: number;
+  /** SIGCHLD: si_status, the child's exit code or the signal that ended it. */
+  status?: number;
+}
+
+/** si_code of SIGCHLD: how the child changed state. */
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+
+/**
+ * struct siginfo (128 bytes, x86-64) as the kernel writes it for a signal
+ * frame, rt_sigtimedwait or waitid: si_signo, si_code, then the union at
+ * offset 16: si_addr for faults, or si_pid and si_uid, then for SIGCHLD
+ * si_status (si_utime and si_stime stay 0).
+ */
+export function packSigInfo(info: SigInfo): Uint8Array {
+  const b = new Uint8Array(128);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, info.signo, true);
+  dv.setInt32(8, info.code, true);
+  if (info.addr !== undefined) dv.setBigInt64(16, BigInt(info.addr), true);
+  else if (info.pid !== undefined) {
+    dv.setInt32(16, info.pid, true);
+    dv.setUint32(20, info.uid ?? 0, true);
+    if (info.status !== undefined) dv.setInt32(24, info.status, true);
+  }
+  return b;
 }
 
 /** Signals whose default action is to ignore. */
@@ -130,15 +155,7 @@ export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cp
   mem.write64(frame + SIGMASK, saved.lo, saved.hi);
   mem.write64(frame + MC + 168, saved.lo, 0); // oldmask
   // siginfo
-  const si = frame + INFO;
-  mem.writeBytes(si, new Uint8Array(128));
-  mem.write32(si, info.signo);
-  mem.write32(si + 8, info.code);
-  if (info.addr !== undefined) w64(mem, si + 16, info.addr);
-  else if (info.pid !== undefined) {
-    mem.write32(si + 16, info.pid);
-    mem.write32(si + 20, info.uid ?? 0);
-  }
+  mem.writeBytes(frame + INFO, packSigInfo(info));
   st.savedMask = null;
   // now switch the CPU to the handler
   cpu.setNum(RSP, frame);

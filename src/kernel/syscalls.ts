@@ -25,6 +25,7 @@ import { registerNet } from './sys/net.js';
 import { registerProc } from './sys/proc.js';
 import { registerSched } from './sys/sched.js';
 import { registerSignal } from './sys/signal.js';
+import { registerTasks } from './sys/tasks.js';
 import { registerTime } from './sys/time.js';
 import { HandlerTable, type Handler, type Support } from './sys/table.js';
 import { SyscallArgs } from './sys/util.js';
@@ -47,6 +48,7 @@ function build(): HandlerTable {
   registerProc(t);
   registerSched(t);
   registerSignal(t);
+  registerTasks(t);
   registerTime(t);
   return t;
 }

@@ -1,26 +1,36 @@
 /**
- * Machine = CPU + memory + process + an entry model: the one object that
- * `entrystub run`, `trace` and a gdb session drive. It runs the program in
- * slices and returns why it stopped as one value (stop.ts). The entry model
- * (src/entry) owns everything about how syscalls reach the kernel; the
- * machine owns the run loop, stop requests, signals and faults, and offers
- * the model a narrow port.
+ * Machine = the emulated computer: its kernel (processes and tasks, one CPU
+ * object and address space each, the guest kernel's pages shared), an entry
+ * model, and the scheduler that runs every task. It is the one object that
+ * `entrystub run`, `trace` and a gdb session drive: it runs the tasks in
+ * slices and returns why it stopped as one value (stop.ts), naming the task
+ * it stopped in. The entry model (src/entry) owns everything about how
+ * syscalls reach the kernel; the machine owns the run loop, task switches,
+ * stop requests, signals and faults, and offers the model a narrow port.
+ *
+ * `cpu`, `mem`, `blocks` and `proc` are the *current* task's: the running
+ * one while instructions run, and between runs the one the last stop named
+ * (with a debugger attached, a task it traces).
  */
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
-import { Memory, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../cpu/memory.js';
+import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
-import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
+import { readProgram, type LoadedImage } from '../kernel/loader.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
-import { Process } from '../kernel/process.js';
+import { execImage } from '../kernel/exec.js';
+import { doExit } from '../kernel/exit.js';
+import { Kernel, type MachineHooks } from '../kernel/kernel.js';
+import { Process, Task } from '../kernel/process.js';
 import { syscall } from '../kernel/syscalls.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
+import { sleepMs } from '../kernel/sys/util.js';
 import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
+import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
 import { Watchpoints } from './watch.js';
 
@@ -32,6 +42,18 @@ export interface SyscallStat {
   count: number;
   /** Guest instructions from the user instruction to the next user instruction, summed. */
   insns: number;
+}
+
+/** A task as the debugger's thread list shows it. */
+export interface TaskInfo {
+  pid: number;
+  tid: number;
+  /** comm. */
+  name: string;
+  /** R running or runnable, S waiting in a syscall, Z ended (a zombie). */
+  state: 'R' | 'S' | 'Z';
+  traced: boolean;
+  held: boolean;
 }
 
 export interface MachineOptions {
@@ -61,6 +83,8 @@ export interface MachineOptions {
 }
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
+/** The longest the host sleeps at once while every task waits (a retry then looks again). */
+const MAX_IDLE_MS = 1000;
 
 /** A signal the debugger was shown and has not yet decided on (ptrace's signal-delivery-stop). */
 interface StoppedSignal {
@@ -75,22 +99,25 @@ interface StoppedSignal {
   oops: boolean;
 }
 
+type End = Extract<Stop, { kind: 'exited' | 'killed' }>;
+
 export class Machine {
-  readonly mem = new Memory();
-  readonly cpu = new CPU(this.mem);
-  readonly blocks = new BlockCache(this.mem);
-  readonly proc: Process;
+  /** The emulated kernel: processes, tasks, pids, the guest kernel's pages. */
+  readonly os: Kernel<Process, Task>;
+  /** The first process (the program the machine was started with): its end is the machine's. */
+  readonly leader: Process;
   readonly model: EntryModel;
   readonly watchpoints: Watchpoints;
-  image!: LoadedImage;
-  /** Set when the program has ended. */
-  ended: Extract<Stop, { kind: 'exited' | 'killed' }> | null = null;
+  /** Set when the program has ended: every process has (with a debugger, every task it traces). */
+  ended: End | null = null;
   /**
    * Syscalls a debugger catches: null = none, 'all', or a set of numbers.
    * A caught syscall stops twice: when it enters (syscall-entry) and when it
    * is back at the next user instruction (syscall-return).
    */
   catchSyscalls: Set<number> | 'all' | null = null;
+  /** Which process events a debugger catches (fork, vfork and vfork-done, exec stops); a forked child is then held for it. */
+  catchEvents = { fork: false, vfork: false, exec: false };
   /**
    * With a debugger attached: stop with a 'signal' before a signal is
    * delivered (ptrace's signal-delivery-stop), except for signals in
@@ -98,15 +125,28 @@ export class Machine {
    */
   stopOnSignals = false;
   passSignals: ReadonlySet<number> = new Set();
-  /** Number of the syscall in progress (the orig_rax a debugger sees), -1 outside one. */
-  origRax = -1;
   /** Guest kernel messages. */
   readonly kernelLog: string[] = [];
-  /** --stats: per syscall number. */
+  /** --stats: per syscall number, every process's calls. */
   readonly stats = new Map<number, SyscallStat>();
+  /** --stats: per process (pid), its syscalls, and its guest instructions once it has ended. */
+  readonly procStats = new Map<number, { comm: string; syscalls: number; insns: number; end: string | null }>();
   /** Called when a trip through the entry path returns to the program (trace). */
   onPath: ((p: PathInfo) => void) | null = null;
+  /** Called when a process has ended, at the end of its last turn (trace's `+++ exited +++` lines). */
+  onProcessEnd: ((p: Process) => void) | null = null;
   private readonly warn: (msg: string) => void;
+  /** The task the CPU getters name: the running one (see the class comment). */
+  private current: Task;
+  private readonly sched: Scheduler<Task>;
+  /** Each address space's decoded blocks. */
+  private readonly caches = new WeakMap<Memory, BlockCache>();
+  /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
+  private breakpoints = new Map<number, number>();
+  /** How the first process ended (the CLI's report and exit status), once it has. */
+  private leaderEnd: End | null = null;
+  /** Guest instructions of the tasks that have ended (their CPUs are gone). */
+  private endedInsns = 0;
   /** The stop requested since the last run() returned (the most pressing: stop.ts). */
   private stop: Stop | null = null;
   private stoppedSignal: StoppedSignal | null = null;
@@ -125,7 +165,13 @@ export class Machine {
   constructor(readonly opts: MachineOptions) {
     this.warn = opts.warn ?? ((m) => process.stderr.write(m + '\n'));
     const root = path.resolve(opts.root ?? '/');
-    this.proc = new Process(this.cpu, this.mem, {
+    this.os = new Kernel<Process, Task>();
+    const kp = this.os.kernelPages;
+    this.os.physmem.attach(kp, () => {}, () => {});
+    const mem = new Memory();
+    mem.shareGlobal(kp);
+    const cpu = new CPU(mem);
+    this.leader = new Process(cpu, mem, {
       root,
       cwd: opts.cwd ?? guestPathOf(root, process.cwd()),
       stdin: opts.stdin,
@@ -134,19 +180,108 @@ export class Machine {
       warn: this.warn,
       exePath: guestPathOf(root, path.resolve(opts.program)),
       argv: opts.argv,
+      kernel: this.os,
     });
-    this.watchpoints = new Watchpoints(this.cpu, this.mem, this.blocks);
-    this.blocks.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
+    this.current = this.leader.task;
+    this.current.traced = true;
+    this.sched = new Scheduler(() => this.os.tasks);
+    this.caches.set(mem, this.newCache(mem));
+    this.os.machine = this.hooks();
+    this.watchpoints = new Watchpoints(() => ({ cpu: this.cpu, mem: this.mem, blocks: this.blocks }));
     this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port());
   }
 
-  /** What the entry model may ask of the machine. */
+  /** The current task's CPU (its registers are the task's context). */
+  get cpu(): CPU {
+    return this.current.cpu;
+  }
+
+  /** The current task's address space. */
+  get mem(): Memory {
+    return this.current.proc.mem;
+  }
+
+  /** The decoded blocks of the current task's address space. */
+  get blocks(): BlockCache {
+    return this.caches.get(this.current.proc.mem)!;
+  }
+
+  /** The current task's process. */
+  get proc(): Process {
+    return this.current.proc;
+  }
+
+  /** The current task. */
+  get task(): Task {
+    return this.current;
+  }
+
+  /** The image of the current process's program. */
+  get image(): LoadedImage {
+    return this.proc.image!;
+  }
+
+  /** Number of the syscall in progress in the current task (the orig_rax a debugger sees), -1 outside one. */
+  get origRax(): number {
+    return this.current.origRax;
+  }
+
+  set origRax(v: number) {
+    this.current.origRax = v;
+  }
+
+  /** Guest instructions run by every task, ended ones included. */
+  get icount(): number {
+    let n = this.endedInsns;
+    for (const t of this.os.tasks) n += t.cpu.icount;
+    return n;
+  }
+
+  /** Every task of the machine that has not been reaped, for a debugger's thread list. */
+  tasks(): TaskInfo[] {
+    const out: TaskInfo[] = [];
+    for (const p of this.os.procs.values()) {
+      const t = p.task;
+      out.push({ pid: p.pid, tid: t.tid, name: p.comm, state: t.state, traced: t.traced, held: t.held });
+    }
+    return out;
+  }
+
+  /** The debugger lets go of a task: it runs untraced (detach-on-fork, or `detach`). */
+  detachTask(tid: number): void {
+    const p = this.os.procs.get(tid);
+    if (!p) return;
+    p.task.traced = false;
+    p.task.held = false;
+    this.applyBreakpoints();
+  }
+
+  /** Let a held task run (still traced), or hold it again: a debugger keeping a new child stopped (detach-on-fork off). */
+  holdTask(tid: number, held: boolean): void {
+    const p = this.os.procs.get(tid);
+    if (p && !p.task.dead) p.task.held = held;
+  }
+
+  private newCache(mem: Memory): BlockCache {
+    const b = new BlockCache(mem);
+    b.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
+    return b;
+  }
+
+  /** What the entry model may ask of the machine (the running task's CPU, memory and blocks). */
   private port(): EntryPort {
     const m = this;
     return {
-      cpu: this.cpu,
-      mem: this.mem,
-      blocks: this.blocks,
+      get cpu() {
+        return m.cpu;
+      },
+      get mem() {
+        return m.mem;
+      },
+      get blocks() {
+        return m.blocks;
+      },
+      kernelPages: this.os.kernelPages,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
       sigreturn: (regs) => this.sigreturnOn(regs),
       exitWork: (regs) => this.exitWork(regs),
@@ -155,10 +290,10 @@ export class Machine {
       warn: (line) => this.warn(line),
       caught: (nr) => this.caught(nr),
       get origRax() {
-        return m.origRax;
+        return m.current.origRax;
       },
       set origRax(v: number) {
-        m.origRax = v;
+        m.current.origRax = v;
       },
       tripDone: (nr, insns, describe, counted = true) => this.tripDone(nr, insns, describe, counted),
       queueSignal: (info) => {
@@ -166,6 +301,57 @@ export class Machine {
         this.proc.pendingInfo.set(info.signo, info);
       },
     };
+  }
+
+  /** What the kernel's fork, exec and exit mean for the model, the caches and the scheduler. */
+  private hooks(): MachineHooks<Task> {
+    return {
+      taskForked: (parent, child, how, stack) => {
+        const pm = parent.proc.mem, cm = child.proc.mem;
+        if (cm !== pm) this.caches.set(cm, this.caches.get(pm)!.fork(cm, false));
+        this.model.newTask(child, parent, stack);
+        const event = how === 'vfork' ? this.catchEvents.vfork : this.catchEvents.fork;
+        if (parent.traced && event) {
+          // as PTRACE_O_TRACEFORK: the child starts traced and stopped, for the debugger to keep or let go
+          child.traced = child.held = true;
+          this.applyBreakpoints();
+          this.requestStop({ kind: how, child: child.tid });
+        }
+      },
+      vforkDone: (parent) => {
+        if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
+      },
+      exec: (task, img, sp) => {
+        const mem = task.proc.mem;
+        this.caches.set(mem, this.newCache(mem));
+        if (task.traced) this.applyBreakpoints();
+        this.model.exec(img);
+        this.model.execReturn(img.entry, sp);
+        if (task.traced && this.catchEvents.exec) this.requestStop({ kind: 'exec', path: task.proc.exePath });
+      },
+      taskExited: (task) => {
+        this.model.releaseTask(task);
+        this.endedInsns += task.cpu.icount;
+        const p = task.proc;
+        if (this.opts.stats) {
+          const st = this.procStatsOf(p);
+          st.insns = task.cpu.icount;
+          st.end = p.termSignal !== null ? `killed by ${signalName(p.termSignal)}` : `exited with ${p.exitCode}`;
+        }
+        if (p === this.leader && !this.leaderEnd)
+          this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
+      },
+    };
+  }
+
+  private procStatsOf(p: Process): { comm: string; syscalls: number; insns: number; end: string | null } {
+    let st = this.procStats.get(p.pid);
+    if (!st) {
+      st = { comm: p.comm, syscalls: 0, insns: 0, end: null };
+      this.procStats.set(p.pid, st);
+    }
+    st.comm = p.comm;
+    return st;
   }
 
   /** The guest kernel image of the model, if it runs one. */
@@ -178,28 +364,24 @@ export class Machine {
     this.opts.kernelLog?.(line);
   }
 
-  /** execve: load the program and build its stack; the model installs what it needs. Throws ExecError. */
+  /** The first exec: load the program and build its stack; the model installs what it needs. Throws ExecError. */
   load(): void {
     const data = readProgram(this.opts.program, this.opts.program);
+    const p = this.leader;
     this.model.mapKernel();
-    const img = loadElf(this.mem, data, this.opts.program, this.model.reserved());
-    this.image = img;
-    for (const [s, e] of this.model.reserved()) this.proc.mm.reserveForKernel(s, e);
-    for (const s of img.segments) this.proc.mm.addVma(s.start, s.end, s.prot, 'elf');
-    this.proc.mm.setBrkStart(img.brk);
-    const sp = buildStack(this.mem, img, {
+    this.model.newTask(p.task, null, 0);
+    this.model.activate(p.task);
+    const { img, sp } = execImage(p.mem, p.mm, data, this.opts.program, {
       argv: this.opts.argv,
       envp: this.opts.env,
       execfn: this.opts.argv[0] ?? this.opts.program,
-      uid: process.getuid?.() ?? 0,
-      euid: process.geteuid?.() ?? 0,
-      gid: process.getgid?.() ?? 0,
-      egid: process.getegid?.() ?? 0,
-      hwcap: 0x178bfbff,
-      random: randomBytes(16),
-      platform: 'x86_64',
+      reserved: this.model.reserved(),
+      uid: p.uid,
+      euid: p.euid,
+      gid: p.gid,
+      egid: p.egid,
     });
-    this.proc.mm.addVma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, '[stack]');
+    p.image = img;
     const cpu = this.cpu;
     cpu.rl.fill(0);
     cpu.rh.fill(0);
@@ -224,46 +406,167 @@ export class Machine {
     return s;
   }
 
+  /** Whether the debugger catches syscall nr in the running task (it traces it). */
   caught(nr: number): boolean {
-    return this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
+    return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
   }
 
-  /** Breakpoints a debugger set: software (Z0) and hardware (Z1) ones, reported as such. */
+  /** Breakpoints a debugger set: software (Z0) and hardware (Z1) ones, reported as such, in every traced task. */
   setBreakpoints(sw: Iterable<number>, hw: Iterable<number>): void {
     const all = new Map<number, number>();
     for (const a of sw) all.set(a, BP_SW);
     for (const a of hw) all.set(a, (all.get(a) ?? 0) | 2);
-    this.blocks.setBreakpoints(all);
+    this.breakpoints = all;
+    this.applyBreakpoints();
+  }
+
+  /** The breakpoint set into the caches of the traced tasks' address spaces, none into the others'. */
+  private applyBreakpoints(): void {
+    const traced = new Set<Memory>(), others = new Set<Memory>();
+    for (const t of this.os.tasks) (t.traced ? traced : others).add(t.proc.mem);
+    for (const mem of traced) this.caches.get(mem)?.setBreakpoints(this.breakpoints);
+    for (const mem of others) if (!traced.has(mem)) this.caches.get(mem)?.setBreakpoints(new Map());
   }
 
   /**
    * Run up to budget instructions; null if the budget ran out with nothing to
    * report. A breakpoint at `resumeFrom` is passed over if execution starts
    * there (a debugger resuming from the breakpoint it stopped at).
+   *
+   * The current task runs first (the one a debugger resumes); the others
+   * take their turns as the scheduler gives them. A stop is returned with
+   * the task it happened in current.
    */
   run(budget: number, resumeFrom = NaN): Stop | null {
     if (this.ended) return this.ended;
-    const cpu = this.cpu;
-    cpu.stopRequested = false;
+    this.cpu.stopRequested = false;
     // a stop found before any instruction ran (the next signal, set up by resumeSignal)
     const early = this.take();
-    if (early) return early;
+    if (early) return this.named(early);
     this.stoppedSignal = null; // resuming without resumeSignal() discards a stopped signal
     const es = this.entryStop;
     if (es) {
       this.entryStop = null;
-      cpu.setNum(0, this.origRax); // the number the path pushes as orig_ax
+      this.cpu.setNum(0, this.origRax); // the number the path pushes as orig_ax
       if (es.resultSet) this.model.overrideResult(es.result);
     }
+    let left = budget;
+    let first = true;
+    for (;;) {
+      const t = this.current;
+      const n0 = t.cpu.icount;
+      const wasParked = t.parked !== null;
+      t.parked = null;
+      let s = this.slice(Math.min(left, Math.max(this.sched.quantum, 1)), first ? resumeFrom : NaN, first && budget === 1);
+      const ran = t.cpu.icount - n0;
+      first = false;
+      left -= ran;
+      this.sched.quantum -= ran;
+      if (s?.kind === 'blocked') {
+        t.parked = s.ms;
+        s = null;
+        if (ran === 0 && (wasParked || this.os.tasks.length > 1)) this.sched.stall(t.parked);
+        else this.sched.progress();
+      } else this.sched.progress();
+      if (t.dead) {
+        this.stop = null;
+        this.onProcessEnd?.(t.proc);
+        const end = this.taskEnded(t);
+        if (end) return end;
+        s = null;
+      }
+      if (s !== null) return this.named(s);
+      if (t.dead || t.parked !== null || t.held || (this.sched.quantum <= 0 && this.model.switchable())) {
+        const idle = this.nextTurn(t);
+        if (idle) return idle;
+      }
+      if (left <= 0) break;
+    }
+    return null;
+  }
+
+  /** Tag a stop with the task it happened in. */
+  private named(s: Stop): Stop {
+    if (s.tid === undefined) s.tid = isEnd(s) ? this.leader.pid : this.current.tid;
+    return s;
+  }
+
+  /**
+   * A task ended during its turn: the machine's end when it was the last
+   * (or, with a debugger, the last it traces), else null and the turn
+   * passes.
+   */
+  private taskEnded(t: Task): End | null {
+    const traced = this.os.tasks.some((x) => x.traced);
+    if (this.os.tasks.length === 0 || (this.os.debugged && t.traced && !traced)) {
+      this.ended = this.leaderEnd ?? { kind: 'killed', signal: SIG.KILL, message: 'killed' };
+      this.ended.tid = this.leader.pid;
+      return this.ended;
+    }
+    return null;
+  }
+
+  /**
+   * The turn passes from t to the next task. When every task has parked
+   * with nothing done, wait on the host for the shortest of their waits, or
+   * stop 'blocked' for a debugger; when only a task could end another's
+   * wait, let the waits that can give up do so (Kernel.deadlock).
+   */
+  private nextTurn(t: Task): Stop | null {
+    for (;;) {
+      const waitMs = this.sched.allStalled();
+      if (waitMs !== null) {
+        if (waitMs === Infinity) {
+          if (!this.os.deadlock) {
+            // one more round in which the waits that can give up do
+            this.os.deadlock = true;
+            this.sched.progress();
+          } else {
+            this.warn('entrystub: every process waits for another and none can go on: deadlock; killing them all');
+            for (const x of [...this.os.tasks]) doExit(x.proc, { signal: SIG.KILL });
+            const end = this.taskEnded(t);
+            if (end) return end;
+          }
+        } else if (this.os.debugged) {
+          this.sched.progress();
+          return this.named({ kind: 'blocked', ms: Math.max(1, Math.min(waitMs, 50)) });
+        } else {
+          sleepMs(Math.min(waitMs, MAX_IDLE_MS));
+          this.sched.progress();
+        }
+      } else if (this.os.deadlock && this.sched.allStalled() === null && t.parked === null) this.os.deadlock = false;
+      const next = this.sched.next(t);
+      if (next === null) return null; // every task is held by the debugger
+      this.switchTo(next);
+      return null;
+    }
+  }
+
+  /** Make `t` the running task (at a safe point of the one running). */
+  private switchTo(t: Task): void {
+    this.sched.turn();
+    if (t === this.current) return;
+    this.current = t;
+    t.cpu.useMemory(t.proc.mem);
+    this.model.activate(t);
+    // what happened while it waited its turn: timers expired, signals sent by others
+    t.proc.pollTimers();
+    if (t.parked === null && this.model.inUserCode()) this.deliverPending();
+  }
+
+  /** One turn of the current task: up to n instructions. */
+  private slice(n: number, resumeFrom: number, step: boolean): Stop | null {
+    const cpu = this.cpu;
+    cpu.stopRequested = false;
     if (this.model.resume()) {
       // a syscall the last stop left pending ran: it is the first instruction of this resume
       const s = this.settle();
       if (s) return s;
-      if (budget === 1) return null; // a single step from the stop: the syscall was the step (as PTRACE_SINGLESTEP)
+      if (step) return null; // a single step from the stop: the syscall was the step (as PTRACE_SINGLESTEP)
     }
     if (!this.model.inTrip()) this.origRax = -1;
-    this.watchpoints.apply();
-    let left = budget;
+    if (this.current.traced) this.watchpoints.apply();
+    let left = n;
     while (left > 0) {
       const n0 = cpu.icount;
       try {
@@ -276,27 +579,27 @@ export class Machine {
       left -= cpu.icount - n0;
       const s = this.settle();
       if (s) return s;
-      if (!cpu.stopRequested || cpu.icount === n0) break;
+      if (this.current.dead || !cpu.stopRequested || cpu.icount === n0) break;
       // the slice ended for something that is no stop (a watched page touched, the program still running)
       cpu.stopRequested = false;
     }
+    if (this.current.dead) return null;
     this.proc.pollTimers();
     // a signal that arrived while the program ran (a timer) is delivered now if it
     // is in user code; inside a syscall path the guest kernel's exit work does it
     if (this.model.inUserCode()) this.deliverPending();
-    return this.ended ?? this.take();
+    return this.take();
   }
 
-  /** After instructions ran: the program's end, or the most pressing stop requested. */
+  /** After instructions ran: the most pressing stop requested (none once the task has ended). */
   private settle(): Stop | null {
     if (this.watchpoints.pending) {
       const w = this.watchpoints.check();
       if (w) this.requestStop(w);
     }
-    if (!this.ended && this.proc.exitCode !== null) this.ended = { kind: 'exited', code: this.proc.exitCode & 0xff };
-    if (this.ended) {
+    if (this.current.dead) {
       this.stop = null;
-      return this.ended;
+      return null;
     }
     const s = this.take();
     if (s?.kind === 'syscall-entry' && this.model.inTrip()) this.entryStop = { result: -ENOSYS, resultSet: false };
@@ -315,22 +618,34 @@ export class Machine {
     return true;
   }
 
-  /** Run to the end of the program. */
-  runToEnd(): Extract<Stop, { kind: 'exited' | 'killed' }> {
+  /** Run to the end of the program: until every process has ended. Its end is the first process's. */
+  runToEnd(): End {
     for (;;) {
       const s = this.run(1_000_000);
       if (isEnd(s)) return s;
     }
   }
 
+  /** The current task's process is killed by sig (a fatal signal: message says why). */
   private kill(sig: number, message: string, addr?: number): void {
-    this.ended = { kind: 'killed', signal: sig, addr, message };
+    const p = this.proc;
+    if (p === this.leader && !this.leaderEnd) this.leaderEnd = { kind: 'killed', signal: sig, addr, message };
+    doExit(p, { signal: sig });
     this.cpu.stopRequested = true;
   }
 
-  /** The debugger ends the program (k, vKill). */
+  /** The debugger ends the program (k, vKill): every process is killed. */
   killByDebugger(): void {
-    if (!this.ended) this.ended = { kind: 'killed', signal: SIG.KILL, message: 'killed by the debugger' };
+    if (this.ended) return;
+    if (!this.leaderEnd) this.leaderEnd = { kind: 'killed', signal: SIG.KILL, message: 'killed by the debugger' };
+    for (const t of [...this.os.tasks]) doExit(t.proc, { signal: SIG.KILL });
+    this.ended = { ...this.leaderEnd, tid: this.leader.pid };
+  }
+
+  /** The machine is done with (its debugger went): every process left is killed, so that its descriptors close. */
+  shutdown(): void {
+    for (const t of [...this.os.tasks]) doExit(t.proc, { signal: SIG.KILL });
+    this.leader.fds.closeAll();
   }
 
   /** The CPU is in the program's own code: not in a syscall path, the trampoline page or the guest kernel. */
@@ -353,7 +668,7 @@ export class Machine {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return syscall(this.proc, nr, a);
+      return syscall(proc, nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model
@@ -361,7 +676,7 @@ export class Machine {
       return -5;
     } finally {
       proc.userRsp = null;
-      if (proc.exitCode !== null) this.cpu.stopRequested = true;
+      if (proc.ended) this.cpu.stopRequested = true;
     }
   }
 
@@ -371,6 +686,7 @@ export class Machine {
       st.count++;
       st.insns += insns;
       this.stats.set(nr, st);
+      this.procStatsOf(this.proc).syscalls++;
     }
     if (this.onPath) this.onPath(describe());
   }
@@ -400,10 +716,11 @@ export class Machine {
 
   /** Deliver pending signals on the way back to user space; true if that stopped the machine. */
   private exitWork(regs: number | null): boolean {
+    if (this.proc.ended) return true;
     if (regs === null) this.deliverPending();
     else if (this.proc.exitCode === null && this.proc.pending.size > 0) this.onUserContext(regs, () => this.deliverPending());
-    if (this.ended) this.cpu.stopRequested = true;
-    return this.ended !== null || this.stop !== null;
+    if (this.proc.ended) this.cpu.stopRequested = true;
+    return this.proc.ended || this.stop !== null;
   }
 
   /** fn with the CPU holding the user context in pt_regs at regs (see ptregs.ts). */
@@ -453,7 +770,12 @@ export class Machine {
     this.deliver(info);
     // Linux sets up a frame for every pending signal before returning to user
     // space: the next one's stop comes before the first handler instruction
-    if (!this.ended) this.deliverPending();
+    if (!this.proc.ended) this.deliverPending();
+  }
+
+  /** A debugger stops the running task before sig is delivered: it traces the task and does not pass sig through. */
+  private stopsOn(sig: number): boolean {
+    return this.stopOnSignals && this.current.traced && !this.passSignals.has(sig);
   }
 
   /** gdb stub: report a signal before delivering it. */
@@ -473,10 +795,10 @@ export class Machine {
       st.pendingInfo.delete(sig);
       const d = disposition(st, sig);
       if (d === 'ignore') continue;
-      if (this.stopOnSignals && !this.passSignals.has(sig)) return this.signalStop(info, false, `killed by ${signalName(sig)}`);
+      if (this.stopsOn(sig)) return this.signalStop(info, false, `killed by ${signalName(sig)}`);
       if (d === 'terminate') return this.kill(sig, `killed by ${signalName(sig)}`);
       this.deliver(info);
-      if (this.ended) return;
+      if (st.ended) return;
     }
     st.restoreSavedMask();
   }
@@ -534,7 +856,7 @@ export class Machine {
 
   private userFault(info: SigInfo, what: string): void {
     const st = this.proc;
-    if (this.stopOnSignals && !this.passSignals.has(info.signo)) return this.signalStop(info, true, `killed by ${signalName(info.signo)}: ${what}`);
+    if (this.stopsOn(info.signo)) return this.signalStop(info, true, `killed by ${signalName(info.signo)}: ${what}`);
     if (isBlocked(st, info.signo) || disposition(st, info.signo) !== 'handle') return this.kill(info.signo, `killed by ${signalName(info.signo)}: ${what}`, info.addr);
     if (this.model.relayUserFault(info)) return;
     this.deliver(info);
@@ -553,7 +875,7 @@ export class Machine {
     const line = `Oops: ${what} in ${where}`;
     this.printk(line);
     const message = `kernel oops: ${what} in ${where}`;
-    if (this.stopOnSignals) return this.signalStop({ ...info, signo: SIG.SEGV }, true, `killed by SIGSEGV: ${message}`, true);
+    if (this.stopOnSignals && this.current.traced) return this.signalStop({ ...info, signo: SIG.SEGV }, true, `killed by SIGSEGV: ${message}`, true);
     this.kill(SIG.SEGV, message, info.addr);
   }
 

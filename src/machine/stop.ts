@@ -8,7 +8,8 @@
  *
  *   1. exited, killed      the program is gone: nothing else can be reported
  *   2. signal              a signal is about to be delivered (a debugger decides its fate)
- *   3. syscall-entry/-return  a caught syscall (it happened before the access that follows it)
+ *   3. syscall-entry/-return  a caught syscall (it happened before the access that follows it),
+ *      and fork, vfork, vfork-done, exec: the events of a syscall a debugger asked to see
  *   4. watch               a watched location was accessed by the instruction that just ran
  *   5. breakpoint          execution reached a breakpoint (the instruction there has not run)
  *   6. step                the requested single step is done
@@ -19,7 +20,7 @@ import type { SigInfo } from '../kernel/signal.js';
 
 export type WatchType = 'watch' | 'rwatch' | 'awatch';
 
-export type Stop =
+export type Stop = (
   | { kind: 'exited'; code: number }
   /** Terminated by a signal; message says why in one line (the CLI prints it). */
   | { kind: 'killed'; signal: number; addr?: number; message: string }
@@ -35,8 +36,20 @@ export type Stop =
   | { kind: 'breakpoint'; type: 'sw' | 'hw'; addr: number }
   | { kind: 'step' }
   | { kind: 'interrupt' }
-  /** The program sleeps in a host call; run again in about ms. */
-  | { kind: 'blocked'; ms: number };
+  /** Every task sleeps in a host call; run again in about ms. */
+  | { kind: 'blocked'; ms: number }
+  /** A traced task forked (fork, or clone of a new process): child is the new task's tid, held stopped for the debugger. */
+  | { kind: 'fork'; child: number }
+  /** A traced task vforked: child is the new task's tid, held stopped; the parent waits until the child execs or exits. */
+  | { kind: 'vfork'; child: number }
+  /** A traced vfork parent goes on: its child has exec'd or exited. */
+  | { kind: 'vfork-done' }
+  /** A traced task exec'd: path is the new program's guest path. */
+  | { kind: 'exec'; path: string }
+) & {
+  /** The task it happened in (the first process's for the end of the program); unset until the machine returns it. */
+  tid?: number;
+};
 
 const RANK: Record<Stop['kind'], number> = {
   exited: 1,
@@ -44,6 +57,10 @@ const RANK: Record<Stop['kind'], number> = {
   signal: 2,
   'syscall-entry': 3,
   'syscall-return': 3,
+  fork: 3,
+  vfork: 3,
+  'vfork-done': 3,
+  exec: 3,
   watch: 4,
   breakpoint: 5,
   step: 6,

@@ -24,17 +24,35 @@ const STACK_OPS = new Set([0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58,
 /** The largest watched range (gdb splits larger ones). */
 const MAX_WATCH = 4096;
 
+/** The task whose memory is watched: its CPU, address space and blocks (they change with exec). */
+export interface WatchTarget {
+  cpu: CPU;
+  mem: Memory;
+  blocks: BlockCache;
+}
+
 export class Watchpoints {
   private watches: Watch[] = [];
   private applied = '';
+  /** The address space the watched pages were handed to. */
+  private appliedTo: Memory | null = null;
   /** Guest accesses to watched ranges since the last check: [addr, len, write]. */
   private hits: [number, number, boolean][] = [];
 
-  constructor(
-    private readonly cpu: CPU,
-    private readonly mem: Memory,
-    private readonly blocks: BlockCache,
-  ) {}
+  /** target(): the task the debugger watches (the machine's current one when it resumes). */
+  constructor(private readonly target: () => WatchTarget) {}
+
+  private get cpu(): CPU {
+    return this.target().cpu;
+  }
+
+  private get mem(): Memory {
+    return this.target().mem;
+  }
+
+  private get blocks(): BlockCache {
+    return this.target().blocks;
+  }
 
   get size(): number {
     return this.watches.length;
@@ -62,8 +80,10 @@ export class Watchpoints {
   apply(): void {
     const key = this.watches.map((w) => `${w.type}:${w.addr}:${w.len}`).join(',');
     this.hits.length = 0;
-    if (key === this.applied) return;
+    if (key === this.applied && this.mem === this.appliedTo) return;
+    if (this.appliedTo !== null && this.appliedTo !== this.mem) this.appliedTo.setWatch(null);
     this.applied = key;
+    this.appliedTo = this.mem;
     if (this.watches.length === 0) {
       this.mem.setWatch(null);
       this.blocks.setMaxBlock();

@@ -62,7 +62,7 @@ export function spawnGuest(opts: SpawnOptions): GuestProcess {
 /** A loaded Machine as a process under the debugger (the program's host path, for its headers). */
 export function adoptMachine(m: Machine, programHostPath: string): GuestProcess {
   // a syscall that would sleep stops the machine instead of the stub (the interrupt byte is still read)
-  m.proc.cooperative = true;
+  m.os.debugged = true;
   m.stopOnSignals = true;
   return new MachinePort(m, programHostPath);
 }
@@ -108,15 +108,15 @@ class MachinePort implements GuestProcess {
   }
 
   dispose(): void {
-    this.m.proc.fds.closeAll();
+    this.m.shutdown();
   }
 
   // ---------------------------------------------------------------- registers
 
   private regsPort(): GuestProcess['regs'] {
     const m = this.m;
-    const cpu = m.cpu;
     const peek = (slot: number, out: Uint8Array, off: number): void => {
+      const cpu = m.cpu; // the current task's
       // rax at a guest kernel's syscall-entry stop: the result, as ptrace shows it (Machine.entryStopRax)
       const viewRax = slot === USER_REGS.rax ? m.entryStopRax() : null;
       if (viewRax !== null) return putU64(out, off, viewRax);
@@ -197,10 +197,7 @@ class MachinePort implements GuestProcess {
     return {
       run: (budget, resumeFrom) => eventOf(m.run(budget, resumeFrom)),
       resumeSignal: (sig) => m.resumeSignal(sig),
-      kill: () => {
-        this.m.killByDebugger();
-        this.m.proc.fds.closeAll();
-      },
+      kill: () => this.m.killByDebugger(),
       ended: () => m.ended !== null,
       catchSyscalls: (which) => {
         m.catchSyscalls = which === null || which === 'all' ? which : new Set(which);
@@ -225,7 +222,7 @@ class MachinePort implements GuestProcess {
           return 1; // the fetch faults: let run() report it
         }
       },
-      icount: () => m.cpu.icount,
+      icount: () => m.icount,
     };
   }
 
@@ -267,9 +264,9 @@ class MachinePort implements GuestProcess {
         const p = m.proc;
         try {
           const sp = specialPath(p, guestNorm(p, AT_FDCWD, path));
-          if (sp?.type === 'exe') return p.exePath;
-          if (sp?.type === 'cwd') return p.cwd;
-          if (sp?.type === 'fd') return p.fds.file(sp.fd).guestPath;
+          if (sp?.type === 'exe') return sp.proc.exePath;
+          if (sp?.type === 'cwd') return sp.proc.cwd;
+          if (sp?.type === 'fd') return sp.proc.fds.file(sp.fd).guestPath;
           if (sp) return -22; // EINVAL: not a link
           return fs.readlinkSync(resolveAt(p, AT_FDCWD, path, false).host, 'utf8');
         } catch (e) {
@@ -318,6 +315,12 @@ function eventOf(ev: Stop | null): GuestEvent | null {
       return { kind: 'blocked', ms: ev.ms };
     case 'step':
     case 'interrupt':
+      return null;
+    case 'fork':
+    case 'vfork':
+    case 'vfork-done':
+    case 'exec':
+      // stops the stub does not ask for (Machine.catchEvents stays off): following processes is its next step
       return null;
   }
 }

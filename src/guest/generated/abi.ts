@@ -50,6 +50,9 @@ export const SEL = {
 /** A task's kernel stack (page_types.h). */
 export const THREAD_SIZE = 16384;
 
+/** Offsets of the fields of the native per-CPU struct cpu_entry_area (cpu_entry_area.h): a task switch writes top_of_stack. */
+export const CPU_ENTRY_AREA = { sp2: 0, sp0: 8, top_of_stack: 16 } as const;
+
 /** The DWARF comp_dir recorded in the images, replaced when an image is served (build.mjs). */
 export const COMP_DIR_PLACEHOLDER = '/entrystub-source-root------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------';
 

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
+import * as os from 'node:os';
 import {
   EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, EXDEV, SysError,
 } from '../errno.js';
@@ -14,7 +15,7 @@ import {
 } from '../fdtable.js';
 import type { Process } from '../process.js';
 import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, joinGuest, type Magic, type Resolved } from '../vfs.js';
-import { SI_USER, kindOf, utf8 } from './util.js';
+import { SI_USER, kindOf, monoNs, utf8 } from './util.js';
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -55,64 +56,122 @@ export interface KStat {
 
 // ---- special paths ----
 
-export type Special =
+/** A node of the emulated procfs or /dev/fd; `proc` is the process it belongs to (/proc/PID's, or the caller's). */
+export type Special = (
   | { type: 'exe' }
   | { type: 'cwd' }
   | { type: 'root' }
   | { type: 'fd'; fd: number }
-  | { type: 'synth'; name: string; make: (p: Process) => Uint8Array }
-  | { type: 'fddir' };
+  | { type: 'synth'; name: string; make: () => Uint8Array }
+  | { type: 'fddir' }
+) & { proc: Process };
 
 /** Device nodes reached on the host even when the root is confined and lacks them. */
 const HOST_DEVICES = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
 
+/** The process a /proc component names: self, thread-self, or the pid of a process of the machine (zombies too). */
+function procNamed(p: Process, c: string): Process | null {
+  if (c === 'self' || c === 'thread-self') return p;
+  if (!/^\d+$/.test(c)) return null;
+  const pid = Number(c);
+  if (pid === p.pid) return p;
+  return p.kernel.procs.get(pid) ?? null;
+}
+
 /** The special meaning of a (lexically normalized) guest path, if any. */
 export function specialPath(p: Process, norm: string): Special | null {
-  if (norm === '/dev/stdin') return { type: 'fd', fd: 0 };
-  if (norm === '/dev/stdout') return { type: 'fd', fd: 1 };
-  if (norm === '/dev/stderr') return { type: 'fd', fd: 2 };
+  if (norm === '/dev/stdin') return { type: 'fd', fd: 0, proc: p };
+  if (norm === '/dev/stdout') return { type: 'fd', fd: 1, proc: p };
+  if (norm === '/dev/stderr') return { type: 'fd', fd: 2, proc: p };
   let m = /^\/dev\/fd\/(\d+)$/.exec(norm);
-  if (m) return { type: 'fd', fd: Number(m[1]) };
-  if (norm === '/dev/fd') return { type: 'fddir' };
+  if (m) return { type: 'fd', fd: Number(m[1]), proc: p };
+  if (norm === '/dev/fd') return { type: 'fddir', proc: p };
   m = /^\/proc\/(self|thread-self|\d+)(\/.*)?$/.exec(norm);
   if (!m) return null;
-  if (m[1] !== 'self' && m[1] !== 'thread-self' && Number(m[1]) !== p.pid) return null;
+  const q = procNamed(p, m[1]);
+  if (q === null) return null;
   const rest = m[2] ?? '';
-  if (rest === '/exe') return { type: 'exe' };
-  if (rest === '/cwd') return { type: 'cwd' };
-  if (rest === '/root') return { type: 'root' };
-  if (rest === '/fd') return { type: 'fddir' };
+  if (rest === '/exe') return { type: 'exe', proc: q };
+  if (rest === '/cwd') return { type: 'cwd', proc: q };
+  if (rest === '/root') return { type: 'root', proc: q };
+  if (rest === '/fd') return { type: 'fddir', proc: q };
   const fdm = /^\/fd\/(\d+)$/.exec(rest);
-  if (fdm) return { type: 'fd', fd: Number(fdm[1]) };
-  if (rest === '/maps') return { type: 'synth', name: norm, make: (q) => utf8(q.mm.procMaps()) };
-  if (rest === '/cmdline') return { type: 'synth', name: norm, make: (q) => utf8(q.argv.map((a) => a + '\0').join('')) };
-  if (rest === '/comm') return { type: 'synth', name: norm, make: (q) => utf8(q.comm + '\n') };
-  if (rest === '/stat') return { type: 'synth', name: norm, make: (q) => utf8(procStat(q)) };
-  if (rest === '/status') return { type: 'synth', name: norm, make: (q) => utf8(procStatus(q)) };
+  if (fdm) return { type: 'fd', fd: Number(fdm[1]), proc: q };
+  const synth = (make: () => string): Special => ({ type: 'synth', name: norm, make: () => utf8(make()), proc: q });
+  if (rest === '/maps') return synth(() => (q.ended ? '' : q.mm.procMaps()));
+  if (rest === '/cmdline') return synth(() => (q.ended ? '' : q.argv.map((a) => a + '\0').join('')));
+  if (rest === '/comm') return synth(() => q.comm + '\n');
+  if (rest === '/stat') return synth(() => procStat(q));
+  if (rest === '/status') return synth(() => procStatus(q));
   return null;
 }
 
+/** The state letter of a process and its name in /proc/PID/status. */
+const STATE_NAMES = { R: 'R (running)', S: 'S (sleeping)', Z: 'Z (zombie)' } as const;
+
+/** Clock ticks (USER_HZ, 100 a second) since the host booted, at monotonic time ns. */
+function ticksSinceBoot(ns: bigint): number {
+  const sinceNow = Number((monoNs() - ns) / 10000000n);
+  return Math.max(0, Math.round(os.uptime() * 100) - sinceNow);
+}
+
+/** A signal set as /proc/PID/stat writes the obsolete masks: a decimal of the low 64 bits. */
+function maskOf(sigs: (sig: number) => boolean): string {
+  let m = 0n;
+  for (let s = 1; s <= 64; s++) if (sigs(s)) m |= 1n << BigInt(s - 1);
+  return m.toString();
+}
+
+/** /proc/PID/stat, the fields ps and shells read: ids, state, sizes, start time, signal masks; no CPU times (0). */
 function procStat(p: Process): string {
   const f = new Array(52).fill('0');
+  const live = !p.ended;
   f[0] = String(p.pid);
   f[1] = `(${p.comm})`;
-  f[2] = 'R';
+  f[2] = p.task.state;
   f[3] = String(p.ppid);
   f[4] = String(p.pgid);
   f[5] = String(p.sid);
+  f[7] = '-1'; // tpgid: no controlling terminal's foreground group is kept
   f[17] = '20'; // priority
   f[19] = '1'; // threads
-  f[27] = '140737488351232'; // startstack (0x7ffffffff000)
+  f[21] = String(ticksSinceBoot(p.startMono));
+  if (live) {
+    f[22] = String(p.mm.totalVm());
+    f[23] = String(p.mem.pageCount);
+    f[24] = String(p.rlimits[9][0] > 0xffffffffffffffffn - 1n ? 0xffffffffffffffffn : p.rlimits[9][0]);
+    const img = p.image;
+    if (img) {
+      const text = img.segments.filter((s) => s.prot & 4);
+      if (text.length > 0) {
+        f[25] = String(Math.min(...text.map((s) => s.start)));
+        f[26] = String(Math.max(...text.map((s) => s.end)));
+      }
+    }
+    f[27] = '140737488351232'; // startstack (0x7ffffffff000)
+    f[46] = String(p.mm.brkStart);
+  }
+  f[30] = maskOf((s) => p.pending.has(s));
+  f[31] = maskOf((s) => ((s <= 32 ? p.blockedLo >>> (s - 1) : p.blockedHi >>> (s - 33)) & 1) === 1);
+  f[32] = maskOf((s) => p.sigactions[s]?.handler === 1);
+  f[33] = maskOf((s) => (p.sigactions[s]?.handler ?? 0) > 1);
+  f[37] = String(p.exitSignal);
+  if (p.ended) f[51] = String(p.termSignal !== null ? p.termSignal : (p.exitCode! & 0xff) << 8);
   return f.join(' ') + '\n';
 }
 
 function procStatus(p: Process): string {
-  return (
-    `Name:\t${p.comm}\nUmask:\t${p.umask.toString(8).padStart(4, '0')}\nState:\tR (running)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid}\n` +
+  const mask = (hi: number, lo: number) => `${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+  let s =
+    `Name:\t${p.comm}\nUmask:\t${p.umask.toString(8).padStart(4, '0')}\nState:\t${STATE_NAMES[p.task.state]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid}\n` +
     `TracerPid:\t0\nUid:\t${p.uid}\t${p.euid}\t${p.suid}\t${p.euid}\nGid:\t${p.gid}\t${p.egid}\t${p.sgid}\t${p.egid}\n` +
-    `FDSize:\t64\nGroups:\t${p.groups.join(' ')}\nThreads:\t1\n` +
-    `SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n` +
-    `SigBlk:\t${(p.blockedHi >>> 0).toString(16).padStart(8, '0')}${(p.blockedLo >>> 0).toString(16).padStart(8, '0')}\n`
+    `FDSize:\t64\nGroups:\t${p.groups.join(' ')}\n`;
+  if (!p.ended) s += `VmSize:\t${String(Math.floor(p.mm.totalVm() / 1024)).padStart(8)} kB\nVmRSS:\t${String(p.mem.pageCount * 4).padStart(8)} kB\n`;
+  return (
+    s +
+    `Threads:\t1\n` +
+    `SigPnd:\t0000000000000000\nShdPnd:\t${mask(0, [...p.pending].reduce((m, x) => (x <= 32 ? m | (1 << (x - 1)) : m), 0))}\n` +
+    `SigBlk:\t${mask(p.blockedHi, p.blockedLo)}\n`
   );
 }
 
@@ -134,8 +193,6 @@ export function guestNorm(p: Process, dirfd: number, path: string): string {
   return joinGuest(baseDir(p, dirfd, path), path);
 }
 
-const isPid = (p: Process, c: string) => c === 'self' || c === 'thread-self' || c === String(p.pid);
-
 /** The components of an open file's guest path, for a magic link through it. */
 function fdTarget(p: Process, fd: string): string[] {
   const e = p.fds.get(Number(fd));
@@ -154,16 +211,17 @@ function fdTarget(p: Process, fd: string): string[] {
 function procMagic(p: Process, st: readonly string[]): Magic {
   if (st[0] === 'proc') {
     if (st.length === 1) return 'virtual';
-    if (!isPid(p, st[1])) return null;
+    const q = procNamed(p, st[1]);
+    if (q === null) return null;
     if (st.length === 2) return 'virtual';
     if (st.length === 3) {
       if (st[2] === 'fd') return 'virtual';
       if (st[2] === 'root') return { jump: [] };
-      if (st[2] === 'cwd') return { jump: parts(p.cwd) };
-      if (st[2] === 'exe') return { jump: parts(p.exePath) };
+      if (st[2] === 'cwd') return { jump: parts(q.cwd) };
+      if (st[2] === 'exe') return { jump: parts(q.exePath) };
       return null;
     }
-    if (st.length === 4 && st[2] === 'fd' && /^\d+$/.test(st[3])) return { jump: fdTarget(p, st[3]) };
+    if (st.length === 4 && st[2] === 'fd' && /^\d+$/.test(st[3])) return { jump: fdTarget(q, st[3]) };
     return null;
   }
   if (st[0] === 'dev') {
@@ -254,15 +312,16 @@ export function fileStat(p: Process, f: OpenFile): KStat {
 
 /** stat of an emulated kernel node. */
 export function specialStat(p: Process, sp: Special): KStat {
+  const q = sp.proc;
   switch (sp.type) {
     case 'exe':
-      return hostStat(p.vfs.resolve(p.exePath, '/'), true);
+      return hostStat(q.vfs.resolve(q.exePath, '/'), true);
     case 'cwd':
-      return hostStat(p.vfs.resolve(p.cwd, '/'), true);
+      return hostStat(q.vfs.resolve(q.cwd, '/'), true);
     case 'root':
-      return hostStat(p.vfs.resolve('/', '/'), true);
+      return hostStat(q.vfs.resolve('/', '/'), true);
     case 'fd':
-      return fileStat(p, p.fds.file(sp.fd));
+      return fileStat(q, q.fds.file(sp.fd));
     case 'synth':
       return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
     case 'fddir':
@@ -420,16 +479,17 @@ export function openFile(p: Process, dirfd: number, path: string, flags: number,
 }
 
 function openSpecial(p: Process, sp: Special, flags: number, mode: number): OpenFile {
+  const q = sp.proc;
   switch (sp.type) {
     case 'exe': {
-      const host = p.vfs.resolve(p.exePath, '/');
+      const host = q.vfs.resolve(q.exePath, '/');
       const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
-      return wrapHostFd(fd, flags, host, p.exePath);
+      return wrapHostFd(fd, flags, host, q.exePath);
     }
     case 'cwd':
     case 'root': {
-      const guest = sp.type === 'cwd' ? p.cwd : '/';
-      const host = p.vfs.resolve(guest, '/');
+      const guest = sp.type === 'cwd' ? q.cwd : '/';
+      const host = q.vfs.resolve(guest, '/');
       const fd = fs.openSync(host, flags & ~(O_CLOEXEC | O_APPEND | O_CREAT), mode);
       return wrapHostFd(fd, flags, host, guest);
     }
@@ -443,12 +503,12 @@ function openSpecial(p: Process, sp: Special, flags: number, mode: number): Open
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(13 /* EACCES */);
       if (flags & O_DIRECTORY) throw new SysError(ENOTDIR);
       const f = new OpenFile('synth', (flags & KEEP_FLAGS) | O_LARGEFILE);
-      f.data = sp.make(p);
+      f.data = sp.make();
       f.guestPath = sp.name;
       return f;
     }
     case 'fd': {
-      const t = p.fds.file(sp.fd);
+      const t = q.fds.file(sp.fd);
       if (t.kind === 'pipe') {
         const acc = flags & O_ACCMODE;
         if (acc === O_RDWR) throw new SysError(EINVAL);
@@ -544,7 +604,7 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
           p.interrupted = 'sys';
           throw new SysError(EINTR);
         }
-        p.warnOnce('entrystub: read from an empty pipe whose only writer is this process would block forever; returning EOF');
+        p.warnOnce('entrystub: read from an empty pipe that no process can write would block forever; returning EOF');
         return new Uint8Array(0);
       }
     }
@@ -617,8 +677,9 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
       // Linux's pipe_write (see Pipe): what fits goes in; a full pipe waits for a reader (only a
       // signal can end that wait here) or, O_NONBLOCK, answers what fit or EAGAIN
       const pipe = f.pipe!;
-      let done = 0;
-      for (let first = true; ; first = false) {
+      // a retry of a write that parked on a full pipe goes on from what it had written
+      let done = Math.min(p.retryProgress, data.length);
+      for (let first = done === 0; ; first = false) {
         if (pipe.readers === 0) {
           if (done > 0) return done;
           sigpipe(p);
@@ -629,13 +690,14 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
           if (done > 0) return done;
           throw new SysError(EAGAIN);
         }
+        p.retryProgress = done;
         const w = p.waitForSignal(null);
         if (w === 'signal') {
           if (done > 0) return done;
           p.interrupted = 'sys';
           throw new SysError(EINTR);
         }
-        p.warnOnce('entrystub: write to a full pipe whose only reader is this process would block forever; returning what fit');
+        p.warnOnce('entrystub: write to a full pipe that no process can read would block forever; returning what fit');
         if (done > 0) return done;
         throw new SysError(EAGAIN);
       }

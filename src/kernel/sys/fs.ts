@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   EAGAIN, EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
-  ERANGE, ESPIPE, EWOULDBLOCK, SysError,
+  ERANGE, ESPIPE, EWOULDBLOCK, SysError, WouldBlock,
 } from '../errno.js';
 import { CAP_CHOWN, CAP_SYS_RESOURCE, capable, inGroup } from '../cred.js';
 import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
@@ -406,9 +406,9 @@ function sysChdir(p: Process, a: SyscallArgs): number {
   if (pth === '') throw new SysError(ENOENT);
   const { sp, r } = lookup(p, AT_FDCWD, pth, true);
   if (sp) {
-    if (sp.type === 'cwd') return 0;
+    if (sp.type === 'cwd') return changeDir(p, sp.proc.vfs.resolve(sp.proc.cwd, '/'), sp.proc.cwd), 0;
     if (sp.type === 'root') return changeDir(p, p.vfs.resolve('/', '/'), '/'), 0;
-    if (sp.type === 'fd') return sysFchdirFile(p, p.fds.file(sp.fd));
+    if (sp.type === 'fd') return sysFchdirFile(p, sp.proc.fds.file(sp.fd));
     throw new SysError(ENOTDIR);
   }
   changeDir(p, r.host, r.guest);
@@ -603,11 +603,11 @@ function doReadlinkat(p: Process, dirfd: number, pathAddr: number, buf: number, 
     target = new Uint8Array(fs.readlinkSync(sameInodePath(f), { encoding: 'buffer' }));
   } else {
     const { sp, r } = lookup(p, dirfd, pth, false);
-    if (sp && sp.type === 'exe') target = utf8(p.exePath);
-    else if (sp && sp.type === 'cwd') target = utf8(p.cwd);
+    if (sp && sp.type === 'exe') target = utf8(sp.proc.exePath);
+    else if (sp && sp.type === 'cwd') target = utf8(sp.proc.cwd);
     else if (sp && sp.type === 'root') target = utf8('/');
     else if (sp && sp.type === 'fd') {
-      const f = p.fds.file(sp.fd);
+      const f = sp.proc.fds.file(sp.fd);
       target = utf8(f.kind === 'pipe' ? `pipe:[${f.pipe!.ino}]` : f.guestPath);
     } else if (sp) throw new SysError(EINVAL);
     else target = new Uint8Array(fs.readlinkSync(r.host, { encoding: 'buffer' }));
@@ -677,11 +677,11 @@ function doChownat(p: Process, dirfd: number, pathAddr: number, uidArg: number, 
   const follow = !(flags & AT_SYMLINK_NOFOLLOW);
   const { sp, r } = lookup(p, dirfd, pth, follow);
   if (sp && sp.type === 'fd') {
-    chownFile(p, p.fds.file(sp.fd), uid, gid);
+    chownFile(p, sp.proc.fds.file(sp.fd), uid, gid);
     return 0;
   }
   if (sp && (sp.type === 'synth' || sp.type === 'fddir')) throw new SysError(EPERM);
-  const host = sp?.type === 'exe' ? p.vfs.resolve(p.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(p.cwd, '/') : sp?.type === 'root' ? p.vfs.resolve('/', '/') : r.host;
+  const host = sp?.type === 'exe' ? p.vfs.resolve(sp.proc.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(sp.proc.cwd, '/') : sp?.type === 'root' ? p.vfs.resolve('/', '/') : r.host;
   checkChown(p, hostStat(host, follow), uid, gid);
   if (follow) fs.chownSync(host, uid, gid);
   else fs.lchownSync(host, uid, gid);
@@ -1224,7 +1224,19 @@ function copyBetween(p: Process, inF: OpenFile, outF: OpenFile, count: number, i
   while (done < count) {
     const data = fileRead(p, inF, Math.min(count - done, 1 << 20), ip);
     if (data.length === 0) break;
-    const n = fileWrite(p, outF, data, op);
+    let n: number;
+    try {
+      n = fileWrite(p, outF, data, op);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      // the output (a pipe) is full: what went out is a short count, and the rest is read again next time
+      n = p.retryProgress;
+      p.retryProgress = 0;
+      if (done + n === 0) {
+        if (ip === null && (inF.positioned || inF.kind === 'synth')) inF.pos -= data.length;
+        throw e;
+      }
+    }
     done += n;
     if (ip !== null) ip += n;
     if (op !== null) op += n;

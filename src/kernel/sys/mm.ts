@@ -71,7 +71,7 @@ function sysMincore(p: Process, a: SyscallArgs): number {
   if (!p.mm.isCovered(addr, end)) throw new SysError(ENOMEM);
   const n = (end - addr) / PAGE_SIZE;
   const out = new Uint8Array(n);
-  for (let k = 0; k < n; k++) out[k] = p.mem.pages.has(Math.floor(addr / PAGE_SIZE) + k) ? 1 : 0;
+  for (let k = 0; k < n; k++) out[k] = p.mem.hasPage(Math.floor(addr / PAGE_SIZE) + k) ? 1 : 0;
   writeMem(p.mem, vec, out);
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
- * Process syscalls: exit, ids and capabilities, uname, limits, arch_prctl,
- * prctl, futex, getrandom, resource usage. Scheduling is in sched.ts.
+ * Process syscalls: ids and capabilities, uname, limits, arch_prctl, prctl,
+ * futex, getrandom, resource usage. Making, ending and waiting for
+ * processes is in tasks.ts, execve in exec.ts, scheduling in sched.ts.
  */
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
@@ -270,7 +271,7 @@ function sysPrctl(p: Process, a: SyscallArgs): number {
     case PR_GET_THP_DISABLE:
       return st.thp ?? 0;
     case PR_GET_TID_ADDRESS:
-      write64(p.mem, arg2, p.clearChildTid);
+      write64(p.mem, arg2, p.task.clearChildTid);
       return 0;
     case PR_CAP_AMBIENT:
       if (arg2 === 1 /* IS_SET */) return 0;
@@ -486,15 +487,8 @@ function sysGetrandom(p: Process, a: SyscallArgs): number {
 }
 
 export function registerProc(t: HandlerTable): void {
-  const exit = (p: Process, a: SyscallArgs) => {
-    p.exit(a.int(0));
-    return 0;
-  };
-  t.on(60, exit);
-  t.on(231, exit);
   t.on(39, (p) => p.pid);
   t.on(186, (p) => p.tid);
-  t.on(110, (p) => p.ppid);
   t.on(102, (p) => p.uid);
   t.on(104, (p) => p.gid);
   t.on(107, (p) => p.euid);
@@ -511,30 +505,6 @@ export function registerProc(t: HandlerTable): void {
   t.on(123, (p) => p.egid, 'returns the old fsgid (the egid) and keeps none');
   t.on(115, sysGetgroups);
   t.on(116, sysSetgroups);
-  t.on(111, (p) => p.pgid);
-  t.on(121, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    return p.pgid;
-  });
-  t.on(124, (p, a) => {
-    if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    return p.sid;
-  });
-  t.on(109, (p, a) => {
-    const pid = a.int(0), pgid = a.int(1);
-    if (pgid < 0) throw new SysError(EINVAL);
-    if (!self(p, pid)) throw new SysError(ESRCH);
-    if (p.sid === p.pid) throw new SysError(EPERM);
-    const target = pgid === 0 ? p.pid : pgid;
-    if (target !== p.pid && target !== p.pgid) throw new SysError(EPERM);
-    p.pgid = target;
-    return 0;
-  });
-  t.on(112, (p) => {
-    if (p.pgid === p.pid) throw new SysError(EPERM);
-    p.sid = p.pgid = p.pid;
-    return p.sid;
-  });
   t.on(63, sysUname);
   t.on(170, () => {
     throw new SysError(EPERM);
@@ -559,19 +529,19 @@ export function registerProc(t: HandlerTable): void {
   t.on(302, sysPrlimit64, limits);
   t.on(158, sysArchPrctl);
   t.on(218, (p, a) => {
-    p.clearChildTid = a.num(0);
+    p.task.clearChildTid = a.num(0);
     return p.tid;
   });
   t.on(273, (p, a) => {
     if (a.unum(1) !== 24) throw new SysError(EINVAL);
-    p.robustList = a.num(0);
-    p.robustListLen = 24;
+    p.task.robustList = a.num(0);
+    p.task.robustListLen = 24;
     return 0;
   });
   t.on(274, (p, a) => {
     if (!self(p, a.int(0))) throw new SysError(ESRCH);
-    write64(p.mem, a.num(1), p.robustList);
-    write64(p.mem, a.num(2), p.robustListLen);
+    write64(p.mem, a.num(1), p.task.robustList);
+    write64(p.mem, a.num(2), p.task.robustListLen);
     return 0;
   });
   t.enosys(334, 'as a kernel built without CONFIG_RSEQ: glibc goes on without it');
@@ -581,12 +551,6 @@ export function registerProc(t: HandlerTable): void {
   t.on(100, sysTimes, 'the host process\'s times, the emulator\'s own work included');
   t.on(99, sysSysinfo);
   t.on(202, sysFutex, 'one thread: a wait ends by signal or timeout only; wakes and requeues have nobody to wake');
-  t.on(61, () => {
-    throw new SysError(ECHILD); // wait4: this process never has children
-  });
-  t.on(247, () => {
-    throw new SysError(ECHILD); // waitid
-  });
   t.on(125, sysCapget);
   t.on(126, sysCapset, 'the sets are kept and checked (capget, chown, set*uid, setpriority ...); the host process keeps its own');
   t.on(309, (p, a) => {

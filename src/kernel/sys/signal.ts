@@ -1,12 +1,15 @@
 /**
  * Signal syscalls: rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending,
  * rt_sigsuspend, pause, rt_sigtimedwait, kill/tkill/tgkill, rt_sigqueueinfo,
- * alarm and interval timers. These only change the Process's signal state;
- * delivery (and rt_sigreturn) is done by the signal-delivery code.
+ * alarm and interval timers. These only change the signal state of the
+ * processes they name; delivery (and rt_sigreturn) is done by the
+ * signal-delivery code, when the receiver next returns to user space (a
+ * receiver parked in a syscall is woken by it: EINTR).
  */
 import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
 import type { Process } from '../process.js';
-import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN } from '../signal.js';
+import { CAP_KILL, capable } from '../cred.js';
+import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, type SigInfo } from '../signal.js';
 import type { HandlerTable } from './table.js';
 import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, writeMem } from './util.js';
 
@@ -155,12 +158,6 @@ function sysRtSigsuspend(p: Process, a: SyscallArgs): number {
   return suspend(p, 'rt_sigsuspend');
 }
 
-function packSiginfo(info: { signo: number; code: number; pid?: number; uid?: number; addr?: number }): Uint8Array {
-  const s = new Struct(128).u32(0, info.signo).u32(8, info.code);
-  if (info.addr !== undefined) s.u64(16, info.addr);
-  else if (info.pid !== undefined) s.u32(16, info.pid).u32(20, info.uid ?? 0);
-  return s.bytes;
-}
 
 function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
   checkSigsetSize(a, 3);
@@ -181,7 +178,7 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
     for (const s of p.pending) if (inMask(lo, hi, s) && (best === 0 || s < best)) best = s;
     if (best) {
       const info = p.pendingInfo.get(best) ?? { signo: best, code: SI_USER };
-      if (infoAddr !== 0) writeMem(p.mem, infoAddr, packSiginfo(info));
+      if (infoAddr !== 0) writeMem(p.mem, infoAddr, packSigInfo(info));
       p.pending.delete(best);
       p.pendingInfo.delete(best);
       return best;
@@ -209,34 +206,62 @@ function checkSig(sig: number): void {
   if (sig < 0 || sig > 64) throw new SysError(EINVAL);
 }
 
-function sysKill(p: Process, a: SyscallArgs): number {
-  const pid = a.int(0), sig = a.int(1);
-  checkSig(sig);
-  const toSelf = pid === p.pid || pid === 0 || pid === -p.pgid;
-  if (!toSelf) throw new SysError(ESRCH);
-  if (sig !== 0) p.raise(sig, { signo: sig, code: SI_USER, pid: p.pid, uid: p.uid });
+/** kill_ok: the sender may signal the target (CAP_KILL, or its real or effective uid is the target's real or saved uid). */
+function mayKill(p: Process, q: Process): boolean {
+  return capable(p, CAP_KILL) || p.euid === q.suid || p.euid === q.uid || p.uid === q.suid || p.uid === q.uid;
+}
+
+/** Send sig to the processes a kill's pid names; ESRCH if none, EPERM if none may be signalled. */
+function sendTo(p: Process, targets: Process[], sig: number, info: SigInfo): number {
+  if (targets.length === 0) throw new SysError(ESRCH);
+  const allowed = targets.filter((q) => mayKill(p, q));
+  if (allowed.length === 0) throw new SysError(EPERM);
+  if (sig !== 0) for (const q of allowed) if (!q.ended) q.raise(sig, info);
   return 0;
 }
 
-function sysTkill(p: Process, tid: number, sig: number): number {
+/**
+ * kill: one process (pid > 0, a zombie too), the caller's process group
+ * (0), another group (-pgid), or every process but the caller (-1: init's
+ * role is the emulator's, which no program can signal).
+ */
+function sysKill(p: Process, a: SyscallArgs): number {
+  const pid = a.int(0), sig = a.int(1);
+  checkSig(sig);
+  if (pid === -2147483648) throw new SysError(ESRCH);
+  const info: SigInfo = { signo: sig, code: SI_USER, pid: p.pid, uid: p.uid };
+  const all = [...p.kernel.procs.values()];
+  if (pid > 0) return sendTo(p, all.filter((q) => q.pid === pid), sig, info);
+  if (pid === -1) return sendTo(p, all.filter((q) => q !== p && !q.ended), sig, info);
+  const pgrp = pid === 0 ? p.pgid : -pid;
+  return sendTo(p, all.filter((q) => q.pgid === pgrp && !q.ended), sig, info);
+}
+
+/** The process whose (only) task has this tid, or ESRCH. */
+function taskOwner(p: Process, tid: number): Process {
+  const q = p.kernel.procs.get(tid);
+  if (!q || q.tid !== tid) throw new SysError(ESRCH);
+  return q;
+}
+
+function sysTkill(p: Process, tid: number, sig: number, tgid = -1): number {
   checkSig(sig);
   if (tid <= 0) throw new SysError(EINVAL);
-  if (tid !== p.tid) throw new SysError(ESRCH);
-  if (sig !== 0) p.raise(sig, { signo: sig, code: SI_TKILL, pid: p.pid, uid: p.uid });
-  return 0;
+  const q = taskOwner(p, tid);
+  if (tgid !== -1 && q.pid !== tgid) throw new SysError(ESRCH);
+  return sendTo(p, [q], sig, { signo: sig, code: SI_TKILL, pid: p.pid, uid: p.uid });
 }
 
 function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: number): number {
   checkSig(sig);
   const v = readView(p.mem, uinfo, 128);
   const code = v.getInt32(8, true);
-  const self = pid === p.pid && (tid === -1 || tid === p.tid);
-  if (!self) {
-    if (pid <= 0 || tid === 0) throw new SysError(EINVAL);
-    throw new SysError(ESRCH);
-  }
-  if (sig !== 0) p.raise(sig, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) });
-  return 0;
+  if (pid <= 0 || tid === 0 || tid < -1) throw new SysError(EINVAL);
+  const q = tid === -1 ? p.kernel.procs.get(pid) : taskOwner(p, tid);
+  if (!q || q.pid !== pid) throw new SysError(ESRCH);
+  // another process may not be sent a signal that claims to come from the kernel or kill (Linux's check)
+  if (q !== p && (code >= 0 || code === SI_TKILL)) throw new SysError(EPERM);
+  return sendTo(p, [q], sig, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) });
 }
 
 // ---------------------------------------------------------------- timers
@@ -307,8 +332,7 @@ export function registerSignal(t: HandlerTable): void {
   t.on(200, (p, a) => sysTkill(p, a.int(0), a.int(1)));
   t.on(234, (p, a) => {
     if (a.int(0) <= 0) throw new SysError(EINVAL);
-    if (a.int(0) !== p.pid) throw new SysError(ESRCH);
-    return sysTkill(p, a.int(1), a.int(2));
+    return sysTkill(p, a.int(1), a.int(2), a.int(0));
   });
   t.on(219, () => -EINTR); // restart_syscall: nothing to restart (interrupted calls return EINTR)
   t.on(37, sysAlarm);

@@ -56,6 +56,8 @@ export interface SessionHost {
   interrupt(): void;
   /** The stop reply for an exit or termination was sent: the program is gone. */
   programEnded(): void;
+  /** The last process the client followed ended while others live: they run on their own. */
+  lastFollowedEnded(): void;
   kill(): void;
   detach(): void;
   attach(): void;
@@ -186,6 +188,7 @@ export class Session {
   stopped(r: StopReason): void {
     this.send(this.stopReply(r));
     if (r.kind === 'exited' || r.kind === 'terminated') this.host.programEnded();
+    else if ((r.kind === 'process-exited' || r.kind === 'process-terminated') && r.last) this.host.lastFollowedEnded();
     this.drain();
   }
 
@@ -196,7 +199,8 @@ export class Session {
   }
 
   private threadId(tid: number): string {
-    const pid = this.host.target.pid ?? tid;
+    const t = this.host.target;
+    const pid = t.threads?.list().find((th) => th.tid === tid)?.pid ?? t.pid ?? tid;
     return this.client.multiprocess ? `p${pid.toString(16)}.${tid.toString(16)}` : tid.toString(16);
   }
 
@@ -204,12 +208,16 @@ export class Session {
   private stopReply(r: StopReason): string {
     const t = this.host.target;
     const pid = t.pid;
-    const proc = this.client.multiprocess && pid !== null ? `;process:${pid.toString(16)}` : '';
+    const proc = (p: number | null) => (this.client.multiprocess && p !== null ? `;process:${p.toString(16)}` : '');
     switch (r.kind) {
       case 'exited':
-        return 'W' + hex2(r.code) + proc;
+        return 'W' + hex2(r.code) + proc(pid);
       case 'terminated':
-        return 'X' + hex2(toGdbSignal(r.signal)) + proc;
+        return 'X' + hex2(toGdbSignal(r.signal)) + proc(pid);
+      case 'process-exited':
+        return 'W' + hex2(r.code) + proc(r.pid);
+      case 'process-terminated':
+        return 'X' + hex2(toGdbSignal(r.signal)) + proc(r.pid);
     }
     if (pid === null) return 'W00';
     let sig = 5;
@@ -239,6 +247,17 @@ export class Session {
       case 'library':
         reason = 'library:;';
         break;
+      case 'fork':
+      case 'vfork':
+        // the new process's one thread: its tid is its pid
+        reason = `${r.kind}:${this.client.multiprocess ? `p${r.child.toString(16)}.${r.child.toString(16)}` : r.child.toString(16)};`;
+        break;
+      case 'vforkdone':
+        reason = 'vforkdone:;';
+        break;
+      case 'exec':
+        reason = `exec:${textToHex(r.path)};`;
+        break;
     }
     let s = 'T' + hex2(sig);
     // expedited registers: gdb needs no `g` after a step
@@ -246,7 +265,7 @@ export class Session {
       const v = t.registers.read(n);
       if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
-    return s + 'thread:' + this.threadId(pid) + ';' + reason;
+    return s + 'thread:' + this.threadId(r.tid ?? t.processes?.selected()?.tid ?? pid) + ';' + reason;
   }
 
   /** What the handlers may touch. */

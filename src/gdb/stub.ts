@@ -132,6 +132,14 @@ export class Stub implements SessionHost {
     this.checkDone();
   }
 
+  /** The client followed processes and the last of them ended: the program's others run on, as after D. */
+  lastFollowedEnded(): void {
+    this.log('entrystub: the last process the debugger followed ended; the others run on');
+    this.detached = true;
+    this.target.execution.detach();
+    setImmediate(() => this.runFree());
+  }
+
   kill(): void {
     if (this.target.pid !== null) this.log('entrystub: the debugger killed the program');
     this.target.execution.kill();

@@ -16,7 +16,7 @@
  */
 
 /** Why the target stopped: the one value a stop reply is built from. */
-export type StopReason =
+export type StopReason = (
   /** A single step (or a range step leaving its range) completed. */
   | { kind: 'step' }
   /** Software (Z0) or hardware (Z1) breakpoint at addr, before the instruction there runs. */
@@ -35,7 +35,23 @@ export type StopReason =
   /** Stopped at the debugger's request (0x03, or a debugger attaching to a free-running program). */
   | { kind: 'interrupted' }
   /** The set of loaded images changed (the stop reply carries `library:;`). */
-  | { kind: 'library' };
+  | { kind: 'library' }
+  /** The thread forked (vforked) the process child, which is stopped and followed (fork-events). */
+  | { kind: 'fork' | 'vfork'; child: number }
+  /** A vfork parent goes on: its child exec'd or exited. */
+  | { kind: 'vforkdone' }
+  /** The thread's process exec'd path (exec-events). */
+  | { kind: 'exec'; path: string }
+  /**
+   * One of several followed processes ended (the program runs on); last:
+   * no followed process is left, the others run on their own.
+   */
+  | { kind: 'process-exited'; pid: number; code: number; last: boolean }
+  | { kind: 'process-terminated'; pid: number; signal: number; last: boolean }
+) & {
+  /** The thread it happened in (unset: the program's first). */
+  tid?: number;
+};
 
 export type WatchType = 'watch' | 'rwatch' | 'awatch';
 
@@ -48,6 +64,10 @@ export interface ResumeAction {
   end?: number;
   /** For c/s with an address: resume there. */
   addr?: number;
+  /** The thread the action is for (a step's), when the client named one. */
+  thread?: number;
+  /** The followed threads this resume lets run ('all' when unset); the others stay stopped. */
+  threads?: ReadonlySet<number> | 'all';
 }
 
 /** One register of the target description. */
@@ -86,6 +106,7 @@ export interface Target {
   readonly catchSyscalls?: CatchSyscallsOps;
   readonly passSignals?: PassSignalsOps;
   readonly threads?: ThreadsOps;
+  readonly processes?: ProcessesOps;
   readonly execFile?: ExecFileOps;
   readonly auxv?: AuxvOps;
   readonly libraries?: LibrariesOps;
@@ -165,14 +186,36 @@ export interface PassSignalsOps {
 }
 
 export interface ThreadInfo {
+  /** Its process. */
+  pid: number;
   tid: number;
   /** Linux's comm. */
   name: string;
 }
 
 export interface ThreadsOps {
-  /** The live threads of the process (none once it has ended). */
+  /** The live threads of the processes followed (none once the program has ended). */
   list(): ThreadInfo[];
+}
+
+/**
+ * Following the processes a program forks (fork-events, vfork-events,
+ * exec-events, as gdbserver on Linux): each is an inferior of the client,
+ * with its own threads, breakpoints and memory.
+ */
+export interface ProcessesOps {
+  /** Which events stop: what the client announced in qSupported. */
+  setEvents(ev: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** Hg: the thread register, memory and breakpoint packets refer to; false if it is not followed. */
+  select(tid: number): boolean;
+  /** The selected thread (the last stop's unless Hg chose another). */
+  selected(): ThreadInfo | null;
+  /** The processes followed. */
+  count(): number;
+  /** D;pid with others followed: let this one run on its own. False if it is not followed. */
+  detach(pid: number): boolean;
+  /** vKill;pid with others followed: end this one. False if it is not followed. */
+  kill(pid: number): boolean;
 }
 
 export interface ExecFileOps {

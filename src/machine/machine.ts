@@ -143,6 +143,8 @@ export class Machine {
   private readonly caches = new WeakMap<Memory, BlockCache>();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
+  /** Sets a debugger gave for one process's address space (setBreakpoints with a pid). */
+  private readonly ownBreakpoints = new Map<Memory, Map<number, number>>();
   /** How the first process ended (the CLI's report and exit status), once it has. */
   private leaderEnd: End | null = null;
   /** Guest instructions of the tasks that have ended (their CPUs are gone). */
@@ -314,6 +316,8 @@ export class Machine {
         if (parent.traced && event) {
           // as PTRACE_O_TRACEFORK: the child starts traced and stopped, for the debugger to keep or let go
           child.traced = child.held = true;
+          const own = this.ownBreakpoints.get(pm);
+          if (own && cm !== pm) this.ownBreakpoints.set(cm, new Map(own));
           this.applyBreakpoints();
           this.requestStop({ kind: how, child: child.tid });
         }
@@ -411,20 +415,33 @@ export class Machine {
     return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
   }
 
-  /** Breakpoints a debugger set: software (Z0) and hardware (Z1) ones, reported as such, in every traced task. */
-  setBreakpoints(sw: Iterable<number>, hw: Iterable<number>): void {
+  /**
+   * Breakpoints a debugger set: software (Z0) and hardware (Z1) ones,
+   * reported as such. Without pid, in every traced task; with it, in that
+   * process's address space only (a debugger following several processes
+   * keeps a set per process, as each real process has its own memory: a
+   * forked child starts with its parent's, as it starts with a copy of its
+   * parent's breakpoint bytes).
+   */
+  setBreakpoints(sw: Iterable<number>, hw: Iterable<number>, pid?: number): void {
     const all = new Map<number, number>();
     for (const a of sw) all.set(a, BP_SW);
     for (const a of hw) all.set(a, (all.get(a) ?? 0) | 2);
-    this.breakpoints = all;
+    if (pid === undefined) {
+      this.breakpoints = all;
+      this.ownBreakpoints.clear();
+    } else {
+      const mem = this.os.procs.get(pid)?.mem;
+      if (mem) this.ownBreakpoints.set(mem, all);
+    }
     this.applyBreakpoints();
   }
 
-  /** The breakpoint set into the caches of the traced tasks' address spaces, none into the others'. */
+  /** The breakpoints set into the caches of the traced tasks' address spaces, none into the others'. */
   private applyBreakpoints(): void {
     const traced = new Set<Memory>(), others = new Set<Memory>();
     for (const t of this.os.tasks) (t.traced ? traced : others).add(t.proc.mem);
-    for (const mem of traced) this.caches.get(mem)?.setBreakpoints(this.breakpoints);
+    for (const mem of traced) this.caches.get(mem)?.setBreakpoints(this.ownBreakpoints.get(mem) ?? this.breakpoints);
     for (const mem of others) if (!traced.has(mem)) this.caches.get(mem)?.setBreakpoints(new Map());
   }
 
@@ -453,6 +470,12 @@ export class Machine {
     let left = budget;
     let first = true;
     for (;;) {
+      if (this.current.dead || this.current.held) {
+        // its end was just reported, or a debugger resumed other tasks and not this one
+        const idle = this.nextTurn(this.current);
+        if (idle) return idle;
+        if (this.current.dead || this.current.held) return null; // every task is held by the debugger
+      }
       const t = this.current;
       const n0 = t.cpu.icount;
       const wasParked = t.parked !== null;
@@ -492,18 +515,55 @@ export class Machine {
   }
 
   /**
-   * A task ended during its turn: the machine's end when it was the last
-   * (or, with a debugger, the last it traces), else null and the turn
-   * passes.
+   * A task ended during its turn: the machine's end when it was the last;
+   * with a debugger, a process-exit stop when it was traced (the machine runs
+   * on: the other processes, traced or not, are still there); else null and
+   * the turn passes.
    */
-  private taskEnded(t: Task): End | null {
-    const traced = this.os.tasks.some((x) => x.traced);
-    if (this.os.tasks.length === 0 || (this.os.debugged && t.traced && !traced)) {
+  private taskEnded(t: Task): Stop | null {
+    const gone = this.os.tasks.length === 0;
+    if (gone) {
       this.ended = this.leaderEnd ?? { kind: 'killed', signal: SIG.KILL, message: 'killed' };
       this.ended.tid = this.leader.pid;
-      return this.ended;
+      // a debugger that followed another process hears of that one's end first (the machine's end comes next)
+      if (!(this.os.debugged && t.traced && t.proc !== this.leader)) return this.ended;
+    }
+    if (this.os.debugged && t.traced) {
+      const p = t.proc;
+      const last = !this.os.tasks.some((x) => x.traced);
+      return { kind: 'process-exit', pid: p.pid, code: p.termSignal === null ? p.exitCode : null, signal: p.termSignal, last, tid: t.tid };
     }
     return null;
+  }
+
+  /** A live task by tid (a debugger's view of one thread), or null. */
+  taskOf(tid: number): Task | null {
+    const t = this.os.procs.get(tid)?.task;
+    return t && !t.dead ? t : null;
+  }
+
+  /**
+   * A debugger resumes these traced tasks (all: every one); the other traced
+   * tasks stay stopped, as gdb's threads of the inferiors it does not resume.
+   */
+  resumeOnly(tids: ReadonlySet<number> | 'all'): void {
+    for (const t of this.os.tasks) if (t.traced) t.held = tids !== 'all' && !tids.has(t.tid);
+  }
+
+  /**
+   * Make tid the running task, for a debugger that steps it: only when the
+   * running one is at a point where the scheduler could switch (in user
+   * code), as it would at its turn. False if it cannot.
+   */
+  focus(tid: number): boolean {
+    const t = this.taskOf(tid);
+    if (!t) return false;
+    if (t === this.current) return true;
+    if (!this.model.switchable()) return false;
+    this.current = t;
+    t.cpu.useMemory(t.proc.mem);
+    this.model.activate(t);
+    return true;
   }
 
   /**
@@ -640,6 +700,18 @@ export class Machine {
     if (!this.leaderEnd) this.leaderEnd = { kind: 'killed', signal: SIG.KILL, message: 'killed by the debugger' };
     for (const t of [...this.os.tasks]) doExit(t.proc, { signal: SIG.KILL });
     this.ended = { ...this.leaderEnd, tid: this.leader.pid };
+  }
+
+  /**
+   * vKill of one process a debugger follows: it is let go and sent SIGKILL
+   * (it dies at its next turn, as a killed process does; the debugger hears
+   * no more of it), and the machine runs on.
+   */
+  killProcess(pid: number): void {
+    const p = this.os.procs.get(pid);
+    if (!p || p.task.dead) return;
+    this.detachTask(pid);
+    p.raise(SIG.KILL, { signo: SIG.KILL, code: 0 /* SI_USER */ });
   }
 
   /** The machine is done with (its debugger went): every process left is killed, so that its descriptors close. */

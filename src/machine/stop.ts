@@ -7,7 +7,8 @@
  * most pressing one, in this order, highest first:
  *
  *   1. exited, killed      the program is gone: nothing else can be reported
- *   2. signal              a signal is about to be delivered (a debugger decides its fate)
+ *   2. signal              a signal is about to be delivered (a debugger decides its fate);
+ *      process-exit         a process a debugger traces ended, and the machine runs on
  *   3. syscall-entry/-return  a caught syscall (it happened before the access that follows it),
  *      and fork, vfork, vfork-done, exec: the events of a syscall a debugger asked to see
  *   4. watch               a watched location was accessed by the instruction that just ran
@@ -46,6 +47,11 @@ export type Stop = (
   | { kind: 'vfork-done' }
   /** A traced task exec'd: path is the new program's guest path. */
   | { kind: 'exec'; path: string }
+  /**
+   * A process a debugger traces ended while others run on: its exit code or
+   * terminating signal; last when no traced task is left (the others run free).
+   */
+  | { kind: 'process-exit'; pid: number; code: number | null; signal: number | null; last: boolean }
 ) & {
   /** The task it happened in (the first process's for the end of the program); unset until the machine returns it. */
   tid?: number;
@@ -55,6 +61,7 @@ const RANK: Record<Stop['kind'], number> = {
   exited: 1,
   killed: 1,
   signal: 2,
+  'process-exit': 2,
   'syscall-entry': 3,
   'syscall-return': 3,
   fork: 3,

@@ -30,6 +30,11 @@ function qSupported(feats: string[], cx: PacketContext): string {
   if (t.threads) out.push('qXfer:threads:read+');
   if (t.catchSyscalls) out.push('QCatchSyscalls+');
   if (t.passSignals) out.push('QPassSignals+', 'QProgramSignals+');
+  if (t.processes) {
+    // each event is reported only when both sides announce it (gdb's rule)
+    out.push('fork-events+', 'vfork-events+', 'exec-events+');
+    t.processes.setEvents({ fork: has('fork-events'), vfork: has('vfork-events'), exec: has('exec-events') });
+  }
   return out.join(';');
 }
 
@@ -99,7 +104,10 @@ export const baseCommands: Command[] = [
     schema: 'l',
     cap: always,
     handler: ([pid], cx) => {
-      if (pid !== cx.target.pid) return E_GENERIC;
+      // one of several processes followed: that one goes its own way, the session goes on with the others
+      const procs = cx.target.processes;
+      if (procs && procs.count() > 1) return procs.detach(pid) ? OK : E_GENERIC;
+      if (pid !== cx.target.pid && !cx.target.threads?.list().some((t) => t.pid === pid)) return E_GENERIC;
       cx.program.detach();
       return OK;
     },

@@ -40,7 +40,9 @@ export const extendedCommands: Command[] = [
     schema: 'l',
     cap: (t: Target) => t,
     handler: ([pid], cx) => {
-      if (pid !== cx.target.pid) return E_GENERIC;
+      const procs = cx.target.processes;
+      if (procs && procs.count() > 1) return procs.kill(pid) ? OK : E_GENERIC;
+      if (pid !== cx.target.pid && !cx.target.threads?.list().some((t) => t.pid === pid)) return E_GENERIC;
       cx.program.kill();
       return OK;
     },

@@ -8,31 +8,45 @@ import { fromGdbSignal } from '../signals.js';
 import type { ResumeAction, Target } from '../target.js';
 import { command, E_INVAL, OK, type Command } from './command.js';
 import type { PacketContext, Reply } from './context.js';
-import { namesThread } from './threads.js';
+import { namesThread, threadsOf } from './threads.js';
 
 const exec = (t: Target) => t.execution;
 
-/** vCont;action[:thread];... — the first action naming our thread (or all threads) applies. */
+/**
+ * vCont;action[:thread];... — each thread takes the leftmost action that
+ * names it (or all threads); a thread no action names, or named by `t`,
+ * stays stopped (gdb resumes only the current inferior's threads unless
+ * `set schedule-multiple on`). The resume is the step's when a thread
+ * steps (it runs first), else the continue's.
+ */
 function vCont(actions: VContAction[], cx: PacketContext): Reply {
-  const pid = cx.target.pid;
-  if (pid === null) return E_INVAL;
-  for (const a of actions) {
-    if (a.thread && !namesThread(a.thread, pid, pid, true)) continue;
-    switch (a.op) {
-      case 't':
-        return OK; // all-stop: the thread is already stopped
-      case 'c':
-      case 's':
-        return { resume: { kind: a.op === 'c' ? 'continue' : 'step', signal: 0 } };
-      case 'C':
-      case 'S':
-        return { resume: { kind: a.op === 'C' ? 'continue' : 'step', signal: fromGdbSignal(a.signal) } };
-      case 'r':
-        if (!cx.target.execution.rangeStep) return E_INVAL;
-        return { resume: { kind: 'range', signal: 0, start: a.start, end: a.end } };
-    }
+  if (cx.target.pid === null) return E_INVAL;
+  let primary: { a: VContAction; tid: number; specific: boolean } | null = null;
+  const running = new Set<number>();
+  const threads = threadsOf(cx.target);
+  for (const th of threads) {
+    const a = actions.find((x) => !x.thread || namesThread(x.thread, th.pid, th.tid, true));
+    if (!a || a.op === 't') continue;
+    running.add(th.tid);
+    const specific = a.thread !== undefined && a.thread.tid > 0;
+    const steps = a.op !== 'c' && a.op !== 'C';
+    if (!primary || (steps && (primary.a.op === 'c' || primary.a.op === 'C')) || (specific && !primary.specific)) primary = { a, tid: th.tid, specific };
   }
-  return OK; // no action for our thread: it stays stopped
+  if (!primary) return OK; // no action for a live thread: they stay stopped
+  const a = primary.a;
+  const which = { threads: running.size === threads.length ? ('all' as const) : running, ...(primary.specific ? { thread: primary.tid } : {}) };
+  switch (a.op) {
+    case 'c':
+    case 's':
+      return { resume: { kind: a.op === 'c' ? 'continue' : 'step', signal: 0, ...which } };
+    case 'C':
+    case 'S':
+      return { resume: { kind: a.op === 'C' ? 'continue' : 'step', signal: fromGdbSignal(a.signal), ...which } };
+    case 'r':
+      if (!cx.target.execution.rangeStep) return E_INVAL;
+      return { resume: { kind: 'range', signal: 0, start: a.start, end: a.end, ...which } };
+  }
+  return OK;
 }
 
 const resume = (kind: 'continue' | 'step', signal = 0, addr?: number): Reply => {

@@ -1,12 +1,14 @@
 /**
- * Threads: H (select; all-stop with one thread: accepted for ours, all or
- * any), T (is this thread alive: a specific thread only), qC, qfThreadInfo
- * and qsThreadInfo, qThreadExtraInfo. The thread list is the target's: none
- * once the program has ended (no ghost thread after the exit).
+ * Threads: H (select: Hg chooses the thread register, memory and breakpoint
+ * packets refer to; all or any keeps the current one), T (is this thread
+ * alive: a specific thread only), qC, qfThreadInfo and qsThreadInfo,
+ * qThreadExtraInfo. The thread list is the target's: the threads of every
+ * process followed, none once the program has ended (no ghost thread after
+ * the exit).
  */
 import { textToHex } from '../hex.js';
 import type { ThreadId } from '../schema.js';
-import type { Target } from '../target.js';
+import type { Target, ThreadInfo } from '../target.js';
 import { command, E_GENERIC, E_INVAL, OK, type Command } from './command.js';
 
 const always = (t: Target) => t;
@@ -18,6 +20,17 @@ export function namesThread(id: ThreadId, pid: number | null, tid: number, wild:
   return (id.pid === undefined || part(id.pid, pid)) && part(id.tid, tid);
 }
 
+/** The live threads: the target's list, or the program's one thread. */
+export function threadsOf(t: Target): ThreadInfo[] {
+  if (t.threads) return t.threads.list();
+  return t.pid === null ? [] : [{ pid: t.pid, tid: t.pid, name: '' }];
+}
+
+/** The thread an id names exactly (no wildcard), if it lives. */
+function named(t: Target, id: ThreadId): ThreadInfo | undefined {
+  return threadsOf(t).find((th) => namesThread(id, th.pid, th.tid, false));
+}
+
 export const threadCommands: Command[] = [
   command({
     name: 'H',
@@ -26,30 +39,31 @@ export const threadCommands: Command[] = [
     process: false,
     handler: ([op, id], cx) => {
       if (op !== 'g' && op !== 'c') return E_INVAL;
-      const pid = cx.target.pid;
+      const t = cx.target;
       // before `run` there is nothing to select, and nothing to refuse (gdb sends Hgp0.0 at connect)
-      if (pid === null) return OK;
-      return namesThread(id, pid, pid, true) ? OK : E_GENERIC;
+      if (t.pid === null) return OK;
+      if (id.tid === -1 || id.tid === 0) return OK; // all or any: the current thread stays
+      const th = named(t, id);
+      if (!th) return E_GENERIC;
+      // Hc names the thread of the next resume, which vCont names again: only Hg changes what packets see
+      if (op === 'g' && t.processes && !t.processes.select(th.tid)) return E_GENERIC;
+      return OK;
     },
   }),
   command({
     name: 'T',
     schema: 't',
     cap: always,
-    handler: ([id], cx) => {
-      const alive = cx.target.threads?.list() ?? [];
-      return alive.some((t) => namesThread(id, cx.target.pid, t.tid, false)) ? OK : E_GENERIC;
-    },
+    handler: ([id], cx) => (named(cx.target, id) ? OK : E_GENERIC),
   }),
-  command({ name: 'qC', schema: '', cap: always, handler: (_a, cx) => 'QC' + cx.threadId(cx.target.pid ?? 0) }),
+  command({ name: 'qC', schema: '', cap: always, handler: (_a, cx) => 'QC' + cx.threadId(cx.target.processes?.selected()?.tid ?? cx.target.pid ?? 0) }),
   command({
     name: 'qfThreadInfo',
     schema: '',
     cap: always,
     process: false,
     handler: (_a, cx) => {
-      const pid = cx.target.pid;
-      const tids = cx.target.threads ? cx.target.threads.list().map((t) => t.tid) : pid === null ? [] : [pid];
+      const tids = threadsOf(cx.target).map((t) => t.tid);
       return tids.length > 0 ? 'm' + tids.map((t) => cx.threadId(t)).join(',') : 'l';
     },
   }),
@@ -58,9 +72,6 @@ export const threadCommands: Command[] = [
     name: 'qThreadExtraInfo,',
     schema: 't',
     cap: always,
-    handler: ([id], cx) => {
-      const pid = cx.target.pid;
-      return pid !== null && namesThread(id, pid, pid, false) ? textToHex(cx.running ? 'running' : 'stopped') : E_GENERIC;
-    },
+    handler: ([id], cx) => (named(cx.target, id) ? textToHex(cx.running ? 'running' : 'stopped') : E_GENERIC),
   }),
 ];

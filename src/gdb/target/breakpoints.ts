@@ -8,30 +8,63 @@
  *
  * gdb re-inserts the same set before every resume; the breakpoints are
  * handed to the machine only when they changed (apply()).
+ *
+ * Following several processes, each has its own set, as each real process
+ * has its own memory: a Z packet is for the process of the selected thread
+ * (gdb removes a parent's breakpoints from a forked child it lets go with
+ * the child selected, and they must stay in the parent). A forked child
+ * starts with its parent's set, as its memory starts as a copy.
  */
 import type { BreakpointOps, WatchType } from '../target.js';
 import type { GuestProcess } from './port.js';
 
+/** One process's breakpoints. */
+class BpSet {
+  readonly sw = new Set<number>();
+  readonly hw = new Set<number>();
+  applied = '';
+  constructor(from?: BpSet) {
+    if (from) {
+      for (const a of from.sw) this.sw.add(a);
+      for (const a of from.hw) this.hw.add(a);
+    }
+  }
+  key(): string {
+    return [...this.sw].sort((x, y) => x - y).join(',') + '/' + [...this.hw].sort((x, y) => x - y).join(',');
+  }
+}
+
 export class Breakpoints implements BreakpointOps {
-  private readonly sw = new Set<number>();
-  private readonly hwSet = new Set<number>();
-  private appliedBps = '';
+  /** By pid; the program's first process is the one a client that follows nothing sets. */
+  private readonly sets = new Map<number, BpSet>();
 
   constructor(private readonly proc: () => GuestProcess) {}
 
+  /** The set of the selected thread's process (a new one starts as a copy of the first process's). */
+  private set(): BpSet {
+    const p = this.proc();
+    const pid = p.selected()?.pid ?? p.pid;
+    let s = this.sets.get(pid);
+    if (!s) {
+      s = new BpSet(this.sets.get(p.pid));
+      this.sets.set(pid, s);
+    }
+    return s;
+  }
+
   addSw(addr: number): boolean {
-    this.sw.add(addr);
+    this.set().sw.add(addr);
     return true;
   }
 
   removeSw(addr: number): boolean {
-    this.sw.delete(addr);
+    this.set().sw.delete(addr);
     return true;
   }
 
   readonly hw = {
-    add: (addr: number): boolean => (this.hwSet.add(addr), true),
-    remove: (addr: number): boolean => (this.hwSet.delete(addr), true),
+    add: (addr: number): boolean => (this.set().hw.add(addr), true),
+    remove: (addr: number): boolean => (this.set().hw.delete(addr), true),
   };
 
   readonly watch = {
@@ -41,22 +74,47 @@ export class Breakpoints implements BreakpointOps {
 
   /** Forget everything (the debugger detached, or a new process started). */
   clear(): void {
-    this.sw.clear();
-    this.hwSet.clear();
-    this.appliedBps = '';
+    // emptied, not dropped: the next apply() takes them out of the machine
+    for (const s of this.sets.values()) {
+      s.sw.clear();
+      s.hw.clear();
+    }
   }
 
   /** The process changed: nothing of the old one is applied to it. */
   reset(): void {
-    this.clear();
+    this.sets.clear();
   }
 
-  /** Hand the current sets to the machine (before a resume), if they changed. */
+  /** A process exec'd (its breakpoints went with its old image; gdb inserts the new ones). */
+  execd(tid: number | undefined): void {
+    const p = this.proc();
+    const pid = tid === undefined ? p.pid : (p.tasks().find((t) => t.tid === tid)?.pid ?? tid);
+    const s = this.sets.get(pid);
+    if (s) {
+      s.sw.clear();
+      s.hw.clear();
+      s.applied = '';
+    }
+  }
+
+  /** A followed process ended. */
+  gone(pid: number): void {
+    if (pid !== this.proc().pid) this.sets.delete(pid);
+  }
+
+  /** Hand the sets to the machine (before a resume), those that changed. */
   apply(): void {
-    const exec = this.proc().exec;
-    const key = [...this.sw].sort((x, y) => x - y).join(',') + '/' + [...this.hwSet].sort((x, y) => x - y).join(',');
-    if (key === this.appliedBps) return;
-    this.appliedBps = key;
-    exec.setBreakpoints(this.sw, this.hwSet);
+    const p = this.proc();
+    const exec = p.exec;
+    const single = this.sets.size <= 1 && [...this.sets.keys()].every((pid) => pid === p.pid);
+    for (const [pid, s] of this.sets) {
+      const key = s.key();
+      if (key === s.applied) continue;
+      s.applied = key;
+      // following one process: its set is every traced task's (vfork's child shares its memory)
+      if (single) exec.setBreakpoints(s.sw, s.hw);
+      else exec.setProcessBreakpoints(pid, s.sw, s.hw);
+    }
   }
 }

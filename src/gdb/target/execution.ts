@@ -27,6 +27,8 @@ export class Execution implements ExecutionOps {
   private attached = true;
   private catching: null | 'all' | ReadonlySet<number> = null;
   private passing: ReadonlySet<number> = new Set();
+  /** The process events the client follows (fork-events, vfork-events, exec-events). */
+  private events = { fork: false, vfork: false, exec: false };
   private lastSiginfo: GuestSigInfo | null = null;
 
   constructor(
@@ -43,6 +45,13 @@ export class Execution implements ExecutionOps {
     this.attached = true;
     p.exec.catchSyscalls(this.catching);
     p.exec.stopOnSignals(true, this.passing);
+    p.exec.catchEvents(this.events);
+  }
+
+  /** What the client announced it follows (qSupported): every process gets it. */
+  setEvents(ev: { fork: boolean; vfork: boolean; exec: boolean }): void {
+    this.events = { ...ev };
+    this.current()?.exec.catchEvents(this.events);
   }
 
   readonly catchSyscalls: CatchSyscallsOps = {
@@ -63,6 +72,10 @@ export class Execution implements ExecutionOps {
     const p = this.proc();
     this.bps.apply();
     p.exec.catchSyscalls(this.attached && a.kind === 'continue' ? this.catching : null);
+    p.exec.resumeOnly(a.threads ?? 'all');
+    // a step is of the thread the client named (it runs first); registers are the running thread's from here
+    if (a.thread !== undefined && (a.kind !== 'continue' || a.signal !== 0)) p.exec.focus(a.thread);
+    else p.exec.focus(-1);
     if (a.addr !== undefined) p.regs.setPc(a.addr);
     const pc = p.regs.pc();
     p.exec.resumeSignal(a.signal);
@@ -122,9 +135,14 @@ export class Execution implements ExecutionOps {
     return r;
   }
 
-  /** The stop reason for a machine event, or null if still running. */
+  /** The stop reason for a machine event (in the thread it happened in), or null if still running. */
   private stopOf(ev: GuestEvent | null): StopReason | null {
-    if (!ev) return null;
+    const r = ev && this.reasonOf(ev);
+    if (r && ev!.tid !== undefined) r.tid = ev!.tid;
+    return r;
+  }
+
+  private reasonOf(ev: GuestEvent): StopReason | null {
     switch (ev.kind) {
       case 'exited':
         return { kind: 'exited', code: ev.code };
@@ -141,6 +159,20 @@ export class Execution implements ExecutionOps {
       case 'signal':
         this.lastSiginfo = ev.info;
         return { kind: 'signal', signal: ev.info.signo };
+      case 'fork':
+      case 'vfork':
+        return { kind: ev.kind, child: ev.child };
+      case 'vfork-done':
+        return { kind: 'vforkdone' };
+      case 'exec':
+        this.bps.execd(ev.tid);
+        return { kind: 'exec', path: ev.path };
+      case 'process-exited':
+        this.bps.gone(ev.pid);
+        return { kind: 'process-exited', pid: ev.pid, code: ev.code, last: ev.last };
+      case 'process-killed':
+        this.bps.gone(ev.pid);
+        return { kind: 'process-terminated', pid: ev.pid, signal: ev.signal, last: ev.last };
     }
     return null;
   }
@@ -152,6 +184,8 @@ export class Execution implements ExecutionOps {
     this.catching = null;
     if (!p) return;
     p.exec.catchSyscalls(null);
+    p.exec.catchEvents({ fork: false, vfork: false, exec: false });
+    p.exec.resumeOnly('all'); // a child the client held runs on too
     p.exec.stopOnSignals(false, this.passing);
     this.bps.apply();
   }
@@ -159,6 +193,7 @@ export class Execution implements ExecutionOps {
   attach(): void {
     this.attached = true;
     this.current()?.exec.stopOnSignals(true, this.passing);
+    this.current()?.exec.catchEvents(this.events);
   }
 
   kill(): void {

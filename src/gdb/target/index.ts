@@ -7,7 +7,7 @@
  * the first `run`.
  */
 import { X86_64_LINUX } from '../arch/x86_64.js';
-import type { Arch, ExtendedOps, Target } from '../target.js';
+import type { Arch, ExtendedOps, ProcessesOps, Target } from '../target.js';
 import { Breakpoints } from './breakpoints.js';
 import { Execution } from './execution.js';
 import { HostIo } from './host-io.js';
@@ -39,6 +39,7 @@ export class MachineTarget implements Target {
   readonly catchSyscalls: Execution['catchSyscalls'];
   readonly passSignals: Execution['passSignals'];
   readonly threads: Threads;
+  readonly processes: ProcessesOps;
   readonly execFile: ExecFile;
   readonly auxv: Auxv;
   readonly libraries: Libraries;
@@ -59,6 +60,14 @@ export class MachineTarget implements Target {
     this.passSignals = this.execution.passSignals;
     this.siginfo = { siginfo: () => this.execution.siginfo() };
     this.threads = new Threads(current);
+    this.processes = {
+      setEvents: (ev) => this.execution.setEvents(ev),
+      select: (tid) => this.proc?.select(tid) ?? false,
+      selected: () => this.proc?.selected() ?? null,
+      count: () => new Set(this.proc?.tasks().map((t) => t.pid)).size,
+      detach: (pid) => this.proc?.exec.detachProcess(pid) ?? false,
+      kill: (pid) => this.proc?.exec.killProcess(pid) ?? false,
+    };
     this.execFile = new ExecFile(need);
     this.auxv = new Auxv(need);
     this.libraries = new Libraries(current);

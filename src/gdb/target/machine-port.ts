@@ -18,7 +18,10 @@ import { ExecError, explainExecError, parseElf } from '../../kernel/loader.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../../kernel/sys/files.js';
 import { syscallName } from '../../kernel/sysnames.js';
 import { getS64, getU32, putU32, putU64 } from '../hex.js';
-import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat } from './port.js';
+import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat, type GuestTask } from './port.js';
+import type { CPU } from '../../cpu/cpu.js';
+import type { Memory } from '../../cpu/memory.js';
+import type { Task } from '../../kernel/process.js';
 /** user_regs_struct slot of each CPU register (rax rcx rdx rbx rsp rbp rsi rdi r8..r15). */
 const SLOT_OF_CPU: number[] = [
   USER_REGS.rax, USER_REGS.rcx, USER_REGS.rdx, USER_REGS.rbx, USER_REGS.rsp, USER_REGS.rbp, USER_REGS.rsi, USER_REGS.rdi,
@@ -103,8 +106,33 @@ class MachinePort implements GuestProcess {
   readonly files: GuestProcess['files'];
   readonly kernel: GuestProcess['kernel'];
 
-  tasks(): { tid: number; name: string }[] {
-    return this.m.ended ? [] : [{ tid: this.m.proc.tid, name: this.m.proc.comm }];
+  /** The task register and memory access refer to (null: the running one). */
+  private sel: number | null = null;
+
+  tasks(): GuestTask[] {
+    if (this.m.ended) return [];
+    return this.m
+      .tasks()
+      .filter((t) => t.traced && t.state !== 'Z')
+      .map((t) => ({ pid: t.pid, tid: t.tid, name: t.name }));
+  }
+
+  select(tid: number): boolean {
+    const t = this.m.taskOf(tid);
+    if (!t || !t.traced) return false;
+    this.sel = t === this.m.task ? null : tid;
+    return true;
+  }
+
+  selected(): GuestTask | null {
+    const t = this.sel === null ? this.m.task : this.m.taskOf(this.sel);
+    return t && !this.m.ended ? { pid: t.proc.pid, tid: t.tid, name: t.proc.comm } : null;
+  }
+
+  /** The selected task (the running one unless the debugger chose another): its CPU, memory and syscall number. */
+  private view(): { cpu: CPU; mem: Memory; running: boolean; task: Task } {
+    const t = (this.sel !== null && this.m.taskOf(this.sel)) || this.m.task;
+    return { cpu: t.cpu, mem: t.proc.mem, running: t === this.m.task, task: t };
   }
 
   dispose(): void {
@@ -116,9 +144,10 @@ class MachinePort implements GuestProcess {
   private regsPort(): GuestProcess['regs'] {
     const m = this.m;
     const peek = (slot: number, out: Uint8Array, off: number): void => {
-      const cpu = m.cpu; // the current task's
+      const v = this.view();
+      const cpu = v.cpu;
       // rax at a guest kernel's syscall-entry stop: the result, as ptrace shows it (Machine.entryStopRax)
-      const viewRax = slot === USER_REGS.rax ? m.entryStopRax() : null;
+      const viewRax = slot === USER_REGS.rax && v.running ? m.entryStopRax() : null;
       if (viewRax !== null) return putU64(out, off, viewRax);
       const r = CPU_OF_SLOT[slot];
       if (r >= 0) {
@@ -132,7 +161,7 @@ class MachinePort implements GuestProcess {
         case USER_REGS.eflags:
           return putU64(out, off, cpu.getFlags());
         case USER_REGS.orig_rax:
-          return putU64(out, off, m.origRax);
+          return putU64(out, off, v.task.origRax);
         case USER_REGS.fs_base:
           return putU64(out, off, cpu.fsBase);
         case USER_REGS.gs_base:
@@ -146,31 +175,32 @@ class MachinePort implements GuestProcess {
       },
       peekUser: (slot, out, off) => peek(slot, out, off),
       setRegs: (b) => {
-        const cpu = m.cpu;
+        const v = this.view();
+        const cpu = v.cpu;
         for (let r = 0; r < 16; r++) {
           const o = SLOT_OF_CPU[r] * 8;
-          if (r === 0 && m.setEntryStopRax(getS64(b, o))) continue; // the result of a call not yet run
+          if (r === 0 && v.running && m.setEntryStopRax(getS64(b, o))) continue; // the result of a call not yet run
           cpu.rl[r] = getU32(b, o) | 0;
           cpu.rh[r] = getU32(b, o + 4) | 0;
         }
         cpu.rip = getS64(b, USER_REGS.rip * 8);
         cpu.setFlags(getU32(b, USER_REGS.eflags * 8));
-        m.origRax = getS64(b, USER_REGS.orig_rax * 8);
+        v.task.origRax = getS64(b, USER_REGS.orig_rax * 8);
         cpu.fsBase = getS64(b, USER_REGS.fs_base * 8);
         cpu.gsBase = getS64(b, USER_REGS.gs_base * 8);
         for (let k = 0; k < 6; k++) cpu.seg[k] = getU32(b, SLOT_OF_SEG[k] * 8) & 0xffff;
       },
-      getFpRegs: (out) => fxsaveTo(m.cpu, out),
+      getFpRegs: (out) => fxsaveTo(this.view().cpu, out),
       setFpRegs: (data) => {
         // fxrstor faults on reserved MXCSR bits; a debugger's write just drops them (as ptrace does)
         const img = this.fxbuf;
         img.set(data.subarray(0, 512));
         putU32(img, 24, getU32(img, 24) & MXCSR_MASK);
-        fxrstorFrom(m.cpu, img);
+        fxrstorFrom(this.view().cpu, img);
       },
-      pc: () => m.cpu.rip,
+      pc: () => this.view().cpu.rip,
       setPc: (pc) => {
-        m.cpu.rip = pc;
+        this.view().cpu.rip = pc;
       },
     };
   }
@@ -180,9 +210,9 @@ class MachinePort implements GuestProcess {
   private memPort(): GuestProcess['mem'] {
     const m = this.m;
     return {
-      peek: (addr, out) => m.mem.peek(addr, out),
+      peek: (addr, out) => this.view().mem.peek(addr, out),
       poke: (addr, data) => {
-        const mem = m.mem;
+        const mem = this.view().mem;
         if (data.length === 0) return true;
         for (let a = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE; a < addr + data.length; a += PAGE_SIZE) if (!mem.isMapped(a)) return false;
         return mem.poke(addr, data) === data.length;
@@ -195,7 +225,11 @@ class MachinePort implements GuestProcess {
   private execPort(): GuestProcess['exec'] {
     const m = this.m;
     return {
-      run: (budget, resumeFrom) => eventOf(m.run(budget, resumeFrom)),
+      run: (budget, resumeFrom) => {
+        const ev = eventOf(m.run(budget, resumeFrom));
+        if (ev) this.sel = null; // a stop selects the task it happened in, as gdbserver's event thread
+        return ev;
+      },
       resumeSignal: (sig) => m.resumeSignal(sig),
       kill: () => this.m.killByDebugger(),
       ended: () => m.ended !== null,
@@ -223,6 +257,26 @@ class MachinePort implements GuestProcess {
         }
       },
       icount: () => m.icount,
+      catchEvents: (ev) => {
+        m.catchEvents = { ...ev };
+      },
+      resumeOnly: (tids) => m.resumeOnly(tids),
+      focus: (tid) => {
+        this.sel = null; // from here on, registers are the running task's
+        return tid >= 0 && m.focus(tid);
+      },
+      detachProcess: (pid) => {
+        if (!m.taskOf(pid)?.traced) return false;
+        m.detachTask(pid);
+        if (this.sel === pid) this.sel = null;
+        return true;
+      },
+      killProcess: (pid) => {
+        if (!m.taskOf(pid)?.traced) return false;
+        m.killProcess(pid);
+        return true;
+      },
+      setProcessBreakpoints: (pid, sw, hw) => m.setBreakpoints(sw, hw, pid),
     };
   }
 
@@ -294,8 +348,14 @@ class MachinePort implements GuestProcess {
   }
 }
 
+/** The machine's stop as the port's event, tagged with the task it happened in. */
 function eventOf(ev: Stop | null): GuestEvent | null {
-  if (!ev) return null;
+  const e = ev && kindOf(ev);
+  if (e && ev!.tid !== undefined && ev!.kind !== 'exited' && ev!.kind !== 'killed') e.tid = ev!.tid;
+  return e;
+}
+
+function kindOf(ev: Stop): GuestEvent | null {
   switch (ev.kind) {
     case 'exited':
       return { kind: 'exited', code: ev.code };
@@ -318,10 +378,15 @@ function eventOf(ev: Stop | null): GuestEvent | null {
       return null;
     case 'fork':
     case 'vfork':
+      return { kind: ev.kind, child: ev.child };
     case 'vfork-done':
+      return { kind: 'vfork-done' };
     case 'exec':
-      // stops the stub does not ask for (Machine.catchEvents stays off): following processes is its next step
-      return null;
+      return { kind: 'exec', path: ev.path };
+    case 'process-exit':
+      return ev.signal !== null
+        ? { kind: 'process-killed', pid: ev.pid, signal: ev.signal, last: ev.last }
+        : { kind: 'process-exited', pid: ev.pid, code: ev.code ?? 0, last: ev.last };
   }
 }
 

@@ -58,8 +58,8 @@ export interface GuestSigInfo {
   uid?: number;
 }
 
-/** Why run() returned. */
-export type GuestEvent =
+/** Why run() returned, and in which task (tid: unset for the end of the whole program). */
+export type GuestEvent = (
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: number }
   /** A breakpoint the debugger set as software (Z0) or hardware (Z1), before the instruction at addr runs. */
@@ -71,7 +71,17 @@ export type GuestEvent =
   /** A signal is about to be delivered (signal-delivery-stop); resumeSignal decides its fate. */
   | { kind: 'signal'; info: GuestSigInfo }
   /** The program sleeps in a syscall: call run again in about ms. */
-  | { kind: 'blocked'; ms: number };
+  | { kind: 'blocked'; ms: number }
+  /** The task forked (vforked): child is the new process's pid, held stopped and traced (catchEvents). */
+  | { kind: 'fork' | 'vfork'; child: number }
+  /** A vfork parent goes on: its child has exec'd or exited. */
+  | { kind: 'vfork-done' }
+  /** The task exec'd path (its process has a new image). */
+  | { kind: 'exec'; path: string }
+  /** One traced process ended while the program runs on; last: no traced process is left. */
+  | { kind: 'process-exited'; pid: number; code: number; last: boolean }
+  | { kind: 'process-killed'; pid: number; signal: number; last: boolean }
+) & { tid?: number };
 
 export interface GuestExecution {
   /**
@@ -105,6 +115,22 @@ export interface GuestExecution {
   insnsWithin(start: number, end: number): number;
   /** Instructions executed so far. */
   icount(): number;
+  /** Which process events stop, as PTRACE_O_TRACEFORK, _TRACEVFORK and _TRACEEXEC: a forked child is then traced and held. */
+  catchEvents(ev: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** The traced tasks the next run lets go ('all': every one); the other traced tasks stay stopped. */
+  resumeOnly(tids: ReadonlySet<number> | 'all'): void;
+  /**
+   * Make tid the task that runs first (a step of it): false if it cannot be
+   * now (the running task is inside the kernel). Either way, register access
+   * is the running task's afterwards (a tid of -1 only does that).
+   */
+  focus(tid: number): boolean;
+  /** PTRACE_DETACH of one process: it runs on untraced, with no breakpoints. False if it is not traced. */
+  detachProcess(pid: number): boolean;
+  /** End one traced process with SIGKILL (the program runs on). False if it is not traced. */
+  killProcess(pid: number): boolean;
+  /** Breakpoints of one process's address space (a debugger following several keeps a set per process). */
+  setProcessBreakpoints(pid: number, sw: Iterable<number>, hw: Iterable<number>): void;
 }
 
 /** An open file, as the process would read it. */
@@ -188,6 +214,8 @@ export interface GuestKernel {
 }
 
 export interface GuestTask {
+  /** Its process (thread group). */
+  pid: number;
   tid: number;
   /** comm, as Linux names the thread. */
   name: string;
@@ -202,8 +230,12 @@ export interface GuestProcess {
   readonly files: GuestFiles;
   readonly image: GuestImage;
   readonly kernel: GuestKernel;
-  /** The tasks (threads) of the process, while it lives. */
+  /** The tasks the debugger traces (the program's first, and the processes it followed), while they live. */
   tasks(): GuestTask[];
+  /** The task register and memory access refer to (Hg); false if it is not traced. Each stop selects its own task. */
+  select(tid: number): boolean;
+  /** The selected task. */
+  selected(): GuestTask | null;
   /** Release what the process holds on the host (descriptors); it must have ended. */
   dispose(): void;
 }

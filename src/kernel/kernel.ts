@@ -39,6 +39,8 @@ export interface MachineHooks<T> {
    * image and makes the syscall return there.
    */
   exec(task: T, img: LoadedImage, sp: number): void;
+  /** Ranges no program may be loaded over (the guest kernel's zpoline page). */
+  reserved(): [number, number][];
   /** A vfork parent goes on: its child has exec'd or exited. */
   vforkDone(parent: T): void;
   /** The task ended (exit, or a signal): it runs no more; the model's per-task state may be reused. */

@@ -321,9 +321,12 @@ export class Machine {
       vforkDone: (parent) => {
         if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
       },
+      reserved: () => this.model.reserved(),
       exec: (task, img, sp) => {
         const mem = task.proc.mem;
         this.caches.set(mem, this.newCache(mem));
+        // the blocks running now are the old address space's: the slice ends at this instruction
+        task.cpu.stopRequested = true;
         if (task.traced) this.applyBreakpoints();
         this.model.exec(img);
         this.model.execReturn(img.entry, sp);

@@ -829,7 +829,8 @@ export class MM {
         (v.prot & PROT_READ ? 'r' : '-') + (v.prot & PROT_WRITE ? 'w' : '-') + (v.prot & PROT_EXEC ? 'x' : '-') + ((v.flags & MAP_TYPE) === MAP_SHARED ? 's' : 'p');
       const dev = v.file ? `${hex((v.file.dev >>> 8) & 0xfff, 2)}:${hex((v.file.dev & 0xff) | ((v.file.dev >>> 12) & 0xfff00), 2)}` : '00:00';
       let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.file ? v.file.offset : 0, 8)} ${dev} ${v.file ? v.file.ino : 0}`;
-      if (v.name) line = line.padEnd(72, ' ') + ' ' + v.name;
+      // show_map_vma: the header ends with a space, padded to its width before a name
+      line = v.name ? line.padEnd(72, ' ') + ' ' + v.name : line + ' ';
       out += line + '\n';
     }
     return out;

@@ -95,3 +95,31 @@ if (busybox) {
     console.log(`  ${label.padEnd(16)} ${(st.insns / st.count).toFixed(1).padStart(7)} insns/getpid ${ns.toFixed(0).padStart(7)} ns/getpid  (${(ns / base).toFixed(1)}x direct)`);
   }
 }
+
+// 4. a dynamically linked program's start: python3 -c pass (exec, ld.so mapping libc.so and the
+// rest, zpoline's sweep of each executable mapping, the interpreter's startup), as a user runs it:
+// the wall time of `entrystub run` in a fresh process (Node's start included), beside native and qemu
+{
+  const py = ['/usr/bin/python3', '/usr/bin/python3.11'].find((p) => fs.existsSync(p));
+  if (py) {
+    console.log('\npython3 -c pass, wall time of the whole run (each in a fresh process)');
+    const nat = timeNative([py, '-c', 'pass'], { env: {} });
+    const q = qemu ? timeNative(['qemu-x86_64', py, '-c', 'pass'], { env: {} }) : null;
+    for (const [label, o] of [
+      ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline']],
+      ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp']],
+      ['direct', ['--entry', 'direct']],
+    ]) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'run', '--stats', '--quiet', ...o, py, '-c', 'pass'], { env: {}, encoding: 'utf8' });
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (r.status !== 0) throw new Error(`${py} under ${label}: exit ${r.status}\n${r.stderr}`);
+      const insns = Number(/entrystub: (\d+) guest instructions/.exec(r.stderr)?.[1] ?? NaN);
+      const sites = /zpoline: (\d+) sites rewritten/.exec(r.stderr)?.[1];
+      let line = `  ${label.padEnd(16)} ${(insns / 1e6).toFixed(1).padStart(6)} M insns  ${secs.toFixed(2).padStart(6)} s   native ${nat.secs.toFixed(3)} s (${(secs / nat.secs).toFixed(0)}x)`;
+      if (q) line += `   qemu-x86_64 ${q.secs.toFixed(3)} s (${(secs / q.secs).toFixed(1)}x)`;
+      if (sites) line += `   (${sites} syscall sites rewritten)`;
+      console.log(line);
+    }
+  } else console.log('python3 -c pass: skipped (no python3)');
+}

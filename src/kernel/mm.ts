@@ -103,6 +103,13 @@ export interface VmaFile {
   writeBack: boolean;
   /** The fd allowed PROT_WRITE on a shared mapping (mprotect checks it). */
   mayWrite: boolean;
+  /**
+   * The file's size when it was mapped: a page wholly past it is not
+   * accessible (SIGBUS, as Linux's filemap fault past EOF). Linux looks at
+   * the size when the page is touched; a file grown since the mmap is not
+   * seen here, since the mapping is a copy.
+   */
+  size?: number;
 }
 
 export interface Vma {
@@ -462,7 +469,11 @@ export class MM {
     if (a.file === null && b.file === null) return true;
     if (a.file === null || b.file === null) return false;
     return (
-      a.file.hostPath === b.file.hostPath && a.file.offset + (a.end - a.start) === b.file.offset && a.file.writeBack === b.file.writeBack && a.file.mayWrite === b.file.mayWrite
+      a.file.hostPath === b.file.hostPath &&
+      a.file.offset + (a.end - a.start) === b.file.offset &&
+      a.file.writeBack === b.file.writeBack &&
+      a.file.mayWrite === b.file.mayWrite &&
+      a.file.size === b.file.size
     );
   }
 
@@ -554,6 +565,7 @@ export class MM {
       accounted: sharedType === MAP_PRIVATE && (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE),
     };
     if (source) this.fill(start, len, source.read.bind(source), offset);
+    this.sealPastEof(vma, start, start + len);
     this.insert(vma);
     if (prot & PROT_EXEC) this.onExecutable?.(start, start + len);
     return start;
@@ -621,8 +633,32 @@ export class MM {
       v.prot = p;
       this.insert(v);
       this.mem.protect(v.start, v.end - v.start, memProt(p));
+      this.sealPastEof(v, v.start, v.end);
     }
     for (const v of nowExecutable) this.onExecutable?.(v.start, v.end);
+  }
+
+  /** Where the pages of file VMA v wholly past the file's end start (Infinity: none). */
+  private static pastEof(v: Vma): number {
+    if (!v.file || v.file.size === undefined) return Infinity;
+    return v.start + Math.max(0, pageUp(v.file.size) - v.file.offset);
+  }
+
+  /** Make the pages of v in [s, e) that lie wholly past the file's end inaccessible (busError tells the fault). */
+  private sealPastEof(v: Vma, s: number, e: number): void {
+    const from = Math.max(s, MM.pastEof(v));
+    if (from < e) this.mem.protect(from, e - from, PROT_USER);
+  }
+
+  /**
+   * A fault at addr (a write, an instruction fetch, else a read) is a bus
+   * error: a page of a file mapping wholly past the file's end, touched in a
+   * way the mapping allows (otherwise it is SIGSEGV, as on Linux).
+   */
+  busError(addr: number, write: boolean, fetch: boolean): boolean {
+    const v = this.vmaAt(addr);
+    if (!v || addr < MM.pastEof(v)) return false;
+    return write ? (v.prot & PROT_WRITE) !== 0 : fetch ? (v.prot & PROT_EXEC) !== 0 : (v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0;
   }
 
   /** Some page of [s, e) has been touched (materialized in Memory): Linux's VMA would have an anon_vma. */
@@ -678,6 +714,7 @@ export class MM {
       if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
       const from = v.end;
       v.end += ext;
+      this.sealPastEof(v, from, v.end);
       this.mergeAround(this.vmas.indexOf(v));
       if (v.prot & PROT_EXEC) this.onExecutable?.(from, from + ext);
       return oldAddr;
@@ -710,6 +747,7 @@ export class MM {
         this.mem.unmap(oldAddr, oldLen);
       }
     }
+    this.sealPastEof(moved, dest, dest + newLen);
     this.insert(moved);
     if (moved.prot & PROT_EXEC) this.onExecutable?.(dest, dest + newLen, oldAddr);
     return dest;
@@ -752,6 +790,7 @@ export class MM {
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
         this.mem.mapFresh(s, e - s, memProt(v.prot));
         if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (s - v.start));
+        this.sealPastEof(v, s, e);
         if (v.prot & PROT_EXEC) this.onExecutable?.(s, e);
       }
     }
@@ -845,7 +884,7 @@ export function hostFileSource(fd: number, hostPath: string, name: string, offse
   const st = fs.fstatSync(fd, { bigint: true });
   return {
     name,
-    file: { hostPath, offset, dev: Number(st.dev), ino: Number(st.ino), ...access },
+    file: { hostPath, offset, dev: Number(st.dev), ino: Number(st.ino), ...access, size: Number(st.size) },
     read(o: number, n: number): Uint8Array {
       const buf = new Uint8Array(n);
       let done = 0;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE } from '../cpu/memory.js';
-import { CpuFault, PF_FETCH, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import type { LoadedImage } from '../kernel/loader.js';
@@ -61,7 +61,7 @@ export interface MachineOptions {
   stats?: boolean;
 }
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 
 /** A signal the debugger was shown and has not yet decided on (ptrace's signal-delivery-stop). */
 interface StoppedSignal {
@@ -540,6 +540,12 @@ export class Machine {
     let what: string;
     switch (e.vector) {
       case Vector.PF:
+        // a page of a file mapping past the file's end: Linux's filemap fault says SIGBUS
+        if (user && this.proc.mm.busError(e.addr, (e.errorCode & PF_WRITE) !== 0, (e.errorCode & PF_FETCH) !== 0)) {
+          info = { signo: SIG.BUS, code: BUS_ADRERR, addr: e.addr };
+          what = `at 0x${hex(rip)}: ${e.errorCode & PF_FETCH ? 'executing' : e.errorCode & PF_WRITE ? 'writing' : 'reading'} address 0x${hex(e.addr)}, past the end of the file mapped there`;
+          break;
+        }
         // the zpoline page is the guest kernel's: to the program it is not there (MAPERR)
         info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT && !(e.addr >= 0 && e.addr < PAGE_SIZE && this.model.reserved().length > 0) ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
         what = `at 0x${hex(rip)}: ${e.errorCode & 16 ? 'executing' : e.errorCode & 2 ? 'writing' : 'reading'} address 0x${hex(e.addr)}`;

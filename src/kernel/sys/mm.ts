@@ -54,7 +54,7 @@ function sysMincore(p: Process, a: SyscallArgs): number {
 }
 
 export function registerMm(t: HandlerTable): void {
-  t.on(9, sysMmap, 'MAP_SHARED file mappings are copies, written back at msync, munmap and exit: not coherent with read and write meanwhile');
+  t.on(9, sysMmap, 'file mappings are copies made at mmap: a MAP_SHARED one is written back at msync, munmap and exit, not coherent with read and write meanwhile, and a file grown since the mmap is not seen (SIGBUS past its size then)');
   t.on(10, (p, a) => {
     p.mm.mprotect(a.num(0), a.unum(1), a.int(2));
     return 0;

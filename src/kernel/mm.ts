@@ -624,7 +624,8 @@ export class MM {
     }
     const nowExecutable: Vma[] = [];
     for (const v of pieces) {
-      if (p & PROT_EXEC && !(v.prot & PROT_EXEC)) nowExecutable.push(v);
+      // (the stack made executable, for a library that asks for it, holds data: no code to rewrite there)
+      if (p & PROT_EXEC && !(v.prot & PROT_EXEC) && v.name !== '[stack]') nowExecutable.push(v);
       if ((v.flags & MAP_TYPE) === MAP_PRIVATE) {
         // mprotect_fixup: made writable, it is charged; anonymous memory never touched is uncharged again
         if (p & PROT_WRITE) v.accounted = true;

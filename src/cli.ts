@@ -160,7 +160,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 /** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
-    .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
+    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
@@ -265,7 +265,7 @@ async function main(): Promise<void> {
     .scriptName('entrystub')
     .command(
       'run [prog] [args..]',
-      'run a static x86-64 Linux program (default: the bundled example)',
+      'run an x86-64 Linux program, static or dynamically linked (default: the bundled example)',
       (y) =>
         programOptions(y),
       (a) => runCommand(a as RunArgs),

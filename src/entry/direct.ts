@@ -42,6 +42,8 @@ export class DirectEntry implements EntryModel {
     this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
   }
 
+  executableMapped(): void {} // `syscall` runs as it is
+
   /** A user `syscall` (count: this model's own, for --stats; not when nommu hands over a site it missed). */
   syscall(cpu: CPU, i: TrapSite, count: boolean): void {
     const port = this.port;

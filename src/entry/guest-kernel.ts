@@ -69,6 +69,10 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   abstract exec(img: LoadedImage): void;
   abstract describe(): string;
+
+  /** Code the program maps runs as it is, unless a model rewrites it (nommu's zpoline). */
+  executableMapped(_start: number, _end: number, _movedFrom?: number): void {}
+
   abstract ptregsAddr(): number;
   /** How the trip entered, for trace. */
   protected abstract via(t: Trip): string;

@@ -87,6 +87,13 @@ export interface EntryModel {
   /** exec: set up what the model needs for a freshly loaded program (the CPU is at its entry point). */
   exec(img: LoadedImage): void;
   /**
+   * [start, end) of user memory became executable: the program's and the
+   * interpreter's segments at exec, a library ld.so maps, an mprotect that
+   * adds PROT_EXEC, or code moved by mremap from movedFrom. Called before the
+   * program can run it (zpoline rewrites the syscall sites there).
+   */
+  executableMapped(start: number, end: number, movedFrom?: number): void;
+  /**
    * The machine is resumed: finish what a stop interrupted (a direct syscall
    * left pending). Returns true if that completed a syscall, which counts as
    * the first instruction of the resume.

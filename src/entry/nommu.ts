@@ -12,7 +12,7 @@
  */
 import { RSP, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
-import { PAGE_SIZE, PROT_EXEC } from '../cpu/memory.js';
+import { PAGE_SIZE } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
@@ -57,7 +57,7 @@ export class NommuEntry extends GuestKernelEntry {
     return this.hook === 'seccomp' ? [] : [[0, PAGE_SIZE]];
   }
 
-  exec(img: LoadedImage): void {
+  exec(_img: LoadedImage): void {
     const { cpu, mem, blocks } = this.port;
     const k = this.kernel;
     pokeWord(mem, k.sym('task_regs') + PT_REGS.orig_ax, -1);
@@ -73,12 +73,32 @@ export class NommuEntry extends GuestKernelEntry {
     this.tail = k.sym('zpoline_trampoline');
     this.tailEnd = k.sym('zpoline_beyond_table');
     this.back = k.sym('zpoline_back');
-    if (this.hook === 'zpoline') {
-      const ranges = img.segments.filter((s) => s.prot & PROT_EXEC).map((s): [number, number] => [s.start, s.end]);
-      for (const a of rewriteSyscallSites(mem, ranges)) this.rewritten.add(a);
-    }
+    // (zpoline rewrote the program's and the interpreter's sites as exec mapped them: executableMapped)
     // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
     blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
+  }
+
+  /**
+   * zpoline rewrites every executable mapping before the program can run it:
+   * the program and its interpreter at exec, each library ld.so maps, code
+   * an mprotect makes executable (JIT), refilled or moved code. Sites known
+   * in the range whose bytes are no longer `call *%rax` belonged to what was
+   * mapped there before and are forgotten; sites moved by mremap move.
+   */
+  override executableMapped(start: number, end: number, movedFrom?: number): void {
+    if (this.hook !== 'zpoline') return; // lazy and seccomp catch every `syscall` as it runs
+    const mem = this.port.mem;
+    if (movedFrom !== undefined && movedFrom !== start) {
+      for (const a of [...this.rewritten])
+        if (a >= movedFrom && a < movedFrom + (end - start)) {
+          this.rewritten.delete(a);
+          this.rewritten.add(a - movedFrom + start);
+        }
+    }
+    const b = new Uint8Array(2);
+    for (const a of this.rewritten)
+      if (a >= start && a < end && (mem.peek(a, b) !== 2 || b[0] !== CALL_RAX[0] || b[1] !== CALL_RAX[1])) this.rewritten.delete(a);
+    for (const a of rewriteSyscallSites(mem, [[start, end]])) this.rewritten.add(a);
   }
 
   describe(): string {

@@ -9,11 +9,12 @@
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
-import { Memory, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../cpu/memory.js';
-import { CpuFault, PF_FETCH, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
+import { Memory, PAGE_SIZE } from '../cpu/memory.js';
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
-import { buildStack, loadElf, readProgram, STACK_SIZE, STACK_TOP, type LoadedImage } from '../kernel/loader.js';
+import type { LoadedImage } from '../kernel/loader.js';
+import { execElf, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { Process } from '../kernel/process.js';
@@ -60,7 +61,7 @@ export interface MachineOptions {
   stats?: boolean;
 }
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 
 /** A signal the debugger was shown and has not yet decided on (ptrace's signal-delivery-stop). */
 interface StoppedSignal {
@@ -82,7 +83,10 @@ export class Machine {
   readonly proc: Process;
   readonly model: EntryModel;
   readonly watchpoints: Watchpoints;
+  /** The program as execve loaded it (the interpreter, if any, is in `exec`). */
   image!: LoadedImage;
+  /** The last execve: the program, its interpreter, the initial stack and auxv. */
+  exec!: Exec;
   /** Set when the program has ended. */
   ended: Extract<Stop, { kind: 'exited' | 'killed' }> | null = null;
   /**
@@ -178,36 +182,69 @@ export class Machine {
     this.opts.kernelLog?.(line);
   }
 
-  /** execve: load the program and build its stack; the model installs what it needs. Throws ExecError. */
+  /**
+   * execve: load the program (and its interpreter) and build its stack
+   * (kernel/exec.ts); every executable mapping, these and later ones, goes to
+   * the entry model; the model installs what it needs. Throws ExecError.
+   */
   load(): void {
-    const data = readProgram(this.opts.program, this.opts.program);
     this.model.mapKernel();
-    const img = loadElf(this.mem, data, this.opts.program, this.model.reserved());
-    this.image = img;
-    for (const [s, e] of this.model.reserved()) this.proc.mm.reserveForKernel(s, e);
-    for (const s of img.segments) this.proc.mm.addVma(s.start, s.end, s.prot, 'elf');
-    this.proc.mm.setBrkStart(img.brk);
-    const sp = buildStack(this.mem, img, {
+    const reserved = this.model.reserved();
+    const mm = this.proc.mm;
+    for (const [s, e] of reserved) mm.reserveForKernel(s, e);
+    mm.onExecutable = (start, end, movedFrom) => this.model.executableMapped(start, end, movedFrom);
+    const x = execElf(this.proc, {
+      hostPath: this.opts.program,
+      // as execve got it (AT_EXECFN): the path given, or under --root the guest's path of it
+      filename: this.proc.vfs.confined ? this.proc.exePath : this.opts.program,
+      name: this.opts.program,
       argv: this.opts.argv,
       envp: this.opts.env,
-      execfn: this.opts.argv[0] ?? this.opts.program,
-      uid: process.getuid?.() ?? 0,
-      euid: process.geteuid?.() ?? 0,
-      gid: process.getgid?.() ?? 0,
-      egid: process.getegid?.() ?? 0,
-      hwcap: 0x178bfbff,
+      reserved,
       random: randomBytes(16),
-      platform: 'x86_64',
     });
-    this.proc.mm.addVma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, '[stack]');
+    this.exec = x;
+    this.image = x.program;
     const cpu = this.cpu;
     cpu.rl.fill(0);
     cpu.rh.fill(0);
-    cpu.setNum(RSP, sp);
+    cpu.setNum(RSP, x.sp);
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
-    cpu.rip = img.entry;
+    cpu.rip = x.entry;
     cpu.setFlags(0x202);
-    this.model.exec(img);
+    this.model.exec(x.program);
+  }
+
+  /**
+   * Where the dynamic linker's view of the program starts, for a debugger's
+   * link map (gdb's svr4 solib support): the program's and the interpreter's
+   * load addresses and, once ld.so has filled the program's DT_DEBUG, the
+   * address of its struct r_debug (whose r_map lists every loaded object).
+   * rDebug is null for a static program, or before ld.so has run.
+   */
+  linkMap(): { program: { path: string; bias: number; dynamic: number }; interp: { path: string; base: number } | null; rDebug: number | null } {
+    const x = this.exec;
+    const program = { path: x.program.path, bias: x.program.bias, dynamic: x.program.dynamic };
+    const interp = x.interp ? { path: x.interp.path, base: x.interp.bias } : null;
+    return { program, interp, rDebug: x.program.dynamic ? this.dtDebug(x.program.dynamic) : null };
+  }
+
+  /** The DT_DEBUG value in the dynamic array at addr (non-zero), or null. */
+  private dtDebug(addr: number): number | null {
+    const DT_NULL = 0, DT_DEBUG = 21;
+    const e = new Uint8Array(16);
+    const dv = new DataView(e.buffer);
+    // bounded: a corrupt or overwritten array must not loop for ever
+    for (let k = 0; k < 4096; k++, addr += 16) {
+      if (this.mem.peek(addr, e) !== 16) return null;
+      const tagLo = dv.getUint32(0, true), tagHi = dv.getUint32(4, true);
+      if (tagLo === DT_NULL && tagHi === 0) return null;
+      if (tagLo === DT_DEBUG && tagHi === 0) {
+        const v = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
+        return v === 0 ? null : v;
+      }
+    }
+    return null;
   }
 
   // ---- stops ----
@@ -503,6 +540,12 @@ export class Machine {
     let what: string;
     switch (e.vector) {
       case Vector.PF:
+        // a page of a file mapping past the file's end: Linux's filemap fault says SIGBUS
+        if (user && this.proc.mm.busError(e.addr, (e.errorCode & PF_WRITE) !== 0, (e.errorCode & PF_FETCH) !== 0)) {
+          info = { signo: SIG.BUS, code: BUS_ADRERR, addr: e.addr };
+          what = `at 0x${hex(rip)}: ${e.errorCode & PF_FETCH ? 'executing' : e.errorCode & PF_WRITE ? 'writing' : 'reading'} address 0x${hex(e.addr)}, past the end of the file mapped there`;
+          break;
+        }
         // the zpoline page is the guest kernel's: to the program it is not there (MAPERR)
         info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT && !(e.addr >= 0 && e.addr < PAGE_SIZE && this.model.reserved().length > 0) ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
         what = `at 0x${hex(rip)}: ${e.errorCode & 16 ? 'executing' : e.errorCode & 2 ? 'writing' : 'reading'} address 0x${hex(e.addr)}`;

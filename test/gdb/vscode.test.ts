@@ -69,7 +69,7 @@ describe('docs/vscode: the launch and task configuration', () => {
     expect(bad.status).toBe(2);
     const m = new RegExp(task.problemMatcher.pattern.regexp).exec(bad.stderr.trim());
     expect(m?.[task.problemMatcher.pattern.file]).toBe('no-such-program');
-    expect(m?.[task.problemMatcher.pattern.message]).toMatch(/^no such file; give the path of a static x86-64 Linux program/);
+    expect(m?.[task.problemMatcher.pattern.message]).toMatch(/^no such file; give the path of an x86-64 Linux program/);
   });
 });
 

@@ -27,7 +27,11 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, HAVE_GDB, HAVE_LLDB, ROOT, gdbBatch, runMerged, startStub, type RunningStub } from './gdb/helpers.js';
+import { CLI, ROOT, gdbBatch, runMerged, startStub, type RunningStub } from './gdb/helpers.js';
+import { need } from './helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
+const HAVE_LLDB = need('lldb') !== null;
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 

@@ -5,7 +5,10 @@
  * each entry model and at the user instruction after it on return.
  */
 import { describe, it, expect } from 'vitest';
-import { BIN, HAVE_GDB, gdbBatch, startStub } from './helpers.js';
+import { BIN, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 async function session(serveArgs: string[], ex: string[]): Promise<string> {
   const stub = await startStub([...serveArgs, BIN('entry-probe')]);

@@ -9,7 +9,10 @@
  */
 import { describe, it, expect } from 'vitest';
 import * as path from 'node:path';
-import { BIN, HAVE_GDB, ROOT, gdbBatch, startStub } from './helpers.js';
+import { BIN, ROOT, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const SCRIPT = ['entrystub.py'];
 const IMAGES = path.join(ROOT, 'src', 'guest', 'image');

@@ -7,7 +7,10 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { BIN, gdbBatch, HAVE_GDB, SCRIPTS, startStub } from './helpers.js';
+import { BIN, gdbBatch, SCRIPTS, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const SCRIPT = path.join(SCRIPTS, 'walk-orig-rax.gdb');
 

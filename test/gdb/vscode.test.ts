@@ -10,7 +10,10 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CLI, GdbMI, HAVE_GDB, ROOT, startStub } from './helpers.js';
+import { CLI, GdbMI, ROOT, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const DIR = path.join(ROOT, 'docs', 'vscode');
 const launch = JSON.parse(fs.readFileSync(path.join(DIR, 'launch.json'), 'utf8'));

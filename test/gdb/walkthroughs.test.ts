@@ -23,7 +23,10 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HAVE_GDB, ROOT, SCRIPTS, gdbBatch, startStub } from './helpers.js';
+import { ROOT, SCRIPTS, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb', 'nm') !== null;
 
 const EXPECTED = path.join(ROOT, 'test', 'gdb', 'expected');
 const UPDATE = process.env.UPDATE_EXPECTED === '1';

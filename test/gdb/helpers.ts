@@ -14,6 +14,8 @@ export const CLI = path.join(ROOT, 'dist', 'cli.js');
 export const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 export const SCRIPTS = path.join(ROOT, 'gdb-scripts');
 export const BIN = (n: string) => path.join(ROOT, 'test', 'fixtures', 'bin', n);
+/** The bundled example, the program the CLI runs when given none (source: examples/example.c). */
+export const EXAMPLE = path.join(ROOT, 'examples', 'example-musl');
 
 export interface RunningStub {
   port: number;

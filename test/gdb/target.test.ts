@@ -17,7 +17,7 @@ import { librariesSvr4Xml } from '../../dist/gdb/commands/xfer.js';
 import { Machine } from '../../dist/machine/machine.js';
 import { PROT_EXEC, PROT_READ } from '../../dist/cpu/memory.js';
 import type { StopReason } from '../../dist/gdb/target.js';
-import { BIN, GDBDEMO, ROOT } from './helpers.js';
+import { BIN, GDBDEMO, ROOT, EXAMPLE } from './helpers.js';
 import { need } from '../helpers/tools.js';
 
 // the images' own symbol tables, and a program built here with separate debug info
@@ -54,7 +54,7 @@ const reg64 = (b: Uint8Array | null) => Buffer.from(b!).readBigInt64LE();
 describe('the target over a Machine', () => {
   it.skipIf(!HAVE_BINUTILS)('monitor trip: the syscall in progress, how it entered, the SYSRET check that sent it to IRET', () => {
     const example = (entry: string): MachineTarget => {
-      const t = new MachineTarget({ launch: () => spawnGuest({ ...opts([]), program: BIN('example-musl'), argv: ['example-musl'], entry }), extended: false });
+      const t = new MachineTarget({ launch: () => spawnGuest({ ...opts([]), program: EXAMPLE, argv: ['example-musl'], entry }), extended: false });
       t.start(['']);
       return t;
     };
@@ -236,7 +236,7 @@ describe('vFile: what the target lets gdb open', () => {
     expect(open(t, '/proc/self/cmdline')).toBe('ok');
     expect(open(t, '/etc/passwd')).toBe(-13);
     expect(open(t, 'just probing')).toBe(-13);
-    expect(open(t, BIN('example-musl'))).toBe(-13);
+    expect(open(t, EXAMPLE)).toBe(-13);
     expect(t.hostIo.open(GDBDEMO, 1 /* O_WRONLY */, 0)).toBe(-13);
     expect(t.hostIo.readlink('/proc/1000/exe')).toBe(GDBDEMO);
     expect(t.hostIo.readlink('/etc/alternatives/gdb')).toBe(-13);

@@ -24,11 +24,11 @@ const task = tasks.tasks.find((t: { label: string }) => t.label === config?.preL
 /** ${workspaceFolder} as VS Code substitutes it. */
 const subst = (s: string) => s.replaceAll('${workspaceFolder}', ROOT);
 
-/** The task's command line, minus `npx entrystub`: the arguments of dist/cli.js. */
+/** The task's command line, minus the installed `entrystub` (README: npm install -g .): the arguments of dist/cli.js. */
 function taskArgs(): string[] {
   const words = (task.command as string).split(/\s+/).concat(task.args ?? []);
-  expect(words.slice(0, 3)).toEqual(['npx', 'entrystub', 'serve']);
-  return words.slice(2);
+  expect(words.slice(0, 2)).toEqual(['entrystub', 'serve']);
+  return words.slice(1);
 }
 
 /**

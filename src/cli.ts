@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
@@ -18,10 +17,8 @@ import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 
 import { serve } from './gdb/serve.js';
+import { EXAMPLE } from './example.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The bundled example program, used when no program is given. */
-export const EXAMPLE = path.resolve(here, '..', 'test', 'fixtures', 'bin', 'example-musl');
 
 /** The program's own arguments (see splitAtProgram). */
 let programArgs: string[] = [];

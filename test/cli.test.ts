@@ -19,6 +19,7 @@ function run(args: string[]) {
 }
 
 const BIN = (n: string) => path.join(ROOT, 'test/fixtures/bin', n);
+const EXAMPLE = path.join(ROOT, 'examples', 'example-musl');
 let tmp: string;
 
 beforeAll(() => {
@@ -173,11 +174,11 @@ describe('entrystub serve: who may connect, and what vFile serves', () => {
   });
 
   it('vFile: the program and the guest kernel image, not /etc/passwd; with --root DIR, what is in DIR', async () => {
-    const s = await startStub(['--entry', 'nommu', BIN('example-musl')]);
+    const s = await startStub(['--entry', 'nommu', EXAMPLE]);
     try {
       const c = await RawClient.attach(s.port);
       try {
-        expect(await c.request(`vFile:open:${hex(BIN('example-musl'))},0,0`)).toMatch(/^F[0-9a-f]+$/);
+        expect(await c.request(`vFile:open:${hex(EXAMPLE)},0,0`)).toMatch(/^F[0-9a-f]+$/);
         expect(await c.request(`vFile:open:${hex('/entrystub/guest/kernel-nommu.elf')},0,0`)).toMatch(/^F[0-9a-f]+$/);
         expect(await c.request(`vFile:open:${hex('/etc/passwd')},0,0`)).toBe('F-1,d'); // EACCES
         expect(await c.request(`vFile:open:${hex('/etc/shadow')},0,0`)).toBe('F-1,d');
@@ -188,7 +189,7 @@ describe('entrystub serve: who may connect, and what vFile serves', () => {
       await s.stop();
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-root-'));
-    fs.copyFileSync(BIN('example-musl'), path.join(dir, 'prog'));
+    fs.copyFileSync(EXAMPLE, path.join(dir, 'prog'));
     fs.writeFileSync(path.join(dir, 'data.txt'), 'in the root\n');
     const r = await startStub(['--root', dir, path.join(dir, 'prog')]);
     try {
@@ -272,7 +273,7 @@ describe('run, trace and serve share --stats and --kernel-log', () => {
   });
 
   it('serve prints it when the program has ended and the debugger is gone', async () => {
-    const s = await startStub(['--entry', 'nommu', '--stats', '--kernel-log', BIN('example-musl')]);
+    const s = await startStub(['--entry', 'nommu', '--stats', '--kernel-log', EXAMPLE]);
     const c = await RawClient.attach(s.port);
     try {
       c.sendPacket('QPassSignals:1e'); // gdb's SIGUSR1: to the program without a stop

@@ -32,6 +32,8 @@ export interface PathInfo {
   route: string;
   /** Guest instructions from the user instruction to the next user instruction. */
   insns: number;
+  /** The call did not go through the guest kernel (nommu/zpoline: a site written at run time, not rewritten). */
+  bypassed?: boolean;
 }
 
 /** What a model may ask of the machine. */

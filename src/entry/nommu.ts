@@ -15,6 +15,7 @@ import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js
 import { PAGE_SIZE } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
+import { ENOSYS } from '../kernel/errno.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
 import { DirectEntry } from './direct.js';
 import { GuestKernelEntry, type Trip } from './guest-kernel.js';
@@ -186,22 +187,18 @@ export class NommuEntry extends GuestKernelEntry {
           'it bypasses the guest kernel; --hook lazy or --hook seccomp send such code through __kernel_vsyscall',
       );
     }
-    const nr = cpu.rl[0];
-    this.port.tripDone(
+    const nr = cpu.rh[0] === 0 && cpu.rl[0] >= 0 ? cpu.rl[0] : cpu.getNum(0);
+    // reported when it has run; --stats counts it with the sites above, not as a trip through the path
+    this.bypass.syscall(cpu, i, false, {
       nr,
-      1,
-      () => ({
-        nr,
-        via: `syscall at 0x${i.addr.toString(16)}, not rewritten by zpoline`,
-        steps: ['handled by the host in place, bypassing the guest kernel'],
-        ptregs: { orig_ax: nr, ax: cpu.getNum(0), ip: i.next, sp: cpu.getNum(RSP), flags: cpu.getFlags() },
-        args: [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r)),
-        route: 'in place',
-        insns: 1,
-      }),
-      false,
-    );
-    this.bypass.syscall(cpu, i, false);
+      via: `syscall at 0x${i.addr.toString(16)}, not rewritten by zpoline`,
+      steps: ['handled by the host in place, bypassing the guest kernel'],
+      ptregs: { orig_ax: nr, ax: -ENOSYS, ip: i.next, sp: cpu.getNum(RSP), flags: cpu.getFlags() },
+      args: [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r)),
+      route: 'in place',
+      insns: 1,
+      bypassed: true,
+    });
   }
 
   /** At `jmp *%rcx`: the trip ends; a caught syscall's return stop is taken at the user instruction. */

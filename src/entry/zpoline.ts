@@ -11,27 +11,62 @@
  */
 import { decode } from '../cpu/decode.js';
 import { CpuFault } from '../cpu/fault.js';
-import type { Memory } from '../cpu/memory.js';
+import { PAGE_SIZE, type Memory } from '../cpu/memory.js';
 
 /** `call *%rax`. */
 export const CALL_RAX = Uint8Array.of(0xff, 0xd0);
 
-/** Offset just past the last 0F 05 / 0F 34 pair in bytes (0: none). */
-function sweepEnd(bytes: Uint8Array): number {
-  for (let k = bytes.length - 2; k >= 0; k--) if (bytes[k] === 0x0f && (bytes[k + 1] === 0x05 || bytes[k + 1] === 0x34)) return k + 2;
-  return 0;
+/** Just past the last 0F 05 / 0F 34 pair in [start, end), looking only at held pages (start: none). */
+function sweepEnd(mem: Memory, held: number[], start: number, end: number): number {
+  for (let i = held.length - 1; i >= 0; i--) {
+    const base = held[i] * PAGE_SIZE;
+    const u8 = mem.pages.get(held[i])!.u8;
+    const next = mem.pages.get(held[i] + 1)?.u8[0] ?? 0; // a pair may cross into the next page
+    for (let a = Math.min(end, base + PAGE_SIZE) - 1; a >= Math.max(start, base); a--) {
+      if (u8[a - base] !== 0x0f || a + 2 > end) continue;
+      const b = a + 1 < base + PAGE_SIZE ? u8[a + 1 - base] : next;
+      if (b === 0x05 || b === 0x34) return a + 2;
+    }
+  }
+  return start;
 }
 
-/** Rewrite the sites in [start, end) ranges; returns their addresses. */
+/**
+ * Rewrite the sites in [start, end) ranges; returns their addresses.
+ *
+ * Only the pages that hold bytes are read: a page never written (a segment's
+ * memsz beyond its filesz) is zeros, which hold no site, and reading it would
+ * make it, so a segment of gigabytes would fill the machine's memory at exec.
+ * The sweep crosses such a gap as it would have: zeros decode as 2-byte
+ * `add %al,(%rax)`, so it resumes at the gap's end, or one byte before it
+ * when the gap's length from where it entered is odd.
+ */
 export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): number[] {
   const sites: number[] = [];
   const probe = new Uint8Array(2);
+  const held = [...mem.pages.keys()].sort((x, y) => x - y);
   for (const [start, end] of ranges) {
-    const bytes = new Uint8Array(end - start);
-    mem.peek(start, bytes);
-    const stop = start + sweepEnd(bytes);
+    const pages = held.filter((pn) => (pn + 1) * PAGE_SIZE > start && pn * PAGE_SIZE < end);
+    const stop = sweepEnd(mem, pages, start, end);
     let a = start;
+    let k = 0;
     while (a < stop) {
+      const pn = Math.floor(a / PAGE_SIZE);
+      while (k < pages.length && pages[k] < pn) k++;
+      if (k === pages.length) break; // zeros to the end
+      if (pages[k] > pn) {
+        // a gap of zeros up to the next page that holds bytes
+        const next = pages[k] * PAGE_SIZE;
+        a = next - ((next - a) % 2);
+        if (a >= stop) break;
+      }
+      mem.peek(a, probe);
+      if (probe[0] === 0x0f && probe[1] === 0x34) {
+        // sysenter (not in the decoder: it is #UD in 64-bit mode on Intel)
+        sites.push(a);
+        a += 2;
+        continue;
+      }
       let len = 1;
       try {
         const i = decode(mem, a);
@@ -39,12 +74,6 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
         if (i.opc === 0x105) sites.push(a);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
-        // sysenter is not in the decoder (#UD in 64-bit mode on Intel), but zpoline rewrites it too
-        mem.peek(a, probe);
-        if (probe[0] === 0x0f && probe[1] === 0x34) {
-          sites.push(a);
-          len = 2;
-        }
       }
       a += len;
     }

@@ -1,17 +1,19 @@
 /**
  * execve and execveat (fs/exec.c): the arguments copied out of the old
  * program, the file found and checked, `#!` scripts run by their
- * interpreter (binfmt_script's rules), the static ELF program loaded into a
- * new address space (exec.ts), then the point of no return: the old address
+ * interpreter (binfmt_script's rules), the ELF program and its own
+ * interpreter (ld.so) loaded into a new address space by exec.ts's
+ * binfmt_elf, then the point of no return: the old address
  * space goes, close-on-exec descriptors close, caught signals go back to
  * their default, and the syscall returns into the new program (the entry
  * model's part, through the machine).
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Memory } from '../../cpu/memory.js';
 import { E2BIG, EACCES, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, SysError } from '../errno.js';
-import { execImage } from '../exec.js';
-import { ExecError, parseElf } from '../loader.js';
+import { execElf, type Exec } from '../exec.js';
+import { ExecError } from '../loader.js';
 import { MM, mmapBaseFor } from '../mm.js';
 import type { Process } from '../process.js';
 import { SIG_IGN, SS_DISABLE } from '../signal.js';
@@ -74,7 +76,7 @@ function execTarget(p: Process, dirfd: number, path: string, flags: number): { h
   return { host: r.host, guest: r.guest };
 }
 
-/** do_open_execat's checks, then the file's bytes: a regular file the caller may execute. */
+/** do_open_execat's checks, then the file's first bytes (binfmt_script's buffer, and one more): a regular file the caller may execute. */
 function readExecutable(host: string): Uint8Array {
   let st: fs.Stats;
   try {
@@ -89,7 +91,18 @@ function readExecutable(host: string): Uint8Array {
   } catch {
     throw new SysError(EACCES);
   }
-  return new Uint8Array(fs.readFileSync(host));
+  const head = new Uint8Array(BINPRM_BUF_SIZE + 1);
+  let fd: number;
+  try {
+    fd = fs.openSync(host, 'r');
+  } catch {
+    throw new SysError(EACCES);
+  }
+  try {
+    return head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -137,48 +150,34 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
     file = execTarget(p, AT_FDCWD, script.interp, 0);
     data = readExecutable(file.host);
   }
-  try {
-    parseElf(data, file.guest);
-  } catch (e) {
-    if (e instanceof ExecError) throw new SysError(ENOEXEC);
-    throw e;
-  }
-
   // the new program in a new address space; nothing of the old one changes until it is loaded
   const k = p.kernel;
   const mem = new Memory();
   mem.shareGlobal(k.kernelPages);
   const mm = new MM(mem, { mmapBase: mmapBaseFor(p.rlimits[RLIMIT_STACK][0]), rlimit: (res) => p.rlimits[res][0] });
   mm.allowLowMappings = p.euid === 0;
+  const reserved = k.machine?.reserved() ?? [];
+  for (const [s, e] of reserved) mm.reserveForKernel(s, e);
+  // the entry model sees the new program's code once it is the running address space (machine.exec)
+  const executable: [number, number][] = [];
+  mm.onExecutable = (s, e) => executable.push([s, e]);
   k.physmem.attach(
     mem,
     (pn) => mm.touched(pn),
     () => p.raise(9),
   );
-  let loaded;
+  let x: Exec;
   try {
-    loaded = execImage(mem, mm, data, file.guest, {
-      argv,
-      envp: ev.list,
-      execfn: filename,
-      reserved: k.machine?.reserved() ?? [],
-      uid: p.uid,
-      euid: p.euid,
-      gid: p.gid,
-      egid: p.egid,
-    });
+    x = execElf(
+      { mm, vfs: p.vfs, uid: p.uid, euid: p.euid, gid: p.gid, egid: p.egid },
+      { hostPath: file.host, filename, name: file.guest, argv, envp: ev.list, reserved, random: randomBytes(16) },
+    );
   } catch (e) {
     mem.release();
-    if (e instanceof ExecError) {
-      if (e.errno === ENOEXEC && /dynamically linked/.test(e.message)) {
-        // Linux says ENOENT when a program's interpreter cannot be found, and a shell says so
-        p.warnOnce(`entrystub: ${file.guest} is dynamically linked: its interpreter cannot be loaded yet`);
-        throw new SysError(ENOENT);
-      }
-      throw new SysError(e.errno);
-    }
+    if (e instanceof ExecError) throw new SysError(e.errno);
     throw e;
   }
+  mm.onExecutable = null;
 
   // the point of no return (begin_new_exec)
   const task = p.task;
@@ -202,15 +201,16 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
   p.exePath = file.guest;
   p.argv = argv;
   p.comm = (filename.split('/').pop() ?? '').slice(0, 15);
-  p.image = loaded.img;
+  p.image = x.program;
+  p.exec = x;
   p.execed = true;
   task.vforkDone = true; // a vfork parent goes on
-  k.machine?.exec(task, loaded.img, loaded.sp);
+  k.machine?.exec(task, x, executable);
   return 0;
 }
 
 export function registerExec(t: HandlerTable): void {
-  const dyn = 'static programs and #! scripts (dynamically linked programs fail with ENOENT, as when their interpreter is missing); arguments and environment are decoded as UTF-8';
+  const dyn = 'ELF programs, static or with their interpreter, and #! scripts; arguments and environment are decoded as UTF-8';
   t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), dyn);
   t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), dyn);
 }

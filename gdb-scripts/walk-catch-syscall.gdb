@@ -3,7 +3,7 @@
 # entry_SYSCALL_64, at CPL 0), the return stop at the user instruction
 # after the syscall, with the result in RAX.
 #
-#   npx entrystub serve --entry native test/fixtures/bin/entry-probe &
+#   entrystub serve --entry native test/fixtures/bin/entry-probe &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-catch-syscall.gdb
 #
 # entry-probe (test/fixtures/src/entry-probe.S) makes three syscalls:

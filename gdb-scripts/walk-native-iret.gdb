@@ -4,11 +4,11 @@
 # so that RIP = the handler. RCX still holds the return address SYSCALL
 # saved, so the first SYSRET check fails and the return goes by IRETQ.
 #
-#   npx entrystub serve --entry native &
+#   entrystub serve --entry native &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-native-iret.gdb
 #
-# (With no program, serve runs test/fixtures/bin/example-musl, source
-# test/fixtures/src/example.c.) gdb finds the guest kernel's sources
+# (With no program, serve runs examples/example-musl, source
+# examples/example.c.) gdb finds the guest kernel's sources
 # (src/guest/) from any directory: the stub serves the image with the
 # checkout as its compilation directory.
 

@@ -1,7 +1,7 @@
 # walk-native-sysret.gdb: one write(2) through Linux's native entry,
 # entry_SYSCALL_64, and back by SYSRET (the v5.8 assembly form of the checks).
 #
-#   npx entrystub serve --entry native test/fixtures/bin/entry-probe &
+#   entrystub serve --entry native test/fixtures/bin/entry-probe &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-native-sysret.gdb
 #
 # entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into

@@ -1,14 +1,14 @@
 # walk-orig-rax.gdb: changing and skipping a syscall at its entry stop, as
 # with ptrace.
 #
-#   npx entrystub serve &
+#   entrystub serve &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-orig-rax.gdb
 #
 # Every entry model shows the same (--entry native, --entry nommu --hook
 # seccomp, --entry direct), and so does the real process:
-#   gdb -batch -ex starti -x gdb-scripts/walk-orig-rax.gdb test/fixtures/bin/example-musl
+#   gdb -batch -ex starti -x gdb-scripts/walk-orig-rax.gdb examples/example-musl
 # test/gdb/orig-rax.test.ts runs it in each and compares. (With no program,
-# serve runs test/fixtures/bin/example-musl, source test/fixtures/src/example.c:
+# serve runs examples/example-musl, source examples/example.c:
 # kill(getpid(), SIGUSR1), with a handler that records the signal.)
 #
 # At a syscall-entry stop gdb shows the registers as at Linux's

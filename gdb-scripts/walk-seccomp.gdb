@@ -2,7 +2,7 @@
 # final v4-v13 series): the `syscall` instruction is left as it is and traps
 # straight into __kernel_vsyscall.
 #
-#   npx entrystub serve --entry nommu --hook seccomp test/fixtures/bin/entry-probe &
+#   entrystub serve --entry nommu --hook seccomp test/fixtures/bin/entry-probe &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-seccomp.gdb
 #
 # entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into

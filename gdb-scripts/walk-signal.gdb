@@ -4,11 +4,11 @@
 # kill() returns, by rewriting pt_regs and building an rt_sigframe on the
 # user stack; the handler returns through rt_sigreturn.
 #
-#   npx entrystub serve --entry nommu --hook zpoline &
+#   entrystub serve --entry nommu --hook zpoline &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-signal.gdb
 #
 # (The options are the defaults. With no program, serve runs
-# test/fixtures/bin/example-musl, source test/fixtures/src/example.c.) gdb
+# examples/example-musl, source examples/example.c.) gdb
 # finds the guest kernel's sources from any directory: the stub serves the
 # image with the checkout as its compilation directory.
 

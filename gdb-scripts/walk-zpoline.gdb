@@ -1,7 +1,7 @@
 # walk-zpoline.gdb: one write(2) through UML nommu's zpoline entry, from the
 # rewritten syscall site to the instruction after it.
 #
-#   npx entrystub serve --entry nommu --hook zpoline test/fixtures/bin/entry-probe &
+#   entrystub serve --entry nommu --hook zpoline test/fixtures/bin/entry-probe &
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-zpoline.gdb
 #
 # entry-probe (test/fixtures/src/entry-probe.S) loads write(1, "hi\n", 3) into

@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
@@ -18,10 +17,8 @@ import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 
 import { serve } from './gdb/serve.js';
+import { EXAMPLE } from './example.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The bundled example program, used when no program is given. */
-export const EXAMPLE = path.resolve(here, '..', 'test', 'fixtures', 'bin', 'example-musl');
 
 /** The program's own arguments (see splitAtProgram). */
 let programArgs: string[] = [];
@@ -160,7 +157,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 /** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
-    .positional('prog', { type: 'string', describe: 'the program (static ELF64 x86-64)' })
+    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
@@ -267,7 +264,7 @@ async function main(): Promise<void> {
     .scriptName('entrystub')
     .command(
       'run [prog] [args..]',
-      'run a static x86-64 Linux program (default: the bundled example)',
+      'run an x86-64 Linux program, static or dynamically linked (default: the bundled example)',
       (y) =>
         programOptions(y),
       (a) => runCommand(a as RunArgs),

@@ -155,7 +155,8 @@ export function attachTrace(m: Machine, opts: TraceOptions): Trace {
   };
   m.onPath = (p: PathInfo) => {
     if (!hostSaw.delete(m.task.tid)) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax);
-    if (opts.path) pathLine(p);
+    // a call that bypassed the guest kernel says so under its line, --path or not
+    if (opts.path || p.bypassed) pathLine(p);
   };
   const pathLine = (p: PathInfo) => {
     if (opts.json) {

@@ -6,14 +6,14 @@
  * process support.
  */
 import { describe, it, expect } from 'vitest';
-import { runCase, loadCases, expectedOf } from './helpers/cases.js';
+import { busyboxPath, runCase, loadCases, expectedOf } from './helpers/cases.js';
 import { CONFIGS } from './helpers/configs.js';
 
 const cases = loadCases('test/fixtures/busybox-cases.json').filter((c) => !c.needsFork);
 
 // the four entry configurations (the direct baseline is covered by the fixtures)
 for (const cfg of CONFIGS.filter((c) => c.name !== 'direct')) {
-  describe.concurrent(`busybox applets match native busybox (${cfg.name})`, () => {
+  describe.skipIf(!busyboxPath()).concurrent(`busybox applets match native busybox (${cfg.name})`, () => {
     for (const c of cases) {
       it(c.name, () => {
         const r = runCase(c, 'busybox', cfg.args);

@@ -5,7 +5,8 @@
  * the directory outside both untouched. The roots hold the symlinks that
  * test path resolution (absolute ones re-rooted, '..' stopping at the root,
  * links naming host paths outside, chains, loops, dangling ones). chroot
- * needs root: the tests are skipped otherwise. (There is no /proc inside a
+ * needs root: the tests fail otherwise, unless ENTRYSTUB_SKIP_MISSING_TOOLS
+ * is set (see helpers/tools.ts). (There is no /proc inside a
  * plain chroot, so the emulated procfs is left to confinement.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
@@ -13,15 +14,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, busyboxPath } from './helpers/cases.js';
+import { CLI } from './helpers/cases.js';
+import { need, needRoot } from './helpers/tools.js';
 
-const CHROOT = ['/usr/sbin/chroot', '/sbin/chroot'].find((c) => fs.existsSync(c)) ?? 'chroot';
-const isRoot = process.getuid?.() === 0 && spawnSync(CHROOT, ['--help']).status === 0;
+const BUSYBOX = need('busybox');
+const CHROOT = need('chroot')!;
+const isRoot = BUSYBOX !== null && CHROOT !== null && needRoot('chroot(8)');
 let tmp: string, outside: string, nativeRoot: string, emuRoot: string;
 
 function build(root: string): void {
   for (const d of ['bin', 'etc', 'home/user/dir', 'tmp']) fs.mkdirSync(path.join(root, d), { recursive: true });
-  fs.copyFileSync(busyboxPath(), path.join(root, 'bin/busybox'));
+  fs.copyFileSync(BUSYBOX!, path.join(root, 'bin/busybox'));
   fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
   fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:guest root:/root:/bin/sh\n');
   fs.writeFileSync(path.join(root, 'home/user/file'), 'inside\n');

@@ -5,10 +5,10 @@
  * order (the README may leave lines out; a line `...` marks where it does,
  * and `...` inside a line stands for any text).
  *
- *   shell          `$ npx entrystub ARGS` lines, each followed by its output
+ *   shell          `$ entrystub ARGS` lines, each followed by its output
  *                  (stdout and stderr as a terminal shows them); run as
  *                  `node dist/cli.js ARGS`.
- *   serve SESSION  `$ npx entrystub serve ARGS` and what the stub prints; the
+ *   serve SESSION  `$ entrystub serve ARGS` and what the stub prints; the
  *                  stub the SESSION's debugger blocks connect to.
  *   gdb SESSION    an optional `$ gdb ... -ex 'CMD'` line, then `(gdb) CMD`
  *                  lines each followed by its output. All gdb blocks of a
@@ -27,7 +27,11 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, HAVE_GDB, HAVE_LLDB, ROOT, gdbBatch, runMerged, startStub, type RunningStub } from './gdb/helpers.js';
+import { CLI, ROOT, gdbBatch, runMerged, startStub, type RunningStub } from './gdb/helpers.js';
+import { need } from './helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
+const HAVE_LLDB = need('lldb') !== null;
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
@@ -122,7 +126,7 @@ function steps(b: Block, prompt: RegExp): { head: string[]; steps: Step[] } {
   return { head, steps: st };
 }
 
-/** `npx entrystub ARGS` -> ARGS, splitting on blanks and honouring '...' quotes; a trailing `# comment` is dropped. */
+/** `entrystub ARGS` -> ARGS, splitting on blanks and honouring '...' quotes; a trailing `# comment` is dropped. */
 function words(cmd: string): string[] {
   const out: string[] = [];
   const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
@@ -136,8 +140,8 @@ function words(cmd: string): string[] {
 
 function entrystubArgs(s: Step): string[] {
   const w = words(s.cmd);
-  if (w[0] !== 'npx' || w[1] !== 'entrystub') throw new Error(`${s.at}: only \`npx entrystub ...\` commands are run: ${s.cmd}`);
-  return w.slice(2);
+  if (w[0] !== 'entrystub') throw new Error(`${s.at}: only \`entrystub ...\` commands are run: ${s.cmd}`);
+  return w.slice(1);
 }
 
 /**
@@ -157,7 +161,8 @@ const fail = (msg: string | null) => {
 describe('README.md', () => {
   it('starts with the two setup commands', () => {
     const code = README.split('\n').filter((l) => l.startsWith('    '));
-    expect(code[0]).toMatch(/^ {4}npm install && npx entrystub trace --path(\s+#.*)?$/);
+    // set up, install the command (it works from any directory: test/install.test.ts), run the main job
+    expect(code[0]).toMatch(/^ {4}npm install && npm install -g \. && entrystub trace --path(\s+#.*)?$/);
     expect(code[1]).toMatch(/^ {4}npm test(\s+#.*)?$/);
     // and the README says what it runs
     const kinds = new Set(ALL.map((b) => b.kind));

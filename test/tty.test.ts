@@ -7,9 +7,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, busyboxPath } from './helpers/cases.js';
+import { CLI } from './helpers/cases.js';
+import { need } from './helpers/tools.js';
 
-const BUSYBOX = busyboxPath();
+// script(1) gives each run its pseudo-terminal
+const BUSYBOX = need('busybox', 'script');
 const EMU = `${process.execPath} ${CLI} run`;
 
 /** Output of a shell command line run on a new pseudo-terminal. */
@@ -25,7 +27,7 @@ function both(args: string, after = ''): { native: string; emulated: string } {
   return { native: onPty(`${BUSYBOX} ${args}${tail}`), emulated: onPty(`${EMU} ${BUSYBOX} ${args}${tail}`) };
 }
 
-describe('terminal settings are the terminal\'s (TCGETS, TCSETS, TIOCGWINSZ, TIOCSWINSZ)', () => {
+describe.skipIf(!BUSYBOX)('terminal settings are the terminal\'s (TCGETS, TCSETS, TIOCGWINSZ, TIOCSWINSZ)', () => {
   it('stty -a reads the settings and the size the terminal has', () => {
     const r = both('stty -a');
     expect(r.native).toMatch(/speed \d+ baud/);

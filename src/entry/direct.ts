@@ -25,6 +25,11 @@ export interface DirectTask {
    * just past the instruction.
    */
   pending: { at: number; caught: boolean; nr: number } | null;
+  /**
+   * The syscall in progress, reported (trace, --stats) when it has run: what
+   * the entry saw, read when it entered, and whether --stats counts it.
+   */
+  entered: { path: PathInfo; count: boolean } | null;
 }
 /** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
 const ERESTARTSYS = 512;
@@ -34,7 +39,7 @@ export class DirectEntry implements EntryModel {
   readonly label = 'direct';
   readonly kernel = null;
   /** The running task's state. */
-  private t: DirectTask = { pending: null };
+  private t: DirectTask = { pending: null, entered: null };
 
   constructor(private readonly port: EntryPort) {}
 
@@ -50,7 +55,7 @@ export class DirectEntry implements EntryModel {
 
   /** A fresh per-task state (nommu keeps one for the syscalls its hook missed). */
   newState(): DirectTask {
-    return { pending: null };
+    return { pending: null, entered: null };
   }
 
   activate(task: EntryTask): void {
@@ -86,12 +91,17 @@ export class DirectEntry implements EntryModel {
     this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
   }
 
-  /** A user `syscall` (count: this model's own, for --stats; not when nommu hands over a site it missed). */
-  syscall(cpu: CPU, i: TrapSite, count: boolean): void {
+  executableMapped(): void {} // `syscall` runs as it is
+
+  /**
+   * A user `syscall` (count: this model's own, for --stats; not when nommu
+   * hands over a site it missed, which describes the trip as it saw it).
+   */
+  syscall(cpu: CPU, i: TrapSite, count: boolean, path?: PathInfo): void {
     const port = this.port;
     // the whole of RAX is the number, as in do_syscall_64: one beyond the table is -ENOSYS below
     const nr = cpu.rh[0] === 0 && cpu.rl[0] >= 0 ? cpu.rl[0] : cpu.getNum(0);
-    if (count) port.tripDone(nr, 1, () => this.pathInfo(nr, i.addr));
+    this.t.entered = { path: path ?? this.pathInfo(nr, i.addr), count };
     cpu.setNum(RCX, i.next);
     cpu.set64(R11, cpu.getFlags(), 0);
     cpu.rip = i.next;
@@ -131,6 +141,7 @@ export class DirectEntry implements EntryModel {
     st.pending = null;
     if (nr === RT_SIGRETURN) {
       port.sigreturn(null);
+      this.report();
       port.origRax = -1; // as Linux's restore_sigcontext: no syscall in progress (gdb's orig_rax)
       port.exitWork(null); // signals the restored mask unblocks
       cpu.nextRip = cpu.rip;
@@ -149,10 +160,21 @@ export class DirectEntry implements EntryModel {
     }
     cpu.setNum(0, r);
     cpu.nextRip = cpu.rip;
+    this.report();
     // the exit stop names the call that ran, as ptrace's does (orig_rax then): none after a skip
     if (caught && nr !== -1 && port.caught(nr)) port.requestStop({ kind: 'syscall-return', nr, ret: r });
     // back in user space: no syscall in progress (gdb's orig_rax), unless a signal stop is reported on the way
     else if (!port.exitWork(null)) port.origRax = -1;
+  }
+
+  /** The syscall has run: report its trip (after the host's own report of the call, as trace prints them). */
+  private report(): void {
+    const e = this.t.entered;
+    if (e === null) return;
+    this.t.entered = null;
+    // as the exit path sees pt_regs: ax is the result (rt_sigreturn's, the restored rax)
+    e.path.ptregs.ax = this.port.cpu.getNum(0);
+    this.port.tripDone(e.path.nr, 1, () => e.path, e.count);
   }
 
   private pathInfo(nr: number, at: number): PathInfo {

@@ -75,7 +75,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
   kernel!: KernelImage;
   /** The running task's state. */
-  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null } };
+  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null } };
   /** Syscalls from sites a hook missed, handled in place (nommu's zpoline). */
   protected readonly bypass: DirectEntry;
   /** Kernel stack slots free for reuse (lowest first: the same run gets the same addresses), and the next never used. */
@@ -235,6 +235,10 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   abstract exec(img: LoadedImage): void;
   abstract describe(): string;
+
+  /** Code the program maps runs as it is, unless a model rewrites it (nommu's zpoline). */
+  executableMapped(_start: number, _end: number, _movedFrom?: number): void {}
+
   abstract ptregsAddr(): number;
   /** How the trip entered, for trace. */
   protected abstract via(t: Trip): string;

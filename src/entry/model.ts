@@ -35,6 +35,8 @@ export interface PathInfo {
   route: string;
   /** Guest instructions from the user instruction to the next user instruction. */
   insns: number;
+  /** The call did not go through the guest kernel (nommu/zpoline: a site written at run time, not rewritten). */
+  bypassed?: boolean;
 }
 
 /** A task as a model sees it: its CPU (its saved context) and the slot for the model's per-task state. */
@@ -126,6 +128,13 @@ export interface EntryModel {
    * register zero, as Linux's start_thread leaves them.
    */
   execReturn(entry: number, sp: number): void;
+  /**
+   * [start, end) of user memory became executable: the program's and the
+   * interpreter's segments at exec, a library ld.so maps, an mprotect that
+   * adds PROT_EXEC, or code moved by mremap from movedFrom. Called before the
+   * program can run it (zpoline rewrites the syscall sites there).
+   */
+  executableMapped(start: number, end: number, movedFrom?: number): void;
   /**
    * The machine is resumed: finish what a stop interrupted (a direct syscall
    * left pending). Returns true if that completed a syscall, which counts as

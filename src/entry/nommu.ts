@@ -12,9 +12,10 @@
  */
 import { RSP, type CPU, type TrapSite } from '../cpu/cpu.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, Vector } from '../cpu/fault.js';
-import { PAGE_SIZE, PROT_EXEC, type Memory } from '../cpu/memory.js';
+import { PAGE_SIZE, type Memory } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
+import { ENOSYS } from '../kernel/errno.js';
 import { NR_SYSCALLS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
 import type { EntryTask } from './model.js';
@@ -115,10 +116,9 @@ export class NommuEntry extends GuestKernelEntry {
     return this.hook === 'seccomp' ? [] : [[0, PAGE_SIZE]];
   }
 
-  exec(img: LoadedImage): void {
+  exec(_img: LoadedImage): void {
     const { cpu, mem, blocks } = this.port;
     const k = this.kernel;
-    this.spaces.set(mem, { rewritten: new Set(), missed: new Set() });
     cpu.onSyscall = (c, i) => this.syscallTrap(c, i);
     cpu.onTrap = (c, kind, i) => {
       if (kind === 'vmcall') this.hypercall(c, i);
@@ -128,13 +128,36 @@ export class NommuEntry extends GuestKernelEntry {
     this.tail = k.sym('zpoline_trampoline');
     this.tailEnd = k.sym('zpoline_beyond_table');
     this.back = k.sym('zpoline_back');
-    if (this.hook === 'zpoline') {
-      const ranges = img.segments.filter((s) => s.prot & PROT_EXEC).map((s): [number, number] => [s.start, s.end]);
-      for (const a of rewriteSyscallSites(mem, ranges)) this.rewritten.add(a);
-      this.rewrites += this.rewritten.size;
-    }
+    // (zpoline rewrote the program's and the interpreter's sites as exec mapped them: executableMapped)
     // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
     blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
+  }
+
+  /**
+   * zpoline rewrites every executable mapping before the program can run it:
+   * the program and its interpreter at exec, each library ld.so maps, code
+   * an mprotect makes executable (JIT), refilled or moved code. Sites known
+   * in the range whose bytes are no longer `call *%rax` belonged to what was
+   * mapped there before and are forgotten; sites moved by mremap move.
+   */
+  override executableMapped(start: number, end: number, movedFrom?: number): void {
+    if (this.hook !== 'zpoline') return; // lazy and seccomp catch every `syscall` as it runs
+    const mem = this.port.mem;
+    if (movedFrom !== undefined && movedFrom !== start) {
+      for (const a of [...this.rewritten])
+        if (a >= movedFrom && a < movedFrom + (end - start)) {
+          this.rewritten.delete(a);
+          this.rewritten.add(a - movedFrom + start);
+        }
+    }
+    const b = new Uint8Array(2);
+    for (const a of this.rewritten)
+      if (a >= start && a < end && (mem.peek(a, b) !== 2 || b[0] !== CALL_RAX[0] || b[1] !== CALL_RAX[1])) this.rewritten.delete(a);
+    for (const a of rewriteSyscallSites(mem, [[start, end]]))
+      if (!this.rewritten.has(a)) {
+        this.rewritten.add(a);
+        this.rewrites++;
+      }
   }
 
   describe(): string {
@@ -220,22 +243,18 @@ export class NommuEntry extends GuestKernelEntry {
           'it bypasses the guest kernel; --hook lazy or --hook seccomp send such code through __kernel_vsyscall',
       );
     }
-    const nr = cpu.rl[0];
-    this.port.tripDone(
+    const nr = cpu.rh[0] === 0 && cpu.rl[0] >= 0 ? cpu.rl[0] : cpu.getNum(0);
+    // reported when it has run; --stats counts it with the sites above, not as a trip through the path
+    this.bypass.syscall(cpu, i, false, {
       nr,
-      1,
-      () => ({
-        nr,
-        via: `syscall at 0x${i.addr.toString(16)}, not rewritten by zpoline`,
-        steps: ['handled by the host in place, bypassing the guest kernel'],
-        ptregs: { orig_ax: nr, ax: cpu.getNum(0), ip: i.next, sp: cpu.getNum(RSP), flags: cpu.getFlags() },
-        args: [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r)),
-        route: 'in place',
-        insns: 1,
-      }),
-      false,
-    );
-    this.bypass.syscall(cpu, i, false);
+      via: `syscall at 0x${i.addr.toString(16)}, not rewritten by zpoline`,
+      steps: ['handled by the host in place, bypassing the guest kernel'],
+      ptregs: { orig_ax: nr, ax: -ENOSYS, ip: i.next, sp: cpu.getNum(RSP), flags: cpu.getFlags() },
+      args: [7, 6, 2, 10, 8, 9].map((r) => cpu.getNum(r)),
+      route: 'in place',
+      insns: 1,
+      bypassed: true,
+    });
   }
 
   /** At `jmp *%rcx`: the trip ends; a caught syscall's return stop is taken at the user instruction. */

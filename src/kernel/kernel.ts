@@ -15,7 +15,7 @@
  */
 import { Memory } from '../cpu/memory.js';
 import { hostAllowedCpus } from './host.js';
-import type { LoadedImage } from './loader.js';
+import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
 import { PhysMem } from './physmem.js';
 
@@ -34,11 +34,15 @@ export interface MachineHooks<T> {
    */
   taskForked(parent: T, child: T, how: 'fork' | 'vfork', stack: number): void;
   /**
-   * execve replaced the task's address space with a new program (entry
-   * point and initial stack in img and sp): the model sets up the new
-   * image and makes the syscall return there.
+   * execve replaced the task's address space with a new program (its entry
+   * point and initial stack in x; `executable`, the ranges it mapped
+   * executable, the program's and its interpreter's code): the model sees
+   * that code and every later executable mapping, sets up the new image,
+   * and makes the syscall return to its entry point.
    */
-  exec(task: T, img: LoadedImage, sp: number): void;
+  exec(task: T, x: Exec, executable: [number, number][]): void;
+  /** Ranges no program may be loaded over (the guest kernel's zpoline page). */
+  reserved(): [number, number][];
   /** A vfork parent goes on: its child has exec'd or exited. */
   vforkDone(parent: T): void;
   /** The task ended (exit, or a signal): it runs no more; the model's per-task state may be reused. */

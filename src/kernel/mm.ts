@@ -39,6 +39,7 @@ import * as fs from 'node:fs';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
 import { hostVdsoSize } from './host.js';
+import type { Vfs } from './vfs.js';
 
 /** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
 export const TASK_SIZE = 0x7ffffffff000;
@@ -102,6 +103,13 @@ export interface VmaFile {
   writeBack: boolean;
   /** The fd allowed PROT_WRITE on a shared mapping (mprotect checks it). */
   mayWrite: boolean;
+  /**
+   * The file's size when it was mapped: a page wholly past it is not
+   * accessible (SIGBUS, as Linux's filemap fault past EOF). Linux looks at
+   * the size when the page is touched; a file grown since the mmap is not
+   * seen here, since the mapping is a copy.
+   */
+  size?: number;
 }
 
 export interface Vma {
@@ -114,6 +122,13 @@ export interface Vma {
   /** '[heap]', '[stack]', a guest file path, or ''. */
   name: string;
   file: VmaFile | null;
+  /**
+   * Linux's VM_ACCOUNT: private memory that was mapped or made writable (its
+   * pages are charged as committed). It outlives a later mprotect to
+   * read-only, so a RELRO range never merges back with the read-only segment
+   * before it in /proc/self/maps.
+   */
+  accounted?: boolean;
 }
 
 /** Source of a file mapping's bytes, provided by the syscall layer. */
@@ -202,8 +217,15 @@ export class MM {
   private readonly kernelRanges: [number, number][] = [];
   private readonly rlimit: (res: number) => bigint;
   private stack: StackArea | null = null;
-  /** (end_data - start_data) of the program as Linux's brk check counts it: the last ELF segment. */
+  /** (end_data - start_data) of the program, as Linux's brk check counts it (setBrkStart). */
   private dataSpan = 0;
+  /**
+   * [start, end) became executable: mapped with PROT_EXEC (fresh contents),
+   * given PROT_EXEC by mprotect, refilled from its file by madvise, or moved
+   * by mremap from movedFrom. The machine hands it to the entry model, whose
+   * zpoline hook rewrites the syscall sites there.
+   */
+  onExecutable: ((start: number, end: number, movedFrom?: number) => void) | null = null;
 
   constructor(
     readonly mem: Memory,
@@ -233,6 +255,7 @@ export class MM {
     for (const [s, e] of this.kernelRanges) c.kernelRanges.push([s, e]);
     c.stack = this.stack ? { ...this.stack } : null;
     c.dataSpan = this.dataSpan;
+    c.onExecutable = this.onExecutable;
     return c;
   }
 
@@ -248,10 +271,6 @@ export class MM {
     end = pageUp(end);
     if (end <= start) return;
     if (name === '[stack]') return this.addStack(start, end, prot);
-    if (name === 'elf') {
-      const last = this.vmas.filter((v) => v.name === 'elf').reduce((m, v) => Math.max(m, v.start), -1);
-      if (start > last) this.dataSpan = end - start;
-    }
     this.carve(start, end);
     this.insert({ start, end, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), flags, name, file: null });
   }
@@ -361,10 +380,15 @@ export class MM {
     return n;
   }
 
-  /** Set where the heap starts (page-aligned end of the highest ELF segment); brk(0) then returns it. */
-  setBrkStart(addr: number): void {
+  /**
+   * Set where the heap starts (exec: after the program's highest segment);
+   * brk(0) then returns it. dataSpan is the program's end_data - start_data,
+   * which Linux's brk counts against RLIMIT_DATA with the heap.
+   */
+  setBrkStart(addr: number, dataSpan = 0): void {
     this.brkStart = pageUp(addr);
     this.brk = this.brkStart;
+    this.dataSpan = dataSpan;
   }
 
   /** Import ranges mapped in Memory that no VMA covers (user half only), so allocation avoids them. */
@@ -466,11 +490,15 @@ export class MM {
   }
 
   private static mergeable(a: Vma, b: Vma): boolean {
-    if (a.end !== b.start || a.prot !== b.prot || a.flags !== b.flags || a.name !== b.name) return false;
+    if (a.end !== b.start || a.prot !== b.prot || a.flags !== b.flags || a.name !== b.name || !a.accounted !== !b.accounted) return false;
     if (a.file === null && b.file === null) return true;
     if (a.file === null || b.file === null) return false;
     return (
-      a.file.hostPath === b.file.hostPath && a.file.offset + (a.end - a.start) === b.file.offset && a.file.writeBack === b.file.writeBack && a.file.mayWrite === b.file.mayWrite
+      a.file.hostPath === b.file.hostPath &&
+      a.file.offset + (a.end - a.start) === b.file.offset &&
+      a.file.writeBack === b.file.writeBack &&
+      a.file.mayWrite === b.file.mayWrite &&
+      a.file.size === b.file.size
     );
   }
 
@@ -494,6 +522,7 @@ export class MM {
       flags: v.flags,
       name: v.name,
       file: v.file ? { ...v.file, offset: v.file.offset + (s - v.start) } : null,
+      accounted: v.accounted,
     };
   }
 
@@ -558,9 +587,12 @@ export class MM {
       flags: (keepFlags & ~MAP_TYPE) | sharedType,
       name: source ? source.name : '',
       file: source ? { ...source.file, offset } : null,
+      accounted: sharedType === MAP_PRIVATE && (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE),
     };
     if (source) this.fill(start, len, source.read.bind(source), offset);
+    this.sealPastEof(vma, start, start + len);
     this.insert(vma);
+    if (prot & PROT_EXEC) this.onExecutable?.(start, start + len);
     return start;
   }
 
@@ -615,11 +647,54 @@ export class MM {
         throw new SysError(EACCES);
       }
     }
+    const nowExecutable: Vma[] = [];
     for (const v of pieces) {
+      // (the stack made executable, for a library that asks for it, holds data: no code to rewrite there)
+      if (p & PROT_EXEC && !(v.prot & PROT_EXEC) && v.name !== '[stack]') nowExecutable.push(v);
+      if ((v.flags & MAP_TYPE) === MAP_PRIVATE) {
+        // mprotect_fixup: made writable, it is charged; anonymous memory never touched is uncharged again
+        if (p & PROT_WRITE) v.accounted = true;
+        else if (v.accounted && !v.file && !this.touchedIn(v.start, v.end)) v.accounted = false;
+      }
       v.prot = p;
       this.insert(v);
       this.mem.protect(v.start, v.end - v.start, memProt(p));
+      this.sealPastEof(v, v.start, v.end);
     }
+    for (const v of nowExecutable) this.onExecutable?.(v.start, v.end);
+  }
+
+  /** Where the pages of file VMA v wholly past the file's end start (Infinity: none). */
+  private static pastEof(v: Vma): number {
+    if (!v.file || v.file.size === undefined) return Infinity;
+    return v.start + Math.max(0, pageUp(v.file.size) - v.file.offset);
+  }
+
+  /** Make the pages of v in [s, e) that lie wholly past the file's end inaccessible (busError tells the fault). */
+  private sealPastEof(v: Vma, s: number, e: number): void {
+    const from = Math.max(s, MM.pastEof(v));
+    if (from < e) this.mem.protect(from, e - from, PROT_USER);
+  }
+
+  /**
+   * A fault at addr (a write, an instruction fetch, else a read) is a bus
+   * error: a page of a file mapping wholly past the file's end, touched in a
+   * way the mapping allows (otherwise it is SIGSEGV, as on Linux).
+   */
+  busError(addr: number, write: boolean, fetch: boolean): boolean {
+    const v = this.vmaAt(addr);
+    if (!v || addr < MM.pastEof(v)) return false;
+    return write ? (v.prot & PROT_WRITE) !== 0 : fetch ? (v.prot & PROT_EXEC) !== 0 : (v.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) !== 0;
+  }
+
+  /** Some page of [s, e) has been touched (materialized in Memory): Linux's VMA would have an anon_vma. */
+  private touchedIn(s: number, e: number): boolean {
+    const first = s / PAGE_SIZE, n = (e - s) / PAGE_SIZE;
+    if (n <= 4096) {
+      for (let k = 0; k < n; k++) if (this.mem.hasPage(first + k)) return true;
+      return false;
+    }
+    return this.mem.pageNumbers(first, first + n).length > 0;
   }
 
   /** mremap(2). Returns the (possibly new) address. */
@@ -661,8 +736,11 @@ export class MM {
       const ext = oldAddr + newLen - v.end;
       this.mem.mapFresh(v.end, ext, memProt(v.prot));
       if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
+      const from = v.end;
       v.end += ext;
+      this.sealPastEof(v, from, v.end);
       this.mergeAround(this.vmas.indexOf(v));
+      if (v.prot & PROT_EXEC) this.onExecutable?.(from, from + ext);
       return oldAddr;
     }
     if (!(flags & MREMAP_MAYMOVE)) throw new SysError(ENOMEM);
@@ -693,7 +771,9 @@ export class MM {
         this.mem.unmap(oldAddr, oldLen);
       }
     }
+    this.sealPastEof(moved, dest, dest + newLen);
     this.insert(moved);
+    if (moved.prot & PROT_EXEC) this.onExecutable?.(dest, dest + newLen, oldAddr);
     return dest;
   }
 
@@ -725,6 +805,8 @@ export class MM {
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
         this.mem.mapFresh(s, e - s, memProt(v.prot));
         if (v.file) this.fill(s, e - s, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (s - v.start));
+        this.sealPastEof(v, s, e);
+        if (v.prot & PROT_EXEC) this.onExecutable?.(s, e);
       }
     }
     if (!covered) throw new SysError(ENOMEM);
@@ -781,7 +863,7 @@ export class MM {
       if (!this.isFree(oldEnd, newEnd + PAGE_SIZE)) return this.brk;
       if (!this.mayExpand(newEnd - oldEnd, true)) return this.brk;
       this.mem.mapFresh(oldEnd, newEnd - oldEnd, memProt(PROT_READ | PROT_WRITE));
-      this.insert({ start: oldEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, name: '[heap]', file: null });
+      this.insert({ start: oldEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, name: '[heap]', file: null, accounted: true });
     } else if (newEnd < oldEnd) {
       this.unmapRange(newEnd, oldEnd);
     }
@@ -801,10 +883,47 @@ export class MM {
         (v.prot & PROT_READ ? 'r' : '-') + (v.prot & PROT_WRITE ? 'w' : '-') + (v.prot & PROT_EXEC ? 'x' : '-') + ((v.flags & MAP_TYPE) === MAP_SHARED ? 's' : 'p');
       const dev = v.file ? `${hex((v.file.dev >>> 8) & 0xfff, 2)}:${hex((v.file.dev & 0xff) | ((v.file.dev >>> 12) & 0xfff00), 2)}` : '00:00';
       let line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.file ? v.file.offset : 0, 8)} ${dev} ${v.file ? v.file.ino : 0}`;
-      if (v.name) line = line.padEnd(72, ' ') + ' ' + v.name;
+      // show_map_vma: the header ends with a space, padded to its width before a name
+      line = v.name ? line.padEnd(72, ' ') + ' ' + v.name : line + ' ';
       out += line + '\n';
     }
     return out;
+  }
+}
+
+/**
+ * The MapSource of a host file open on fd (kept open while the mapping is
+ * made: its bytes are copied at map time), named `name` in /proc/self/maps.
+ */
+export function hostFileSource(fd: number, hostPath: string, name: string, offset: number, access: { writeBack: boolean; mayWrite: boolean }): MapSource {
+  const st = fs.fstatSync(fd, { bigint: true });
+  return {
+    name,
+    file: { hostPath, offset, dev: Number(st.dev), ino: Number(st.ino), ...access, size: Number(st.size) },
+    read(o: number, n: number): Uint8Array {
+      const buf = new Uint8Array(n);
+      let done = 0;
+      while (done < n) {
+        const k = fs.readSync(fd, buf, done, n - done, o + done);
+        if (k <= 0) break;
+        done += k;
+      }
+      return buf.subarray(0, done);
+    },
+  };
+}
+
+/**
+ * The name /proc/self/maps gives a mapping of the file open on host fd: its
+ * path as the kernel's d_path finds it from the open file (canonical, so
+ * /usr/lib/... for a library opened as /lib/...; "(deleted)" appended when it
+ * is gone), as a guest path; `fallback` if that cannot be read.
+ */
+export function mappedName(vfs: Vfs, fd: number, fallback: string): string {
+  try {
+    return vfs.toGuest(fs.readlinkSync(`/proc/self/fd/${fd}`)) ?? fallback;
+  } catch {
+    return fallback;
   }
 }
 

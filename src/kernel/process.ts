@@ -40,6 +40,7 @@ import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY
 import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostRlimits, hostUmask } from './host.js';
 import { Kernel } from './kernel.js';
 import type { LoadedImage } from './loader.js';
+import type { Exec } from './exec.js';
 import { MM, mmapBaseFor } from './mm.js';
 import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
@@ -193,6 +194,8 @@ export class Process implements SignalState {
   exitSignal = SIGCHLD;
   /** The program image of its last exec (null before the first). */
   image: LoadedImage | null = null;
+  /** Its last execve: the program, its interpreter, the initial stack and auxv (null before the first). */
+  exec: Exec | null = null;
   /** It has called execve since it was forked (setpgid on it by its parent is then EACCES). */
   execed = false;
   /** The user RSP when a syscall runs in a guest kernel (the CPU's RSP is then the kernel stack). */
@@ -351,6 +354,7 @@ export class Process implements SignalState {
     this.argv = [...parent.argv];
     this.comm = parent.comm;
     this.image = parent.image;
+    this.exec = parent.exec;
     // the interval timers and alarm are not inherited; the pending signals neither
     this.sigactions = parent.sigactions.map((a) => ({ ...a }));
     this.blockedLo = parent.blockedLo;

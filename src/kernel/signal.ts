@@ -102,6 +102,15 @@ export function disposition(st: SignalState, sig: number): 'handle' | 'ignore' |
 }
 
 const FRAME_SIZE = 440; // pretcode + ucontext (304) + siginfo (128)
+/** The FPU state a frame carries: the fxsave image (the emulated CPU has no XSAVE). */
+const FPSTATE_SIZE = 512;
+/**
+ * AT_MINSIGSTKSZ: the most one signal frame takes, as Linux's
+ * get_sigframe_size() computes it for this FPU on a 64-bit-only kernel: the
+ * frame and its 16-byte alignment, the FPU state and its 64-byte alignment,
+ * rounded up to 16 (1040 bytes).
+ */
+export const SIGFRAME_MAX_SIZE = Math.ceil((FRAME_SIZE + 15 + FPSTATE_SIZE + 63) / 16) * 16;
 const UC = 8, MC = UC + 40, SIGMASK = UC + 296, INFO = 312;
 // sigcontext register order
 const MC_REGS = [8, 9, 10, 11, 12, 13, 14, 15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP];
@@ -127,7 +136,7 @@ export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cp
   const onAlt = st.altstack.flags !== SS_DISABLE && st.altstack.size > 0 && sp > st.altstack.sp && sp <= st.altstack.sp + st.altstack.size;
   if (act.flags & SA_ONSTACK && st.altstack.flags !== SS_DISABLE && st.altstack.size > 0 && !onAlt) sp = st.altstack.sp + st.altstack.size;
   else sp -= 128; // skip the red zone
-  sp = Math.floor((sp - 512) / 64) * 64;
+  sp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;
   const fpstate = sp;
   const frame = Math.floor((sp - FRAME_SIZE) / 16) * 16 - 8;
   // write everything; a fault here propagates before any register changed

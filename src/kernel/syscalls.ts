@@ -19,6 +19,7 @@
 import { CpuFault } from '../cpu/fault.js';
 import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errno.js';
 import type { Process } from './process.js';
+import { registerExec } from './sys/exec.js';
 import { registerFs } from './sys/fs.js';
 import { registerMm } from './sys/mm.js';
 import { registerNet } from './sys/net.js';
@@ -43,6 +44,7 @@ function build(): HandlerTable {
   const t = new HandlerTable();
   for (const nr of LINUX_NI) t.ni(nr);
   registerFs(t);
+  registerExec(t);
   registerMm(t);
   registerNet(t);
   registerProc(t);

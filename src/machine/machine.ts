@@ -13,15 +13,16 @@
  * (with a debugger attached, a task it traces).
  */
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE } from '../cpu/memory.js';
-import { CpuFault, PF_FETCH, PF_PRESENT, UndefinedOpcode, Vector } from '../cpu/fault.js';
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
-import { readProgram, type LoadedImage } from '../kernel/loader.js';
+import type { LoadedImage } from '../kernel/loader.js';
+import { execElf, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
-import { execImage } from '../kernel/exec.js';
 import { doExit } from '../kernel/exit.js';
 import { Kernel, type MachineHooks } from '../kernel/kernel.js';
 import { Process, Task } from '../kernel/process.js';
@@ -82,7 +83,7 @@ export interface MachineOptions {
   stats?: boolean;
 }
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 /** The longest the host sleeps at once while every task waits (a retry then looks again). */
 const MAX_IDLE_MS = 1000;
 
@@ -218,10 +219,22 @@ export class Machine {
     return this.current;
   }
 
-  /** The image of the current process's program. */
+  /** The image of the current process's program (its interpreter, if any, is in `exec`). */
   get image(): LoadedImage {
     return this.proc.image!;
   }
+
+  /** The current process's last execve: the program, its interpreter, the initial stack and auxv. */
+  get exec(): Exec {
+    return this.proc.exec!;
+  }
+
+  /**
+   * Every address space's executable mappings go to the entry model (zpoline
+   * rewrites them) as they are made; always in the running task's address
+   * space, the one its mmap or mprotect changes.
+   */
+  readonly onExecutable = (start: number, end: number, movedFrom?: number): void => this.model.executableMapped(start, end, movedFrom);
 
   /** Number of the syscall in progress in the current task (the orig_rax a debugger sees), -1 outside one. */
   get origRax(): number {
@@ -325,12 +338,17 @@ export class Machine {
       vforkDone: (parent) => {
         if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
       },
-      exec: (task, img, sp) => {
-        const mem = task.proc.mem;
-        this.caches.set(mem, this.newCache(mem));
+      reserved: () => this.model.reserved(),
+      exec: (task, x, executable) => {
+        const mm = task.proc.mm;
+        this.caches.set(mm.mem, this.newCache(mm.mem));
+        // the blocks running now are the old address space's: the slice ends at this instruction
+        task.cpu.stopRequested = true;
+        mm.onExecutable = this.onExecutable;
+        for (const [s, e] of executable) this.model.executableMapped(s, e);
         if (task.traced) this.applyBreakpoints();
-        this.model.exec(img);
-        this.model.execReturn(img.entry, sp);
+        this.model.exec(x.program);
+        this.model.execReturn(x.entry, x.sp);
         if (task.traced && this.catchEvents.exec) this.requestStop({ kind: 'exec', path: task.proc.exePath });
       },
       taskExited: (task) => {
@@ -368,32 +386,73 @@ export class Machine {
     this.opts.kernelLog?.(line);
   }
 
-  /** The first exec: load the program and build its stack; the model installs what it needs. Throws ExecError. */
+  /**
+   * The first execve: load the program (and its interpreter) and build its
+   * stack (kernel/exec.ts); every executable mapping, these and later ones,
+   * goes to the entry model; the model installs what it needs. Throws
+   * ExecError.
+   */
   load(): void {
-    const data = readProgram(this.opts.program, this.opts.program);
     const p = this.leader;
     this.model.mapKernel();
     this.model.newTask(p.task, null, 0);
     this.model.activate(p.task);
-    const { img, sp } = execImage(p.mem, p.mm, data, this.opts.program, {
+    const reserved = this.model.reserved();
+    const mm = p.mm;
+    for (const [s, e] of reserved) mm.reserveForKernel(s, e);
+    mm.onExecutable = this.onExecutable;
+    const x = execElf(p, {
+      hostPath: this.opts.program,
+      // as execve got it (AT_EXECFN): the path given, or under --root the guest's path of it
+      filename: p.vfs.confined ? p.exePath : this.opts.program,
+      name: this.opts.program,
       argv: this.opts.argv,
       envp: this.opts.env,
-      execfn: this.opts.argv[0] ?? this.opts.program,
-      reserved: this.model.reserved(),
-      uid: p.uid,
-      euid: p.euid,
-      gid: p.gid,
-      egid: p.egid,
+      reserved,
+      random: randomBytes(16),
     });
-    p.image = img;
+    p.exec = x;
+    p.image = x.program;
     const cpu = this.cpu;
     cpu.rl.fill(0);
     cpu.rh.fill(0);
-    cpu.setNum(RSP, sp);
+    cpu.setNum(RSP, x.sp);
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
-    cpu.rip = img.entry;
+    cpu.rip = x.entry;
     cpu.setFlags(0x202);
-    this.model.exec(img);
+    this.model.exec(x.program);
+  }
+
+  /**
+   * Where the dynamic linker's view of the program starts, for a debugger's
+   * link map (gdb's svr4 solib support): the program's and the interpreter's
+   * load addresses and, once ld.so has filled the program's DT_DEBUG, the
+   * address of its struct r_debug (whose r_map lists every loaded object).
+   * rDebug is null for a static program, or before ld.so has run.
+   */
+  linkMap(): { program: { path: string; bias: number; dynamic: number }; interp: { path: string; base: number } | null; rDebug: number | null } {
+    const x = this.exec;
+    const program = { path: x.program.path, bias: x.program.bias, dynamic: x.program.dynamic };
+    const interp = x.interp ? { path: x.interp.path, base: x.interp.bias } : null;
+    return { program, interp, rDebug: x.program.dynamic ? this.dtDebug(x.program.dynamic) : null };
+  }
+
+  /** The DT_DEBUG value in the dynamic array at addr (non-zero), or null. */
+  private dtDebug(addr: number): number | null {
+    const DT_NULL = 0, DT_DEBUG = 21;
+    const e = new Uint8Array(16);
+    const dv = new DataView(e.buffer);
+    // bounded: a corrupt or overwritten array must not loop for ever
+    for (let k = 0; k < 4096; k++, addr += 16) {
+      if (this.mem.peek(addr, e) !== 16) return null;
+      const tagLo = dv.getUint32(0, true), tagHi = dv.getUint32(4, true);
+      if (tagLo === DT_NULL && tagHi === 0) return null;
+      if (tagLo === DT_DEBUG && tagHi === 0) {
+        const v = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
+        return v === 0 ? null : v;
+      }
+    }
+    return null;
   }
 
   // ---- stops ----
@@ -897,6 +956,12 @@ export class Machine {
     let what: string;
     switch (e.vector) {
       case Vector.PF:
+        // a page of a file mapping past the file's end: Linux's filemap fault says SIGBUS
+        if (user && this.proc.mm.busError(e.addr, (e.errorCode & PF_WRITE) !== 0, (e.errorCode & PF_FETCH) !== 0)) {
+          info = { signo: SIG.BUS, code: BUS_ADRERR, addr: e.addr };
+          what = `at 0x${hex(rip)}: ${e.errorCode & PF_FETCH ? 'executing' : e.errorCode & PF_WRITE ? 'writing' : 'reading'} address 0x${hex(e.addr)}, past the end of the file mapped there`;
+          break;
+        }
         // the zpoline page is the guest kernel's: to the program it is not there (MAPERR)
         info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT && !(e.addr >= 0 && e.addr < PAGE_SIZE && this.model.reserved().length > 0) ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
         what = `at 0x${hex(rip)}: ${e.errorCode & 16 ? 'executing' : e.errorCode & 2 ? 'writing' : 'reading'} address 0x${hex(e.addr)}`;

@@ -1,10 +1,18 @@
 // `npm run bench` (after bench.mjs): the gdb stub's speed, beside qemu-x86_64's
-// stub (-g) in the same run when it is installed. Figures are measured here,
-// never asserted by tests.
-//   1. stepi/s driven by gdb: `stepi 2000` timed in gdb's Python
+// stub (-g) in the same run when it is installed, and native gdb (ptrace)
+// where the same script can run locally. The stub runs the CLI's default
+// entry model, nommu/zpoline, named on every row. Figures are measured here,
+// never asserted by tests; they are written to bench/results/ (results.mjs).
+//   1. stepi/s driven by gdb: `stepi 2000` timed in gdb's Python, the first
+//      after connecting and after 4000 more, with and without the stub's
+//      fast path (ENTRYSTUB_SPIN_MS=0)
 //   2. packets/s at the protocol level: m (64 bytes), vCont;s, p (raw client)
 //   3. a `continue` to the end of a CPU-bound program with 0 and with 100
-//      breakpoints set (at instructions it never executes): the slowdown
+//      breakpoints set at instructions it never executes: the slowdown; its
+//      output must be the native run's
+//   4. breakpoints that are hit: a breakpoint in gdbdemo's loop, `continue`
+//      from hit to hit; and a conditional one whose condition gdb evaluates
+//      at every hit and finds false
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -13,6 +21,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../dist/machine/machine.js';
 import { decode } from '../../dist/cpu/decode.js';
+import { machineFacts, record } from './results.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -27,6 +36,11 @@ if (!have('gdb')) {
 }
 const qemu = have('qemu-x86_64');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-gdb-bench-'));
+const start = machineFacts();
+const results = [];
+/** The entry model the stub runs here: the CLI's default, spelled out. */
+const MODEL = ['--entry', 'nommu', '--hook', 'zpoline'];
+const MODEL_LABEL = 'nommu/zpoline';
 
 function freePort() {
   return new Promise((resolve) => {
@@ -38,17 +52,20 @@ function freePort() {
   });
 }
 
-/** Start a stub ('entrystub' or 'qemu') for prog; resolves {port, stop}. */
+/** Start a stub ('entrystub', 'no-spin' or 'qemu') for prog; resolves {port, stop, stdout()}: stdout is the program's. */
 async function startStub(kind, prog, args = []) {
   // entrystub without its fast path (transport.ts): what the event loop alone gives
   const env = kind === 'no-spin' ? { ...process.env, ENTRYSTUB_SPIN_MS: '0' } : process.env;
+  let out = '';
   if (kind === 'qemu') {
     const port = await freePort();
-    const p = spawn('qemu-x86_64', ['-g', String(port), prog, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const p = spawn('qemu-x86_64', ['-g', String(port), prog, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    p.stdout.on('data', (d) => (out += d));
     await sleep(300);
-    return { port, stop: () => p.kill() };
+    return { port, stop: () => p.kill(), stdout: () => out };
   }
-  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', prog, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...MODEL, prog, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  p.stdout.on('data', (d) => (out += d));
   let err = '';
   const port = await new Promise((resolve, reject) => {
     p.stderr.on('data', (d) => {
@@ -58,17 +75,18 @@ async function startStub(kind, prog, args = []) {
     });
     p.on('exit', () => reject(new Error(err)));
   });
-  return { port, stop: () => p.kill() };
+  const exited = new Promise((r) => p.on('exit', r));
+  return { port, stop: () => p.kill(), stdout: () => out, exited };
 }
 
-/** Run gdb -batch with a Python script against a port; returns stdout. */
-function gdbPython(port, prog, py) {
+/** Run gdb -batch with a Python script against a port (null: gdb runs the program itself, over ptrace); returns its output. */
+function gdbPython(port, prog, py, args = []) {
   const file = path.join(tmp, 'b.py');
   fs.writeFileSync(file, py);
-  const r = spawnSync('gdb', ['-nx', '-batch', '-iex', 'set pagination off', prog, '-ex', `target remote 127.0.0.1:${port}`, '-x', file], {
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
+  const gdbArgs = ['-nx', '-batch', '-iex', 'set pagination off'];
+  if (port === null) gdbArgs.push('-ex', 'starti', '-x', file, '--args', prog, ...args);
+  else gdbArgs.push(prog, '-ex', `target remote 127.0.0.1:${port}`, '-x', file);
+  const r = spawnSync('gdb', gdbArgs, { encoding: 'utf8', timeout: 600_000 });
   return r.stdout + r.stderr;
 }
 
@@ -200,6 +218,8 @@ function coldAddresses(prog, count) {
   return out;
 }
 
+const CRC_NATIVE = spawnSync(CRC, [], { encoding: 'utf8' }).stdout;
+
 async function continueTime(kind, bps) {
   const s = await startStub(kind, CRC);
   try {
@@ -215,15 +235,72 @@ print('CONTINUE', time.perf_counter() - t)
 `,
     );
     if (!/exited normally/.test(out)) throw new Error(`continue did not run to the end:\n${out.slice(-2000)}`);
+    await s.exited;
+    // what it computed under gdb is what it computes natively
+    if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
     return num(out, 'CONTINUE');
   } finally {
     s.stop();
   }
 }
 
+// ---------------------------------------------------------------- 4. breakpoints that are hit
+
+/** gdbdemo's loop `for (...) counter += 2;`: an address in its body, found by stepping from line 28 until a pc repeats. */
+const FIND_LOOP = `
+gdb.execute('break 28', to_string=True)
+gdb.execute('continue', to_string=True)
+seen = set()
+while True:
+    pc = int(gdb.parse_and_eval('$pc'))
+    if pc in seen:
+        break
+    seen.add(pc)
+    gdb.execute('stepi', to_string=True)
+gdb.execute('delete')
+`;
+
+/**
+ * hits/s of a breakpoint in the loop: `continue` from hit to hit (HITS of them,
+ * after 200 untimed); with `cond`, one conditional breakpoint gdb finds false at
+ * each of the loop's LOOP iterations, timed as one `continue` to the end.
+ */
+const HITS = 2000, LOOP = 2000;
+async function hitRate(kind, cond) {
+  const loop = cond ? LOOP : 100_000_000;
+  const py = cond
+    ? `import gdb, time${FIND_LOOP}
+gdb.execute('break *%d if counter < 0' % pc, to_string=True)
+t = time.perf_counter()
+gdb.execute('continue')
+print('RATE', ${LOOP} / (time.perf_counter() - t))
+`
+    : `import gdb, time${FIND_LOOP}
+gdb.execute('break *%d' % pc, to_string=True)
+for k in range(200):
+    gdb.execute('continue', to_string=True)
+t = time.perf_counter()
+for k in range(${HITS}):
+    gdb.execute('continue', to_string=True)
+print('RATE', ${HITS} / (time.perf_counter() - t))
+print('COUNTER', int(gdb.parse_and_eval('counter')))
+gdb.execute('kill')
+`;
+  const s = kind === 'native' ? null : await startStub(kind, GDBDEMO, [String(loop)]);
+  try {
+    const out = gdbPython(s?.port ?? null, GDBDEMO, py, [String(loop)]);
+    // the program did what it does natively: with the conditional breakpoint it ran to its exit code 3;
+    // from hit to hit, counter grew by 2 at each of the 2,200 hits after line 28
+    if (cond ? !/exited with code 03/.test(out) : num(out, 'COUNTER') !== 2 * (HITS + 200)) throw new Error(`${kind}: gdbdemo did not run as natively:\n${out.slice(-2000)}`);
+    return num(out, 'RATE');
+  } finally {
+    s?.stop();
+  }
+}
+
 // ---------------------------------------------------------------- report
 
-console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}`);
+console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
 const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 
 // interleaved, best of three each; the first 2000 after connecting (Node's JIT still warming up
@@ -240,6 +317,7 @@ for (const phase of ['cold', 'warm']) {
   if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
   console.log(line);
   console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
+  for (const k of Object.keys(stepi)) results.push({ bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`, stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k, model: k === 'qemu' ? null : MODEL_LABEL, stepiPerSec: stepi[k][phase] });
 }
 
 const pk = {};
@@ -248,6 +326,7 @@ for (const name of Object.keys(pk.entrystub)) {
   let l = `${(name + ' round trips:').padEnd(28)} entrystub ${pk.entrystub[name].toFixed(0).padStart(6)} /s`;
   if (qemu) l += `        qemu-x86_64 ${pk.qemu[name].toFixed(0).padStart(6)} /s`;
   console.log(l);
+  for (const k of kinds) results.push({ bench: `${name} round trips`, stub: k, model: k === 'qemu' ? null : MODEL_LABEL, perSec: pk[k][name] });
 }
 
 const cold = coldAddresses(CRC, 100);
@@ -258,6 +337,27 @@ for (let k = 0; k < 3; k++) {
   t100 = Math.min(t100, await continueTime('entrystub', cold));
 }
 console.log(
-  `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%)`,
+  `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints never hit ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%); output = native`,
 );
+results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
+
+// best of three each, interleaved
+const hit = {}, cond = {};
+for (let r = 0; r < 3; r++)
+  for (const k of [...kinds, 'native']) {
+    hit[k] = Math.max(hit[k] ?? 0, await hitRate(k, false));
+    cond[k] = Math.max(cond[k] ?? 0, await hitRate(k, true));
+  }
+for (const [label, rate, what] of [
+  ['breakpoint hit, continue:', hit, `continue from hit to hit (${HITS} hits)`],
+  ['conditional, false:', cond, `a condition gdb evaluates false at each of ${LOOP} hits`],
+]) {
+  let l = `${label.padEnd(28)} entrystub ${rate.entrystub.toFixed(0).padStart(6)} hits/s`;
+  if (qemu) l += `   qemu-x86_64 ${rate.qemu.toFixed(0).padStart(6)} hits/s`;
+  l += `   native gdb (ptrace) ${rate.native.toFixed(0).padStart(6)} hits/s`;
+  console.log(`${l}   (${what})`);
+  for (const k of Object.keys(rate)) results.push({ bench: label.replace(/:$/, ''), stub: k === 'native' ? 'native gdb (ptrace)' : k, model: k === 'entrystub' ? MODEL_LABEL : null, hitsPerSec: rate[k] });
+}
+
 fs.rmSync(tmp, { recursive: true, force: true });
+console.log(`\nresults: ${path.relative(ROOT, record('gdb', results, start))}`);

@@ -8,9 +8,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import { busyboxPath } from '../helpers/cases.js';
-import { GDBDEMO, GdbMI, HAVE_GDB, RawClient, gdbBatch, startStub } from './helpers.js';
+import { GDBDEMO, GdbMI, RawClient, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
 
-const BUSYBOX = busyboxPath();
+const HAVE_GDB = need('gdb') !== null;
+
+const BUSYBOX = busyboxPath(); // null: missing, and the user opted out (helpers/tools.ts)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Register n (hex regnum) as a signed little-endian 64-bit value. */

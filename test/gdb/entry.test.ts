@@ -5,7 +5,10 @@
  * each entry model and at the user instruction after it on return.
  */
 import { describe, it, expect } from 'vitest';
-import { BIN, HAVE_GDB, gdbBatch, startStub } from './helpers.js';
+import { BIN, gdbBatch, startStub, EXAMPLE } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 async function session(serveArgs: string[], ex: string[]): Promise<string> {
   const stub = await startStub([...serveArgs, BIN('entry-probe')]);
@@ -89,7 +92,7 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
 
   for (const entry of ['nommu', 'native']) {
     it(`${entry}: a signal stop in the guest kernel's exit work resumes into the handler`, async () => {
-      const stub = await startStub(['--entry', entry, BIN('example-musl')]);
+      const stub = await startStub(['--entry', entry, EXAMPLE]);
       try {
         // gdb stops for SIGUSR1 (its default) where the guest kernel delivers it, then passes it on
         const out = await gdbBatch(stub.port, { ex: ['continue', 'p/x $cs', 'continue'] });
@@ -149,7 +152,7 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
   });
 
   it('nommu: a signal raised in a syscall waits for the exit work, whatever gdb stops in between', async () => {
-    const stub = await startStub(['--entry', 'nommu', BIN('example-musl')]);
+    const stub = await startStub(['--entry', 'nommu', EXAMPLE]);
     try {
       const out = await gdbBatch(stub.port, {
         // (not `finish` out of interrupt_end: gdb knows the caller's frame by the user stack pointer in

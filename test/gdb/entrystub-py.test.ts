@@ -9,14 +9,17 @@
  */
 import { describe, it, expect } from 'vitest';
 import * as path from 'node:path';
-import { BIN, HAVE_GDB, ROOT, gdbBatch, startStub } from './helpers.js';
+import { BIN, ROOT, gdbBatch, startStub, EXAMPLE } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const SCRIPT = ['entrystub.py'];
 const IMAGES = path.join(ROOT, 'src', 'guest', 'image');
 
 /** serve the example, run gdb with -ex commands (sourcing entrystub.py after connecting unless told otherwise). */
 async function session(serveArgs: string[], ex: string[], opts: { scripts?: string[]; before?: string[]; program?: string } = {}) {
-  const stub = await startStub([...serveArgs, BIN(opts.program ?? 'example-musl')]);
+  const stub = await startStub([...serveArgs, opts.program ? BIN(opts.program) : EXAMPLE]);
   try {
     const out = await gdbBatch(stub.port, { scripts: opts.scripts ?? SCRIPT, before: opts.before, ex });
     await Promise.race([stub.exited, new Promise((r) => setTimeout(r, 5_000))]);

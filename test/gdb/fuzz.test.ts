@@ -16,23 +16,12 @@ import { Stub } from '../../dist/gdb/stub.js';
 import type { Session } from '../../dist/gdb/session.js';
 import { LaunchError, MachineTarget, spawnGuest } from '../../dist/gdb/target/index.js';
 import { GDBDEMO, RawClient, startStub } from './helpers.js';
+import { FUZZ_SEED, rng } from '../helpers/fuzz.js';
 
 // a fixed seed, so every run (and CI) tries the same packets; ENTRYSTUB_FUZZ_SEED=N tries others
-const SEED = process.env.ENTRYSTUB_FUZZ_SEED ? Number(process.env.ENTRYSTUB_FUZZ_SEED) : 0x5eed1;
+const SEED = FUZZ_SEED;
 const COUNT = process.env.ENTRYSTUB_FUZZ_COUNT ? Number(process.env.ENTRYSTUB_FUZZ_COUNT) : 100_000;
 console.log(`fuzz seed ${SEED} (replay: ENTRYSTUB_FUZZ_SEED=${SEED})`);
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const PID = '3e8';

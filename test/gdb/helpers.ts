@@ -3,7 +3,7 @@
  * real gdb against it (batch mode, or MI as IDE adapters drive it), or talk
  * RSP directly with a raw client.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -14,11 +14,8 @@ export const CLI = path.join(ROOT, 'dist', 'cli.js');
 export const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 export const SCRIPTS = path.join(ROOT, 'gdb-scripts');
 export const BIN = (n: string) => path.join(ROOT, 'test', 'fixtures', 'bin', n);
-
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-export const HAVE_GDB = have('gdb');
-export const HAVE_QEMU = have('qemu-x86_64');
-export const HAVE_LLDB = have('lldb');
+/** The bundled example, the program the CLI runs when given none (source: examples/example.c). */
+export const EXAMPLE = path.join(ROOT, 'examples', 'example-musl');
 
 export interface RunningStub {
   port: number;

@@ -4,7 +4,10 @@
  * description, sets a breakpoint, continues, steps, reads memory.
  */
 import { describe, it, expect } from 'vitest';
-import { GDBDEMO, HAVE_LLDB, runMerged, startStub } from './helpers.js';
+import { GDBDEMO, runMerged, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_LLDB = need('lldb') !== null;
 
 describe.skipIf(!HAVE_LLDB)('lldb against entrystub serve', () => {
   it('connects, reads registers, breaks, continues, steps, sees the exit status', async () => {

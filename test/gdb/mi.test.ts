@@ -4,7 +4,10 @@
  * and variables, pause a running program (the interrupt byte), run to exit.
  */
 import { describe, it, expect } from 'vitest';
-import { GDBDEMO, GdbMI, HAVE_GDB, startStub } from './helpers.js';
+import { GDBDEMO, GdbMI, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 describe.skipIf(!HAVE_GDB)('gdb/MI against entrystub serve', () => {
   it('breakpoint, registers, variables, pause (-exec-interrupt) and exit', async () => {

@@ -7,7 +7,10 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { BIN, gdbBatch, HAVE_GDB, SCRIPTS, startStub } from './helpers.js';
+import { BIN, gdbBatch, SCRIPTS, startStub, EXAMPLE } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const SCRIPT = path.join(SCRIPTS, 'walk-orig-rax.gdb');
 
@@ -20,7 +23,7 @@ function essence(out: string): string[] {
 }
 
 describe.skipIf(!HAVE_GDB)('orig_rax at a syscall-entry stop, as with ptrace', () => {
-  const native = HAVE_GDB ? essence(spawnSync('gdb', ['-nx', '-batch', '-ex', 'starti', '-x', SCRIPT, BIN('example-musl')], { encoding: 'utf8' }).stdout) : [];
+  const native = HAVE_GDB ? essence(spawnSync('gdb', ['-nx', '-batch', '-ex', 'starti', '-x', SCRIPT, EXAMPLE], { encoding: 'utf8' }).stdout) : [];
 
   it('the native run shows the skip and the change', () => {
     // getpid skipped with 4242 as its result: the kill goes to pid 4242; the kill turned into a getpid sends nothing
@@ -39,7 +42,7 @@ describe.skipIf(!HAVE_GDB)('orig_rax at a syscall-entry stop, as with ptrace', (
 
   for (const model of [['--entry', 'native'], ['--entry', 'nommu', '--hook', 'zpoline'], ['--entry', 'nommu', '--hook', 'seccomp'], ['--entry', 'direct']]) {
     it(model.join(' '), async () => {
-      const stub = await startStub([...model, BIN('example-musl')]);
+      const stub = await startStub([...model, EXAMPLE]);
       try {
         const out = await gdbBatch(stub.port, { ex: [`source ${SCRIPT}`] });
         await stub.exited;

@@ -7,7 +7,11 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { GDBDEMO, HAVE_GDB, HAVE_QEMU, ROOT, gdbBatch, startStub } from './helpers.js';
+import { GDBDEMO, ROOT, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
+const HAVE_QEMU = need('qemu') !== null;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -11,7 +11,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { GDBDEMO, HAVE_GDB, RawClient, runMerged, startStub } from './helpers.js';
+import { GDBDEMO, RawClient, runMerged, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 

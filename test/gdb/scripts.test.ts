@@ -7,7 +7,10 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BIN, CLI, GDBDEMO, HAVE_GDB, ROOT, gdbBatch, startStub } from './helpers.js';
+import { BIN, CLI, GDBDEMO, ROOT, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 /** Serve args, run a script (and -ex commands) with gdb, wait for the stub to end; gdb's output and the stub's. */
 async function session(serveArgs: string[], scripts: string[], ex: string[] = []) {

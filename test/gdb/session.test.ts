@@ -8,7 +8,10 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { BIN, GDBDEMO, GdbMI, HAVE_GDB, ROOT, gdbBatch, startStub } from './helpers.js';
+import { BIN, GDBDEMO, GdbMI, ROOT, gdbBatch, startStub, EXAMPLE } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb', 'nm', 'addr2line') !== null;
 
 const exited = (s: { exited: Promise<number | null> }, ms: number) =>
   Promise.race([s.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), ms))]);
@@ -24,7 +27,7 @@ describe.skipIf(!HAVE_GDB)('gdb sessions', () => {
       await s.stop();
     }
   }
-  const runExample = [`set remote exec-file ${BIN('example-musl')}`, `file ${BIN('example-musl')}`, 'break main', 'run'];
+  const runExample = [`set remote exec-file ${EXAMPLE}`, `file ${EXAMPLE}`, 'break main', 'run'];
 
   it('extended-remote, no process yet: monitor answers (its own commands work, the process\'s say there is none)', async () => {
     const { out } = await extended(['monitor help', 'monitor stats', 'monitor mode']);

@@ -17,7 +17,11 @@ import { librariesSvr4Xml } from '../../dist/gdb/commands/xfer.js';
 import { Machine } from '../../dist/machine/machine.js';
 import { PROT_EXEC, PROT_READ } from '../../dist/cpu/memory.js';
 import type { StopReason } from '../../dist/gdb/target.js';
-import { BIN, GDBDEMO, ROOT } from './helpers.js';
+import { BIN, GDBDEMO, ROOT, EXAMPLE } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+// the images' own symbol tables, and a program built here with separate debug info
+const HAVE_BINUTILS = need('nm', 'gcc', 'objcopy', 'readelf') !== null;
 
 const opts = (args: string[], extra: Record<string, unknown> = {}) => ({
   program: GDBDEMO,
@@ -48,9 +52,9 @@ function runToStop(t: MachineTarget, kind: 'continue' | 'step' = 'continue'): St
 const reg64 = (b: Uint8Array | null) => Buffer.from(b!).readBigInt64LE();
 
 describe('the target over a Machine', () => {
-  it('monitor trip: the syscall in progress, how it entered, the SYSRET check that sent it to IRET', () => {
+  it.skipIf(!HAVE_BINUTILS)('monitor trip: the syscall in progress, how it entered, the SYSRET check that sent it to IRET', () => {
     const example = (entry: string): MachineTarget => {
-      const t = new MachineTarget({ launch: () => spawnGuest({ ...opts([]), program: BIN('example-musl'), argv: ['example-musl'], entry }), extended: false });
+      const t = new MachineTarget({ launch: () => spawnGuest({ ...opts([]), program: EXAMPLE, argv: ['example-musl'], entry }), extended: false });
       t.start(['']);
       return t;
     };
@@ -232,13 +236,13 @@ describe('vFile: what the target lets gdb open', () => {
     expect(open(t, '/proc/self/cmdline')).toBe('ok');
     expect(open(t, '/etc/passwd')).toBe(-13);
     expect(open(t, 'just probing')).toBe(-13);
-    expect(open(t, BIN('example-musl'))).toBe(-13);
+    expect(open(t, EXAMPLE)).toBe(-13);
     expect(t.hostIo.open(GDBDEMO, 1 /* O_WRONLY */, 0)).toBe(-13);
     expect(t.hostIo.readlink('/proc/1000/exe')).toBe(GDBDEMO);
     expect(t.hostIo.readlink('/etc/alternatives/gdb')).toBe(-13);
   });
 
-  it('separate debug files of the program: by build-id and by .gnu_debuglink', () => {
+  it.skipIf(!HAVE_BINUTILS)('separate debug files of the program: by build-id and by .gnu_debuglink', () => {
     // a copy of a program with a build-id and a debuglink, in a directory of its own
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-dbg-'));
     try {

@@ -11,7 +11,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gdbBatch, GDBDEMO, HAVE_GDB, startStub } from './helpers.js';
+import { gdbBatch, GDBDEMO, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
 
 const MODELS = [['--entry', 'native'], ['--entry', 'nommu', '--hook', 'zpoline'], ['--entry', 'nommu', '--hook', 'seccomp'], ['--entry', 'nommu', '--hook', 'lazy']];
 

@@ -23,7 +23,10 @@ import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HAVE_GDB, ROOT, SCRIPTS, gdbBatch, startStub } from './helpers.js';
+import { ROOT, SCRIPTS, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb', 'nm') !== null;
 
 const EXPECTED = path.join(ROOT, 'test', 'gdb', 'expected');
 const UPDATE = process.env.UPDATE_EXPECTED === '1';
@@ -39,11 +42,11 @@ const WALKS: [script: string, serve: string[]][] = [
   ['walk-orig-rax.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
 ];
 
-/** The serve options a walk-through's header gives (`npx entrystub serve ...`), with the defaults spelled out. */
+/** The serve options a walk-through's header gives (`entrystub serve ...`), with the defaults spelled out. */
 function headerServeArgs(script: string): string[] {
   const text = fs.readFileSync(path.join(SCRIPTS, script), 'utf8');
-  const m = /^#\s+npx entrystub serve(.*?)\s*&?\s*$/m.exec(text);
-  if (!m) throw new Error(`${script}: no "npx entrystub serve" line in its header`);
+  const m = /^#\s+entrystub serve(.*?)\s*&?\s*$/m.exec(text);
+  if (!m) throw new Error(`${script}: no "entrystub serve" line in its header`);
   const args = m[1].trim().split(/\s+/).filter(Boolean);
   if (!args.includes('--entry')) args.unshift('--entry', 'nommu');
   if (args[args.indexOf('--entry') + 1] === 'nommu' && !args.includes('--hook')) args.splice(args.indexOf('--entry') + 2, 0, '--hook', 'zpoline');
@@ -323,7 +326,7 @@ describe.skipIf(!HAVE_GDB)('walk-throughs (gdb-scripts/walk-*.gdb) against their
       expect(out).not.toMatch(/Error in sourced command file|Remote connection closed|KeyboardInterrupt/);
       expect(out).toMatch(/\[Inferior 1 \(process N\) exited normally\]\n$/);
       // facts from outside the tool, before comparing with what it printed last time
-      const program = serve.find((a) => a.startsWith('test/fixtures/bin/')) ?? 'test/fixtures/bin/example-musl';
+      const program = serve.find((a) => a.startsWith('test/fixtures/bin/')) ?? 'examples/example-musl';
       const kernel = `src/guest/image/kernel-${serve[serve.indexOf('--entry') + 1]}.elf`;
       const progSyms = nmSymbols(path.join(ROOT, program));
       const syms = [...progSyms, ...nmSymbols(path.join(ROOT, kernel))].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));

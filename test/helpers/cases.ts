@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { need } from './tools.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -53,7 +54,7 @@ export function expectedOf(c: Case, dir: string): { stdout: Buffer; status: Stat
 export function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []): RunResult {
   const tmp = c.cwd === 'tmp' ? fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-')) : null;
   try {
-    const prog = kind === 'bin' ? path.join(ROOT, 'test', 'fixtures', 'bin', c.bin!) : busyboxPath();
+    const prog = kind === 'bin' ? binPath(c.bin!) : busyboxPath()!;
     const argv0 = kind === 'bin' ? 'prog' : 'busybox';
     const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'data', c.stdin)) : Buffer.alloc(0);
     const r = spawnSync(process.execPath, [CLI, 'run', ...extra, '--argv0', argv0, prog, ...c.args], {
@@ -72,7 +73,12 @@ export function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []):
   }
 }
 
-export function busyboxPath(): string {
-  for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (fs.existsSync(p)) return p;
-  throw new Error('busybox-static is not installed (apt-get install busybox-static)');
+/** A case's program: a name in test/fixtures/bin, or a path from the root (examples/example-musl), as record.mjs reads it. */
+export function binPath(bin: string): string {
+  return bin.includes('/') ? path.join(ROOT, bin) : path.join(ROOT, 'test', 'fixtures', 'bin', bin);
+}
+
+/** The host's busybox-static (null when it is missing and the user opted out: see tools.ts). */
+export function busyboxPath(): string | null {
+  return need('busybox');
 }

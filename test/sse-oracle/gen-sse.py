@@ -77,9 +77,9 @@ for imm in [1, 2]:
     op(f'blendpd{imm}', f'blendpd ${imm}, %xmm1, %xmm0', 3, 0x0d, 0x66, imm=imm)
 for imm in [0x00, 0x5a, 0xc3, 0x31, 0x9f]:
     op(f'insertps{imm}', f'insertps ${imm}, %xmm1, %xmm0', 3, 0x21, 0x66, imm=imm)
-for imm in [0xff, 0x31, 0xf1]:
+for imm in [0xff, 0x31, 0xf1, 0x49, 0x7f, 0xb2]:
     op(f'dpps{imm}', f'dpps ${imm}, %xmm1, %xmm0', 3, 0x40, 0x66, imm=imm, inp='f32')
-for imm in [0x33, 0x31]:
+for imm in [0x33, 0x31, 0x51, 0x12, 0x23]:
     op(f'dppd{imm}', f'dppd ${imm}, %xmm1, %xmm0', 3, 0x41, 0x66, imm=imm, inp='f64')
 # flags
 op('comiss', 'comiss %xmm1, %xmm0', 1, 0x2f, 0, kind='fl', inp='f32')
@@ -198,8 +198,41 @@ def v128(kind):
         return sum(random.choice([0, 1, 0x7f, 0x80, 0x81, 0xff, 0xfe, random.getrandbits(8)]) << (8 * k) for k in range(16))
     return r64() | (r64() << 64)
 MXS = [0x1f80, 0x3f80, 0x5f80, 0x7f80]
+def lanes32(vs): return sum((v & 0xffffffff) << (32 * k) for k, v in enumerate(vs))
+def lanes64(vs): return sum((v & M64) << (64 * k) for k, v in enumerate(vs))
+M64 = (1 << 64) - 1
+def must(o):
+    """The cases every float instruction gets whatever the random draw: NaNs in
+    both operands (which one propagates: where vendors may differ), NaNs beside
+    numbers, denormals (and under DAZ|FTZ), and inexact results under each
+    rounding mode."""
+    inp = o['inp']
+    if not inp.startswith('f'):
+        return []
+    if inp.startswith('f32'):
+        nan_a = lanes32([0x7fc00001, 0x7f800002, 0xffc00003, 0x7fa00004])
+        nan_b = lanes32([0xffc00011, 0x7fc00012, 0x7f800013, 0xffa00014])
+        mixed_a = lanes32([0x7fc00021, f32b(1.5), 0xff800022, f32b(-2.0)])
+        mixed_b = lanes32([f32b(3.0), 0x7fc00031, f32b(0.25), 0x7fa00032])
+        den_a = lanes32([0x00000001, 0x807fffff, f32b(1.0), 0x00400000])
+        den_b = lanes32([0x00000003, f32b(2.0), 0x80000005, 0x00000001])
+        third = lanes32([f32b(1.0 / 3), f32b(-2.0 / 3), f32b(1e-3), f32b(7.1)])
+        seventh = lanes32([f32b(1.0 / 7), f32b(3.0 / 7), f32b(-9.7), f32b(0.3)])
+    else:
+        nan_a = lanes64([0x7ff8000000000001, 0xfff0000000000002])
+        nan_b = lanes64([0xfff8000000000011, 0x7ff4000000000012])
+        mixed_a = lanes64([0x7ff8000000000021, f64b(-2.0)])
+        mixed_b = lanes64([f64b(3.0), 0x7ff4000000000031])
+        den_a = lanes64([1, 0x800fffffffffffff])
+        den_b = lanes64([3, f64b(2.0)])
+        third = lanes64([f64b(1.0 / 3), f64b(-2.0 / 3)])
+        seventh = lanes64([f64b(1.0 / 7), f64b(3.0 / 7)])
+    out = [[nan_a, nan_b, 0, 0x1f80], [nan_b, nan_a, 0, 0x1f80], [mixed_a, mixed_b, 0, 0x1f80],
+           [den_a, den_b, 0, 0x1f80], [den_b, den_a, 0, 0x1f80], [den_a, den_b, 0, 0x9fc0]]
+    out += [[third, seventh, 0, mx] for mx in MXS]
+    return out
 def cases(o):
-    out = []
+    out = must(o)
     inp = o['inp']
     n = 24 if inp.startswith('f') else 8
     for k in range(n):
@@ -222,6 +255,16 @@ def cases(o):
 for o in OPS:
     o['cases'] = cases(o)
 
+def cpu_label():
+    """The CPU that answered: vendor, family, model and name, from /proc/cpuinfo."""
+    info = {}
+    for line in open('/proc/cpuinfo'):
+        k, _, v = line.partition(':')
+        info.setdefault(k.strip(), v.strip())
+        if not line.strip():
+            break
+    return f"{info.get('vendor_id')} family {info.get('cpu family')} model {info.get('model')} ({info.get('model name')})"
+
 # ---- C program ----
 C = ['#include <stdio.h>', '#include <stdint.h>', 'typedef struct { uint64_t x0[2], x1[2], rax, fl; uint32_t mx, pad; } st_t;']
 for idx, o in enumerate(OPS):
@@ -239,7 +282,6 @@ C.append('  printf("%llx %llx %llx %llx %llx %llx %x\\n", (unsigned long long)s.
 C.append(' return 0; }')
 open(OUT + '/sse_oracle.c', 'w').write('\n'.join(C) + '\n')
 subprocess.check_call(['gcc', '-O1', '-mno-red-zone', '-o', OUT + '/sse_oracle', OUT + '/sse_oracle.c'])
-M64 = (1 << 64) - 1
 inp = []
 for idx, o in enumerate(OPS):
     for a, b, rax, mx in o['cases']:
@@ -255,6 +297,6 @@ for idx, o in enumerate(OPS):
         x1 = int(r[2], 16) | (int(r[3], 16) << 64)
         rrax = int(r[4], 16); fl = int(r[5], 16); rmx = int(r[6], 16)
         rows.append([f'{a:032x}', f'{b:032x}', f'{rax:016x}', mx, f'{x0:032x}', f'{x1:032x}', f'{rrax:016x}', fl & 0x8d5, rmx])
-    data.append({k2: o[k2] for k2 in ('name', 'map', 'op', 'pfx', 'imm', 'w', 'reg', 'rm', 'kind')} | {'rows': rows})
-json.dump(data, open(OUT + '/sse_data.json', 'w'))
+    data.append({k2: o[k2] for k2 in ('name', 'map', 'op', 'pfx', 'imm', 'w', 'reg', 'rm', 'kind', 'inp')} | {'rows': rows})
+json.dump({'cpu': cpu_label(), 'ops': data}, open(OUT + '/sse_data.json', 'w'))
 print(len(OPS), 'ops', k, 'cases')

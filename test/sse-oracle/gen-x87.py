@@ -164,5 +164,15 @@ for (ti, cw, ins), r in zip(CASES, res):
         while h.endswith('cc'): h = h[:-2]
         outs.append(f'{s}:{h}')
     data.append(dict(name=name, code=[list(c) for c in code], cw=cw, **{'in': ins}, out=' '.join(outs), sw=sw & 0x4700, fl=fl & 0x45))
-json.dump(data, open(OUT + '/x87_data.json', 'w'))
+def cpu_label():
+    """The CPU that answered: vendor, family, model and name, from /proc/cpuinfo."""
+    info = {}
+    for line in open('/proc/cpuinfo'):
+        k, _, v = line.partition(':')
+        info.setdefault(k.strip(), v.strip())
+        if not line.strip():
+            break
+    return f"{info.get('vendor_id')} family {info.get('cpu family')} model {info.get('model')} ({info.get('model name')})"
+
+json.dump({'cpu': cpu_label(), 'cases': data}, open(OUT + '/x87_data.json', 'w'))
 print(len(TEMPL), 'templates', len(data), 'cases')

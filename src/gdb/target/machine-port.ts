@@ -478,10 +478,13 @@ function kernelImageOf(hostPath: string): GuestProcess['image']['kernelImage'] {
     name: `/entrystub/guest/${path.basename(hostPath)}`,
     open: (): GuestFile | number => {
       let data: Uint8Array;
-      let st: fs.BigIntStats;
+      let st: GuestStat;
       try {
         data = servedImage(hostPath);
-        st = fs.statSync(hostPath, { bigint: true });
+        // the bytes served are made now (their comp_dir rewritten), so their time is now, not
+        // the file's: npm unpacks an install's sources after its images, a second apart at
+        // times, and gdb would say the source is more recent than the executable
+        st = { ...statOf(fs.statSync(hostPath, { bigint: true })), mtime: Math.floor(Date.now() / 1000) };
       } catch (e) {
         return -errnoOf(e);
       }
@@ -492,7 +495,7 @@ function kernelImageOf(hostPath: string): GuestProcess['image']['kernelImage'] {
           if (offset < 0 || count < 0) return -22;
           return data.subarray(Math.min(offset, data.length), Math.min(offset + count, data.length));
         },
-        fstat: () => (open ? statOf(st) : -9),
+        fstat: () => (open ? st : -9),
         close: () => {
           open = false;
         },

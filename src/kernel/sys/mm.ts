@@ -2,10 +2,9 @@
  * Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync,
  * mincore, mlock family. The VMA bookkeeping is in ../mm.ts.
  */
-import * as fs from 'node:fs';
 import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, SysError } from '../errno.js';
 import { O_APPEND, O_PATH } from '../fdtable.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, TASK_SIZE, type MapSource } from '../mm.js';
+import { hostFileSource, mappedName, MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, TASK_SIZE, type MapSource } from '../mm.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import { PAGE_SIZE, PROT_WRITE } from '../../cpu/memory.js';
@@ -28,29 +27,7 @@ function sysMmap(p: Process, a: SyscallArgs): number {
       const type = flags & MAP_TYPE;
       const shared = type !== MAP_PRIVATE;
       if (shared && prot & PROT_WRITE && (!f.writable || f.flags & O_APPEND)) throw new SysError(EACCES);
-      const st = fs.fstatSync(f.hostFd, { bigint: true });
-      const hostFd = f.hostFd;
-      source = {
-        name: f.guestPath,
-        file: {
-          hostPath: f.hostPath,
-          offset: off,
-          dev: Number(st.dev),
-          ino: Number(st.ino),
-          writeBack: shared && f.writable,
-          mayWrite: f.writable && !(f.flags & O_APPEND),
-        },
-        read(o: number, n: number): Uint8Array {
-          const buf = new Uint8Array(n);
-          let done = 0;
-          while (done < n) {
-            const k = fs.readSync(hostFd, buf, done, n - done, o + done);
-            if (k <= 0) break;
-            done += k;
-          }
-          return buf.subarray(0, done);
-        },
-      };
+      source = hostFileSource(f.hostFd, f.hostPath, mappedName(p.vfs, f.hostFd, f.guestPath), off, { writeBack: shared && f.writable, mayWrite: f.writable && !(f.flags & O_APPEND) });
     }
   }
   return p.mm.mmap(addr, len, prot, flags, off, source);
@@ -77,7 +54,7 @@ function sysMincore(p: Process, a: SyscallArgs): number {
 }
 
 export function registerMm(t: HandlerTable): void {
-  t.on(9, sysMmap, 'MAP_SHARED file mappings are copies, written back at msync, munmap and exit: not coherent with read and write meanwhile');
+  t.on(9, sysMmap, 'file mappings are copies made at mmap: a MAP_SHARED one is written back at msync, munmap and exit, not coherent with read and write meanwhile, and a file grown since the mmap is not seen (SIGBUS past its size then)');
   t.on(10, (p, a) => {
     p.mm.mprotect(a.num(0), a.unum(1), a.int(2));
     return 0;

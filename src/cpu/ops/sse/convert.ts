@@ -5,7 +5,7 @@
 import type { CPU } from '../../cpu.js';
 import type { Handler, Insn } from '../../insn.js';
 import { CD, CF32, CI, SD, SF32, SI, XD, XF, XI, bind, gprSrc, ld32, ld64, ldA } from './operands.js';
-import { DAZ, DE, IE, PE, denorm32, denorm64, directed, isNaN32, isNaN64, isSNaN32, isSNaN64, mxRC, narrow32, roundRC } from './float.js';
+import { DAZ, DE, IE, PE, daz32, daz64, denorm32, denorm64, directed, isNaN32, isNaN64, isSNaN32, isSNaN64, mxRC, narrow32, roundRC } from './float.js';
 
 /** Double -> int32 with rounding rc (4 = truncate); indefinite 0x80000000 on overflow/NaN. */
 function toI32(cpu: CPU, x: number, rc: number): number {
@@ -91,10 +91,10 @@ export function cvt2si(dbl: boolean, trunc: boolean): Handler {
     let x: number;
     if (dbl) {
       ld64(cpu, i);
-      x = SD[0];
+      x = daz64(cpu, SD[0]);
     } else {
       ld32(cpu, i);
-      x = SF32[0];
+      x = daz32(cpu, SF32[0]);
     }
     const rc = trunc ? 3 : mxRC(cpu);
     if (i.rex & 8) {
@@ -181,7 +181,7 @@ export function cvtps2dq(trunc: boolean): Handler {
   return (cpu, i) => {
     ldA(cpu, i);
     const d = i.reg << 2, rc = trunc ? 3 : mxRC(cpu);
-    for (let k = 0; k < 4; k++) XI[d + k] = toI32(cpu, SF32[k], rc);
+    for (let k = 0; k < 4; k++) XI[d + k] = toI32(cpu, daz32(cpu, SF32[k]), rc);
   };
 }
 
@@ -189,8 +189,8 @@ export function cvtpd2dq(trunc: boolean): Handler {
   return (cpu, i) => {
     ldA(cpu, i);
     const d = i.reg << 2, rc = trunc ? 3 : mxRC(cpu);
-    XI[d] = toI32(cpu, SD[0], rc);
-    XI[d + 1] = toI32(cpu, SD[1], rc);
+    XI[d] = toI32(cpu, daz64(cpu, SD[0]), rc);
+    XI[d + 1] = toI32(cpu, daz64(cpu, SD[1]), rc);
     XI[d + 2] = 0;
     XI[d + 3] = 0;
   };

@@ -285,6 +285,19 @@ export function denorm64(x: number): boolean {
   return x !== 0 && x < MIN64 && x > -MIN64;
 }
 
+/**
+ * A source operand under MXCSR.DAZ: a denormal reads as a zero of its sign,
+ * with no flag. For the instructions that otherwise raise no DE for one
+ * (conversions to integer, round): their results and PE follow from the zero.
+ */
+export function daz32(cpu: CPU, x: number): number {
+  return cpu.mxcsr & DAZ && denorm32(x) ? (x < 0 ? -0 : 0) : x;
+}
+
+export function daz64(cpu: CPU, x: number): number {
+  return cpu.mxcsr & DAZ && denorm64(x) ? (x < 0 ? -0 : 0) : x;
+}
+
 /** Result zero of an exact cancellation: -0 when rounding down unless both addends are +0. */
 function zeroSign(r: number, op: number, a: number, b: number, rc: number): number {
   if (r !== 0 || rc !== 1 || (op !== ADD && op !== SUB)) return r;

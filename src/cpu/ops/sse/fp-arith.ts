@@ -7,7 +7,7 @@
 import type { CPU } from '../../cpu.js';
 import type { Handler, Insn } from '../../insn.js';
 import { SD, SF32, SI, XD, XF, XI, ld32, ld64, ldA } from './operands.js';
-import { ADD, DAZ, DE, DEF_NAN32, DEF_NAN64_HI, IE, MUL, PE, SUB, denorm32, denorm64, fHi, fbin32, fbin64, finish32, finish64, isSNaN32, isSNaN64, mxRC, roundRC } from './float.js';
+import { ADD, DAZ, DE, DEF_NAN32, DEF_NAN64_HI, IE, MUL, PE, SUB, daz32, daz64, denorm32, denorm64, fHi, fbin32, fbin64, finish32, finish64, isSNaN32, isSNaN64, mxRC, roundRC } from './float.js';
 
 /** dest float32 at XI index dk op= source float32 at SI index sk */
 function fop32(cpu: CPU, op: number, dk: number, sk: number): void {
@@ -201,8 +201,9 @@ function roundRC32(cpu: CPU, dk: number, sk: number, rc: number, quiet: boolean)
     XI[dk] = SI[sk] | 0x400000;
     return;
   }
-  const r = roundRC(x, rc);
-  if (r !== x && !quiet) cpu.mxcsr |= PE;
+  const z = daz32(cpu, x);
+  const r = roundRC(z, rc);
+  if (r !== z && !quiet) cpu.mxcsr |= PE;
   XF[dk] = r;
 }
 
@@ -214,8 +215,9 @@ function roundRC64(cpu: CPU, dq: number, sq: number, rc: number, quiet: boolean)
     XI[2 * dq + 1] = SI[2 * sq + 1] | 0x80000;
     return;
   }
-  const r = roundRC(x, rc);
-  if (r !== x && !quiet) cpu.mxcsr |= PE;
+  const z = daz64(cpu, x);
+  const r = roundRC(z, rc);
+  if (r !== z && !quiet) cpu.mxcsr |= PE;
   XD[dq] = r;
 }
 

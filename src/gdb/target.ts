@@ -219,8 +219,8 @@ export interface ProcessesOps {
 }
 
 export interface ExecFileOps {
-  /** Path of the program as the debugger should open it (through vFile when it has hostIo). */
-  execFile(): string;
+  /** Path of the program as the debugger should open it (through vFile when it has hostIo); of process pid when given (null: not followed). */
+  execFile(pid?: number): string | null;
 }
 
 export interface AuxvOps {

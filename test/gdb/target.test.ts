@@ -94,7 +94,7 @@ describe('the target over a Machine', () => {
     m.load();
     m.mem.map(0x10000000, 0x1000, PROT_EXEC); // execute-only, supervisor (no PROT_USER)
     m.mem.map(0x10001000, 0x1000, PROT_READ); // supervisor read-only
-    const t = new MachineTarget({ launch: () => adoptMachine(m, GDBDEMO), extended: false });
+    const t = new MachineTarget({ launch: () => adoptMachine(m), extended: false });
     t.start(['']);
     expect(t.memory.write(0x10000ffc, Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]))).toBe(true);
     expect([...t.memory.read(0x10000ffc, 8)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);

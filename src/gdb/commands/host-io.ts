@@ -54,7 +54,8 @@ export const hostIoCommands: Command[] = [
     schema: 'l',
     cap: (t) => t.hostIo,
     process: false,
-    handler: ([pid], cx) => (pid === 0 || pid === cx.target.pid ? 'F0' : fail(EINVAL)),
+    // every process followed sees the same file system (the guest's root)
+    handler: ([pid], cx) => (pid === 0 || pid === cx.target.pid || cx.target.threads?.list().some((t) => t.pid === pid) ? 'F0' : fail(EINVAL)),
   }),
   command({
     name: 'vFile:open:',

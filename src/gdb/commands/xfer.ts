@@ -30,16 +30,16 @@ export function librariesSvr4Xml(libs: Library[]): string {
   return x + '</library-list-svr4>';
 }
 
-/** An object read with no annex (or, for exec-file, the annex naming our process). */
-function xfer<C>(object: string, cap: (t: Target) => C | undefined, doc: (cap: C, cx: PacketContext) => Uint8Array | null, process = true): Command {
+/** An object read with no annex (exec-file's annex names a process: handled there). */
+function xfer<C>(object: string, cap: (t: Target) => C | undefined, doc: (cap: C, cx: PacketContext, annex: string) => Uint8Array | null, process = true): Command {
   return command({
     name: `qXfer:${object}:read:`,
     schema: 's:n,n',
     cap,
     process,
     handler: ([annex, off, len], cx, c) => {
-      if (annex !== '' && !(object === 'exec-file' && parseInt(annex, 16) === cx.target.pid && /^[0-9a-f]+$/i.test(annex))) return E_INVAL;
-      const d = doc(c, cx);
+      if (annex !== '' && object !== 'exec-file') return E_INVAL;
+      const d = doc(c, cx, annex);
       return d === null ? E_GENERIC : chunk(cx, d, off, len);
     },
   });
@@ -56,7 +56,13 @@ export const xferCommands: Command[] = [
       return doc === undefined ? 'E00' : chunk(cx, enc.encode(doc), off, len);
     },
   }),
-  xfer('exec-file', (t) => t.execFile, (x) => enc.encode(x.execFile())),
+  // the annex is a pid in hex: ours, or (following forks) another process followed
+  xfer('exec-file', (t) => t.execFile, (x, _cx, annex) => {
+    if (annex === '') return enc.encode(x.execFile()!);
+    if (!/^[0-9a-f]+$/i.test(annex)) return null;
+    const path = x.execFile(parseInt(annex, 16));
+    return path === null ? null : enc.encode(path);
+  }),
   xfer('auxv', (t) => t.auxv, (a) => a.auxv()),
   xfer('libraries-svr4', (t) => t.libraries, (l) => enc.encode(librariesSvr4Xml(l.libraries())), false),
   xfer('siginfo', (t) => t.siginfo, (s) => s.siginfo()),

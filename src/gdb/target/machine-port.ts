@@ -59,15 +59,15 @@ export function spawnGuest(opts: SpawnOptions): GuestProcess {
     if (e instanceof ExecError) throw new LaunchError(explainExecError(e));
     throw e;
   }
-  return adoptMachine(m, opts.program);
+  return adoptMachine(m);
 }
 
-/** A loaded Machine as a process under the debugger (the program's host path, for its headers). */
-export function adoptMachine(m: Machine, programHostPath: string): GuestProcess {
+/** A loaded Machine as a process under the debugger. */
+export function adoptMachine(m: Machine): GuestProcess {
   // a syscall that would sleep stops the machine instead of the stub (the interrupt byte is still read)
   m.os.debugged = true;
   m.stopOnSignals = true;
-  return new MachinePort(m, programHostPath);
+  return new MachinePort(m);
 }
 
 class MachinePort implements GuestProcess {
@@ -75,10 +75,7 @@ class MachinePort implements GuestProcess {
   private readonly counts = new Map<number, number>();
   private readonly fxbuf = new Uint8Array(512);
 
-  constructor(
-    private readonly m: Machine,
-    programHostPath: string,
-  ) {
+  constructor(private readonly m: Machine) {
     this.pid = m.proc.pid;
     const prev = m.proc.afterSyscall;
     m.proc.afterSyscall = (nr, a, ret) => {
@@ -90,13 +87,29 @@ class MachinePort implements GuestProcess {
     this.exec = this.execPort();
     this.files = this.filesPort();
     this.kernel = this.kernelPort();
+    // the selected task's process, as its last execve left it (a followed process may have exec'd another program)
+    const port = this;
+    const exec = () => port.view().task.proc.exec;
     this.image = {
-      exePath: m.proc.exePath,
-      interp: readInterp(programHostPath),
-      loadBias: m.image.bias,
-      auxv: readInitialAuxv(m),
+      get exePath() {
+        return port.view().task.proc.exePath;
+      },
+      get interp() {
+        return exec()?.interpPath ?? null;
+      },
+      get loadBias() {
+        return exec()?.program.bias ?? 0;
+      },
+      get auxv() {
+        return auxvBytes(exec()?.auxv ?? []);
+      },
       kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
     };
+  }
+
+  exePathOf(pid: number): string | null {
+    const t = this.m.taskOf(pid);
+    return t?.traced ? t.proc.exePath : null;
   }
 
   readonly image: GuestProcess['image'];
@@ -390,45 +403,13 @@ function kindOf(ev: Stop): GuestEvent | null {
   }
 }
 
-/** The program's PT_INTERP, if its file has one (read from its headers only: the file may be large). */
-function readInterp(hostPath: string): string | null {
-  let fd = -1;
-  try {
-    fd = fs.openSync(hostPath, 'r');
-    const read = (off: number, len: number) => {
-      const b = Buffer.alloc(len);
-      return b.subarray(0, fs.readSync(fd, b, 0, len, off));
-    };
-    const eh = read(0, 64);
-    if (eh.length < 64) return null;
-    const headersEnd = Number(eh.readBigUInt64LE(32)) + eh.readUInt16LE(56) * 56;
-    if (headersEnd > 1 << 20) return null;
-    const p = parseElf(read(0, headersEnd), hostPath).phdrs.find((h) => h.type === 3 /* PT_INTERP */);
-    if (!p || p.filesz > 4096) return null;
-    return read(p.offset, p.filesz).toString('latin1').replace(/\0.*$/s, '');
-  } catch {
-    return null;
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
-  }
-}
-
-/** The auxv words from the initial stack (argc, argv..., 0, envp..., 0, auxv...): read once, before the program can change them. */
-function readInitialAuxv(m: Machine): Uint8Array {
-  const word = (a: number): number => {
-    const b = new Uint8Array(8);
-    return m.mem.peek(a, b) === 8 ? getS64(b, 0) : 0;
-  };
-  let p = m.cpu.getNum(4); // rsp
-  const argc = word(p);
-  p += 8 * (argc + 2);
-  let guard = 0;
-  while (word(p) !== 0 && guard++ < 100_000) p += 8;
-  p += 8;
-  const start = p;
-  for (guard = 0; guard < 256; guard++, p += 16) if (word(p) === 0) break;
-  const out = new Uint8Array(p + 16 - start);
-  m.mem.peek(start, out);
+/** The auxiliary vector as the kernel wrote it on the initial stack: (type, value) pairs of 8-byte words, AT_NULL last. */
+function auxvBytes(pairs: [number, number][]): Uint8Array {
+  const out = new Uint8Array(pairs.length * 16);
+  pairs.forEach(([k, v], i) => {
+    putU64(out, i * 16, k);
+    putU64(out, i * 16 + 8, v);
+  });
   return out;
 }
 

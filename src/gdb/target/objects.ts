@@ -11,8 +11,9 @@ import type { GuestProcess } from './port.js';
 
 export class ExecFile implements ExecFileOps {
   constructor(private readonly proc: () => GuestProcess) {}
-  execFile(): string {
-    return this.proc().image.exePath;
+  execFile(pid?: number): string | null {
+    const p = this.proc();
+    return pid === undefined ? p.image.exePath : p.exePathOf(pid);
   }
 }
 

@@ -180,6 +180,7 @@ export interface GuestKernelImage {
   open(): GuestFile | number;
 }
 
+/** The selected task's process as its last execve left it. */
 export interface GuestImage {
   /** The program's guest path (what /proc/PID/exe names). */
   readonly exePath: string;
@@ -236,6 +237,8 @@ export interface GuestProcess {
   select(tid: number): boolean;
   /** The selected task. */
   selected(): GuestTask | null;
+  /** The program a followed process runs now (what /proc/PID/exe names), or null if it is not followed. */
+  exePathOf(pid: number): string | null;
   /** Release what the process holds on the host (descriptors); it must have ended. */
   dispose(): void;
 }

@@ -42,8 +42,8 @@ export const PROT_USER = 8;
 const TLB_SIZE = 256;
 
 export class Page {
-  readonly u8 = new Uint8Array(PAGE_SIZE);
-  readonly dv = new DataView(this.u8.buffer);
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
   /** Bumped whenever the bytes of a page holding decoded code change. */
   gen = 0;
   /** Decoded blocks refer to this page (so stores must bump gen). */
@@ -55,7 +55,12 @@ export class Page {
   constructor(
     readonly pn: number,
     public prot: number,
-  ) {}
+    /** The bytes, when they are another's too (a page of the page cache, which every shared mapping of it views). */
+    bytes?: ArrayBuffer,
+  ) {
+    this.u8 = new Uint8Array(bytes ?? new ArrayBuffer(PAGE_SIZE));
+    this.dv = new DataView(this.u8.buffer);
+  }
 }
 
 /** Kinds of access a watched page reports (Memory.setWatch). */
@@ -257,12 +262,14 @@ export class Memory {
    * they are rebuilt from the copy; the CPU ends its block in case the
    * write changes code it is running (as any write to code does).
    */
-  private unshare(p: Page): Page {
+  private unshare(p: Page, copy = true): Page {
     this.ownTable(p.pn, true);
     if (p.refs === 1) return p; // its table was the only thing shared
-    this.account?.charge(p.pn);
-    const q = new Page(p.pn, p.prot);
-    q.u8.set(p.u8);
+    if (copy) this.account?.charge(p.pn);
+    // a shared page keeps its bytes (every owner sees every write) and gets a Page of its own, for its own protection
+    const q = copy ? new Page(p.pn, p.prot) : new Page(p.pn, p.prot, p.u8.buffer as ArrayBuffer);
+    q.shared = !copy;
+    if (copy) q.u8.set(p.u8);
     p.refs--;
     this.setPage(p.pn, q);
     const k = p.pn & (TLB_SIZE - 1);
@@ -352,8 +359,26 @@ export class Memory {
   /** A page's protection is its address space's: a shared page is copied before it changes. */
   private setProt(p: Page, prot: number): void {
     if (p.prot === prot) return;
-    if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
+    if (!this.exclusive(p)) p = this.unshare(p, !p.shared);
     p.prot = prot;
+  }
+
+  /**
+   * Map the page at addr (already mapped, with prot) to bytes another owns:
+   * a page of the page cache, so that every shared mapping of that file page,
+   * here or in another address space, is the same bytes. Forked address
+   * spaces share it as it is.
+   */
+  mapBytes(addr: number, prot: number, bytes: ArrayBuffer): void {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    if (this.dropPage(pn)) this.account?.uncharge(1);
+    const p = new Page(pn, prot, bytes);
+    p.shared = true;
+    this.setPage(pn, p);
+    const k = pn & (TLB_SIZE - 1);
+    if (this.rt[k]?.pn === pn) this.rt[k] = null;
+    if (this.xt[k]?.pn === pn) this.xt[k] = null;
+    if (this.wt[k]?.pn === pn) this.wt[k] = null;
   }
 
   /** Map fresh zeroed pages, discarding any that were there. */

@@ -17,6 +17,7 @@ import { Memory } from '../cpu/memory.js';
 import { hostAllowedCpus } from './host.js';
 import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
+import { PageCache } from './pagecache.js';
 import { PhysMem } from './physmem.js';
 
 /** The flock table of this host process: shared by every machine in it. */
@@ -58,6 +59,8 @@ export class Kernel<P extends { readonly pid: number } = { readonly pid: number 
   readonly physmem: PhysMem = hostPhysmem;
   /** The machine's CPUs: those the host process may run on when we start (sched_setaffinity cannot go beyond them). */
   readonly cpus: readonly number[] = hostAllowedCpus();
+  /** Pages of files mapped MAP_SHARED, which every such mapping and every read and write of the file meet. */
+  readonly pageCache = new PageCache();
   /** The guest kernel's pages (its image and the tasks' kernel stacks): one set that every address space shares. */
   readonly kernelPages = new Memory();
   /** Processes by pid, zombies included, in creation order. */

@@ -20,9 +20,12 @@
  * PROT_USER. PROT_NONE pages are mapped in Memory with PROT_USER only, so
  * every access faults (SEGV_ACCERR) but the range stays reserved.
  *
- * File-backed mappings copy the file's bytes at map time. MAP_SHARED file
- * mappings are written back (within the file's current size) on msync,
- * munmap and flushAll (process exit).
+ * Private file mappings copy the file's bytes at map time. MAP_SHARED file
+ * mappings map the file's pages in the page cache (pagecache.ts): every
+ * shared mapping of a page, in any process, is the same bytes, which read
+ * and write on the file meet; they are written back (within the file's
+ * current size) on msync (which reports a failure), munmap and flushAll
+ * (the address space's end).
  *
  * Limits, as Linux's may_expand_vm and check_data_rlimit apply them: the
  * address space (total_vm: every user VMA, the stack as far as it has grown)
@@ -39,6 +42,7 @@ import * as fs from 'node:fs';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
 import { hostVdsoSize } from './host.js';
+import type { CachedFile } from './pagecache.js';
 import type { Vfs } from './vfs.js';
 
 /** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
@@ -103,6 +107,8 @@ export interface VmaFile {
   writeBack: boolean;
   /** The fd allowed PROT_WRITE on a shared mapping (mprotect checks it). */
   mayWrite: boolean;
+  /** A MAP_SHARED mapping's pages: the file's in the page cache. */
+  cache?: CachedFile;
   /**
    * The file's size when it was mapped: a page wholly past it is not
    * accessible (SIGBUS, as Linux's filemap fault past EOF). Linux looks at
@@ -256,6 +262,8 @@ export class MM {
     c.stack = this.stack ? { ...this.stack } : null;
     c.dataSpan = this.dataSpan;
     c.onExecutable = this.onExecutable;
+    // the child's shared file mappings hold their cache pages too (its address space shares the Page objects)
+    for (const v of c.vmas) c.holdFile(v, v.start, v.end, false);
     return c;
   }
 
@@ -497,6 +505,7 @@ export class MM {
       a.file.hostPath === b.file.hostPath &&
       a.file.offset + (a.end - a.start) === b.file.offset &&
       a.file.writeBack === b.file.writeBack &&
+      a.file.cache === b.file.cache &&
       a.file.mayWrite === b.file.mayWrite &&
       a.file.size === b.file.size
     );
@@ -589,7 +598,8 @@ export class MM {
       file: source ? { ...source.file, offset } : null,
       accounted: sharedType === MAP_PRIVATE && (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE),
     };
-    if (source) this.fill(start, len, source.read.bind(source), offset);
+    if (vma.file?.cache) this.holdFile(vma, start, start + len, true);
+    else if (source) this.fill(start, len, source.read.bind(source), offset);
     this.sealPastEof(vma, start, start + len);
     this.insert(vma);
     if (prot & PROT_EXEC) this.onExecutable?.(start, start + len);
@@ -607,10 +617,40 @@ export class MM {
     }
   }
 
+  /**
+   * The page cache's pages of v's file for [s, e) of v, held (and, with map,
+   * mapped there): those within the file's size when it was mapped (the
+   * others are sealed past its end).
+   */
+  private holdFile(v: Vma, s: number, e: number, map: boolean): void {
+    const f = v.file;
+    if (!f?.cache) return;
+    const end = Math.min(e, MM.pastEof(v));
+    let fd = -1;
+    try {
+      for (let a = s; a < end; a += PAGE_SIZE) {
+        const index = (f.offset + (a - v.start)) / PAGE_SIZE;
+        if (!f.cache.pages.has(index) && fd < 0) fd = openMapped(f, fs.constants.O_RDONLY);
+        const bytes = f.cache.hold(index, fd);
+        if (map) this.mem.mapBytes(a, memProt(v.prot), bytes);
+      }
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  /** v no longer maps its file's cache pages (unmapped, moved, or the address space's end). */
+  private releaseFile(v: Vma): void {
+    const f = v.file;
+    if (!f?.cache) return;
+    for (let a = v.start, end = Math.min(v.end, MM.pastEof(v)); a < end; a += PAGE_SIZE) f.cache.release((f.offset + (a - v.start)) / PAGE_SIZE);
+  }
+
   /** Unmap [s, e): write back shared file pages, drop VMAs and pages. */
   private unmapRange(s: number, e: number): void {
     const removed = this.carve(s, e);
-    for (const v of removed) this.writeBack(v);
+    for (const v of removed) this.writeBackQuietly(v);
+    for (const v of removed) this.releaseFile(v);
     let a = s;
     for (const [ks, ke] of [...this.kernelRanges].sort((x, y) => x[0] - y[0])) {
       if (ke <= a || ks >= e) continue;
@@ -735,8 +775,9 @@ export class MM {
     if (oldAddr + oldLen === v.end && oldAddr + newLen <= TASK_SIZE && this.isFree(v.end, oldAddr + newLen)) {
       const ext = oldAddr + newLen - v.end;
       this.mem.mapFresh(v.end, ext, memProt(v.prot));
-      if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
       const from = v.end;
+      if (v.file?.cache) this.holdFile({ ...v, end: v.end + ext }, from, from + ext, true);
+      else if (v.file) this.fill(v.end, ext, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (v.end - v.start));
       v.end += ext;
       this.sealPastEof(v, from, v.end);
       this.mergeAround(this.vmas.indexOf(v));
@@ -755,11 +796,13 @@ export class MM {
     const mp = memProt(v.prot);
     this.mem.mapFresh(dest, newLen, mp);
     const copyLen = oldLen === 0 ? Math.min(newLen, v.end - oldAddr) : Math.min(oldLen, newLen);
-    this.copyPages(oldAddr, dest, copyLen);
     const moved = MM.slice(v, oldAddr, oldAddr + newLen);
     moved.start = dest;
     moved.end = dest + newLen;
-    if (newLen > copyLen && v.file) {
+    // a shared file mapping moves as the same cache pages; other pages move as bytes
+    if (v.file?.cache) this.holdFile(moved, dest, dest + newLen, true);
+    else this.copyPages(oldAddr, dest, copyLen);
+    if (newLen > copyLen && v.file && !v.file.cache) {
       this.fill(dest + copyLen, newLen - copyLen, (o, n) => readFileAt(v.file!, o, n), v.file.offset + (oldAddr - v.start) + copyLen);
     }
     if (oldLen > 0) {
@@ -767,7 +810,7 @@ export class MM {
         // the old range stays mapped, now empty (anonymous pages read as zero)
         this.mem.mapFresh(oldAddr, oldLen, mp);
       } else {
-        this.carve(oldAddr, oldAddr + oldLen);
+        for (const r of this.carve(oldAddr, oldAddr + oldLen)) this.releaseFile(r);
         this.mem.unmap(oldAddr, oldLen);
       }
     }
@@ -825,13 +868,20 @@ export class MM {
     if (!this.isCovered(addr, end)) throw new SysError(ENOMEM);
   }
 
-  /** Write every shared file mapping back to its file (at exit). */
+  /** The address space ends (exit, exec): its shared file mappings are written back and let go of their cache pages. */
   flushAll(): void {
-    for (const v of this.vmas) this.writeBack(v);
+    for (const v of this.vmas) this.writeBackQuietly(v);
+    for (const v of this.vmas) this.releaseFile(v);
   }
 
+  /** Write v's shared file pages back to the file (msync: a failure is its error). */
   private writeBack(v: Vma): void {
-    if (!v.file || !v.file.writeBack || (v.flags & MAP_TYPE) !== MAP_SHARED) return;
+    if (!v.file || (v.flags & MAP_TYPE) !== MAP_SHARED) return;
+    if (v.file.cache) {
+      if (v.file.writeBack) v.file.cache.writeBack(v.file.offset, v.end - v.start);
+      return;
+    }
+    if (!v.file.writeBack) return;
     const fd = openMapped(v.file, fs.constants.O_RDWR);
     if (fd < 0) return; // the file is no longer where it was mapped from: nothing to write back to
     try {
@@ -845,6 +895,15 @@ export class MM {
       /* the file went away: nothing to write back to */
     } finally {
       fs.closeSync(fd);
+    }
+  }
+
+  /** munmap and the end of the address space write back too, but report nothing (as Linux's). */
+  private writeBackQuietly(v: Vma): void {
+    try {
+      this.writeBack(v);
+    } catch {
+      /* the error stays with the file on Linux (a later fsync sees it); here it is lost */
     }
   }
 

@@ -619,6 +619,8 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
   if (f.hostFd < 0) throw new SysError(EBADF);
   if (f.positioned || pos !== null) {
     let at = pos ?? f.pos;
+    // what shared mappings of the file hold is what the read must see
+    p.kernel.pageCache.ofFd(f.hostFd)?.writeBack(at, len);
     const chunks: Uint8Array[] = [];
     let total = 0;
     while (total < len) {
@@ -714,6 +716,8 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
     else at = pos ?? f.pos;
     let done = 0;
     while (done < data.length) done += fs.writeSync(f.hostFd, data, done, data.length - done, at + done);
+    // and every shared mapping of the file shows what was written
+    p.kernel.pageCache.ofFd(f.hostFd)?.wrote(at, data.subarray(0, done));
     if (pos === null) f.pos = at + done;
     return done;
   }

@@ -770,6 +770,14 @@ function sysTruncate(p: Process, a: SyscallArgs): number {
   const r = resolveAt(p, AT_FDCWD, readPath(p.mem, a.num(0)), true);
   if (fs.statSync(r.host).isDirectory()) throw new SysError(EISDIR);
   fs.truncateSync(r.host, len);
+  if (!p.kernel.pageCache.empty) {
+    const fd = fs.openSync(r.host, fs.constants.O_RDONLY);
+    try {
+      p.kernel.pageCache.ofFd(fd)?.truncated(len);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
   return 0;
 }
 
@@ -780,6 +788,7 @@ function sysFtruncate(p: Process, a: SyscallArgs): number {
   if (len < 0) throw new SysError(EINVAL);
   if (f.kind !== 'reg' || !f.writable || f.hostFd < 0) throw new SysError(f.kind === 'dir' ? EISDIR : EINVAL);
   fs.ftruncateSync(f.hostFd, len);
+  p.kernel.pageCache.ofFd(f.hostFd)?.truncated(len);
   return 0;
 }
 

@@ -28,6 +28,8 @@ function sysMmap(p: Process, a: SyscallArgs): number {
       const shared = type !== MAP_PRIVATE;
       if (shared && prot & PROT_WRITE && (!f.writable || f.flags & O_APPEND)) throw new SysError(EACCES);
       source = hostFileSource(f.hostFd, f.hostPath, mappedName(p.vfs, f.hostFd, f.guestPath), off, { writeBack: shared && f.writable, mayWrite: f.writable && !(f.flags & O_APPEND) });
+      // a shared mapping is the file's pages themselves: those of the page cache
+      if (shared) source.file.cache = p.kernel.pageCache.file(source.file.dev, source.file.ino, f.hostPath);
     }
   }
   return p.mm.mmap(addr, len, prot, flags, off, source);

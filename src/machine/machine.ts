@@ -144,6 +144,8 @@ export class Machine {
   private readonly caches = new WeakMap<Memory, BlockCache>();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
+  /** Tasks whose end run() has dealt with (reported, or passed over). */
+  private readonly endSeen = new WeakSet<Task>();
   /** Sets a debugger gave for one process's address space (setBreakpoints with a pid). */
   private readonly ownBreakpoints = new Map<Memory, Map<number, number>>();
   /** How the first process ended (the CLI's report and exit status), once it has. */
@@ -529,6 +531,14 @@ export class Machine {
     let left = budget;
     let first = true;
     for (;;) {
+      if (this.current.dead && !this.endSeen.has(this.current)) {
+        // it died before it ran (a debugger delivered it a fatal signal): its end, as at the end of a turn
+        const t = this.current;
+        this.endSeen.add(t);
+        this.onProcessEnd?.(t.proc);
+        const end = this.taskEnded(t);
+        if (end) return end;
+      }
       if (this.current.dead || this.current.held) {
         // its end was just reported, or a debugger resumed other tasks and not this one
         const idle = this.nextTurn(this.current);
@@ -552,6 +562,7 @@ export class Machine {
       } else this.sched.progress();
       if (t.dead) {
         this.stop = null;
+        this.endSeen.add(t);
         this.onProcessEnd?.(t.proc);
         const end = this.taskEnded(t);
         if (end) return end;

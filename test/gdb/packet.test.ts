@@ -196,7 +196,8 @@ describe('session over a fake target', () => {
     const t = fakeTarget();
     const r = await talk(t, ['qSupported:multiprocess+', 'QCatchSyscalls:1', 'Z0,1000,1', 'qWhatever', 'qCRC:1000,4', 'm1000,4', 'm10,4', 'vCont;C1e:p2a.2a']);
     expect(r.slice(1)).toEqual(['', '', '', '', '00000000', 'E14', 'W07;process:2a']);
-    expect(t.resumes).toEqual([{ kind: 'continue', signal: 10 }]);
+    // the action named the thread (it runs first) and left no other stopped
+    expect(t.resumes).toEqual([{ kind: 'continue', signal: 10, threads: 'all', thread: 0x2a }]);
     // the end was reported: the target has no process any more
     expect(t.pid).toBeNull();
   });

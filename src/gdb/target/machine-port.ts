@@ -93,6 +93,7 @@ class MachinePort implements GuestProcess {
       loadBias: m.image.bias,
       auxv: readInitialAuxv(m),
       kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
+      rDebug: () => m.linkMap().rDebug,
     };
   }
 

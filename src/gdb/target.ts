@@ -239,6 +239,8 @@ export interface Library {
 /** Loaded images besides the program (qXfer:libraries-svr4:read); each path is served by hostIo. */
 export interface LibrariesOps {
   libraries(): Library[];
+  /** The program's own link_map (the list's head, which the list leaves out), once ld.so has made one. */
+  mainLm(): number | null;
 }
 
 export interface SiginfoOps {

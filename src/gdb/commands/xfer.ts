@@ -22,9 +22,13 @@ function chunk(cx: PacketContext, doc: Uint8Array, off: number, len: number): st
 
 const xmlEsc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** The library list: gdb 13 requires lmid; l_addr is the load offset (0 for an image linked at its address). */
-export function librariesSvr4Xml(libs: Library[]): string {
-  let x = '<library-list-svr4 version="1.0">';
+/**
+ * The library list: gdb 13 requires lmid; l_addr is the load offset (0 for
+ * an image linked at its address); main-lm names the program's own link_map,
+ * as gdbserver sends it, so gdb knows the head of the list it leaves out.
+ */
+export function librariesSvr4Xml(libs: Library[], mainLm: number | null = null): string {
+  let x = `<library-list-svr4 version="1.0"${mainLm === null ? '' : ` main-lm="0x${addrHex(mainLm)}"`}>`;
   for (const l of libs)
     x += `<library name="${xmlEsc(l.name)}" lm="0x${addrHex(l.lm ?? 0)}" l_addr="0x${addrHex(l.lAddr)}" l_ld="0x${addrHex(l.lLd ?? 0)}" lmid="0x0"/>`;
   return x + '</library-list-svr4>';
@@ -64,7 +68,7 @@ export const xferCommands: Command[] = [
     return path === null ? null : enc.encode(path);
   }),
   xfer('auxv', (t) => t.auxv, (a) => a.auxv()),
-  xfer('libraries-svr4', (t) => t.libraries, (l) => enc.encode(librariesSvr4Xml(l.libraries())), false),
+  xfer('libraries-svr4', (t) => t.libraries, (l) => enc.encode(librariesSvr4Xml(l.libraries(), l.mainLm())), false),
   xfer('siginfo', (t) => t.siginfo, (s) => s.siginfo()),
   // one round trip per stop for the thread list (qfThreadInfo/qsThreadInfo take two), with names
   xfer(

@@ -104,6 +104,7 @@ class MachinePort implements GuestProcess {
         return auxvBytes(exec()?.auxv ?? []);
       },
       kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
+      rDebug: () => m.linkMap().rDebug,
     };
   }
 

@@ -2,7 +2,9 @@
  * The objects gdb reads with qXfer and friends: the program's path
  * (exec-file), its auxiliary vector, the loaded images besides it
  * (libraries-svr4: the guest kernel image, linked at its run address, so
- * its symbols, types and line tables load with no command from the user),
+ * its symbols, types and line tables load with no command from the user,
+ * and every object ld.so has loaded, read from its link map as gdbserver
+ * reads it),
  * the thread list, and the load bias (qOffsets). Each reads the current
  * process; the dispatcher makes sure there is one.
  */
@@ -24,11 +26,66 @@ export class Auxv implements AuxvOps {
   }
 }
 
+/** Offsets in glibc's struct r_debug and struct link_map (<link.h>, x86-64): the ABI every debugger reads. */
+const R_MAP = 8;
+const LM = { addr: 0, name: 8, ld: 16, next: 24 } as const;
+/** Bounds on what a corrupt or hostile link map can make us read. */
+const MAX_OBJECTS = 4096;
+const PATH_MAX = 4096;
+
 export class Libraries implements LibrariesOps {
   constructor(private readonly current: () => GuestProcess | null) {}
+
   libraries(): Library[] {
-    const k = this.current()?.image.kernelImage;
-    return k ? [{ name: k.name, lAddr: 0 }] : [];
+    const p = this.current();
+    const k = p?.image.kernelImage;
+    const list: Library[] = k ? [{ name: k.name, lAddr: 0 }] : [];
+    if (p) list.push(...this.linkMap(p).objects);
+    return list;
+  }
+
+  mainLm(): number | null {
+    const p = this.current();
+    return p ? this.linkMap(p).main : null;
+  }
+
+  /**
+   * r_debug.r_map's list after its head (the program): the objects with a
+   * name (ld.so, libc.so, what dlopen loaded). Before ld.so has filled
+   * DT_DEBUG there is none, and gdb finds ld.so itself from PT_INTERP and
+   * AT_BASE, as it does with gdbserver.
+   */
+  private linkMap(p: GuestProcess): { main: number | null; objects: Library[] } {
+    const rDebug = p.image.rDebug();
+    const objects: Library[] = [];
+    if (rDebug === null) return { main: null, objects };
+    const main = this.word(p, rDebug + R_MAP);
+    if (main === null || main === 0) return { main: null, objects };
+    const seen = new Set([main]);
+    for (let lm = this.word(p, main + LM.next); lm !== null && lm !== 0 && !seen.has(lm) && seen.size < MAX_OBJECTS; lm = this.word(p, lm + LM.next)) {
+      seen.add(lm);
+      const name = this.string(p, this.word(p, lm + LM.name));
+      if (name === null || name === '') continue;
+      objects.push({ name, lm, lAddr: this.word(p, lm + LM.addr) ?? 0, lLd: this.word(p, lm + LM.ld) ?? 0 });
+    }
+    return { main, objects };
+  }
+
+  /** The 8-byte word at addr, or null if it is not mapped. */
+  private word(p: GuestProcess, addr: number): number | null {
+    const b = new Uint8Array(8);
+    if (p.mem.peek(addr, b) !== 8) return null;
+    const dv = new DataView(b.buffer);
+    const lo = dv.getUint32(0, true), hi = dv.getInt32(4, true); // as src/cpu numbers a 64-bit address: its signed value
+    return hi * 4294967296 + lo;
+  }
+
+  private string(p: GuestProcess, addr: number | null): string | null {
+    if (addr === null || addr === 0) return null;
+    const b = new Uint8Array(PATH_MAX);
+    const n = p.mem.peek(addr, b);
+    const end = b.subarray(0, n).indexOf(0);
+    return end < 0 ? null : new TextDecoder().decode(b.subarray(0, end));
   }
 }
 

@@ -191,6 +191,12 @@ export interface GuestImage {
   /** The auxiliary vector the program received (read at exec, before the program can change it). */
   readonly auxv: Uint8Array;
   readonly kernelImage: GuestKernelImage | null;
+  /**
+   * The address of the program's struct r_debug (what ld.so stored in its
+   * DT_DEBUG entry), whose r_map lists every loaded object; null for a static
+   * program, or before ld.so has run.
+   */
+  rDebug(): number | null;
 }
 
 /** The entry-path facts `monitor` shows. */

@@ -56,7 +56,7 @@ function sysMincore(p: Process, a: SyscallArgs): number {
 }
 
 export function registerMm(t: HandlerTable): void {
-  t.on(9, sysMmap, 'file mappings are copies made at mmap: a MAP_SHARED one is written back at msync, munmap and exit, not coherent with read and write meanwhile, and a file grown since the mmap is not seen (SIGBUS past its size then)');
+  t.on(9, sysMmap, 'a private file mapping is a copy made at mmap (a MAP_SHARED one is the page cache\'s pages); a file grown since the mmap is not seen (SIGBUS past its size then)');
   t.on(10, (p, a) => {
     p.mm.mprotect(a.num(0), a.unum(1), a.int(2));
     return 0;

@@ -210,7 +210,7 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
 }
 
 export function registerExec(t: HandlerTable): void {
-  const dyn = 'ELF programs, static or with their interpreter, and #! scripts; arguments and environment are decoded as UTF-8';
-  t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), dyn);
-  t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), dyn);
+  const utf8 = 'argument and environment strings that are not UTF-8 do not reach the new program byte for byte';
+  t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), utf8);
+  t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), utf8);
 }

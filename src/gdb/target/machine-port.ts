@@ -18,7 +18,7 @@ import { ExecError, explainExecError, parseElf } from '../../kernel/loader.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../../kernel/sys/files.js';
 import { syscallName } from '../../kernel/sysnames.js';
 import { getS64, getU32, putU32, putU64 } from '../hex.js';
-import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat } from './port.js';
+import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat, type LinkMapEntry } from './port.js';
 /** user_regs_struct slot of each CPU register (rax rcx rdx rbx rsp rbp rsi rdi r8..r15). */
 const SLOT_OF_CPU: number[] = [
   USER_REGS.rax, USER_REGS.rcx, USER_REGS.rdx, USER_REGS.rbx, USER_REGS.rsp, USER_REGS.rbp, USER_REGS.rsi, USER_REGS.rdi,
@@ -93,6 +93,7 @@ class MachinePort implements GuestProcess {
       loadBias: m.image.bias,
       auxv: readInitialAuxv(m),
       kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
+      linkMap: () => readLinkMap(m),
     };
   }
 
@@ -346,6 +347,36 @@ function readInterp(hostPath: string): string | null {
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
+}
+
+/**
+ * The dynamic linker's link map, from the r_debug its DT_DEBUG names: each
+ * struct link_map { l_addr, l_name, l_ld, l_next, l_prev } after the
+ * program's own, as gdbserver lists them (an entry with no name, a vDSO's
+ * or the program's, is left out). Bounded: the guest may have corrupted it.
+ */
+function readLinkMap(m: Machine): LinkMapEntry[] {
+  if (m.ended || m.proc.exec === null) return [];
+  const rDebug = m.linkMap().rDebug;
+  if (rDebug === null) return [];
+  const b = new Uint8Array(8);
+  const word = (a: number): number | null => (m.mem.peek(a, b) === 8 ? getS64(b, 0) : null);
+  const str = (a: number): string => {
+    const s = new Uint8Array(4096);
+    const n = m.mem.peek(a, s);
+    const end = s.subarray(0, n).indexOf(0);
+    return end < 0 ? '' : new TextDecoder().decode(s.subarray(0, end));
+  };
+  const out: LinkMapEntry[] = [];
+  let lm = word(rDebug + 8); // r_map, after the int r_version and its padding
+  for (let k = 0; lm !== null && lm !== 0 && k < 4096; k++) {
+    const lAddr = word(lm), name = word(lm + 8), lLd = word(lm + 16), next = word(lm + 24);
+    if (lAddr === null || name === null || lLd === null || next === null) break;
+    const path = k === 0 || name === 0 ? '' : str(name);
+    if (path !== '') out.push({ name: path, lm, lAddr, lLd });
+    lm = next;
+  }
+  return out;
 }
 
 /** The auxv words from the initial stack (argc, argv..., 0, envp..., 0, auxv...): read once, before the program can change them. */

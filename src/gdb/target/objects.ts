@@ -1,8 +1,9 @@
 /**
  * The objects gdb reads with qXfer and friends: the program's path
  * (exec-file), its auxiliary vector, the loaded images besides it
- * (libraries-svr4: the guest kernel image, linked at its run address, so
- * its symbols, types and line tables load with no command from the user),
+ * (libraries-svr4: the dynamic linker's link map, then the guest kernel
+ * image, linked at its run address, so its symbols, types and line tables
+ * load with no command from the user),
  * the thread list, and the load bias (qOffsets). Each reads the current
  * process; the dispatcher makes sure there is one.
  */
@@ -26,8 +27,10 @@ export class Auxv implements AuxvOps {
 export class Libraries implements LibrariesOps {
   constructor(private readonly current: () => GuestProcess | null) {}
   libraries(): Library[] {
-    const k = this.current()?.image.kernelImage;
-    return k ? [{ name: k.name, lAddr: 0 }] : [];
+    const p = this.current();
+    if (!p) return [];
+    const k = p.image.kernelImage;
+    return [...p.image.linkMap(), ...(k ? [{ name: k.name, lAddr: 0 }] : [])];
   }
 }
 

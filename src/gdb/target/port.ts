@@ -164,6 +164,25 @@ export interface GuestImage {
   /** The auxiliary vector the program received (read at exec, before the program can change it). */
   readonly auxv: Uint8Array;
   readonly kernelImage: GuestKernelImage | null;
+  /**
+   * The shared objects the dynamic linker has loaded, as its link map lists
+   * them (r_debug.r_map, past the program's own entry): ld.so, libc.so and
+   * what was dlopened. Empty for a static program, and before ld.so has
+   * filled DT_DEBUG.
+   */
+  linkMap(): LinkMapEntry[];
+}
+
+/** One struct link_map of the dynamic linker (what gdb's svr4 solib support reads). */
+export interface LinkMapEntry {
+  /** l_name: the object's path as ld.so opened it. */
+  name: string;
+  /** The struct's own address. */
+  lm: number;
+  /** l_addr: its load bias. */
+  lAddr: number;
+  /** l_ld: its dynamic section. */
+  lLd: number;
 }
 
 /** The entry-path facts `monitor` shows. */

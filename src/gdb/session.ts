@@ -82,6 +82,8 @@ export class Session {
   private readonly files = new Map<number, HostFile>();
   private nextFd = 3;
   private readonly cx: PacketContext;
+  /** Hg's selection when it names a held child (PacketContext.generalChild). */
+  private generalChild: number | null = null;
 
   constructor(
     private readonly host: SessionHost,
@@ -239,6 +241,17 @@ export class Session {
       case 'library':
         reason = 'library:;';
         break;
+      case 'fork':
+      case 'vfork':
+        // the child is a process of its own: its id always names its pid (only multiprocess clients get these)
+        reason = `${r.kind}:p${r.child.toString(16)}.${r.child.toString(16)};`;
+        break;
+      case 'vfork-done':
+        reason = 'vforkdone:;';
+        break;
+      case 'exec':
+        reason = `exec:${textToHex(r.path)};`;
+        break;
     }
     let s = 'T' + hex2(sig);
     // expedited registers: gdb needs no `g` after a step
@@ -305,6 +318,12 @@ export class Session {
       console: (text) => this.send('O' + textToHex(text)),
       stopReply: (r) => this.stopReply(r),
       threadId: (tid) => this.threadId(tid),
+      get generalChild() {
+        return session.generalChild;
+      },
+      selectGeneral: (child) => {
+        this.generalChild = child;
+      },
       get running() {
         return host.running;
       },

@@ -35,7 +35,13 @@ export type StopReason =
   /** Stopped at the debugger's request (0x03, or a debugger attaching to a free-running program). */
   | { kind: 'interrupted' }
   /** The set of loaded images changed (the stop reply carries `library:;`). */
-  | { kind: 'library' };
+  | { kind: 'library' }
+  /** The process forked or vforked child (a new process, stopped until the debugger detaches or resumes it). */
+  | { kind: 'fork' | 'vfork'; child: number }
+  /** A vfork's child has exec'd or exited. */
+  | { kind: 'vfork-done' }
+  /** The process exec'd the program at path. */
+  | { kind: 'exec'; path: string };
 
 export type WatchType = 'watch' | 'rwatch' | 'awatch';
 
@@ -84,6 +90,7 @@ export interface Target {
   // ---- optional capabilities ----
   readonly breakpoints?: BreakpointOps;
   readonly catchSyscalls?: CatchSyscallsOps;
+  readonly processEvents?: ProcessEventsOps;
   readonly passSignals?: PassSignalsOps;
   readonly threads?: ThreadsOps;
   readonly execFile?: ExecFileOps;
@@ -152,6 +159,20 @@ export interface BreakpointOps {
   readonly hw?: { add(addr: number): boolean; remove(addr: number): boolean };
   /** Z2/Z3/Z4 and z2/z3/z4. */
   readonly watch?: { add(type: WatchType, addr: number, len: number): boolean; remove(type: WatchType, addr: number, len: number): boolean };
+}
+
+/**
+ * fork, vfork and exec events (qSupported's fork-events, vfork-events,
+ * exec-events): the process the target debugs is followed across its execs,
+ * and each child it makes is reported, held until the debugger lets it go.
+ */
+export interface ProcessEventsOps {
+  /** What the connected client understands; kept for every process. */
+  setReported(on: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** D;pid of a child a fork event named: it runs on, undebugged. False if there is none. */
+  detachChild(pid: number): boolean;
+  /** A child a fork event named that the debugger has not let go yet (it may select it to remove breakpoints). */
+  isHeldChild(pid: number): boolean;
 }
 
 export interface CatchSyscallsOps {

@@ -18,8 +18,20 @@ function qSupported(feats: string[], cx: PacketContext): string {
     cx.log(`entrystub: a debugger connected and was refused: ${msg.replace(/^entrystub /, '')}`);
     return 'E.' + msg;
   }
-  cx.negotiate({ multiprocess: has('multiprocess'), swbreak: has('swbreak'), hwbreak: has('hwbreak'), vContSupported: has('vContSupported') });
   const t = cx.target;
+  // process events need process ids in thread ids (a child's pid is not ours)
+  const events = t.processEvents && has('multiprocess');
+  const ev = { fork: !!events && has('fork-events'), vfork: !!events && has('vfork-events'), exec: !!events && has('exec-events') };
+  cx.negotiate({
+    multiprocess: has('multiprocess'),
+    swbreak: has('swbreak'),
+    hwbreak: has('hwbreak'),
+    vContSupported: has('vContSupported'),
+    forkEvents: ev.fork,
+    vforkEvents: ev.vfork,
+    execEvents: ev.exec,
+  });
+  t.processEvents?.setReported(ev);
   const out = [`PacketSize=${cx.packetSize.toString(16)}`, 'QStartNoAckMode+', 'qXfer:features:read+', 'vContSupported+', 'multiprocess+', 'QDisableRandomization+'];
   if (t.breakpoints) out.push('swbreak+');
   if (t.breakpoints?.hw) out.push('hwbreak+');
@@ -29,6 +41,9 @@ function qSupported(feats: string[], cx: PacketContext): string {
   if (t.siginfo) out.push('qXfer:siginfo:read+');
   if (t.threads) out.push('qXfer:threads:read+');
   if (t.catchSyscalls) out.push('QCatchSyscalls+');
+  if (ev.fork) out.push('fork-events+');
+  if (ev.vfork) out.push('vfork-events+');
+  if (ev.exec) out.push('exec-events+');
   if (t.passSignals) out.push('QPassSignals+', 'QProgramSignals+');
   return out.join(';');
 }
@@ -99,7 +114,12 @@ export const baseCommands: Command[] = [
     schema: 'l',
     cap: always,
     handler: ([pid], cx) => {
-      if (pid !== cx.target.pid) return E_GENERIC;
+      // a child a fork event named: it runs on by itself (gdb's detach-on-fork)
+      if (pid !== cx.target.pid) {
+        if (!cx.target.processEvents?.detachChild(pid)) return E_GENERIC;
+        if (cx.generalChild === pid) cx.selectGeneral(null);
+        return OK;
+      }
       cx.program.detach();
       return OK;
     },

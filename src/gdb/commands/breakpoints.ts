@@ -5,7 +5,7 @@
  */
 import type { BreakpointOps, WatchType } from '../target.js';
 import { command, E_GENERIC, E_INVAL, OK, type Command } from './command.js';
-import type { Reply } from './context.js';
+import type { PacketContext, Reply } from './context.js';
 
 const WATCH: Record<number, WatchType> = { 2: 'watch', 3: 'rwatch', 4: 'awatch' };
 
@@ -32,7 +32,25 @@ function z(insert: boolean, type: number, addr: number, kind: number, bp: Breakp
   return ok ? OK : E_GENERIC;
 }
 
+/**
+ * With a held child selected (Hg), gdb is taking the breakpoints it thinks
+ * the child inherited out of it before detaching it: ours live in the
+ * debugged tasks' decoded blocks, never in memory, and the child loses them
+ * when it is let go, so there is nothing to do (and the parent keeps its own).
+ */
+const childSelected = (cx: PacketContext): boolean => cx.generalChild !== null;
+
 export const breakpointCommands: Command[] = [
-  command({ name: 'Z', schema: 'l,L,l', cap: (t) => t.breakpoints, handler: ([type, addr, kind], _cx, bp) => z(true, type, addr, kind, bp) }),
-  command({ name: 'z', schema: 'l,L,l', cap: (t) => t.breakpoints, handler: ([type, addr, kind], _cx, bp) => z(false, type, addr, kind, bp) }),
+  command({
+    name: 'Z',
+    schema: 'l,L,l',
+    cap: (t) => t.breakpoints,
+    handler: ([type, addr, kind], cx, bp) => (childSelected(cx) ? OK : z(true, type, addr, kind, bp)),
+  }),
+  command({
+    name: 'z',
+    schema: 'l,L,l',
+    cap: (t) => t.breakpoints,
+    handler: ([type, addr, kind], cx, bp) => (childSelected(cx) ? OK : z(false, type, addr, kind, bp)),
+  }),
 ];

@@ -16,6 +16,10 @@ export type Reply = string | { resume: ResumeAction } | typeof NO_REPLY;
 /** What the client announced in qSupported. */
 export interface ClientFeatures {
   multiprocess: boolean;
+  /** fork-events+, vfork-events+, exec-events+ (gdb follows processes with them; only with multiprocess). */
+  forkEvents?: boolean;
+  vforkEvents?: boolean;
+  execEvents?: boolean;
   swbreak: boolean;
   hwbreak: boolean;
   vContSupported: boolean;
@@ -66,6 +70,13 @@ export interface PacketContext {
   stopReply(r: StopReason): string;
   /** A thread id as this client writes them (`p<pid>.<tid>` with multiprocess). */
   threadId(tid: number): string;
+  /**
+   * Hg selected a process other than the target's: a child a fork event
+   * named, which gdb selects only to take its breakpoints out before it
+   * detaches it (null: the target's own).
+   */
+  readonly generalChild: number | null;
+  selectGeneral(child: number | null): void;
   /** A resume is in progress (qThreadExtraInfo). */
   readonly running: boolean;
   readonly program: ProgramControl;

@@ -29,7 +29,14 @@ export const threadCommands: Command[] = [
       const pid = cx.target.pid;
       // before `run` there is nothing to select, and nothing to refuse (gdb sends Hgp0.0 at connect)
       if (pid === null) return OK;
-      return namesThread(id, pid, pid, true) ? OK : E_GENERIC;
+      // a forked child not yet let go: gdb selects it to take its breakpoints out, then detaches it
+      if (op === 'g' && id.pid !== undefined && id.pid !== pid && cx.target.processEvents?.isHeldChild(id.pid)) {
+        cx.selectGeneral(id.pid);
+        return OK;
+      }
+      if (!namesThread(id, pid, pid, true)) return E_GENERIC;
+      if (op === 'g') cx.selectGeneral(null);
+      return OK;
     },
   }),
   command({

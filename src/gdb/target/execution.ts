@@ -10,7 +10,7 @@
  * step never does; a step that delivers a signal to a handler stops at the
  * handler's first instruction.
  */
-import type { CatchSyscallsOps, ExecutionOps, PassSignalsOps, ResumeAction, StopReason } from '../target.js';
+import type { CatchSyscallsOps, ExecutionOps, PassSignalsOps, ProcessEventsOps, ResumeAction, StopReason } from '../target.js';
 import { putU32, putU64 } from '../hex.js';
 import type { Breakpoints } from './breakpoints.js';
 import type { GuestEvent, GuestProcess, GuestSigInfo } from './port.js';
@@ -27,6 +27,9 @@ export class Execution implements ExecutionOps {
   private attached = true;
   private catching: null | 'all' | ReadonlySet<number> = null;
   private passing: ReadonlySet<number> = new Set();
+  private reported = { fork: false, vfork: false, exec: false };
+  /** Children fork events named that the debugger has not detached. */
+  private readonly heldChildren = new Set<number>();
   private lastSiginfo: GuestSigInfo | null = null;
 
   constructor(
@@ -43,7 +46,21 @@ export class Execution implements ExecutionOps {
     this.attached = true;
     p.exec.catchSyscalls(this.catching);
     p.exec.stopOnSignals(true, this.passing);
+    p.exec.traceProcessEvents(this.reported);
+    this.heldChildren.clear();
   }
+
+  readonly processEvents: ProcessEventsOps = {
+    setReported: (on) => {
+      this.reported = { ...on };
+      this.current()?.exec.traceProcessEvents(this.reported);
+    },
+    detachChild: (pid) => {
+      if (!this.heldChildren.delete(pid)) return false;
+      return this.current()?.exec.detachChild(pid) ?? false;
+    },
+    isHeldChild: (pid) => this.heldChildren.has(pid),
+  };
 
   readonly catchSyscalls: CatchSyscallsOps = {
     setCatch: (which) => {
@@ -141,6 +158,14 @@ export class Execution implements ExecutionOps {
       case 'signal':
         this.lastSiginfo = ev.info;
         return { kind: 'signal', signal: ev.info.signo };
+      case 'fork':
+      case 'vfork':
+        this.heldChildren.add(ev.child);
+        return { kind: ev.kind, child: ev.child };
+      case 'vfork-done':
+        return { kind: 'vfork-done' };
+      case 'exec':
+        return { kind: 'exec', path: ev.path };
     }
     return null;
   }
@@ -148,6 +173,11 @@ export class Execution implements ExecutionOps {
   detach(): void {
     const p = this.current();
     this.attached = false;
+    // the children still held go with their parent: gdb's detach lets every process go
+    for (const c of this.heldChildren) p?.exec.detachChild(c);
+    this.heldChildren.clear();
+    this.reported = { fork: false, vfork: false, exec: false };
+    p?.exec.traceProcessEvents(this.reported);
     this.bps.clear();
     this.catching = null;
     if (!p) return;

@@ -38,6 +38,7 @@ export class MachineTarget implements Target {
   readonly execution: Execution;
   readonly catchSyscalls: Execution['catchSyscalls'];
   readonly passSignals: Execution['passSignals'];
+  readonly processEvents: Execution['processEvents'];
   readonly threads: Threads;
   readonly execFile: ExecFile;
   readonly auxv: Auxv;
@@ -57,6 +58,7 @@ export class MachineTarget implements Target {
     this.execution = new Execution(need, current, this.breakpoints, () => this.drop());
     this.catchSyscalls = this.execution.catchSyscalls;
     this.passSignals = this.execution.passSignals;
+    this.processEvents = this.execution.processEvents;
     this.siginfo = { siginfo: () => this.execution.siginfo() };
     this.threads = new Threads(current);
     this.execFile = new ExecFile(need);

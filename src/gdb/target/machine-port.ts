@@ -87,12 +87,26 @@ class MachinePort implements GuestProcess {
     this.exec = this.execPort();
     this.files = this.filesPort();
     this.kernel = this.kernelPort();
+    void programHostPath;
+    // the program of the process's last execve: what gdb reloads after an exec event
+    const auxvOf = new WeakMap<object, Uint8Array>();
+    const kernelImage = m.kernel ? kernelImageOf(m.kernel.path) : null;
     this.image = {
-      exePath: m.proc.exePath,
-      interp: readInterp(programHostPath),
-      loadBias: m.image.bias,
-      auxv: readInitialAuxv(m),
-      kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
+      get exePath() {
+        return m.proc.exePath;
+      },
+      get interp() {
+        return m.exec.interpPath;
+      },
+      get loadBias() {
+        return m.image.bias;
+      },
+      get auxv() {
+        let a = auxvOf.get(m.exec);
+        if (!a) auxvOf.set(m.exec, (a = auxvBytes(m.exec.auxv)));
+        return a;
+      },
+      kernelImage,
       linkMap: () => readLinkMap(m),
     };
   }
@@ -207,6 +221,14 @@ class MachinePort implements GuestProcess {
         m.stopOnSignals = on;
         m.passSignals = pass;
       },
+      traceProcessEvents: (on) => {
+        m.catchEvents = { ...on };
+      },
+      detachChild: (pid) => {
+        if (pid === this.pid || !m.tasks().some((t) => t.pid === pid && t.traced)) return false;
+        m.detachTask(pid);
+        return true;
+      },
       setBreakpoints: (sw, hw) => m.setBreakpoints(sw, hw),
       addWatch: (type, addr, len) => m.watchpoints.add(type, addr, len),
       removeWatch: (type, addr, len) => {
@@ -319,33 +341,11 @@ function eventOf(ev: Stop | null): GuestEvent | null {
       return null;
     case 'fork':
     case 'vfork':
+      return { kind: ev.kind, child: ev.child };
     case 'vfork-done':
+      return { kind: 'vfork-done' };
     case 'exec':
-      // stops the stub does not ask for (Machine.catchEvents stays off): following processes is its next step
-      return null;
-  }
-}
-
-/** The program's PT_INTERP, if its file has one (read from its headers only: the file may be large). */
-function readInterp(hostPath: string): string | null {
-  let fd = -1;
-  try {
-    fd = fs.openSync(hostPath, 'r');
-    const read = (off: number, len: number) => {
-      const b = Buffer.alloc(len);
-      return b.subarray(0, fs.readSync(fd, b, 0, len, off));
-    };
-    const eh = read(0, 64);
-    if (eh.length < 64) return null;
-    const headersEnd = Number(eh.readBigUInt64LE(32)) + eh.readUInt16LE(56) * 56;
-    if (headersEnd > 1 << 20) return null;
-    const p = parseElf(read(0, headersEnd), hostPath).phdrs.find((h) => h.type === 3 /* PT_INTERP */);
-    if (!p || p.filesz > 4096) return null;
-    return read(p.offset, p.filesz).toString('latin1').replace(/\0.*$/s, '');
-  } catch {
-    return null;
-  } finally {
-    if (fd >= 0) fs.closeSync(fd);
+      return { kind: 'exec', path: ev.path };
   }
 }
 
@@ -354,11 +354,14 @@ function readInterp(hostPath: string): string | null {
  * struct link_map { l_addr, l_name, l_ld, l_next, l_prev } after the
  * program's own, as gdbserver lists them (an entry with no name, a vDSO's
  * or the program's, is left out). Bounded: the guest may have corrupted it.
+ * Before ld.so has filled DT_DEBUG: the interpreter alone, where exec put it.
  */
 function readLinkMap(m: Machine): LinkMapEntry[] {
   if (m.ended || m.proc.exec === null) return [];
+  const x = m.exec;
   const rDebug = m.linkMap().rDebug;
-  if (rDebug === null) return [];
+  // before ld.so has run, the interpreter exec mapped is the one object loaded (what a native gdb shows at the first instruction)
+  if (rDebug === null) return x.interp && x.interpPath !== null ? [{ name: x.interpPath, lm: 0, lAddr: x.interp.bias, lLd: x.interp.dynamic }] : [];
   const b = new Uint8Array(8);
   const word = (a: number): number | null => (m.mem.peek(a, b) === 8 ? getS64(b, 0) : null);
   const str = (a: number): string => {
@@ -379,22 +382,13 @@ function readLinkMap(m: Machine): LinkMapEntry[] {
   return out;
 }
 
-/** The auxv words from the initial stack (argc, argv..., 0, envp..., 0, auxv...): read once, before the program can change them. */
-function readInitialAuxv(m: Machine): Uint8Array {
-  const word = (a: number): number => {
-    const b = new Uint8Array(8);
-    return m.mem.peek(a, b) === 8 ? getS64(b, 0) : 0;
-  };
-  let p = m.cpu.getNum(4); // rsp
-  const argc = word(p);
-  p += 8 * (argc + 2);
-  let guard = 0;
-  while (word(p) !== 0 && guard++ < 100_000) p += 8;
-  p += 8;
-  const start = p;
-  for (guard = 0; guard < 256; guard++, p += 16) if (word(p) === 0) break;
-  const out = new Uint8Array(p + 16 - start);
-  m.mem.peek(start, out);
+/** The auxiliary vector as exec wrote it on the initial stack: (type, value) pairs of 64-bit words, AT_NULL last. */
+function auxvBytes(auxv: [number, number][]): Uint8Array {
+  const out = new Uint8Array(auxv.length * 16);
+  auxv.forEach(([k, v], i) => {
+    putU64(out, i * 16, k);
+    putU64(out, i * 16 + 8, v);
+  });
   return out;
 }
 

@@ -71,7 +71,13 @@ export type GuestEvent =
   /** A signal is about to be delivered (signal-delivery-stop); resumeSignal decides its fate. */
   | { kind: 'signal'; info: GuestSigInfo }
   /** The program sleeps in a syscall: call run again in about ms. */
-  | { kind: 'blocked'; ms: number };
+  | { kind: 'blocked'; ms: number }
+  /** It forked (or vforked) the process child, held stopped until the debugger lets it go (PTRACE_EVENT_FORK/VFORK). */
+  | { kind: 'fork' | 'vfork'; child: number }
+  /** A vfork child has exec'd or exited: the parent goes on (PTRACE_EVENT_VFORK_DONE). */
+  | { kind: 'vfork-done' }
+  /** It exec'd the program at path (its guest path), and stopped at the new program's first instruction (PTRACE_EVENT_EXEC). */
+  | { kind: 'exec'; path: string };
 
 export interface GuestExecution {
   /**
@@ -89,6 +95,10 @@ export interface GuestExecution {
   ended(): boolean;
   /** Syscalls that stop at entry and return (PTRACE_SYSCALL's filter). */
   catchSyscalls(which: null | 'all' | ReadonlySet<number>): void;
+  /** Report forks, vforks and execs as events (PTRACE_O_TRACEFORK, _TRACEVFORK, _TRACEEXEC). */
+  traceProcessEvents(on: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** Let a child a fork event reported run on its own, untraced (PTRACE_DETACH of it); false if there is no such child. */
+  detachChild(pid: number): boolean;
   /** Stop before delivering a signal (ptrace's signal-delivery-stop), except those passed through. */
   stopOnSignals(on: boolean, pass: ReadonlySet<number>): void;
   /** Breakpoints checked before the instruction at each address runs (software and hardware ones); memory is never written. */

@@ -100,6 +100,8 @@ const PROGRAMS: { name: string; argv: () => string[]; env?: Record<string, strin
   { name: 'ls -la --full-time', argv: () => ['/bin/ls', '-la', '--color=never', '--full-time', path.join(lsDir, 'sub'), path.join(lsDir, 'notes.txt')] },
   { name: 'python3 hashlib, json', argv: () => ['/usr/bin/python3', '-c', PY_HASH_JSON] },
   { name: 'python3 ctypes', argv: () => ['/usr/bin/python3', '-c', PY_CTYPES] },
+  // fork, exec of dynamic programs, pipes: bash's $(...) and a pipeline into coreutils' cat
+  { name: 'bash pipeline and $(...)', argv: () => ['/bin/bash', '-c', 'a=$(echo x); echo $a | cat; b=$(ls ' + DATA('') + ' | sort -r | head -n 2); echo "$b"; echo ${PIPESTATUS[@]}'] },
 ];
 
 for (const cfg of CONFIGS) {

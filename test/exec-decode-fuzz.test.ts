@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Machine } from '../src/machine/machine.js';
 import { ExecError, explainExecError } from '../src/kernel/loader.js';
-import { defaultKernel } from '../src/kernel/kernel.js';
+import { hostPhysmem } from '../src/kernel/kernel.js';
 import { decode } from '../src/cpu/decode.js';
 import { CpuFault, Vector } from '../src/cpu/fault.js';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
@@ -59,7 +59,7 @@ beforeAll(() => {
   fs.mkdirSync(path.join(scratch, 'root'));
   nul = fs.openSync('/dev/null', 'r+');
   // the machine's memory, as --mem-limit: a fuzzed program may touch no more
-  defaultKernel.physmem.limit = 64 * 1024 * 1024;
+  hostPhysmem.limit = 64 * 1024 * 1024;
 });
 afterAll(() => {
   if (nul >= 0) fs.closeSync(nul);
@@ -82,17 +82,18 @@ function machine(file: string, model: { entry: string; hook?: string }): Machine
     entry: model.entry,
     hook: model.hook,
   });
-  m.proc.cooperative = true;
+  m.os.debugged = true; // a sleep parks the task rather than blocking the host (as under a debugger)
   return m;
 }
 
 /**
- * Give back a machine's pages to the machine-wide count (--mem-limit). Linux's
- * exit_mm does this when a process ends; entrystub's Machine does not yet, so
- * the thousands of machines of one fuzz run would add up to the limit.
+ * Give back a machine's pages to the machine-wide count (--mem-limit), as
+ * Linux's exit_mm does: a process that ended has given its own back; one
+ * left running at the budget's end has not, and the thousands of machines of
+ * one fuzz run would add up to the limit.
  */
 function release(m: Machine): void {
-  for (const pn of [...m.mem.pages.keys()]) m.mem.pages.delete(pn);
+  for (const p of m.os.procs.values()) p.mem.release();
 }
 
 /** Run to an end, a sleep, or the budget. */

@@ -139,7 +139,8 @@ function words(cmd: string): string[] {
 }
 
 function entrystubArgs(s: Step): string[] {
-  const w = words(s.cmd);
+  // `npx entrystub` is the same command run from a checkout (the README's tour writes it so)
+  const w = words(s.cmd.replace(/^npx /, ''));
   if (w[0] !== 'entrystub') throw new Error(`${s.at}: only \`entrystub ...\` commands are run: ${s.cmd}`);
   return w.slice(1);
 }

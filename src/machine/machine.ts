@@ -351,7 +351,15 @@ export class Machine {
         if (task.traced) this.applyBreakpoints();
         this.model.exec(x.program);
         this.model.execReturn(x.entry, x.sp);
-        if (task.traced && this.catchEvents.exec) this.requestStop({ kind: 'exec', path: task.proc.exePath });
+        if (task.traced && this.catchEvents.exec) {
+          // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
+          // syscall has returned, before the first instruction of the new program (or its interpreter)
+          const blocks = this.caches.get(mm.mem)!, path = task.proc.exePath;
+          blocks.setProbe(x.entry, () => {
+            blocks.setProbe(x.entry, null);
+            this.requestStop({ kind: 'exec', path });
+          });
+        }
       },
       taskExited: (task) => {
         this.model.releaseTask(task);

@@ -18,7 +18,6 @@ export interface Case {
   env?: Record<string, string>;
   stdin?: string;
   cwd?: string;
-  needsFork?: boolean;
   tags?: string[];
 }
 

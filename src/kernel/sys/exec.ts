@@ -122,6 +122,15 @@ function scriptLine(data: Uint8Array): { interp: string; arg: string | null } | 
   return { interp: m[1], arg: m[2] === '' ? null : m[2] };
 }
 
+/** The guest path of the file at host path `host` with every symlink resolved, or null if it is outside the guest's root. */
+function canonicalGuestPath(p: Process, host: string): string | null {
+  try {
+    return p.vfs.toGuest(fs.realpathSync(host));
+  } catch {
+    return null;
+  }
+}
+
 function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SysError(EINVAL);
   const path = readPath(p.mem, pathAddr);
@@ -198,7 +207,8 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
     p.sigactions[s] = { handler: a.handler === SIG_IGN ? SIG_IGN : 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
   }
   p.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
-  p.exePath = file.guest;
+  // /proc/PID/exe names the file as d_path does: every symlink resolved
+  p.exePath = canonicalGuestPath(p, file.host) ?? file.guest;
   p.argv = argv;
   p.comm = (filename.split('/').pop() ?? '').slice(0, 15);
   p.image = x.program;
@@ -210,7 +220,7 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
 }
 
 export function registerExec(t: HandlerTable): void {
-  const dyn = 'ELF programs, static or with their interpreter, and #! scripts; arguments and environment are decoded as UTF-8';
-  t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), dyn);
-  t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), dyn);
+  const utf8 = 'argument and environment strings that are not UTF-8 do not reach the new program byte for byte';
+  t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), utf8);
+  t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), utf8);
 }

@@ -66,9 +66,9 @@ describe('the target over a Machine', () => {
     const z = example('nommu');
     expect(trip(z)).toMatch(/^no trip in progress/);
     z.execution.catchSyscalls.setCatch(new Set([1]));
-    expect(runToStop(z)).toEqual({ kind: 'syscall-entry', nr: 1 });
+    expect(runToStop(z)).toEqual({ kind: 'syscall-entry', nr: 1, tid: 1000 });
     expect(trip(z)).toBe('trip in progress: syscall 1 (write)\n  entered by: call *%rax at 0x404c47 → sled +1\n  instructions since: 1\n');
-    expect(runToStop(z)).toEqual({ kind: 'syscall-return', nr: 1 });
+    expect(runToStop(z)).toEqual({ kind: 'syscall-return', nr: 1, tid: 1000 });
     expect(trip(z)).toMatch(/^no trip in progress/);
 
     // native: kill's signal rewrites pt_regs->ip, so check 1 is the last reached before the IRET path
@@ -84,7 +84,7 @@ describe('the target over a Machine', () => {
       if (r !== null) n.execution.resume({ kind: 'continue', signal: r.signal });
       r = n.execution.poll(100_000);
     }
-    expect(r).toEqual({ kind: 'swbreak', addr: iretAddr });
+    expect(r).toEqual({ kind: 'swbreak', addr: iretAddr, tid: 1000 });
     expect(trip(n)).toMatch(/^trip in progress: syscall 62 \(kill\)\n  entered by: syscall at 0x40154f → CPL 3 → 0 through MSR_LSTAR\n/);
     expect(trip(n)).toMatch(/\n  last SYSRET check reached: check 1 of 6, sysret_check_rcx_eq_rip: RCX slot == RIP slot\n$/);
   });
@@ -163,13 +163,13 @@ describe('the target over a Machine', () => {
   it('catch syscall: orig_rax is the number from entry to return, then -1', () => {
     const t = launch();
     t.catchSyscalls.setCatch(new Set([1]));
-    expect(runToStop(t)).toEqual({ kind: 'syscall-entry', nr: 1 });
+    expect(runToStop(t)).toEqual({ kind: 'syscall-entry', nr: 1, tid: 1000 });
     expect(reg64(t.registers.read(57))).toBe(1n);
-    expect(runToStop(t)).toEqual({ kind: 'syscall-return', nr: 1 });
+    expect(runToStop(t)).toEqual({ kind: 'syscall-return', nr: 1, tid: 1000 });
     expect(reg64(t.registers.read(57))).toBe(1n);
     t.catchSyscalls.setCatch(null);
     t.breakpoints.addSw(ADD);
-    expect(runToStop(t)).toEqual({ kind: 'swbreak', addr: ADD });
+    expect(runToStop(t)).toEqual({ kind: 'swbreak', addr: ADD, tid: 1000 });
     expect(reg64(t.registers.read(57))).toBe(-1n);
   });
 
@@ -177,7 +177,7 @@ describe('the target over a Machine', () => {
     const t = launch('3');
     t.breakpoints.watch.add('watch', COUNTER, 8);
     t.breakpoints.watch.add('rwatch', COUNTER + 8, 8); // result, next to counter: written once, never read
-    expect(runToStop(t)).toEqual({ kind: 'watch', type: 'watch', addr: COUNTER });
+    expect(runToStop(t)).toEqual({ kind: 'watch', type: 'watch', addr: COUNTER, tid: 1000 });
     // rip is after the store (mov %rax,counter(%rip)), at the i++ of the loop
     expect(reg64(t.registers.read(16))).toBe(0x4011c7n);
     expect(t.memory.read(COUNTER, 8)[0]).toBe(2);
@@ -193,7 +193,7 @@ describe('the target over a Machine', () => {
   it('hardware and software breakpoints stop before the instruction; the stopped-at one is stepped over', () => {
     const t = launch();
     t.breakpoints.hw.add(ADD);
-    expect(runToStop(t)).toEqual({ kind: 'hwbreak', addr: ADD });
+    expect(runToStop(t)).toEqual({ kind: 'hwbreak', addr: ADD, tid: 1000 });
     expect(reg64(t.registers.read(16))).toBe(BigInt(ADD));
     expect(runToStop(t, 'step')).toEqual({ kind: 'step' });
     expect(reg64(t.registers.read(16))).toBe(BigInt(ADD + 1));
@@ -207,7 +207,7 @@ describe('the target over a Machine', () => {
     expect(pairs.get(9n)).toBe(0x40102bn); // AT_ENTRY
     expect(pairs.get(6n)).toBe(4096n); // AT_PAGESZ
     expect(pairs.has(0n)).toBe(true); // AT_NULL ends it
-    expect(t.threads.list()).toEqual([{ tid: 1000, name: 'gdbdemo' }]);
+    expect(t.threads.list()).toEqual([{ pid: 1000, tid: 1000, name: 'gdbdemo' }]);
   });
 
   it('the library list gdb 13 accepts (for the guest kernel image)', () => {

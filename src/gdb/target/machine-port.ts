@@ -97,6 +97,10 @@ class MachinePort implements GuestProcess {
       get interp() {
         return exec()?.interpPath ?? null;
       },
+      get interpLoad() {
+        const i = exec()?.interp;
+        return i ? { bias: i.bias, dynamic: i.dynamic } : null;
+      },
       get loadBias() {
         return exec()?.program.bias ?? 0;
       },

@@ -51,14 +51,19 @@ export class Libraries implements LibrariesOps {
 
   /**
    * r_debug.r_map's list after its head (the program): the objects with a
-   * name (ld.so, libc.so, what dlopen loaded). Before ld.so has filled
-   * DT_DEBUG there is none, and gdb finds ld.so itself from PT_INTERP and
-   * AT_BASE, as it does with gdbserver.
+   * name (ld.so, libc.so, what dlopen loaded); before ld.so has filled
+   * DT_DEBUG, the interpreter alone.
    */
   private linkMap(p: GuestProcess): { main: number | null; objects: Library[] } {
     const rDebug = p.image.rDebug();
     const objects: Library[] = [];
-    if (rDebug === null) return { main: null, objects };
+    if (rDebug === null) {
+      // before ld.so has run, the interpreter exec mapped is the one object loaded (what gdb shows natively at
+      // the first instruction, and after an exec)
+      const i = p.image.interpLoad;
+      if (i && p.image.interp) objects.push({ name: p.image.interp, lm: 0, lAddr: i.bias, lLd: i.dynamic });
+      return { main: null, objects };
+    }
     const main = this.word(p, rDebug + R_MAP);
     if (main === null || main === 0) return { main: null, objects };
     const seen = new Set([main]);

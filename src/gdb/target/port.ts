@@ -186,6 +186,8 @@ export interface GuestImage {
   readonly exePath: string;
   /** Its PT_INTERP, if it has one. */
   readonly interp: string | null;
+  /** Where exec mapped the interpreter: its load bias and its dynamic section's address. */
+  readonly interpLoad: { bias: number; dynamic: number } | null;
   /** Load bias (0 for ET_EXEC). */
   readonly loadBias: number;
   /** The auxiliary vector the program received (read at exec, before the program can change it). */

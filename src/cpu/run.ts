@@ -107,7 +107,7 @@ export class BlockCache {
       if (insns.length > 0 && (this.breakpoints.has(a) || this.probes.has(a))) break;
       let i: Insn;
       try {
-        i = decode(mem, a);
+        i = decode(mem, a, this.cpu.compat);
       } catch (e) {
         // a later instruction faults on fetch or decode: end the block before it
         if (insns.length > 0 && e instanceof CpuFault) break;

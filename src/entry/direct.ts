@@ -22,6 +22,8 @@ const RT_SIGRETURN = 15;
 
 export class DirectEntry implements EntryModel {
   readonly label = 'direct';
+  /** `int $0x80` of a 32-bit program is handled in place too. */
+  readonly compat = true;
   readonly kernel = null;
   /**
    * A syscall that has not run yet: its entry stop was reported, or it would
@@ -45,6 +47,34 @@ export class DirectEntry implements EntryModel {
 
   exec(_img: LoadedImage): void {
     this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
+    this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
+  }
+
+  /**
+   * `int $0x80` in compat mode: the i386 syscall in EAX with its arguments in
+   * EBX, ECX, EDX, ESI, EDI, EBP (do_int80_syscall_32), handled in place; the
+   * result goes to EAX. A call that would sleep with a debugger attached is
+   * retried from the instruction (EIP back on it), as the ia32 entry restarts
+   * a call; signals are delivered on the way out as for `syscall`. Debugger
+   * syscall catching and trace --path do not see these calls yet.
+   */
+  private int80(cpu: CPU, i: TrapSite): void {
+    const port = this.port;
+    const nr = cpu.rl[0] >>> 0;
+    const regs = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]];
+    let r: number;
+    try {
+      r = port.hostSyscall32(nr, regs);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      cpu.nextRip = i.addr;
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+      return;
+    }
+    cpu.setReg(0, 4, r, 0);
+    cpu.rip = i.next;
+    cpu.nextRip = i.next;
+    port.exitWork(null);
   }
 
   executableMapped(): void {} // `syscall` runs as it is

@@ -48,6 +48,8 @@ export interface EntryPort {
    * the call would sleep with a debugger attached: retry it later.
    */
   hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
+  /** An i386 syscall of a compat-mode program: its number and ebx, ecx, edx, esi, edi, ebp (kernel/ia32). */
+  hostSyscall32(nr: number, regs: ArrayLike<number>): number;
   /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
   sigreturn(regs: number | null): number;
   /**
@@ -80,6 +82,8 @@ export interface EntryPort {
 export interface EntryModel {
   /** For `monitor mode`, --stats and trace: 'direct', 'nommu/zpoline', 'native' ... */
   readonly label: string;
+  /** The model has an entry for 32-bit (compat-mode) programs' int $0x80. */
+  readonly compat: boolean;
   /** The guest kernel image the model runs (null: the host handles syscalls in place). */
   readonly kernel: KernelImage | null;
   /** Before the program is loaded: map the guest kernel image, if any. */

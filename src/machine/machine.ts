@@ -13,7 +13,9 @@ import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
-import type { LoadedImage } from '../kernel/loader.js';
+import { ExecError, type LoadedImage } from '../kernel/loader.js';
+import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
+import { syscall32 } from '../kernel/ia32/syscalls.js';
 import { execElf, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
@@ -152,6 +154,7 @@ export class Machine {
       mem: this.mem,
       blocks: this.blocks,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
+      hostSyscall32: (nr, regs) => this.hostSyscall(nr, undefined, undefined, regs),
       sigreturn: (regs) => this.sigreturnOn(regs),
       exitWork: (regs) => this.exitWork(regs),
       requestStop: (s) => this.requestStop(s),
@@ -203,6 +206,8 @@ export class Machine {
       reserved,
       random: randomBytes(16),
     });
+    if (x.compat && !this.model.compat)
+      throw new ExecError(`${this.opts.program}: a 32-bit program; the ${this.model.label} entry model has no compat (i386) entry yet`, 8, 'run it with --entry direct');
     this.exec = x;
     this.image = x.program;
     const cpu = this.cpu;
@@ -212,6 +217,10 @@ export class Machine {
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
     cpu.rip = x.entry;
     cpu.setFlags(0x202);
+    // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
+    cpu.compat = x.compat;
+    cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
+    cpu.gdt.tls.fill(null);
     this.model.exec(x.program);
   }
 
@@ -386,11 +395,11 @@ export class Machine {
    * The host syscall, whichever entry reached it: a bad guest pointer is
    * -EFAULT and a host-side bug -EIO with a report, never a host exception.
    */
-  private hostSyscall(nr: number, a?: SyscallArgs, userRsp?: number): number {
+  private hostSyscall(nr: number, a?: SyscallArgs, userRsp?: number, regs32?: ArrayLike<number>): number {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return syscall(this.proc, nr, a);
+      return regs32 !== undefined ? syscall32(this.proc, nr, regs32) : syscall(this.proc, nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model
@@ -519,6 +528,11 @@ export class Machine {
   }
 
   private deliver(info: SigInfo): void {
+    if (this.cpu.compat) {
+      // no ia32 signal frames (sigframe_ia32, rt_sigframe_ia32) yet; a 32-bit program cannot install handlers either
+      this.kill(SIG.SEGV, `killed by SIGSEGV: ${signalName(info.signo)} has a handler, and signal frames for 32-bit programs are not implemented`);
+      return;
+    }
     try {
       setupFrame(this.cpu, this.proc, info, fxsaveToMem);
       this.cpu.nextRip = this.cpu.rip;

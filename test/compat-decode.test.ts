@@ -2,36 +2,13 @@
  * The compat-mode (32-bit) decoder checked against iced-x86 in 32-bit mode,
  * as test/decode.test.ts checks the 64-bit one: every instruction of Debian's
  * i386 busybox-static by a linear sweep, and every opcode-table row in
- * 32-bit encodings (40-4F are inc/dec there, not REX).
+ * 32-bit encodings (40-4F are inc/dec there, not REX). The i386 fixtures
+ * (test/fixtures/bin/*-i386) are swept by decode.test.ts with the others.
  */
 import { describe, it, expect } from 'vitest';
-import * as fs from 'node:fs';
 import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
-import { parseElf } from '../src/kernel/loader.js';
-import { Decoder, DecoderOptions, check, newSweep, type Sweep } from './helpers/iced.js';
+import { Decoder, DecoderOptions, check, newSweep, sweepFile, type Sweep } from './helpers/iced.js';
 import { busybox32 } from './helpers/i386.js';
-
-function sweepFile(file: string): Sweep {
-  const data = new Uint8Array(fs.readFileSync(file));
-  const elf = parseElf(data, file);
-  expect(elf.is32).toBe(true);
-  const r = newSweep();
-  for (const p of elf.phdrs.filter((p) => p.type === 1 && p.flags & 1)) {
-    const bytes = data.subarray(p.offset, p.offset + p.filesz);
-    const mem = new Memory();
-    mem.map(p.vaddr, bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
-    mem.poke(p.vaddr, bytes);
-    const d = new Decoder(32, bytes, DecoderOptions.None);
-    d.ip = BigInt(p.vaddr);
-    while (d.canDecode) {
-      const ins = d.decode();
-      if (!ins.isInvalid) check(r, ins, mem, true);
-      ins.free();
-    }
-    d.free();
-  }
-  return r;
-}
 
 /** Every opcode of the four maps under each mandatory prefix, ModRM.reg 0-7 in a register and a memory form. */
 function sweepTables(): Sweep {
@@ -77,6 +54,7 @@ describe('compat-mode decoder agrees with iced-x86 (32-bit)', () => {
 
   it("busybox-static:i386's code", () => {
     const r = sweepFile(busybox32());
+    expect(r.is32).toBe(true);
     expect(r.mismatches).toEqual([]);
     expect(r.notUD).toEqual([]);
     expect(Object.fromEntries(r.missing)).toEqual({});

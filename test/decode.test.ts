@@ -17,39 +17,11 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
-import { Decoder, DecoderOptions, check, newSweep, type Sweep } from './helpers/iced.js';
-import { parseElf } from '../src/kernel/loader.js';
+import { Decoder, DecoderOptions, check, newSweep, sweepFile, type Sweep } from './helpers/iced.js';
 import { ROOT, busyboxPath } from './helpers/cases.js';
 
 /** Debian's busybox-static: code no one here wrote (tools.ts: a missing one fails, unless opted out). */
 const BUSYBOX = busyboxPath();
-
-function execSegments(file: string): { addr: number; bytes: Uint8Array }[] {
-  const data = new Uint8Array(fs.readFileSync(file));
-  const elf = parseElf(data, file);
-  return elf.phdrs
-    .filter((p) => p.type === 1 && p.flags & 1)
-    .map((p) => ({ addr: p.vaddr, bytes: data.subarray(p.offset, p.offset + p.filesz) }));
-}
-
-/** Every instruction of a file's executable segments, by a linear sweep. */
-function sweepFile(file: string): Sweep {
-  const r = newSweep();
-  for (const seg of execSegments(file)) {
-    const mem = new Memory();
-    mem.map(seg.addr, seg.bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
-    mem.poke(seg.addr, seg.bytes);
-    const d = new Decoder(64, seg.bytes, DecoderOptions.None);
-    d.ip = BigInt(seg.addr);
-    while (d.canDecode) {
-      const ins = d.decode();
-      if (!ins.isInvalid) check(r, ins, mem);
-      ins.free();
-    }
-    d.free();
-  }
-  return r;
-}
 
 /**
  * Every opcode of the four maps under each mandatory prefix and REX.W/R/B,

@@ -47,6 +47,15 @@ class Fetcher {
 }
 
 /**
+ * Instructions that address memory through registers the address size picks
+ * (string and I/O-string instructions, moffs moves, xlat, loop/jecxz, maskmovdqu).
+ */
+function addressesImplicitly(map: number, op: number): boolean {
+  if (map === 0) return (op >= 0xa0 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f) || (op >= 0xe0 && op <= 0xe3) || op === 0xd7;
+  return map === 1 && op === 0xf7;
+}
+
+/**
  * Decode the instruction at addr, as 64-bit code or, with compat, as 32-bit
  * code (a compat-mode code segment: no REX, 32-bit default operand and
  * address sizes, D64 ignored, disp32 without base absolute, and the rows of
@@ -90,7 +99,7 @@ export function decode(mem: Memory, addr: number, compat = false): Insn {
   const row = compat ? COMPAT_MAPS[map][op] ?? MAPS[map][op] : MAPS[map][op];
   const attr = row.attr;
   if ((attr & V) === 0) throw new UndefinedOpcode(f.bytes);
-  if (compat && asz32) throw new UndefinedOpcode(f.bytes); // 16-bit addressing: not modelled
+  if (compat && asz32 && (attr & M) === 0 && addressesImplicitly(map, op)) throw new UndefinedOpcode(f.bytes);
   i.opc = map * 256 + op;
   i.rex = rex;
   i.rep = rep;
@@ -124,9 +133,11 @@ export function decode(mem: Memory, addr: number, compat = false): Insn {
       } else i.base = rmf | (rex & 1 ? 8 : 0);
       if (mod === 1) i.disp = f.s8();
       else if (mod === 2) i.disp = f.s32();
+      // 67 in 32-bit code selects 16-bit addressing (another ModRM layout): not modelled, #UD
+      if (compat && asz32) throw new UndefinedOpcode(f.bytes);
+      // a 32-bit absolute address (no base, no index) is unsigned, as the CPU reads it
+      if (compat && i.base < 0 && i.index < 0) i.disp >>>= 0;
     }
-    // a 32-bit absolute address (no base, no index) is unsigned, as the CPU reads it
-    if (compat && i.base < 0 && i.index < 0) i.disp >>>= 0;
     if (byteRegs && rex === 0) {
       if (i.reg >= 4 && i.reg < 8) i.reg += 12;
       if (i.rm >= 4 && i.rm < 8) i.rm += 12;

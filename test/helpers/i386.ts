@@ -48,7 +48,8 @@ export function runOracle(prog: string, argv0: string, args: string[], opts: { c
   const r =
     kind === 'native'
       ? spawnSync(prog, args, { argv0, cwd: opts.cwd, input: opts.input, env: opts.env ?? {}, timeout: 60_000 })
-      : spawnSync('qemu-i386', ['-0', argv0, prog, ...args], { cwd: opts.cwd, input: opts.input, env: opts.env ?? {}, timeout: 60_000 });
+      : // qemu-user builds the guest's environment by prepending each variable (its envlist): given in reverse, the program sees them in order
+        spawnSync('qemu-i386', ['-0', argv0, prog, ...args], { cwd: opts.cwd, input: opts.input, env: Object.fromEntries(Object.entries(opts.env ?? {}).reverse()), timeout: 60_000 });
   if (r.error) throw r.error;
   return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.status, how: kind };
 }

@@ -4,8 +4,10 @@
  * for 32-bit code) share. See decode.test.ts for what is compared and why.
  */
 import iced from 'iced-x86';
+import * as fs from 'node:fs';
 import { decode } from '../../src/cpu/decode.js';
-import type { Memory } from '../../src/cpu/memory.js';
+import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../../src/cpu/memory.js';
+import { parseElf } from '../../src/kernel/loader.js';
 import { CpuFault, UndefinedOpcode } from '../../src/cpu/fault.js';
 import type { Insn } from '../../src/cpu/insn.js';
 import { disassemble, memText, operands } from '../../src/cpu/opcodes/operands.js';
@@ -153,3 +155,28 @@ export function newSweep(): Sweep {
   return { checked: 0, mismatches: [], notUD: [], missing: new Map() };
 }
 
+
+/**
+ * Every instruction of a file's executable segments, by a linear sweep: an
+ * ELF32 i386 file as 32-bit (compat-mode) code, an ELF64 one as 64-bit code.
+ */
+export function sweepFile(file: string): Sweep & { is32: boolean } {
+  const data = new Uint8Array(fs.readFileSync(file));
+  const elf = parseElf(data, file);
+  const r = newSweep();
+  for (const p of elf.phdrs.filter((p) => p.type === 1 && p.flags & 1)) {
+    const bytes = data.subarray(p.offset, p.offset + p.filesz);
+    const mem = new Memory();
+    mem.map(p.vaddr, bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
+    mem.poke(p.vaddr, bytes);
+    const d = new Decoder(elf.is32 ? 32 : 64, bytes, DecoderOptions.None);
+    d.ip = BigInt(p.vaddr);
+    while (d.canDecode) {
+      const ins = d.decode();
+      if (!ins.isInvalid) check(r, ins, mem, elf.is32);
+      ins.free();
+    }
+    d.free();
+  }
+  return { ...r, is32: elf.is32 };
+}

@@ -241,24 +241,28 @@ export function intN(cpu: CPU, i: Insn): void {
 
 // ---- BCD arithmetic (valid only outside 64-bit mode) ----
 
-/** daa (sub 0) and das (sub 1): adjust AL after a packed-BCD add or subtract. */
+/**
+ * daa (sub 0) and das (sub 1): adjust AL after a packed-BCD add or subtract,
+ * as the SDM gives them: CF from the low-digit step (the old CF or its
+ * carry/borrow), set by the high-digit step.
+ */
 export function daaDas(cpu: CPU, i: Insn): void {
   const oldAl = cpu.rl[RAX] & 0xff, oldCf = cpu.getCF();
-  let al = oldAl, cf: number, af = 0;
   const sub = i.sub === 1;
+  let al = oldAl, cf = 0, af = 0;
   if ((al & 0x0f) > 9 || cpu.getAF()) {
-    al = (sub ? al - 6 : al + 6) & 0xff;
+    const t = sub ? al - 6 : al + 6;
+    cf = oldCf | (t < 0 || t > 0xff ? 1 : 0);
+    al = t & 0xff;
     af = 1;
   }
-  // the SDM's second step decides CF alone (ELSE CF <- 0)
   if (oldAl > 0x99 || oldCf) {
     al = (sub ? al - 0x60 : al + 0x60) & 0xff;
     cf = 1;
-  } else cf = 0;
+  }
   cpu.setReg(RAX, 1, al, 0);
-  // OF is undefined; hardware leaves it as the add/sub of the adjustment left it: 0 is what this CPU reports
-  const pf = parity(al);
-  cpu.setArith(CF | PF | AF | ZF | SF | OF, cf | (pf << 2) | (af << 4) | (al === 0 ? ZF : 0) | (al & 0x80 ? SF : 0));
+  // OF is undefined: this CPU reports 0
+  cpu.setArith(CF | PF | AF | ZF | SF | OF, cf | (parity(al) << 2) | (af << 4) | (al === 0 ? ZF : 0) | (al & 0x80 ? SF : 0));
 }
 
 /** aaa (sub 0) and aas (sub 1): adjust AL/AH after an unpacked-BCD add or subtract. */

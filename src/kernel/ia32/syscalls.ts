@@ -15,10 +15,12 @@ import type { Process } from '../process.js';
 import { SYSCALL_TABLE, syscallVia } from '../syscalls.js';
 import { AT_FDCWD, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, fileStat, pathStat, type KStat } from '../sys/files.js';
 import { doReadv, doWritev, statAt } from '../sys/fs.js';
+import { sysinfoValues } from '../sys/proc.js';
 import type { Handler } from '../sys/table.js';
 import { SyscallArgs, readPath, readView, write32, writeMem } from '../sys/util.js';
 import { syscallNumber } from '../sysnames.js';
 import { IA32_CALLS, ia32Name } from './table.js';
+import { NR_SYSCALLS } from '../../guest/generated/abi.js';
 
 const TWO32 = 4294967296;
 /** RLIM_INFINITY as a 32-bit program sees it (compat_ulong_t all ones). */
@@ -86,9 +88,7 @@ const COMPAT: Record<string, Handler> = {
   /** mmap2: the offset in 4096-byte units. */
   mmap2: (p, a) => callAs(p, 'mmap', a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.int(4), a.u32(5) * 4096),
   _llseek: (p, a) => {
-    const off = a.u32(1) * TWO32 + a.u32(2); // offset_high, offset_low: a loff_t
-    const signed = off >= 2 ** 63 ? off - 2 ** 64 : off;
-    const r = callAs(p, 'lseek', a.int(0), signed, a.u32(4));
+    const r = callAs(p, 'lseek', a.int(0), i64(a.u32(2), a.u32(1)), a.u32(4)); // offset_high, offset_low: a loff_t
     if (r < 0) return r;
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigInt64(0, BigInt(r), true);
@@ -148,6 +148,31 @@ const COMPAT: Record<string, Handler> = {
     if (a.u32(1) !== 12) throw new SysError(EINVAL);
     p.robustList = a.u32(0);
     p.robustListLen = 12;
+    return 0;
+  },
+  /**
+   * sysinfo: struct compat_sysinfo (64 bytes, 32-bit fields); figures that do
+   * not fit in 32 bits are scaled by a larger mem_unit, as compat_sys_sysinfo does.
+   */
+  sysinfo: (p, a) => {
+    const v = sysinfoValues();
+    const fields = [...v.ram, v.totalhigh, v.freehigh];
+    let shift = 0, unit = v.memUnit;
+    if (fields.some((x) => x >= TWO32)) while (unit < 4096) {
+      unit *= 2;
+      shift++;
+    }
+    const sc = (x: number) => Math.floor(x / 2 ** shift) >>> 0;
+    const b = new Uint8Array(64);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, v.uptime, true);
+    v.loads.forEach((l, k) => dv.setUint32(4 + k * 4, l >>> 0, true));
+    v.ram.forEach((x, k) => dv.setUint32(16 + k * 4, sc(x), true));
+    dv.setUint16(40, v.procs, true);
+    dv.setUint32(44, sc(v.totalhigh), true);
+    dv.setUint32(48, sc(v.freehigh), true);
+    dv.setUint32(52, unit, true);
+    writeMem(p.mem, a.u32(0), b);
     return 0;
   },
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
@@ -256,7 +281,8 @@ export function syscall32(p: Process, nr: number, regs: ArrayLike<number>): numb
   const raw = new SyscallArgs();
   for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;
   if (e === undefined) {
-    p.warnOnce(`entrystub: i386 syscall ${nr} (${ia32Name(nr)}) is not implemented: ENOSYS`);
+    // numbers past the last syscall (the same in both tables since the unified numbering at 424) are ENOSYS in Linux too
+    if (nr < NR_SYSCALLS) p.warnOnce(`entrystub: i386 syscall ${nr} (${ia32Name(nr)}) is not implemented: ENOSYS`);
     return -ENOSYS;
   }
   if (e.widen === null) return syscallVia(p, e.nr, e.h, raw); // the conversion reads the 32-bit values

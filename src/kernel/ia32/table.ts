@@ -57,6 +57,7 @@ const T: [number, string, string, string][] = [
   [92, 'truncate', 'truncate', 'ui'],
   [93, 'ftruncate', 'ftruncate', 'iu'],
   [94, 'fchmod', 'fchmod', 'iu'],
+  [116, 'sysinfo', 'compat:sysinfo', 'u'],
   [118, 'fsync', 'fsync', 'i'],
   [122, 'uname', 'uname', 'u'],
   [125, 'mprotect', 'mprotect', 'uuu'],

@@ -80,6 +80,34 @@ describe.concurrent('busybox-static:i386 applets match their runs on this machin
   }
 });
 
+describe("the 32-bit vDSO (Linux's interface: AT_SYSINFO_EHDR, AT_SYSINFO = __kernel_vsyscall, glibc's %gs:0x10)", () => {
+  it('is an i386 shared object named linux-gate.so.1 whose __kernel_vsyscall glibc calls', () => {
+    const r = emulate(BIN('vsyscall32-i386'), 'prog', { name: 'vdso', args: ['vdso'] }, ['--entry', 'direct']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.toString()).toBe(
+      'AT_SYSINFO_EHDR present, AT_SYSINFO present\n' +
+        'ELF 1, class 1, type 3, machine 3\n' +
+        'soname linux-gate.so.1\n' +
+        'AT_SYSINFO is __kernel_vsyscall: 1, %gs:0x10 is AT_SYSINFO: 1\n',
+    );
+  });
+});
+
+describe('the committed vDSO image', () => {
+  it('is what its sources build, byte for byte, wherever they are built', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-vdso32-'));
+    try {
+      fs.cpSync(path.join(ROOT, 'src', 'guest'), path.join(tmp, 'guest'), { recursive: true });
+      const r = spawnSync(process.execPath, [path.join(tmp, 'guest', 'vdso32', 'build.mjs')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      for (const f of ['image/vdso32.so', 'generated/vdso32.ts'])
+        expect(Buffer.compare(fs.readFileSync(path.join(tmp, 'guest', f)), fs.readFileSync(path.join(ROOT, 'src', 'guest', f))), f).toBe(0);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('entry models without a compat entry', () => {
   for (const entry of ['native', 'nommu']) {
     it(`--entry ${entry} refuses a 32-bit program with one line`, () => {

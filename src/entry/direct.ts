@@ -14,6 +14,7 @@ import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
 import type { EntryModel, EntryPort, PathInfo } from './model.js';
+import { vdso32, type Vdso32 } from './vdso32.js';
 
 const RCX = 1, R11 = 11;
 /** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
@@ -24,6 +25,11 @@ export class DirectEntry implements EntryModel {
   readonly label = 'direct';
   /** `int $0x80` of a 32-bit program is handled in place too. */
   readonly compat = true;
+
+  /** A 32-bit program's vDSO enters with int $0x80, handled in place. */
+  vdso32(): Vdso32 {
+    return vdso32('int80');
+  }
   readonly kernel = null;
   /**
    * A syscall that has not run yet: its entry stop was reported, or it would

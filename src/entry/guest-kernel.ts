@@ -47,6 +47,10 @@ export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
   /** The guest kernels have no compat entries yet (entry_INT80_compat and friends). */
   readonly compat = false;
+
+  vdso32(): null {
+    return null;
+  }
   kernel!: KernelImage;
   protected trip: Trip | null = null;
   /** A caught syscall's number, until its return stop (-1: none). */

@@ -8,6 +8,7 @@
  * page, rewritten sites, MSRs), the CPU's hooks for `syscall` and `vmcall`,
  * the probes on its kernel's labels, and the state of the trip in progress.
  */
+import type { Vdso32 } from './vdso32.js';
 import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
 import type { BlockCache } from '../cpu/run.js';
@@ -84,6 +85,8 @@ export interface EntryModel {
   readonly label: string;
   /** The model has an entry for 32-bit (compat-mode) programs' int $0x80. */
   readonly compat: boolean;
+  /** The 32-bit vDSO a compat program gets from this model (null: none). */
+  vdso32(): Vdso32 | null;
   /** The guest kernel image the model runs (null: the host handles syscalls in place). */
   readonly kernel: KernelImage | null;
   /** Before the program is loaded: map the guest kernel image, if any. */

@@ -82,6 +82,12 @@ export interface ExecRequest {
   reserved: [number, number][];
   /** AT_RANDOM's 16 bytes. */
   random: Uint8Array;
+  /**
+   * The 32-bit vDSO a compat program gets (its entry sequence already chosen
+   * by the entry model) and where __kernel_vsyscall is in it; none: no vDSO,
+   * and glibc makes its calls with int $0x80 itself.
+   */
+  vdso32?: { image: Uint8Array; vsyscall: number };
 }
 
 export interface Exec {
@@ -98,6 +104,22 @@ export interface Exec {
   auxv: [number, number][];
   /** An ELF32 i386 program: it runs in compat mode, with 4-byte words on its stack. */
   compat: boolean;
+  /** Where the 32-bit vDSO is mapped (null: none). */
+  vdso: number | null;
+}
+
+/**
+ * map_vdso for a compat program: the image where mmap would put it (top-down
+ * below mmap_base), read and executable, named [vdso]. Linux maps its vvar
+ * pages (the clock data) just below; this vDSO reads none, so has none.
+ */
+function mapVdso32(mm: MM, image: Uint8Array): number {
+  const len = pageUp(image.length);
+  const at = mm.findFree(len);
+  mm.mem.map(at, len, PROT_READ | PROT_EXEC | PROT_USER);
+  mm.mem.poke(at, image);
+  mm.addVma(at, at + len, PROT_READ | PROT_EXEC, '[vdso]');
+  return at;
 }
 
 const pageDown = (a: number): number => Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
@@ -154,8 +176,10 @@ export function execElf(ctx: ExecContext, req: ExecRequest): Exec {
     ctx.mm.setBrkStart(brk, dataSpan(prog.elf));
 
     const entry = interp ? interp.entry : program.entry;
-    const { sp, auxv } = createElfTables(ctx, req, program, interp, compat);
-    return { program, interp, interpPath, entry, sp, auxv, compat };
+    const vdso = compat && req.vdso32 ? mapVdso32(ctx.mm, req.vdso32.image) : null;
+    const sysinfo: [number, number][] = vdso !== null && req.vdso32 ? [[AT.SYSINFO, vdso + req.vdso32.vsyscall], [AT.SYSINFO_EHDR, vdso]] : [];
+    const { sp, auxv } = createElfTables(ctx, req, program, interp, compat, sysinfo);
+    return { program, interp, interpPath, entry, sp, auxv, compat, vdso };
   } finally {
     for (const f of files) fs.closeSync(f.fd);
   }
@@ -370,7 +394,7 @@ function elfMap(mm: MM, src: MapSource, addr: number, p: Phdr, prot: number, fla
  * as Linux leaves them; then argc, argv, envp and the auxiliary vector,
  * 16-byte aligned at argc.
  */
-function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImage, interp: LoadedImage | null, compat: boolean): { sp: number; auxv: [number, number][] } {
+function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImage, interp: LoadedImage | null, compat: boolean, sysinfo: [number, number][]): { sp: number; auxv: [number, number][] } {
   const { mm } = ctx;
   const mem = mm.mem;
   const prot = PROT_READ | PROT_WRITE | (program.execStack ? PROT_EXEC : 0);
@@ -399,8 +423,9 @@ function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImag
   p = Math.floor(p / 16) * 16; // arch_align_stack
   const platform = put(cstr(compat ? PLATFORM_32 : PLATFORM));
   const random = put(req.random.subarray(0, 16));
-  // ARCH_DLINFO first (AT_SYSINFO_EHDR would be here, with a vDSO), then the generic entries in Linux's order
+  // ARCH_DLINFO first (ARCH_DLINFO_IA32's AT_SYSINFO and AT_SYSINFO_EHDR for a compat program's vDSO), then the generic entries in Linux's order
   const auxv: [number, number][] = [
+    ...sysinfo,
     [AT.MINSIGSTKSZ, SIGFRAME_MAX_SIZE],
     [AT.HWCAP, elfHwcap()],
     [AT.PAGESZ, PAGE_SIZE],

@@ -38,6 +38,7 @@ export const AT = {
   RANDOM: 25,
   HWCAP2: 26,
   EXECFN: 31,
+  SYSINFO: 32,
   SYSINFO_EHDR: 33,
   MINSIGSTKSZ: 51,
 } as const;

@@ -205,6 +205,7 @@ export class Machine {
       envp: this.opts.env,
       reserved,
       random: randomBytes(16),
+      vdso32: this.model.vdso32() ?? undefined,
     });
     if (x.compat && !this.model.compat)
       throw new ExecError(`${this.opts.program}: a 32-bit program; the ${this.model.label} entry model has no compat (i386) entry yet`, 8, 'run it with --entry direct');

@@ -106,6 +106,7 @@ const T: [number, string, string, string][] = [
   [221, 'fcntl64', 'compat:fcntl', 'iuu'],
   [224, 'gettid', 'gettid', ''],
   [238, 'tkill', 'tkill', 'ii'],
+  [239, 'sendfile64', 'sendfile', 'iiuu'],
   [243, 'set_thread_area', 'compat:arch_prctl', 'u'],
   [244, 'get_thread_area', 'compat:arch_prctl', 'u'],
   [252, 'exit_group', 'exit_group', 'i'],

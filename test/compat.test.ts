@@ -5,8 +5,9 @@
  * gcc -m32 -static (test/fixtures/i386-cases.json) and Debian's
  * busybox-static:i386 applets (the cases of test/fixtures/busybox-cases.json
  * that need no fork), stdout and exit status byte for byte, in the direct
- * entry model, the one with an entry for `int $0x80` so far. The guest-kernel
- * models refuse a 32-bit program with a one-line message.
+ * entry model (the one with compat entries so far: SYSENTER from the vDSO and
+ * int $0x80, handled in place). The guest-kernel models refuse a 32-bit
+ * program with a one-line message.
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, ROOT, loadCases, type Case } from './helpers/cases.js';
 import { BUSYBOX32, busybox32, oracleKind, runOracle } from './helpers/i386.js';
+import { COMPAT_ENTRIES } from '../src/entry/vdso32.js';
 
 interface I386Case extends Case {
   /** Why only a native oracle fits this case (qemu-user differs from an x86-64 kernel there). */
@@ -57,19 +59,22 @@ describe('the oracle for i386 programs', () => {
   });
 });
 
-describe.concurrent('static i386 fixtures match their runs on this machine (direct)', () => {
-  for (const c of fixtures) {
-    it.skipIf(c.nativeOnly !== undefined && oracleKind(busybox32()) !== 'native')(c.name, () => {
-      const want = oracle(BIN(c.bin!), 'prog', c);
-      const got = emulate(BIN(c.bin!), 'prog', c, ['--entry', 'direct']);
-      expect(got.stderr).toBe('');
-      expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
-      expect(got.status).toBe(want.status);
-    });
-  }
-});
+// each vDSO entry: SYSENTER (the default, as Linux on an Intel CPU) and int $0x80
+for (const ce of COMPAT_ENTRIES) {
+  describe.concurrent(`static i386 fixtures match their runs on this machine (direct, --compat-entry ${ce})`, () => {
+    for (const c of fixtures) {
+      it.skipIf(c.nativeOnly !== undefined && oracleKind(busybox32()) !== 'native')(c.name, () => {
+        const want = oracle(BIN(c.bin!), 'prog', c);
+        const got = emulate(BIN(c.bin!), 'prog', c, ['--entry', 'direct', '--compat-entry', ce]);
+        expect(got.stderr).toBe('');
+        expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
+        expect(got.status).toBe(want.status);
+      });
+    }
+  });
+}
 
-describe.concurrent('busybox-static:i386 applets match their runs on this machine (direct)', () => {
+describe.concurrent('busybox-static:i386 applets match their runs on this machine (direct, the default --compat-entry)', () => {
   for (const c of applets) {
     it(c.name, () => {
       const want = oracle(busybox32(), 'busybox', c);

@@ -135,6 +135,8 @@ export class CPU {
   onSyscall: ((cpu: CPU, insn: TrapSite) => void) | null = null;
   /** Called for `int $0x80` in compat mode (the i386 syscall gate); null: #GP as for any other vector. */
   onInt80: ((cpu: CPU, insn: TrapSite) => void) | null = null;
+  /** Called for SYSENTER in compat mode; null: #GP(0), as with IA32_SYSENTER_CS = 0 (no kernel set it up). */
+  onSysenter: ((cpu: CPU, insn: TrapSite) => void) | null = null;
   /** Called for instructions the CPU leaves to its environment (hypercall, hlt, int). */
   onTrap: ((cpu: CPU, kind: string, insn: TrapSite) => void) | null = null;
 

@@ -94,7 +94,7 @@ export interface EntryModel {
   /** Address ranges the program may not be loaded over (the zpoline page). */
   reserved(): [number, number][];
   /** exec: set up what the model needs for a freshly loaded program (the CPU is at its entry point). */
-  exec(img: LoadedImage): void;
+  exec(img: LoadedImage, vdso?: number | null): void;
   /**
    * [start, end) of user memory became executable: the program's and the
    * interpreter's segments at exec, a library ld.so maps, an mprotect that

@@ -8,6 +8,14 @@ import { VDSO32_IMAGE, VDSO32_SYM } from '../guest/generated/vdso32.js';
 
 export type CompatEntry = 'sysenter' | 'syscall' | 'int80';
 
+/**
+ * The entries --compat-entry offers: SYSCALL from compat mode is an AMD
+ * instruction (#UD on the GenuineIntel CPU emulated here), so not offered.
+ */
+export const COMPAT_ENTRIES: readonly CompatEntry[] = ['sysenter', 'int80'];
+/** What Linux's vDSO uses on this (Intel) CPU: X86_FEATURE_SYSENTER32. */
+export const DEFAULT_COMPAT_ENTRY: CompatEntry = 'sysenter';
+
 const SEQUENCE: Record<CompatEntry, number[] | null> = {
   sysenter: [0x89, 0xe5, 0x0f, 0x34],
   syscall: [0x89, 0xcd, 0x0f, 0x05],

@@ -57,6 +57,8 @@ export interface MachineOptions {
   entry?: string;
   /** The model's hook (nommu: zpoline, lazy, seccomp; default: the model's first). */
   hook?: string;
+  /** How a 32-bit program's vDSO enters the kernel (entry/vdso32.ts: sysenter, the default, or int80). */
+  compatEntry?: string;
   /** Guest kernel messages (printk). */
   kernelLog?: (line: string) => void;
   /** Count syscalls and the instructions of their entry/exit path. */
@@ -143,7 +145,7 @@ export class Machine {
     });
     this.watchpoints = new Watchpoints(this.cpu, this.mem, this.blocks);
     this.blocks.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
-    this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port());
+    this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port(), opts.compatEntry);
   }
 
   /** What the entry model may ask of the machine. */
@@ -222,7 +224,7 @@ export class Machine {
     cpu.compat = x.compat;
     cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
     cpu.gdt.tls.fill(null);
-    this.model.exec(x.program);
+    this.model.exec(x.program, x.vdso);
   }
 
   /**

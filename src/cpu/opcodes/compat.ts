@@ -5,9 +5,9 @@
  * 40-4F are inc/dec (no REX), the stack operations and near branches are 32
  * bits wide (D64 means nothing), pusha/popa, push/pop of segment registers
  * and BCD arithmetic exist, mov Sreg loads a descriptor, movsxd is arpl (left
- * out: #UD), int $0x80 is the system call gate, and `syscall` is #UD (as on
- * Intel CPUs, whose vendor CPUID reports; Linux's i386 programs enter through
- * int $0x80 or the vDSO's sysenter).
+ * out: #UD), int $0x80 is the system call gate, `sysenter` enters the
+ * kernel, and `syscall` is #UD (as on Intel CPUs, whose vendor CPUID
+ * reports; Linux's i386 programs enter through int $0x80 or the vDSO's sysenter).
  */
 import type { Insn } from '../insn.js';
 import * as alu from '../ops/alu.js';
@@ -90,6 +90,7 @@ const ONE_BYTE_COMPAT = overlay([
 const TWO_BYTE_COMPAT = overlay([
   // Intel CPUs raise #UD for syscall outside 64-bit mode
   [0x05, 0x05, row(B, form('syscall', '', sys.ud))],
+  [0x34, 0x34, row(B, form('sysenter', '', c.sysenter))],
 ]);
 
 /** Compat-mode overlays by map number, as decode.ts's MAPS (the three-byte maps do not differ). */

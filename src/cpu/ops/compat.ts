@@ -239,6 +239,16 @@ export function intN(cpu: CPU, i: Insn): void {
   throw new CpuFault(Vector.GP, 0, (v << 3) | 2);
 }
 
+/**
+ * sysenter (Intel CPUs; this one reports GenuineIntel): to CPL 0 at
+ * IA32_SYSENTER_EIP with nothing saved, which the CPU's environment (the
+ * entry model) takes; #GP(0) when none is there, as when IA32_SYSENTER_CS is 0.
+ */
+export function sysenter(cpu: CPU, i: Insn): void {
+  if (cpu.onSysenter === null) throw new CpuFault(Vector.GP, 0, 0);
+  cpu.onSysenter(cpu, i);
+}
+
 // ---- BCD arithmetic (valid only outside 64-bit mode) ----
 
 /**

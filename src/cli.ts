@@ -159,7 +159,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 /** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
-    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked)' })
+    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked; or static i386, with --entry direct)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })

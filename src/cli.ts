@@ -11,7 +11,7 @@ import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
 import { attachTrace, runWithDisasm } from './trace.js';
-import { ALL_HOOKS, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
+import { ALL_HOOKS, COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
@@ -41,6 +41,7 @@ interface RunArgs extends LogArgs {
   argv0?: string;
   entry?: string;
   hook?: string;
+  compatEntry?: string;
   stats?: boolean;
 }
 
@@ -106,6 +107,7 @@ function machineFor(a: RunArgs, log: Log): Machine {
     root,
     entry: a.entry ?? DEFAULT_ENTRY,
     hook: a.hook,
+    compatEntry: a.compatEntry,
     stats: a.stats,
     kernelLog: log.kernelLine,
     warn: log.diag,
@@ -139,7 +141,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--syntax', '--output', '--log', '--mem-limit']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -157,7 +159,7 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 /** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
-    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked)' })
+    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked; or static i386, with --entry direct)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
@@ -169,6 +171,11 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .option('hook', {
       choices: ALL_HOOKS,
       describe: 'nommu: zpoline = rewrite syscall sites to `call *%rax` at exec (default), lazy = rewrite each on first use, seccomp = trap each syscall into __kernel_vsyscall',
+    })
+    .option('compat-entry', {
+      choices: [...COMPAT_ENTRIES],
+      default: DEFAULT_COMPAT_ENTRY,
+      describe: "how a 32-bit (i386) program's vDSO enters the kernel: sysenter (what Linux gives an Intel CPU) or int80 (int $0x80)",
     })
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
@@ -217,6 +224,7 @@ interface ServeArgs extends LogArgs {
   prog?: string;
   entry: string;
   hook?: string;
+  compatEntry?: string;
   args?: (string | number)[];
   root?: string;
   argv0?: string;
@@ -239,6 +247,7 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     prog,
     entry: a.entry,
     hook: a.hook,
+    compatEntry: a.compatEntry,
     args: programArgs,
     root: a.root,
     argv0: a.argv0,

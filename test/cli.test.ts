@@ -46,7 +46,7 @@ describe('entrystub run: bad programs', () => {
     ['truncated ELF', () => path.join(tmp, 'truncated'), /truncated or corrupt ELF/],
     ['corrupt program headers', () => path.join(tmp, 'corrupt'), /truncated or corrupt ELF/],
     ['non-x86-64 ELF', () => path.join(tmp, 'aarch64'), /not x86-64/],
-    ['32-bit ELF', () => path.join(tmp, 'elf32'), /not a 64-bit ELF/],
+    ['32-bit ELF of another machine', () => path.join(tmp, 'elf32'), /32-bit ELF for machine 62, not i386/],
     ['not an ELF', () => path.join(tmp, 'script.sh'), /not an ELF file; entrystub runs x86-64 Linux executables, static or dynamically linked \(check with `file`\)/],
   ];
   for (const [name, file, msg] of cases) {

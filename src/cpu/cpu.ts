@@ -10,6 +10,7 @@
 import { CpuFault, Vector } from './fault.js';
 import { Memory } from './memory.js';
 import { R, muls64 } from './int64.js';
+import { Gdt } from './segment.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R11 = 11;
 
@@ -109,6 +110,15 @@ export class CPU {
   /** Segment selectors: es cs ss ds fs gs. */
   readonly seg = new Uint16Array([0, 0x33, 0x2b, 0, 0, 0]);
   cpl = 3;
+  /**
+   * Compat mode: CS is a 32-bit code segment (__USER32_CS). The decoder reads
+   * 32-bit code, and addresses are 32 bits, wrapping after the segment base
+   * is added. Whoever loads CS sets it (exec of an ELF32 program, the return
+   * instructions to user mode).
+   */
+  compat = false;
+  /** The descriptors a segment register load reads (segment.ts). */
+  readonly gdt = new Gdt();
   readonly xmm = new Int32Array(16 * 4);
   mxcsr = 0x1f80;
   fcw = 0x37f;
@@ -124,6 +134,10 @@ export class CPU {
   archSyscall = false;
   /** Called for SYSCALL in the other entry models; the kernel installs it. */
   onSyscall: ((cpu: CPU, insn: TrapSite) => void) | null = null;
+  /** Called for `int $0x80` in compat mode (the i386 syscall gate); null: #GP as for any other vector. */
+  onInt80: ((cpu: CPU, insn: TrapSite) => void) | null = null;
+  /** Called for SYSENTER in compat mode; null: #GP(0), as with IA32_SYSENTER_CS = 0 (no kernel set it up). */
+  onSysenter: ((cpu: CPU, insn: TrapSite) => void) | null = null;
   /** Called for instructions the CPU leaves to its environment (hypercall, hlt, int). */
   onTrap: ((cpu: CPU, kind: string, insn: TrapSite) => void) | null = null;
 
@@ -217,7 +231,11 @@ export class CPU {
     if (i.base >= 0) a += this.rh[i.base] * 4294967296 + (this.rl[i.base] >>> 0);
     if (i.index >= 0) a += (this.rh[i.index] * 4294967296 + (this.rl[i.index] >>> 0)) * i.scale;
     if (i.asize === 4) a = a % 4294967296 >>> 0;
-    if (i.seg !== 0) a += i.seg === 1 ? this.fsBase : this.gsBase;
+    if (i.seg !== 0) {
+      a += i.seg === 1 ? this.fsBase : this.gsBase;
+      // compat mode: the linear address is 32 bits (%gs:-4 wraps below the TLS base)
+      if (this.compat) a = a % 4294967296;
+    }
     if (a >= 0x800000000000 || a < -0x800000000000) a = this.wrapAddr(a);
     return a;
   }

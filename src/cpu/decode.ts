@@ -16,6 +16,7 @@ import { ONE_BYTE } from './opcodes/one-byte.js';
 import { TWO_BYTE } from './opcodes/two-byte.js';
 import { THREE_BYTE_38 } from './opcodes/three-byte-38.js';
 import { THREE_BYTE_3A } from './opcodes/three-byte-3a.js';
+import { COMPAT_MAPS } from './opcodes/compat.js';
 
 /** The maps by number: 0 one-byte, 1 0F, 2 0F 38, 3 0F 3A (Insn.opc = map * 256 + opcode). */
 const MAPS: readonly (readonly Row[])[] = [ONE_BYTE, TWO_BYTE, THREE_BYTE_38, THREE_BYTE_3A];
@@ -45,8 +46,24 @@ class Fetcher {
   }
 }
 
-/** Decode the instruction at addr. Throws CpuFault (#PF on fetch, #UD with bytes, #GP if too long). */
-export function decode(mem: Memory, addr: number): Insn {
+/**
+ * Instructions that address memory through registers the address size picks
+ * (string and I/O-string instructions, moffs moves, xlat, loop/jecxz, maskmovdqu).
+ */
+function addressesImplicitly(map: number, op: number): boolean {
+  if (map === 0) return (op >= 0xa0 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f) || (op >= 0xe0 && op <= 0xe3) || op === 0xd7;
+  return map === 1 && op === 0xf7;
+}
+
+/**
+ * Decode the instruction at addr, as 64-bit code or, with compat, as 32-bit
+ * code (a compat-mode code segment: no REX, 32-bit default operand and
+ * address sizes, D64 ignored, disp32 without base absolute, and the rows of
+ * opcodes/compat.ts where the meaning differs). 16-bit addressing (67 in
+ * compat mode) is left out: #UD. Throws CpuFault (#PF on fetch, #UD with
+ * bytes, #GP if too long).
+ */
+export function decode(mem: Memory, addr: number, compat = false): Insn {
   const f = new Fetcher(mem, addr);
   const i = new Insn();
   i.addr = addr;
@@ -61,7 +78,7 @@ export function decode(mem: Memory, addr: number): Insn {
       /* lock and null segment prefixes */
     } else if (op === 0x64) seg = 1;
     else if (op === 0x65) seg = 2;
-    else if ((op & 0xf0) === 0x40) {
+    else if ((op & 0xf0) === 0x40 && !compat) {
       rex = op; // REX must come last: a legacy prefix after it cancels it (below)
       continue;
     } else break;
@@ -79,16 +96,17 @@ export function decode(mem: Memory, addr: number): Insn {
       map = 3;
     }
   }
-  const row = MAPS[map][op];
+  const row = compat ? COMPAT_MAPS[map][op] ?? MAPS[map][op] : MAPS[map][op];
   const attr = row.attr;
   if ((attr & V) === 0) throw new UndefinedOpcode(f.bytes);
+  if (compat && asz32 && (attr & M) === 0 && addressesImplicitly(map, op)) throw new UndefinedOpcode(f.bytes);
   i.opc = map * 256 + op;
   i.rex = rex;
   i.rep = rep;
   i.seg = seg;
-  i.asize = asz32 ? 4 : 8;
+  i.asize = asz32 || compat ? 4 : 8;
   i.pfx = rep !== 0 ? rep : opsz16 ? 0x66 : 0;
-  i.size = attr & BY ? 1 : rex & 8 ? 8 : opsz16 ? 2 : attr & D64 ? 8 : 4;
+  i.size = attr & BY ? 1 : rex & 8 ? 8 : opsz16 ? 2 : attr & D64 && !compat ? 8 : 4;
   const byteRegs = (attr & BY) !== 0;
   let ripRel = false;
   if (attr & M) {
@@ -109,12 +127,16 @@ export function decode(mem: Memory, addr: number): Insn {
           i.disp = f.s32();
         } else i.base = (sib & 7) | (rex & 1 ? 8 : 0);
       } else if (rmf === 5 && mod === 0) {
-        ripRel = true;
+        ripRel = !compat; // in 32-bit code, an absolute disp32
         i.base = -1;
         i.disp = f.s32();
       } else i.base = rmf | (rex & 1 ? 8 : 0);
       if (mod === 1) i.disp = f.s8();
       else if (mod === 2) i.disp = f.s32();
+      // 67 in 32-bit code selects 16-bit addressing (another ModRM layout): not modelled, #UD
+      if (compat && asz32) throw new UndefinedOpcode(f.bytes);
+      // a 32-bit absolute address (no base, no index) is unsigned, as the CPU reads it
+      if (compat && i.base < 0 && i.index < 0) i.disp >>>= 0;
     }
     if (byteRegs && rex === 0) {
       if (i.reg >= 4 && i.reg < 8) i.reg += 12;
@@ -152,7 +174,7 @@ export function decode(mem: Memory, addr: number): Insn {
       i.imm2 = f.u8();
       break;
     case MOFFS: {
-      if (asz32) i.disp = f.s32() >>> 0;
+      if (asz32 || compat) i.disp = f.s32() >>> 0;
       else {
         const lo = f.s32();
         const hi = f.s32();
@@ -164,14 +186,18 @@ export function decode(mem: Memory, addr: number): Insn {
       i.disp = f.s8();
       break;
     case REL32:
-      i.disp = f.s32();
+      // with a 16-bit operand size, 32-bit code has a rel16 here (64-bit mode ignores 66 on branches)
+      i.disp = compat && opsz16 ? (f.u16() << 16) >> 16 : f.s32();
       break;
   }
   i.len = f.pos;
   i.next = addr + f.pos;
   i.bytes = f.bytes;
   if (ripRel) i.disp += i.next;
-  if (immKind === REL8 || immKind === REL32) i.disp += i.next;
+  if (immKind === REL8 || immKind === REL32) {
+    i.disp += i.next;
+    if (compat && opsz16) i.disp &= 0xffff; // a 16-bit operand size truncates EIP
+  }
   const form = row.resolve(i);
   if (form === null) throw new UndefinedOpcode(f.bytes);
   i.form = form;

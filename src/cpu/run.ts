@@ -58,6 +58,9 @@ export class BlockCache {
   private maxBlock = MAX_BLOCK;
 
   /** Blocks depend only on the bytes of one address space: a cache per Memory. */
+  /** The address space's code is 32-bit (a compat program's): decoded without REX, 32-bit sizes. */
+  compat = false;
+
   constructor(readonly mem: Memory) {}
 
   /**
@@ -70,6 +73,7 @@ export class BlockCache {
     c.probes = new Map(this.probes);
     c.pageProbe = this.pageProbe;
     c.maxBlock = this.maxBlock;
+    c.compat = this.compat;
     c.onBreakpoint = this.onBreakpoint;
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
     return c;
@@ -123,7 +127,7 @@ export class BlockCache {
       if (insns.length > 0 && (this.breakpoints.has(a) || this.probes.has(a))) break;
       let i: Insn;
       try {
-        i = decode(mem, a);
+        i = decode(mem, a, this.compat);
       } catch (e) {
         // a later instruction faults on fetch or decode: end the block before it
         if (insns.length > 0 && e instanceof CpuFault) break;

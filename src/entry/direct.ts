@@ -10,10 +10,12 @@
  * registers then hold.
  */
 import type { CPU, TrapSite } from '../cpu/cpu.js';
-import { EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
+import { CpuFault } from '../cpu/fault.js';
+import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import { DEFAULT_COMPAT_ENTRY, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
 const RAX = 0, RCX = 1, RSP = 4, R11 = 11;
 
@@ -37,11 +39,24 @@ const RT_SIGRETURN = 15;
 
 export class DirectEntry implements EntryModel {
   readonly label = 'direct';
+  /** `int $0x80` of a 32-bit program is handled in place too. */
+  readonly compat = true;
+
+  /** A 32-bit program's vDSO, entering by --compat-entry (sysenter or int $0x80), each handled in place. */
+  vdso32(): Vdso32 {
+    return vdso32(this.compatEntry);
+  }
   readonly kernel = null;
   /** The running task's state. */
   private t: DirectTask = { pending: null, entered: null };
 
-  constructor(private readonly port: EntryPort) {}
+  /** Where the compat program's vDSO is, for SYSENTER's return to int80_landing_pad (null: no vDSO). */
+  private landingPad: number | null = null;
+
+  constructor(
+    private readonly port: EntryPort,
+    private readonly compatEntry: CompatEntry = DEFAULT_COMPAT_ENTRY,
+  ) {}
 
   mapKernel(): void {}
 
@@ -87,8 +102,84 @@ export class DirectEntry implements EntryModel {
     return [];
   }
 
-  exec(_img: LoadedImage): void {
+  exec(_img: LoadedImage, vdso: number | null = null): void {
     this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
+    this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
+    this.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
+    this.port.cpu.onSysenter = this.landingPad === null ? null : (cpu, i) => this.sysenter(cpu, i);
+  }
+
+  /**
+   * SYSENTER from the vDSO (`movl %esp, %ebp; sysenter`), handled in place as
+   * entry_SYSENTER_compat and do_fast_syscall_32 handle it: the user stack
+   * pointer is the one stashed in EBP, the sixth argument is read from it
+   * (where __kernel_vsyscall pushed the caller's EBP; -EFAULT if it cannot be
+   * read), and the call returns to int80_landing_pad with EBP restored, as
+   * the opportunistic SYSRETL leaves it (ECX = the landing pad, EFLAGS as
+   * they were; the vDSO then pops ECX and EDX).
+   */
+  private sysenter(cpu: CPU, i: TrapSite): void {
+    const port = this.port;
+    const pad = this.landingPad!;
+    const usp = cpu.rl[5] >>> 0;
+    let arg6: number;
+    try {
+      arg6 = cpu.mem.read32(usp);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      // do_fast_syscall_32: regs->ax = -EFAULT, and the IRET path to the landing pad (ECX as it was)
+      cpu.setReg(0, 4, -EFAULT, 0);
+      this.toLandingPad(cpu, usp, pad);
+      return;
+    }
+    const nr = cpu.rl[0] >>> 0;
+    let r: number;
+    try {
+      r = port.hostSyscall32(nr, [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], arg6]);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      cpu.nextRip = i.addr; // EBP still holds the stack pointer: the retry enters the same way
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+      return;
+    }
+    cpu.setReg(0, 4, r, 0);
+    cpu.setReg(5, 4, arg6, 0);
+    cpu.setReg(1, 4, pad, 0);
+    this.toLandingPad(cpu, usp, pad);
+    port.exitWork(null);
+  }
+
+  private toLandingPad(cpu: CPU, usp: number, pad: number): void {
+    cpu.setReg(4, 4, usp, 0);
+    cpu.rip = pad;
+    cpu.nextRip = pad;
+  }
+
+  /**
+   * `int $0x80` in compat mode: the i386 syscall in EAX with its arguments in
+   * EBX, ECX, EDX, ESI, EDI, EBP (do_int80_syscall_32), handled in place; the
+   * result goes to EAX. A call that would sleep with a debugger attached is
+   * retried from the instruction (EIP back on it), as the ia32 entry restarts
+   * a call; signals are delivered on the way out as for `syscall`. Debugger
+   * syscall catching and trace --path do not see these calls yet.
+   */
+  private int80(cpu: CPU, i: TrapSite): void {
+    const port = this.port;
+    const nr = cpu.rl[0] >>> 0;
+    const regs = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]];
+    let r: number;
+    try {
+      r = port.hostSyscall32(nr, regs);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      cpu.nextRip = i.addr;
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+      return;
+    }
+    cpu.setReg(0, 4, r, 0);
+    cpu.rip = i.next;
+    cpu.nextRip = i.next;
+    port.exitWork(null);
   }
 
   executableMapped(): void {} // `syscall` runs as it is

@@ -73,6 +73,12 @@ const STACKS_GAP = 0x10000;
 
 export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
+  /** The guest kernels have no compat entries yet (entry_INT80_compat and friends). */
+  readonly compat = false;
+
+  vdso32(): null {
+    return null;
+  }
   kernel!: KernelImage;
   /** The running task's state. */
   protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null } };

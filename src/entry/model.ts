@@ -11,6 +11,7 @@
  * them through newTask/activate, and the model keeps what is per task in
  * the task's `entry` slot.
  */
+import type { Vdso32 } from './vdso32.js';
 import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
 import type { BlockCache } from '../cpu/run.js';
@@ -62,6 +63,8 @@ export interface EntryPort {
    * the call would sleep with a debugger attached: retry it later.
    */
   hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
+  /** An i386 syscall of a compat-mode program: its number and ebx, ecx, edx, esi, edi, ebp (kernel/ia32). */
+  hostSyscall32(nr: number, regs: ArrayLike<number>): number;
   /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
   sigreturn(regs: number | null): number;
   /**
@@ -94,6 +97,10 @@ export interface EntryPort {
 export interface EntryModel {
   /** For `monitor mode`, --stats and trace: 'direct', 'nommu/zpoline', 'native' ... */
   readonly label: string;
+  /** The model has an entry for 32-bit (compat-mode) programs' int $0x80. */
+  readonly compat: boolean;
+  /** The 32-bit vDSO a compat program gets from this model (null: none). */
+  vdso32(): Vdso32 | null;
   /** The guest kernel image the model runs (null: the host handles syscalls in place). */
   readonly kernel: KernelImage | null;
   /** Before the first program is loaded: map the guest kernel image, if any, into the kernel's pages. */
@@ -119,9 +126,9 @@ export interface EntryModel {
   /**
    * exec: set up what the model needs for a freshly loaded program in the
    * running task's address space (the first program: the CPU is at its
-   * entry point in user mode).
+   * entry point in user mode); vdso: where a 32-bit program's vDSO is.
    */
-  exec(img: LoadedImage): void;
+  exec(img: LoadedImage, vdso?: number | null): void;
   /**
    * execve (not the first program): the syscall in progress returns to the
    * new program's entry point with stack pointer sp and every other

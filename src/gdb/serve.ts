@@ -18,6 +18,7 @@ export interface ServeOptions {
   /** The syscall entry model and nommu hook (default nommu/zpoline). */
   entry?: string;
   hook?: string;
+  compatEntry?: string;
   /** Program (host path); optional with multi (gdb's `run` names it). */
   prog?: string;
   args: string[];
@@ -138,6 +139,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       warn: o.warn ?? log,
       entry: o.entry,
       hook: o.hook,
+      compatEntry: o.compatEntry,
       stats: o.stats,
       kernelLog: o.kernelLog,
     });

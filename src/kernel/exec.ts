@@ -34,19 +34,25 @@ import * as fs from 'node:fs';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { cpuidLeaf } from '../cpu/ops/system.js';
 import { ELIBBAD, ENOENT, SysError } from './errno.js';
-import { AT, ET_DYN, ET_EXEC, ExecError, openExecutable, PHENT_SIZE, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP, PT_LOAD, readElfHeaders, type ElfInfo, type LoadedImage, type Segment } from './loader.js';
-import { hostFileSource, mappedName, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, TASK_SIZE, type MapSource, type MM } from './mm.js';
+import { AT, ET_DYN, ET_EXEC, ExecError, openExecutable, PHENT_SIZE, PHENT_SIZE_32, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP, PT_LOAD, readElfHeaders, type ElfInfo, type LoadedImage, type Segment } from './loader.js';
+import { hostFileSource, mappedName, mmapBaseFor, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, TASK_SIZE, type MapSource, type MM } from './mm.js';
 import { SIGFRAME_MAX_SIZE } from './signal.js';
 import type { Vfs } from './vfs.js';
 
 /** Top of the user stack: TASK_SIZE (Linux's STACK_TOP without randomization). */
 export const STACK_TOP = TASK_SIZE;
+/**
+ * A 32-bit (compat) program's address space ends at IA32_PAGE_OFFSET: its
+ * TASK_SIZE and STACK_TOP. Its mmap_base is computed from it as the 64-bit
+ * one is from TASK_SIZE (arch_pick_mmap_layout for a TIF_ADDR32 task).
+ */
+export const STACK_TOP_32 = 0xffffe000;
 /** What the loader maps for the stack before the MM sizes it by RLIMIT_STACK. */
 export const STACK_SIZE = 8 * 1024 * 1024;
 /** Linux's ELF_ET_DYN_BASE on x86-64: 2/3 of the address space (0x555555554aaa). */
 export const ELF_ET_DYN_BASE = Math.floor(TASK_SIZE / 3) * 2;
-/** AT_PLATFORM's string (ELF_PLATFORM). */
-const PLATFORM = 'x86_64';
+/** AT_PLATFORM's string (ELF_PLATFORM; for a compat program, COMPAT_ELF_PLATFORM). */
+const PLATFORM = 'x86_64', PLATFORM_32 = 'i686';
 /** AT_HWCAP2 bit: the kernel lets user space use RDFSBASE and friends (CPUID.7.EBX bit 0, FSGSBASE). */
 const HWCAP2_FSGSBASE = 1 << 1;
 /** CLOCKS_PER_SEC as Linux reports it (USER_HZ). */
@@ -76,6 +82,12 @@ export interface ExecRequest {
   reserved: [number, number][];
   /** AT_RANDOM's 16 bytes. */
   random: Uint8Array;
+  /**
+   * The 32-bit vDSO a compat program gets (its entry sequence already chosen
+   * by the entry model) and where __kernel_vsyscall is in it; none: no vDSO,
+   * and glibc makes its calls with int $0x80 itself.
+   */
+  vdso32?: { image: Uint8Array; vsyscall: number };
 }
 
 export interface Exec {
@@ -90,6 +102,24 @@ export interface Exec {
   sp: number;
   /** The auxiliary vector as written on the stack, AT_NULL included. */
   auxv: [number, number][];
+  /** An ELF32 i386 program: it runs in compat mode, with 4-byte words on its stack. */
+  compat: boolean;
+  /** Where the 32-bit vDSO is mapped (null: none). */
+  vdso: number | null;
+}
+
+/**
+ * map_vdso for a compat program: the image where mmap would put it (top-down
+ * below mmap_base), read and executable, named [vdso]. Linux maps its vvar
+ * pages (the clock data) just below; this vDSO reads none, so has none.
+ */
+function mapVdso32(mm: MM, image: Uint8Array): number {
+  const len = pageUp(image.length);
+  const at = mm.findFree(len);
+  mm.mem.map(at, len, PROT_READ | PROT_EXEC | PROT_USER);
+  mm.mem.poke(at, image);
+  mm.addVma(at, at + len, PROT_READ | PROT_EXEC, '[vdso]');
+  return at;
 }
 
 const pageDown = (a: number): number => Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
@@ -128,21 +158,28 @@ export function execElf(ctx: ExecContext, req: ExecRequest): Exec {
   const name = req.name ?? req.filename;
   try {
     const prog = openElf(ctx, req.hostPath, name, files);
+    const compat = prog.elf.is32;
     // the interpreter is read and checked before anything is mapped, as Linux does
     const ip = prog.elf.phdrs.find((p) => p.type === PT_INTERP);
+    if (ip && compat) throw new ExecError(`${name}: a dynamically linked i386 program (entrystub runs i386 programs only when static)`, 8, 'build it with gcc -m32 -static');
+    if (compat && prog.elf.type !== ET_EXEC) throw new ExecError(`${name}: an i386 position-independent executable (entrystub loads i386 ET_EXEC programs only)`, 8, 'build it with gcc -m32 -static -no-pie');
+    // a compat task's address space ends at 4 GiB: its mmap_base too (setup_new_exec's arch_pick_mmap_layout)
+    if (compat) ctx.mm.mmapBase = mmapBaseFor(ctx.mm.rlimitStack(), STACK_TOP_32);
     const interpPath = ip ? readInterpPath(prog, ip, name) : null;
     const interpFile = interpPath !== null ? openInterp(ctx, interpPath, name, files) : null;
 
-    const program = loadImage(ctx.mm, prog, interpFile !== null ? 'pie' : 'own', req.reserved, name);
-    const interp = interpFile !== null ? loadImage(ctx.mm, interpFile, program.bias !== 0 ? 'interp-of-pie' : 'interp', req.reserved, name) : null;
+    const program = loadImage(ctx.mm, prog, interpFile !== null ? 'pie' : 'own', req.reserved, name, compat ? STACK_TOP_32 : STACK_TOP);
+    const interp = interpFile !== null ? loadImage(ctx.mm, interpFile, program.bias !== 0 ? 'interp-of-pie' : 'interp', req.reserved, name, STACK_TOP) : null;
 
     // brk after the program's bss; Linux moves an ET_DYN's without an interpreter out of the mmap area
     const brk = prog.elf.type === ET_DYN && interpFile === null ? pageUp(ELF_ET_DYN_BASE) : program.brk;
     ctx.mm.setBrkStart(brk, dataSpan(prog.elf));
 
     const entry = interp ? interp.entry : program.entry;
-    const { sp, auxv } = createElfTables(ctx, req, program, interp);
-    return { program, interp, interpPath, entry, sp, auxv };
+    const vdso = compat && req.vdso32 ? mapVdso32(ctx.mm, req.vdso32.image) : null;
+    const sysinfo: [number, number][] = vdso !== null && req.vdso32 ? [[AT.SYSINFO, vdso + req.vdso32.vsyscall], [AT.SYSINFO_EHDR, vdso]] : [];
+    const { sp, auxv } = createElfTables(ctx, req, program, interp, compat, sysinfo);
+    return { program, interp, interpPath, entry, sp, auxv, compat, vdso };
   } finally {
     for (const f of files) fs.closeSync(f.fd);
   }
@@ -227,7 +264,7 @@ function dataSpan(elf: ElfInfo): number {
  * interpreter: ET_DYN where mmap puts it, with its first p_vaddr as the hint
  * unless the program was relocated, as load_elf_interp's no_base).
  */
-function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-of-pie', reserved: [number, number][], progName: string): LoadedImage {
+function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-of-pie', reserved: [number, number][], progName: string, stackTop: number): LoadedImage {
   const { elf } = f;
   const name = how.startsWith('interp') ? `${progName}: its interpreter ${f.name}` : progName;
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
@@ -255,7 +292,7 @@ function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-o
   } else if (dyn && how === 'interp-of-pie') {
     bias = -pageDown(loads[0].vaddr); // no hint: mmap's own choice
   }
-  if (fixedFirst) checkReserved(loads, bias, reserved, name);
+  if (fixedFirst) checkReserved(loads, bias, reserved, name, stackTop);
 
   const src = hostFileSource(f.fd, f.hostPath, f.name, 0, { writeBack: false, mayWrite: false });
   const segments: Segment[] = [];
@@ -291,10 +328,10 @@ function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-o
 }
 
 /** A segment over the guest kernel's range (the zpoline page at 0) cannot be loaded. */
-function checkReserved(loads: Phdr[], bias: number, reserved: [number, number][], name: string): void {
+function checkReserved(loads: Phdr[], bias: number, reserved: [number, number][], name: string, stackTop: number): void {
   for (const p of loads) {
     const start = pageDown(bias + p.vaddr), end = pageUp(bias + p.vaddr + p.memsz);
-    if (start < 0 || end > STACK_TOP - STACK_SIZE) throw new ExecError(`${name}: segment outside the user address space`, 12);
+    if (start < 0 || end > stackTop - STACK_SIZE) throw new ExecError(`${name}: segment outside the user address space`, 12);
     for (const [rs, re] of reserved)
       if (start < re && end > rs)
         throw new ExecError(
@@ -357,13 +394,16 @@ function elfMap(mm: MM, src: MapSource, addr: number, p: Phdr, prot: number, fla
  * as Linux leaves them; then argc, argv, envp and the auxiliary vector,
  * 16-byte aligned at argc.
  */
-function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImage, interp: LoadedImage | null): { sp: number; auxv: [number, number][] } {
+function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImage, interp: LoadedImage | null, compat: boolean, sysinfo: [number, number][]): { sp: number; auxv: [number, number][] } {
   const { mm } = ctx;
   const mem = mm.mem;
   const prot = PROT_READ | PROT_WRITE | (program.execStack ? PROT_EXEC : 0);
-  mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, prot | PROT_USER);
+  // a compat program's stack: below 4 GiB, of 4-byte words (compat_binfmt_elf's elf_addr_t)
+  const top = compat ? STACK_TOP_32 : STACK_TOP;
+  const word = compat ? 4 : 8;
+  mem.map(top - STACK_SIZE, STACK_SIZE, prot | PROT_USER);
   const enc = new TextEncoder();
-  let p = STACK_TOP - 8; // bprm->p starts one word below the top
+  let p = top - 8; // bprm->p starts one (kernel) word below the top
   const put = (bytes: Uint8Array): number => {
     p -= bytes.length;
     mem.poke(p, bytes);
@@ -381,16 +421,17 @@ function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImag
   for (let k = req.envp.length - 1; k >= 0; k--) envAddrs.unshift(put(cstr(req.envp[k])));
   for (let k = req.argv.length - 1; k >= 0; k--) argAddrs.unshift(put(cstr(req.argv[k])));
   p = Math.floor(p / 16) * 16; // arch_align_stack
-  const platform = put(cstr(PLATFORM));
+  const platform = put(cstr(compat ? PLATFORM_32 : PLATFORM));
   const random = put(req.random.subarray(0, 16));
-  // ARCH_DLINFO first (AT_SYSINFO_EHDR would be here, with a vDSO), then the generic entries in Linux's order
+  // ARCH_DLINFO first (ARCH_DLINFO_IA32's AT_SYSINFO and AT_SYSINFO_EHDR for a compat program's vDSO), then the generic entries in Linux's order
   const auxv: [number, number][] = [
+    ...sysinfo,
     [AT.MINSIGSTKSZ, SIGFRAME_MAX_SIZE],
     [AT.HWCAP, elfHwcap()],
     [AT.PAGESZ, PAGE_SIZE],
     [AT.CLKTCK, CLKTCK],
     [AT.PHDR, program.phdr],
-    [AT.PHENT, PHENT_SIZE],
+    [AT.PHENT, compat ? PHENT_SIZE_32 : PHENT_SIZE],
     [AT.PHNUM, program.phnum],
     [AT.BASE, interp ? interp.bias : 0],
     [AT.FLAGS, 0],
@@ -408,14 +449,14 @@ function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImag
     [AT.NULL, 0],
   ];
   const words = 1 + argAddrs.length + 1 + envAddrs.length + 1 + auxv.length * 2;
-  const sp = Math.floor((p - words * 8) / 16) * 16; // STACK_ROUND
-  const out = new Uint8Array(words * 8);
+  const sp = Math.floor((p - words * word) / 16) * 16; // STACK_ROUND
+  const out = new Uint8Array(words * word);
   const dv = new DataView(out.buffer);
   let o = 0;
   const w = (v: number): void => {
     dv.setUint32(o, v >>> 0, true);
-    dv.setUint32(o + 4, Math.floor(v / 4294967296) >>> 0, true);
-    o += 8;
+    if (word === 8) dv.setUint32(o + 4, Math.floor(v / 4294967296) >>> 0, true);
+    o += word;
   };
   w(req.argv.length);
   for (const a of argAddrs) w(a);
@@ -427,6 +468,6 @@ function createElfTables(ctx: ExecContext, req: ExecRequest, program: LoadedImag
     w(v);
   }
   mem.poke(sp, out);
-  mm.addVma(STACK_TOP - STACK_SIZE, STACK_TOP, prot, '[stack]');
+  mm.addVma(top - STACK_SIZE, top, prot, '[stack]');
   return { sp, auxv };
 }

@@ -38,15 +38,19 @@ export const AT = {
   RANDOM: 25,
   HWCAP2: 26,
   EXECFN: 31,
+  SYSINFO: 32,
   SYSINFO_EHDR: 33,
   MINSIGSTKSZ: 51,
 } as const;
 
 export const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551;
 export const ET_EXEC = 2, ET_DYN = 3;
-const EM_X86_64 = 62;
+const EM_X86_64 = 62, EM_386 = 3;
+const ELFCLASS32 = 1, ELFCLASS64 = 2;
 /** sizeof(Elf64_Phdr). */
 export const PHENT_SIZE = 56;
+/** sizeof(Elf32_Phdr). */
+export const PHENT_SIZE_32 = 32;
 
 export interface Segment {
   start: number;
@@ -85,39 +89,60 @@ export interface ElfInfo {
   phnum: number;
   phentsize: number;
   phdrs: { type: number; flags: number; offset: number; vaddr: number; filesz: number; memsz: number; align: number }[];
+  /** ELFCLASS32 (i386): the program runs in compat mode. */
+  is32: boolean;
 }
 
-/** Parse and validate an ELF64 x86-64 header; throws ExecError naming the problem. */
+/**
+ * Parse and validate an ELF header: ELF64 x86-64, or ELF32 i386 (which runs
+ * in compat mode, as IA32_EMULATION's compat_binfmt_elf). Throws ExecError
+ * naming the problem.
+ */
 export function parseElf(data: Uint8Array, name: string): ElfInfo {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length < 64 || data[0] !== 0x7f || data[1] !== 0x45 || data[2] !== 0x4c || data[3] !== 0x46)
+  if (data.length < 52 || data[0] !== 0x7f || data[1] !== 0x45 || data[2] !== 0x4c || data[3] !== 0x46)
     throw new ExecError(`${name}: not an ELF file`, 8);
-  if (data[4] !== 2) throw new ExecError(`${name}: not a 64-bit ELF (ELFCLASS${data[4] === 1 ? '32' : data[4]})`, 8);
+  if (data[4] !== ELFCLASS64 && data[4] !== ELFCLASS32) throw new ExecError(`${name}: unknown ELF class ${data[4]}`, 8);
   if (data[5] !== 1) throw new ExecError(`${name}: not a little-endian ELF`, 8);
+  const is32 = data[4] === ELFCLASS32;
+  if (!is32 && data.length < 64) throw new ExecError(`${name}: not an ELF file`, 8);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
-  if (machine !== EM_X86_64) throw new ExecError(`${name}: ELF for machine ${machine}, not x86-64 (62)`, 8);
+  if (is32 && machine !== EM_386) throw new ExecError(`${name}: 32-bit ELF for machine ${machine}, not i386 (3)`, 8);
+  if (!is32 && machine !== EM_X86_64) throw new ExecError(`${name}: ELF for machine ${machine}, not x86-64 (62)`, 8);
   if (type !== ET_EXEC && type !== ET_DYN) throw new ExecError(`${name}: ELF type ${type} is not an executable`, 8);
-  const entry = Number(dv.getBigInt64(24, true));
-  const phoff = Number(dv.getBigUint64(32, true));
-  const phentsize = dv.getUint16(54, true);
-  const phnum = dv.getUint16(56, true);
-  if (phentsize !== 56 || phnum === 0 || phoff + phnum * 56 > data.length)
+  const phsize = is32 ? PHENT_SIZE_32 : PHENT_SIZE;
+  const entry = is32 ? dv.getUint32(24, true) : Number(dv.getBigInt64(24, true));
+  const phoff = is32 ? dv.getUint32(28, true) : Number(dv.getBigUint64(32, true));
+  const phentsize = dv.getUint16(is32 ? 42 : 54, true);
+  const phnum = dv.getUint16(is32 ? 44 : 56, true);
+  if (phentsize !== phsize || phnum === 0 || phoff + phnum * phsize > data.length)
     throw new ExecError(`${name}: truncated or corrupt ELF (program headers out of range)`, 8);
   const phdrs = [];
   for (let k = 0; k < phnum; k++) {
-    const o = phoff + k * 56;
-    phdrs.push({
-      type: dv.getUint32(o, true),
-      flags: dv.getUint32(o + 4, true),
-      offset: Number(dv.getBigUint64(o + 8, true)),
-      vaddr: Number(dv.getBigInt64(o + 16, true)), // signed: kernel images live at 0xffffffff8...
-      filesz: Number(dv.getBigUint64(o + 32, true)),
-      memsz: Number(dv.getBigUint64(o + 40, true)),
-      align: Number(dv.getBigUint64(o + 48, true)),
-    });
+    const o = phoff + k * phsize;
+    if (is32)
+      phdrs.push({
+        type: dv.getUint32(o, true),
+        offset: dv.getUint32(o + 4, true),
+        vaddr: dv.getUint32(o + 8, true),
+        filesz: dv.getUint32(o + 16, true),
+        memsz: dv.getUint32(o + 20, true),
+        flags: dv.getUint32(o + 24, true),
+        align: dv.getUint32(o + 28, true),
+      });
+    else
+      phdrs.push({
+        type: dv.getUint32(o, true),
+        flags: dv.getUint32(o + 4, true),
+        offset: Number(dv.getBigUint64(o + 8, true)),
+        vaddr: Number(dv.getBigInt64(o + 16, true)), // signed: kernel images live at 0xffffffff8...
+        filesz: Number(dv.getBigUint64(o + 32, true)),
+        memsz: Number(dv.getBigUint64(o + 40, true)),
+        align: Number(dv.getBigUint64(o + 48, true)),
+      });
   }
-  return { type, entry, phoff, phnum, phentsize, phdrs };
+  return { type, entry, phoff, phnum, phentsize, phdrs, is32 };
 }
 
 /**
@@ -168,8 +193,9 @@ export function readElfHeaders(fd: number, name: string): ElfInfo {
   const n = fs.readSync(fd, eh, 0, 64, 0);
   if (n < 64) return parseElf(eh.subarray(0, n), name); // throws: not an ELF / truncated
   const dv = new DataView(eh.buffer);
-  const phoff = Number(dv.getBigUint64(32, true));
-  const size = dv.getUint16(56, true) * PHENT_SIZE;
+  const is32 = eh[4] === ELFCLASS32;
+  const phoff = is32 ? dv.getUint32(28, true) : Number(dv.getBigUint64(32, true));
+  const size = is32 ? dv.getUint16(44, true) * PHENT_SIZE_32 : dv.getUint16(56, true) * PHENT_SIZE;
   if (size > 65536 || phoff > 0x7fffffff) throw new ExecError(`${name}: truncated or corrupt ELF (program headers out of range)`, 8);
   const buf = new Uint8Array(Math.max(phoff + size, 64));
   buf.set(eh);

@@ -199,10 +199,10 @@ interface StackArea {
  * it: TASK_SIZE minus the gap, the gap being RLIMIT_STACK plus the guard gap,
  * at least 128 MiB and at most 5/6 of the address space.
  */
-export function mmapBaseFor(stackLimit: bigint): number {
-  const min = 128 * 1024 * 1024, max = Math.floor((TASK_SIZE / 6) * 5);
+export function mmapBaseFor(stackLimit: bigint, taskSize = TASK_SIZE): number {
+  const min = 128 * 1024 * 1024, max = Math.floor((taskSize / 6) * 5);
   const want = stackLimit >= BigInt(max) ? max : Number(stackLimit) + STACK_GUARD_GAP;
-  return pageDown(TASK_SIZE - Math.min(Math.max(want, min), max));
+  return pageDown(taskSize - Math.min(Math.max(want, min), max));
 }
 
 export class MM {
@@ -212,7 +212,8 @@ export class MM {
   brkStart = 0;
   /** Current program break as the guest set it (may be unaligned). */
   brk = 0;
-  readonly mmapBase: number;
+  /** Where top-down mmap starts; exec moves it below 4 GiB for a compat (32-bit) program. */
+  mmapBase: number;
   /** Fixed mappings below MMAP_MIN_ADDR are allowed (CAP_SYS_RAWIO: the process is root). */
   allowLowMappings = false;
   /**
@@ -265,6 +266,11 @@ export class MM {
     // the child's shared file mappings hold their cache pages too (its address space shares the Page objects)
     for (const v of c.vmas) c.holdFile(v, v.start, v.end, false);
     return c;
+  }
+
+  /** RLIMIT_STACK's soft limit (mmap_base is computed from it). */
+  rlimitStack(): bigint {
+    return this.rlimit(RLIMIT_STACK);
   }
 
   // ---- registration (loader) ----

@@ -92,9 +92,17 @@ const fromCpu = new SyscallArgs();
 
 /** Perform syscall nr for p; arguments from p's CPU unless given. Returns RAX (negative = -errno). */
 export function syscall(p: Process, nr: number, a?: SyscallArgs): number {
-  const args = a ?? fromCpu.load(p.cpu);
-  p.interrupted = null;
   const h = nr >= 0 && nr < SYSCALL_TABLE.length ? SYSCALL_TABLE[nr] : undefined;
+  return syscallVia(p, nr, h, a ?? fromCpu.load(p.cpu));
+}
+
+/**
+ * Run handler h as syscall nr (the compat entry's conversions run the x86-64
+ * call they stand for this way): a missing handler is ENOSYS, a thrown error
+ * its errno, and the call is reported as nr.
+ */
+export function syscallVia(p: Process, nr: number, h: Handler | undefined, args: SyscallArgs): number {
+  p.interrupted = null;
   let ret: number;
   if (h === undefined) {
     // a number Linux has no syscall for answers ENOSYS there too: nothing is missing

@@ -19,7 +19,9 @@ import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
-import type { LoadedImage } from '../kernel/loader.js';
+import { ExecError, type LoadedImage } from '../kernel/loader.js';
+import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
+import { syscall32 } from '../kernel/ia32/syscalls.js';
 import { execElf, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
@@ -77,6 +79,8 @@ export interface MachineOptions {
   entry?: string;
   /** The model's hook (nommu: zpoline, lazy, seccomp; default: the model's first). */
   hook?: string;
+  /** How a 32-bit program's vDSO enters the kernel (entry/vdso32.ts: sysenter, the default, or int80). */
+  compatEntry?: string;
   /** Guest kernel messages (printk). */
   kernelLog?: (line: string) => void;
   /** Count syscalls and the instructions of their entry/exit path. */
@@ -193,7 +197,7 @@ export class Machine {
     this.caches.set(mem, this.newCache(mem));
     this.os.machine = this.hooks();
     this.watchpoints = new Watchpoints(() => ({ cpu: this.cpu, mem: this.mem, blocks: this.blocks }));
-    this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port());
+    this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port(), opts.compatEntry);
   }
 
   /** The current task's CPU (its registers are the task's context). */
@@ -300,6 +304,7 @@ export class Machine {
       },
       kernelPages: this.os.kernelPages,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
+      hostSyscall32: (nr, regs) => this.hostSyscall(nr, undefined, undefined, regs),
       sigreturn: (regs) => this.sigreturnOn(regs),
       exitWork: (regs) => this.exitWork(regs),
       requestStop: (s) => this.requestStop(s),
@@ -420,7 +425,10 @@ export class Machine {
       envp: this.opts.env,
       reserved,
       random: randomBytes(16),
+      vdso32: this.model.vdso32() ?? undefined,
     });
+    if (x.compat && !this.model.compat)
+      throw new ExecError(`${this.opts.program}: a 32-bit program; the ${this.model.label} entry model has no compat (i386) entry yet`, 8, 'run it with --entry direct');
     p.exec = x;
     p.image = x.program;
     const cpu = this.cpu;
@@ -430,7 +438,12 @@ export class Machine {
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
     cpu.rip = x.entry;
     cpu.setFlags(0x202);
-    this.model.exec(x.program);
+    // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
+    cpu.compat = x.compat;
+    this.blocks.compat = x.compat;
+    cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
+    cpu.gdt.tls.fill(null);
+    this.model.exec(x.program, x.vdso);
   }
 
   /**
@@ -814,11 +827,11 @@ export class Machine {
    * The host syscall, whichever entry reached it: a bad guest pointer is
    * -EFAULT and a host-side bug -EIO with a report, never a host exception.
    */
-  private hostSyscall(nr: number, a?: SyscallArgs, userRsp?: number): number {
+  private hostSyscall(nr: number, a?: SyscallArgs, userRsp?: number, regs32?: ArrayLike<number>): number {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return syscall(proc, nr, a);
+      return regs32 !== undefined ? syscall32(proc, nr, regs32) : syscall(proc, nr, a);
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model
@@ -954,6 +967,11 @@ export class Machine {
   }
 
   private deliver(info: SigInfo): void {
+    if (this.cpu.compat) {
+      // no ia32 signal frames (sigframe_ia32, rt_sigframe_ia32) yet; a 32-bit program cannot install handlers either
+      this.kill(SIG.SEGV, `killed by SIGSEGV: ${signalName(info.signo)} has a handler, and signal frames for 32-bit programs are not implemented`);
+      return;
+    }
     try {
       setupFrame(this.cpu, this.proc, info, fxsaveToMem);
       this.cpu.nextRip = this.cpu.rip;

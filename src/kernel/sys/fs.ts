@@ -176,15 +176,17 @@ function sysPwrite(p: Process, a: SyscallArgs): number {
 }
 
 /** Read an iovec array: [base, len][] (EINVAL for a bad count or a total over ssize_t). */
-function readIov(p: Process, addr: number, cnt: number): [number, number][] {
+/** struct iovec arrays: 16-byte entries, or a 32-bit program's compat_iovec (8 bytes: two u32). */
+function readIov(p: Process, addr: number, cnt: number, compat = false): [number, number][] {
   if (cnt < 0 || cnt > 1024) throw new SysError(EINVAL);
   if (cnt === 0) return [];
-  const v = readView(p.mem, addr, cnt * 16);
+  const sz = compat ? 8 : 16;
+  const v = readView(p.mem, addr, cnt * sz);
   const out: [number, number][] = [];
   let total = 0;
   for (let k = 0; k < cnt; k++) {
-    const base = v.getInt32(k * 16 + 4, true) * 4294967296 + v.getUint32(k * 16, true);
-    const len = v.getUint32(k * 16 + 12, true) * 4294967296 + v.getUint32(k * 16 + 8, true);
+    const base = compat ? v.getUint32(k * 8, true) : v.getInt32(k * 16 + 4, true) * 4294967296 + v.getUint32(k * 16, true);
+    const len = compat ? v.getUint32(k * 8 + 4, true) : v.getUint32(k * 16 + 12, true) * 4294967296 + v.getUint32(k * 16 + 8, true);
     if (len > 0x7fffffffffffffff) throw new SysError(EINVAL);
     total += len;
     if (total > 0x7fffffffffffffff) throw new SysError(EINVAL);
@@ -193,10 +195,10 @@ function readIov(p: Process, addr: number, cnt: number): [number, number][] {
   return out;
 }
 
-function doReadv(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null): number {
+export function doReadv(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null, compat = false): number {
   const f = p.fds.file(fd);
   if (!f.readable) throw new SysError(EBADF);
-  const iov = readIov(p, iovAddr, cnt);
+  const iov = readIov(p, iovAddr, cnt, compat);
   for (const [b, l] of iov) if (l > 0 && !accessOk(b, l)) throw new SysError(EFAULT);
   const total = iov.reduce((s, [, l]) => s + l, 0);
   const before = f.pos;
@@ -217,10 +219,10 @@ function doReadv(p: Process, fd: number, iovAddr: number, cnt: number, pos: numb
   return data.length;
 }
 
-function doWritev(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null): number {
+export function doWritev(p: Process, fd: number, iovAddr: number, cnt: number, pos: number | null, compat = false): number {
   const f = p.fds.file(fd);
   if (!f.writable) throw new SysError(EBADF);
-  const iov = readIov(p, iovAddr, cnt);
+  const iov = readIov(p, iovAddr, cnt, compat);
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const [b, l] of iov) {
@@ -323,7 +325,7 @@ function sysFstat(p: Process, a: SyscallArgs): number {
 }
 
 /** stat for the *at calls: AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW. */
-function statAt(p: Process, dirfd: number, pathAddr: number, flags: number): KStat {
+export function statAt(p: Process, dirfd: number, pathAddr: number, flags: number): KStat {
   let pth = '';
   if (pathAddr !== 0 || !(flags & AT_EMPTY_PATH)) pth = readPath(p.mem, pathAddr);
   if (pth === '') {

@@ -460,17 +460,41 @@ function sysTimes(p: Process, a: SyscallArgs): number {
  * sysinfo's own loads divided back), uptime rounded up to a second, procs =
  * the machine's thread count.
  */
-function sysSysinfo(p: Process, a: SyscallArgs): number {
+export interface SysinfoValues {
+  uptime: number;
+  loads: number[];
+  /** totalram, freeram, sharedram, bufferram, totalswap, freeswap, in mem_unit units. */
+  ram: number[];
+  procs: number;
+  totalhigh: number;
+  freehigh: number;
+  memUnit: number;
+}
+
+/** What sysinfo reports (the 64-bit and the compat layouts pack the same values). */
+export function sysinfoValues(): SysinfoValues {
   const mi = hostMeminfo();
   const kb = (k: string) => mi.get(k) ?? 0;
+  return {
+    uptime: Math.ceil(os.uptime()),
+    loads: os.loadavg().map((l) => Math.round(l * 65536)),
+    ram: [kb('MemTotal'), kb('MemFree'), kb('Shmem'), kb('Buffers'), kb('SwapTotal'), kb('SwapFree')],
+    procs: Math.min(hostThreadCount(), 0xffff),
+    totalhigh: kb('HighTotal'),
+    freehigh: kb('HighFree'),
+    memUnit: 1,
+  };
+}
+
+function sysSysinfo(p: Process, a: SyscallArgs): number {
+  const v = sysinfoValues();
   const s = new Struct(112);
-  s.u64(0, Math.ceil(os.uptime()));
-  os.loadavg().forEach((l, k) => s.u64(8 + k * 8, Math.round(l * 65536)));
-  s.u64(32, kb('MemTotal')).u64(40, kb('MemFree')).u64(48, kb('Shmem')).u64(56, kb('Buffers'));
-  s.u64(64, kb('SwapTotal')).u64(72, kb('SwapFree'));
-  s.u16(80, Math.min(hostThreadCount(), 0xffff));
-  s.u64(88, kb('HighTotal')).u64(96, kb('HighFree'));
-  s.u32(104, 1); // mem_unit
+  s.u64(0, v.uptime);
+  v.loads.forEach((l, k) => s.u64(8 + k * 8, l));
+  v.ram.forEach((x, k) => s.u64(32 + k * 8, x));
+  s.u16(80, v.procs);
+  s.u64(88, v.totalhigh).u64(96, v.freehigh);
+  s.u32(104, v.memUnit);
   writeMem(p.mem, a.num(0), s.bytes);
   return 0;
 }

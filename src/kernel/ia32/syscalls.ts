@@ -1,0 +1,295 @@
+/**
+ * The ia32 system calls of a 32-bit program: `syscall32(p, nr, regs)` takes
+ * the i386 number and the six argument registers (ebx, ecx, edx, esi, edi,
+ * ebp) and runs the x86-64 implementation of the same call, as Linux's
+ * ia32_sys_call_table does: with the arguments widened by their C types
+ * (ia32/table.ts), or through a conversion here where a structure's layout
+ * differs for 32-bit programs (struct stat64, compat_iovec, the old mmap's
+ * argument block, 32-bit rlimits, user_desc for the TLS descriptors, 64-bit
+ * offsets split across two registers).
+ */
+import { GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, LIMIT_IN_PAGES, READ_EXEC_ONLY, SEG_32BIT, SEG_NOT_PRESENT, USEABLE, type TlsDesc } from '../../cpu/segment.js';
+import { loadSeg } from '../../cpu/ops/compat.js';
+import { EINVAL, ENOSYS, ESRCH, SysError } from '../errno.js';
+import type { Process } from '../process.js';
+import { SYSCALL_TABLE, syscallVia } from '../syscalls.js';
+import { AT_FDCWD, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, fileStat, pathStat, type KStat } from '../sys/files.js';
+import { doReadv, doWritev, statAt } from '../sys/fs.js';
+import { sysinfoValues } from '../sys/proc.js';
+import type { Handler } from '../sys/table.js';
+import { SyscallArgs, readPath, readView, write32, writeMem } from '../sys/util.js';
+import { syscallNumber } from '../sysnames.js';
+import { IA32_CALLS, ia32Name } from './table.js';
+import { NR_SYSCALLS } from '../../guest/generated/abi.js';
+
+const TWO32 = 4294967296;
+/** RLIM_INFINITY as a 32-bit program sees it (compat_ulong_t all ones). */
+const COMPAT_RLIM_INFINITY = 0xffffffff;
+
+function nr64(name: string): number {
+  const n = syscallNumber(name);
+  if (n === undefined) throw new Error(`ia32 table: no x86-64 syscall ${name}`);
+  return n;
+}
+
+/** The x86-64 handler of a call, by name. */
+function h64(name: string): Handler | undefined {
+  return SYSCALL_TABLE[nr64(name)];
+}
+
+/** Arguments for an x86-64 handler from numbers (each in [-2^63, 2^64)). */
+function args(...v: number[]): SyscallArgs {
+  const a = new SyscallArgs();
+  v.forEach((x, k) => {
+    a.lo[k] = x % TWO32 | 0;
+    a.hi[k] = Math.floor(x / TWO32) | 0;
+  });
+  return a;
+}
+
+/** struct stat64 of i386 (96 bytes; the inode twice, truncated then whole). */
+export function packStat64(st: KStat): Uint8Array {
+  const b = new Uint8Array(96);
+  const dv = new DataView(b.buffer);
+  const u64 = (o: number, v: bigint) => dv.setBigUint64(o, BigInt.asUintN(64, v), true);
+  const u32 = (o: number, v: bigint) => dv.setUint32(o, Number(BigInt.asUintN(32, v)), true);
+  u64(0, st.dev);
+  u32(12, st.ino);
+  u32(16, st.mode);
+  u32(20, st.nlink);
+  u32(24, st.uid);
+  u32(28, st.gid);
+  u64(32, st.rdev);
+  u64(44, st.size);
+  u32(52, st.blksize);
+  u64(56, st.blocks);
+  [st.atimeNs, st.mtimeNs, st.ctimeNs].forEach((t, k) => {
+    let s = t / 1000000000n, n = t % 1000000000n;
+    if (n < 0n) {
+      n += 1000000000n;
+      s -= 1n;
+    }
+    u32(64 + k * 8, s);
+    u32(68 + k * 8, n);
+  });
+  u64(88, st.ino);
+  return b;
+}
+
+/** The conversions, by i386 name: each reads the 32-bit arguments itself (a.u32/a.int) and returns the result. */
+const COMPAT: Record<string, Handler> = {
+  /** old_mmap: one pointer to six u32 (addr, len, prot, flags, fd, offset in bytes). */
+  mmap: (p, a) => {
+    const v = readView(p.mem, a.u32(0), 24);
+    const w = (k: number) => v.getUint32(k * 4, true);
+    if (w(5) % 4096 !== 0) throw new SysError(EINVAL);
+    return callAs(p, 'mmap', w(0), w(1), w(2), w(3), v.getInt32(16, true), w(5));
+  },
+  /** mmap2: the offset in 4096-byte units. */
+  mmap2: (p, a) => callAs(p, 'mmap', a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.int(4), a.u32(5) * 4096),
+  _llseek: (p, a) => {
+    const r = callAs(p, 'lseek', a.int(0), i64(a.u32(2), a.u32(1)), a.u32(4)); // offset_high, offset_low: a loff_t
+    if (r < 0) return r;
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, BigInt(r), true);
+    writeMem(p.mem, a.u32(3), b);
+    return 0;
+  },
+  readv: (p, a) => doReadv(p, a.int(0), a.u32(1), a.int(2), null, true),
+  writev: (p, a) => doWritev(p, a.int(0), a.u32(1), a.int(2), null, true),
+  /** pread64/pwrite64: the 64-bit offset in two registers, low first. */
+  pread64: (p, a) => callAs(p, 'pread64', a.int(0), a.u32(1), a.u32(2), i64(a.u32(3), a.u32(4))),
+  pwrite64: (p, a) => callAs(p, 'pwrite64', a.int(0), a.u32(1), a.u32(2), i64(a.u32(3), a.u32(4))),
+  truncate64: (p, a) => callAs(p, 'truncate', a.u32(0), i64(a.u32(1), a.u32(2))),
+  ftruncate64: (p, a) => callAs(p, 'ftruncate', a.int(0), i64(a.u32(1), a.u32(2))),
+  /** ugetrlimit: struct rlimit of two compat_ulong_t, RLIM_INFINITY and anything above clamped to ~0. */
+  ugetrlimit: (p, a) => {
+    const res = a.u32(0);
+    if (res >= 16) throw new SysError(EINVAL);
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    p.rlimits[res].forEach((v, k) => dv.setUint32(k * 4, v >= BigInt(COMPAT_RLIM_INFINITY) ? COMPAT_RLIM_INFINITY : Number(v), true));
+    writeMem(p.mem, a.u32(1), b);
+    return 0;
+  },
+  stat64: (p, a) => {
+    writeMem(p.mem, a.u32(1), packStat64(pathStat(p, AT_FDCWD, readPath(p.mem, a.u32(0)), true)));
+    return 0;
+  },
+  lstat64: (p, a) => {
+    writeMem(p.mem, a.u32(1), packStat64(pathStat(p, AT_FDCWD, readPath(p.mem, a.u32(0)), false)));
+    return 0;
+  },
+  fstat64: (p, a) => {
+    writeMem(p.mem, a.u32(1), packStat64(fileStat(p, p.fds.file(a.int(0)))));
+    return 0;
+  },
+  fstatat64: (p, a) => {
+    const flags = a.int(3);
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT)) throw new SysError(EINVAL);
+    writeMem(p.mem, a.u32(2), packStat64(statAt(p, a.int(0), a.u32(1), flags)));
+    return 0;
+  },
+  /**
+   * fcntl64: the commands whose argument is an int or a pointer of the same
+   * layout run as fcntl; the record-lock ones (struct flock and flock64 of
+   * i386) are EINVAL here.
+   */
+  fcntl64: (p, a) => {
+    const cmd = a.int(1);
+    if ((cmd >= 5 && cmd <= 7) || (cmd >= 12 && cmd <= 14) || (cmd >= 36 && cmd <= 38)) {
+      p.warnOnce(`entrystub: fcntl64 record locks (cmd ${cmd}) of 32-bit programs are not implemented: EINVAL`);
+      throw new SysError(EINVAL);
+    }
+    return callAs(p, 'fcntl', a.int(0), cmd, a.u32(2));
+  },
+  /** set_robust_list: the 32-bit robust_list_head is 12 bytes. */
+  set_robust_list: (p, a) => {
+    if (a.u32(1) !== 12) throw new SysError(EINVAL);
+    p.task.robustList = a.u32(0);
+    p.task.robustListLen = 12;
+    return 0;
+  },
+  /**
+   * sysinfo: struct compat_sysinfo (64 bytes, 32-bit fields); figures that do
+   * not fit in 32 bits are scaled by a larger mem_unit, as compat_sys_sysinfo does.
+   */
+  sysinfo: (p, a) => {
+    const v = sysinfoValues();
+    const fields = [...v.ram, v.totalhigh, v.freehigh];
+    let shift = 0, unit = v.memUnit;
+    if (fields.some((x) => x >= TWO32)) while (unit < 4096) {
+      unit *= 2;
+      shift++;
+    }
+    const sc = (x: number) => Math.floor(x / 2 ** shift) >>> 0;
+    const b = new Uint8Array(64);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, v.uptime, true);
+    v.loads.forEach((l, k) => dv.setUint32(4 + k * 4, l >>> 0, true));
+    v.ram.forEach((x, k) => dv.setUint32(16 + k * 4, sc(x), true));
+    dv.setUint16(40, v.procs, true);
+    dv.setUint32(44, sc(v.totalhigh), true);
+    dv.setUint32(48, sc(v.freehigh), true);
+    dv.setUint32(52, unit, true);
+    writeMem(p.mem, a.u32(0), b);
+    return 0;
+  },
+  set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
+  get_thread_area: (p, a) => getThreadArea(p, a.u32(0)),
+};
+
+/** A 64-bit value from its two 32-bit halves, signed (loff_t). */
+function i64(lo: number, hi: number): number {
+  return (hi | 0) * TWO32 + lo;
+}
+
+/** Run the x86-64 call `name`'s handler with these arguments (its errors thrown: the caller's dispatch maps them). */
+function callAs(p: Process, name: string, ...v: number[]): number {
+  const h = h64(name);
+  if (h === undefined) throw new SysError(ENOSYS);
+  return h(p, args(...v));
+}
+
+const USER_DESC_SIZE = 16;
+
+/**
+ * set_thread_area(struct user_desc *): fill one of the thread's three TLS
+ * descriptors (entry_number -1: the first empty one, written back), and
+ * reload any data segment register that holds its selector, as Linux's
+ * do_set_thread_area does.
+ */
+function setThreadArea(p: Process, addr: number): number {
+  const v = readView(p.mem, addr, USER_DESC_SIZE);
+  let entry = v.getInt32(0, true);
+  const base = v.getUint32(4, true), limit = v.getUint32(8, true), flags = v.getUint32(12, true);
+  const gdt = p.cpu.gdt;
+  if (entry === -1) {
+    const free = gdt.tls.findIndex((d) => d === null);
+    if (free < 0) throw new SysError(ESRCH);
+    entry = GDT_ENTRY_TLS_MIN + free;
+    write32(p.mem, addr, entry);
+  }
+  const k = entry - GDT_ENTRY_TLS_MIN;
+  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  // LDT_empty / LDT_zero: a descriptor with nothing in it clears the entry
+  const contents = (flags >> 1) & 3;
+  const empty = base === 0 && limit === 0 && contents === 0 && (flags & READ_EXEC_ONLY) !== 0 && (flags & SEG_32BIT) === 0 && (flags & LIMIT_IN_PAGES) === 0 && (flags & SEG_NOT_PRESENT) !== 0 && (flags & USEABLE) === 0;
+  const zero = base === 0 && limit === 0 && flags === 0;
+  // contents 3 (a conforming code segment) is refused, as tls_desc_okay does
+  if (!empty && !zero && contents === 3) throw new SysError(EINVAL);
+  const d: TlsDesc | null = empty || zero ? null : { base, limit: flags & LIMIT_IN_PAGES ? limit * 4096 + 4095 : limit, flags };
+  gdt.tls[k] = d;
+  const sel = (entry << 3) | 3;
+  for (const sreg of [0, 3, 4, 5]) if (p.cpu.seg[sreg] === sel) reload(p, sreg, sel);
+  return 0;
+}
+
+/** A segment register whose descriptor changed or went: loaded again, or made null if it is gone. */
+function reload(p: Process, sreg: number, sel: number): void {
+  try {
+    loadSeg(p.cpu, sreg, sel);
+  } catch {
+    loadSeg(p.cpu, sreg, 0);
+  }
+}
+
+function getThreadArea(p: Process, addr: number): number {
+  const entry = readView(p.mem, addr, 4).getInt32(0, true);
+  const k = entry - GDT_ENTRY_TLS_MIN;
+  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  const d = p.cpu.gdt.tls[k];
+  const b = new Uint8Array(USER_DESC_SIZE);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, entry, true);
+  if (d === null) dv.setUint32(12, READ_EXEC_ONLY | SEG_NOT_PRESENT, true);
+  else {
+    dv.setUint32(4, d.base, true);
+    dv.setUint32(8, d.flags & LIMIT_IN_PAGES ? (d.limit - 4095) / 4096 : d.limit, true);
+    dv.setUint32(12, d.flags, true);
+  }
+  writeMem(p.mem, addr, b);
+  return 0;
+}
+
+/** Handlers by i386 number, built once from the table. */
+const HANDLERS = new Map<number, { nr: number; h: Handler | undefined; widen: string | null }>();
+for (const [nr, c] of IA32_CALLS) {
+  if (c.to.startsWith('compat:')) {
+    const h = COMPAT[c.name];
+    if (h === undefined) throw new Error(`ia32 table: ${c.name} has no conversion`);
+    HANDLERS.set(nr, { nr: nr64(c.to.slice(7)), h, widen: null });
+  } else {
+    const n = nr64(c.to);
+    HANDLERS.set(nr, { nr: n, h: SYSCALL_TABLE[n], widen: c.args });
+  }
+}
+
+/** True if i386 syscall nr has an implementation. */
+export function isImplemented32(nr: number): boolean {
+  const e = HANDLERS.get(nr);
+  return e !== undefined && e.h !== undefined;
+}
+
+/**
+ * Perform i386 syscall nr for p with the six 32-bit argument registers
+ * (ebx, ecx, edx, esi, edi, ebp). Returns the result as Linux's ia32 entry
+ * leaves it in EAX (negative = -errno).
+ */
+export function syscall32(p: Process, nr: number, regs: ArrayLike<number>): number {
+  const e = HANDLERS.get(nr);
+  const raw = new SyscallArgs();
+  for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;
+  if (e === undefined) {
+    // numbers past the last syscall (the same in both tables since the unified numbering at 424) are ENOSYS in Linux too
+    if (nr < NR_SYSCALLS) p.warnOnce(`entrystub: i386 syscall ${nr} (${ia32Name(nr)}) is not implemented: ENOSYS`);
+    return -ENOSYS;
+  }
+  if (e.widen === null) return syscallVia(p, e.nr, e.h, raw); // the conversion reads the 32-bit values
+  const a = new SyscallArgs();
+  for (let k = 0; k < 6; k++) {
+    a.lo[k] = raw.lo[k];
+    a.hi[k] = e.widen[k] === 'i' ? raw.lo[k] >> 31 : 0;
+  }
+  return syscallVia(p, e.nr, e.h, a);
+}

@@ -1,0 +1,152 @@
+/**
+ * The i386 system call numbers a 32-bit program uses (int $0x80 or the
+ * vDSO), from Linux's arch/x86/entry/syscalls/syscall_32.tbl, written once
+ * here, with what each becomes on this kernel: the x86-64 call of the same
+ * meaning, named as syscall_64.tbl names it (its number comes from there), and
+ * its arguments' C types as the ia32 entry widens the 32-bit registers: `i`
+ * a signed int or long (sign-extended), `u` a pointer, size or unsigned
+ * (zero-extended). A call whose structures differ in layout for 32-bit
+ * programs has a conversion of its own instead (ia32/syscalls.ts), named
+ * `compat:` and the x86-64 call it is reported as (trace, a debugger's
+ * syscall counts: the nearest one; set_thread_area's is arch_prctl, the
+ * x86-64 way to set a TLS base). Numbers not listed answer ENOSYS, reported once.
+ */
+export interface Ia32Call {
+  /** syscall_32.tbl's name. */
+  name: string;
+  /** The x86-64 call it runs, with the argument widening; or 'compat:<x86-64 call it is reported as>': a conversion in ia32/syscalls.ts. */
+  to: string;
+  args: string;
+}
+
+const T: [number, string, string, string][] = [
+  [1, 'exit', 'exit', 'i'],
+  [3, 'read', 'read', 'iuu'],
+  [4, 'write', 'write', 'iuu'],
+  [5, 'open', 'open', 'uiu'],
+  [6, 'close', 'close', 'i'],
+  [9, 'link', 'link', 'uu'],
+  [10, 'unlink', 'unlink', 'u'],
+  [12, 'chdir', 'chdir', 'u'],
+  [15, 'chmod', 'chmod', 'uu'],
+  [19, 'lseek', 'lseek', 'iii'],
+  [20, 'getpid', 'getpid', ''],
+  [27, 'alarm', 'alarm', 'u'],
+  [29, 'pause', 'pause', ''],
+  [33, 'access', 'access', 'ui'],
+  [36, 'sync', 'sync', ''],
+  [37, 'kill', 'kill', 'ii'],
+  [38, 'rename', 'rename', 'uu'],
+  [39, 'mkdir', 'mkdir', 'uu'],
+  [40, 'rmdir', 'rmdir', 'u'],
+  [41, 'dup', 'dup', 'u'],
+  [42, 'pipe', 'pipe', 'u'],
+  [45, 'brk', 'brk', 'u'],
+  [54, 'ioctl', 'ioctl', 'iuu'],
+  [57, 'setpgid', 'setpgid', 'ii'],
+  [60, 'umask', 'umask', 'i'],
+  [61, 'chroot', 'chroot', 'u'],
+  [63, 'dup2', 'dup2', 'uu'],
+  [64, 'getppid', 'getppid', ''],
+  [65, 'getpgrp', 'getpgrp', ''],
+  [66, 'setsid', 'setsid', ''],
+  [83, 'symlink', 'symlink', 'uu'],
+  [85, 'readlink', 'readlink', 'uui'],
+  [90, 'mmap', 'compat:mmap', 'u'],
+  [91, 'munmap', 'munmap', 'uu'],
+  [92, 'truncate', 'truncate', 'ui'],
+  [93, 'ftruncate', 'ftruncate', 'iu'],
+  [94, 'fchmod', 'fchmod', 'iu'],
+  [116, 'sysinfo', 'compat:sysinfo', 'u'],
+  [118, 'fsync', 'fsync', 'i'],
+  [122, 'uname', 'uname', 'u'],
+  [125, 'mprotect', 'mprotect', 'uuu'],
+  [132, 'getpgid', 'getpgid', 'i'],
+  [133, 'fchdir', 'fchdir', 'i'],
+  [140, '_llseek', 'compat:lseek', 'iuuui'],
+  [143, 'flock', 'flock', 'iu'],
+  [145, 'readv', 'compat:readv', 'iui'],
+  [146, 'writev', 'compat:writev', 'iui'],
+  [147, 'getsid', 'getsid', 'i'],
+  [148, 'fdatasync', 'fdatasync', 'i'],
+  [158, 'sched_yield', 'sched_yield', ''],
+  [163, 'mremap', 'mremap', 'uuuuu'],
+  [168, 'poll', 'poll', 'uui'],
+  [172, 'prctl', 'prctl', 'iuuuu'],
+  [175, 'rt_sigprocmask', 'rt_sigprocmask', 'iuuu'],
+  [180, 'pread64', 'compat:pread64', 'iuuuu'],
+  [181, 'pwrite64', 'compat:pwrite64', 'iuuuu'],
+  [183, 'getcwd', 'getcwd', 'uu'],
+  [191, 'ugetrlimit', 'compat:getrlimit', 'uu'],
+  [192, 'mmap2', 'compat:mmap', 'uuuuiu'],
+  [193, 'truncate64', 'compat:truncate', 'uuu'],
+  [194, 'ftruncate64', 'compat:ftruncate', 'iuu'],
+  [195, 'stat64', 'compat:stat', 'uu'],
+  [196, 'lstat64', 'compat:lstat', 'uu'],
+  [197, 'fstat64', 'compat:fstat', 'iu'],
+  [198, 'lchown32', 'lchown', 'uuu'],
+  [199, 'getuid32', 'getuid', ''],
+  [200, 'getgid32', 'getgid', ''],
+  [201, 'geteuid32', 'geteuid', ''],
+  [202, 'getegid32', 'getegid', ''],
+  [203, 'setreuid32', 'setreuid', 'uu'],
+  [204, 'setregid32', 'setregid', 'uu'],
+  [205, 'getgroups32', 'getgroups', 'iu'],
+  [206, 'setgroups32', 'setgroups', 'iu'],
+  [207, 'fchown32', 'fchown', 'iuu'],
+  [208, 'setresuid32', 'setresuid', 'uuu'],
+  [209, 'getresuid32', 'getresuid', 'uuu'],
+  [210, 'setresgid32', 'setresgid', 'uuu'],
+  [211, 'getresgid32', 'getresgid', 'uuu'],
+  [212, 'chown32', 'chown', 'uuu'],
+  [213, 'setuid32', 'setuid', 'u'],
+  [214, 'setgid32', 'setgid', 'u'],
+  [219, 'madvise', 'madvise', 'uui'],
+  [220, 'getdents64', 'getdents64', 'iuu'],
+  [221, 'fcntl64', 'compat:fcntl', 'iuu'],
+  [224, 'gettid', 'gettid', ''],
+  [238, 'tkill', 'tkill', 'ii'],
+  [239, 'sendfile64', 'sendfile', 'iiuu'],
+  [243, 'set_thread_area', 'compat:arch_prctl', 'u'],
+  [244, 'get_thread_area', 'compat:arch_prctl', 'u'],
+  [252, 'exit_group', 'exit_group', 'i'],
+  [258, 'set_tid_address', 'set_tid_address', 'u'],
+  [270, 'tgkill', 'tgkill', 'iii'],
+  [295, 'openat', 'openat', 'iuiu'],
+  [296, 'mkdirat', 'mkdirat', 'iuu'],
+  [298, 'fchownat', 'fchownat', 'iuuui'],
+  [300, 'fstatat64', 'compat:newfstatat', 'iuui'],
+  [301, 'unlinkat', 'unlinkat', 'iui'],
+  [302, 'renameat', 'renameat', 'iuiu'],
+  [303, 'linkat', 'linkat', 'iuiui'],
+  [304, 'symlinkat', 'symlinkat', 'uiu'],
+  [305, 'readlinkat', 'readlinkat', 'iuui'],
+  [306, 'fchmodat', 'fchmodat', 'iuu'],
+  [307, 'faccessat', 'faccessat', 'iui'],
+  [311, 'set_robust_list', 'compat:set_robust_list', 'uu'],
+  [330, 'dup3', 'dup3', 'uui'],
+  [331, 'pipe2', 'pipe2', 'ui'],
+  [340, 'prlimit64', 'prlimit64', 'iuuu'],
+  [353, 'renameat2', 'renameat2', 'iuiuu'],
+  [355, 'getrandom', 'getrandom', 'uuu'],
+  [356, 'memfd_create', 'memfd_create', 'uu'],
+  [383, 'statx', 'statx', 'iuuuu'],
+  [386, 'rseq', 'rseq', 'uuiu'],
+  [403, 'clock_gettime64', 'clock_gettime', 'iu'],
+  [406, 'clock_getres_time64', 'clock_getres', 'iu'],
+  [407, 'clock_nanosleep_time64', 'clock_nanosleep', 'iiuu'],
+  [412, 'utimensat_time64', 'utimensat', 'iuui'],
+  [414, 'ppoll_time64', 'ppoll', 'uuuuu'],
+  [422, 'futex_time64', 'futex', 'uiuuuu'],
+  [436, 'close_range', 'close_range', 'uuu'],
+  [437, 'openat2', 'openat2', 'iuuu'],
+  [439, 'faccessat2', 'faccessat2', 'iuii'],
+];
+
+/** The calls by i386 number. */
+export const IA32_CALLS: ReadonlyMap<number, Ia32Call> = new Map(T.map(([nr, name, to, args]) => [nr, { name, to, args }]));
+
+/** An i386 syscall's name ("syscall32_N" for numbers not listed). */
+export function ia32Name(nr: number): string {
+  return IA32_CALLS.get(nr)?.name ?? `syscall32_${nr}`;
+}

@@ -24,7 +24,8 @@ interface I386Case extends Case {
 }
 
 const fixtures = loadCases('test/fixtures/i386-cases.json') as I386Case[];
-const applets = loadCases('test/fixtures/busybox-cases.json').filter((c) => !c.needsFork);
+// (fork and exec of 32-bit programs are not implemented yet: the cases that run processes are the 64-bit tests')
+const applets = loadCases('test/fixtures/busybox-cases.json').filter((c) => !(c.tags ?? []).includes('processes'));
 const BIN = (n: string) => path.join(ROOT, 'test/fixtures/bin', n);
 
 function inDir<T>(c: Case, fn: (cwd: string) => T): T {

@@ -13,8 +13,11 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Page } from './memory.js';
+import { compileBlock, type CompiledBlock } from './jit/compile.js';
 
 const MAX_BLOCK = 64;
+/** Runs of a block before it is compiled to JavaScript (jit/compile.ts): cold code stays interpreted. */
+const HOT = 32;
 
 /** Kinds of debugger breakpoint at an address (both when gdb set both). */
 export const BP_SW = 1, BP_HW = 2;
@@ -28,6 +31,10 @@ export class Block {
   link: Block | null = null;
   linkAddr = NaN;
   linkEpoch = -1;
+  /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
+  runs = 0;
+  /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
+  compiled: CompiledBlock | null = null;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -58,6 +65,11 @@ export class BlockCache {
   private maxBlock = MAX_BLOCK;
 
   constructor(private readonly cpu: CPU) {}
+
+  /** Compile hot blocks to JavaScript (false: interpret everything, the reference the compiler is checked against). */
+  jit = true;
+  /** Whole runs of a block before it is compiled (tests set 1 to compile everything at once). */
+  hot = HOT;
 
   /** Bumped whenever cached blocks are dropped, so links between blocks are re-checked. */
   epoch = 0;
@@ -173,6 +185,19 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
+    if (n === insns.length && cache.jit) {
+      // the whole block may run: its compiled form does exactly what the loop below does
+      if (b.compiled === null && ++b.runs >= cache.hot) {
+        b.compiled = compileBlock(insns);
+        if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
+      }
+      if (b.compiled !== null) {
+        const r = b.compiled(cpu, insns);
+        done += r;
+        if (r < n) prev = null; // a store rewrote code: re-decode from cpu.rip
+        continue;
+      }
+    }
     let k = 0;
     try {
       // All but the last instruction: none of them branches, so RIP is only

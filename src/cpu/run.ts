@@ -19,6 +19,11 @@ const MAX_BLOCK = 64;
 /** Runs of a block before it is compiled to JavaScript (jit/compile.ts): cold code stays interpreted. */
 const HOT = 32;
 
+/** A one-byte nop (90 without prefixes; with REX.B it is xchg r8, rax). */
+function isNop(i: Insn): boolean {
+  return i.len === 1 && i.bytes[0] === 0x90;
+}
+
 /** Kinds of debugger breakpoint at an address (both when gdb set both). */
 export const BP_SW = 1, BP_HW = 2;
 
@@ -35,6 +40,13 @@ export class Block {
   runs = 0;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
   compiled: CompiledBlock | null = null;
+  /**
+   * A run of one-byte nops (90) this long starts here (0: an ordinary block).
+   * It executes as one step of as many instructions as the budget allows, so
+   * zpoline's sled costs next to nothing while every nop in it can still be
+   * stepped onto; it ends before a breakpoint or probe like any block.
+   */
+  nops = 0;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -134,6 +146,12 @@ export class BlockCache {
       if (i.flags & I_BRANCH) break;
     }
     const b = new Block(insns, page, page.gen, page2, page2 ? page2.gen : 0);
+    if (isNop(insns[0])) {
+      // a sled: the block is the nops up to the first other byte (insns keeps the first, for insnAt)
+      let n = 1;
+      for (let x = rip + 1; x < pageEnd && page.u8[x & (PAGE_SIZE - 1)] === 0x90 && !this.breakpoints.has(x) && !this.probes.has(x); x++) n++;
+      if (n > 1) b.nops = n;
+    }
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     this.blocks.set(rip, b);
@@ -182,6 +200,13 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       b.probe(cpu);
       if (cpu.stopRequested) break;
       if (cpu.rip !== rip) continue; // the probe redirected execution
+    }
+    if (b.nops !== 0) {
+      const m = Math.min(b.nops, budget - done);
+      cpu.rip = rip + m;
+      cpu.icount += m;
+      done += m;
+      continue;
     }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);

@@ -14,7 +14,7 @@ import { syscallName } from '../kernel/sysnames.js';
 import { HC, NR_SYSCALLS, SYSCALL_NAMES, SYSRET_CHECKS } from '../guest/generated/abi.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, PathInfo } from './model.js';
-import { ARG_SLOTS, PT_REGS, field, peekWord, pokeWord, readPtRegs } from './ptregs.js';
+import { ARG_SLOTS, PT_REGS, field, peekPtRegs, peekWord, pokeWord, readPtRegs } from './ptregs.js';
 
 const RT_SIGRETURN = 15;
 
@@ -229,7 +229,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments saved in pt_regs; the result in %rax. */
   private hcSyscall(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
-    const pt = readPtRegs(port.mem, regs);
+    const pt = peekPtRegs(port.mem, regs); // shared: everything is read from it before the call runs
     const nr = pt.getInt32(PT_REGS.orig_ax, true);
     port.origRax = nr;
     if (nr === RT_SIGRETURN) {
@@ -241,8 +241,9 @@ export abstract class GuestKernelEntry implements EntryModel {
       a.lo[k] = pt.getInt32(ARG_SLOTS[k], true);
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
+    const sp = field(pt, 'sp');
     try {
-      cpu.setNum(0, port.hostSyscall(nr, a, field(pt, 'sp')));
+      cpu.setNum(0, port.hostSyscall(nr, a, sp));
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
       // sleeping in the syscall: this vmcall runs again when the machine is resumed (%eax still HC_SYSCALL)

@@ -315,3 +315,42 @@ describe('programs run compiled as they run interpreted', () => {
     }
   }, 180_000);
 });
+
+describe('a run of nops (zpoline sled) is one step of many instructions', () => {
+  function sled(): World {
+    const code = [...new Array<number>(300).fill(0x90), 0x48, 0x01, 0xd8, 0xeb, 0xfe]; // 300 nops; add rax, rbx; jmp .
+    return world(code, false, new Array<number>(32).fill(0), 0x202);
+  }
+  it('runs as far as the budget allows, counting every nop', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    expect(runBlocks(w.cpu, cache, 120)).toBe(120);
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 120, 120]);
+    expect(runBlocks(w.cpu, cache, 1000)).toBe(1000);
+    // 180 nops, add, then the jmp to itself 819 times
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 303, 1120]);
+  });
+  it('single-steps one nop at a time', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    w.cpu.rip = CODE + 37;
+    for (let k = 1; k <= 5; k++) {
+      expect(runBlocks(w.cpu, cache, 1)).toBe(1);
+      expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 37 + k, k]);
+    }
+  });
+  it('stops at a breakpoint inside the run, before the nop there', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    const hits: number[] = [];
+    cache.onBreakpoint = (a) => hits.push(a);
+    cache.setBreakpoints(new Map([[CODE + 250, 1]]));
+    w.cpu.rip = CODE + 10;
+    runBlocks(w.cpu, cache, 1000);
+    expect([w.cpu.rip, w.cpu.icount, hits]).toEqual([CODE + 250, 240, [CODE + 250]]);
+    // resuming from it passes over it
+    w.cpu.stopRequested = false;
+    runBlocks(w.cpu, cache, 50, CODE + 250);
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 300, 290]);
+  });
+});

@@ -41,9 +41,14 @@ const MASK = ['', '255', '65535', '', '-1', '', '', '', '-1'];
 
 /** What the generated code knows about the flags at a point of the block. */
 interface Pending {
-  /** FlOp of the last flag-setting template, whose operands are in the F* locals. */
+  /** FlOp of the last flag-setting template, whose operands are in the F* locals; -1: cpu.lf has it. */
   op: number;
   size: number;
+  /**
+   * A rotate's CF and OF (in local Rot) wait to be applied over op's flags
+   * with cpu.setArith, as the rotate's handler does at once.
+   */
+  rot: boolean;
 }
 
 /** Fields cpu.setLazy writes (lf indices 0..8) and the locals holding them. */
@@ -70,14 +75,14 @@ class Emitter {
     const p = this.pending;
     if (p === null) return '';
     this.pending = null;
-    return lazyFields(p.op) + 'Fop=-1;';
+    return (p.op >= 0 ? lazyFields(p.op) + 'Fop=-1;' : '') + (p.rot ? 'cpu.setArith(2049,Rot);Rot=-1;' : '');
   }
 
   /** Write the pending flags to cpu.lf on a path that leaves the block (what is known here stays known). */
   pendingWrite(): string {
     const p = this.pending;
     if (p === null) return '';
-    return lazyFields(p.op);
+    return (p.op >= 0 ? lazyFields(p.op) : '') + (p.rot ? 'cpu.setArith(2049,Rot);' : '');
   }
 
   // ---- operands ----
@@ -110,12 +115,12 @@ class Emitter {
 
   /** Statements computing the memory operand's linear address into `A` (as cpu.ea does). */
   ea(i: Insn): string {
-    if (i.asize !== 8 || i.seg !== 0) return `const A=cpu.ea(I[${this.k}]);`;
+    if (i.asize !== 8 || i.seg !== 0) return `${SYNC_OUT}const A=cpu.ea(I[${this.k}]);`;
     let s = `let A=${i.disp};`;
     if (i.base >= 0) s += `A+=RH[${i.base}]*4294967296+(RL[${i.base}]>>>0);`;
     if (i.index >= 0) s += `A+=(RH[${i.index}]*4294967296+(RL[${i.index}]>>>0))*${i.scale};`;
     // out of the canonical range: cpu.ea wraps it or raises #GP
-    if (i.base >= 0 || i.index >= 0) s += `if(A>=140737488355328||A<-140737488355328)A=cpu.ea(I[${this.k}]);`;
+    if (i.base >= 0 || i.index >= 0) s += `if(A>=140737488355328||A<-140737488355328){${SYNC_OUT}A=cpu.ea(I[${this.k}]);}`;
     return s;
   }
 
@@ -159,6 +164,11 @@ class Emitter {
   private condFrom(p: Pending, cc: number): string | null {
     const s = p.size;
     const neg = (x: string | null): string | null => (x === null ? null : `!(${x})`);
+    if (p.rot) {
+      if ((cc & 1) === 0 && cc < 4) return cc === 0 ? '(Rot&2048)!==0' : '(Rot&1)===1';
+      if (cc < 4) return neg(this.condFrom(p, cc & ~1));
+      return null;
+    }
     const zf = (): string => (s === 8 ? `(Fr|Frh)===0` : `Fr===0`);
     const sf = (): string => (s === 8 ? `Frh<0` : s === 4 ? `Fr<0` : `((Fr>>>${s * 8 - 1})&1)===1`);
     if (cc & 1) return neg(this.condFrom(p, cc & ~1));
@@ -208,6 +218,7 @@ class Emitter {
 
   /** CF of the pending operation as an expression (0 or 1), or null where only cpu.getCF() knows it. */
   private cfFrom(p: Pending): string | null {
+    if (p.rot) return '(Rot&1)';
     if (p.op === F_LOGIC) return '0';
     if (p.op === F_RESULT) return '(Fx&1)';
     if (p.op === F_SUB) return `(${this.condFrom(p, 2)}?1:0)`;
@@ -226,19 +237,29 @@ class Emitter {
   // ---- flag producers (what cpu.setLazy / setLogic record) ----
 
   lazy(op: number, size: number, a: string, ah: string, b: string, bh: string, r: string, rh: string, x: string): string {
-    this.pending = { op, size };
-    return `Fop=${op};Fsz=${size};Fa=${a};Fah=${ah};Fb=${b};Fbh=${bh};Fr=${r};Frh=${rh};Fx=${x};`;
+    const clear = this.pending?.rot ? 'Rot=-1;' : '';
+    this.pending = { op, size, rot: false };
+    return clear + `Fop=${op};Fsz=${size};Fa=${a};Fah=${ah};Fb=${b};Fbh=${bh};Fr=${r};Frh=${rh};Fx=${x};`;
   }
 
   /** cpu.setResult: ZF/SF/PF from the result, CF | OF given. */
   result(size: number, r: string, rh: string, cfof: string): string {
-    this.pending = { op: F_RESULT, size };
-    return `Fop=${F_RESULT};Fsz=${size};Fr=${r};Frh=${rh};Fx=${cfof};`;
+    const clear = this.pending?.rot ? 'Rot=-1;' : '';
+    this.pending = { op: F_RESULT, size, rot: false };
+    return clear + `Fop=${F_RESULT};Fsz=${size};Fr=${r};Frh=${rh};Fx=${cfof};`;
+  }
+
+  /** A rotate's CF | OF: applied over the flags pending before it when something looks. */
+  rotate(cfof: string): string {
+    const p = this.pending;
+    this.pending = { op: p ? p.op : -1, size: p ? p.size : 0, rot: true };
+    return `Rot=${cfof};`;
   }
 
   logic(size: number, r: string, rh: string): string {
-    this.pending = { op: F_LOGIC, size };
-    return `Fop=${F_LOGIC};Fsz=${size};Fr=${r};Frh=${rh};`;
+    const clear = this.pending?.rot ? 'Rot=-1;' : '';
+    this.pending = { op: F_LOGIC, size, rot: false };
+    return clear + `Fop=${F_LOGIC};Fsz=${size};Fr=${r};Frh=${rh};`;
   }
 
   /**
@@ -330,7 +351,7 @@ function shiftTemplate(e: Emitter, i: Insn): string | null {
     const msb = size === 8 ? '(rh>>>31)' : '(r>>>31)';
     if (op === 0) s += `const cf=r&1,of=${msb}^cf;`;
     else s += `const cf=${msb},of=cf^${size === 8 ? '((rh>>>30)&1)' : '((r>>>30)&1)'};`;
-    s += e.materialize() + `cpu.setArith(2049,cf|(of<<11));`;
+    s += e.rotate('cf|(of<<11)');
     return s + e.setReg(d, size, 'r', 'rh');
   }
   if (size === 8) {
@@ -561,6 +582,33 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
 ]);
 
+// Markers the templates leave, resolved by registersInLocals once the block's registers are known.
+const SYNC_OUT = '/*OUT*/', SYNC_IN = '/*IN*/', REGS = '/*REGS*/';
+
+/**
+ * The guest registers a block uses live in locals (l3, h3 for RBX's halves)
+ * loaded at its start; the ones it writes go back to cpu.rl/rh where the CPU
+ * must hold them (SYNC_OUT: before a handler or cpu.ea reads them, at every
+ * exit, in the fault path), and all are reloaded after a handler (SYNC_IN).
+ * Templates change registers only after their last access that can fault,
+ * so in the fault path the locals are the state before the faulting instruction.
+ */
+function registersInLocals(src: string): string {
+  const used = new Set<string>(), written = new Set<string>();
+  for (const m of src.matchAll(/R([LH])\[(\d+)\](=(?!=))?/g)) {
+    const v = (m[1] === 'L' ? 'l' : 'h') + m[2];
+    used.add(v);
+    if (m[3]) written.add(v);
+  }
+  const arr = (v: string): string => `${v[0] === 'l' ? 'RL' : 'RH'}[${v.slice(1)}]`;
+  const decl = used.size > 0 ? `let ${[...used].map((v) => `${v}=${arr(v)}`).join(',')};` : '';
+  const out = [...written].map((v) => `${arr(v)}=${v};`).join('');
+  const reload = [...used].map((v) => `${v}=${arr(v)};`).join('');
+  const body = src.replace(/R([LH])\[(\d+)\]/g, (_m, half: string, r: string) => (half === 'L' ? 'l' : 'h') + r);
+  // the declarations themselves read the arrays: put them in after the rename
+  return body.split(SYNC_OUT).join(out).split(SYNC_IN).join(reload).replace(REGS, decl);
+}
+
 /** ret: a non-canonical target is #GP at the ret, with RSP unchanged (as ctl.ret). */
 const retTemplate: Template = (_e, i) =>
   `const sp=RH[4]*4294967296+(RL[4]>>>0);const lo=mem.read64(sp);const t=mem.hi*4294967296+(lo>>>0);` +
@@ -599,20 +647,22 @@ export function blockSource(insns: Insn[]): string | null {
       templated++;
       out.push(`{${body}}`);
     } else {
-      out.push(e.materialize() + `H[${k}](cpu,I[${k}]);`);
+      out.push(e.materialize() + `${SYNC_OUT}H[${k}](cpu,I[${k}]);${last ? '' : SYNC_IN}`);
       e.pending = null;
     }
-    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return ${k + 1};}`);
+    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return ${k + 1};}`);
   }
   if (templated === 0) return null;
   out.push(e.materialize());
+  // after a handler as the last instruction, the registers are already in the CPU
+  if (TEMPLATES.get(insns[n - 1].op) !== undefined || insns[n - 1].op === ctl.ret) out.push(SYNC_OUT);
   out.push(`cpu.rip=cpu.nextRip;cpu.icount++;cpu.smc=false;return ${n};`);
-  return (
+  return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
-    `let k=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0;` +
-    `try{${out.join('\n')}}catch(err){` +
+    `${REGS}let k=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
+    `try{${out.join('\n')}}catch(err){${SYNC_OUT}` +
     // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
-    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}` +
+    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
     `cpu.rip=I[k].addr;if(k<${n - 1})cpu.icount+=k;throw err;}`
   );
 }

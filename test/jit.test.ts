@@ -266,6 +266,7 @@ function runProgram(prog: string, argv: string[], jit: boolean, entry: { entry: 
   try {
     const m = new Machine({ program: prog, argv, env: ['PATH=/usr/bin:/bin'], stdout: fd, stderr: fd, warn: () => {}, ...entry } as ConstructorParameters<typeof Machine>[0]);
     m.blocks.jit = jit;
+    m.blocks.hot = 32; // compile early, so that most of the program runs compiled
     m.load();
     const end = m.runToEnd();
     return { out: fs.readFileSync(file, 'latin1'), end, icount: m.cpu.icount };

@@ -16,8 +16,15 @@ import { PAGE_SIZE, type Page } from './memory.js';
 import { compileBlock, type CompiledBlock } from './jit/compile.js';
 
 const MAX_BLOCK = 64;
-/** Runs of a block before it is compiled to JavaScript (jit/compile.ts): cold code stays interpreted. */
-const HOT = 32;
+/**
+ * Runs of a block before it is compiled to JavaScript (jit/compile.ts). A new
+ * function starts in V8's bytecode interpreter and is optimized only after
+ * many calls of its own, so a lukewarm block runs slower compiled than in the
+ * interpreter's long-optimized handlers (python3's start-up, 30 M
+ * instructions over thousands of blocks, took 5x longer with 32): only code
+ * that runs long enough to earn V8's optimization is compiled.
+ */
+const HOT = 20_000;
 
 /** A one-byte nop (90 without prefixes; with REX.B it is xchg r8, rax). */
 function isNop(i: Insn): boolean {

@@ -13,8 +13,23 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Memory, type Page } from './memory.js';
+import { compileBlock, type CompiledBlock } from './jit/compile.js';
 
 const MAX_BLOCK = 64;
+/**
+ * Runs of a block before it is compiled to JavaScript (jit/compile.ts). A new
+ * function starts in V8's bytecode interpreter and is optimized only after
+ * many calls of its own, so a lukewarm block runs slower compiled than in the
+ * interpreter's long-optimized handlers (python3's start-up, 30 M
+ * instructions over thousands of blocks, took 5x longer with 32): only code
+ * that runs long enough to earn V8's optimization is compiled.
+ */
+const HOT = 20_000;
+
+/** A one-byte nop (90 without prefixes; with REX.B it is xchg r8, rax). */
+function isNop(i: Insn): boolean {
+  return i.len === 1 && i.bytes[0] === 0x90;
+}
 
 /** Kinds of debugger breakpoint at an address (both when gdb set both). */
 export const BP_SW = 1, BP_HW = 2;
@@ -28,6 +43,17 @@ export class Block {
   link: Block | null = null;
   linkAddr = NaN;
   linkEpoch = -1;
+  /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
+  runs = 0;
+  /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
+  compiled: CompiledBlock | null = null;
+  /**
+   * A run of one-byte nops (90) this long starts here (0: an ordinary block).
+   * It executes as one step of as many instructions as the budget allows, so
+   * zpoline's sled costs next to nothing while every nop in it can still be
+   * stepped onto; it ends before a breakpoint or probe like any block.
+   */
+  nops = 0;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -78,6 +104,11 @@ export class BlockCache {
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
     return c;
   }
+
+  /** Compile hot blocks to JavaScript (false: interpret everything, the reference the compiler is checked against). */
+  jit = true;
+  /** Whole runs of a block before it is compiled (tests set 1 to compile everything at once). */
+  hot = HOT;
 
   /** Bumped whenever cached blocks are dropped, so links between blocks are re-checked. */
   epoch = 0;
@@ -142,6 +173,12 @@ export class BlockCache {
       if (i.flags & I_BRANCH) break;
     }
     const b = new Block(insns, page, page.gen, page2, page2 ? page2.gen : 0);
+    if (isNop(insns[0])) {
+      // a sled: the block is the nops up to the first other byte (insns keeps the first, for insnAt)
+      let n = 1;
+      for (let x = rip + 1; x < pageEnd && page.u8[x & (PAGE_SIZE - 1)] === 0x90 && !this.breakpoints.has(x) && !this.probes.has(x); x++) n++;
+      if (n > 1) b.nops = n;
+    }
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     this.blocks.set(rip, b);
@@ -191,8 +228,29 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       if (cpu.stopRequested) break;
       if (cpu.rip !== rip) continue; // the probe redirected execution
     }
+    if (b.nops !== 0) {
+      const m = Math.min(b.nops, budget - done);
+      cpu.rip = rip + m;
+      cpu.icount += m;
+      done += m;
+      continue;
+    }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
+    // (32-bit code is interpreted: the compiler knows the 64-bit instructions' code only)
+    if (n === insns.length && cache.jit && !cache.compat) {
+      // the whole block may run: its compiled form does exactly what the loop below does
+      if (b.compiled === null && ++b.runs >= cache.hot) {
+        b.compiled = compileBlock(insns);
+        if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
+      }
+      if (b.compiled !== null) {
+        const r = b.compiled(cpu, insns);
+        done += r;
+        if (r < n) prev = null; // a store rewrote code: re-decode from cpu.rip
+        continue;
+      }
+    }
     let k = 0;
     try {
       // All but the last instruction: none of them branches, so RIP is only

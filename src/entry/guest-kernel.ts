@@ -17,7 +17,7 @@ import { HC, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRET_CHECKS, THREAD_SI
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
-import { ARG_SLOTS, PT_OF_REG, PT_REGS, field, peekWord, pokeWord, readPtRegs, setField, writePtRegs } from './ptregs.js';
+import { ARG_SLOTS, PT_OF_REG, PT_REGS, field, peekPtRegs, peekWord, pokeWord, readPtRegs, setField, writePtRegs } from './ptregs.js';
 
 const RT_SIGRETURN = 15;
 
@@ -402,7 +402,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments saved in pt_regs; the result in %rax. */
   private hcSyscall(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
-    const pt = readPtRegs(port.mem, regs);
+    const pt = peekPtRegs(port.mem, regs); // shared: everything is read from it before the call runs
     const nr = pt.getInt32(PT_REGS.orig_ax, true);
     port.origRax = nr;
     if (nr === RT_SIGRETURN) {
@@ -414,8 +414,9 @@ export abstract class GuestKernelEntry implements EntryModel {
       a.lo[k] = pt.getInt32(ARG_SLOTS[k], true);
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
+    const sp = field(pt, 'sp');
     try {
-      cpu.setNum(0, port.hostSyscall(nr, a, field(pt, 'sp')));
+      cpu.setNum(0, port.hostSyscall(nr, a, sp));
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
       // sleeping in the syscall: this vmcall runs again when the machine is resumed (%eax still HC_SYSCALL)

@@ -25,6 +25,20 @@ export function readPtRegs(mem: Memory, addr: number): DataView {
   return new DataView(b.buffer);
 }
 
+const PT_SCRATCH = new Uint8Array(SIZEOF_PTREGS);
+const PT_SCRATCH_VIEW = new DataView(PT_SCRATCH.buffer);
+
+/**
+ * The pt_regs at addr, for reading only, in one view every caller shares
+ * (the next call overwrites it): the syscall path reads its number and
+ * arguments on every trip, where a fresh copy would cost more than the read.
+ */
+export function peekPtRegs(mem: Memory, addr: number): DataView {
+  PT_SCRATCH.fill(0);
+  mem.peek(addr, PT_SCRATCH);
+  return PT_SCRATCH_VIEW;
+}
+
 export function writePtRegs(mem: Memory, addr: number, dv: DataView): void {
   mem.poke(addr, new Uint8Array(dv.buffer, dv.byteOffset, SIZEOF_PTREGS));
 }
@@ -41,20 +55,24 @@ export function setField(dv: DataView, f: PtRegsField, v: number): void {
   dv.setInt32(o + 4, Math.floor(v / 4294967296) | 0, true);
 }
 
-/** One 64-bit word of guest memory as a signed number. */
+/**
+ * Scratch for one word: these run on every syscall trip, and a fresh typed
+ * array whose buffer is taken costs more than the rest of the access.
+ */
+const WORD = new Uint8Array(8);
+const WORD_VIEW = new DataView(WORD.buffer);
+
+/** One 64-bit word of guest memory as a signed number (bytes past the mapped ones read as zero). */
 export function peekWord(mem: Memory, addr: number): number {
-  const b = new Uint8Array(8);
-  mem.peek(addr, b);
-  const dv = new DataView(b.buffer);
-  return dv.getInt32(4, true) * 4294967296 + dv.getUint32(0, true);
+  WORD_VIEW.setFloat64(0, 0);
+  mem.peek(addr, WORD);
+  return WORD_VIEW.getInt32(4, true) * 4294967296 + WORD_VIEW.getUint32(0, true);
 }
 
 export function pokeWord(mem: Memory, addr: number, v: number): void {
-  const b = new Uint8Array(8);
-  const dv = new DataView(b.buffer);
-  dv.setInt32(0, v % 4294967296 | 0, true);
-  dv.setInt32(4, Math.floor(v / 4294967296) | 0, true);
-  mem.poke(addr, b);
+  WORD_VIEW.setInt32(0, v % 4294967296 | 0, true);
+  WORD_VIEW.setInt32(4, Math.floor(v / 4294967296) | 0, true);
+  mem.poke(addr, WORD);
 }
 
 /** Save the CPU's user registers (GPRs, rip, rflags) into a pt_regs copy. */

@@ -43,7 +43,25 @@ function sweepEnd(mem: Memory, held: number[], start: number, end: number): numb
  */
 export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): number[] {
   const sites: number[] = [];
-  const probe = new Uint8Array(2);
+  // Data in text decodes as #UD here by the thousand: an expected answer,
+  // whose stack trace would be most of the sweep's time (as gdb/transport.ts).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    sweep(mem, ranges, sites);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  for (const s of sites) mem.poke(s, CALL_RAX);
+  return sites;
+}
+
+/** A byte of held memory (a page never written is zeros). */
+function byteAt(mem: Memory, a: number): number {
+  return mem.touchedPage(Math.floor(a / PAGE_SIZE))?.u8[a & (PAGE_SIZE - 1)] ?? 0;
+}
+
+function sweep(mem: Memory, ranges: [number, number][], sites: number[]): void {
   for (const [start, end] of ranges) {
     const pages = mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
     const stop = sweepEnd(mem, pages, start, end);
@@ -59,8 +77,7 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
         a = next - ((next - a) % 2);
         if (a >= stop) break;
       }
-      mem.peek(a, probe);
-      if (probe[0] === 0x0f && probe[1] === 0x34) {
+      if (byteAt(mem, a) === 0x0f && byteAt(mem, a + 1) === 0x34) {
         // sysenter (not in the decoder: it is #UD in 64-bit mode on Intel)
         sites.push(a);
         a += 2;
@@ -77,6 +94,4 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
       a += len;
     }
   }
-  for (const s of sites) mem.poke(s, CALL_RAX);
-  return sites;
 }

@@ -1,0 +1,357 @@
+/**
+ * The block compiler (src/cpu/jit/) against the interpreter it specialises:
+ *
+ *  - random blocks (seeded): instruction bytes drawn from the forms the
+ *    compiler has templates for (every ALU operation and size, mov/movzx/
+ *    movsx/lea, push/pop, inc/dec, test, cmov/setcc, shifts and rotates,
+ *    imul, and a jcc/jmp/call/ret at the end), with memory operands that hit
+ *    writable, read-only, unmapped and code pages, run once by the
+ *    interpreter and once by the compiled block from identical machines:
+ *    the registers, RFLAGS, RIP, instruction count, memory and the fault
+ *    (vector, address, error code) must all be the same. Stores into the
+ *    block's own page exercise the self-modifying-code exit.
+ *  - programs (the CPU torture fixtures, self-modifying and JIT code,
+ *    faults and signals, malloc, busybox): run with compiled blocks and
+ *    interpreted only, the same output, exit and instruction count.
+ *
+ * The seed is printed; ENTRYSTUB_FUZZ_SEED=N replays a run or tries another.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CPU } from '../src/cpu/cpu.js';
+import { CpuFault } from '../src/cpu/fault.js';
+import { Memory, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../src/cpu/memory.js';
+import { BlockCache, runBlocks } from '../src/cpu/run.js';
+import { blockSource, compileBlock } from '../src/cpu/jit/compile.js';
+import { Machine } from '../src/machine/machine.js';
+import { ROOT } from './helpers/cases.js';
+import { FUZZ_SEED, rng } from './helpers/fuzz.js';
+
+console.log(`jit fuzz seed ${FUZZ_SEED} (replay: ENTRYSTUB_FUZZ_SEED=${FUZZ_SEED})`);
+
+const CODE = 0x400000, DATA = 0x600000, RODATA = 0x602000, HOLE = 0x603000;
+
+/** A random instruction of a form the compiler has a template for (none of them ends a block). */
+function randomInsn(r: () => number): number[] {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+  const byte = (): number => Math.floor(r() * 256);
+  const out: number[] = [];
+  if (r() < 0.1) out.push(0x66);
+  const rex = r() < 0.7 ? 0x40 | Math.floor(r() * 16) : 0;
+  if (rex) out.push(rex);
+  // ModRM with a memory operand most of the time in [reg + disp] or SIB forms
+  const modrm = (reg = Math.floor(r() * 8)): number[] => {
+    const mod = Math.floor(r() * 4);
+    const rm = Math.floor(r() * 8);
+    const b = [(mod << 6) | (reg << 3) | rm];
+    if (mod !== 3 && rm === 4) b.push(byte());
+    if (mod === 1) b.push(byte());
+    else if (mod === 2 || (mod === 0 && rm === 5) || (mod === 0 && rm === 4 && (b[1] & 7) === 5)) b.push(byte(), byte() & 0x0f, 0, 0);
+    return b;
+  };
+  const imm32 = (): number[] => [byte(), byte(), byte(), byte()];
+  const kind = Math.floor(r() * 17);
+  switch (kind) {
+    case 0: // ALU Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb
+      out.push((Math.floor(r() * 8) << 3) | Math.floor(r() * 4), ...modrm());
+      break;
+    case 1: // ALU acc, imm
+      if (r() < 0.5) out.push((Math.floor(r() * 8) << 3) | 4, byte());
+      else out.push((Math.floor(r() * 8) << 3) | 5, ...imm32());
+      break;
+    case 2: // group 1
+      if (r() < 0.4) out.push(0x83, ...modrm(), byte());
+      else if (r() < 0.5) out.push(0x81, ...modrm(), ...imm32());
+      else out.push(0x80, ...modrm(), byte());
+      break;
+    case 3: // mov forms
+      out.push(pick([0x88, 0x89, 0x8a, 0x8b]), ...modrm());
+      break;
+    case 4: // mov r/m, imm; mov r, imm
+      if (r() < 0.5) out.push(0xc7, ...modrm(0), ...imm32());
+      else if (r() < 0.5) out.push(0xc6, ...modrm(0), byte());
+      else out.push(0xb8 + Math.floor(r() * 8), ...imm32(), ...(rex & 8 ? imm32() : []));
+      break;
+    case 5: // movzx/movsx/movsxd
+      if (r() < 0.25) out.push(0x63, ...modrm());
+      else out.push(0x0f, pick([0xb6, 0xb7, 0xbe, 0xbf]), ...modrm());
+      break;
+    case 6: // lea
+      out.push(0x8d, ...modrm()); // a register operand is #UD: the block ends before it
+      break;
+    case 7: // push/pop
+      out.push(pick([0x50, 0x58]) + Math.floor(r() * 8));
+      break;
+    case 8: // inc/dec
+      out.push(pick([0xfe, 0xff]), ...modrm(Math.floor(r() * 2)));
+      break;
+    case 9: // test
+      if (r() < 0.5) out.push(pick([0x84, 0x85]), ...modrm());
+      else if (r() < 0.5) out.push(0xf7, ...modrm(0), ...imm32());
+      else out.push(0xf6, ...modrm(0), byte());
+      break;
+    case 10: // cmovcc
+      out.push(0x0f, 0x40 + Math.floor(r() * 16), ...modrm());
+      break;
+    case 11: // setcc
+      out.push(0x0f, 0x90 + Math.floor(r() * 16), ...modrm());
+      break;
+    case 12: // shifts and rotates by imm8 and by 1
+      if (r() < 0.6) out.push(0xc1, ...modrm(), r() < 0.3 ? byte() : Math.floor(r() * 70));
+      else out.push(0xd1, ...modrm());
+      break;
+    case 13: // imul
+      if (r() < 0.5) out.push(0x0f, 0xaf, ...modrm());
+      else if (r() < 0.5) out.push(0x6b, ...modrm(), byte());
+      else out.push(0x69, ...modrm(), ...imm32());
+      break;
+    case 14: // a handler the compiler calls: adc/sbb flags readers, xchg, neg, mul
+      out.push(pick([0x87, 0x11, 0x19]), ...modrm());
+      break;
+    case 15:
+      out.push(0xf7, ...modrm(pick([2, 3, 4, 5])));
+      break;
+    default:
+      out.push(0x90);
+  }
+  return out;
+}
+
+/** A block: up to 12 instructions and an optional branch at the end. */
+function randomBlock(r: () => number): number[] {
+  const bytes: number[] = [];
+  const n = 1 + Math.floor(r() * 12);
+  for (let k = 0; k < n; k++) bytes.push(...randomInsn(r));
+  const end = Math.floor(r() * 6);
+  if (end === 0) bytes.push(0x70 + Math.floor(r() * 16), Math.floor(r() * 64));
+  else if (end === 1) bytes.push(0x0f, 0x80 + Math.floor(r() * 16), 0x10, 0, 0, 0);
+  else if (end === 2) bytes.push(0xe8, 0x20, 0, 0, 0);
+  else if (end === 3) bytes.push(0xc3);
+  else if (end === 4) bytes.push(0xeb, 0x08);
+  return bytes;
+}
+
+interface World {
+  mem: Memory;
+  cpu: CPU;
+}
+
+/** A machine with the code (writable when `rwx`, so stores can rewrite it), data, read-only data and a hole. */
+function world(code: number[], rwx: boolean, regs: number[], flags: number): World {
+  const mem = new Memory();
+  mem.map(CODE, 0x1000, PROT_READ | PROT_EXEC | PROT_USER | (rwx ? PROT_WRITE : 0));
+  mem.map(DATA, 0x2000, PROT_READ | PROT_WRITE | PROT_USER);
+  mem.map(RODATA, 0x1000, PROT_READ | PROT_USER);
+  mem.poke(CODE, Uint8Array.from(code));
+  const data = new Uint8Array(0x2000);
+  for (let k = 0; k < data.length; k++) data[k] = (k * 131 + 7) & 0xff;
+  mem.poke(DATA, data);
+  mem.poke(RODATA, data.subarray(0, 0x1000));
+  const cpu = new CPU(mem);
+  for (let k = 0; k < 16; k++) {
+    cpu.rl[k] = regs[2 * k];
+    cpu.rh[k] = regs[2 * k + 1];
+  }
+  cpu.setFlags(flags);
+  cpu.rip = CODE;
+  return { mem, cpu };
+}
+
+function snapshot(w: World, fault: unknown): unknown {
+  const f = fault instanceof CpuFault ? { vector: fault.vector, addr: fault.addr, code: fault.errorCode } : fault === null ? null : String(fault);
+  const pages: Record<string, string> = {};
+  for (const a of [CODE, DATA, DATA + 0x1000, RODATA]) {
+    const b = new Uint8Array(0x1000);
+    w.mem.peek(a, b);
+    pages[a.toString(16)] = Buffer.from(b).toString('hex');
+  }
+  return { rl: [...w.cpu.rl], rh: [...w.cpu.rh], rip: w.cpu.rip, icount: w.cpu.icount, flags: w.cpu.getFlags(), fault: f, pages };
+}
+
+/**
+ * Run from CODE for `budget` instructions, interpreted and with every block
+ * compiled at once: the two end states, and whether the first block was compiled.
+ */
+function runBoth(code: number[], rwx: boolean, regs: number[], flags: number, budget: number): [unknown, unknown, boolean] {
+  const results: unknown[] = [];
+  let compiled = false;
+  for (const jit of [false, true]) {
+    const w = world(code, rwx, regs, flags);
+    const cache = new BlockCache(w.cpu);
+    cache.jit = jit;
+    cache.hot = 1;
+    let fault: unknown = null;
+    try {
+      runBlocks(w.cpu, cache, budget);
+    } catch (e) {
+      fault = e;
+    }
+    if (jit) {
+      try {
+        compiled = cache.get(CODE).compiled !== null;
+      } catch {
+        /* the first instruction does not decode */
+      }
+    }
+    results.push(snapshot(w, fault));
+  }
+  return [results[0], results[1], compiled];
+}
+
+/** The parts of two snapshots that differ (pages by their first differing byte). */
+function differences(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const d: Record<string, unknown> = {};
+  for (const k of Object.keys(a)) {
+    if (JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
+    if (k === 'pages') {
+      const pa = a[k] as Record<string, string>, pb = b[k] as Record<string, string>;
+      for (const p of Object.keys(pa))
+        if (pa[p] !== pb[p]) {
+          let o = 0;
+          while (pa[p][o] === pb[p][o]) o++;
+          d[`page ${p} at +${o >> 1}`] = [pa[p].slice(o & ~1, (o & ~1) + 16), pb[p].slice(o & ~1, (o & ~1) + 16)];
+        }
+    } else d[k] = [a[k], b[k]];
+  }
+  return d;
+}
+
+describe('compiled blocks do what the interpreter does', () => {
+  it('random blocks: registers, flags, RIP, count, memory and faults identical', () => {
+    const r = rng(FUZZ_SEED ^ 0x717);
+    let compiled = 0, faults = 0;
+    for (let c = 0; c < 4000; c++) {
+      const code = randomBlock(r);
+      const regs: number[] = [];
+      for (let k = 0; k < 16; k++) {
+        const x = r();
+        // mostly pointers into the data pages (some near the read-only page, the hole, the code), else anything
+        const base = x < 0.5 ? DATA : x < 0.6 ? RODATA - 0x40 : x < 0.65 ? HOLE - 0x20 : x < 0.72 ? CODE : -1;
+        if (base >= 0) {
+          regs.push(base + Math.floor(r() * 0x1000), 0);
+        } else regs.push((r() * 4294967296) | 0, r() < 0.5 ? 0 : (r() * 4294967296) | 0);
+      }
+      regs[8] = DATA + 0x1800; // RSP: room to push and pop
+      regs[9] = 0;
+      const flags = Math.floor(r() * 0x1000) & 0x8d5;
+      const [interp, jit, didCompile] = runBoth(code, r() < 0.3, regs, flags, 200);
+      if (didCompile) compiled++;
+      if ((interp as { fault: unknown }).fault !== null) faults++;
+      if (JSON.stringify(jit) !== JSON.stringify(interp)) {
+        let src: string | null = null;
+        try {
+          src = blockSource(new BlockCache(world(code, false, regs, flags).cpu).get(CODE).insns);
+        } catch {
+          /* not decodable */
+        }
+        // interpreted (first) against compiled (second)
+        expect({ case: c, bytes: Buffer.from(code).toString('hex'), src, differences: differences(interp as Record<string, unknown>, jit as Record<string, unknown>) }).toEqual({ case: c, bytes: Buffer.from(code).toString('hex'), src, differences: {} });
+      }
+    }
+    // the generator reaches the compiler and the fault paths
+    expect(compiled).toBeGreaterThan(3000);
+    expect(faults).toBeGreaterThan(200);
+  });
+});
+
+const BIN = (n: string): string => path.join(ROOT, 'test', 'fixtures', 'bin', n);
+
+/** Run a program to its end, compiled or interpreted only: its output, exit and instruction count. */
+function runProgram(prog: string, argv: string[], jit: boolean, entry: { entry: string; hook?: string }): { out: string; end: unknown; icount: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-jit-'));
+  const file = path.join(dir, 'out');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const m = new Machine({ program: prog, argv, env: ['PATH=/usr/bin:/bin'], stdout: fd, stderr: fd, warn: () => {}, ...entry } as ConstructorParameters<typeof Machine>[0]);
+    m.blocks.jit = jit;
+    m.blocks.hot = 32; // compile early, so that most of the program runs compiled
+    m.load();
+    const end = m.runToEnd();
+    return { out: fs.readFileSync(file, 'latin1'), end, icount: m.cpu.icount };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('programs run compiled as they run interpreted', () => {
+  const progs: [string, string[]][] = [
+    ['torture-alu-musl', []],
+    ['torture-muldiv-musl', []],
+    ['torture-shift-musl', []],
+    ['torture-string-musl', []],
+    ['selfmod-musl', []],
+    ['jit-musl', []],
+    ['faults-musl', []],
+    ['signal-musl', []],
+    ['malloc-musl', []],
+    ['setjmp-glibc', []],
+  ];
+  for (const [name, args] of progs)
+    it(`${name}: same output, exit and instruction count`, () => {
+      for (const entry of [{ entry: 'nommu', hook: 'zpoline' }, { entry: 'direct' }]) {
+        const a = runProgram(BIN(name), [name, ...args], false, entry);
+        const b = runProgram(BIN(name), [name, ...args], true, entry);
+        expect(b).toEqual(a);
+      }
+    }, 120_000);
+
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
+  it.skipIf(!busybox)('busybox sha256sum, sort and awk: same output, exit and instruction count', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-jit-data-'));
+    try {
+      const data = path.join(dir, 'data');
+      const lines: string[] = [];
+      for (let k = 0; k < 3000; k++) lines.push(`${(k * 7919) % 3001} line ${k}`);
+      fs.writeFileSync(data, lines.join('\n') + '\n');
+      for (const argv of [['sha256sum', data], ['sort', '-n', data], ['awk', '{ s += $1 } END { print s }', data]]) {
+        const a = runProgram(busybox!, ['busybox', ...argv], false, { entry: 'nommu', hook: 'zpoline' });
+        const b = runProgram(busybox!, ['busybox', ...argv], true, { entry: 'nommu', hook: 'zpoline' });
+        expect(b).toEqual(a);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe('a run of nops (zpoline sled) is one step of many instructions', () => {
+  function sled(): World {
+    const code = [...new Array<number>(300).fill(0x90), 0x48, 0x01, 0xd8, 0xeb, 0xfe]; // 300 nops; add rax, rbx; jmp .
+    return world(code, false, new Array<number>(32).fill(0), 0x202);
+  }
+  it('runs as far as the budget allows, counting every nop', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    expect(runBlocks(w.cpu, cache, 120)).toBe(120);
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 120, 120]);
+    expect(runBlocks(w.cpu, cache, 1000)).toBe(1000);
+    // 180 nops, add, then the jmp to itself 819 times
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 303, 1120]);
+  });
+  it('single-steps one nop at a time', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    w.cpu.rip = CODE + 37;
+    for (let k = 1; k <= 5; k++) {
+      expect(runBlocks(w.cpu, cache, 1)).toBe(1);
+      expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 37 + k, k]);
+    }
+  });
+  it('stops at a breakpoint inside the run, before the nop there', () => {
+    const w = sled();
+    const cache = new BlockCache(w.cpu);
+    const hits: number[] = [];
+    cache.onBreakpoint = (a) => hits.push(a);
+    cache.setBreakpoints(new Map([[CODE + 250, 1]]));
+    w.cpu.rip = CODE + 10;
+    runBlocks(w.cpu, cache, 1000);
+    expect([w.cpu.rip, w.cpu.icount, hits]).toEqual([CODE + 250, 240, [CODE + 250]]);
+    // resuming from it passes over it
+    w.cpu.stopRequested = false;
+    runBlocks(w.cpu, cache, 50, CODE + 250);
+    expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 300, 290]);
+  });
+});

@@ -20,7 +20,7 @@ import { need, needRoot } from './helpers/tools.js';
 
 const BIN = (n: string) => path.join(ROOT, 'test/fixtures/bin', n);
 // python3 and its extension modules, setarch(8) for the addresses, chroot(8) (as root) for --root
-const HAVE_TOOLS = need('python3', 'setarch', 'chroot') !== null;
+const HAVE_TOOLS = need('python3', 'gcc', 'setarch', 'chroot') !== null;
 const CHROOT = need('chroot') ?? 'chroot';
 const IS_ROOT = HAVE_TOOLS && needRoot('chroot(8)');
 const DATA = (n: string) => path.join('test/fixtures/data', n);
@@ -100,6 +100,8 @@ const PROGRAMS: { name: string; argv: () => string[]; env?: Record<string, strin
   { name: 'ls -la --full-time', argv: () => ['/bin/ls', '-la', '--color=never', '--full-time', path.join(lsDir, 'sub'), path.join(lsDir, 'notes.txt')] },
   { name: 'python3 hashlib, json', argv: () => ['/usr/bin/python3', '-c', PY_HASH_JSON] },
   { name: 'python3 ctypes', argv: () => ['/usr/bin/python3', '-c', PY_CTYPES] },
+  // the gcc driver: it forks and execs cc1 (a large dynamic program) and reads its output back
+  { name: 'gcc -S (the driver running cc1)', argv: () => ['/usr/bin/gcc', '-O2', '-S', '-o', '-', 'test/fixtures/src/hello.c'] },
   // fork, exec of dynamic programs, pipes: bash's $(...) and a pipeline into coreutils' cat
   { name: 'bash pipeline and $(...)', argv: () => ['/bin/bash', '-c', 'a=$(echo x); echo $a | cat; b=$(ls ' + DATA('') + ' | sort -r | head -n 2); echo "$b"; echo ${PIPESTATUS[@]}'] },
 ];

@@ -129,36 +129,44 @@ if (busybox) {
   }
 }
 
-// 4. a dynamically linked program's start: python3 -c pass (exec, ld.so mapping libc.so and the
-// rest, zpoline's sweep of each executable mapping, the interpreter's startup), as a user runs it:
-// the wall time of `entrystub run` in a fresh process (Node's start included), beside native and
-// qemu; each the best of three, since a start this short is at the mercy of the machine's load
+// 4. whole runs of dynamically linked programs as a user runs them: python3 -c pass (exec, ld.so
+// mapping libc.so and the rest, zpoline's sweep of each executable mapping, the interpreter's
+// startup) and the gcc driver compiling a small file (it forks and execs cc1 and as): the wall time
+// of `entrystub run` in a fresh process (Node's start included), beside native and qemu; each the
+// best of three, since a run this short is at the mercy of the machine's load
+function wholeRun(title, argv) {
+  console.log(`\n${title}, wall time of the whole run (each in a fresh process, best of 3)`);
+  const best = (f) => [f(), f(), f()].reduce((a, b) => (b.secs < a.secs ? b : a));
+  const nat = best(() => timeNative(argv, { env: { PATH: '/usr/bin:/bin' } }));
+  const q = qemu ? best(() => timeNative(['qemu-x86_64', ...argv], { env: { PATH: '/usr/bin:/bin' } })) : null;
+  for (const [label, o] of [
+    ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline']],
+    ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp']],
+    ['native', ['--entry', 'native']],
+    ['direct', ['--entry', 'direct']],
+  ]) {
+    const log = path.join(os.tmpdir(), `entrystub-bench-${process.pid}.log`);
+    const r = best(() => timeNative([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run', '--stats', '--log', log, '--quiet', ...o, ...argv], { env: { PATH: '/usr/bin:/bin' } }));
+    const stats = fs.readFileSync(log, 'utf8');
+    fs.rmSync(log, { force: true });
+    const insns = Number(/entrystub: (\d+) guest instructions/.exec(stats)?.[1] ?? NaN);
+    const sites = /zpoline: (\d+) sites rewritten/.exec(stats)?.[1];
+    let line = `  ${label.padEnd(16)} ${(insns / 1e6).toFixed(1).padStart(6)} M insns  ${r.secs.toFixed(2).padStart(6)} s   native ${nat.secs.toFixed(3)} s (${(r.secs / nat.secs).toFixed(0)}x)`;
+    if (q) line += `   qemu-x86_64 ${q.secs.toFixed(3)} s (${(r.secs / q.secs).toFixed(1)}x)`;
+    if (sites) line += `   (${sites} syscall sites rewritten)`;
+    console.log(line);
+    results.push({ bench: `${title} (wall, best of 3)`, model: label, insns, secs: r.secs, nativeSecs: nat.secs, qemuSecs: q?.secs ?? null });
+  }
+}
 {
   const py = ['/usr/bin/python3', '/usr/bin/python3.11'].find((p) => fs.existsSync(p));
-  if (py) {
-    console.log('\npython3 -c pass, wall time of the whole run (each in a fresh process, best of 3)');
-    const best = (f) => [f(), f(), f()].reduce((a, b) => (b.secs < a.secs ? b : a));
-    const nat = best(() => timeNative([py, '-c', 'pass'], { env: {} }));
-    const q = qemu ? best(() => timeNative(['qemu-x86_64', py, '-c', 'pass'], { env: {} })) : null;
-    for (const [label, o] of [
-      ['nommu/zpoline', ['--entry', 'nommu', '--hook', 'zpoline']],
-      ['nommu/seccomp', ['--entry', 'nommu', '--hook', 'seccomp']],
-      ['native', ['--entry', 'native']],
-      ['direct', ['--entry', 'direct']],
-    ]) {
-      const log = path.join(os.tmpdir(), `entrystub-bench-${process.pid}.log`);
-      const r = best(() => timeNative([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run', '--stats', '--log', log, '--quiet', ...o, py, '-c', 'pass'], { env: {} }));
-      const stats = fs.readFileSync(log, 'utf8');
-      fs.rmSync(log, { force: true });
-      const insns = Number(/entrystub: (\d+) guest instructions/.exec(stats)?.[1] ?? NaN);
-      const sites = /zpoline: (\d+) sites rewritten/.exec(stats)?.[1];
-      let line = `  ${label.padEnd(16)} ${(insns / 1e6).toFixed(1).padStart(6)} M insns  ${r.secs.toFixed(2).padStart(6)} s   native ${nat.secs.toFixed(3)} s (${(r.secs / nat.secs).toFixed(0)}x)`;
-      if (q) line += `   qemu-x86_64 ${q.secs.toFixed(3)} s (${(r.secs / q.secs).toFixed(1)}x)`;
-      if (sites) line += `   (${sites} syscall sites rewritten)`;
-      console.log(line);
-      results.push({ bench: 'python3 -c pass (wall, best of 3)', model: label, insns, secs: r.secs, nativeSecs: nat.secs, qemuSecs: q?.secs ?? null });
-    }
-  } else console.log('python3 -c pass: skipped (no python3)');
+  if (py) wholeRun('python3 -c pass', [py, '-c', 'pass']);
+  else console.log('python3 -c pass: skipped (no python3)');
+  const src = path.join(tmp, 'small.c');
+  fs.writeFileSync(src, 'int f(int x) { return x * 3 + 1; }\n');
+  // (qemu-x86_64 emulates the driver only: cc1 and as, which it execs, run natively there)
+  if (have('gcc')) wholeRun('gcc -O2 -c small.c (the driver, cc1 and as)', ['/usr/bin/gcc', '-O2', '-c', src, '-o', path.join(tmp, 'small.o')]);
+  else console.log('gcc driver: skipped (no gcc)');
 }
 
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -179,7 +179,7 @@ function runBoth(code: number[], rwx: boolean, regs: number[], flags: number, bu
   let compiled = false;
   for (const jit of [false, true]) {
     const w = world(code, rwx, regs, flags);
-    const cache = new BlockCache(w.cpu);
+    const cache = new BlockCache(w.cpu.mem);
     cache.jit = jit;
     cache.hot = 1;
     let fault: unknown = null;
@@ -242,7 +242,7 @@ describe('compiled blocks do what the interpreter does', () => {
       if (JSON.stringify(jit) !== JSON.stringify(interp)) {
         let src: string | null = null;
         try {
-          src = blockSource(new BlockCache(world(code, false, regs, flags).cpu).get(CODE).insns);
+          src = blockSource(new BlockCache(world(code, false, regs, flags).cpu.mem).get(CODE).insns);
         } catch {
           /* not decodable */
         }
@@ -324,7 +324,7 @@ describe('a run of nops (zpoline sled) is one step of many instructions', () => 
   }
   it('runs as far as the budget allows, counting every nop', () => {
     const w = sled();
-    const cache = new BlockCache(w.cpu);
+    const cache = new BlockCache(w.cpu.mem);
     expect(runBlocks(w.cpu, cache, 120)).toBe(120);
     expect([w.cpu.rip, w.cpu.icount]).toEqual([CODE + 120, 120]);
     expect(runBlocks(w.cpu, cache, 1000)).toBe(1000);
@@ -333,7 +333,7 @@ describe('a run of nops (zpoline sled) is one step of many instructions', () => 
   });
   it('single-steps one nop at a time', () => {
     const w = sled();
-    const cache = new BlockCache(w.cpu);
+    const cache = new BlockCache(w.cpu.mem);
     w.cpu.rip = CODE + 37;
     for (let k = 1; k <= 5; k++) {
       expect(runBlocks(w.cpu, cache, 1)).toBe(1);
@@ -342,7 +342,7 @@ describe('a run of nops (zpoline sled) is one step of many instructions', () => 
   });
   it('stops at a breakpoint inside the run, before the nop there', () => {
     const w = sled();
-    const cache = new BlockCache(w.cpu);
+    const cache = new BlockCache(w.cpu.mem);
     const hits: number[] = [];
     cache.onBreakpoint = (a) => hits.push(a);
     cache.setBreakpoints(new Map([[CODE + 250, 1]]));

@@ -74,8 +74,12 @@ export class CachedFile {
     if (idx.length === 0) return;
     let fd = -1;
     try {
-      fd = fs.openSync(this.hostPath, fs.constants.O_WRONLY);
-      const size = fs.fstatSync(fd).size;
+      fd = fs.openSync(this.hostPath, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW);
+      // the path may name another file by now (renamed, or a directory on it swapped for a symlink that
+      // leads out of --root): only the file that was mapped is written
+      const st = fs.fstatSync(fd, { bigint: true });
+      if (PageCache.key(st.dev, st.ino) !== this.key) return;
+      const size = Number(st.size);
       for (const i of idx) {
         const n = Math.min(PAGE_SIZE, size - i * PAGE_SIZE);
         if (n <= 0) continue;
@@ -83,7 +87,7 @@ export class CachedFile {
       }
     } catch (e) {
       const code = (e as { code?: string }).code;
-      if (code === 'ENOENT') return; // the file is gone: nothing to write back to (its pages are the mappings' alone)
+      if (code === 'ENOENT' || code === 'ELOOP') return; // the file is gone from its path: nothing to write back to (its pages are the mappings' alone)
       throw new SysError(code === 'ENOSPC' || code === 'EDQUOT' ? ENOSPC : EIO);
     } finally {
       if (fd >= 0) fs.closeSync(fd);

@@ -7,24 +7,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  EAGAIN, EBADF, EDEADLK, EEXIST, EIO, EFAULT, EINTR, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, ENOTTY, EOPNOTSUPP, EPERM,
-  ERANGE, ESPIPE, EWOULDBLOCK, SysError, WouldBlock,
+  EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE, ESPIPE, SysError, WouldBlock,
 } from '../errno.js';
-import { CAP_CHOWN, CAP_SYS_RESOURCE, capable, inGroup } from '../cred.js';
+import { CAP_CHOWN, capable, inGroup } from '../cred.js';
 import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
-import { KERNEL_TERMIOS_SIZE, TtyError, ttyGetAttr, ttyGetWinsize, ttySetAttr, ttySetWinsize } from '../tty.js';
-import { inodeKey } from '../locks.js';
-import { type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY } from '../fdtable.js';
+import {
+  type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY,
+} from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
+import { registerFcntl } from './fcntl.js';
+import { registerIoctl } from './ioctl.js';
+import { registerPoll } from './poll.js';
 import {
-  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
-  MAX_RW, fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, makePipe, openFile, packStat, packStatx, pathStat,
-  resolveAt, sameInodePath, specialStat, wrapHostFd, type KStat,
+  AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, MAX_RW, fileRead, fileSize, fileStat, fileWrite, hostOffset, hostStat, lookup, openFile, packStat, packStatx, pathStat, resolveAt, sameInodePath, specialStat, wrapHostFd, type KStat,
 } from './files.js';
 import {
-  Struct, type SyscallArgs, accessOk, monoNs, probeWrite, read32, readI64, readMem, readPath, readTimespec, readView, utf8, write32,
-  write64, writeMem, writeTimespec,
+  Struct, type SyscallArgs, accessOk, readI64, readMem, readPath, readTimespec, readView, utf8, write64, writeMem,
 } from './util.js';
 
 const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2, SEEK_DATA = 3, SEEK_HOLE = 4;
@@ -809,423 +808,6 @@ function sysFallocate(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
-// ---------------------------------------------------------------- pipes, dup, fcntl
-
-function doPipe2(p: Process, addr: number, flags: number): number {
-  if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | 0x80 /* O_NOTIFICATION_PIPE */)) throw new SysError(EINVAL);
-  if (!accessOk(addr, 8)) throw new SysError(EFAULT);
-  const [r, w] = makePipe(p, flags);
-  const cloexec = (flags & O_CLOEXEC) !== 0;
-  const rfd = p.fds.alloc(r, cloexec);
-  let wfd: number;
-  try {
-    wfd = p.fds.alloc(w, cloexec);
-  } catch (e) {
-    p.fds.close(rfd);
-    w.release();
-    throw e;
-  }
-  try {
-    writeMem(p.mem, addr, new Struct(8).u32(0, rfd).u32(4, wfd).bytes);
-  } catch (e) {
-    p.fds.close(rfd);
-    p.fds.close(wfd);
-    throw e;
-  }
-  return 0;
-}
-
-function sysDup(p: Process, a: SyscallArgs): number {
-  const f = p.fds.file(a.int(0));
-  return p.fds.alloc(f, false);
-}
-
-function doDup3(p: Process, oldfd: number, newfd: number, flags: number, isDup2: boolean): number {
-  const f = p.fds.file(oldfd);
-  if (oldfd === newfd) {
-    if (isDup2) return newfd;
-    throw new SysError(EINVAL);
-  }
-  if (flags & ~O_CLOEXEC) throw new SysError(EINVAL);
-  if (newfd < 0 || newfd >= p.fds.limit) throw new SysError(EBADF);
-  p.fds.install(newfd, f, (flags & O_CLOEXEC) !== 0);
-  return newfd;
-}
-
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7;
-const F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
-const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
-const F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
-const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
-
-function sysFcntl(p: Process, a: SyscallArgs): number {
-  const fd = a.int(0), cmd = a.int(1);
-  const e = p.fds.get(fd);
-  if (!e) throw new SysError(EBADF);
-  const f = e.file;
-  const isPath = (f.flags & O_PATH) !== 0;
-  switch (cmd) {
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-      const min = a.num(2);
-      if (min < 0 || min >= p.fds.limit) throw new SysError(EINVAL);
-      return p.fds.alloc(f, cmd === F_DUPFD_CLOEXEC, min);
-    }
-    case F_GETFD:
-      return e.cloexec ? 1 : 0;
-    case F_SETFD:
-      e.cloexec = (a.int(2) & 1) !== 0;
-      return 0;
-    case F_GETFL:
-      return f.flags;
-    case F_SETFL: {
-      if (isPath) throw new SysError(EBADF);
-      const CHANGEABLE = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
-      f.flags = (f.flags & ~CHANGEABLE) | (a.int(2) & CHANGEABLE);
-      return 0;
-    }
-    case F_GETLK:
-    case F_OFD_GETLK: {
-      if (isPath) throw new SysError(EBADF);
-      const addr = a.num(2);
-      const v = readView(p.mem, addr, 32);
-      const type = v.getInt16(0, true);
-      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
-      const out = new Struct(2).u16(0, 2 /* F_UNLCK */);
-      writeMem(p.mem, addr, out.bytes);
-      return 0;
-    }
-    case F_SETLK:
-    case F_SETLKW:
-    case F_OFD_SETLK:
-    case F_OFD_SETLKW: {
-      if (isPath) throw new SysError(EBADF);
-      const v = readView(p.mem, a.num(2), 32);
-      const type = v.getInt16(0, true);
-      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
-      if (type === 0 && !f.readable) throw new SysError(EBADF);
-      if (type === 1 && !f.writable) throw new SysError(EBADF);
-      return 0;
-    }
-    case F_SETOWN:
-    case F_SETSIG:
-    case F_NOTIFY:
-      return 0;
-    case F_GETOWN:
-    case F_GETSIG:
-      return 0;
-    case F_SETOWN_EX:
-      readMem(p.mem, a.num(2), 8);
-      return 0;
-    case F_GETOWN_EX:
-      writeMem(p.mem, a.num(2), new Uint8Array(8));
-      return 0;
-    case F_SETLEASE:
-      if (f.kind !== 'reg') throw new SysError(EINVAL);
-      return 0;
-    case F_GETLEASE:
-      return 2; // F_UNLCK
-    case F_GETPIPE_SZ:
-      if (f.kind !== 'pipe') throw new SysError(EBADF);
-      return f.pipe!.capacity;
-    case F_SETPIPE_SZ: {
-      // pipe_set_size: at least a page, rounded up to a power of two of pages; beyond
-      // pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE; never below what is buffered
-      if (f.kind !== 'pipe') throw new SysError(EBADF);
-      const want = a.u32(2);
-      if (want === 0 || want > 0x80000000) throw new SysError(EINVAL);
-      let slots = 1;
-      while (slots * 4096 < want) slots *= 2;
-      const pp = f.pipe!;
-      if (slots > pp.slots && slots * 4096 > 1048576 && !capable(p, CAP_SYS_RESOURCE)) throw new SysError(EPERM);
-      if (slots < pp.occupancy) throw new SysError(16 /* EBUSY */);
-      pp.slots = slots;
-      return slots * 4096;
-    }
-    case F_ADD_SEALS:
-    case F_GET_SEALS:
-      throw new SysError(EINVAL);
-  }
-  throw new SysError(EINVAL);
-}
-
-// ---------------------------------------------------------------- ioctl
-
-const TCGETS = 0x5401, TCSETS = 0x5402, TCSETSW = 0x5403, TCSETSF = 0x5404, TCSBRK = 0x5409, TCXONC = 0x540a, TCFLSH = 0x540b;
-const TIOCSCTTY = 0x540e, TIOCGPGRP = 0x540f, TIOCSPGRP = 0x5410, TIOCOUTQ = 0x5411, TIOCGWINSZ = 0x5413, TIOCSWINSZ = 0x5414;
-const FIONREAD = 0x541b, FIONBIO = 0x5421, TIOCNOTTY = 0x5422, TIOCGSID = 0x5429, FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIOASYNC = 0x5452;
-
-/** A terminal operation done through the host's stty: its failure is EIO, said once. */
-function onTty<T>(p: Process, what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof TtyError)) throw e;
-    p.warnOnce(`entrystub: ${what} on a terminal failed on the host (${e.message}); returning EIO`);
-    throw new SysError(EIO);
-  }
-}
-
-function sysIoctl(p: Process, a: SyscallArgs): number {
-  const e = p.fds.get(a.int(0));
-  if (!e) throw new SysError(EBADF);
-  const f = e.file;
-  if (f.flags & O_PATH) throw new SysError(EBADF);
-  const req = a.u32(1), arg = a.num(2);
-  switch (req) {
-    case FIOCLEX:
-      e.cloexec = true;
-      return 0;
-    case FIONCLEX:
-      e.cloexec = false;
-      return 0;
-    case FIONBIO: {
-      const on = read32(p.mem, arg);
-      f.flags = on ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
-      return 0;
-    }
-    case FIOASYNC:
-      read32(p.mem, arg);
-      return 0;
-    case FIONREAD: {
-      let n = 0;
-      if (f.kind === 'pipe') n = f.pipe!.size;
-      else if (f.kind === 'reg' || f.kind === 'synth') n = Math.max(0, fileSize(p, f) - (f.positioned || f.kind === 'synth' ? f.pos : (hostOffset(f.hostFd) ?? 0)));
-      else if (f.kind === 'dir') throw new SysError(ENOTTY);
-      write32(p.mem, arg, n);
-      return 0;
-    }
-  }
-  if (!f.isTty) throw new SysError(ENOTTY);
-  switch (req) {
-    case TCGETS:
-      probeWrite(p.mem, arg, KERNEL_TERMIOS_SIZE);
-      writeMem(p.mem, arg, onTty(p, 'TCGETS', () => ttyGetAttr(f.hostFd)));
-      return 0;
-    case TCSETS:
-    case TCSETSW:
-    case TCSETSF: {
-      const t = readMem(p.mem, arg, KERNEL_TERMIOS_SIZE);
-      onTty(p, 'TCSETS', () => ttySetAttr(f.hostFd, t));
-      return 0;
-    }
-    case TIOCGWINSZ: {
-      probeWrite(p.mem, arg, 8);
-      const [rows, cols] = onTty(p, 'TIOCGWINSZ', () => ttyGetWinsize(f.hostFd));
-      writeMem(p.mem, arg, new Struct(8).u16(0, rows).u16(2, cols).bytes);
-      return 0;
-    }
-    case TIOCSWINSZ: {
-      const v = readView(p.mem, arg, 8);
-      onTty(p, 'TIOCSWINSZ', () => ttySetWinsize(f.hostFd, v.getUint16(0, true), v.getUint16(2, true)));
-      return 0;
-    }
-    case TIOCGPGRP:
-      write32(p.mem, arg, p.pgid);
-      return 0;
-    case TIOCGSID:
-      write32(p.mem, arg, p.sid);
-      return 0;
-    case TIOCSPGRP:
-      read32(p.mem, arg);
-      return 0;
-    case TIOCOUTQ:
-      write32(p.mem, arg, 0);
-      return 0;
-    case TCSBRK:
-    case TCXONC:
-    case TCFLSH:
-    case TIOCSCTTY:
-    case TIOCNOTTY:
-      return 0;
-  }
-  throw new SysError(ENOTTY);
-}
-
-// ---------------------------------------------------------------- poll/select
-
-const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
-
-/** Ready events of an open file (without waiting). */
-function readiness(f: OpenFile): number {
-  if (f.kind === 'pipe') {
-    const pp = f.pipe!;
-    if (f.readable) return (pp.size > 0 ? POLLIN | POLLRDNORM : 0) | (pp.writers === 0 ? POLLHUP : 0);
-    if (pp.readers === 0) return POLLERR;
-    return pp.full ? 0 : POLLOUT | POLLWRNORM;
-  }
-  if (f.flags & O_PATH) return POLLNVAL;
-  return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
-}
-
-/** Wait for readiness with a timeout in ns (null = forever). Returns false on timeout; throws EINTR. */
-function pollWait(p: Process, timeoutNs: bigint | null, what: string): void {
-  if (timeoutNs === 0n) return;
-  const r = p.waitForSignal(timeoutNs === null ? null : monoNs() + timeoutNs);
-  if (r === 'signal') {
-    p.interrupted = 'nohand';
-    throw new SysError(EINTR);
-  }
-  if (r === 'deadlock') p.warnOnce(`entrystub: ${what} with no timeout on descriptors that can never become ready; returning 0`);
-}
-
-function doPoll(p: Process, fdsAddr: number, nfds: number, timeoutNs: bigint | null): number {
-  if (nfds < 0 || nfds > p.fds.limit) throw new SysError(EINVAL);
-  const raw = readMem(p.mem, fdsAddr, nfds * 8).slice();
-  const dv = new DataView(raw.buffer);
-  const scan = (): number => {
-    let n = 0;
-    for (let k = 0; k < nfds; k++) {
-      const fd = dv.getInt32(k * 8, true);
-      const ev = dv.getInt16(k * 8 + 4, true);
-      let rev = 0;
-      if (fd >= 0) {
-        const e = p.fds.get(fd);
-        rev = e ? readiness(e.file) & (ev | POLLERR | POLLHUP | POLLNVAL) : POLLNVAL;
-      }
-      dv.setInt16(k * 8 + 6, rev, true);
-      if (rev) n++;
-    }
-    return n;
-  };
-  let n = scan();
-  if (n === 0) {
-    pollWait(p, timeoutNs, 'poll');
-    n = scan();
-  }
-  writeMem(p.mem, fdsAddr, raw);
-  return n;
-}
-
-function sysPoll(p: Process, a: SyscallArgs): number {
-  const t = a.int(2);
-  return doPoll(p, a.num(0), a.int(1), t < 0 ? null : BigInt(t) * 1000000n);
-}
-
-/** Install a temporary signal mask (ppoll/pselect6); the old one goes to savedMask. */
-function tempMask(p: Process, maskAddr: number, size: number): boolean {
-  if (maskAddr === 0) return false;
-  if (size !== 8) throw new SysError(EINVAL);
-  const v = readView(p.mem, maskAddr, 8);
-  p.savedMask = { lo: p.blockedLo, hi: p.blockedHi };
-  p.blockedLo = v.getInt32(0, true) & ~((1 << 8) | (1 << 18));
-  p.blockedHi = v.getInt32(4, true);
-  return true;
-}
-
-function endTempMask(p: Process, set: boolean, interrupted: boolean): void {
-  if (set && !interrupted) p.restoreSavedMask();
-}
-
-function readTimeoutNs(p: Process, addr: number): bigint | null {
-  if (addr === 0) return null;
-  const [s, n] = readTimespec(p.mem, addr);
-  if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
-  return s * 1000000000n + n;
-}
-
-function sysPpoll(p: Process, a: SyscallArgs): number {
-  const timeout = readTimeoutNs(p, a.num(2));
-  const start = monoNs();
-  const set = tempMask(p, a.num(3), a.unum(4));
-  let intr = false;
-  try {
-    return doPoll(p, a.num(0), a.int(1), timeout);
-  } catch (e) {
-    intr = e instanceof SysError && e.errno === EINTR;
-    throw e;
-  } finally {
-    endTempMask(p, set, intr);
-    if (a.num(2) !== 0 && timeout !== null) {
-      const left = timeout - (monoNs() - start);
-      try {
-        writeTimespec(p.mem, a.num(2), left > 0n ? left : 0n);
-      } catch {
-        /* ignore */
-      }
-    }
-  }
-}
-
-function doSelect(p: Process, nfds: number, rAddr: number, wAddr: number, eAddr: number, timeoutNs: bigint | null): number {
-  if (nfds < 0) throw new SysError(EINVAL);
-  nfds = Math.min(nfds, p.fds.limit);
-  const bytes = Math.ceil(nfds / 64) * 8;
-  const sets = [rAddr, wAddr, eAddr].map((ad) => (ad === 0 ? null : readMem(p.mem, ad, bytes).slice()));
-  // every fd named must be open
-  for (let fd = 0; fd < nfds; fd++) {
-    const named = sets.some((s) => s !== null && (s[fd >> 3] >> (fd & 7)) & 1);
-    if (named && !p.fds.get(fd)) throw new SysError(EBADF);
-  }
-  const scan = (): [number, (Uint8Array | null)[]] => {
-    const out = sets.map((s) => (s === null ? null : new Uint8Array(bytes)));
-    let n = 0;
-    for (let fd = 0; fd < nfds; fd++) {
-      const bit = 1 << (fd & 7);
-      const e = p.fds.get(fd);
-      if (!e) continue;
-      const r = readiness(e.file);
-      const want = [POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI];
-      for (let k = 0; k < 3; k++) {
-        const s = sets[k];
-        if (s && s[fd >> 3] & bit && r & want[k]) {
-          out[k]![fd >> 3] |= bit;
-          n++;
-        }
-      }
-    }
-    return [n, out];
-  };
-  let [n, out] = scan();
-  if (n === 0) {
-    pollWait(p, timeoutNs, 'select');
-    [n, out] = scan();
-  }
-  [rAddr, wAddr, eAddr].forEach((ad, k) => {
-    if (ad !== 0) writeMem(p.mem, ad, out[k]!);
-  });
-  return n;
-}
-
-function sysSelect(p: Process, a: SyscallArgs): number {
-  const tv = a.num(4);
-  let timeout: bigint | null = null;
-  if (tv !== 0) {
-    const v = readView(p.mem, tv, 16);
-    const s = v.getBigInt64(0, true), us = v.getBigInt64(8, true);
-    if (s < 0n || us < 0n) throw new SysError(EINVAL);
-    timeout = s * 1000000000n + us * 1000n;
-  }
-  const start = monoNs();
-  const n = doSelect(p, a.int(0), a.num(1), a.num(2), a.num(3), timeout);
-  if (tv !== 0 && timeout !== null) {
-    const left = timeout - (monoNs() - start);
-    const l = left > 0n ? left : 0n;
-    writeMem(p.mem, tv, new Struct(16).u64(0, l / 1000000000n).u64(8, (l % 1000000000n) / 1000n).bytes);
-  }
-  return n;
-}
-
-function sysPselect6(p: Process, a: SyscallArgs): number {
-  const timeout = readTimeoutNs(p, a.num(4));
-  let set = false;
-  const sig = a.num(5);
-  if (sig !== 0) {
-    const v = readView(p.mem, sig, 16);
-    const maskAddr = v.getInt32(4, true) * 4294967296 + v.getUint32(0, true);
-    set = tempMask(p, maskAddr, Number(v.getBigUint64(8, true)));
-  }
-  let intr = false;
-  try {
-    return doSelect(p, a.int(0), a.num(1), a.num(2), a.num(3), timeout);
-  } catch (e) {
-    intr = e instanceof SysError && e.errno === EINTR;
-    throw e;
-  } finally {
-    endTempMask(p, set, intr);
-  }
-}
-
 // ---------------------------------------------------------------- sendfile & co
 
 function copyBetween(p: Process, inF: OpenFile, outF: OpenFile, count: number, inPos: number | null, outPos: number | null): [number, number] {
@@ -1371,45 +953,6 @@ function sysFadvise(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
-const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
-
-/**
- * flock(2) in the kernel-wide table (locks.ts), in Linux's order of checks:
- * LOCK_MAND is ignored (Linux >= 5.15), an unknown operation is EINVAL, then
- * the descriptor (O_PATH ones included) is looked up. A conflicting lock
- * makes LOCK_NB fail with EWOULDBLOCK and otherwise waits, until a signal
- * interrupts the wait (EINTR).
- */
-function sysFlock(p: Process, a: SyscallArgs): number {
-  const cmd = a.u32(1);
-  if (cmd & LOCK_MAND) return 0;
-  const op = cmd & ~LOCK_NB;
-  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) throw new SysError(EINVAL);
-  const f = p.fds.file(a.int(0));
-  if (f.flags & O_PATH) throw new SysError(EBADF);
-  const table = p.kernel.flocks;
-  if (op === LOCK_UN) {
-    table.unlock(f);
-    return 0;
-  }
-  const st = fileStat(p, f);
-  const inode = inodeKey(st.dev, st.ino);
-  for (;;) {
-    if (table.tryLock(inode, f, op === LOCK_EX ? 'exclusive' : 'shared')) {
-      f.flocks = table;
-      return 0;
-    }
-    if (cmd & LOCK_NB) throw new SysError(EWOULDBLOCK);
-    // the holder is another open file of this process, or of another emulated process later: only a signal ends the wait
-    const w = p.waitForSignal(null);
-    if (w === 'signal') {
-      p.interrupted = 'sys';
-      throw new SysError(EINTR);
-    }
-    p.warnOnce(`entrystub: flock on fd ${a.int(0)} waits for a lock this process holds through another descriptor, and nothing can release it; returning EDEADLK`);
-    throw new SysError(EDEADLK);
-  }
-}
 
 /** Open flags openat2 accepts (VALID_OPEN_FLAGS), and those O_PATH may come with. */
 const VALID_OPEN_FLAGS = 0o3 | O_CREAT | 0o200 | 0o400 | O_TRUNC | O_APPEND | O_NONBLOCK | 0o10000 | O_ASYNC | O_DIRECT | 0o100000 | 0o200000 |
@@ -1479,6 +1022,9 @@ function registerXattr(t: HandlerTable): void {
 
 export function registerFs(t: HandlerTable): void {
   registerXattr(t);
+  registerFcntl(t);
+  registerIoctl(t);
+  registerPoll(t);
   t.on(0, sysRead);
   t.on(1, sysWrite);
   t.on(2, (p, a) => doOpen(p, AT_FDCWD, a.num(0), a.int(1), a.u32(2)));
@@ -1486,21 +1032,13 @@ export function registerFs(t: HandlerTable): void {
   t.on(4, sysStat(true));
   t.on(5, sysFstat);
   t.on(6, sysStat(false));
-  t.on(7, sysPoll, 'host terminals, fifos and sockets are always reported ready');
   t.on(8, sysLseek, 'SEEK_DATA and SEEK_HOLE see the file as one extent (no holes)');
-  t.on(16, sysIoctl, 'terminals through the host\'s stty: TCSETSF does not discard input, TIOCSWINSZ sets no pixel sizes, TCFLSH/TCXONC/TCSBRK and TIOCSPGRP do nothing; no socket or device ioctls');
   t.on(17, sysPread);
   t.on(18, sysPwrite);
   t.on(19, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), null));
   t.on(20, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), null));
   t.on(21, (p, a) => doAccess(p, AT_FDCWD, a.num(0), a.int(1), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
-  t.on(22, (p, a) => doPipe2(p, a.num(0), 0));
-  t.on(23, sysSelect, 'host terminals, fifos and sockets are always reported ready');
-  t.on(32, sysDup);
-  t.on(33, (p, a) => doDup3(p, a.int(0), a.int(1), 0, true));
   t.on(40, sysSendfile);
-  t.on(72, sysFcntl, 'no record locks (F_SETLK, F_OFD_SETLK succeed, F_GETLK says unlocked), no SIGIO owner, leases, dnotify or seals');
-  t.on(73, sysFlock, "kernel-wide among emulated processes; the host's lock is not taken (Node has no flock), so host processes do not see it");
   t.on(74, sysFsync(false));
   t.on(75, sysFsync(true));
   t.on(76, sysTruncate);
@@ -1586,13 +1124,9 @@ export function registerFs(t: HandlerTable): void {
   t.on(267, (p, a) => doReadlinkat(p, a.int(0), a.num(1), a.num(2), a.int(3)));
   t.on(268, (p, a) => doChmodat(p, a.int(0), a.num(1), a.u32(2), 0));
   t.on(269, (p, a) => doAccess(p, a.int(0), a.num(1), a.int(2), 0), 'checked with the host process\'s credentials, not the ones the program switched to');
-  t.on(270, sysPselect6, 'host terminals, fifos and sockets are always reported ready');
-  t.on(271, sysPpoll, 'host terminals, fifos and sockets are always reported ready');
   t.on(277, sysSyncFileRange);
   t.on(280, sysUtimensat, 'times reach the host as a double of seconds: nanoseconds below a microsecond are lost');
   t.on(285, sysFallocate, 'modes 0 and FALLOC_FL_KEEP_SIZE only, and no blocks are reserved (a hole is made instead)');
-  t.on(292, (p, a) => doDup3(p, a.int(0), a.int(1), a.int(2), false));
-  t.on(293, (p, a) => doPipe2(p, a.num(0), a.int(1)), 'O_DIRECT (packet mode) is ignored');
   t.on(295, (p, a) => doReadv(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(296, (p, a) => doWritev(p, a.int(0), a.num(1), a.int(2), vOffset(a, 3, false)));
   t.on(306, sysSyncfs);

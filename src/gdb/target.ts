@@ -238,9 +238,12 @@ export interface Library {
 
 /** Loaded images besides the program (qXfer:libraries-svr4:read); each path is served by hostIo. */
 export interface LibrariesOps {
-  libraries(): Library[];
-  /** The program's own link_map (the list's head, which the list leaves out), once ld.so has made one. */
-  mainLm(): number | null;
+  /**
+   * The loaded images, and the program's own link_map (the list's head,
+   * which the list leaves out) once ld.so has made one: read together, from
+   * one walk of the link map.
+   */
+  libraries(): { libraries: Library[]; mainLm: number | null };
 }
 
 export interface SiginfoOps {

@@ -68,7 +68,10 @@ export const xferCommands: Command[] = [
     return path === null ? null : enc.encode(path);
   }),
   xfer('auxv', (t) => t.auxv, (a) => a.auxv()),
-  xfer('libraries-svr4', (t) => t.libraries, (l) => enc.encode(librariesSvr4Xml(l.libraries(), l.mainLm())), false),
+  xfer('libraries-svr4', (t) => t.libraries, (l) => {
+    const { libraries, mainLm } = l.libraries();
+    return enc.encode(librariesSvr4Xml(libraries, mainLm));
+  }, false),
   xfer('siginfo', (t) => t.siginfo, (s) => s.siginfo()),
   // one round trip per stop for the thread list (qfThreadInfo/qsThreadInfo take two), with names
   xfer(

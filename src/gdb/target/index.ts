@@ -72,7 +72,7 @@ export class MachineTarget implements Target {
     this.auxv = new Auxv(need);
     this.libraries = new Libraries(current);
     const libs = this.libraries;
-    this.hostIo = new HostIo(current, () => libs?.libraries() ?? []);
+    this.hostIo = new HostIo(current, () => libs?.libraries().libraries ?? []);
     this.sectionOffsets = new SectionOffsets(need);
     this.monitor = new Monitor(need);
     if (opts.extended) this.extended = { run: (argv) => this.start(argv) };

@@ -161,8 +161,8 @@ class MachinePort implements GuestProcess {
 
   private regsPort(): GuestProcess['regs'] {
     const m = this.m;
-    const peek = (slot: number, out: Uint8Array, off: number): void => {
-      const v = this.view();
+    // (a `g` reads 27 slots of one task: the task is looked up once)
+    const peek = (slot: number, out: Uint8Array, off: number, v = this.view()): void => {
       const cpu = v.cpu;
       // rax at a guest kernel's syscall-entry stop: the result, as ptrace shows it (Machine.entryStopRax)
       const viewRax = slot === USER_REGS.rax && v.running ? m.entryStopRax() : null;
@@ -189,7 +189,8 @@ class MachinePort implements GuestProcess {
     };
     return {
       getRegs: (out) => {
-        for (let slot = 0; slot < 27; slot++) peek(slot, out, slot * 8);
+        const v = this.view();
+        for (let slot = 0; slot < 27; slot++) peek(slot, out, slot * 8, v);
       },
       peekUser: (slot, out, off) => peek(slot, out, off),
       setRegs: (b) => {

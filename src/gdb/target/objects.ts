@@ -36,17 +36,13 @@ const PATH_MAX = 4096;
 export class Libraries implements LibrariesOps {
   constructor(private readonly current: () => GuestProcess | null) {}
 
-  libraries(): Library[] {
+  libraries(): { libraries: Library[]; mainLm: number | null } {
     const p = this.current();
     const k = p?.image.kernelImage;
     const list: Library[] = k ? [{ name: k.name, lAddr: 0 }] : [];
-    if (p) list.push(...this.linkMap(p).objects);
-    return list;
-  }
-
-  mainLm(): number | null {
-    const p = this.current();
-    return p ? this.linkMap(p).main : null;
+    if (!p) return { libraries: list, mainLm: null };
+    const lm = this.linkMap(p);
+    return { libraries: [...list, ...lm.objects], mainLm: lm.main };
   }
 
   /**

@@ -6,13 +6,11 @@
  * (test/fixtures/bin/*-i386) are swept by decode.test.ts with the others.
  */
 import { describe, it, expect } from 'vitest';
-import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
-import { Decoder, DecoderOptions, check, newSweep, sweepFile, type Sweep } from './helpers/iced.js';
+import { sweepEncodings, sweepFile, type Sweep } from './helpers/iced.js';
 import { busybox32 } from './helpers/i386.js';
 
 /** Every opcode of the four maps under each mandatory prefix, ModRM.reg 0-7 in a register and a memory form. */
 function sweepTables(): Sweep {
-  const SLOT = 16, BASE = 0x10000;
   const encodings: number[][] = [];
   const escapes = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]];
   const prefixes = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3];
@@ -25,22 +23,7 @@ function sweepTables(): Sweep {
       else for (let reg = 0; reg < 8; reg++) modrms.push(0xc1 | (reg << 3), 0x40 | (reg << 3) | 3);
       for (const pfx of [[], [0x66], [0xf3], [0xf2]]) for (const m of modrms) encodings.push([...pfx, ...escapes[map], op, m, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]);
     }
-  const bytes = new Uint8Array(encodings.length * SLOT);
-  encodings.forEach((e, k) => bytes.set(e.slice(0, SLOT), k * SLOT));
-  const mem = new Memory();
-  mem.map(BASE, bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
-  mem.poke(BASE, bytes);
-  const r = newSweep();
-  const d = new Decoder(32, bytes, DecoderOptions.None);
-  for (let k = 0; k < encodings.length; k++) {
-    d.position = k * SLOT;
-    d.ip = BigInt(BASE + k * SLOT);
-    const ins = d.decode();
-    if (!ins.isInvalid) check(r, ins, mem, true);
-    ins.free();
-  }
-  d.free();
-  return r;
+  return sweepEncodings(encodings, 32);
 }
 
 describe('compat-mode decoder agrees with iced-x86 (32-bit)', () => {

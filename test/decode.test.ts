@@ -16,8 +16,7 @@
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
-import { Decoder, DecoderOptions, check, newSweep, sweepFile, type Sweep } from './helpers/iced.js';
+import { sweepEncodings, sweepFile, type Sweep } from './helpers/iced.js';
 import { ROOT, busyboxPath } from './helpers/cases.js';
 
 /** Debian's busybox-static: code no one here wrote (tools.ts: a missing one fails, unless opted out). */
@@ -30,7 +29,6 @@ const BUSYBOX = busyboxPath();
  * immediate bytes: the rows real code never reaches are checked too.
  */
 function sweepTables(): Sweep {
-  const SLOT = 16, BASE = 0x10000;
   const encodings: number[][] = [];
   const escapes = [[], [0x0f], [0x0f, 0x38], [0x0f, 0x3a]];
   for (let map = 0; map < 4; map++)
@@ -44,22 +42,7 @@ function sweepTables(): Sweep {
         for (const rex of [[], [0x48], [0x45]])
           for (const m of modrms) encodings.push([...pfx, ...rex, ...escapes[map], op, m, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0]);
     }
-  const bytes = new Uint8Array(encodings.length * SLOT);
-  encodings.forEach((e, k) => bytes.set(e.slice(0, SLOT), k * SLOT));
-  const mem = new Memory();
-  mem.map(BASE, bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
-  mem.poke(BASE, bytes);
-  const r = newSweep();
-  const d = new Decoder(64, bytes, DecoderOptions.None);
-  for (let k = 0; k < encodings.length; k++) {
-    d.position = k * SLOT;
-    d.ip = BigInt(BASE + k * SLOT);
-    const ins = d.decode();
-    if (!ins.isInvalid) check(r, ins, mem);
-    ins.free();
-  }
-  d.free();
-  return r;
+  return sweepEncodings(encodings, 64);
 }
 
 function isPrefix(op: number): boolean {

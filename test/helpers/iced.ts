@@ -155,6 +155,31 @@ export function newSweep(): Sweep {
   return { checked: 0, mismatches: [], notUD: [], missing: new Map() };
 }
 
+/**
+ * Each encoding in a slot of its own (SLOT bytes, the longest instruction
+ * fits), decoded by iced-x86 at `bitness` and by ours (compat: as 32-bit
+ * code); the encodings iced calls invalid are left out.
+ */
+export function sweepEncodings(encodings: number[][], bitness: 32 | 64): Sweep {
+  const SLOT = 16, BASE = 0x10000;
+  const bytes = new Uint8Array(encodings.length * SLOT);
+  encodings.forEach((e, k) => bytes.set(e.slice(0, SLOT), k * SLOT));
+  const mem = new Memory();
+  mem.map(BASE, bytes.length + 16, PROT_READ | PROT_EXEC | PROT_USER);
+  mem.poke(BASE, bytes);
+  const r = newSweep();
+  const d = new Decoder(bitness, bytes, DecoderOptions.None);
+  for (let k = 0; k < encodings.length; k++) {
+    d.position = k * SLOT;
+    d.ip = BigInt(BASE + k * SLOT);
+    const ins = d.decode();
+    if (!ins.isInvalid) check(r, ins, mem, bitness === 32);
+    ins.free();
+  }
+  d.free();
+  return r;
+}
+
 
 /**
  * Every instruction of a file's executable segments, by a linear sweep: an

@@ -177,6 +177,13 @@ export const randomBytes = asked('crypto.randomBytes', (n: number): Buffer => cr
 export const randomFillSync = asked('crypto.randomFillSync', <T extends NodeJS.ArrayBufferView>(b: T): T => crypto.randomFillSync(b), (args) => [bytesOf(args[0] as NodeJS.ArrayBufferView)]);
 export const spawnSync = asked('child_process.spawnSync', childProcess.spawnSync) as typeof childProcess.spawnSync;
 
+/**
+ * CLOCK_REALTIME minus the monotonic clock, read once when the emulator
+ * starts: the wall clock runs smoothly from there (a replay in the same
+ * process reads the same offset, and the monotonic readings come from the log).
+ */
+export const REALTIME_BASE_NS = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
+
 /** process.hrtime.bigint(): CLOCK_MONOTONIC's source. */
 export const hrtimeNs = asked('hrtime', (): bigint => process.hrtime.bigint());
 /** Date.now(). */

@@ -78,11 +78,7 @@ export class History implements GuestProcess, GuestReverse {
   /** Replays made (monitor history). */
   replays = 0;
 
-  constructor(
-    first: GuestProcess & Replayable,
-    /** Guest instructions of history kept: a longer history is not refused, but going back is slower. */
-    readonly limit = Infinity,
-  ) {
+  constructor(first: GuestProcess & Replayable) {
     this.inner = first;
     this.pid = first.pid;
     const cur = () => this.inner;
@@ -213,7 +209,7 @@ export class History implements GuestProcess, GuestReverse {
     const runs = this.entries.filter((e) => 'run' in e).length;
     return (
       `history: ${this.now()} guest instructions since the start, ${this.entries.length} debugger calls (${runs} runs) kept; ` +
-      `going back replays from the start (${this.replays} replays so far)`
+      `going back replays from the start (${this.replays} replays so far)\n`
     );
   }
 

@@ -3,7 +3,7 @@
  * memory access with Linux's EFAULT semantics, struct packing, sleeping.
  */
 import type * as fs from 'node:fs';
-import { hrtimeNs } from '../hostlog.js';
+import { hrtimeNs, REALTIME_BASE_NS } from '../hostlog.js';
 import type { CPU } from '../../cpu/cpu.js';
 import type { FileKind } from '../fdtable.js';
 import { CpuFault } from '../../cpu/fault.js';
@@ -215,10 +215,9 @@ export function monoNs(): bigint {
   return hrtimeNs();
 }
 
-const realBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 /** Wall clock in nanoseconds (CLOCK_REALTIME), monotonic-smooth from process start. */
 export function realNs(): bigint {
-  return realBase + hrtimeNs();
+  return REALTIME_BASE_NS + hrtimeNs();
 }
 
 /** Split nanoseconds into [sec, nsec] (floor division). */

@@ -80,12 +80,16 @@ export class HostLog {
     }
     this.live++;
     let ret: R;
+    // a question asked while answering one is part of that answer: not logged on its own (a replay never asks it)
+    active = null;
     try {
       ret = fn(...args);
     } catch (e) {
       this.answers.push({ op, thrown: e });
       this.cursor++;
       throw e;
+    } finally {
+      active = this;
     }
     let copied: Uint8Array[] | undefined;
     if (fills) {

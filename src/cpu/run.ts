@@ -43,6 +43,8 @@ export class Block {
   link: Block | null = null;
   linkAddr = NaN;
   linkEpoch = -1;
+  /** The privilege level the link was found at (its fetch was checked at that level only). */
+  linkCpl = -1;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
@@ -207,7 +209,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     // follow the previous block's link when it still holds, else look the block up
     let b: Block;
     const rip = cpu.rip;
-    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
+    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.linkCpl === cpu.cpl && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
       b = prev.link;
     else {
       b = cache.get(rip);
@@ -215,6 +217,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
         prev.link = b;
         prev.linkAddr = rip;
         prev.linkEpoch = mem.epoch + cache.epoch;
+        prev.linkCpl = cpu.cpl;
       }
     }
     prev = b;

@@ -248,9 +248,10 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
         if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
       }
       if (b.compiled !== null) {
-        const r = b.compiled(cpu, insns);
+        // a loop of one block goes round only without a breakpoint or probe at its start, which must be seen each time
+        const r = b.compiled(cpu, insns, b.bp === 0 && b.probe === null ? budget - done : n);
         done += r;
-        if (r < n) prev = null; // a store rewrote code: re-decode from cpu.rip
+        if (r % n !== 0) prev = null; // a store rewrote code: re-decode from cpu.rip
         continue;
       }
     }

@@ -52,7 +52,7 @@ function randomInsn(r: () => number): number[] {
     return b;
   };
   const imm32 = (): number[] => [byte(), byte(), byte(), byte()];
-  const kind = Math.floor(r() * 18);
+  const kind = Math.floor(r() * 19);
   switch (kind) {
     case 0: // ALU Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb
       out.push((Math.floor(r() * 8) << 3) | Math.floor(r() * 4), ...modrm());
@@ -119,6 +119,9 @@ function randomInsn(r: () => number): number[] {
     case 16: // bswap (with 66: the undefined 16-bit form, the handler's)
       out.push(0x0f, 0xc8 + Math.floor(r() * 8));
       break;
+    case 17: // cld, std, leave
+      out.push(pick([0xfc, 0xfd, 0xc9]));
+      break;
     default:
       out.push(0x90);
   }
@@ -138,7 +141,7 @@ function randomBlock(r: () => number): number[] {
   const bytes: number[] = [];
   const n = 1 + Math.floor(r() * 12);
   for (let k = 0; k < n; k++) bytes.push(...randomInsn(r));
-  const end = Math.floor(r() * 8);
+  const end = Math.floor(r() * 10);
   const back = (len: number): number[] => {
     const d = -(bytes.length + len);
     return [d & 255, (d >> 8) & 255, (d >> 16) & 255, (d >> 24) & 255];
@@ -146,6 +149,15 @@ function randomBlock(r: () => number): number[] {
   lastWasLoop = end === 5 || end === 6;
   if (end === 5) bytes.push(0x0f, 0x80 + Math.floor(r() * 16), ...back(6));
   else if (end === 6) bytes.push(0xe9, ...back(5));
+  else if (end === 7 || end === 8) {
+    // call or jmp r/m64: to a register or a pointer in memory (mostly not code: a fault at the target)
+    const mod = r() < 0.5 ? 3 : Math.floor(r() * 3);
+    const rm = Math.floor(r() * 8);
+    bytes.push(...(r() < 0.3 ? [0x41] : []), 0xff, (mod << 6) | ((end === 7 ? 2 : 4) << 3) | rm);
+    if (mod !== 3 && rm === 4) bytes.push(0x24);
+    if (mod === 1) bytes.push(Math.floor(r() * 256));
+    else if (mod === 2 || (mod === 0 && rm === 5)) bytes.push(Math.floor(r() * 256), 0, 0, 0);
+  }
   if (end === 0) bytes.push(0x70 + Math.floor(r() * 16), Math.floor(r() * 64));
   else if (end === 1) bytes.push(0x0f, 0x80 + Math.floor(r() * 16), 0x10, 0, 0, 0);
   else if (end === 2) bytes.push(0xe8, 0x20, 0, 0, 0);

@@ -466,6 +466,16 @@ const TEMPLATES = new Map<Handler, Template>([
   [sh.grp2, shiftTemplate],
   [alu.imul2, imulTemplate],
   [mv.nop, () => ''],
+  // DF is outside the lazy arithmetic flags: cpu.flags holds it whatever is pending
+  [mv.cld, () => 'cpu.flags&=-1025;'],
+  [mv.std, () => 'cpu.flags|=1024;'],
+  [
+    // leave (any operand size, as the handler): RSP = RBP + 8 after the load from RBP, then RBP = the value
+    mv.leave,
+    () =>
+      'const bp=RH[5]*4294967296+(RL[5]>>>0);const v=mem.read64(bp),vh=mem.hi;' +
+      'const nl=(RL[5]+8)|0,nh=(RH[5]+((RL[5]>>>0)+8>4294967295?1:0))|0;RL[4]=nl;RH[4]=nh;RL[5]=v;RH[5]=vh;',
+  ],
   [mv.movRR64, (_e, i) => `RL[${i.reg}]=RL[${i.rm}];RH[${i.reg}]=RH[${i.rm}];`],
   [mv.movRR64toRM, (_e, i) => `RL[${i.rm}]=RL[${i.reg}];RH[${i.rm}]=RH[${i.reg}];`],
   [mv.movRM64, (e, i) => e.ea(i) + `const v=mem.read64(A);RH[${i.reg}]=mem.hi;RL[${i.reg}]=v;`],
@@ -648,6 +658,7 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
   // control transfers: only ever a block's last instruction, where cpu.nextRip is set
   [ctl.jmpRel, (_e, i) => `cpu.nextRip=${i.disp};`],
+  [ctl.jmpE, (e, i) => indirectTarget(e, i) + 'cpu.nextRip=t;'],
   [
     ctl.jcc,
     (e, i) => {
@@ -691,6 +702,18 @@ function registersInLocals(src: string): string {
   return body.split(SYNC_OUT).join(out).split(SYNC_IN).join(reload).replace(REGS, decl);
 }
 
+/** The r/m64 target of call/jmp r/m (FF /2, /4) into t: #GP at the instruction if not canonical (as control.ts). */
+function indirectTarget(e: Emitter, i: Insn): string {
+  const src = i.rm >= 0 ? `const lo=RL[${i.rm}],t=RH[${i.rm}]*4294967296+(lo>>>0);` : e.ea(i) + 'const lo=mem.read64(A),t=mem.hi*4294967296+(lo>>>0);';
+  return src + 'if(t>=140737488355328||t<-140737488355328)throw GP();';
+}
+
+/** call r/m64: the target is read and checked before the return address is pushed. */
+const callETemplate: Template = (e, i) => {
+  const hi = Math.floor(i.next / 4294967296);
+  return indirectTarget(e, i) + SP_DOWN(8) + `mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=nl;RH[4]=nh;cpu.nextRip=t;`;
+};
+
 /** ret: a non-canonical target is #GP at the ret, with RSP unchanged (as ctl.ret). */
 const retTemplate: Template = (_e, i) =>
   `const sp=RH[4]*4294967296+(RL[4]>>>0);const lo=mem.read64(sp);const t=mem.hi*4294967296+(lo>>>0);` +
@@ -724,7 +747,7 @@ export function blockSource(insns: Insn[]): string | null {
     const i = insns[k];
     e.k = k;
     const last = k === n - 1;
-    let t = i.op === ctl.ret ? retTemplate : TEMPLATES.get(i.op);
+    let t = i.op === ctl.ret ? retTemplate : i.op === ctl.callE ? callETemplate : TEMPLATES.get(i.op);
     const body = t ? t(e, i) : null;
     if (body === null) t = undefined;
     out.push(`k=${k};`);

@@ -10,14 +10,13 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
-import { attachTrace, runWithDisasm } from './trace.js';
 import { ALL_HOOKS, COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
-
-import { serve } from './gdb/serve.js';
 import { EXAMPLE } from './example.js';
+// trace.ts and the gdb stub (a third of the modules) are imported by the commands that use
+// them: Node's loading of modules is most of a short `entrystub run`'s own start
 
 
 /** The program's own arguments (see splitAtProgram). */
@@ -198,6 +197,7 @@ interface TraceArgs extends RunArgs {
 async function traceCommand(a: TraceArgs): Promise<void> {
   const log = openLog(a);
   const m = machineFor(a, log);
+  const { attachTrace, runWithDisasm } = await import('./trace.js');
   const trace = attachTrace(m, {
     color: a.color ?? log.tty,
     json: a.json === true,
@@ -244,6 +244,7 @@ async function serveCommand(a: ServeArgs): Promise<void> {
   const log = openLog(a);
   setMemLimit(a);
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
+  const { serve } = await import('./gdb/serve.js');
   const code = await serve({
     prog,
     entry: a.entry,

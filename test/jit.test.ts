@@ -52,7 +52,7 @@ function randomInsn(r: () => number): number[] {
     return b;
   };
   const imm32 = (): number[] => [byte(), byte(), byte(), byte()];
-  const kind = Math.floor(r() * 17);
+  const kind = Math.floor(r() * 19);
   switch (kind) {
     case 0: // ALU Ev,Gv / Gv,Ev / Eb,Gb / Gb,Eb
       out.push((Math.floor(r() * 8) << 3) | Math.floor(r() * 4), ...modrm());
@@ -81,8 +81,11 @@ function randomInsn(r: () => number): number[] {
     case 6: // lea
       out.push(0x8d, ...modrm()); // a register operand is #UD: the block ends before it
       break;
-    case 7: // push/pop
-      out.push(pick([0x50, 0x58]) + Math.floor(r() * 8));
+    case 7: // push/pop, push imm, push r/m
+      if (r() < 0.6) out.push(pick([0x50, 0x58]) + Math.floor(r() * 8));
+      else if (r() < 0.3) out.push(0x6a, byte());
+      else if (r() < 0.5) out.push(0x68, ...imm32());
+      else out.push(0xff, ...modrm(6));
       break;
     case 8: // inc/dec
       out.push(pick([0xfe, 0xff]), ...modrm(Math.floor(r() * 2)));
@@ -113,18 +116,48 @@ function randomInsn(r: () => number): number[] {
     case 15:
       out.push(0xf7, ...modrm(pick([2, 3, 4, 5])));
       break;
+    case 16: // bswap (with 66: the undefined 16-bit form, the handler's)
+      out.push(0x0f, 0xc8 + Math.floor(r() * 8));
+      break;
+    case 17: // cld, std, leave
+      out.push(pick([0xfc, 0xfd, 0xc9]));
+      break;
     default:
       out.push(0x90);
   }
   return out;
 }
 
-/** A block: up to 12 instructions and an optional branch at the end. */
+/** The last randomBlock ends in a branch back to its start. */
+let lastWasLoop = false;
+
+/**
+ * A block: up to 12 instructions and an optional branch at the end; a
+ * branch back to the block's start makes it a loop, which the compiled
+ * block goes round inside one call (until the branch falls through or the
+ * budget ends it).
+ */
 function randomBlock(r: () => number): number[] {
   const bytes: number[] = [];
   const n = 1 + Math.floor(r() * 12);
   for (let k = 0; k < n; k++) bytes.push(...randomInsn(r));
-  const end = Math.floor(r() * 6);
+  const end = Math.floor(r() * 10);
+  const back = (len: number): number[] => {
+    const d = -(bytes.length + len);
+    return [d & 255, (d >> 8) & 255, (d >> 16) & 255, (d >> 24) & 255];
+  };
+  lastWasLoop = end === 5 || end === 6;
+  if (end === 5) bytes.push(0x0f, 0x80 + Math.floor(r() * 16), ...back(6));
+  else if (end === 6) bytes.push(0xe9, ...back(5));
+  else if (end === 7 || end === 8) {
+    // call or jmp r/m64: to a register or a pointer in memory (mostly not code: a fault at the target)
+    const mod = r() < 0.5 ? 3 : Math.floor(r() * 3);
+    const rm = Math.floor(r() * 8);
+    bytes.push(...(r() < 0.3 ? [0x41] : []), 0xff, (mod << 6) | ((end === 7 ? 2 : 4) << 3) | rm);
+    if (mod !== 3 && rm === 4) bytes.push(0x24);
+    if (mod === 1) bytes.push(Math.floor(r() * 256));
+    else if (mod === 2 || (mod === 0 && rm === 5)) bytes.push(Math.floor(r() * 256), 0, 0, 0);
+  }
   if (end === 0) bytes.push(0x70 + Math.floor(r() * 16), Math.floor(r() * 64));
   else if (end === 1) bytes.push(0x0f, 0x80 + Math.floor(r() * 16), 0x10, 0, 0, 0);
   else if (end === 2) bytes.push(0xe8, 0x20, 0, 0, 0);
@@ -221,7 +254,7 @@ function differences(a: Record<string, unknown>, b: Record<string, unknown>): Re
 describe('compiled blocks do what the interpreter does', () => {
   it('random blocks: registers, flags, RIP, count, memory and faults identical', () => {
     const r = rng(FUZZ_SEED ^ 0x717);
-    let compiled = 0, faults = 0;
+    let compiled = 0, faults = 0, loops = 0;
     for (let c = 0; c < 4000; c++) {
       const code = randomBlock(r);
       const regs: number[] = [];
@@ -236,8 +269,11 @@ describe('compiled blocks do what the interpreter does', () => {
       regs[8] = DATA + 0x1800; // RSP: room to push and pop
       regs[9] = 0;
       const flags = Math.floor(r() * 0x1000) & 0x8d5;
-      const [interp, jit, didCompile] = runBoth(code, r() < 0.3, regs, flags, 200);
+      // a budget that may end a loop between its rounds or inside one
+      const [interp, jit, didCompile] = runBoth(code, r() < 0.3, regs, flags, r() < 0.7 ? 200 : 13 + Math.floor(r() * 150));
       if (didCompile) compiled++;
+      // a compiled loop that went round more than once (more instructions ran than two rounds hold)
+      if (didCompile && lastWasLoop && (interp as { icount: number }).icount > 26) loops++;
       if ((interp as { fault: unknown }).fault !== null) faults++;
       if (JSON.stringify(jit) !== JSON.stringify(interp)) {
         let src: string | null = null;
@@ -253,6 +289,7 @@ describe('compiled blocks do what the interpreter does', () => {
     // the generator reaches the compiler and the fault paths
     expect(compiled).toBeGreaterThan(3000);
     expect(faults).toBeGreaterThan(200);
+    expect(loops).toBeGreaterThan(100);
   });
 });
 

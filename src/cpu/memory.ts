@@ -115,9 +115,17 @@ export class Memory {
   hi = 0;
   /** Current privilege level: 3 (user) or 0 (supervisor). */
   private cpl = 3;
-  private readonly rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
-  private readonly wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
-  private readonly xt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  /**
+   * The TLBs of the current privilege level. Each level keeps its own set
+   * (user: index 3, supervisor: index 0), so that a syscall's two switches
+   * cost a swap rather than a flush and a refill: an entry only ever holds a
+   * page its own level may access, and flushTlb empties both.
+   */
+  private rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  private wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  private xt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  /** The other level's TLBs (read, write, fetch), swapped in by setCpl. */
+  private otherTlb: (Page | null)[][] = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];
   /** Called when bytes of a page with decoded code change. */
   onCodeWrite: ((page: Page) => void) | null = null;
   /**
@@ -272,9 +280,7 @@ export class Memory {
     if (copy) q.u8.set(p.u8);
     p.refs--;
     this.setPage(p.pn, q);
-    const k = p.pn & (TLB_SIZE - 1);
-    if (this.rt[k] === p) this.rt[k] = null;
-    if (this.xt[k] === p) this.xt[k] = null;
+    this.dropTlb(p.pn);
     if (p.hasCode) {
       this.epoch++;
       this.onCodeWrite?.(p);
@@ -294,7 +300,11 @@ export class Memory {
   setCpl(cpl: number): void {
     if (cpl !== this.cpl) {
       this.cpl = cpl;
-      this.flushTlb();
+      const o = this.otherTlb;
+      this.otherTlb = [this.rt, this.wt, this.xt];
+      this.rt = o[0];
+      this.wt = o[1];
+      this.xt = o[2];
     }
   }
 
@@ -308,7 +318,7 @@ export class Memory {
     this.flushTlb();
   }
 
-  /** Bumped on every change of mappings, protections or privilege level (invalidates block links). */
+  /** Bumped on every change of mappings or protections (invalidates block links; run.ts checks the privilege level apart). */
   epoch = 0;
 
   flushTlb(): void {
@@ -316,6 +326,7 @@ export class Memory {
     this.rt.fill(null);
     this.wt.fill(null);
     this.xt.fill(null);
+    for (const t of this.otherTlb) t.fill(null);
   }
 
   // ---- mapping (used by the kernel and the loader) ----
@@ -375,10 +386,7 @@ export class Memory {
     const p = new Page(pn, prot, bytes);
     p.shared = true;
     this.setPage(pn, p);
-    const k = pn & (TLB_SIZE - 1);
-    if (this.rt[k]?.pn === pn) this.rt[k] = null;
-    if (this.xt[k]?.pn === pn) this.xt[k] = null;
-    if (this.wt[k]?.pn === pn) this.wt[k] = null;
+    this.dropTlb(pn);
   }
 
   /** Map fresh zeroed pages, discarding any that were there. */
@@ -467,6 +475,12 @@ export class Memory {
     return p;
   }
 
+  /** Forget page pn in every TLB of both levels. */
+  private dropTlb(pn: number): void {
+    const k = pn & (TLB_SIZE - 1);
+    for (const t of [this.rt, this.wt, this.xt, ...this.otherTlb]) if (t[k]?.pn === pn) t[k] = null;
+  }
+
   // ---- TLB fills (slow paths) ----
 
   private fault(addr: number, p: Page | undefined, code: number): never {
@@ -525,8 +539,10 @@ export class Memory {
     if (p === undefined || !this.allowed(p, PROT_EXEC)) this.fault(addr, p, PF_FETCH);
     if (!p.hasCode) {
       p.hasCode = true;
-      const w = this.wt[pn & (TLB_SIZE - 1)];
-      if (w === p) this.wt[pn & (TLB_SIZE - 1)] = null;
+      // out of both levels' write TLBs: every store to it must bump its generation
+      const k = pn & (TLB_SIZE - 1);
+      if (this.wt[k] === p) this.wt[k] = null;
+      if (this.otherTlb[1][k] === p) this.otherTlb[1][k] = null;
     }
     this.xt[pn & (TLB_SIZE - 1)] = p;
     return p;

@@ -43,6 +43,8 @@ export class Block {
   link: Block | null = null;
   linkAddr = NaN;
   linkEpoch = -1;
+  /** The privilege level the link was found at (its fetch was checked at that level only). */
+  linkCpl = -1;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
@@ -207,7 +209,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     // follow the previous block's link when it still holds, else look the block up
     let b: Block;
     const rip = cpu.rip;
-    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
+    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.linkCpl === cpu.cpl && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
       b = prev.link;
     else {
       b = cache.get(rip);
@@ -215,6 +217,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
         prev.link = b;
         prev.linkAddr = rip;
         prev.linkEpoch = mem.epoch + cache.epoch;
+        prev.linkCpl = cpu.cpl;
       }
     }
     prev = b;
@@ -245,9 +248,10 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
         if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
       }
       if (b.compiled !== null) {
-        const r = b.compiled(cpu, insns);
+        // a loop of one block goes round only without a breakpoint or probe at its start, which must be seen each time
+        const r = b.compiled(cpu, insns, b.bp === 0 && b.probe === null ? budget - done : n);
         done += r;
-        if (r < n) prev = null; // a store rewrote code: re-decode from cpu.rip
+        if (r % n !== 0) prev = null; // a store rewrote code: re-decode from cpu.rip
         continue;
       }
     }

@@ -409,7 +409,7 @@ export abstract class GuestKernelEntry implements EntryModel {
       cpu.setNum(0, port.sigreturn(regs));
       return;
     }
-    const a = new SyscallArgs();
+    const a = PT_ARGS;
     for (let k = 0; k < 6; k++) {
       a.lo[k] = pt.getInt32(ARG_SLOTS[k], true);
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
@@ -426,6 +426,13 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
   }
 }
+
+/**
+ * The arguments of the HC_SYSCALL being served, one for every trip: a host
+ * syscall uses them before it returns (as syscalls.ts's own for the direct
+ * entry), and two typed arrays a call cost more than the rest of the hypercall.
+ */
+const PT_ARGS = new SyscallArgs();
 
 function cString(port: EntryPort, addr: number): string {
   const out: number[] = [];

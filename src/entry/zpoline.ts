@@ -11,7 +11,8 @@
  */
 import { decode } from '../cpu/decode.js';
 import { CpuFault } from '../cpu/fault.js';
-import { PAGE_SIZE, type Memory } from '../cpu/memory.js';
+import { PAGE_SIZE, PROT_EXEC, PROT_USER, type Memory } from '../cpu/memory.js';
+import { SweepKey, lookup, store } from './sweep-cache.js';
 
 /** `call *%rax`. */
 export const CALL_RAX = Uint8Array.of(0xff, 0xd0);
@@ -48,7 +49,7 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    sweep(mem, ranges, sites);
+    for (const [start, end] of ranges) sweepRange(mem, start, end, sites);
   } finally {
     Error.stackTraceLimit = limit;
   }
@@ -56,42 +57,101 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
   return sites;
 }
 
+const ZEROS = new Uint8Array(PAGE_SIZE);
+
+/** The cache key of the last range swept (for tests of the cache). */
+export let lastKey = '';
+
+/**
+ * The sweep of one range through the cache (sweep-cache.ts): the key hashes
+ * the bytes [start, stop) as held (a page never touched as zeros) and the 15
+ * past stop with whether each can be fetched, all an instruction decoded
+ * before stop can read.
+ */
+function sweepRange(mem: Memory, start: number, end: number, sites: number[]): void {
+  const pages = mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
+  const stop = sweepEnd(mem, pages, start, end);
+  if (stop <= start) return;
+  const key = new SweepKey();
+  for (let a = start; a < stop; ) {
+    const pn = Math.floor(a / PAGE_SIZE);
+    const off = a - pn * PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, stop - a);
+    const p = mem.touchedPage(pn);
+    key.bytes(p ? p.u8.subarray(off, off + n) : ZEROS.subarray(0, n));
+    a += n;
+  }
+  const tail = new Uint8Array(30);
+  const user = mem.getCpl() === 3;
+  for (let k = 0; k < 15; k++) {
+    const a = stop + k;
+    const prot = mem.protAt(a);
+    const fetchable = prot >= 0 && (prot & PROT_EXEC) !== 0 && (!user || (prot & PROT_USER) !== 0);
+    tail[2 * k] = fetchable ? 1 : 0;
+    tail[2 * k + 1] = fetchable ? byteAt(mem, a) : 0;
+  }
+  key.bytes(tail);
+  const k = key.digest();
+  lastKey = k;
+  const cached = lookup(k);
+  if (cached !== null) {
+    // only what the sweep would take for a syscall or sysenter is ever rewritten, whatever the cache holds
+    for (const o of cached) if (start + o < stop && isSite(mem, start + o)) sites.push(start + o);
+    return;
+  }
+  const found: number[] = [];
+  sweep(mem, start, stop, pages, found);
+  store(
+    k,
+    found.map((a) => a - start),
+  );
+  for (const a of found) sites.push(a);
+}
+
+/** The instruction at a is one the sweep rewrites: sysenter, or what decodes as syscall (prefixes included). */
+function isSite(mem: Memory, a: number): boolean {
+  if (byteAt(mem, a) === 0x0f && byteAt(mem, a + 1) === 0x34) return true;
+  try {
+    return decode(mem, a).opc === 0x105;
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    return false;
+  }
+}
+
 /** A byte of held memory (a page never written is zeros). */
 function byteAt(mem: Memory, a: number): number {
   return mem.touchedPage(Math.floor(a / PAGE_SIZE))?.u8[a & (PAGE_SIZE - 1)] ?? 0;
 }
 
-function sweep(mem: Memory, ranges: [number, number][], sites: number[]): void {
-  for (const [start, end] of ranges) {
-    const pages = mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
-    const stop = sweepEnd(mem, pages, start, end);
-    let a = start;
-    let k = 0;
-    while (a < stop) {
-      const pn = Math.floor(a / PAGE_SIZE);
-      while (k < pages.length && pages[k] < pn) k++;
-      if (k === pages.length) break; // zeros to the end
-      if (pages[k] > pn) {
-        // a gap of zeros up to the next page that holds bytes
-        const next = pages[k] * PAGE_SIZE;
-        a = next - ((next - a) % 2);
-        if (a >= stop) break;
-      }
-      if (byteAt(mem, a) === 0x0f && byteAt(mem, a + 1) === 0x34) {
-        // sysenter (not in the decoder: it is #UD in 64-bit mode on Intel)
-        sites.push(a);
-        a += 2;
-        continue;
-      }
-      let len = 1;
-      try {
-        const i = decode(mem, a);
-        len = i.len;
-        if (i.opc === 0x105) sites.push(a);
-      } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-      }
-      a += len;
+/** The decoding sweep of [start, stop), whose held pages are `pages`. */
+function sweep(mem: Memory, start: number, stop: number, pages: number[], sites: number[]): void {
+  let a = start;
+  let k = 0;
+  while (a < stop) {
+    const pn = Math.floor(a / PAGE_SIZE);
+    while (k < pages.length && pages[k] < pn) k++;
+    if (k === pages.length) break; // zeros to the end
+    if (pages[k] > pn) {
+      // a gap of zeros up to the next page that holds bytes
+      const next = pages[k] * PAGE_SIZE;
+      a = next - ((next - a) % 2);
+      if (a >= stop) break;
     }
+    if (byteAt(mem, a) === 0x0f && byteAt(mem, a + 1) === 0x34) {
+      // sysenter (not in the decoder: it is #UD in 64-bit mode on Intel)
+      sites.push(a);
+      a += 2;
+      continue;
+    }
+    let len = 1;
+    try {
+      const i = decode(mem, a);
+      len = i.len;
+      if (i.opc === 0x105) sites.push(a);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+    }
+    a += len;
   }
 }

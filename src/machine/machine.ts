@@ -92,6 +92,13 @@ export interface MachineOptions {
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 /** The longest the host sleeps at once while every task waits (a retry then looks again). */
 const MAX_IDLE_MS = 1000;
+/**
+ * Instructions a task past its quantum runs at a time while it is not at a
+ * safe point to be switched out (inside a syscall path): it may go this far
+ * past the point, which keeps the schedule deterministic and costs a slice
+ * per OVERRUN instructions rather than one per instruction.
+ */
+const OVERRUN = 64;
 
 /** A signal the debugger was shown and has not yet decided on (ptrace's signal-delivery-stop). */
 interface StoppedSignal {
@@ -581,7 +588,9 @@ export class Machine {
       const n0 = t.cpu.icount;
       const wasParked = t.parked !== null;
       t.parked = null;
-      let s = this.slice(Math.min(left, Math.max(this.sched.quantum, 1)), first ? resumeFrom : NaN, first && budget === 1);
+      // past its quantum a task runs on in steps of OVERRUN until it is at a safe point to switch
+      // (one instruction at a time made a slice of each instruction left of a syscall path)
+      let s = this.slice(Math.min(left, this.sched.quantum > 0 ? this.sched.quantum : OVERRUN), first ? resumeFrom : NaN, first && budget === 1);
       const ran = t.cpu.icount - n0;
       first = false;
       left -= ran;

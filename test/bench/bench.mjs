@@ -40,13 +40,29 @@ function timeEmulated(prog, argv, opts = {}, machineOut = {}) {
   const out = fs.openSync(file, 'w');
   const m = new Machine({ program: prog, argv, env: ['PATH=/usr/bin:/bin'], stdout: out, warn: () => {}, ...opts });
   m.load();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const ev = m.runToEnd();
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
   fs.closeSync(out);
   if (ev.kind !== 'exited' || ev.code !== 0) throw new Error(`${prog}: ${JSON.stringify(ev)}`);
   machineOut.m = m;
-  return { secs: dt, insns: m.cpu.icount, out: fs.readFileSync(file, 'utf8') };
+  // CPU time beside wall time: the machine is shared, and another job's load slows the wall clock only
+  return { secs: dt, cpuSecs: (c.user + c.system) / 1e6, insns: m.cpu.icount, out: fs.readFileSync(file, 'utf8') };
+}
+
+/**
+ * A whole run in a fresh process under /usr/bin/time: wall and CPU seconds
+ * and peak RSS (null where /usr/bin/time is missing: wall only).
+ */
+const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+function timeProcess(argv, opts = {}) {
+  if (TIME === null) return { ...timeNative(argv, opts), cpuSecs: null, rssMB: null };
+  const f = path.join(tmp, 'time');
+  const r = timeNative([TIME, '-o', f, '-f', '%e %U %S %M', ...argv], opts);
+  const [e, u, sy, kb] = fs.readFileSync(f, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { secs: e, cpuSecs: u + sy, rssMB: kb / 1024, out: r.out };
 }
 
 /** The emulated run printed what the native one did, or the bench stops. */
@@ -58,15 +74,16 @@ function sameOutput(label, emu, native) {
 
 function row(label, model, emu, native, qemu) {
   const mips = emu.insns / emu.secs / 1e6;
-  let s = `${label.padEnd(30)} ${model.padEnd(14)} ${(emu.insns / 1e6).toFixed(1).padStart(8)} M insns  ${emu.secs.toFixed(2).padStart(7)} s  ${mips.toFixed(1).padStart(7)} MIPS`;
+  const cpuMips = emu.insns / emu.cpuSecs / 1e6;
+  let s = `${label.padEnd(30)} ${model.padEnd(14)} ${(emu.insns / 1e6).toFixed(1).padStart(8)} M insns  ${emu.secs.toFixed(2).padStart(7)} s  ${mips.toFixed(1).padStart(7)} MIPS (${cpuMips.toFixed(1)} per CPU second)`;
   s += `   native ${native.secs.toFixed(3)} s (${(emu.secs / native.secs).toFixed(0)}x)`;
   if (qemu) s += `   qemu-x86_64 ${qemu.secs.toFixed(3)} s (${(emu.secs / qemu.secs).toFixed(1)}x)`;
   console.log(s + '   output = native');
-  results.push({ bench: label, model, insns: emu.insns, secs: emu.secs, mips, nativeSecs: native.secs, qemuSecs: qemu?.secs ?? null, outputMatchesNative: true });
+  results.push({ bench: label, model, insns: emu.insns, secs: emu.secs, cpuSecs: emu.cpuSecs, mips, cpuMips, nativeSecs: native.secs, qemuSecs: qemu?.secs ?? null, outputMatchesNative: true });
 }
 
 const qemu = have('qemu-x86_64');
-console.log(`entrystub bench — node ${process.version}, ${start.cpu}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; load average ${start.loadavg.join(' ')}`);
+console.log(`entrystub bench — node ${process.version}, ${start.cpuModel}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; load average ${start.loadavg.join(' ')}`);
 
 // 1. CPU-bound fixture
 {
@@ -123,13 +140,53 @@ if (busybox) {
     sameOutput(`getpid-asm (${label})`, r, nat);
     const st = out.m.stats.get(39);
     const ns = (r.secs / N) * 1e9;
+    const cpuNs = (r.cpuSecs / N) * 1e9;
     base ??= ns;
-    console.log(`  ${label.padEnd(16)} ${(st.insns / st.count).toFixed(1).padStart(7)} insns/getpid ${ns.toFixed(0).padStart(7)} ns/getpid  (${(ns / base).toFixed(1)}x direct)   output = native`);
-    results.push({ bench: `getpid x ${N}`, model: label, insnsPerCall: st.insns / st.count, nsPerCall: ns, outputMatchesNative: true });
+    console.log(`  ${label.padEnd(16)} ${(st.insns / st.count).toFixed(1).padStart(7)} insns/getpid ${ns.toFixed(0).padStart(7)} ns/getpid (${cpuNs.toFixed(0)} ns of CPU)  (${(ns / base).toFixed(1)}x direct)   output = native`);
+    results.push({ bench: `getpid x ${N}`, model: label, insnsPerCall: st.insns / st.count, nsPerCall: ns, cpuNsPerCall: cpuNs, outputMatchesNative: true });
   }
 }
 
-// 4. whole runs of dynamically linked programs as a user runs them: python3 -c pass (exec, ld.so
+// 4. start-up: `entrystub run /bin/busybox true` in a fresh process, the CLI's default model
+// (Node's own start included), beside `node -e 0` (Node's start alone), native and qemu; best of 5.
+// The first run of a binary sweeps it for zpoline; later ones find the sweep in the cache
+// (src/entry/sweep-cache.ts): both are shown, the cold one with the cache directory empty.
+if (busybox) {
+  console.log('\nstart-up: entrystub run /bin/busybox true (a fresh process each, best of 5; wall, CPU, peak RSS)');
+  const best = (f, n = 5) => Array.from({ length: n }, f).reduce((a, b) => (b.secs < a.secs ? b : a));
+  const cli = [process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run'];
+  const node = best(() => timeProcess([process.execPath, '-e', '0']));
+  const cacheDir = path.join(tmp, 'cache');
+  const cold = best(() => {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    return timeProcess([...cli, busybox, 'true'], { env: { ...process.env, ENTRYSTUB_CACHE_DIR: cacheDir } });
+  }, 3);
+  const warm = best(() => timeProcess([...cli, busybox, 'true'], { env: { ...process.env, ENTRYSTUB_CACHE_DIR: cacheDir } }));
+  const nat = best(() => timeNative([busybox, 'true']));
+  const q = qemu ? best(() => timeNative(['qemu-x86_64', busybox, 'true'])) : null;
+  const ms = (x) => (x === null ? '?' : (x * 1000).toFixed(0));
+  for (const [label, r] of [
+    ['node -e 0', node],
+    ['nommu/zpoline, swept', cold],
+    ['nommu/zpoline, cached', warm],
+  ]) {
+    console.log(`  ${label.padEnd(24)} ${ms(r.secs).padStart(5)} ms wall  ${ms(r.cpuSecs).padStart(5)} ms CPU  ${r.rssMB === null ? '?' : r.rssMB.toFixed(0)} MB peak RSS`);
+    results.push({ bench: 'start-up: run /bin/busybox true', model: label, secs: r.secs, cpuSecs: r.cpuSecs, peakRssMB: r.rssMB, nativeSecs: nat.secs, qemuSecs: q?.secs ?? null });
+  }
+  console.log(`  native ${ms(nat.secs)} ms${q ? `, qemu-x86_64 ${ms(q.secs)} ms` : ''}`);
+}
+
+// 5. memory: peak RSS of `entrystub run busybox sha256sum` of the 32 MiB file, in a fresh process
+if (busybox) {
+  const file = path.join(tmp, 'blob');
+  const r = timeProcess([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run', busybox, 'sha256sum', file]);
+  const nat = timeNative([busybox, 'sha256sum', file]);
+  if (r.out !== nat.out) throw new Error(`entrystub run busybox sha256sum printed ${r.out}, natively ${nat.out}`);
+  console.log(`\nmemory: entrystub run busybox sha256sum (32 MiB): ${r.rssMB === null ? '?' : r.rssMB.toFixed(0)} MB peak RSS, ${r.secs.toFixed(2)} s wall, ${r.cpuSecs?.toFixed(2) ?? '?'} s CPU; output = native`);
+  results.push({ bench: 'peak RSS: run busybox sha256sum 32 MiB', model: 'nommu/zpoline', secs: r.secs, cpuSecs: r.cpuSecs, peakRssMB: r.rssMB, outputMatchesNative: true });
+}
+
+// 6. whole runs of dynamically linked programs as a user runs them: python3 -c pass (exec, ld.so
 // mapping libc.so and the rest, zpoline's sweep of each executable mapping, the interpreter's
 // startup) and the gcc driver compiling a small file (it forks and execs cc1 and as): the wall time
 // of `entrystub run` in a fresh process (Node's start included), beside native and qemu; each the

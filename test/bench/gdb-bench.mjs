@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Machine } from '../../dist/machine/machine.js';
 import { decode } from '../../dist/cpu/decode.js';
 import { machineFacts, record } from './results.mjs';
+import { summary } from './summary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -99,10 +100,11 @@ const num = (out, key) => {
 // ---------------------------------------------------------------- 1. stepi/s
 
 async function stepiRate(kind) {
-  const s = await startStub(kind, GDBDEMO, ['100000000']);
+  // 'native': gdb runs the program itself and steps it over ptrace, the bar the stub is measured against
+  const s = kind === 'native' ? null : await startStub(kind, GDBDEMO, ['100000000']);
   try {
     const out = gdbPython(
-      s.port,
+      s === null ? null : s.port,
       GDBDEMO,
       `import gdb, time
 gdb.execute('break 28')
@@ -119,7 +121,7 @@ print('WARM', 2000 / (time.perf_counter() - t))
     );
     return { cold: num(out, 'STEPI'), warm: num(out, 'WARM') };
   } finally {
-    s.stop();
+    s?.stop();
   }
 }
 
@@ -307,7 +309,7 @@ const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 // the stub's path) and 2000 more after 4000 untimed
 const stepi = {};
 for (let r = 0; r < 3; r++)
-  for (const k of [...kinds, 'no-spin']) {
+  for (const k of [...kinds, 'no-spin', 'native']) {
     const s = await stepiRate(k);
     stepi[k] = { cold: Math.max(stepi[k]?.cold ?? 0, s.cold), warm: Math.max(stepi[k]?.warm ?? 0, s.warm) };
   }
@@ -315,9 +317,16 @@ for (const phase of ['cold', 'warm']) {
   const label = phase === 'cold' ? 'stepi 2000 (gdb), first:' : 'stepi 2000 after 4000:';
   let line = `${label.padEnd(28)} entrystub ${stepi.entrystub[phase].toFixed(0).padStart(6)} stepi/s`;
   if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
+  line += `   native gdb (ptrace) ${stepi.native[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.native[phase]).toFixed(2)}x)`;
   console.log(line);
   console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
-  for (const k of Object.keys(stepi)) results.push({ bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`, stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k, model: k === 'qemu' ? null : MODEL_LABEL, stepiPerSec: stepi[k][phase] });
+  for (const k of Object.keys(stepi))
+    results.push({
+      bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`,
+      stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k === 'native' ? 'native gdb (ptrace)' : k,
+      model: k === 'qemu' || k === 'native' ? null : MODEL_LABEL,
+      stepiPerSec: stepi[k][phase],
+    });
 }
 
 const pk = {};
@@ -360,4 +369,6 @@ for (const [label, rate, what] of [
 }
 
 fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`\nresults: ${path.relative(ROOT, record('gdb', results, start))}`);
+const file = record('gdb', results, start);
+console.log(`\nresults: ${path.relative(ROOT, file)}\n`);
+console.log(summary(JSON.parse(fs.readFileSync(file, 'utf8'))));

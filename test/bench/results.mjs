@@ -16,7 +16,8 @@ export function machineFacts() {
   return {
     commit: git(['rev-parse', 'HEAD']),
     dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
-    cpu: os.cpus()[0]?.model ?? 'unknown',
+    // (not `cpu`: that is bench.mjs's section, which this would overwrite)
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
     cpus: os.availableParallelism(),
     node: process.version,
     loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),

@@ -31,8 +31,15 @@ import * as ctl from '../ops/control.js';
 import * as sh from '../ops/shift.js';
 import { CpuFault, Vector } from '../fault.js';
 
-/** A compiled block: runs the whole block; returns how many instructions retired (fewer when a store rewrote code). */
-export type CompiledBlock = (cpu: CPU, insns: Insn[]) => number;
+/**
+ * A compiled block: runs the whole block; returns how many instructions
+ * retired. A block that branches back to its own start (a loop of one
+ * block) runs again inside the function, with its registers kept in locals,
+ * while it branches back, the next round fits in `budget` and nothing asked
+ * the CPU to stop; a store that rewrote code ends it early, and then the
+ * count is not a multiple of the block's length.
+ */
+export type CompiledBlock = (cpu: CPU, insns: Insn[], budget: number) => number;
 
 // FlOp values (cpu.ts; a const enum there, spelled out here for the generated code)
 const F_ADD = 1, F_ADC = 2, F_SUB = 3, F_SBB = 4, F_LOGIC = 5, F_INC = 6, F_DEC = 7, F_RESULT = 8, F_IMUL64 = 9;
@@ -68,10 +75,30 @@ class Emitter {
   pending: Pending | null = null;
   /** Index of the instruction being emitted, and whether it is the block's last. */
   k = 0;
+  /**
+   * Whether the flags a block starts with are overwritten before anything
+   * can see them: a flag producer came first, before any reader, handler,
+   * early exit or rotate. A loop of such a block need not write its flags
+   * to cpu.lf between rounds.
+   */
+  produced = false;
+  startFlagsDead = false;
   constructor(readonly insns: Insn[]) {}
+
+  private produce(): void {
+    if (!this.produced) {
+      this.produced = true;
+      this.startFlagsDead = true;
+    }
+  }
+
+  private consume(): void {
+    this.produced = true;
+  }
 
   /** Write the pending flags to cpu.lf (nothing pending afterwards: cpu.lf is the truth). */
   materialize(): string {
+    this.consume();
     const p = this.pending;
     if (p === null) return '';
     this.pending = null;
@@ -80,6 +107,7 @@ class Emitter {
 
   /** Write the pending flags to cpu.lf on a path that leaves the block (what is known here stays known). */
   pendingWrite(): string {
+    this.consume();
     const p = this.pending;
     if (p === null) return '';
     return (p.op >= 0 ? lazyFields(p.op) : '') + (p.rot ? 'cpu.setArith(2049,Rot);' : '');
@@ -155,6 +183,7 @@ class Emitter {
 
   /** The condition cc as an expression, from the pending operation where it decides it, else through cpu.cond. */
   cond(cc: number): { pre: string; expr: string } {
+    this.consume();
     const p = this.pending;
     const e = p ? this.condFrom(p, cc) : null;
     if (e !== null) return { pre: '', expr: e };
@@ -228,6 +257,7 @@ class Emitter {
 
   /** Statements putting CF into local `c`. */
   carry(): string {
+    this.consume();
     const p = this.pending;
     const e = p ? this.cfFrom(p) : null;
     if (e !== null) return `const c=${e};`;
@@ -237,6 +267,7 @@ class Emitter {
   // ---- flag producers (what cpu.setLazy / setLogic record) ----
 
   lazy(op: number, size: number, a: string, ah: string, b: string, bh: string, r: string, rh: string, x: string): string {
+    this.produce();
     const clear = this.pending?.rot ? 'Rot=-1;' : '';
     this.pending = { op, size, rot: false };
     return clear + `Fop=${op};Fsz=${size};Fa=${a};Fah=${ah};Fb=${b};Fbh=${bh};Fr=${r};Frh=${rh};Fx=${x};`;
@@ -244,6 +275,7 @@ class Emitter {
 
   /** cpu.setResult: ZF/SF/PF from the result, CF | OF given. */
   result(size: number, r: string, rh: string, cfof: string): string {
+    this.produce();
     const clear = this.pending?.rot ? 'Rot=-1;' : '';
     this.pending = { op: F_RESULT, size, rot: false };
     return clear + `Fop=${F_RESULT};Fsz=${size};Fr=${r};Frh=${rh};Fx=${cfof};`;
@@ -251,12 +283,14 @@ class Emitter {
 
   /** A rotate's CF | OF: applied over the flags pending before it when something looks. */
   rotate(cfof: string): string {
+    this.consume();
     const p = this.pending;
     this.pending = { op: p ? p.op : -1, size: p ? p.size : 0, rot: true };
     return `Rot=${cfof};`;
   }
 
   logic(size: number, r: string, rh: string): string {
+    this.produce();
     const clear = this.pending?.rot ? 'Rot=-1;' : '';
     this.pending = { op: F_LOGIC, size, rot: false };
     return clear + `Fop=${F_LOGIC};Fsz=${size};Fr=${r};Frh=${rh};`;
@@ -295,6 +329,17 @@ class Emitter {
 }
 
 type Template = (e: Emitter, i: Insn) => string | null;
+
+/**
+ * RSP moved down by n (1..65535) as halves nl, nh in 32-bit arithmetic (a
+ * borrow from the low half), and the new top `sp` as an address, computed
+ * as the interpreter computes it (beyond 2^53 a double rounds, and the
+ * fault reports that address); the template writes nl, nh to RSP after its
+ * store, which faults for any address that is not canonical.
+ */
+const SP_DOWN = (n: number): string => `const nl=(RL[4]-${n})|0,nh=(RH[4]-((RL[4]>>>0)<${n}?1:0))|0,sp=RH[4]*4294967296+(RL[4]>>>0)-${n};`;
+/** RSP moved up by n (1..65543) as halves nl, nh (a carry into the high half). */
+const SP_UP = (n: number): string => `const nl=(RL[4]+${n})|0,nh=(RH[4]+((RL[4]>>>0)+${n}>4294967295?1:0))|0;`;
 
 /** Operand b of an ALU form with an immediate, as aluEI takes it. */
 function immB(i: Insn): string {
@@ -396,10 +441,41 @@ function imulTemplate(e: Emitter, i: Insn): string | null {
   return s + e.result(4, 'p', '0', '((a|0)*(b|0)!==p?2049:0)');
 }
 
+/** not r/m (no flags) and neg r/m (the flags of 0 - x, as alu.ts's neg records them). */
+function notNegTemplate(e: Emitter, i: Insn): string {
+  const size = i.size;
+  let s = i.rm >= 0 ? `const a0=${e.reg(i.rm, size)},ah0=${size === 8 ? `RH[${i.rm}]` : '0'};` : e.ea(i) + e.load(size, 'a0', 'ah0') + (size === 8 ? '' : 'const ah0=0;');
+  if (i.op === alu.not) s += 'const r=~a0,rh=~ah0;';
+  else s += e.aluOp(5, size, '0', '0', 'a0', 'ah0');
+  return s + (i.rm >= 0 ? e.setReg(i.rm, size, 'r', 'rh') : e.store(size, 'r', size === 8 ? 'rh' : '0'));
+}
+
+/** bswap of a 32- or 64-bit register (the 16-bit form, undefined, stays the handler's). */
+function bswapTemplate(_e: Emitter, i: Insn): string | null {
+  const r = i.reg;
+  const sw = (v: string): string => `(((${v}&255)<<24)|((${v}&65280)<<8)|((${v}>>>8)&65280)|(${v}>>>24))`;
+  if (i.size === 8) return `const lo=RL[${r}],hi=RH[${r}];RL[${r}]=${sw('hi')};RH[${r}]=${sw('lo')};`;
+  if (i.size === 4) return `const v=RL[${r}];RL[${r}]=${sw('v')};RH[${r}]=0;`;
+  return null;
+}
+
 const TEMPLATES = new Map<Handler, Template>([
+  [alu.not, notNegTemplate],
+  [alu.neg, notNegTemplate],
+  [mv.bswap, bswapTemplate],
   [sh.grp2, shiftTemplate],
   [alu.imul2, imulTemplate],
   [mv.nop, () => ''],
+  // DF is outside the lazy arithmetic flags: cpu.flags holds it whatever is pending
+  [mv.cld, () => 'cpu.flags&=-1025;'],
+  [mv.std, () => 'cpu.flags|=1024;'],
+  [
+    // leave (any operand size, as the handler): RSP = RBP + 8 after the load from RBP, then RBP = the value
+    mv.leave,
+    () =>
+      'const bp=RH[5]*4294967296+(RL[5]>>>0);const v=mem.read64(bp),vh=mem.hi;' +
+      'const nl=(RL[5]+8)|0,nh=(RH[5]+((RL[5]>>>0)+8>4294967295?1:0))|0;RL[4]=nl;RH[4]=nh;RL[5]=v;RH[5]=vh;',
+  ],
   [mv.movRR64, (_e, i) => `RL[${i.reg}]=RL[${i.rm}];RH[${i.reg}]=RH[${i.rm}];`],
   [mv.movRR64toRM, (_e, i) => `RL[${i.rm}]=RL[${i.reg}];RH[${i.rm}]=RH[${i.reg}];`],
   [mv.movRM64, (e, i) => e.ea(i) + `const v=mem.read64(A);RH[${i.reg}]=mem.hi;RL[${i.reg}]=v;`],
@@ -468,15 +544,31 @@ const TEMPLATES = new Map<Handler, Template>([
     mv.pushR,
     (_e, i) => {
       const v = i.reg;
-      if (i.size === 2) return `const sp=RH[4]*4294967296+(RL[4]>>>0)-2;mem.write16(sp,RL[${v}]);RL[4]=sp%4294967296|0;RH[4]=Math.floor(sp/4294967296)|0;`;
-      return `const sp=RH[4]*4294967296+(RL[4]>>>0)-8;mem.write64(sp,RL[${v}],RH[${v}]);RL[4]=sp%4294967296|0;RH[4]=Math.floor(sp/4294967296)|0;`;
+      if (i.size === 2) return SP_DOWN(2) + `mem.write16(sp,RL[${v}]);RL[4]=nl;RH[4]=nh;`;
+      return SP_DOWN(8) + `mem.write64(sp,RL[${v}],RH[${v}]);RL[4]=nl;RH[4]=nh;`;
+    },
+  ],
+  [
+    mv.pushI,
+    (_e, i) => {
+      if (i.size === 2) return SP_DOWN(2) + `mem.write16(sp,${i.imm});RL[4]=nl;RH[4]=nh;`;
+      return SP_DOWN(8) + `mem.write64(sp,${i.imm},${i.immHi});RL[4]=nl;RH[4]=nh;`;
+    },
+  ],
+  [
+    mv.pushE,
+    (e, i) => {
+      // the operand is read (its address from the old RSP) before RSP moves
+      if (i.rm >= 0) return i.size === 2 ? null : `const v=RL[${i.rm}],vh=RH[${i.rm}];` + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
+      if (i.size === 2) return null;
+      return e.ea(i) + 'const v=mem.read64(A),vh=mem.hi;' + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
     },
   ],
   [
     mv.popR,
     (e, i) => {
       if (i.size === 2) return null;
-      return `const sp=RH[4]*4294967296+(RL[4]>>>0);const v=mem.read64(sp),vh=mem.hi;const s2=sp+8;RL[4]=s2%4294967296|0;RH[4]=Math.floor(s2/4294967296)|0;RL[${i.reg}]=v;RH[${i.reg}]=vh;`;
+      return `const sp=RH[4]*4294967296+(RL[4]>>>0);const v=mem.read64(sp),vh=mem.hi;` + SP_UP(8) + `RL[4]=nl;RH[4]=nh;RL[${i.reg}]=v;RH[${i.reg}]=vh;`;
     },
   ],
   [
@@ -566,6 +658,7 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
   // control transfers: only ever a block's last instruction, where cpu.nextRip is set
   [ctl.jmpRel, (_e, i) => `cpu.nextRip=${i.disp};`],
+  [ctl.jmpE, (e, i) => indirectTarget(e, i) + 'cpu.nextRip=t;'],
   [
     ctl.jcc,
     (e, i) => {
@@ -577,7 +670,7 @@ const TEMPLATES = new Map<Handler, Template>([
     ctl.callRel,
     (_e, i) => {
       const hi = Math.floor(i.next / 4294967296);
-      return `const sp=RH[4]*4294967296+(RL[4]>>>0)-8;mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=sp%4294967296|0;RH[4]=Math.floor(sp/4294967296)|0;cpu.nextRip=${i.disp};`;
+      return SP_DOWN(8) + `mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=nl;RH[4]=nh;cpu.nextRip=${i.disp};`;
     },
   ],
 ]);
@@ -609,18 +702,30 @@ function registersInLocals(src: string): string {
   return body.split(SYNC_OUT).join(out).split(SYNC_IN).join(reload).replace(REGS, decl);
 }
 
+/** The r/m64 target of call/jmp r/m (FF /2, /4) into t: #GP at the instruction if not canonical (as control.ts). */
+function indirectTarget(e: Emitter, i: Insn): string {
+  const src = i.rm >= 0 ? `const lo=RL[${i.rm}],t=RH[${i.rm}]*4294967296+(lo>>>0);` : e.ea(i) + 'const lo=mem.read64(A),t=mem.hi*4294967296+(lo>>>0);';
+  return src + 'if(t>=140737488355328||t<-140737488355328)throw GP();';
+}
+
+/** call r/m64: the target is read and checked before the return address is pushed. */
+const callETemplate: Template = (e, i) => {
+  const hi = Math.floor(i.next / 4294967296);
+  return indirectTarget(e, i) + SP_DOWN(8) + `mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=nl;RH[4]=nh;cpu.nextRip=t;`;
+};
+
 /** ret: a non-canonical target is #GP at the ret, with RSP unchanged (as ctl.ret). */
 const retTemplate: Template = (_e, i) =>
   `const sp=RH[4]*4294967296+(RL[4]>>>0);const lo=mem.read64(sp);const t=mem.hi*4294967296+(lo>>>0);` +
   `if(t>=140737488355328||t<-140737488355328)throw GP();` +
-  `const s2=sp+8+${i.imm & 0xffff};RL[4]=s2%4294967296|0;RH[4]=Math.floor(s2/4294967296)|0;cpu.nextRip=t;`;
+  SP_UP(8 + (i.imm & 0xffff)) + `RL[4]=nl;RH[4]=nh;cpu.nextRip=t;`;
 
 /** Instructions that store to memory (a store may rewrite the block: cpu.smc). */
 function mayStore(i: Insn, t: Template | undefined): boolean {
   if (t === undefined) return true; // a handler: anything
   const op = i.op;
-  if (op === mv.pushR || op === mv.movMR64) return true;
-  if (op === mv.movEG || op === mv.movEI || op === mv.setcc || op === alu.incdec) return i.rm < 0;
+  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.movMR64) return true;
+  if (op === mv.movEG || op === mv.movEI || op === mv.setcc || op === alu.incdec || op === alu.not || op === alu.neg) return i.rm < 0;
   if (op === alu.aluEG || op === alu.aluEI) return i.rm < 0 && i.sub !== 7;
   return false;
 }
@@ -633,16 +738,21 @@ export function blockSource(insns: Insn[]): string | null {
   const e = new Emitter(insns);
   const n = insns.length;
   const out: string[] = [];
+  const tail = insns[n - 1];
+  // a loop of one block: it ends in a jump or a conditional branch back to its first instruction
+  const loop = (tail.op === ctl.jcc || tail.op === ctl.jmpRel) && tail.disp === insns[0].addr;
   let templated = 0;
+  let tailTemplated = false;
   for (let k = 0; k < n; k++) {
     const i = insns[k];
     e.k = k;
     const last = k === n - 1;
-    let t = i.op === ctl.ret ? retTemplate : TEMPLATES.get(i.op);
+    let t = i.op === ctl.ret ? retTemplate : i.op === ctl.callE ? callETemplate : TEMPLATES.get(i.op);
     const body = t ? t(e, i) : null;
     if (body === null) t = undefined;
     out.push(`k=${k};`);
     if (last) out.push(`cpu.icount+=${k};cpu.rip=${i.addr};cpu.nextRip=${i.next};`);
+    if (last) tailTemplated = body !== null;
     if (body !== null) {
       templated++;
       out.push(`{${body}}`);
@@ -650,17 +760,29 @@ export function blockSource(insns: Insn[]): string | null {
       out.push(e.materialize() + `${SYNC_OUT}H[${k}](cpu,I[${k}]);${last ? '' : SYNC_IN}`);
       e.pending = null;
     }
-    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return ${k + 1};}`);
+    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return D+${k + 1};}`);
   }
   if (templated === 0) return null;
-  out.push(e.materialize());
-  // after a handler as the last instruction, the registers are already in the CPU
-  if (TEMPLATES.get(insns[n - 1].op) !== undefined || insns[n - 1].op === ctl.ret) out.push(SYNC_OUT);
-  out.push(`cpu.rip=cpu.nextRip;cpu.icount++;cpu.smc=false;return ${n};`);
+  let body: string;
+  if (loop && e.startFlagsDead && !(e.pending?.rot ?? false)) {
+    // round after round of a loop whose flags the next round overwrites before anything sees them:
+    // they stay in the F* locals (the fault path writes them out) and go to cpu.lf once, after the last round
+    body = `for(;;){${out.join('\n')}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}` + e.materialize();
+  } else {
+    out.push(e.materialize());
+    body = out.join('\n');
+    // else the flags are in cpu.lf at the end of each round, as the start of the next expects
+    if (loop) body = `for(;;){${body}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
+    else body += `\ncpu.icount++;D=${n};`;
+  }
+  // after a handler as the last instruction (a template may decline a form: imul's 16-bit one),
+  // the registers are already in the CPU, and the locals are stale
+  if (tailTemplated) body += SYNC_OUT;
+  body += `cpu.rip=cpu.nextRip;cpu.smc=false;return D;`;
   return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
-    `${REGS}let k=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
-    `try{${out.join('\n')}}catch(err){${SYNC_OUT}` +
+    `${REGS}let k=0,D=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
+    `try{${body}}catch(err){${SYNC_OUT}` +
     // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
     `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
     `cpu.rip=I[k].addr;if(k<${n - 1})cpu.icount+=k;throw err;}`
@@ -677,6 +799,6 @@ export function compileBlock(insns: Insn[]): CompiledBlock | null {
   const src = blockSource(insns);
   if (src === null) return null;
   const handlers = insns.map((i) => i.op);
-  const make = new Function('H', 'GP', `return function block(cpu,I){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
+  const make = new Function('H', 'GP', `return function block(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
   return make(handlers, GP);
 }

@@ -1,0 +1,125 @@
+/**
+ * A cache of zpoline's sweep results (zpoline.ts), so that a program run
+ * again, or exec'd again within a run (a busybox shell running busybox
+ * applets), is not decoded again: the sweep of busybox is most of
+ * `entrystub run /bin/busybox true`.
+ *
+ * Why a cached answer is the sweep's answer: the key is a hash of everything
+ * the sweep's result depends on, and nothing else names it:
+ * - the bytes it decodes, [start, stop) where stop is just past the last
+ *   0F 05 / 0F 34 pair (pages never touched count as the zeros they read as),
+ *   and the up to 15 bytes past stop an instruction starting before stop may
+ *   read, each with whether it can be fetched there (a fetch fault makes the
+ *   sweep step one byte);
+ * - the decoder and the sweep themselves: the contents of their compiled
+ *   modules (decode, insn, the opcode tables, zpoline), so a changed decoder
+ *   never meets an older answer.
+ * Sites are stored as offsets from start (decoding does not depend on where
+ * the bytes are). Before a cached site is rewritten its bytes are checked to
+ * be 0F 05 or 0F 34 (zpoline.ts), so even a damaged cache file cannot make
+ * the rewrite touch anything but a syscall instruction; a file that does not
+ * parse is a miss.
+ *
+ * Results are kept for the process and in a directory, one file per key:
+ * $ENTRYSTUB_CACHE_DIR, else $XDG_CACHE_HOME/entrystub, else
+ * ~/.cache/entrystub; ENTRYSTUB_CACHE_DIR=off keeps them in the process only.
+ * Files are written to a temporary name and renamed, so a concurrent run
+ * reads a whole file or none. Failing to read or write the directory only
+ * costs the sweep.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const memo = new Map<string, number[]>();
+let dirMemo: string | null | undefined;
+let versionMemo: string | undefined;
+
+/** The cache directory, or null: in the process only. */
+function cacheDir(): string | null {
+  if (dirMemo !== undefined) return dirMemo;
+  const env = process.env.ENTRYSTUB_CACHE_DIR;
+  if (env === 'off') dirMemo = null;
+  else if (env) dirMemo = path.join(env, 'zpoline');
+  else {
+    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    dirMemo = path.join(base, 'entrystub', 'zpoline');
+  }
+  return dirMemo;
+}
+
+/** A hash of the decoder's and the sweep's compiled code (the modules this build runs). */
+export function decoderVersion(): string {
+  if (versionMemo !== undefined) return versionMemo;
+  const h = createHash('sha256');
+  try {
+    // the compiled modules, or the sources where they run as such (vitest)
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const cpu = fileURLToPath(new URL('../cpu/', import.meta.url));
+    const tables = fs.readdirSync(path.join(cpu, 'opcodes')).filter((f) => f.endsWith(ext)).sort().map((f) => `opcodes/${f}`);
+    for (const f of [`decode${ext}`, `insn${ext}`, `fault${ext}`, ...tables]) h.update(f).update(fs.readFileSync(path.join(cpu, f)));
+    h.update(fs.readFileSync(fileURLToPath(new URL(`./zpoline${ext}`, import.meta.url))));
+  } catch {
+    // the modules cannot be read as files (bundled?): a version of this process only, which no file matches
+    h.update(`${process.pid} ${Date.now()} ${Math.random()}`);
+  }
+  versionMemo = h.digest('hex');
+  return versionMemo;
+}
+
+export class SweepKey {
+  private readonly h = createHash('sha256');
+  constructor() {
+    this.h.update(decoderVersion());
+  }
+  bytes(b: Uint8Array): void {
+    this.h.update(b);
+  }
+  digest(): string {
+    return this.h.digest('hex');
+  }
+}
+
+/** Use dir for the files (null: the process only) and forget what the process holds (for tests). */
+export function useCacheDir(dir: string | null): void {
+  dirMemo = dir === null ? null : path.join(dir, 'zpoline');
+  memo.clear();
+}
+
+/** The file of a key, or null with no directory. */
+export function cacheFile(key: string): string | null {
+  const dir = cacheDir();
+  return dir === null ? null : path.join(dir, `${key}.json`);
+}
+
+/** The site offsets recorded under key, or null. */
+export function lookup(key: string): number[] | null {
+  const m = memo.get(key);
+  if (m !== undefined) return m;
+  const dir = cacheDir();
+  if (dir === null) return null;
+  try {
+    const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, `${key}.json`), 'utf8'));
+    if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x) && x >= 0)) return null;
+    memo.set(key, v as number[]);
+    return v as number[];
+  } catch {
+    return null;
+  }
+}
+
+export function store(key: string, offsets: number[]): void {
+  memo.set(key, offsets);
+  const dir = cacheDir();
+  if (dir === null) return;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = path.join(dir, `.${key}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(offsets));
+    fs.renameSync(tmp, path.join(dir, `${key}.json`));
+  } catch {
+    /* a read-only or missing home: the process keeps its own */
+  }
+}

@@ -43,6 +43,8 @@ export interface ServeOptions {
   stats?: boolean;
   /** The guest kernel's printk lines. */
   kernelLog?: (line: string) => void;
+  /** The timer interrupt's period in guest instructions (0: off; default: the machine's). */
+  timerInsns?: number;
 }
 
 /** A client that has not sent a packet by then is not a debugger (or is stuck): it must not hold the only seat. */
@@ -142,6 +144,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       compatEntry: o.compatEntry,
       stats: o.stats,
       kernelLog: o.kernelLog,
+      timerInsns: o.timerInsns,
     });
     defaultProg = prog;
     return p;

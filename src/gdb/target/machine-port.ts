@@ -244,8 +244,8 @@ class MachinePort implements GuestProcess {
   private execPort(): GuestProcess['exec'] {
     const m = this.m;
     return {
-      run: (budget, resumeFrom) => {
-        const ev = eventOf(m.run(budget, resumeFrom));
+      run: (budget, resumeFrom, stepping) => {
+        const ev = eventOf(m.run(budget, resumeFrom, stepping));
         if (ev) this.sel = null; // a stop selects the task it happened in, as gdbserver's event thread
         return ev;
       },

@@ -90,7 +90,8 @@ export interface GuestExecution {
    * A breakpoint at resumeFrom is passed over if execution starts there (the
    * one the debugger is resuming from).
    */
-  run(budget: number, resumeFrom: number): GuestEvent | null;
+  /** stepping: a single or range step (a timer interrupt does not divert it unless `monitor step-interrupts on`). */
+  run(budget: number, resumeFrom: number, stepping?: boolean): GuestEvent | null;
   /** As PTRACE_CONT's data: deliver sig now (0: discard the signal of a signal stop). */
   resumeSignal(sig: number): void;
   /** PTRACE_KILL: the process ends killed by SIGKILL; its descriptors are closed. */

@@ -26,8 +26,11 @@ export type InterruptMode = 'user' | 'kernel';
 export class Timer {
   /** Instructions between ticks; 0: no timer. */
   readonly period: number;
-  /** Ticks acknowledged, per task CPU (the tick number last delivered). */
-  private readonly seen = new WeakMap<CPU, number>();
+  /**
+   * When each task CPU's next tick falls due (its instruction count); a CPU
+   * not in the map is due at the first multiple of the period.
+   */
+  private readonly next = new WeakMap<CPU, number>();
   /** Interrupts delivered, by where they found the CPU. */
   readonly taken = { user: 0, kernel: 0 };
   /**
@@ -47,21 +50,34 @@ export class Timer {
     return new Timer(hz > 0 ? GUEST_HZ / hz : 0);
   }
 
+  private dueAt(cpu: CPU): number {
+    return this.next.get(cpu) ?? this.period;
+  }
+
   /** A tick is due (and not yet delivered) on this CPU. */
   due(cpu: CPU): boolean {
-    return this.period !== 0 && Math.floor(cpu.icount / this.period) > (this.seen.get(cpu) ?? 0);
+    return this.period !== 0 && cpu.icount >= this.dueAt(cpu);
   }
 
   /** Instructions the CPU may run before its next tick falls due (Infinity: no timer; 0: one is due). */
   until(cpu: CPU): number {
     if (this.period === 0) return Infinity;
-    return Math.max(0, ((this.seen.get(cpu) ?? 0) + 1) * this.period - cpu.icount);
+    return Math.max(0, this.dueAt(cpu) - cpu.icount);
   }
 
-  /** The due tick was delivered: every tick due so far is acknowledged. */
+  /** The due tick was delivered: the ones due meanwhile merge into it; the next is at the next multiple of the period. */
   delivered(cpu: CPU, mode: InterruptMode): void {
-    this.seen.set(cpu, Math.floor(cpu.icount / this.period));
+    this.next.set(cpu, (Math.floor(cpu.icount / this.period) + 1) * this.period);
     this.taken[mode]++;
+  }
+
+  /**
+   * A debugger arms the CPU's next tick n instructions from now (`monitor
+   * timer-next`), to take an interrupt at a chosen point; the ticks after
+   * it fall on the period's multiples again.
+   */
+  armIn(cpu: CPU, n: number): void {
+    if (this.period !== 0) this.next.set(cpu, cpu.icount + Math.max(0, n));
   }
 
   /** The line of --stats and `monitor interrupts`. */

@@ -363,6 +363,18 @@ class MachinePort implements GuestProcess {
       syscallName: (nr) => syscallName(nr),
       syscallCounts: () => this.counts,
       statsTable: () => (m.opts.stats ? formatStats(this.m).trimEnd() : null),
+      interrupts: () => (m.kernel ? m.timer.describe() : 'no interrupts: the direct entry model has no guest kernel to take them'),
+      get stepInterrupts() {
+        return m.timer.stepInterrupts;
+      },
+      set stepInterrupts(on: boolean) {
+        m.timer.stepInterrupts = on;
+      },
+      armTimer: (n) => {
+        if (m.timer.period === 0 || !m.kernel) return false;
+        m.timer.armIn(m.cpu, n);
+        return true;
+      },
     };
   }
 }

@@ -221,6 +221,12 @@ export interface GuestKernel {
   syscallCounts(): ReadonlyMap<number, number>;
   /** The --stats table, or null when not asked for. */
   statsTable(): string | null;
+  /** `monitor interrupts`: the timer's period and the interrupts delivered, in user and in kernel mode. */
+  interrupts(): string;
+  /** A debugger's single and range steps may be interrupted (the step then stops at the handler's first instruction). */
+  stepInterrupts: boolean;
+  /** The running task's next timer tick falls due n instructions from now; false when there is no timer. */
+  armTimer(n: number): boolean;
 }
 
 export interface GuestTask {

@@ -63,5 +63,6 @@ p ($eflags & 0x200) != 0
 p $rax
 monitor interrupts
 
+echo \n=== 5. The program reads on to its end ===\n
 delete
-kill
+continue

@@ -10,7 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
-import { DEFAULT_TIMER_HZ, GUEST_HZ } from './machine/timer.js';
+import { DEFAULT_TIMER_HZ, GUEST_HZ, MIN_TIMER_PERIOD } from './machine/timer.js';
 import { attachTrace, runWithDisasm } from './trace.js';
 import { ALL_HOOKS, COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import { hostPhysmem } from './kernel/kernel.js';
@@ -53,11 +53,13 @@ function timerInsns(a: { 'timer-hz'?: number; 'timer-insns'?: number }): number 
   const hz = a['timer-hz'], insns = a['timer-insns'];
   if (hz !== undefined && insns !== undefined) fail('--timer-hz and --timer-insns: give one');
   if (insns !== undefined) {
-    if (!(Number.isInteger(insns) && insns >= 0)) fail(`--timer-insns ${insns}: a whole number of instructions (0: no timer)`);
+    if (!(Number.isInteger(insns) && (insns === 0 || insns >= MIN_TIMER_PERIOD)))
+      fail(`--timer-insns ${insns}: a whole number of instructions, at least ${MIN_TIMER_PERIOD} (a tick's own path is hundreds), or 0 for no timer`);
     return insns;
   }
   if (hz !== undefined) {
-    if (!(Number.isFinite(hz) && hz >= 0 && hz <= GUEST_HZ)) fail(`--timer-hz ${hz}: a rate from 0 (no timer) to ${GUEST_HZ}`);
+    const max = GUEST_HZ / MIN_TIMER_PERIOD;
+    if (!(Number.isFinite(hz) && hz >= 0 && hz <= max)) fail(`--timer-hz ${hz}: a rate from 0 (no timer) to ${max}`);
     return hz === 0 ? 0 : Math.round(GUEST_HZ / hz);
   }
   return undefined;
@@ -204,7 +206,7 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
       type: 'number',
       describe: `the guest kernel's timer interrupt, ticks per second at a nominal ${GUEST_HZ / 1e9} GHz guest clock (one instruction a cycle): interrupts fall on the same instructions every run (default ${DEFAULT_TIMER_HZ}; 0: off)`,
     })
-    .option('timer-insns', { type: 'number', describe: 'the timer interrupt every N guest instructions instead (0: off)' })
+    .option('timer-insns', { type: 'number', describe: `the timer interrupt every N guest instructions instead (at least ${MIN_TIMER_PERIOD}; 0: off)` })
     .option('mem-limit', {
       type: 'string',
       describe: "the machine's memory: guest pages the program may touch before it is killed as by the OOM killer (e.g. 512M; default 2G, less under a host ulimit -v)",

@@ -750,7 +750,8 @@ export class Machine {
       let budget = left;
       if (this.timer.period !== 0) {
         // the tick: delivered at this boundary if due and the kernel can take it; the budget ends at the next
-        const t = this.timerTick(stepping, cpu.rip === resumeFrom);
+        // (not before a breakpoint the debugger resumes from: the return from the handler would hit it again)
+        const t = this.timerTick(stepping, cpu.rip === resumeFrom && (this.ownBreakpoints.get(this.mem) ?? this.breakpoints).has(cpu.rip));
         if (t === 'stepped') {
           // the step is the interrupt's delivery: it ends at the handler's first instruction
           this.irqStepped = true;

@@ -20,6 +20,15 @@ export const GUEST_HZ = 1_000_000_000;
 /** The default tick rate: CONFIG_HZ_1000. Its cost is measured in the README (bench-crc with the timer on and off). */
 export const DEFAULT_TIMER_HZ = 1000;
 
+/**
+ * The shortest period: a tick takes a few hundred instructions of the guest
+ * kernel (the entry, the handler, the exit work), during which the next one
+ * would already fall due; with a shorter period every return to the program
+ * would be interrupted again at once, and the program would never advance
+ * (an interrupt storm).
+ */
+export const MIN_TIMER_PERIOD = 1000;
+
 /** Where a delivered interrupt found the CPU. */
 export type InterruptMode = 'user' | 'kernel';
 
@@ -43,6 +52,7 @@ export class Timer {
 
   constructor(period: number) {
     this.period = period > 0 ? Math.round(period) : 0;
+    if (this.period !== 0 && this.period < MIN_TIMER_PERIOD) throw new RangeError(`timer period ${this.period}: at least ${MIN_TIMER_PERIOD} instructions`);
   }
 
   /** --timer-hz N at the nominal clock: the period in instructions (0 Hz: off). */

@@ -711,6 +711,57 @@ def field_note(name, value, k):
     return ""
 
 
+def interrupt_frame(k):
+    """The pt_regs of the timer interrupt being handled, from the handler's frame in the
+    backtrace: native sysvec_apic_timer_interrupt(regs), UML hard_handler(.., uc) -> uc_mcontext.
+    (address, 'user' or 'kernel') or None outside a handler."""
+    f = gdb.newest_frame()
+    while f is not None:
+        name = f.name()
+        try:
+            if name == "sysvec_apic_timer_interrupt":
+                addr = int(f.read_var("regs")) & U64
+            elif name == "hard_handler":
+                addr = int(f.read_var("uc")) & U64
+            else:
+                f = f.older()
+                continue
+        except (gdb.error, ValueError):
+            return None
+        return addr
+    return None
+
+
+def interrupted_mode(k, regs):
+    if k.mode == "nommu":
+        ip = regs.get("ip", 0)
+        return "kernel" if k.contains(ip) or ip < 4096 else "user"
+    return "user" if regs.get("cs", 0) & 3 == 3 else "kernel"
+
+
+def ptregs_side_by_side(k, irq_addr):
+    """The interrupt's frame beside the task's pt_regs (task_pt_regs(current))."""
+    _, irq = k.read_ptregs(irq_addr)
+    task_addr, task = k.read_ptregs()
+    iv, tv = dict(irq), dict(task)
+    mode = interrupted_mode(k, iv)
+    where = "the interrupt's frame" + (" (UML: the host signal's ucontext)" if k.mode == "nommu" else "")
+    gdb.write("timer interrupt in %s mode: %s at 0x%x%s\n" % (mode, where, irq_addr, fmt_sym(irq_addr)))
+    gdb.write("task_pt_regs(current) at 0x%x%s: %s\n" % (
+        task_addr, fmt_sym(task_addr),
+        "the user context the interrupt saved there" if mode == "user" else
+        "the user context of syscall %d (%s), below which the interrupt nested" % (s64(tv.get("orig_ax", -1)), k.syscall_name(s64(tv.get("orig_ax", -1))))
+        if s64(tv.get("orig_ax", -1)) != -1 else "the user context"))
+    gdb.write("    %-8s %-18s  %-18s  %s\n" % ("field", "interrupt", "task (user)", "notes"))
+    for name, value in irq:
+        other = tv.get(name, 0)
+        note = field_note(name, value, k)
+        mark = "=" if value == other else " "
+        line = "  %s %-8s %s  %s  %s" % (mark, name, hex16(value), hex16(other), note)
+        gdb.write(line.rstrip() + "\n")
+    gdb.write("(= : the same value in both)\n")
+
+
 class PtregsCommand(gdb.Command):
     """struct pt_regs of the current (or last) syscall, from the guest kernel.
 
@@ -724,7 +775,12 @@ result, signal delivery on the way out rewrites ip, sp, di, si, dx...
 While __kernel_vsyscall / entry_SYSCALL_64 is still building the frame, the
 slots pushed so far are marked `+` and the others still hold the previous
 syscall's values. nommu: pt_regs is task_regs (current_ptregs); native: the
-top of the task's kernel stack (current_top_of_stack - sizeof(struct pt_regs))."""
+top of the task's kernel stack (current_top_of_stack - sizeof(struct pt_regs)).
+
+Inside a timer interrupt's handler (sysvec_apic_timer_interrupt, or UML's
+hard_handler, in the backtrace) it shows the interrupt's frame and the
+task's pt_regs side by side: nested in a syscall, the task's are still
+the syscall's user context."""
 
     def __init__(self):
         super().__init__("ptregs", gdb.COMMAND_DATA)
@@ -732,6 +788,10 @@ top of the task's kernel stack (current_top_of_stack - sizeof(struct pt_regs))."
     def invoke(self, arg, from_tty):
         k = kernel_or_explain("struct pt_regs")
         if k is None:
+            return
+        irq = interrupt_frame(k)
+        if irq is not None:
+            ptregs_side_by_side(k, irq)
             return
         w = locate()
         addr, regs = k.read_ptregs()

@@ -30,6 +30,7 @@ NR_SYSCALLS = 462
 USER_CS = 0x33
 USER_DS = 0x2b
 THREAD_SIZE = 16384
+LOCAL_TIMER_VECTOR = 0xec
 SYSCALL_NAMES = {
     0: "read",
     1: "write",

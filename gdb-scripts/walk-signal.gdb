@@ -91,7 +91,7 @@ echo first word (on_usr1's ret popped it):\n
 p/x regs->ip
 p regs->sp - $frame
 echo rt_sigreturn restores pt_regs from uc_mcontext. Stop where do_syscall_64 goes on to\n
-echo syscall_return_slowpath (its first line is the inlined irqs_disabled()). `finish` would\n
+echo syscall_return_slowpath (gdb shows its opening line). `finish` would\n
 echo not stop on the way back: gdb knows the caller's frame by the user stack pointer in\n
 echo pt_regs, and rt_sigreturn has just changed it.\n
 advance syscall_return_slowpath

@@ -154,7 +154,10 @@ step
 step
 next
 next
-echo interrupt_end (pending signals; none here), then the registers come back from pt_regs:\n
+echo interrupt_end (pending signals; none here), unblock_signals (the program runs with\n
+echo interrupts on: a timer signal deferred meanwhile would be handled here), then the\n
+echo registers come back from pt_regs:\n
+next
 next
 next
 next

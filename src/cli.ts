@@ -10,6 +10,7 @@ import { hideBin } from 'yargs/helpers';
 import { Machine } from './machine/machine.js';
 import { ExecError, explainExecError } from './kernel/loader.js';
 import { formatStats } from './machine/stats.js';
+import { DEFAULT_TIMER_HZ, GUEST_HZ, MIN_TIMER_PERIOD } from './machine/timer.js';
 import { ALL_HOOKS, COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
@@ -42,6 +43,25 @@ interface RunArgs extends LogArgs {
   hook?: string;
   compatEntry?: string;
   stats?: boolean;
+  'timer-hz'?: number;
+  'timer-insns'?: number;
+}
+
+/** --timer-hz / --timer-insns: the timer interrupt's period in guest instructions (undefined: the machine's default). */
+function timerInsns(a: { 'timer-hz'?: number; 'timer-insns'?: number }): number | undefined {
+  const hz = a['timer-hz'], insns = a['timer-insns'];
+  if (hz !== undefined && insns !== undefined) fail('--timer-hz and --timer-insns: give one');
+  if (insns !== undefined) {
+    if (!(Number.isInteger(insns) && (insns === 0 || insns >= MIN_TIMER_PERIOD)))
+      fail(`--timer-insns ${insns}: a whole number of instructions, at least ${MIN_TIMER_PERIOD} (a tick's own path is hundreds), or 0 for no timer`);
+    return insns;
+  }
+  if (hz !== undefined) {
+    const max = GUEST_HZ / MIN_TIMER_PERIOD;
+    if (!(Number.isFinite(hz) && hz >= 0 && hz <= max)) fail(`--timer-hz ${hz}: a rate from 0 (no timer) to ${max}`);
+    return hz === 0 ? 0 : Math.round(GUEST_HZ / hz);
+  }
+  return undefined;
 }
 
 /**
@@ -108,6 +128,7 @@ function machineFor(a: RunArgs, log: Log): Machine {
     hook: a.hook,
     compatEntry: a.compatEntry,
     stats: a.stats,
+    timerInsns: timerInsns(a),
     kernelLog: log.kernelLine,
     warn: log.diag,
   });
@@ -140,7 +161,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -180,6 +201,11 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
     .option('log', { type: 'string', describe: "file for entrystub's own output (diagnostics, --stats, --kernel-log, the trace), so that the program's stderr is its own (default: stderr)" })
     .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' })
+    .option('timer-hz', {
+      type: 'number',
+      describe: `the guest kernel's timer interrupt, ticks per second at a nominal ${GUEST_HZ / 1e9} GHz guest clock (one instruction a cycle): interrupts fall on the same instructions every run (default ${DEFAULT_TIMER_HZ}; 0: off)`,
+    })
+    .option('timer-insns', { type: 'number', describe: `the timer interrupt every N guest instructions instead (at least ${MIN_TIMER_PERIOD}; 0: off)` })
     .option('mem-limit', {
       type: 'string',
       describe: "the machine's memory: guest pages the program may touch before it is killed as by the OOM killer (e.g. 512M; default 2G, less under a host ulimit -v)",
@@ -237,6 +263,8 @@ interface ServeArgs extends LogArgs {
   output?: string;
   stats?: boolean;
   history: boolean;
+  'timer-hz'?: number;
+  'timer-insns'?: number;
 }
 
 async function serveCommand(a: ServeArgs): Promise<void> {
@@ -262,6 +290,7 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     output: a.output,
     stats: a.stats,
     history: a.history,
+    timerInsns: timerInsns(a),
     kernelLog: log.kernelLine,
     log: (msg) => log.write(msg + '\n'),
     warn: log.diag,

@@ -158,6 +158,17 @@ export function attachTrace(m: Machine, opts: TraceOptions): Trace {
     // a call that bypassed the guest kernel says so under its line, --path or not
     if (opts.path || p.bypassed) pathLine(p);
   };
+  // with --path, each timer interrupt too: where it found the CPU, and the running count of its kind
+  if (opts.path)
+    m.onInterrupt = (mode, rip) => {
+      const n = m.timer.taken[mode];
+      if (opts.json) opts.write(JSON.stringify({ event: 'interrupt', pid: m.proc.pid, mode, rip, count: n }) + '\n');
+      else {
+        const sym = m.symbolize(rip);
+        const at = sym.startsWith('0x') ? hex(rip) : `${hex(rip)} <${sym}>`;
+        opts.write(c.dim(`${prefix(m.proc.pid)}--- timer interrupt in ${mode} mode at ${at} (${mode} mode: ${n}) ---\n`));
+      }
+    };
   const pathLine = (p: PathInfo) => {
     if (opts.json) {
       opts.write(JSON.stringify({ event: 'path', ...p }) + '\n');

@@ -33,6 +33,7 @@ export function cloneCpu(from: CPU, mem: Memory): CPU {
   c.onTrap = from.onTrap;
   // the MSRs are the machine's (syscall_init wrote them once): one map for every task's CPU
   c.msr = from.msr;
+  c.tables = from.tables;
   return c;
 }
 

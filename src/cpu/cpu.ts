@@ -10,7 +10,7 @@
 import { CpuFault, Vector } from './fault.js';
 import { Memory } from './memory.js';
 import { R, muls64 } from './int64.js';
-import { Gdt } from './segment.js';
+import { DescriptorTables, Gdt } from './segment.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R11 = 11;
 
@@ -129,6 +129,8 @@ export class CPU {
   stopRequested = false;
   /** The model-specific registers: one physical CPU's, so every task's CPU shares the map (context.ts). */
   msr = new Map<number, number>();
+  /** IDTR and the TSS: the one physical CPU's, shared by every task's CPU as the MSRs are (context.ts). */
+  tables = new DescriptorTables();
 
   /** SYSCALL behaves architecturally (native entry model) instead of calling onSyscall. */
   archSyscall = false;

@@ -63,3 +63,16 @@ export const READ_EXEC_ONLY = 1 << 3;
 export const LIMIT_IN_PAGES = 1 << 4;
 export const SEG_NOT_PRESENT = 1 << 5;
 export const USEABLE = 1 << 6;
+
+/**
+ * The descriptor-table registers of the one physical CPU (every task's CPU
+ * shares them, as the MSRs): IDTR from `lidt`, and where the 64-bit TSS is
+ * (TR: the host loads it at boot, as it keeps the GDT; only RSP0 is read).
+ */
+export class DescriptorTables {
+  idtBase = 0;
+  /** IDTR.limit; 0: no IDT loaded, nothing can be delivered. */
+  idtLimit = 0;
+  /** Address of the 64-bit TSS (struct x86_hw_tss): RSP0 is at +4. */
+  tss = 0;
+}

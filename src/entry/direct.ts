@@ -311,6 +311,11 @@ export class DirectEntry implements EntryModel {
     return null;
   }
 
+  /** No guest kernel, so nothing takes an interrupt: the timer is idle in this model. */
+  timerInterrupt(): null {
+    return null;
+  }
+
   describeTrip(): string {
     return 'no entry path: in the direct entry model the host handles each syscall in place\n';
   }

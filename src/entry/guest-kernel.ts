@@ -316,6 +316,8 @@ export abstract class GuestKernelEntry implements EntryModel {
     return [];
   }
 
+  abstract timerInterrupt(): 'user' | 'kernel' | null;
+
   // ---- the trip ----
 
   /**
@@ -388,6 +390,9 @@ export abstract class GuestKernelEntry implements EntryModel {
         return;
       case HC.PRINTK:
         this.port.printk(cString(this.port, arg));
+        return;
+      case HC.SCHEDULE:
+        this.port.reschedule();
         return;
       default:
         if (!this.otherHypercall(cpu, cpu.rl[0])) throw new CpuFault(Vector.UD);

@@ -91,6 +91,8 @@ export interface EntryPort {
   tripDone(nr: number, insns: number, describe: () => PathInfo, counted?: boolean): void;
   /** Make a synchronous signal pending for the program (a fault the kernel relays). */
   queueSignal(info: SigInfo): void;
+  /** The guest kernel's schedule(): the running task's turn ends when it is next back in its program. */
+  reschedule(): void;
 }
 
 /** A model as the machine drives it. */
@@ -183,6 +185,15 @@ export interface EntryModel {
    * that context) and return the signal for it; null: an oops.
    */
   fixupKernelFault(vector: number): SigInfo | null;
+  /**
+   * The timer's tick is due: deliver it as the model's kernel takes it
+   * (native: the local APIC timer vector through the IDT; UML: SIGALRM to
+   * hard_handler), returning where it found the CPU, or null when it cannot
+   * be delivered now (native: IF clear; UML: inside the host's handler of
+   * the last one) and must wait for a later instruction boundary. A model
+   * without a guest kernel has no interrupts: null always.
+   */
+  timerInterrupt(): 'user' | 'kernel' | null;
   /** `monitor trip`: the trip in progress (the syscall, how it entered, how far it got), in a few lines. */
   describeTrip(): string;
   /** `monitor mode`: what the model does, in a line or two. */

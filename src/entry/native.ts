@@ -10,11 +10,12 @@
  */
 import { RSP, type CPU } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
+import { deliverInterrupt, interruptsEnabled } from '../cpu/interrupt.js';
 import { setPrivilege } from '../cpu/ops/system.js';
 import { runBlocks } from '../cpu/run.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
-import { CPU_ENTRY_AREA, HC, SEL, SIZEOF_PTREGS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { CPU_ENTRY_AREA, HC, LOCAL_TIMER_VECTOR, SEL, SIZEOF_PTREGS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
 import type { EntryPort } from './model.js';
 import { peekWord, pokeWord } from './ptregs.js';
@@ -56,6 +57,8 @@ export class NativeEntry extends GuestKernelEntry {
     const user = { rip: cpu.rip, rsp: cpu.getNum(RSP), flags: cpu.getFlags() };
     setPrivilege(cpu, 0, SEL.KERNEL_CS, SEL.KERNEL_DS);
     cpu.setFlags(2);
+    // TR: the 64-bit TSS (RSP0 for interrupts from user mode), as the boot loader's GDT gives it; trap_init fills it
+    cpu.tables.tss = this.kernel.sym('cpu_tss_rw');
     cpu.rip = this.kernel.sym('start_kernel_entry');
     for (let n = 0; n < 100 && !this.booted; n++) {
       cpu.stopRequested = false;
@@ -103,6 +106,20 @@ export class NativeEntry extends GuestKernelEntry {
     cpu.setFlags(flags);
     cpu.rip = ip;
     return { signo: SIGSEGV, code: SI_KERNEL, addr: 0 };
+  }
+
+  /**
+   * The local APIC timer: vector LOCAL_TIMER_VECTOR through the IDT the
+   * guest loaded (trap_init), when RFLAGS.IF is set. From user mode the
+   * CPU switches to TSS.sp0; in a syscall body (IF on since do_syscall_64)
+   * it pushes its frame on the task's kernel stack, below the syscall's.
+   */
+  timerInterrupt(): 'user' | 'kernel' | null {
+    const cpu = this.port.cpu;
+    if (!this.booted || !interruptsEnabled(cpu)) return null;
+    const mode = cpu.cpl === 3 ? 'user' : 'kernel';
+    deliverInterrupt(cpu, LOCAL_TIMER_VECTOR);
+    return mode;
   }
 
   describe(): string {

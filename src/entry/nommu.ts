@@ -16,10 +16,10 @@ import { PAGE_SIZE, type Memory } from '../cpu/memory.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { ENOSYS } from '../kernel/errno.js';
-import { NR_SYSCALLS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { HC, NR_SYSCALLS, SIGALRM, SIZEOF_PTREGS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
 import type { EntryTask } from './model.js';
-import { peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
+import { PT_OF_REG, PT_REGS, field, peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
 import { CALL_RAX, rewriteSyscallSites } from './zpoline.js';
 
 export type NommuHook = 'zpoline' | 'lazy' | 'seccomp';
@@ -110,6 +110,53 @@ export class NommuEntry extends GuestKernelEntry {
   /** UML's signals_enabled is the CPU's "interrupt flag": each task has its own, as each has its own RFLAGS. */
   protected override percpu(): number[] {
     return [this.kernel.sym('signals_enabled')];
+  }
+
+  /** The host is running hard_handler for the last SIGALRM (the signal is masked until its rt_sigreturn). */
+  private inHostSignal = false;
+
+  /**
+   * The timer, as the host kernel delivers SIGALRM to UML: on the
+   * alternate signal stack, a ucontext with the interrupted registers and
+   * the return address __restore_rt, then hard_handler(SIGALRM, NULL, uc)
+   * -- wherever the CPU is, the program or the guest kernel: the guest's
+   * handler decides (signals_enabled) whether it runs the tick now or
+   * leaves it pending for unblock_signals().
+   */
+  timerInterrupt(): 'user' | 'kernel' | null {
+    if (this.inHostSignal) return null;
+    const { cpu, mem } = this.port;
+    const k = this.kernel;
+    const rip = cpu.rip;
+    const mode = k.contains(rip) || (this.hook !== 'seccomp' && rip >= 0 && rip < PAGE_SIZE) ? 'kernel' : 'user';
+    const top = peekWord(this.port.kernelPages, k.sym('signal_stack_top'));
+    const uc = Math.floor((top - SIZEOF_PTREGS) / 16) * 16;
+    const pt = readPtRegs(mem, uc);
+    saveUserRegs(cpu, pt);
+    setField(pt, 'orig_ax', -1);
+    setField(pt, 'cs', 0);
+    setField(pt, 'ss', 0);
+    writePtRegs(mem, uc, pt);
+    pokeWord(mem, uc - 8, k.sym('__restore_rt'));
+    cpu.setNum(RSP, uc - 8);
+    cpu.setNum(7, SIGALRM); // rdi
+    cpu.setNum(6, 0); // rsi: no siginfo is read
+    cpu.setNum(2, uc); // rdx
+    cpu.setFlags(cpu.getFlags() & ~0x400); // DF clear, as the ABI wants at a handler's entry
+    cpu.rip = cpu.nextRip = k.sym('hard_handler');
+    this.inHostSignal = true;
+    return mode;
+  }
+
+  /** HC_HOST_SIGRETURN: the host's rt_sigreturn restores the registers hard_handler may have changed (the exit work's). */
+  protected override otherHypercall(cpu: CPU, nr: number): boolean {
+    if (nr !== HC.HOST_SIGRETURN) return false;
+    const pt = readPtRegs(this.port.mem, cpu.getNum(7));
+    for (let r = 0; r < 16; r++) cpu.set64(r, pt.getInt32(PT_OF_REG[r], true), pt.getInt32(PT_OF_REG[r] + 4, true));
+    cpu.setFlags(pt.getUint32(PT_REGS.flags, true));
+    cpu.nextRip = field(pt, 'ip');
+    this.inHostSignal = false;
+    return true;
   }
 
   override reserved(): [number, number][] {

@@ -45,6 +45,8 @@ export interface ServeOptions {
   kernelLog?: (line: string) => void;
   /** Record each program's history so that gdb can run it backwards (default on). */
   history?: boolean;
+  /** The timer interrupt's period in guest instructions (0: off; default: the machine's). */
+  timerInsns?: number;
 }
 
 /** A client that has not sent a packet by then is not a debugger (or is stuck): it must not hold the only seat. */
@@ -145,6 +147,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       compatEntry: o.compatEntry,
       stats: o.stats,
       kernelLog: o.kernelLog,
+      timerInsns: o.timerInsns,
     }, history);
     defaultProg = prog;
     return p;

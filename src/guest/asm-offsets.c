@@ -13,6 +13,7 @@
 #include "page_types.h"
 #include "generated/syscalls_64.h"
 #include "cpu_entry_area.h"
+#include "irq_vectors.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %c0\"" : : "i"(val))
 #define ENTRY(field) DEFINE(pt_regs_##field, offsetof(struct pt_regs, field))
@@ -50,6 +51,11 @@ void common(void)
 	DEFINE(HC_EXIT_WORK, HC_EXIT_WORK);
 	DEFINE(HC_PRINTK, HC_PRINTK);
 	DEFINE(HC_BOOT_DONE, HC_BOOT_DONE);
+	DEFINE(HC_SCHEDULE, HC_SCHEDULE);
+	DEFINE(HC_HOST_SIGRETURN, HC_HOST_SIGRETURN);
+	DEFINE(LOCAL_TIMER_VECTOR, LOCAL_TIMER_VECTOR);
+	DEFINE(SIGALRM, SIGALRM);
+	DEFINE(UM_SIGNAL_STACK_SIZE, UM_SIGNAL_STACK_SIZE);
 	DEFINE(__KERNEL_CS, __KERNEL_CS);
 	DEFINE(__KERNEL_DS, __KERNEL_DS);
 	DEFINE(__USER_DS, __USER_DS);

@@ -19,6 +19,7 @@ const src = path.join(root, 'src', 'guest');
 export const SOURCES = [
   'calling.h', 'pt_regs.h', 'hypercall.h', 'segment.h', 'page_types.h', 'cpu_entry_area.h', 'cfi.h', 'asm-offsets.c', 'syscall.c',
   'entry_nommu.S', 'zpoline.S', 'entry_64.S', 'kernel.lds.S', 'build.mjs', 'syscall_64.tbl',
+  'irq_vectors.h', 'irqflags.h', 'kernel.h', 'time.c', 'idt_64.c', 'entry_irq.S', 'um_signal.c',
 ];
 
 /**
@@ -125,12 +126,14 @@ function abiTs(facts, rows, checks) {
   s += '\n/** Entries of sys_call_table; a larger number gets -ENOSYS from do_syscall_64. */\n';
   s += `export const NR_SYSCALLS = ${facts.get('NR_syscalls')};\n`;
   s += '\n/** Hypercall services (hypercall.h): %eax of a guest `vmcall`. */\n';
-  s += `export const HC = {\n${['SYSCALL', 'EXIT_WORK', 'PRINTK', 'BOOT_DONE'].map((k) => `  ${k}: ${facts.get('HC_' + k)},`).join('\n')}\n} as const;\n`;
+  s += `export const HC = {\n${['SYSCALL', 'EXIT_WORK', 'PRINTK', 'BOOT_DONE', 'SCHEDULE', 'HOST_SIGRETURN'].map((k) => `  ${k}: ${facts.get('HC_' + k)},`).join('\n')}\n} as const;\n`;
   s += '\n/** Segment selectors (segment.h). */\n';
   s += `export const SEL = {\n${['KERNEL_CS', 'KERNEL_DS', 'USER32_CS', 'USER_DS', 'USER_CS'].map((k) => `  ${k}: 0x${facts.get('__' + k).toString(16)},`).join('\n')}\n} as const;\n`;
   s += `\n/** A task's kernel stack (page_types.h). */\nexport const THREAD_SIZE = ${facts.get('THREAD_SIZE')};\n`;
   s += '\n/** Offsets of the fields of the native per-CPU struct cpu_entry_area (cpu_entry_area.h): a task switch writes top_of_stack. */\n';
   s += `export const CPU_ENTRY_AREA = { sp2: ${facts.get('TSS_sp2')}, sp0: ${facts.get('TSS_sp0')}, top_of_stack: ${facts.get('TOP_OF_STACK')} } as const;\n`;
+  s += '\n/** The timer interrupt (irq_vectors.h): the local APIC timer vector (native), UML\'s timer signal and its alternate stack (nommu). */\n';
+  s += `export const LOCAL_TIMER_VECTOR = 0x${facts.get('LOCAL_TIMER_VECTOR').toString(16)};\nexport const SIGALRM = ${facts.get('SIGALRM')};\nexport const UM_SIGNAL_STACK_SIZE = ${facts.get('UM_SIGNAL_STACK_SIZE')};\n`;
   s += `\n/** The DWARF comp_dir recorded in the images, replaced when an image is served (build.mjs). */\nexport const COMP_DIR_PLACEHOLDER = '${COMP_DIR_PLACEHOLDER}';\n`;
   s += '\n/** Syscall names by number (syscall_64.tbl); holes are numbers without a syscall. */\n';
   s += 'export const SYSCALL_NAMES: readonly (string | undefined)[] = [\n';
@@ -153,6 +156,7 @@ function abiPy(facts, rows, checks) {
   s += `NR_SYSCALLS = ${facts.get('NR_syscalls')}\n`;
   s += `USER_CS = 0x${facts.get('__USER_CS').toString(16)}\nUSER_DS = 0x${facts.get('__USER_DS').toString(16)}\n`;
   s += `THREAD_SIZE = ${facts.get('THREAD_SIZE')}\n`;
+  s += `LOCAL_TIMER_VECTOR = 0x${facts.get('LOCAL_TIMER_VECTOR').toString(16)}\n`;
   s += `SYSCALL_NAMES = {\n${rows.map(([n, name]) => `    ${n}: "${name}",`).join('\n')}\n}\n`;
   s += `SYSRET_CHECKS = [\n${checks.map((c) => `    ("${c.label}", "${c.what}"),`).join('\n')}\n]\n`;
   return s;
@@ -209,10 +213,15 @@ function build(mode, out) {
     objs.push(path.join(tmp, o));
   };
   cc(path.join(src, 'syscall.c'), 'syscall.o');
-  if (mode === 'native') cc(path.join(src, 'entry_64.S'), 'entry.o');
-  else {
+  cc(path.join(src, 'time.c'), 'time.o');
+  if (mode === 'native') {
+    cc(path.join(src, 'entry_64.S'), 'entry.o');
+    cc(path.join(src, 'entry_irq.S'), 'entry_irq.o');
+    cc(path.join(src, 'idt_64.c'), 'idt_64.o');
+  } else {
     cc(path.join(src, 'entry_nommu.S'), 'entry.o');
     cc(path.join(src, 'zpoline.S'), 'zpoline.o');
+    cc(path.join(src, 'um_signal.c'), 'um_signal.o');
   }
   cc(path.join(src, 'generated', 'syscall_table.S'), 'syscall_table.o');
   // generated sections: the source hash (staleness test) and the gdb script loader

@@ -38,6 +38,7 @@
 #define DW_OP_deref			0x06
 #define DW_OP_consts			0x11
 #define DW_OP_plus			0x22
+#define DW_OP_breg7			0x77
 
 /* the eight bytes of a 64-bit constant, little-endian */
 #define BYTES64(a) (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff, \
@@ -87,6 +88,41 @@
 	CFI_USER_REGS_IN_PTREGS
 .endm
 
+
+/*
+ * CFI: an interrupt frame's rules name the pt_regs being built on the
+ * current stack, relative to RSP (DW_OP_breg7): `base` is where
+ * struct pt_regs starts relative to RSP (negative while PUSH_REGS is still
+ * filling it). As for the syscall entry (cfi.h), the CFA is the
+ * interrupted RSP, read from the hardware frame, so the interrupted
+ * frames sit above this one whichever stack they are on.
+ */
+.macro CFI_IRQ_FRAME base
+	.cfi_escape DW_CFA_def_cfa_expression, 4, DW_OP_breg7, SLEB2((\base) + RSP), DW_OP_deref
+	.cfi_escape DW_CFA_expression, 16, 3, DW_OP_breg7, SLEB2((\base) + RIP)
+.endm
+.macro CFI_IRQ_REG dwreg, off
+	.cfi_escape DW_CFA_expression, \dwreg, 3, DW_OP_breg7, SLEB2(\off)
+.endm
+/* pt_regs complete at RSP: every interrupted register is in it */
+.macro CFI_IRQ_REGS
+	CFI_IRQ_FRAME 0
+	CFI_IRQ_REG 0, RAX
+	CFI_IRQ_REG 1, RDX
+	CFI_IRQ_REG 2, RCX
+	CFI_IRQ_REG 3, RBX
+	CFI_IRQ_REG 4, RSI
+	CFI_IRQ_REG 5, RDI
+	CFI_IRQ_REG 6, RBP
+	CFI_IRQ_REG 8, R8
+	CFI_IRQ_REG 9, R9
+	CFI_IRQ_REG 10, R10
+	CFI_IRQ_REG 11, R11
+	CFI_IRQ_REG 12, R12
+	CFI_IRQ_REG 13, R13
+	CFI_IRQ_REG 14, R14
+	CFI_IRQ_REG 15, R15
+.endm
 
 /*
  * A call from the entry path into C (the user context is in pt_regs; RAX is

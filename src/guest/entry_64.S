@@ -142,6 +142,7 @@ ret_from_fork:
 start_kernel_entry:
 	movq	boot_stack_top(%rip), %rsp
 	call	syscall_init
+	call	trap_init		/* the IDT: the timer interrupt's gate (idt_64.c) */
 	movl	$HC_BOOT_DONE, %eax
 	vmcall
 	hlt

@@ -65,6 +65,8 @@ userspace:
 	cld
 	andq	$-16, %rsp
 	CALL_FROM_ENTRY interrupt_end
+	/* the program runs with interrupts on: a timer signal that came meanwhile is handled now */
+	CALL_FROM_ENTRY unblock_signals
 	movq	current_ptregs(%rip), %rsp
 	POP_REGS
 	addq	$8, %rsp		/* skip orig_ax */
@@ -90,3 +92,24 @@ ret_from_fork:
 	jmp	userspace
 	.cfi_endproc
 	.size	ret_from_fork, .-ret_from_fork
+
+/*
+ * The return address of the host's SIGALRM frame (the sa_restorer the
+ * host's libc gives UML's handler): RSP points at the ucontext once
+ * hard_handler has returned, and the host's rt_sigreturn restores the
+ * interrupted registers from it. Its CFI is a signal frame's, so gdb
+ * unwinds from the handler into the interrupted code.
+ */
+	.cfi_startproc simple
+	.cfi_signal_frame
+	CFI_IRQ_REGS			/* the interrupted registers: the ucontext at RSP */
+	nop				/* as glibc's: gdb looks a signal frame's caller up at pc - 1 too */
+	.globl	__restore_rt
+	.type	__restore_rt, @function
+__restore_rt:
+	movq	%rsp, %rdi
+	movl	$HC_HOST_SIGRETURN, %eax
+	vmcall
+	hlt
+	.cfi_endproc
+	.size	__restore_rt, .-__restore_rt

@@ -8,5 +8,7 @@
 #define HC_EXIT_WORK	2	/* pending work on the way out (signal delivery rewrites *regs) */
 #define HC_PRINTK	3	/* one NUL-terminated line for the kernel log */
 #define HC_BOOT_DONE	4	/* native: syscall_init() has run; the host drops to user mode */
+#define HC_SCHEDULE	5	/* schedule(): the running task's turn ends at its return to the program */
+#define HC_HOST_SIGRETURN 6	/* UML nommu: the host's rt_sigreturn at the end of hard_handler (%rdi: the ucontext) */
 
 #endif

@@ -5,7 +5,8 @@
  * on the way out. Built twice: -DCONFIG_MMU=0 for UML nommu, and
  * -DNATIVE for Linux's entry_SYSCALL_64 model at CPL 0.
  */
-#include "pt_regs.h"
+#include "kernel.h"
+#include "irqflags.h"
 #include "calling.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
@@ -27,35 +28,6 @@ struct pt_regs *current_ptregs = &task_regs;
 #endif
 unsigned long current_top_of_stack = (unsigned long)(task_stack + THREAD_SIZE);
 
-/* "interrupts": the IF flag in native mode, UML's signals_enabled under nommu */
-#ifdef NATIVE
-static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline int irqs_disabled(void)
-{
-	unsigned long flags;
-	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
-	return !(flags & 0x200);
-}
-#else
-int signals_enabled;
-static inline void local_irq_enable(void) { signals_enabled = 1; }
-static inline void local_irq_disable(void) { signals_enabled = 0; }
-static inline int irqs_disabled(void) { return !signals_enabled; }
-#endif
-
-static inline long hypercall(long nr, const void *arg)
-{
-	long ret;
-	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(arg) : "memory");
-	return ret;
-}
-
-static void printk(const char *msg)
-{
-	hypercall(HC_PRINTK, msg);
-}
-
 /* Numbers without an implementation in the table (the 335..423 gap). */
 long sys_ni_syscall(const struct pt_regs *regs)
 {
@@ -63,22 +35,32 @@ long sys_ni_syscall(const struct pt_regs *regs)
 	return -ENOSYS;
 }
 
-/* Pending work on the way back to user space: signal delivery rewrites *regs. */
+/*
+ * UML's interrupt_end(): pending work on the way back to user space, after
+ * a syscall or an interrupt of user code: the reschedule the tick asked
+ * for, then signal delivery, which rewrites *current_ptregs.
+ */
 void interrupt_end(void)
 {
+	if (need_resched)
+		schedule();
 	hypercall(HC_EXIT_WORK, current_ptregs);
 }
 
-/* Called with IRQs on; returns with them off, work done. */
+/*
+ * Called with IRQs on; returns with them off, work done. A syscall must
+ * return with interrupts enabled: one that did not is reported with its
+ * number, as v5.8's CONFIG_PROVE_LOCKING check, and IRQs are turned back on.
+ */
 void syscall_return_slowpath(struct pt_regs *regs)
 {
-	if (irqs_disabled())
-		printk("WARNING: syscall returned with IRQs disabled");
+	if (irqs_disabled()) {
+		printk("WARNING: syscall %ld left IRQs disabled", (long)regs->orig_ax);
+		local_irq_enable();
+	}
 	local_irq_disable();
 #ifdef NATIVE
-	hypercall(HC_EXIT_WORK, regs);
-#else
-	(void)regs;
+	exit_to_user_mode_work(regs);	/* prepare_exit_to_usermode */
 #endif
 }
 

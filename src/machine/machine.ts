@@ -18,6 +18,7 @@ import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
+import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
 import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
@@ -87,6 +88,11 @@ export interface MachineOptions {
   stats?: boolean;
   /** Record the host's answers here (or replay them, if it holds some): see kernel/hostlog.ts. */
   hostLog?: HostLog;
+  /**
+   * The timer interrupt's period in guest instructions (timer.ts; 0: off).
+   * Default: DEFAULT_TIMER_HZ at the nominal guest clock.
+   */
+  timerInsns?: number;
 }
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
@@ -147,6 +153,12 @@ export class Machine {
   readonly procStats = new Map<number, { comm: string; syscalls: number; insns: number; end: string | null }>();
   /** Called when a trip through the entry path returns to the program (trace). */
   onPath: ((p: PathInfo) => void) | null = null;
+  /** The timer interrupt: its period, what it delivered, whether a debugger's step may be interrupted. */
+  readonly timer: Timer;
+  /** Called when a timer interrupt is delivered (trace), with where it found the CPU and the interrupted RIP. */
+  onInterrupt: ((mode: InterruptMode, rip: number) => void) | null = null;
+  /** The guest kernel's schedule() ended the running task's turn (HC_SCHEDULE): the slice ends. */
+  private rescheduled = false;
   /** Called when a process has ended, at the end of its last turn (trace's `+++ exited +++` lines). */
   onProcessEnd: ((p: Process) => void) | null = null;
   private readonly warn: (msg: string) => void;
@@ -182,6 +194,7 @@ export class Machine {
 
   constructor(readonly opts: MachineOptions) {
     this.warn = opts.warn ?? ((m) => process.stderr.write(m + '\n'));
+    this.timer = opts.timerInsns !== undefined ? new Timer(opts.timerInsns) : Timer.fromHz(DEFAULT_TIMER_HZ);
     const root = path.resolve(opts.root ?? '/');
     this.os = new Kernel<Process, Task>();
     const kp = this.os.kernelPages;
@@ -330,6 +343,12 @@ export class Machine {
       queueSignal: (info) => {
         this.proc.pending.add(info.signo);
         this.proc.pendingInfo.set(info.signo, info);
+      },
+      reschedule: () => {
+        // the scheduler's turn is over; the switch happens at the next point where the task is switchable
+        this.sched.quantum = 0;
+        this.rescheduled = true;
+        this.cpu.stopRequested = true;
       },
     };
   }
@@ -548,13 +567,17 @@ export class Machine {
    * The current task runs first (the one a debugger resumes); the others
    * take their turns as the scheduler gives them. A stop is returned with
    * the task it happened in current.
+   *
+   * stepping: a debugger's single or range step, which a timer interrupt
+   * does not divert unless it asked for that (timer.stepInterrupts): a due
+   * tick waits for the next resume.
    */
-  run(budget: number, resumeFrom = NaN): Stop | null {
+  run(budget: number, resumeFrom = NaN, stepping = budget === 1): Stop | null {
     const log = this.opts.hostLog;
-    return log ? withHostLog(log, () => this.runSlices(budget, resumeFrom)) : this.runSlices(budget, resumeFrom);
+    return log ? withHostLog(log, () => this.runSlices(budget, resumeFrom, stepping)) : this.runSlices(budget, resumeFrom, stepping);
   }
 
-  private runSlices(budget: number, resumeFrom: number): Stop | null {
+  private runSlices(budget: number, resumeFrom: number, stepping: boolean): Stop | null {
     if (this.ended) return this.ended;
     this.cpu.stopRequested = false;
     // a stop found before any instruction ran (the next signal, set up by resumeSignal)
@@ -590,7 +613,7 @@ export class Machine {
       t.parked = null;
       // past its quantum a task runs on in steps of OVERRUN until it is at a safe point to switch
       // (one instruction at a time made a slice of each instruction left of a syscall path)
-      let s = this.slice(Math.min(left, this.sched.quantum > 0 ? this.sched.quantum : OVERRUN), first ? resumeFrom : NaN, first && budget === 1);
+      let s = this.slice(Math.min(left, this.sched.quantum > 0 ? this.sched.quantum : OVERRUN), first ? resumeFrom : NaN, first && budget === 1, stepping);
       const ran = t.cpu.icount - n0;
       first = false;
       left -= ran;
@@ -610,6 +633,10 @@ export class Machine {
         s = null;
       }
       if (s !== null) return this.named(s);
+      if (this.irqStepped) {
+        this.irqStepped = false;
+        return null;
+      }
       if (t.dead || t.parked !== null || t.held || (this.sched.quantum <= 0 && this.model.switchable())) {
         const idle = this.nextTurn(t);
         if (idle) return idle;
@@ -726,7 +753,7 @@ export class Machine {
   }
 
   /** One turn of the current task: up to n instructions. */
-  private slice(n: number, resumeFrom: number, step: boolean): Stop | null {
+  private slice(n: number, resumeFrom: number, step: boolean, stepping: boolean): Stop | null {
     const cpu = this.cpu;
     cpu.stopRequested = false;
     if (this.model.resume()) {
@@ -740,8 +767,20 @@ export class Machine {
     let left = n;
     while (left > 0) {
       const n0 = cpu.icount;
+      let budget = left;
+      if (this.timer.period !== 0) {
+        // the tick: delivered at this boundary if due and the kernel can take it; the budget ends at the next
+        // (not before a breakpoint the debugger resumes from: the return from the handler would hit it again)
+        const t = this.timerTick(stepping, cpu.rip === resumeFrom && (this.ownBreakpoints.get(this.mem) ?? this.breakpoints).has(cpu.rip));
+        if (t === 'stepped') {
+          // the step is the interrupt's delivery: it ends at the handler's first instruction
+          this.irqStepped = true;
+          return this.take();
+        }
+        budget = Math.min(left, t);
+      }
       try {
-        runBlocks(cpu, this.blocks, left, resumeFrom);
+        runBlocks(cpu, this.blocks, budget, resumeFrom);
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         this.fault(e);
@@ -750,7 +789,15 @@ export class Machine {
       left -= cpu.icount - n0;
       const s = this.settle();
       if (s) return s;
-      if (this.current.dead || !cpu.stopRequested || cpu.icount === n0) break;
+      if (this.rescheduled) {
+        this.rescheduled = false;
+        break;
+      }
+      if (this.current.dead || cpu.icount === n0) break;
+      if (!cpu.stopRequested) {
+        if (cpu.icount - n0 === budget) continue; // the budget ended at the next tick, not the slice's
+        break;
+      }
       // the slice ended for something that is no stop (a watched page touched, the program still running)
       cpu.stopRequested = false;
     }
@@ -760,6 +807,46 @@ export class Machine {
     // is in user code; inside a syscall path the guest kernel's exit work does it
     if (this.model.inUserCode()) this.deliverPending();
     return this.take();
+  }
+
+  /** A debugger's step ended with the delivery of an interrupt (step-interrupts on). */
+  private irqStepped = false;
+  /** The instruction a masked tick was last held over (to see whether it was `sti`), or NaN. */
+  private heldAt = NaN;
+
+  /**
+   * The timer at an instruction boundary of the current task: deliver a due
+   * tick if the entry model's kernel can take it now. Returns how many
+   * instructions may run before the timer needs to look again (one at a
+   * time while a due tick is held: masked, in the STI shadow, a debugger's
+   * step, the instruction a debugger resumes from), or 'stepped' when a
+   * debugger's step was the delivery itself (step-interrupts on).
+   */
+  private timerTick(stepping: boolean, atResume: boolean): number | 'stepped' {
+    const cpu = this.cpu, timer = this.timer;
+    if (!timer.due(cpu)) return timer.until(cpu);
+    // the instruction after `sti` runs before an interrupt is recognized
+    const held = this.heldAt;
+    this.heldAt = NaN;
+    const b = new Uint8Array(1);
+    const shadow = !Number.isNaN(held) && this.mem.peek(held, b) === 1 && b[0] === 0xfb;
+    if ((stepping && !timer.stepInterrupts) || atResume || shadow) return 1;
+    const rip = cpu.rip;
+    let mode: InterruptMode | null;
+    try {
+      mode = this.model.timerInterrupt();
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      this.fault(e); // a broken gate: the delivery faults in the guest kernel
+      return 1;
+    }
+    if (mode === null) {
+      this.heldAt = rip;
+      return 1;
+    }
+    timer.delivered(cpu, mode);
+    this.onInterrupt?.(mode, rip);
+    return stepping ? 'stepped' : timer.until(cpu);
   }
 
   /** After instructions ran: the most pressing stop requested (none once the task has ended). */

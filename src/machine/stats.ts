@@ -16,6 +16,7 @@ export function formatStats(m: Machine): string {
   for (const [nr, st] of rows)
     out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
   for (const l of m.model.statsLines()) out += l + '\n';
+  if (m.kernel) out += `  ${m.timer.describe()}\n`;
   if (m.procStats.size > 1) {
     out += `  ${'pid'.padStart(6)}  ${'process'.padEnd(16)} ${'instructions'.padStart(12)}  ${'syscalls'.padStart(8)}  end\n`;
     for (const [pid, st] of [...m.procStats].sort((a, b) => a[0] - b[0])) {

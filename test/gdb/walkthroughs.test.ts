@@ -41,6 +41,7 @@ const WALKS: [script: string, serve: string[]][] = [
   ['walk-signal.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
   ['walk-orig-rax.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
   ['walk-reverse.gdb', ['--entry', 'native', 'test/fixtures/bin/entry-probe']],
+  ['walk-timer.gdb', ['--entry', 'native', 'test/fixtures/bin/read-loop-musl', 'test/fixtures/src/read-loop.c']],
 ];
 
 /** The serve options a walk-through's header gives (`entrystub serve ...`), with the defaults spelled out. */
@@ -166,6 +167,11 @@ const PROBE = {
   beyond: BigInt(fromSource('test/fixtures/src/entry-probe.S', /movl\s+\$(\d+), %eax\s+\/\* no such syscall/)[1]),
 };
 
+/** Linux's x86-64 GDT (asm/segment.h): kernel code is entry 2, user 64-bit code entry 6, RPL 3. */
+const KERNEL_CS = 2n * 8n, USER_CS = 6n * 8n + 3n;
+/** read-loop.c: the size of its buffer, `unsigned char buf[N]`. */
+const READ_PIECE = BigInt(fromSource('test/fixtures/src/read-loop.c', /unsigned char buf\[(\d+)\]/)[1]);
+
 /** walk-orig-rax.gdb skips a getpid with this result (`set $rax = N`). */
 const ORIG_RAX_RESULT = BigInt(fromSource('gdb-scripts/walk-orig-rax.gdb', /^set \$rax = (\d+)$/m)[1]);
 
@@ -240,6 +246,17 @@ const FACTS: Record<string, Fact[]> = {
     ['*(int *) $rsi', 0, SIG.get('USR1')!, 'siginfo.si_signo'],
     ['(long) current_ptregs->ax', 0, 0n, "kill's result, restored by rt_sigreturn"],
     ['$rax', 0, 0n, 'kill() returns 0'],
+  ],
+  'walk-timer.gdb': [
+    ['$cs', 0, KERNEL_CS, 'inside the syscall body: CPL 0, __KERNEL_CS (asm/segment.h: GDT entry 2)'],
+    ['($eflags & 0x200) != 0', 0, 1n, 'IF: do_syscall_64 enables interrupts before the body (the timer can land there)'],
+    ['((unsigned long *)$rsp)[1]', 0, KERNEL_CS, 'the CS the CPU pushed: the interrupt came from kernel mode'],
+    ['(((unsigned long *)$rsp)[2] & 0x200) != 0', 0, 1n, 'the RFLAGS the CPU pushed had IF set'],
+    ['regs < $task', 0, 1n, "the interrupt's pt_regs lie below the task's on the same stack"],
+    ['$task->orig_ax', 0, nr('read'), 'task_pt_regs(current) is still the read\'s: its number (asm/unistd_64.h)'],
+    ['$task->cs', 0, USER_CS, "the read's user context: __USER_CS (asm/segment.h: GDT entry 6, RPL 3)"],
+    ['($eflags & 0x200) != 0', 1, 1n, 'IRETQ restored the interrupted RFLAGS: IF on again'],
+    ['$rax', 0, READ_PIECE, "the read's result: read-loop.c reads 64-byte pieces of a longer file"],
   ],
   'walk-orig-rax.gdb': [
     ['$orig_rax', 0, nr('getpid'), 'getpid (asm/unistd_64.h)'],

@@ -84,7 +84,7 @@ function hint1E(i: Insn): Form {
 
 /** 0F 01 (group 7): only the register forms the guest kernel uses; sgdt, xgetbv, rdtscp ... are #UD. */
 function group7(i: Insn): Form | null {
-  if (i.rm < 0) return null;
+  if (i.rm < 0) return i.sub === 3 ? lidt : null;
   const rm = i.rm & 7;
   if (i.sub === 7 && rm === 0) return swapgs;
   if (i.sub === 0 && rm === 1) return vmcall; // the guest kernel's hypercall
@@ -92,6 +92,7 @@ function group7(i: Insn): Form | null {
 }
 const swapgs = form('swapgs', '', sys.swapgs);
 const vmcall = form('vmcall', '', sys.vmcall);
+const lidt = form('lidt', 'M', sys.lidt);
 
 const PREFETCH_0D = ['prefetch', 'prefetchw', 'prefetchwt1', 'prefetchw', 'prefetch', 'prefetch', 'prefetch', 'prefetch'];
 

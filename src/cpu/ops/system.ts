@@ -277,6 +277,16 @@ export function wrmsr(cpu: CPU, _i: Insn): void {
   writeMsr(cpu, cpu.rl[RCX] >>> 0, cpu.rl[RDX] * TWO32 + (cpu.rl[RAX] >>> 0));
 }
 
+/** LIDT m16&64: IDTR.limit and IDTR.base from memory (the guest kernel's idt_descr). */
+export function lidt(cpu: CPU, i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
+  const a = cpu.ea(i);
+  const limit = cpu.mem.read16(a);
+  const lo = cpu.mem.read64(a + 2);
+  cpu.tables.idtBase = cpu.mem.hi * TWO32 + (lo >>> 0);
+  cpu.tables.idtLimit = limit;
+}
+
 export function cli(cpu: CPU, _i: Insn): void {
   if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
   cpu.flags &= ~IF;

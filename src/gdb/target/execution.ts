@@ -103,7 +103,7 @@ export class Execution implements ExecutionOps {
     switch (a.kind) {
       case 'step': {
         if (this.enteredHandler) return { kind: 'step' };
-        const ev = p.exec.run(1, this.takeResumeFrom());
+        const ev = p.exec.run(1, this.takeResumeFrom(), true);
         if (ev?.kind === 'blocked') return this.sleep(ev.ms); // the step ends when the syscall does
         return this.stopOf(ev) ?? { kind: 'step' };
       }
@@ -127,7 +127,7 @@ export class Execution implements ExecutionOps {
         while (left > 0) {
           // whole blocks that lie inside the range, single instructions at its edges
           const n = p.exec.insnsWithin(start, end);
-          const ev = p.exec.run(n, this.takeResumeFrom());
+          const ev = p.exec.run(n, this.takeResumeFrom(), true);
           if (ev?.kind === 'blocked') return this.sleep(ev.ms);
           const st = this.stopOf(ev);
           if (st) return st;

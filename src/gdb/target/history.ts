@@ -36,6 +36,8 @@ interface Call {
 interface RunCall {
   budget: number;
   resumeFrom: number;
+  /** A debugger's step (a timer tick does not divert it: see GuestExecution.run). */
+  stepping: boolean;
   /** Instructions executed before and after (the machine's icount). */
   from: number;
   to: number;
@@ -105,7 +107,7 @@ export class History implements GuestProcess, GuestReverse {
       },
     } satisfies GuestMemory;
     this.exec = {
-      run: (budget, resumeFrom) => this.run(budget, resumeFrom),
+      run: (budget, resumeFrom, stepping) => this.run(budget, resumeFrom, stepping),
       resumeSignal: (sig) => this.input((p) => p.exec.resumeSignal(sig)),
       kill: () => cur().exec.kill(),
       ended: () => cur().exec.ended(),
@@ -175,9 +177,24 @@ export class History implements GuestProcess, GuestReverse {
     return this.inner.image;
   }
 
-  get kernel(): GuestProcess['kernel'] {
-    return this.inner.kernel;
-  }
+  /**
+   * The entry-path facts, as the machine in place has them; the two
+   * settings that change when timer interrupts are taken (a tick armed for a
+   * chosen instruction, steps that may be interrupted) are calls of history.
+   */
+  readonly kernel: GuestProcess['kernel'] = new Proxy({} as GuestProcess['kernel'], {
+    get: (_t, key) => {
+      if (key === 'armTimer') return (n: number) => this.input((p) => p.kernel.armTimer(n));
+      const k = this.inner.kernel;
+      const v: unknown = Reflect.get(k, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(k) : v;
+    },
+    set: (_t, key, v) => {
+      if (key === 'stepInterrupts') this.input((p) => void (p.kernel.stepInterrupts = Boolean(v)));
+      else Reflect.set(this.inner.kernel, key, v);
+      return true;
+    },
+  });
 
   tasks(): ReturnType<GuestProcess['tasks']> {
     return this.inner.tasks();
@@ -227,10 +244,12 @@ export class History implements GuestProcess, GuestReverse {
     f(this.inner, null);
   }
 
-  private run(budget: number, resumeFrom: number): GuestEvent | null {
+  private run(budget: number, resumeFrom: number, given?: boolean): GuestEvent | null {
+    // as the machine takes it when not given; a replay's shorter budget must not turn a run into a step
+    const stepping = given ?? budget === 1;
     const from = this.inner.exec.icount();
-    const ev = this.inner.exec.run(budget, resumeFrom);
-    this.entries.push({ run: { budget, resumeFrom, from, to: this.inner.exec.icount(), ended: ev?.kind ?? null } });
+    const ev = this.inner.exec.run(budget, resumeFrom, stepping);
+    this.entries.push({ run: { budget, resumeFrom, stepping, from, to: this.inner.exec.icount(), ended: ev?.kind ?? null } });
     return ev;
   }
 
@@ -306,7 +325,7 @@ export class History implements GuestProcess, GuestReverse {
       let rf = r.resumeFrom;
       for (;;) {
         const start = q.exec.icount();
-        const ev = q.exec.run(left, rf);
+        const ev = q.exec.run(left, rf, r.stepping);
         icount = q.exec.icount();
         left -= icount - start;
         const original = r.ended !== null && icount === r.to && ev?.kind === r.ended;

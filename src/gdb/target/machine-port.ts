@@ -261,8 +261,8 @@ class MachinePort implements GuestProcess {
   private execPort(): GuestProcess['exec'] {
     const m = this.m;
     return {
-      run: (budget, resumeFrom) => {
-        const ev = eventOf(m.run(budget, resumeFrom));
+      run: (budget, resumeFrom, stepping) => {
+        const ev = eventOf(m.run(budget, resumeFrom, stepping));
         if (ev) this.sel = null; // a stop selects the task it happened in, as gdbserver's event thread
         return ev;
       },
@@ -380,6 +380,18 @@ class MachinePort implements GuestProcess {
       syscallName: (nr) => syscallName(nr),
       syscallCounts: () => this.counts,
       statsTable: () => (m.opts.stats ? formatStats(this.m).trimEnd() : null),
+      interrupts: () => (m.kernel ? m.timer.describe() : 'no interrupts: the direct entry model has no guest kernel to take them'),
+      get stepInterrupts() {
+        return m.timer.stepInterrupts;
+      },
+      set stepInterrupts(on: boolean) {
+        m.timer.stepInterrupts = on;
+      },
+      armTimer: (n) => {
+        if (m.timer.period === 0 || !m.kernel) return false;
+        m.timer.armIn(m.cpu, n);
+        return true;
+      },
     };
   }
 }

@@ -32,12 +32,50 @@ export class Monitor implements MonitorOps {
       run: () => this.proc().reverse?.describe() ?? 'history: not recorded (the stub was started with --no-history)\n',
     },
     {
+      name: 'interrupts',
+      help: 'timer interrupts delivered (in user and in kernel mode) and the tick period',
+      needsProcess: true,
+      run: () => this.interrupts(),
+    },
+    {
+      name: 'step-interrupts',
+      help: 'step-interrupts on|off: may a stepi be interrupted (it then stops at the handler); off by default',
+      needsProcess: true,
+      run: (args) => this.stepInterrupts(args),
+    },
+    {
+      name: 'timer-next',
+      help: "timer-next N: the running task's next timer tick falls due N instructions from now",
+      needsProcess: true,
+      run: (args) => this.timerNext(args),
+    },
+    {
       name: 'trip',
       help: 'the syscall in progress on the entry path: how it entered, the last SYSRET check reached',
       needsProcess: true,
       run: () => this.proc().kernel.trip(),
     },
   ];
+
+  private interrupts(): string {
+    const k = this.proc().kernel;
+    return `${k.interrupts()}\nstep-interrupts: ${k.stepInterrupts ? 'on (a stepi may stop at an interrupt handler)' : 'off (a stepi is never interrupted; a due tick waits for the next resume)'}\n`;
+  }
+
+  private stepInterrupts(args: string): string {
+    const k = this.proc().kernel;
+    const a = args.trim();
+    if (a === 'on' || a === 'off') k.stepInterrupts = a === 'on';
+    else if (a !== '') return 'usage: monitor step-interrupts on|off\n';
+    return `step-interrupts: ${k.stepInterrupts ? 'on' : 'off'}\n`;
+  }
+
+  private timerNext(args: string): string {
+    const n = Number(args.trim());
+    if (args.trim() === '' || !Number.isInteger(n) || n < 0) return 'usage: monitor timer-next N (instructions from now)\n';
+    if (!this.proc().kernel.armTimer(n)) return 'no timer: it is off (--timer-hz 0), or the entry model has no guest kernel\n';
+    return `the next timer tick falls due in ${n} instructions\n`;
+  }
 
   private mode(): string {
     return this.proc().kernel.mode();

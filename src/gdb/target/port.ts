@@ -90,7 +90,8 @@ export interface GuestExecution {
    * A breakpoint at resumeFrom is passed over if execution starts there (the
    * one the debugger is resuming from).
    */
-  run(budget: number, resumeFrom: number): GuestEvent | null;
+  /** stepping: a single or range step (a timer interrupt does not divert it unless `monitor step-interrupts on`). */
+  run(budget: number, resumeFrom: number, stepping?: boolean): GuestEvent | null;
   /** As PTRACE_CONT's data: deliver sig now (0: discard the signal of a signal stop). */
   resumeSignal(sig: number): void;
   /** PTRACE_KILL: the process ends killed by SIGKILL; its descriptors are closed. */
@@ -220,6 +221,12 @@ export interface GuestKernel {
   syscallCounts(): ReadonlyMap<number, number>;
   /** The --stats table, or null when not asked for. */
   statsTable(): string | null;
+  /** `monitor interrupts`: the timer's period and the interrupts delivered, in user and in kernel mode. */
+  interrupts(): string;
+  /** A debugger's single and range steps may be interrupted (the step then stops at the handler's first instruction). */
+  stepInterrupts: boolean;
+  /** The running task's next timer tick falls due n instructions from now; false when there is no timer. */
+  armTimer(n: number): boolean;
 }
 
 export interface GuestTask {

@@ -36,6 +36,8 @@ export const HC = {
   EXIT_WORK: 2,
   PRINTK: 3,
   BOOT_DONE: 4,
+  SCHEDULE: 5,
+  HOST_SIGRETURN: 6,
 } as const;
 
 /** Segment selectors (segment.h). */
@@ -52,6 +54,11 @@ export const THREAD_SIZE = 16384;
 
 /** Offsets of the fields of the native per-CPU struct cpu_entry_area (cpu_entry_area.h): a task switch writes top_of_stack. */
 export const CPU_ENTRY_AREA = { sp2: 0, sp0: 8, top_of_stack: 16 } as const;
+
+/** The timer interrupt (irq_vectors.h): the local APIC timer vector (native), UML's timer signal and its alternate stack (nommu). */
+export const LOCAL_TIMER_VECTOR = 0xec;
+export const SIGALRM = 14;
+export const UM_SIGNAL_STACK_SIZE = 8192;
 
 /** The DWARF comp_dir recorded in the images, replaced when an image is served (build.mjs). */
 export const COMP_DIR_PLACEHOLDER = '/entrystub-source-root------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------';

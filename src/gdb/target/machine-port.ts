@@ -402,6 +402,10 @@ function kindOf(ev: Stop): GuestEvent | null {
       return { kind: 'vfork-done' };
     case 'exec':
       return { kind: 'exec', path: ev.path };
+    case 'thread-created':
+      return { kind: 'thread-created', child: ev.child };
+    case 'thread-exit':
+      return { kind: 'thread-exited', code: ev.code };
     case 'process-exit':
       return ev.signal !== null
         ? { kind: 'process-killed', pid: ev.pid, signal: ev.signal, last: ev.last }

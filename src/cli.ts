@@ -43,6 +43,7 @@ interface RunArgs extends LogArgs {
   hook?: string;
   compatEntry?: string;
   stats?: boolean;
+  'schedule-log'?: string;
 }
 
 /**
@@ -100,7 +101,7 @@ function machineFor(a: RunArgs, log: Log): Machine {
   const prog = a.prog ?? EXAMPLE;
   const root = a.root ? path.resolve(a.root) : '/';
   if (a.root && !fs.existsSync(root)) fail(`--root ${a.root}: no such directory`);
-  return new Machine({
+  const m = new Machine({
     program: prog,
     argv: [a.argv0 ?? prog, ...programArgs],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
@@ -112,6 +113,18 @@ function machineFor(a: RunArgs, log: Log): Machine {
     kernelLog: log.kernelLine,
     warn: log.diag,
   });
+  const schedLog = a['schedule-log'];
+  if (schedLog !== undefined) {
+    let fd: number;
+    try {
+      fd = fs.openSync(schedLog, 'w');
+    } catch (e) {
+      fail(`--schedule-log ${schedLog}: ${(e as Error).message}`);
+    }
+    // a line per task switch: the tid that runs next and the machine's instruction count there
+    m.onSwitch = (tid, icount) => void fs.writeSync(fd, `${tid} ${icount}\n`);
+  }
+  return m;
 }
 
 function loadOrFail(m: Machine): void {
@@ -141,7 +154,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--schedule-log']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -179,6 +192,7 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     })
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
+    .option('schedule-log', { type: 'string', describe: 'file to list every task switch in (the tid that runs next and the guest instruction count there): the same program with the same input gives the same list' })
     .option('log', { type: 'string', describe: "file for entrystub's own output (diagnostics, --stats, --kernel-log, the trace), so that the program's stderr is its own (default: stderr)" })
     .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' })
     .option('mem-limit', {

@@ -878,6 +878,11 @@ export class Machine {
     return this.model.inUserCode();
   }
 
+  /** fn reading the machine as task would be seen if it ran: the guest kernel's current-task variables are its own meanwhile. */
+  asCurrent<R>(task: Task, fn: () => R): R {
+    return task === this.current ? fn() : this.model.asCurrent(task, fn);
+  }
+
   /** Where the guest kernel keeps the current task's struct pt_regs (null: the model keeps none). */
   ptregsAddr(): number | null {
     return this.model.ptregsAddr();

@@ -229,7 +229,10 @@ class MachinePort implements GuestProcess {
   private memPort(): GuestProcess['mem'] {
     const m = this.m;
     return {
-      peek: (addr, out) => this.view().mem.peek(addr, out),
+      peek: (addr, out) => {
+        const v = this.view();
+        return v.running ? v.mem.peek(addr, out) : m.asCurrent(v.task, () => v.mem.peek(addr, out));
+      },
       poke: (addr, data) => {
         const mem = this.view().mem;
         if (data.length === 0) return true;

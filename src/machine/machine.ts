@@ -354,7 +354,7 @@ export class Machine {
           // a debugger that asked for thread events (QThreadEvents) hears of it, the new thread stopped
           if (parent.traced && this.threadEvents) {
             child.held = true;
-            this.requestStop({ kind: 'thread-created', child: child.tid });
+            this.requestStop({ kind: 'thread-created', child: child.tid, tid: child.tid });
           }
           return;
         }

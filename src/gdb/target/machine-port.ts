@@ -258,6 +258,9 @@ class MachinePort implements GuestProcess {
       catchSyscalls: (which) => {
         m.catchSyscalls = which === null || which === 'all' ? which : new Set(which);
       },
+      threadEvents: (on) => {
+        m.threadEvents = on;
+      },
       stopOnSignals: (on, pass) => {
         m.stopOnSignals = on;
         m.passSignals = pass;

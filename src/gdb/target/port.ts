@@ -121,6 +121,8 @@ export interface GuestExecution {
   icount(): number;
   /** Which process events stop, as PTRACE_O_TRACEFORK, _TRACEVFORK and _TRACEEXEC: a forked child is then traced and held. */
   catchEvents(ev: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** Thread creation and exit stops (QThreadEvents). */
+  threadEvents(on: boolean): void;
   /** The traced tasks the next run lets go ('all': every one); the other traced tasks stay stopped. */
   resumeOnly(tids: ReadonlySet<number> | 'all'): void;
   /**

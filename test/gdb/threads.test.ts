@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { need } from '../helpers/tools.js';
-import { BIN, ROOT, gdbBatch, startStub } from './helpers.js';
+import { BIN, ROOT, RawClient, gdbBatch, startStub } from './helpers.js';
 
 const HAVE_GDB = need('gdb') !== null;
 const PROG = BIN('threads-glibc');
@@ -133,4 +133,49 @@ describe.skipIf(!HAVE_GDB)('gdb and the threads of one process', () => {
       }
     });
   }
+
+  it('QThreadEvents: T05create names each new thread, w reports a thread that ended; vCont;s:thread steps that thread alone', async () => {
+    const s = await startStub(['--entry', 'nommu', '--hook', 'zpoline', BIN('threads-musl')]);
+    const c = await RawClient.attach(s.port);
+    try {
+      expect(await c.request('qSupported:multiprocess+;swbreak+;vContSupported+')).toMatch(/;QThreadEvents\+/);
+      expect(await c.request('QThreadEvents:1')).toBe('OK');
+      const created: string[] = [];
+      let reply = '';
+      // the four counting threads are made, then end; nothing else stops the program before them
+      while (created.length < 4) {
+        reply = await c.request('vCont;c', 30_000);
+        const m = /thread:(p3e8\.[0-9a-f]+);create:;/.exec(reply);
+        expect(m, reply).not.toBeNull();
+        created.push(m![1]);
+        // the new thread is listed, stopped with the others
+        expect(await c.request('qfThreadInfo')).toContain(m![1]);
+      }
+      expect(created).toEqual(['p3e8.3e9', 'p3e8.3ea', 'p3e8.3eb', 'p3e8.3ec']);
+      // one step of one thread: it moves, main does not
+      const pc = async (t: string) => {
+        expect(await c.request('Hg' + t)).toBe('OK');
+        return c.request('p10');
+      };
+      const main0 = await pc('p3e8.3e8');
+      const t0 = await pc('p3e8.3e9');
+      expect(await c.request('vCont;s:p3e8.3e9', 30_000)).toMatch(/^T05.*thread:p3e8\.3e9;/);
+      expect(await pc('p3e8.3e9')).not.toBe(t0);
+      expect(await pc('p3e8.3e8')).toBe(main0);
+      // each ends while the process lives on: w00 naming it
+      const ended = new Set<string>();
+      while (ended.size < 4) {
+        reply = await c.request('vCont;c', 30_000);
+        const m = /^w00;(p3e8\.[0-9a-f]+)$/.exec(reply);
+        expect(m, reply).not.toBeNull();
+        ended.add(m![1]);
+        expect(await c.request('qfThreadInfo')).not.toContain(m![1]);
+      }
+      expect([...ended].sort()).toEqual(created);
+      expect(await c.request('QThreadEvents:0')).toBe('OK');
+    } finally {
+      c.close();
+      await s.stop();
+    }
+  });
 });

@@ -64,6 +64,7 @@ export type Special = (
   | { type: 'fd'; fd: number }
   | { type: 'synth'; name: string; make: () => Uint8Array }
   | { type: 'fddir' }
+  | { type: 'taskdir' }
 ) & { proc: Process };
 
 /** Device nodes reached on the host even when the root is confined and lacks them. */
@@ -95,6 +96,7 @@ export function specialPath(p: Process, norm: string): Special | null {
   if (rest === '/cwd') return { type: 'cwd', proc: q };
   if (rest === '/root') return { type: 'root', proc: q };
   if (rest === '/fd') return { type: 'fddir', proc: q };
+  if (rest === '/task') return { type: 'taskdir', proc: q };
   const fdm = /^\/fd\/(\d+)$/.exec(rest);
   if (fdm) return { type: 'fd', fd: Number(fdm[1]), proc: q };
   const synth = (make: () => string): Special => ({ type: 'synth', name: norm, make: () => utf8(make()), proc: q });
@@ -315,6 +317,7 @@ export function sameInodePath(f: OpenFile): string {
 export function fileStat(p: Process, f: OpenFile): KStat {
   if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
+  if (f.synthDir) return syntheticStat(p, 0o040555, f.synthIno, 0x16);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);
 }
@@ -335,6 +338,8 @@ export function specialStat(p: Process, sp: Special): KStat {
       return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
     case 'fddir':
       return syntheticStat(p, 0o040500, 0x30000, 0x16);
+    case 'taskdir':
+      return syntheticStat(p, 0o040555, 0x40000 + q.pid, 0x16);
   }
 }
 
@@ -506,6 +511,20 @@ function openSpecial(p: Process, sp: Special, flags: number, mode: number): Open
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
       const f = new OpenFile('synth', O_RDONLY | O_LARGEFILE);
       f.data = new Uint8Array(0);
+      return f;
+    }
+    case 'taskdir': {
+      // a directory per live thread, named by its tid (the entries as of the open, as a procfs readdir's snapshot)
+      if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
+      const f = new OpenFile('dir', (flags & KEEP_FLAGS) | O_LARGEFILE);
+      const DT_DIR = 4;
+      const ino = (n: number) => BigInt(0x40000 + n);
+      f.synthDir = [
+        { name: '.', ino: ino(q.pid), type: DT_DIR },
+        { name: '..', ino: ino(0), type: DT_DIR },
+        ...q.threads.map((t) => ({ name: String(t.tid), ino: ino(t.tid), type: DT_DIR })),
+      ];
+      f.guestPath = `/proc/${q.pid}/task`;
       return f;
     }
     case 'synth': {

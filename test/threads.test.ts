@@ -89,3 +89,16 @@ describe('a thread that never yields', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('threads that wait on each other for ever', () => {
+  it('hang as on Linux (a lock-order deadlock), the emulator saying why once', () => {
+    // natively: still waiting when the timeout kills it
+    const native = spawnSync(BIN('deadlock-musl'), [], { encoding: 'utf8', timeout: 2_000 });
+    expect(native.signal).toBe('SIGTERM');
+    expect(native.stdout).toBe('both hold their first lock\n');
+    const r = spawnSync(process.execPath, [CLI, 'run', BIN('deadlock-musl')], { encoding: 'utf8', cwd: ROOT, timeout: 10_000 });
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.stderr.match(/every thread waits on a futex .* the program hangs, as it would on Linux/g)).toHaveLength(1);
+  });
+});

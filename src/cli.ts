@@ -250,6 +250,7 @@ interface ServeArgs extends LogArgs {
   multi: boolean;
   output?: string;
   stats?: boolean;
+  history: boolean;
 }
 
 async function serveCommand(a: ServeArgs): Promise<void> {
@@ -273,6 +274,7 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     multi: a.multi,
     output: a.output,
     stats: a.stats,
+    history: a.history,
     kernelLog: log.kernelLine,
     log: (msg) => log.write(msg + '\n'),
     warn: log.diag,
@@ -323,7 +325,12 @@ async function main(): Promise<void> {
           })
           .option('stdio', { type: 'boolean', default: false, describe: 'speak the protocol on stdin/stdout (target remote | entrystub serve --stdio PROG)' })
           .option('multi', { type: 'boolean', default: false, describe: 'serve target extended-remote (run, kill, run again)' })
-          .option('output', { type: 'string', describe: "file for the program's stdout and stderr (default: the stub's; with --stdio, its stderr)" }),
+          .option('output', { type: 'string', describe: "file for the program's stdout and stderr (default: the stub's; with --stdio, its stderr)" })
+          .option('history', {
+            type: 'boolean',
+            default: true,
+            describe: 'record history for reverse execution (reverse-stepi, reverse-continue...); --no-history turns it off',
+          }),
       (a) => serveCommand(a as unknown as ServeArgs),
     )
     .demandCommand(1)

@@ -71,4 +71,19 @@ describe('src/kernel module graph', () => {
       }
     expect(upward).toEqual([]);
   });
+
+  it('asks the host only through hostlog.ts (so that history can be replayed without asking it again)', () => {
+    // value imports of the host's modules; a type-only import of node:fs is no question to the host
+    const direct = /^\s*import\s+(?!type\b)[^;]*?from\s+'node:(fs|os|crypto|child_process)'/gms;
+    const clocks = /\b(Date\.now|process\.hrtime|performance\.now|Atomics\.wait)\b/;
+    const found: string[] = [];
+    for (const f of graph.keys()) {
+      if (path.basename(f) === 'hostlog.ts') continue;
+      const text = fs.readFileSync(f, 'utf8').replace(/\/\*[^]*?\*\/|\/\/.*$/gm, '');
+      for (const m of text.matchAll(direct)) found.push(`${path.relative(KERNEL, f)}: node:${m[1]}`);
+      const c = clocks.exec(text);
+      if (c) found.push(`${path.relative(KERNEL, f)}: ${c[1]}`);
+    }
+    expect(found).toEqual([]);
+  });
 });

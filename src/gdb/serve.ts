@@ -43,6 +43,8 @@ export interface ServeOptions {
   stats?: boolean;
   /** The guest kernel's printk lines. */
   kernelLog?: (line: string) => void;
+  /** Record each program's history so that gdb can run it backwards (default on). */
+  history?: boolean;
 }
 
 /** A client that has not sent a packet by then is not a debugger (or is stuck): it must not hold the only seat. */
@@ -122,6 +124,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   const inFd = o.stdio ? fs.openSync('/dev/null', 'r') : undefined;
 
   let defaultProg = o.prog;
+  const history = o.history ?? true;
   const launch = (argv: string[]): GuestProcess => {
     // vRun's filename is the one gdb knows (a guest path, or the host path with root '/')
     let prog = argv[0] || defaultProg;
@@ -142,7 +145,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       compatEntry: o.compatEntry,
       stats: o.stats,
       kernelLog: o.kernelLog,
-    });
+    }, history);
     defaultProg = prog;
     return p;
   };
@@ -150,6 +153,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   const target = new MachineTarget({
     launch,
     extended: o.multi,
+    reverse: history,
     onProcessEnd: (p) => {
       const table = p.kernel.statsTable();
       if (table) log(table);

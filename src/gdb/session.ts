@@ -270,6 +270,7 @@ export class Session {
       const v = t.registers.read(n);
       if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
+    if (r.historyBegin) reason += 'replaylog:begin;';
     return s + 'thread:' + this.threadId(r.tid ?? t.processes?.selected()?.tid ?? pid) + ';' + reason;
   }
 

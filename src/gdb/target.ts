@@ -55,12 +55,15 @@ export type StopReason = (
 ) & {
   /** The thread it happened in (unset: the program's first). */
   tid?: number;
+  /** Going backwards reached the start of recorded history (the stop reply says replaylog:begin). */
+  historyBegin?: boolean;
 };
 
 export type WatchType = 'watch' | 'rwatch' | 'awatch';
 
 export interface ResumeAction {
-  kind: 'continue' | 'step' | 'range';
+  /** reverse-*: bs and bc, back through recorded history. */
+  kind: 'continue' | 'step' | 'range' | 'reverse-step' | 'reverse-continue';
   /** Signal to deliver as the target resumes (Linux number, 0 = none). */
   signal: number;
   /** For 'range': keep stepping while start <= rip < end. */
@@ -159,6 +162,8 @@ export interface ExecutionOps {
   idleMs(): number;
   /** vCont;r: the target implements range stepping. */
   readonly rangeStep: boolean;
+  /** bs and bc: the target records history and can run backwards (ReverseStep+, ReverseContinue+). */
+  readonly reverse: boolean;
   /** No debugger: run freely, no breakpoints, no stops for signals. */
   detach(): void;
   /** A debugger attached (again): stops for signals resume. */

@@ -30,7 +30,7 @@
  * when the segment is writable, and the bss pages beyond as an anonymous
  * mapping (vm_brk_flags).
  */
-import * as fs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { cpuidLeaf } from '../cpu/ops/system.js';
 import { ELIBBAD, ENOENT, SysError } from './errno.js';

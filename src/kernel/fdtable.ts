@@ -17,7 +17,7 @@
  * - 'synth': generated read-only contents (/proc/self/maps ...).
  * - 'path': O_PATH descriptors (no host fd needed beyond the path).
  */
-import * as fs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import { EBADF, EMFILE, SysError } from './errno.js';
 import type { FlockTable } from './locks.js';
 

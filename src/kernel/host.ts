@@ -9,8 +9,7 @@
  * syscall: process.getgroups() adds the effective gid to the list (getgroups(2)
  * does not), and os.freemem() is MemAvailable, not sysinfo's freeram.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { hostFs as fs, hostOs as os } from './hostlog.js';
 import * as zlib from 'node:zlib';
 
 function readText(path: string): string | null {

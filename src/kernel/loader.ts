@@ -4,7 +4,8 @@
  * errno Linux's binfmt_elf gives, and what a loaded image is. Loading
  * (mapping, the stack, the auxiliary vector) is exec.ts.
  */
-import * as fs from 'node:fs';
+import type * as nodefs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 
 export class ExecError extends Error {
   constructor(
@@ -168,7 +169,7 @@ export function explainExecError(e: ExecError): string {
  * errors into ExecErrors. Returns the host descriptor (the caller closes it).
  */
 export function openExecutable(hostPath: string, name: string): number {
-  let st: fs.Stats;
+  let st: nodefs.Stats;
   try {
     st = fs.statSync(hostPath);
   } catch {

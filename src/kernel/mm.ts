@@ -38,7 +38,7 @@
  * What the emulator maps for itself ([kernel], the zpoline trampoline) is no
  * part of the program's address space and counts for nothing.
  */
-import * as fs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
 import { hostVdsoSize } from './host.js';

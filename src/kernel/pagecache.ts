@@ -17,7 +17,7 @@
  * is zeros (as Linux's partial last page), and a write-back never extends
  * the file.
  */
-import * as fs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import { PAGE_SIZE } from '../cpu/memory.js';
 import { EIO, ENOSPC, SysError } from './errno.js';
 

@@ -31,7 +31,8 @@
  * - Timers: pollTimers() (call between run slices) makes SIGALRM/SIGVTALRM/
  *   SIGPROF pending when an itimer/alarm expires.
  */
-import * as fs from 'node:fs';
+import type * as nodefs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import * as tty from 'node:tty';
 import type { CPU } from '../cpu/cpu.js';
 import type { Memory } from '../cpu/memory.js';
@@ -501,7 +502,7 @@ export class Process implements SignalState {
   }
 
   private setupStdio(guestFd: number, hostFd: number, defaultMode: number): void {
-    let st: fs.Stats;
+    let st: nodefs.Stats;
     try {
       st = fs.fstatSync(hostFd);
     } catch {

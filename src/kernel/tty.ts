@@ -19,8 +19,7 @@
  * set. It skips a descriptor that is closed by then, so once the program has
  * changed a terminal, the terminal descriptors among 0-2 are closed on exit.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
+import { hostFs as fs, spawnSync } from './hostlog.js';
 import * as tty from 'node:tty';
 
 /** Size of the kernel's struct termios and its control characters. */

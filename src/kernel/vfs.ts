@@ -32,7 +32,8 @@
  *
  * The same API serves gdb's vFile requests.
  */
-import * as fs from 'node:fs';
+import type * as nodefs from 'node:fs';
+import { hostFs as fs } from './hostlog.js';
 import * as path from 'node:path';
 import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EXDEV, SysError } from './errno.js';
 
@@ -182,7 +183,7 @@ export class Vfs {
       }
       if (last && !follow && !mustBeDir) break;
       const host = this.hostOf(stack);
-      let st: fs.Stats | undefined;
+      let st: nodefs.Stats | undefined;
       try {
         st = fs.lstatSync(host, { throwIfNoEntry: false });
       } catch (e) {

@@ -13,7 +13,7 @@
  * (with a debugger attached, a task it traces).
  */
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, withHostLog, type HostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
@@ -85,6 +85,8 @@ export interface MachineOptions {
   kernelLog?: (line: string) => void;
   /** Count syscalls and the instructions of their entry/exit path. */
   stats?: boolean;
+  /** Record the host's answers here (or replay them, if it holds some): see kernel/hostlog.ts. */
+  hostLog?: HostLog;
 }
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
@@ -438,6 +440,10 @@ export class Machine {
    * ExecError.
    */
   load(): void {
+    withHostLog(this.opts.hostLog ?? null, () => this.loadProgram());
+  }
+
+  private loadProgram(): void {
     const p = this.leader;
     this.model.mapKernel();
     this.model.newTask(p.task, null, 0);
@@ -567,6 +573,11 @@ export class Machine {
    * the task it happened in current.
    */
   run(budget: number, resumeFrom = NaN): Stop | null {
+    const log = this.opts.hostLog;
+    return log ? withHostLog(log, () => this.runSlices(budget, resumeFrom)) : this.runSlices(budget, resumeFrom);
+  }
+
+  private runSlices(budget: number, resumeFrom: number): Stop | null {
     if (this.ended) return this.ended;
     this.cpu.stopRequested = false;
     // a stop found before any instruction ran (the next signal, set up by resumeSignal)

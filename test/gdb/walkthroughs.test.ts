@@ -40,6 +40,7 @@ const WALKS: [script: string, serve: string[]][] = [
   ['walk-catch-syscall.gdb', ['--entry', 'native', 'test/fixtures/bin/entry-probe']],
   ['walk-signal.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
   ['walk-orig-rax.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
+  ['walk-reverse.gdb', ['--entry', 'native', 'test/fixtures/bin/entry-probe']],
 ];
 
 /** The serve options a walk-through's header gives (`entrystub serve ...`), with the defaults spelled out. */
@@ -245,6 +246,15 @@ const FACTS: Record<string, Fact[]> = {
     ['$rax', 0, -ERRNO.get('ENOSYS')!, '-ENOSYS at a syscall-entry stop, as ptrace shows it (asm-generic/errno.h)'],
     ['$rdi', 0, ORIG_RAX_RESULT, "kill's pid: the result the script gave the skipped getpid"],
     ['$rsi', 0, SIG.get('USR1')!, "kill's signal, SIGUSR1 (example.c, asm/signal.h)"],
+  ],
+  'walk-reverse.gdb': [
+    ['$rax', 0, PROBE.count, "write's result, forwards"],
+    ['$cs', 0, 0x10n, 'back on sysretq: __KERNEL_CS (asm/segment.h)'],
+    ['$rcx', 0, 'after_write', 'SYSRET returns to RCX'],
+    ['$cs', 1, 0x33n, 'back at the syscall: __USER_CS'],
+    ['$rax', 1, nr('write'), 'back before the syscall, RAX holds its number again (asm/unistd_64.h)'],
+    ['$rsp == $user_sp', 0, 1n, 'the user stack pointer as it was'],
+    ['$rax', 2, PROBE.count, "write's result, forwards again"],
   ],
 };
 

@@ -38,6 +38,7 @@ export const TOOLS = {
   chroot: { cmd: 'chroot', paths: ['/usr/sbin/chroot', '/sbin/chroot'], pkg: 'coreutils' },
   bash: { cmd: 'bash', pkg: 'bash' },
   python3: { cmd: 'python3', paths: ['/usr/bin/python3'], pkg: 'python3' },
+  go: { cmd: 'go', paths: ['/usr/bin/go', '/usr/lib/go/bin/go'], pkg: 'golang-go' },
 } satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

@@ -29,6 +29,7 @@ function qSupported(feats: string[], cx: PacketContext): string {
   if (t.siginfo) out.push('qXfer:siginfo:read+');
   if (t.threads) out.push('qXfer:threads:read+', 'QThreadEvents+');
   if (t.catchSyscalls) out.push('QCatchSyscalls+');
+  if (t.execution?.reverse) out.push('ReverseStep+', 'ReverseContinue+');
   if (t.passSignals) out.push('QPassSignals+', 'QProgramSignals+');
   if (t.processes) {
     // each event is reported only when both sides announce it (gdb's rule)

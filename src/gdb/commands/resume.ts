@@ -11,6 +11,7 @@ import type { PacketContext, Reply } from './context.js';
 import { namesThread, threadsOf } from './threads.js';
 
 const exec = (t: Target) => t.execution;
+const reverse = (t: Target) => (t.execution?.reverse ? t.execution : undefined);
 
 /**
  * vCont;action[:thread];... — each thread takes the leftmost action that
@@ -72,4 +73,7 @@ export const resumeCommands: Command[] = [
   command({ name: 'C', schema: 'l;L', cap: exec, handler: ([sig, addr]) => resume('continue', fromGdbSignal(sig), addr) }),
   command({ name: 'S', schema: 'l', cap: exec, handler: ([sig]) => resume('step', fromGdbSignal(sig)) }),
   command({ name: 'S', schema: 'l;L', cap: exec, handler: ([sig, addr]) => resume('step', fromGdbSignal(sig), addr) }),
+  // backwards through recorded history: gdb's reverse-stepi and reverse-continue (and reverse-step, -next, -finish built on them)
+  command({ name: 'bs', schema: '', cap: reverse, handler: () => ({ resume: { kind: 'reverse-step', signal: 0 } }) }),
+  command({ name: 'bc', schema: '', cap: reverse, handler: () => ({ resume: { kind: 'reverse-continue', signal: 0 } }) }),
 ];

@@ -37,6 +37,8 @@ export class Execution implements ExecutionOps {
     private readonly bps: Breakpoints,
     /** The process is gone (killed, or its end was reported): the target lets go of it. */
     private readonly gone: () => void,
+    /** Processes record their history: bs and bc work (history.ts). */
+    readonly reverse = false,
   ) {}
 
   /** A new process: it gets the debugger's settings. */
@@ -71,6 +73,12 @@ export class Execution implements ExecutionOps {
   resume(a: ResumeAction): void {
     const p = this.proc();
     this.bps.apply();
+    this.action = a;
+    if (a.kind === 'reverse-step' || a.kind === 'reverse-continue') {
+      // nothing is resumed: a replay of history lands on the earlier instant (poll)
+      p.exec.catchSyscalls(this.attached && a.kind === 'reverse-continue' ? this.catching : null);
+      return;
+    }
     p.exec.catchSyscalls(this.attached && a.kind === 'continue' ? this.catching : null);
     p.exec.resumeOnly(a.threads ?? 'all');
     // a step is of the thread the client named (it runs first); registers are the running thread's from here
@@ -103,6 +111,15 @@ export class Execution implements ExecutionOps {
         const ev = p.exec.run(budget, this.takeResumeFrom());
         if (ev?.kind === 'blocked') return this.sleep(ev.ms);
         return this.stopOf(ev);
+      }
+      case 'reverse-step':
+      case 'reverse-continue': {
+        const h = p.reverse;
+        if (!h) return { kind: 'step' };
+        const r = a.kind === 'reverse-step' ? h.stepBack() : h.continueBack();
+        const st: StopReason = (r.event && this.stopOf(r.event)) || { kind: 'step' };
+        if (r.begin) st.historyBegin = true;
+        return st;
       }
       case 'range': {
         const start = a.start ?? 0, end = a.end ?? 0;

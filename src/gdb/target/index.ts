@@ -24,6 +24,8 @@ export interface MachineTargetOptions {
   launch: GuestLauncher;
   /** Extended mode: gdb may start processes. */
   extended: boolean;
+  /** The processes launch makes record their history: bs and bc (reverse execution) are supported. */
+  reverse?: boolean;
   /** Called with each process that is let go of (its --stats table, if any). */
   onProcessEnd?: (p: GuestProcess) => void;
 }
@@ -55,7 +57,7 @@ export class MachineTarget implements Target {
     this.registers = new Registers(this.arch, need);
     this.memory = new Memory(need);
     this.breakpoints = new Breakpoints(need);
-    this.execution = new Execution(need, current, this.breakpoints, () => this.drop());
+    this.execution = new Execution(need, current, this.breakpoints, () => this.drop(), opts.reverse ?? false);
     this.catchSyscalls = this.execution.catchSyscalls;
     this.passSignals = this.execution.passSignals;
     this.siginfo = { siginfo: () => this.execution.siginfo() };

@@ -14,10 +14,12 @@ import { servedImage } from '../../entry/kernel-image.js';
 import { PT_REGS } from '../../entry/ptregs.js';
 import { errnoFromNode, SysError } from '../../kernel/errno.js';
 import type { OpenFile } from '../../kernel/fdtable.js';
+import { HostLog } from '../../kernel/hostlog.js';
 import { ExecError, explainExecError, parseElf } from '../../kernel/loader.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../../kernel/sys/files.js';
 import { syscallName } from '../../kernel/sysnames.js';
 import { getS64, getU32, putU32, putU64 } from '../hex.js';
+import { History, type Replayable } from './history.js';
 import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat, type GuestTask } from './port.js';
 import type { CPU } from '../../cpu/cpu.js';
 import type { Memory } from '../../cpu/memory.js';
@@ -50,8 +52,17 @@ export type SpawnOptions = MachineOptions;
 /** A program that cannot be run: the one-line message says why and what to do. */
 export class LaunchError extends Error {}
 
-/** Create and load a Machine for the debugger (throws LaunchError for a program that cannot run). */
-export function spawnGuest(opts: SpawnOptions): GuestProcess {
+/**
+ * Create and load a Machine for the debugger (throws LaunchError for a
+ * program that cannot run). With history, the process records it: the
+ * host's answers are logged and every debugger call that matters is kept,
+ * so that gdb can run it backwards (history.ts).
+ */
+export function spawnGuest(opts: SpawnOptions, history = false): GuestProcess {
+  return history ? new History(recorded(opts, new HostLog())) : adoptMachine(loaded(opts));
+}
+
+function loaded(opts: SpawnOptions): Machine {
   const m = new Machine(opts);
   try {
     m.load();
@@ -59,7 +70,13 @@ export function spawnGuest(opts: SpawnOptions): GuestProcess {
     if (e instanceof ExecError) throw new LaunchError(explainExecError(e));
     throw e;
   }
-  return adoptMachine(m);
+  return m;
+}
+
+/** A machine that logs the host's answers in log, as a process that can start a fresh copy replaying them. */
+function recorded(opts: SpawnOptions, log: HostLog): GuestProcess & Replayable {
+  const port = adoptMachine(loaded({ ...opts, hostLog: log }));
+  return Object.assign(port, { replay: () => recorded(opts, log.replay()) });
 }
 
 /** A loaded Machine as a process under the debugger. */

@@ -26,6 +26,12 @@ export class Monitor implements MonitorOps {
     { name: 'mode', help: 'the syscall entry model and hook', needsProcess: true, run: () => this.mode() },
     { name: 'stats', help: 'instructions executed and syscalls made', needsProcess: true, run: () => this.stats() },
     {
+      name: 'history',
+      help: 'what is recorded for reverse execution (reverse-stepi, reverse-continue)',
+      needsProcess: true,
+      run: () => this.proc().reverse?.describe() ?? 'history: not recorded (the stub was started with --no-history)\n',
+    },
+    {
       name: 'trip',
       help: 'the syscall in progress on the entry path: how it entered, the last SYSRET check reached',
       needsProcess: true,

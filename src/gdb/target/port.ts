@@ -255,6 +255,23 @@ export interface GuestProcess {
   exePathOf(pid: number): string | null;
   /** Release what the process holds on the host (descriptors); it must have ended. */
   dispose(): void;
+  /** Its recorded history, when it keeps one (history.ts): going back to an earlier instant. */
+  readonly reverse?: GuestReverse;
+}
+
+/** Where a reverse resume ended: the stop it found (null: one instruction back), and whether that is the start of history. */
+export interface ReverseStop {
+  event: GuestEvent | null;
+  begin: boolean;
+}
+
+export interface GuestReverse {
+  /** reverse-stepi: the instant one instruction earlier. */
+  stepBack(): ReverseStop;
+  /** reverse-continue: back to where a breakpoint, watchpoint or caught syscall set now would last have stopped. */
+  continueBack(): ReverseStop;
+  /** What `monitor history` says. */
+  describe(): string;
 }
 
 /** How to start a process (the argv gdb gives to vRun; '' as argv[0]: the default program). */

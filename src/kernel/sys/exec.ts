@@ -8,8 +8,8 @@
  * their default, and the syscall returns into the new program (the entry
  * model's part, through the machine).
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
+import { hostFs as fs, randomBytes } from '../hostlog.js';
+import type * as nodefs from 'node:fs';
 import { Memory } from '../../cpu/memory.js';
 import { E2BIG, EACCES, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, SysError } from '../errno.js';
 import { execElf, type Exec } from '../exec.js';
@@ -79,7 +79,7 @@ function execTarget(p: Process, dirfd: number, path: string, flags: number): { h
 
 /** do_open_execat's checks, then the file's first bytes (binfmt_script's buffer, and one more): a regular file the caller may execute. */
 function readExecutable(host: string): Uint8Array {
-  let st: fs.Stats;
+  let st: nodefs.Stats;
   try {
     st = fs.statSync(host);
   } catch (e) {

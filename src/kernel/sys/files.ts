@@ -3,9 +3,8 @@
  * Vfs (with the /proc/self and /dev/fd specials), opening, reading and
  * writing open file descriptions, and stat structures.
  */
-import * as fs from 'node:fs';
+import { dateNow, hostFs as fs, hostOs as os } from '../hostlog.js';
 import * as tty from 'node:tty';
-import * as os from 'node:os';
 import {
   EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, EXDEV, SysError,
 } from '../errno.js';
@@ -291,7 +290,7 @@ export function hostStat(path: string, follow: boolean): KStat {
 }
 
 function syntheticStat(p: Process, mode: number, ino: number, dev: number, owner: { uid: number; gid: number } | null = null): KStat {
-  const t = BigInt(Date.now()) * 1000000n;
+  const t = BigInt(dateNow()) * 1000000n;
   return {
     dev: BigInt(dev), ino: BigInt(ino), mode: BigInt(mode), nlink: 1n, uid: BigInt(owner?.uid ?? p.euid), gid: BigInt(owner?.gid ?? p.egid), rdev: 0n,
     size: 0n, blksize: 4096n, blocks: 0n, atimeNs: t, mtimeNs: t, ctimeNs: t, birthtimeNs: 0n,

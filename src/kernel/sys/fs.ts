@@ -1,10 +1,8 @@
 /**
  * File-system and descriptor syscalls.
  */
-import { spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { dateNow, hostFs as fs, hostOs as os, randomBytes, spawnSync } from '../hostlog.js';
+import type * as nodefs from 'node:fs';
 import * as path from 'node:path';
 import {
   EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE, ESPIPE, SysError, WouldBlock,
@@ -427,7 +425,7 @@ function sysFchdir(p: Process, a: SyscallArgs): number {
   return sysFchdirFile(p, p.fds.file(a.int(0)));
 }
 
-function direntType(d: fs.Dirent): number {
+function direntType(d: nodefs.Dirent): number {
   if (d.isFile()) return DT_REG;
   if (d.isDirectory()) return DT_DIR;
   if (d.isSymbolicLink()) return DT_LNK;
@@ -476,7 +474,7 @@ function loadDir(p: Process, f: OpenFile): void {
       } catch {
         continue; // vanished meanwhile
       }
-      entries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as fs.Dirent) });
+      entries.push({ name: nameBuf.toString('latin1'), ino, type: direntType(d as unknown as nodefs.Dirent) });
     }
   } finally {
     dir.closeSync();
@@ -723,12 +721,12 @@ function setTimes(target: { host?: string; fd?: number; nofollow?: boolean }, at
 function sysUtimensat(p: Process, a: SyscallArgs): number {
   const dirfd = a.int(0), pathAddr = a.num(1), times = a.num(2), flags = a.int(3);
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) throw new SysError(EINVAL);
-  let at: number | null = Date.now() / 1000, mt: number | null = at;
+  let at: number | null = dateNow() / 1000, mt: number | null = at;
   if (times !== 0) {
     const ts = [readTimespec(p.mem, times), readTimespec(p.mem, times + 16)];
     const conv = ([s, n]: [bigint, bigint]): number | null => {
       if (n === BigInt(UTIME_OMIT)) return null;
-      if (n === BigInt(UTIME_NOW)) return Date.now() / 1000;
+      if (n === BigInt(UTIME_NOW)) return dateNow() / 1000;
       if (n < 0n || n > 999999999n) throw new SysError(EINVAL);
       return Number(s) + Number(n) / 1e9;
     };
@@ -755,7 +753,7 @@ function sysUtimensat(p: Process, a: SyscallArgs): number {
 
 function sysUtimes(p: Process, dirfd: number, pathAddr: number, tv: number): number {
   const pth = readPath(p.mem, pathAddr);
-  let at: number | null = Date.now() / 1000, mt: number | null = at;
+  let at: number | null = dateNow() / 1000, mt: number | null = at;
   if (tv !== 0) {
     const v = readView(p.mem, tv, 32);
     const us = [Number(v.getBigInt64(8, true)), Number(v.getBigInt64(24, true))];
@@ -876,7 +874,7 @@ function sysCopyFileRange(p: Process, a: SyscallArgs): number {
 
 // ---------------------------------------------------------------- statfs
 
-function packStatfs(st: fs.BigIntStatsFs): Uint8Array {
+function packStatfs(st: nodefs.BigIntStatsFs): Uint8Array {
   const s = new Struct(120);
   s.u64(0, st.type).u64(8, st.bsize).u64(16, st.blocks).u64(24, st.bfree).u64(32, st.bavail).u64(40, st.files).u64(48, st.ffree);
   s.u64(64, 255n).u64(72, st.bsize).u64(80, 0x20n /* ST_RELATIME */ | 0x400n);
@@ -891,9 +889,9 @@ function sysStatfs(p: Process, a: SyscallArgs): number {
 
 function sysFstatfs(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
-  let st: fs.BigIntStatsFs;
+  let st: nodefs.BigIntStatsFs;
   if (f.kind === 'pipe' || f.kind === 'synth') {
-    st = { type: f.kind === 'pipe' ? 0x50495045n : 0x9fa0n, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n } as fs.BigIntStatsFs;
+    st = { type: f.kind === 'pipe' ? 0x50495045n : 0x9fa0n, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n } as nodefs.BigIntStatsFs;
   } else st = fs.statfsSync(f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath, { bigint: true });
   writeMem(p.mem, a.num(1), packStatfs(st));
   return 0;
@@ -907,7 +905,7 @@ function sysMemfdCreate(p: Process, a: SyscallArgs): number {
   const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
   if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC | (0x3f << 26))) throw new SysError(EINVAL);
   if (utf8(name).length > 249) throw new SysError(EINVAL);
-  const host = path.join(os.tmpdir(), `entrystub-memfd-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  const host = path.join(os.tmpdir(), `entrystub-memfd-${process.pid}-${randomBytes(6).toString('hex')}`);
   const fd = fs.openSync(host, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
   fs.unlinkSync(host);
   const f = wrapHostFd(fd, O_RDWR, host, `/memfd:${name} (deleted)`);
@@ -1077,7 +1075,7 @@ export function registerFs(t: HandlerTable): void {
   t.on(132, (p, a) => {
     // utime(path, struct utimbuf {actime, modtime})
     const tb = a.num(1);
-    let at = Date.now() / 1000, mt = at;
+    let at = dateNow() / 1000, mt = at;
     if (tb !== 0) {
       at = readI64(p.mem, tb);
       mt = readI64(p.mem, tb + 8);

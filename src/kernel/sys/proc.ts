@@ -3,8 +3,7 @@
  * futex, getrandom, resource usage. Making, ending and waiting for
  * processes is in tasks.ts, execve in exec.ts, scheduling in sched.ts.
  */
-import * as crypto from 'node:crypto';
-import * as os from 'node:os';
+import { hostOs as os, randomFillSync } from '../hostlog.js';
 import {
   ECHILD, EINVAL, EPERM, ESRCH, SysError,
 } from '../errno.js';
@@ -419,7 +418,7 @@ function sysGetrandom(p: Process, a: SyscallArgs): number {
   if (flags & ~7 || (flags & 2 && flags & 4)) throw new SysError(EINVAL);
   len = Math.min(len, 33554431);
   const out = new Uint8Array(len);
-  crypto.randomFillSync(out);
+  randomFillSync(out);
   writeMem(p.mem, buf, out);
   return len;
 }

@@ -7,7 +7,7 @@
  * block/ioprio.c). The emulated machine has one process: `who` names it by
  * its pid, its process group or its user, or names nobody (ESRCH).
  */
-import * as os from 'node:os';
+import { hostOs as os } from '../hostlog.js';
 import { EINVAL, EPERM, ESRCH, SysError } from '../errno.js';
 import { CAP_SYS_ADMIN, CAP_SYS_NICE, capable } from '../cred.js';
 import { hostCpumaskSize, hostNrCpuIds } from '../host.js';

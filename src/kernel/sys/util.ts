@@ -3,6 +3,7 @@
  * memory access with Linux's EFAULT semantics, struct packing, sleeping.
  */
 import type * as fs from 'node:fs';
+import { hrtimeNs, REALTIME_BASE_NS } from '../hostlog.js';
 import type { CPU } from '../../cpu/cpu.js';
 import type { FileKind } from '../fdtable.js';
 import { CpuFault } from '../../cpu/fault.js';
@@ -206,22 +207,17 @@ export class Struct {
   }
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** Block the thread for ms milliseconds. */
-export function sleepMs(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
-}
+/** Block the thread for ms milliseconds (a question to the host: see hostlog.ts). */
+export { sleepMs } from '../hostlog.js';
 
 /** Monotonic clock in nanoseconds (CLOCK_MONOTONIC). */
 export function monoNs(): bigint {
-  return process.hrtime.bigint();
+  return hrtimeNs();
 }
 
-const realBase = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 /** Wall clock in nanoseconds (CLOCK_REALTIME), monotonic-smooth from process start. */
 export function realNs(): bigint {
-  return realBase + process.hrtime.bigint();
+  return REALTIME_BASE_NS + hrtimeNs();
 }
 
 /** Split nanoseconds into [sec, nsec] (floor division). */

@@ -1,0 +1,361 @@
+/**
+ * Reverse execution. The machine is deterministic given the host's answers
+ * (kernel/hostlog.ts) and what the debugger did to it, so history needs no
+ * undo log: a GuestProcess recorded here keeps every call the debugger made
+ * on it that can change what happens next (runs with their budgets, resumes
+ * with a signal, register and memory writes, breakpoints, catches, which
+ * task runs), and going back to an earlier instant means starting a fresh
+ * machine that replays the host's answers from the start and re-issuing
+ * those calls up to that instant. The fresh machine then takes the old one's
+ * place; running forward from there replays the rest of the host's answers
+ * (a read of stdin is not read again, output is not written again) until
+ * it is past the end of history, where it runs live.
+ *
+ * An instant is a count of guest instructions (every task's, the guest
+ * kernel's included), so a reverse step lands back inside the entry path as
+ * readily as in user code. reverse-continue replays the history once with
+ * the breakpoints, watchpoints and catches set now laid over the ones that
+ * were set then, notes every place where one of today's would have
+ * stopped, and replays again to the last of them.
+ *
+ * The cost of going back is a replay from the start: proportional to the
+ * length of history, not to the distance gone back (the figures are in the
+ * README).
+ */
+import type { GuestEvent, GuestExecution, GuestMemory, GuestProcess, GuestRegs, GuestReverse, ReverseStop } from './port.js';
+
+type WatchType = 'watch' | 'rwatch' | 'awatch';
+
+/** A call on the process that can change what happens next, as it was made. */
+interface Call {
+  /** Make the same call on a replaying process (overlay: lay today's stop settings over it). */
+  redo(p: GuestProcess, overlay: Overlay | null): void;
+}
+
+/** A run() call: how far it got and how it ended. */
+interface RunCall {
+  budget: number;
+  resumeFrom: number;
+  /** Instructions executed before and after (the machine's icount). */
+  from: number;
+  to: number;
+  /** Its event's kind (null: the budget ran out). */
+  ended: GuestEvent['kind'] | null;
+}
+
+type Entry = { call: Call } | { run: RunCall };
+
+/** The stop settings in force now: reverse-continue stops where these would have stopped. */
+interface Overlay {
+  sw: number[];
+  hw: number[];
+  watches: { type: WatchType; addr: number; len: number }[];
+  catching: null | 'all' | ReadonlySet<number>;
+}
+
+/** A place in the replay where today's settings would stop. */
+interface Candidate {
+  /** Its order among the replay's stops of this kind (the replay that lands on it counts the same way). */
+  ordinal: number;
+  icount: number;
+  event: GuestEvent;
+}
+
+
+/** A process recorded for reverse execution: it replays its own host answers in a fresh copy (machine-port.ts). */
+export interface Replayable {
+  replay(): GuestProcess & Replayable;
+}
+
+export class History implements GuestProcess, GuestReverse {
+  private inner: GuestProcess & Replayable;
+  private entries: Entry[] = [];
+  /** Today's stop settings (the last ones the debugger set). */
+  private sw: number[] = [];
+  private hw: number[] = [];
+  private readonly watches = new Map<string, { type: WatchType; addr: number; len: number }>();
+  private catching: null | 'all' | ReadonlySet<number> = null;
+  /** Replays made (monitor history). */
+  replays = 0;
+
+  constructor(first: GuestProcess & Replayable) {
+    this.inner = first;
+    this.pid = first.pid;
+    const cur = () => this.inner;
+    this.regs = {
+      getRegs: (o) => cur().regs.getRegs(o),
+      setRegs: (d) => {
+        const c = d.slice();
+        this.input((p) => p.regs.setRegs(c));
+      },
+      peekUser: (s, o, off) => cur().regs.peekUser(s, o, off),
+      getFpRegs: (o) => cur().regs.getFpRegs(o),
+      setFpRegs: (d) => {
+        const c = d.slice();
+        this.input((p) => p.regs.setFpRegs(c));
+      },
+      pc: () => cur().regs.pc(),
+      setPc: (pc) => this.input((p) => p.regs.setPc(pc)),
+    } satisfies GuestRegs;
+    this.mem = {
+      peek: (a, o) => cur().mem.peek(a, o),
+      poke: (a, d) => {
+        const c = d.slice();
+        return this.input((p) => p.mem.poke(a, c));
+      },
+    } satisfies GuestMemory;
+    this.exec = {
+      run: (budget, resumeFrom) => this.run(budget, resumeFrom),
+      resumeSignal: (sig) => this.input((p) => p.exec.resumeSignal(sig)),
+      kill: () => cur().exec.kill(),
+      ended: () => cur().exec.ended(),
+      catchSyscalls: (which) => {
+        const w = which === null || which === 'all' ? which : new Set(which);
+        this.catching = w;
+        this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w));
+      },
+      stopOnSignals: (on, pass) => {
+        const ps = new Set(pass);
+        this.config((p) => p.exec.stopOnSignals(on, ps));
+      },
+      setBreakpoints: (sw, hw) => {
+        const s = [...sw], h = [...hw];
+        [this.sw, this.hw] = [s, h];
+        this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+      },
+      addWatch: (type, addr, len) => {
+        const ok = this.input((p) => p.exec.addWatch(type, addr, len));
+        if (ok) this.watches.set(`${type}:${addr}:${len}`, { type, addr, len });
+        return ok;
+      },
+      removeWatch: (type, addr, len) => {
+        this.watches.delete(`${type}:${addr}:${len}`);
+        this.config((p, o) => {
+          // a watch laid over by today's settings stays
+          if (!o?.watches.some((w) => w.type === type && w.addr === addr && w.len === len)) p.exec.removeWatch(type, addr, len);
+        });
+      },
+      clearWatches: () => {
+        this.watches.clear();
+        this.config((p, o) => {
+          p.exec.clearWatches();
+          for (const w of o?.watches ?? []) p.exec.addWatch(w.type, w.addr, w.len);
+        });
+      },
+      insnsWithin: (s, e) => cur().exec.insnsWithin(s, e),
+      icount: () => cur().exec.icount(),
+      catchEvents: (ev) => {
+        const e = { ...ev };
+        this.config((p) => p.exec.catchEvents(e));
+      },
+      threadEvents: (on) => this.config((p) => p.exec.threadEvents(on)),
+      resumeOnly: (tids) => {
+        const t = tids === 'all' ? tids : new Set(tids);
+        this.config((p) => p.exec.resumeOnly(t));
+      },
+      focus: (tid) => this.input((p) => p.exec.focus(tid)),
+      detachProcess: (pid) => this.input((p) => p.exec.detachProcess(pid)),
+      killProcess: (pid) => this.input((p) => p.exec.killProcess(pid)),
+      setProcessBreakpoints: (pid, sw, hw) => {
+        const s = [...sw], h = [...hw];
+        this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+      },
+    } satisfies GuestExecution;
+  }
+
+  readonly pid: number;
+  readonly reverse: GuestReverse = this;
+  readonly regs: GuestRegs;
+  readonly mem: GuestMemory;
+  readonly exec: GuestExecution;
+  get files(): GuestProcess['files'] {
+    return this.inner.files;
+  }
+
+  get image(): GuestProcess['image'] {
+    return this.inner.image;
+  }
+
+  get kernel(): GuestProcess['kernel'] {
+    return this.inner.kernel;
+  }
+
+  tasks(): ReturnType<GuestProcess['tasks']> {
+    return this.inner.tasks();
+  }
+
+  select(tid: number): boolean {
+    return this.input((p) => p.select(tid));
+  }
+
+  selected(): ReturnType<GuestProcess['selected']> {
+    return this.inner.selected();
+  }
+
+  exePathOf(pid: number): string | null {
+    return this.inner.exePathOf(pid);
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+
+  /** The instant the machine stands at (guest instructions since the program's first). */
+  now(): number {
+    return this.inner.exec.icount();
+  }
+
+  /** What `monitor history` says. */
+  describe(): string {
+    const runs = this.entries.filter((e) => 'run' in e).length;
+    return (
+      `history: ${this.now()} guest instructions since the start, ${this.entries.length} debugger calls (${runs} runs) kept; ` +
+      `going back replays from the start (${this.replays} replays so far)\n`
+    );
+  }
+
+  // ---- recording ----
+
+  /** A call that changes the machine's state: made now and again on every replay. */
+  private input<R>(f: (p: GuestProcess) => R): R {
+    this.entries.push({ call: { redo: (p) => void f(p) } });
+    return f(this.inner);
+  }
+
+  /** A call that changes where the machine stops (and so which calls follow): replayed, with today's settings laid over it when scanning. */
+  private config(f: (p: GuestProcess, o: Overlay | null) => void): void {
+    this.entries.push({ call: { redo: f } });
+    f(this.inner, null);
+  }
+
+  private run(budget: number, resumeFrom: number): GuestEvent | null {
+    const from = this.inner.exec.icount();
+    const ev = this.inner.exec.run(budget, resumeFrom);
+    this.entries.push({ run: { budget, resumeFrom, from, to: this.inner.exec.icount(), ended: ev?.kind ?? null } });
+    return ev;
+  }
+
+  // ---- going back ----
+
+  /** reverse-stepi: the instant one instruction earlier (the start of history if there is none). */
+  stepBack(): ReverseStop {
+    const now = this.now();
+    if (now === 0) return { event: null, begin: true };
+    this.rewind({ until: now - 1 });
+    return { event: null, begin: this.now() === 0 };
+  }
+
+  /**
+   * reverse-continue: back to the last place before now where a breakpoint,
+   * watchpoint or caught syscall set now would have stopped; the start of
+   * history if there is none.
+   */
+  continueBack(): ReverseStop {
+    const now = this.now();
+    const overlay: Overlay = { sw: this.sw, hw: this.hw, watches: [...this.watches.values()], catching: this.catching };
+    const found = this.replayScan(now, overlay);
+    // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
+    const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now));
+    const last = before[before.length - 1];
+    if (!last) {
+      this.rewind({ until: 0 });
+      return { event: null, begin: true };
+    }
+    if (last.event.kind === 'watch') {
+      // going backwards, the access is undone: gdb is shown the instruction that made it, before it ran
+      this.rewind({ until: last.icount - 1 });
+      return { event: last.event, begin: false };
+    }
+    this.rewind({ until: last.icount, overlay, candidate: last.ordinal });
+    return { event: last.event, begin: false };
+  }
+
+  /**
+   * Replay the calls of history on a fresh machine up to instant `until`
+   * (or, with an overlay, up to that candidate stop), then let it take the
+   * old one's place with the calls it was given as its own history.
+   */
+  private rewind(to: { until: number; overlay?: Overlay; candidate?: number }): void {
+    const { proc, entries } = this.replayInto(to.until, to.overlay ?? null, to.candidate ?? -1);
+    this.inner = proc;
+    this.entries = entries;
+  }
+
+  /** Scan history up to `until` with today's settings laid over it: where they would have stopped, in order. */
+  private replayScan(until: number, overlay: Overlay): Candidate[] {
+    const out: Candidate[] = [];
+    this.replayInto(until, overlay, -1, out);
+    return out;
+  }
+
+  private replayInto(until: number, overlay: Overlay | null, stopAt: number, found?: Candidate[]): { proc: GuestProcess & Replayable; entries: Entry[] } {
+    this.replays++;
+    const q = this.inner.replay();
+    const kept: Entry[] = [];
+    if (overlay) applyOverlay(q, overlay);
+    let ordinal = 0;
+    for (const e of this.entries) {
+      if ('call' in e) {
+        e.call.redo(q, overlay);
+        kept.push(e);
+        continue;
+      }
+      const r = e.run;
+      let icount = q.exec.icount();
+      if (icount >= until) break;
+      let left = Math.min(r.budget - (icount - r.from), until - icount);
+      let rf = r.resumeFrom;
+      for (;;) {
+        const start = q.exec.icount();
+        const ev = q.exec.run(left, rf);
+        icount = q.exec.icount();
+        left -= icount - start;
+        const original = r.ended !== null && icount === r.to && ev?.kind === r.ended;
+        if (ev && overlay && stopsHere(ev, overlay)) {
+          found?.push({ ordinal, icount, event: ev });
+          if (ordinal === stopAt) {
+            kept.push({ run: { ...r, budget: r.budget, to: icount, ended: ev.kind } });
+            return { proc: q, entries: kept };
+          }
+          ordinal++;
+        }
+        if (ev === null || original || left <= 0 || icount >= until) break;
+        if (ev.kind === 'exited' || ev.kind === 'killed') break;
+        // a stop of today's settings the recorded run did not make: go on from it, as the recorded run went past
+        rf = q.regs.pc();
+      }
+      kept.push({ run: { ...r, to: icount } });
+      if (icount >= until) break;
+    }
+    return { proc: q, entries: kept };
+  }
+}
+
+/** Lay today's stop settings on a fresh replaying process. */
+function applyOverlay(p: GuestProcess, o: Overlay): void {
+  p.exec.setBreakpoints(o.sw, o.hw);
+  for (const w of o.watches) p.exec.addWatch(w.type, w.addr, w.len);
+  p.exec.catchSyscalls(o.catching);
+}
+
+function union(a: null | 'all' | ReadonlySet<number>, b: null | 'all' | ReadonlySet<number>): null | 'all' | ReadonlySet<number> {
+  if (a === 'all' || b === 'all') return 'all';
+  if (a === null) return b;
+  if (b === null) return a;
+  return new Set([...a, ...b]);
+}
+
+/** Would today's settings stop at this event? */
+function stopsHere(ev: GuestEvent, o: Overlay): boolean {
+  switch (ev.kind) {
+    case 'breakpoint':
+      return (ev.type === 'sw' ? o.sw : o.hw).includes(ev.addr);
+    case 'watch':
+      return o.watches.some((w) => w.type === ev.type && w.addr === ev.addr);
+    case 'syscall-entry':
+    case 'syscall-return':
+      return o.catching === 'all' || (o.catching !== null && o.catching.has(ev.nr));
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Reverse execution (history.ts): gdb 13 drives the stub's bs and bc
+ * packets. The oracle is the same session run forwards: every state a
+ * reverse step lands on must be the one the forward steps went through
+ * (pc, stack pointer, rax), across the whole entry path in the nommu and
+ * native models; a watchpoint going backwards stops at each earlier write
+ * with the values gdb printed forwards, swapped; reverse-finish leaves
+ * do_syscall_64 for its call site in the entry code; the start of history
+ * is reported as gdb's "No more reverse-execution history"; and running
+ * forwards again over a read of stdin gives the same bytes without reading
+ * stdin again.
+ */
+import { describe, it, expect } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gdbBatch, GDBDEMO, GdbMI, ROOT, startStub } from './helpers.js';
+
+const REVREAD = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'revread');
+const T = 240_000;
+
+/** A gdb script (a file to source) that steps n instructions forwards, then n backwards, printing the state at each instant. */
+function forwardThenBack(n: number): string {
+  const state = (tag: string) => `printf "${tag} %d %#lx %#lx %#lx\\n", $i, $pc, $sp, $rax`;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-rev-')), 'walk.gdb');
+  const lines = ['set $i = 0', state('F'), `while $i < ${n}`, 'stepi', 'set $i = $i + 1', state('F'), 'end', 'while $i > 0', 'reverse-stepi', 'set $i = $i - 1', state('R'), 'end'];
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+function states(out: string, tag: 'F' | 'R'): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const l of out.split('\n')) {
+    const x = new RegExp(`^${tag} (\\d+) (.*)$`).exec(l);
+    if (x) m.set(Number(x[1]), x[2]);
+  }
+  return m;
+}
+
+describe('reverse execution', () => {
+  for (const entry of ['nommu', 'native']) {
+    it(`reverse-stepi walks back through the ${entry} entry path to the call site, every state as it was`, { timeout: T }, async () => {
+      const stub = await startStub(['--entry', entry, GDBDEMO, '10']);
+      try {
+        // from write()'s first instruction: into the kernel, the syscall body, the return, back in write()
+        const n = entry === 'native' ? 140 : 420;
+        const out = await gdbBatch(stub.port, { file: GDBDEMO, ex: ['break write', 'continue', `source ${forwardThenBack(n)}`, 'info symbol $pc'], timeout: T });
+        const f = states(out, 'F');
+        const r = states(out, 'R');
+        expect(f.size).toBe(n + 1);
+        expect(r.size).toBe(n);
+        for (let k = 0; k < n; k++) expect(r.get(k), `instant ${k}`).toBe(f.get(k));
+        // the walk went through the guest kernel and came back to user code
+        const pcs = [...f.values()].map((s) => BigInt(s.split(' ')[0]));
+        expect(pcs.some((pc) => pc >= 0xffffffff80000000n || pc < 0x1000n)).toBe(true);
+        expect(out).toMatch(/write in section \.text/);
+      } finally {
+        await stub.stop();
+      }
+    });
+  }
+
+  it('reverse-continue to a watchpoint stops at each earlier write, with the values swapped', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
+    try {
+      const out = await gdbBatch(stub.port, {
+        file: GDBDEMO,
+        ex: ['break add', 'continue', 'watch counter', 'continue', 'continue', 'continue', 'reverse-continue', 'reverse-continue', 'p counter'],
+        timeout: T,
+      });
+      const pairs = [...out.matchAll(/Old value = (-?\d+)\s+New value = (-?\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      expect(pairs).toEqual([
+        [0, 2],
+        [2, 4],
+        [4, 6],
+        [6, 4],
+        [4, 2],
+      ]);
+      expect(out).toMatch(/\$1 = 2\b/);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('reverse-finish out of do_syscall_64 lands on its call in entry_SYSCALL_64; reverse-next and reverse-step in C', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
+    try {
+      const out = await gdbBatch(stub.port, {
+        file: GDBDEMO,
+        ex: ['break do_syscall_64', 'continue', 'reverse-finish', 'info symbol $pc', 'x/i $pc', 'delete', 'break gdbdemo.c:27', 'continue', 'next', 'next', 'reverse-next', 'info line *$pc', 'reverse-step', 'bt 1'],
+        timeout: T,
+      });
+      expect(out).toMatch(/entry_SYSCALL_64 \+ \d+ in section \.text/);
+      expect(out).toMatch(/=> 0x[0-9a-f]+ <entry_SYSCALL_64\+\d+>:\s+call/);
+      // line 27 `int s = add(1, 2);` then 28 the loop; back over the loop to 28, then into add from its last line
+      expect(out).toMatch(/Line 28 of "[^"]*gdbdemo\.c"/);
+      expect(out).toMatch(/#0 {2}.*add \(a=1, b=2\) at .*gdbdemo\.c:2[01]/);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('reverse-continue with nothing to stop at reaches the start of history; forwards again resumes', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'nommu', GDBDEMO, '10']);
+    try {
+      const out = await gdbBatch(stub.port, { file: GDBDEMO, ex: ['break add', 'continue', 'delete', 'reverse-continue', 'p $pc', 'break add', 'continue', 'p a + b'], timeout: T });
+      expect(out).toMatch(/No more reverse-execution history\./);
+      expect(out).toMatch(/\$1 = \(void \(\*\)\(\)\) 0x[0-9a-f]+ <_start>/);
+      expect(out).toMatch(/\$2 = 3/);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('forwards again over a read of stdin gives the same bytes without reading stdin again', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'nommu', REVREAD], { stdin: 'pipe' });
+    try {
+      stub.proc.stdin!.end('abc\n');
+      const out = await gdbBatch(stub.port, { file: REVREAD, ex: ['break main', 'continue', 'watch got', 'continue', 'p got', 'reverse-continue', 'reverse-continue', 'p got', 'delete', 'continue'], timeout: T });
+      expect(out).toMatch(/\$1 = 4/);
+      expect(out).toMatch(/\$2 = 0/);
+      expect(out).toMatch(/exited normally/);
+      // the program's output, written once: the run forwards over history wrote nothing again
+      expect(stub.stdout()).toBe('read: abc\ndone\n');
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('MI: -exec-step-instruction --reverse and -exec-continue --reverse', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
+    const mi = new GdbMI();
+    try {
+      const pc = async () => {
+        mi.send('-data-evaluate-expression $pc');
+        return (await mi.wait(/\^done,value="([^"]*)"/))[1];
+      };
+      expect(await mi.cmd(`-file-exec-and-symbols ${GDBDEMO}`)).toBe('done');
+      expect(await mi.cmd(`-target-select remote 127.0.0.1:${stub.port}`)).toBe('connected');
+      expect(await mi.cmd('-break-insert add')).toMatch(/^done/);
+      mi.send('-exec-continue');
+      await mi.wait(/\*stopped,reason="breakpoint-hit"/, T);
+      const fwd = await pc();
+      mi.send('-exec-step-instruction');
+      await mi.wait(/\*stopped,reason="end-stepping-range"/, T);
+      expect(await pc()).not.toBe(fwd);
+      mi.send('-exec-step-instruction --reverse');
+      // back on add's breakpoint: gdb reports it as hit, as it does going forwards
+      await mi.wait(/\*stopped,reason="(end-stepping-range|breakpoint-hit)"/, T);
+      expect(await pc()).toBe(fwd);
+      expect(await mi.cmd('-break-delete')).toBe('done');
+      mi.send('-exec-continue --reverse');
+      // gdb 13 says it on the console stream, and the *stopped record has no reason
+      await mi.wait(/No more reverse-execution history\.[^]*\*stopped,frame=\{addr="0x[0-9a-f]+",func="_start"/, T);
+    } finally {
+      await mi.quit();
+      await stub.stop();
+    }
+  });
+});

@@ -45,6 +45,7 @@ interface RunArgs extends LogArgs {
   stats?: boolean;
   'timer-hz'?: number;
   'timer-insns'?: number;
+  'schedule-log'?: string;
 }
 
 /** --timer-hz / --timer-insns: the timer interrupt's period in guest instructions (undefined: the machine's default). */
@@ -119,7 +120,7 @@ function machineFor(a: RunArgs, log: Log): Machine {
   const prog = a.prog ?? EXAMPLE;
   const root = a.root ? path.resolve(a.root) : '/';
   if (a.root && !fs.existsSync(root)) fail(`--root ${a.root}: no such directory`);
-  return new Machine({
+  const m = new Machine({
     program: prog,
     argv: [a.argv0 ?? prog, ...programArgs],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
@@ -132,6 +133,18 @@ function machineFor(a: RunArgs, log: Log): Machine {
     kernelLog: log.kernelLine,
     warn: log.diag,
   });
+  const schedLog = a['schedule-log'];
+  if (schedLog !== undefined) {
+    let fd: number;
+    try {
+      fd = fs.openSync(schedLog, 'w');
+    } catch (e) {
+      fail(`--schedule-log ${schedLog}: ${(e as Error).message}`);
+    }
+    // a line per task switch: the tid that runs next and the machine's instruction count there
+    m.onSwitch = (tid, icount) => void fs.writeSync(fd, `${tid} ${icount}\n`);
+  }
+  return m;
 }
 
 function loadOrFail(m: Machine): void {
@@ -161,7 +174,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns', '--schedule-log']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -199,6 +212,7 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     })
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
+    .option('schedule-log', { type: 'string', describe: 'file to list every task switch in (the tid that runs next and the guest instruction count there): the same program with the same input gives the same list' })
     .option('log', { type: 'string', describe: "file for entrystub's own output (diagnostics, --stats, --kernel-log, the trace), so that the program's stderr is its own (default: stderr)" })
     .option('quiet', { type: 'boolean', describe: 'no run-time diagnostics (unimplemented syscalls, fatal signals)' })
     .option('timer-hz', {

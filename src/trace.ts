@@ -118,23 +118,23 @@ export interface Trace {
 
 /**
  * Hook a machine so every syscall (and, with opts.path, its entry path) is
- * reported, in every process. As strace -f does, while more than one
- * process lives each line starts with `[pid N]`, and each process's end is
- * a line of its own.
+ * reported, in every process and thread. As strace -f does, while more than
+ * one task lives each line starts with `[pid N]`, N the thread's id, and
+ * each process's end is a line of its own.
  */
 export function attachTrace(m: Machine, opts: TraceOptions): Trace {
   const c = opts.color ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });
-  /** Processes alive (those ending count until their last line is out). */
-  const live = () => m.os.tasks.length + (m.proc.ended ? 1 : 0);
+  /** Tasks alive (the one ending counts until its last line is out). */
+  const live = () => m.os.tasks.length + (m.task.dead ? 1 : 0);
   const prefix = (pid: number, n = live()) => (n > 1 ? `[pid ${String(pid).padStart(5)}] ` : '');
   const line = (nr: number, a: SyscallArgs, ret: number) => {
     const name = syscallName(nr);
     const args = formatArgs(m, name, a);
     // exit and exit_group do not return: strace's `= ?`
-    const noReturn = (name === 'exit' || name === 'exit_group') && m.proc.ended;
+    const noReturn = (name === 'exit' || name === 'exit_group') && m.task.dead;
     const result = noReturn ? '?' : formatResult(ret);
     if (opts.json) opts.write(JSON.stringify({ event: 'syscall', pid: m.proc.pid, nr, name, args, ret: noReturn ? null : ret, result }) + '\n');
-    else opts.write(`${prefix(m.proc.pid)}${c.bold(name)}(${args}) = ${noReturn ? result : ret < 0 && ret >= -4095 ? c.red(result) : c.green(result)}\n`);
+    else opts.write(`${prefix(m.task.tid)}${c.bold(name)}(${args}) = ${noReturn ? result : ret < 0 && ret >= -4095 ? c.red(result) : c.green(result)}\n`);
   };
   // calls the host performs are reported as they return; calls the guest kernel answers
   // itself (a number beyond the table: -ENOSYS) when the path returns (per task: another may run between)

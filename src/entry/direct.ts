@@ -83,6 +83,11 @@ export class DirectEntry implements EntryModel {
 
   releaseTask(): void {}
 
+  /** No guest kernel: nothing names the current task. */
+  asCurrent<R>(_task: EntryTask, fn: () => R): R {
+    return fn();
+  }
+
   /** The registers of a new program, as start_thread and ELF_PLAT_INIT leave them: all zero but RSP; RIP at the entry. */
   execReturn(entry: number, sp: number): void {
     const cpu = this.port.cpu;

@@ -176,15 +176,33 @@ export abstract class GuestKernelEntry implements EntryModel {
   activate(task: EntryTask): void {
     const st = task.entry as GuestTask;
     if (st === this.t) return;
-    const kp = this.port.kernelPages;
-    const words = this.percpu();
     if (this.t.stackTop !== 0) this.t.percpu = this.readPercpu();
     this.t = st;
     this.bypass.useState(st.direct);
     this.setCurrent(st);
+    this.writePercpu(st.percpu);
+  }
+
+  asCurrent<R>(task: EntryTask, fn: () => R): R {
+    const st = task.entry as GuestTask;
+    if (st === this.t || st === null) return fn();
+    const running = this.t;
+    const words = this.readPercpu();
+    this.setCurrent(st);
+    this.writePercpu(st.percpu);
+    try {
+      return fn();
+    } finally {
+      this.setCurrent(running);
+      this.writePercpu(words);
+    }
+  }
+
+  private writePercpu(values: number[]): void {
+    const kp = this.port.kernelPages;
     const b = new Uint8Array(4);
-    words.forEach((a, k) => {
-      new DataView(b.buffer).setInt32(0, st.percpu[k] ?? 0, true);
+    this.percpu().forEach((a, k) => {
+      new DataView(b.buffer).setInt32(0, values[k] ?? 0, true);
       kp.poke(a, b);
     });
   }

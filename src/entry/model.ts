@@ -123,6 +123,13 @@ export interface EntryModel {
    * syscall.
    */
   activate(task: EntryTask): void;
+  /**
+   * fn with the guest kernel's idea of the current task (the variables the
+   * unwind tables read pt_regs through, the per-CPU words) set to task's,
+   * then back: a debugger reading a task that is not running (its kernel
+   * frames unwind through its own pt_regs).
+   */
+  asCurrent<R>(task: EntryTask, fn: () => R): R;
   /** The task has ended: what the model kept for it (its kernel stack) may be reused. */
   releaseTask(task: EntryTask): void;
   /**

@@ -253,6 +253,16 @@ export class NommuEntry extends GuestKernelEntry {
     if (this.hook === 'seccomp') return false;
     const cpu = this.port.cpu;
     const rip = cpu.rip;
+    if (vector === Vector.PF && this.rewritten.has(rip) && addr === cpu.getNum(RSP) - 8) {
+      // the rewritten site's `call *%rax` cannot push its return address: the thread's stack is gone
+      // (musl's __unmapself unmaps it, then calls exit with no stack). A `syscall` needs no stack, so
+      // the program is right and only the rewrite is wrong: enter as the seccomp hook does (RCX = the
+      // next instruction, nothing pushed), where zpoline on Linux would crash.
+      this.enter(cpu.icount, cpu.rl[0], 'trap', rip);
+      cpu.setNum(1, rip + 2);
+      cpu.rip = this.kernel.sym('__kernel_vsyscall');
+      return true;
+    }
     if (rip !== cpu.getNum(0) || !(vector === Vector.UD || vector === Vector.PF)) return false;
     const ret = peekWord(this.port.mem, cpu.getNum(RSP));
     if (!this.rewritten.has(ret - 2)) return false;

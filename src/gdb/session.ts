@@ -218,6 +218,8 @@ export class Session {
         return 'W' + hex2(r.code) + proc(r.pid);
       case 'process-terminated':
         return 'X' + hex2(toGdbSignal(r.signal)) + proc(r.pid);
+      case 'thread-exited':
+        return 'w' + hex2(r.code) + ';' + this.threadId(r.tid ?? pid ?? 0);
     }
     if (pid === null) return 'W00';
     let sig = 5;
@@ -254,6 +256,9 @@ export class Session {
         break;
       case 'vforkdone':
         reason = 'vforkdone:;';
+        break;
+      case 'thread-created':
+        reason = 'create:;';
         break;
       case 'exec':
         reason = `exec:${textToHex(r.path)};`;

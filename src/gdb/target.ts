@@ -40,6 +40,10 @@ export type StopReason = (
   | { kind: 'fork' | 'vfork'; child: number }
   /** A vfork parent goes on: its child exec'd or exited. */
   | { kind: 'vforkdone' }
+  /** A thread was made (QThreadEvents): the stop names the new thread, stopped. */
+  | { kind: 'thread-created' }
+  /** A thread ended, its process living on (QThreadEvents): its exit code; tid names it. */
+  | { kind: 'thread-exited'; code: number }
   /** The thread's process exec'd path (exec-events). */
   | { kind: 'exec'; path: string }
   /**
@@ -201,6 +205,8 @@ export interface ThreadInfo {
 export interface ThreadsOps {
   /** The live threads of the processes followed (none once the program has ended). */
   list(): ThreadInfo[];
+  /** QThreadEvents: stop when a thread is made (the new one, stopped) or ends while its process lives on. */
+  setEvents(on: boolean): void;
 }
 
 /**

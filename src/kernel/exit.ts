@@ -1,13 +1,17 @@
 /**
- * How a process ends and how its parent learns of it: Linux's do_exit and
- * exit_notify (the address space and descriptors released, the children
- * handed to init, SIGCHLD to the parent, a zombie until reaped), and the
- * side of wait4/waitid that finds and reaps a child.
+ * How a thread and a process end and how the parent learns of it: Linux's
+ * do_exit for one thread (exit: its clear_child_tid and robust list, the
+ * process lives on while another thread does), do_group_exit for all of
+ * them (exit_group, a fatal signal), exit_notify once the last is gone (the
+ * address space and descriptors released, the children handed to init,
+ * SIGCHLD to the parent, a zombie until reaped), and the side of
+ * wait4/waitid that finds and reaps a child.
  *
  * Orphans go to init, pid 1, whose role the emulator plays: an orphan's
  * getppid() is 1, and it is reaped as soon as it ends.
  */
-import type { Process } from './process.js';
+import { clearChildTid, exitRobustList } from './futex.js';
+import type { Process, Task } from './process.js';
 import { CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN } from './signal.js';
 import { write32 } from './sys/util.js';
 
@@ -17,15 +21,66 @@ export type Ending = { code: number } | { signal: number };
 const SIGCHLD = 17;
 
 /**
- * The process ends (exit_group, or a signal's default action): it becomes
- * a zombie for its parent to reap, or goes at once if nobody will wait.
+ * exit(2): the running thread ends. The last thread's exit is the
+ * process's, with its code; before that the others run on, and the
+ * thread's clear_child_tid word is zeroed and woken (pthread_join) and the
+ * mutexes on its robust list marked FUTEX_OWNER_DIED, as mm_release does.
+ */
+export function exitThread(p: Process, code: number): void {
+  const t = p.task;
+  if (p.threads.length <= 1) return doExit(p, { code });
+  if (t.robustList !== 0) exitRobustList(p.mem, p.kernel.futexes, t.robustList, t.tid);
+  if (t.clearChildTid !== 0) clearChildTid(p.mem, p.kernel.futexes, t.clearChildTid);
+  t.exitCode = code & 0xff;
+  taskGone(t);
+}
+
+/**
+ * de_thread's part of execve from a multi-threaded process: every other
+ * thread ends (as by SIGKILL, with no clear_child_tid: the address space
+ * they would write goes away), and the caller, if it is not the leader,
+ * takes the leader's tid, as Linux's exec gives the thread group leader's
+ * pid to the thread that execs.
+ */
+export function zapOtherThreads(p: Process): void {
+  const t = p.task, k = p.kernel;
+  for (const o of [...p.threads]) if (o !== t) taskGone(o);
+  if (t.tid === p.pid) return;
+  k.threadIds.delete(t.tid);
+  t.tid = p.pid;
+  // the scheduler's order is tid order
+  k.tasks.sort((a, b) => a.tid - b.tid);
+}
+
+/** The task runs no more: out of the scheduler's tasks and its group's threads, its futex wait dropped, its per-task state released. */
+function taskGone(t: Task): void {
+  const p = t.proc, k = p.kernel;
+  t.futexWait?.cancel();
+  t.futexWait = null;
+  t.dead = true;
+  t.parked = null;
+  t.vforkDone = true;
+  t.cpu.stopRequested = true;
+  const at = k.tasks.indexOf(t);
+  if (at >= 0) k.tasks.splice(at, 1);
+  const i = p.threads.indexOf(t);
+  if (i >= 0) p.threads.splice(i, 1);
+  if (t.tid !== p.pid) k.threadIds.delete(t.tid);
+  k.machine?.taskExited(t);
+}
+
+/**
+ * The process ends (exit_group, or a signal's default action), every
+ * thread of it: it becomes a zombie for its parent to reap, or goes at once
+ * if nobody will wait.
  */
 export function doExit(p: Process, how: Ending): void {
   if (p.ended) return;
   const task = p.task;
-  const k = p.kernel;
   if ('code' in how) p.exitCode = how.code & 0xff;
   else p.termSignal = how.signal;
+  // zap_other_threads: the others go first, the running one last (its end is the one reported)
+  for (const o of [...p.threads]) if (o !== task) taskGone(o);
   // the address space: its last user writes back shared file mappings and frees it; a vfork
   // parent sharing it is told of the exit through clear_child_tid, as a thread would be
   const mem = p.mem;
@@ -40,12 +95,6 @@ export function doExit(p: Process, how: Ending): void {
     }
   }
   p.fds.closeAll();
-  task.dead = true;
-  task.parked = null;
-  task.vforkDone = true;
-  p.cpu.stopRequested = true;
-  const at = k.tasks.indexOf(task);
-  if (at >= 0) k.tasks.splice(at, 1);
   // the children go to init (the emulator), which reaps those that have ended
   for (const c of p.children) {
     c.parent = null;
@@ -55,7 +104,7 @@ export function doExit(p: Process, how: Ending): void {
     if (c.ended) release(c);
   }
   p.children.length = 0;
-  k.machine?.taskExited(task);
+  if (!task.dead) taskGone(task);
   notifyParent(p);
 }
 

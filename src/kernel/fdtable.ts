@@ -162,6 +162,8 @@ export class OpenFile {
   data: Uint8Array | null = null;
   /** Directory listing snapshot, taken at the first getdents64 after open or rewind. */
   dirEntries: DirEntry[] | null = null;
+  /** A directory of the emulated procfs (/proc/PID/task): its entries, made when it was opened (no host directory behind it). */
+  synthDir: DirEntry[] | null = null;
   /** Inode number of synth/pipe files. */
   readonly synthIno = nextSynthIno++;
   /** The table holding this description's flock, if it took one: the lock goes when the description does. */

@@ -1,15 +1,18 @@
 /**
- * Making a process: Linux's copy_process for fork, vfork and clone without
- * threads. The child is a copy of its parent (process.ts copies what is
+ * Making a process or a thread: Linux's copy_process for fork, vfork and
+ * clone. A new process is a copy of its parent (process.ts copies what is
  * copied), in an address space forked copy on write, or in its parent's own
  * (CLONE_VM with CLONE_VFORK: vfork, the parent waiting until the child
- * execs or exits). What the entry model and the scheduler do with the new
- * task is the machine's part (MachineHooks.taskForked).
+ * execs or exits). A new thread (CLONE_THREAD, as pthread_create and Go's
+ * newosproc ask: with CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND) is a
+ * task of its creator's process, sharing all of it. What the entry model
+ * and the scheduler do with the new task is the machine's part
+ * (MachineHooks.taskForked).
  */
 import { cloneCpu } from '../cpu/context.js';
 import { EAGAIN, EINVAL, ENOSYS, EPERM, SysError } from './errno.js';
 import { capable, CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from './cred.js';
-import { Process } from './process.js';
+import { Process, type Task } from './process.js';
 import { write32 } from './sys/util.js';
 
 export const CLONE = {
@@ -36,12 +39,13 @@ export interface CloneArgs {
 }
 
 /**
- * Make the child process; returns it. Flags that would make a thread or
- * share what only threads share are ENOSYS (threads are not emulated yet),
- * new namespaces too, as a kernel without them; what Linux refuses is its
- * errno.
+ * Make the child: a process, or with CLONE_THREAD a thread of the caller's
+ * process; returns its task. Sharing tables between processes (CLONE_VM
+ * without CLONE_VFORK, CLONE_FILES, CLONE_FS or CLONE_SIGHAND without
+ * CLONE_THREAD, a thread with a table of its own) is ENOSYS, new namespaces
+ * too, as a kernel without them; what Linux refuses is its errno.
  */
-export function copyProcess(parent: Process, a: CloneArgs): Process {
+export function copyProcess(parent: Process, a: CloneArgs): Task {
   const f = a.flags;
   const k = parent.kernel;
   // copy_process's consistency checks, in its order
@@ -56,12 +60,19 @@ export function copyProcess(parent: Process, a: CloneArgs): Process {
     throw new SysError(ENOSYS);
   }
   const vfork = (f & (CLONE.VM | CLONE.VFORK)) === (CLONE.VM | CLONE.VFORK);
-  if (f & (CLONE.THREAD | CLONE.SIGHAND | CLONE.FILES | CLONE.FS | CLONE.PIDFD) || (f & CLONE.VM && !vfork)) {
-    parent.unimplemented(56, 'threads and shared tables (CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_VM without CLONE_VFORK, CLONE_PIDFD) are not emulated yet');
+  const THREAD_SHARES = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND;
+  if (f & CLONE.THREAD) {
+    if ((f & THREAD_SHARES) !== THREAD_SHARES || f & (CLONE.PIDFD | CLONE.VFORK)) {
+      parent.unimplemented(56, 'a thread with a filesystem context or descriptor table of its own (CLONE_THREAD without CLONE_FS or CLONE_FILES), or with CLONE_PIDFD or CLONE_VFORK, is not emulated');
+      throw new SysError(ENOSYS);
+    }
+  } else if (f & (CLONE.SIGHAND | CLONE.FILES | CLONE.FS | CLONE.PIDFD) || (f & CLONE.VM && !vfork)) {
+    parent.unimplemented(56, 'processes sharing tables (CLONE_SIGHAND, CLONE_FILES, CLONE_FS or CLONE_VM without CLONE_THREAD or CLONE_VFORK, CLONE_PIDFD) are not emulated');
     throw new SysError(ENOSYS);
   }
   const machine = k.machine;
   if (machine === null) throw new SysError(ENOSYS); // a process on its own (no machine to run a second task)
+  if (f & CLONE.THREAD) return copyThread(parent, a);
   // RLIMIT_NPROC: the processes of the real uid, unless privileged
   const nproc = [...k.procs.values()].filter((q) => q.uid === parent.uid && !q.ended).length;
   if (BigInt(nproc) >= parent.rlimits[RLIMIT_NPROC][0] && !capable(parent, CAP_SYS_ADMIN) && !capable(parent, CAP_SYS_RESOURCE)) throw new SysError(EAGAIN);
@@ -92,7 +103,31 @@ export function copyProcess(parent: Process, a: CloneArgs): Process {
   } catch {
     /* a bad pointer: Linux's put_user fails silently here too */
   }
-  return child;
+  return child.task;
+}
+
+/**
+ * A new thread of the caller's process: its CPU a copy of the caller's at
+ * the syscall (returning 0, on clone's stack, with its TLS), its signal
+ * mask the caller's, no sigaltstack (Linux clears it for CLONE_VM), nothing
+ * pending. Its exit signal is none: a thread's end is not its parent's
+ * business.
+ */
+function copyThread(parent: Process, a: CloneArgs): Task {
+  const f = a.flags;
+  const creator = parent.task;
+  const cpu = cloneCpu(creator.cpu, parent.mem);
+  if (f & CLONE.SETTLS) cpu.fsBase = a.tls;
+  const t = parent.addThread(parent.kernel.allocPid(), cpu);
+  if (f & CLONE.CHILD_CLEARTID) t.clearChildTid = a.childTid;
+  parent.kernel.machine!.taskForked(creator, t, 'thread', a.stack);
+  try {
+    if (f & CLONE.PARENT_SETTID) write32(parent.mem, a.parentTid, t.tid);
+    if (f & CLONE.CHILD_SETTID) write32(parent.mem, a.childTid, t.tid);
+  } catch {
+    /* a bad pointer: Linux's put_user fails silently here too */
+  }
+  return t;
 }
 
 /** clone's flags word: the CLONE_* bits and the exit signal in its low byte. */

@@ -17,6 +17,7 @@ import { Memory } from '../cpu/memory.js';
 import { hostAllowedCpus } from './host.js';
 import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
+import { FutexTable } from './futex.js';
 import { PageCache } from './pagecache.js';
 import { PhysMem } from './physmem.js';
 
@@ -28,12 +29,13 @@ export const hostPhysmem = new PhysMem();
 /** What a task switch, a fork or an exec means above the kernel: the entry model's state and the scheduler (the Machine implements it). */
 export interface MachineHooks<T> {
   /**
-   * fork or clone made `child`, whose CPU is a copy of its parent's at the
-   * syscall: make it return 0 to its program the way the entry model
+   * fork or clone made `child` (a new process, or with CLONE_THREAD a new
+   * thread of its creator's process), whose CPU is a copy of its parent's
+   * at the syscall: make it return 0 to its program the way the entry model
    * returns (on `stack` if not 0: clone's new stack), give its address
    * space a block cache, and schedule it.
    */
-  taskForked(parent: T, child: T, how: 'fork' | 'vfork', stack: number): void;
+  taskForked(parent: T, child: T, how: 'fork' | 'vfork' | 'thread', stack: number): void;
   /**
    * execve replaced the task's address space with a new program (its entry
    * point and initial stack in x; `executable`, the ranges it mapped
@@ -46,6 +48,8 @@ export interface MachineHooks<T> {
   reserved(): [number, number][];
   /** A vfork parent goes on: its child has exec'd or exited. */
   vforkDone(parent: T): void;
+  /** sched_yield: the task's turn ends when it is back in user code. */
+  yield(task: T): void;
   /** The task ended (exit, or a signal): it runs no more; the model's per-task state may be reused. */
   taskExited(task: T): void;
 }
@@ -65,8 +69,12 @@ export class Kernel<P extends { readonly pid: number } = { readonly pid: number 
   readonly kernelPages = new Memory();
   /** Processes by pid, zombies included, in creation order. */
   readonly procs = new Map<number, P>();
-  /** Tasks that have not ended, in creation order (the scheduler's order). */
+  /** Tasks that have not ended, in tid order (the scheduler's order). */
   readonly tasks: T[] = [];
+  /** The tids of live threads that are not their group's leader (a pid is not reused while a tid holds it). */
+  readonly threadIds = new Set<number>();
+  /** The tasks waiting on futexes. */
+  readonly futexes = new FutexTable();
   /** The machine above (null for a process on its own, as the unit tests make: it cannot fork). */
   machine: MachineHooks<T> | null = null;
   /**
@@ -86,7 +94,7 @@ export class Kernel<P extends { readonly pid: number } = { readonly pid: number 
 
   /** The pid for a new process: the next free one from FIRST_PID, as Linux's allocator without wraparound. */
   allocPid(): number {
-    while (this.procs.has(this.nextPid)) this.nextPid++;
+    while (this.procs.has(this.nextPid) || this.threadIds.has(this.nextPid)) this.nextPid++;
     return this.nextPid++;
   }
 

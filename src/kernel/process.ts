@@ -94,11 +94,29 @@ const SIGCHLD = 17;
  * choice of which CPU runs); the entry model keeps its own per-task state in
  * `entry` (the trip in progress, the task's guest kernel stack). Everything
  * the thread group shares (the address space, descriptors, signal
- * dispositions, ids) is its Process's. One task per process for now:
- * threads (CLONE_THREAD) will move per-thread state here (the signal mask,
- * thread-directed pending signals).
+ * dispositions, ids, process-directed pending signals) is its Process's;
+ * what is each thread's own is here: its signal mask, the signals sent to it
+ * alone (tgkill, a fault), its sigaltstack, its name, clear_child_tid and
+ * the robust list, a futex wait in progress.
  */
 export class Task {
+  /** The blocked mask, bit (sig-1); never has SIGKILL/SIGSTOP (a new thread starts with its creator's). */
+  blockedLo = 0;
+  blockedHi = 0;
+  /** Signals sent to this thread alone (tkill, tgkill, a synchronous fault), and their siginfo. */
+  pending = new Set<number>();
+  pendingInfo = new Map<number, SigInfo>();
+  altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
+  /** See Process (its accessors are the running thread's). */
+  savedMask: { lo: number; hi: number } | null = null;
+  interrupted: 'sys' | 'nohand' | 'block' | null = null;
+  sleepDeadline: bigint | null | undefined = undefined;
+  retryProgress = 0;
+  userRsp: number | null = null;
+  /** Thread name (prctl PR_SET_NAME, /proc/PID/task/TID/comm), at most 15 bytes. */
+  comm = '';
+  /** The futex this task waits on (a parked FUTEX_WAIT retried at each turn; futex.ts). */
+  futexWait: { woken: boolean; deadline: bigint | null; cancel: () => void } | null = null;
   /** set_tid_address / CLONE_CHILD_CLEARTID: the word zeroed (and futex-woken) when the task exits. */
   clearChildTid = 0;
   robustList = 0;
@@ -107,6 +125,8 @@ export class Task {
   entry: unknown = null;
   /** Number of the syscall in progress as ptrace shows orig_rax (-1: none). */
   origRax = -1;
+  /** The code it passed to exit(2), when it ended alone (its process living on). */
+  exitCode: number | null = null;
   /** The task has ended (its process may stay a zombie until its parent waits for it). */
   dead = false;
   /**
@@ -125,8 +145,8 @@ export class Task {
   held = false;
 
   constructor(
-    /** Thread id; the thread group leader's is its process's pid. */
-    readonly tid: number,
+    /** Thread id; the thread group leader's is its process's pid (an exec from another thread takes it). */
+    public tid: number,
     readonly proc: Process,
     public cpu: CPU,
   ) {}
@@ -171,8 +191,15 @@ export class Process implements SignalState {
   sched = { policy: 0, priority: 0, resetOnFork: false };
   /** The machine's kernel: the process table, the flock table, the machine's memory. */
   readonly kernel: ProcKernel;
-  /** The thread group's (only) task. */
-  readonly task: Task;
+  /** The live threads of the group, in creation order (the leader first while it lives). */
+  readonly threads: Task[] = [];
+  /**
+   * The thread running in this group now (Linux's `current` when one of its
+   * threads runs): the machine sets it at each switch, and every syscall and
+   * signal delivery of the group works on its per-thread state through the
+   * accessors below (blocked mask, altstack...).
+   */
+  current: Task;
   /** The address space (execve gives a new one; a vfork child shares its parent's). */
   mem: Memory;
   mm!: MM;
@@ -199,13 +226,9 @@ export class Process implements SignalState {
   exec: Exec | null = null;
   /** It has called execve since it was forked (setpgid on it by its parent is then EACCES). */
   execed = false;
-  /** The user RSP when a syscall runs in a guest kernel (the CPU's RSP is then the kernel stack). */
-  userRsp: number | null = null;
   /** Guest path of the program. */
   exePath!: string;
   argv!: string[];
-  /** Thread name (prctl PR_SET_NAME), at most 15 bytes. */
-  comm!: string;
   /** Resource limits [soft, hard] by RLIMIT_* number (RLIM_INFINITY = 2^64-1). */
   rlimits!: [bigint, bigint][];
   /** ITIMER_REAL (monotonic ns), ITIMER_VIRTUAL, ITIMER_PROF (process cpu ns). */
@@ -228,30 +251,97 @@ export class Process implements SignalState {
 
   // ---- signal state ----
   sigactions: SigAction[] = [];
-  blockedLo = 0;
-  blockedHi = 0;
+  /** Process-directed pending signals (kill, timers, SIGCHLD): any thread that does not block one takes it. */
   pending = new Set<number>();
   pendingInfo = new Map<number, SigInfo>();
-  altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
-  savedMask: { lo: number; hi: number } | null = null;
+
+  /** The running thread (see `current`). */
+  get task(): Task {
+    return this.current;
+  }
+  /** The running thread's blocked mask. */
+  get blockedLo(): number {
+    return this.current.blockedLo;
+  }
+  set blockedLo(v: number) {
+    this.current.blockedLo = v;
+  }
+  get blockedHi(): number {
+    return this.current.blockedHi;
+  }
+  set blockedHi(v: number) {
+    this.current.blockedHi = v;
+  }
+  /** The running thread's sigaltstack. */
+  get altstack(): { sp: number; flags: number; size: number } {
+    return this.current.altstack;
+  }
+  set altstack(v: { sp: number; flags: number; size: number }) {
+    this.current.altstack = v;
+  }
   /**
-   * How the last syscall's -EINTR may be restarted, as Linux's internal
-   * ERESTART* codes say: 'sys' (ERESTARTSYS: restart if the handler has
-   * SA_RESTART or no handler ran), 'nohand' (ERESTARTNOHAND: restart only if
-   * no handler ran: poll, select, pause, sigsuspend), 'block'
-   * (ERESTART_RESTARTBLOCK: nanosleep; restarting needs the remaining time,
-   * so treat as 'nohand'), or null (not interrupted). Reset at every syscall.
-   * The deliverer may use it to re-execute the syscall (rip -= 2, rax = nr).
+   * Set by rt_sigsuspend/ppoll/pselect6 (the mask to restore after the
+   * handler), the running thread's: when non-null the deliverer must save
+   * *it* in the frame's uc_sigmask instead of the current (temporary)
+   * blocked mask, then set savedMask = null.
    */
-  interrupted: 'sys' | 'nohand' | 'block' | null = null;
+  get savedMask(): { lo: number; hi: number } | null {
+    return this.current.savedMask;
+  }
+  set savedMask(v: { lo: number; hi: number } | null) {
+    this.current.savedMask = v;
+  }
   /**
-   * The deadline of the sleep in progress, kept across the retries of a
-   * parked syscall (as Linux's restart_block keeps nanosleep's), and
-   * dropped when the syscall completes (see cooperative).
+   * How the running thread's last syscall's -EINTR may be restarted, as
+   * Linux's internal ERESTART* codes say: 'sys' (ERESTARTSYS: restart if the
+   * handler has SA_RESTART or no handler ran), 'nohand' (ERESTARTNOHAND:
+   * restart only if no handler ran: poll, select, pause, sigsuspend),
+   * 'block' (ERESTART_RESTARTBLOCK: nanosleep; restarting needs the
+   * remaining time, so treat as 'nohand'), or null (not interrupted). Reset
+   * at every syscall. The deliverer may use it to re-execute the syscall.
    */
-  private sleepDeadline: bigint | null | undefined = undefined;
+  get interrupted(): 'sys' | 'nohand' | 'block' | null {
+    return this.current.interrupted;
+  }
+  set interrupted(v: 'sys' | 'nohand' | 'block' | null) {
+    this.current.interrupted = v;
+  }
+  /**
+   * The deadline of the running thread's sleep in progress, kept across the
+   * retries of a parked syscall (as Linux's restart_block keeps
+   * nanosleep's), and dropped when the syscall completes (see cooperative).
+   */
+  private get sleepDeadline(): bigint | null | undefined {
+    return this.current.sleepDeadline;
+  }
+  private set sleepDeadline(v: bigint | null | undefined) {
+    this.current.sleepDeadline = v;
+  }
   /** What a parked syscall had done before it parked (bytes of a pipe write), for its retry; dropped when it completes. */
-  retryProgress = 0;
+  get retryProgress(): number {
+    return this.current.retryProgress;
+  }
+  set retryProgress(v: number) {
+    this.current.retryProgress = v;
+  }
+  /** The user RSP when a syscall runs in a guest kernel (the CPU's RSP is then the kernel stack). */
+  get userRsp(): number | null {
+    return this.current.userRsp;
+  }
+  set userRsp(v: number | null) {
+    this.current.userRsp = v;
+  }
+  /** The running thread's name (prctl PR_SET_NAME); the process's (/proc/PID/comm) is its leader's, `leaderComm`. */
+  get comm(): string {
+    return this.current.comm;
+  }
+  set comm(v: string) {
+    this.current.comm = v;
+  }
+  /** The name /proc/PID/comm and ps show: the group leader's (the thread with tid = pid), or the running thread's once the leader is gone. */
+  get leaderComm(): string {
+    return (this.threads.find((t) => t.tid === this.pid) ?? this.current).comm;
+  }
 
   constructor(cpu: CPU, mem: Memory, opts: ProcessOptions | ForkFrom) {
     this.mem = mem;
@@ -260,7 +350,8 @@ export class Process implements SignalState {
       const parent = opts.parent;
       this.kernel = parent.kernel;
       this.pid = opts.pid;
-      this.task = new Task(this.pid, this, cpu);
+      this.current = new Task(this.pid, this, cpu);
+      this.threads.push(this.current);
       this.warned = parent.warned;
       this.warnedMsgs = parent.warnedMsgs;
       this.enosys = parent.enosys;
@@ -273,7 +364,8 @@ export class Process implements SignalState {
     }
     this.kernel = opts.kernel ?? new Kernel<Process, Task>();
     this.pid = opts.pid ?? this.kernel.allocPid();
-    this.task = new Task(this.pid, this, cpu);
+    this.current = new Task(this.pid, this, cpu);
+    this.threads.push(this.current);
     this.kernel.procs.set(this.pid, this);
     this.kernel.tasks.push(this.task);
     this.warned = new Set();
@@ -354,17 +446,35 @@ export class Process implements SignalState {
     this.exePath = parent.exePath;
     this.argv = [...parent.argv];
     this.comm = parent.comm;
+    this.task.blockedLo = parent.task.blockedLo;
+    this.task.blockedHi = parent.task.blockedHi;
+    this.task.altstack = { ...parent.task.altstack };
     this.image = parent.image;
     this.exec = parent.exec;
     // the interval timers and alarm are not inherited; the pending signals neither
     this.sigactions = parent.sigactions.map((a) => ({ ...a }));
-    this.blockedLo = parent.blockedLo;
-    this.blockedHi = parent.blockedHi;
-    this.altstack = { ...parent.altstack };
     // prctl settings a child keeps (PR_SET_PDEATHSIG and the subreaper flag are not inherited)
     type Prctl = { dumpable?: number; keepcaps?: number; noNewPrivs?: number; timerslack?: number; thp?: number; personality?: number };
     const from = parent as Process & Prctl, to = this as Process & Prctl;
     for (const k of ['dumpable', 'noNewPrivs', 'timerslack', 'thp', 'personality'] as const) if (from[k] !== undefined) to[k] = from[k];
+  }
+
+  /**
+   * A new thread of this process (clone with CLONE_THREAD, made by the
+   * running one): its mask and name are its creator's; it is scheduled
+   * after the tasks made before it.
+   */
+  addThread(tid: number, cpu: CPU): Task {
+    const creator = this.current;
+    const t = new Task(tid, this, cpu);
+    t.blockedLo = creator.blockedLo;
+    t.blockedHi = creator.blockedHi;
+    t.comm = creator.comm;
+    t.traced = creator.traced;
+    this.threads.push(t);
+    this.kernel.tasks.push(t);
+    this.kernel.threadIds.add(tid);
+    return t;
   }
 
   /** The process has ended (a zombie until reaped). */
@@ -452,36 +562,89 @@ export class Process implements SignalState {
 
   // ---- signals ----
 
-  /** Make sig pending (unless it is ignored and not blocked, which discards it, as Linux does). */
+  /**
+   * Make sig pending for the process (any thread that does not block it
+   * takes it), unless it is ignored and not blocked by the running thread,
+   * which discards it, as Linux does.
+   */
   raise(sig: number, info: SigInfo = { signo: sig, code: SI_KERNEL }): void {
     if (sig < 1 || sig > 64) return;
-    if (!isBlocked(this, sig) && disposition(this, sig) === 'ignore') return;
+    if (disposition(this, sig) === 'ignore' && !this.threads.some((t) => isBlocked(t, sig))) return;
     if (!this.pending.has(sig)) {
       this.pending.add(sig);
       this.pendingInfo.set(sig, info);
     }
   }
 
-  /** Lowest-numbered pending signal that is not blocked (0 if none). Ignored ones count: delivery discards them. */
+  /** Make sig pending for one thread of the group (tkill, tgkill, pthread_kill, a fault). */
+  raiseTask(t: Task, sig: number, info: SigInfo = { signo: sig, code: SI_KERNEL }): void {
+    if (sig < 1 || sig > 64) return;
+    if (!isBlocked(t, sig) && disposition(this, sig) === 'ignore') return;
+    if (!t.pending.has(sig)) {
+      t.pending.add(sig);
+      t.pendingInfo.set(sig, info);
+    }
+  }
+
+  /** Whether sig is pending for the running thread: sent to it, or to the process. */
+  hasPending(sig: number): boolean {
+    return this.current.pending.has(sig) || this.pending.has(sig);
+  }
+
+  /** Any signal pending for the running thread, blocked or not. */
+  get anyPending(): boolean {
+    return this.current.pending.size > 0 || this.pending.size > 0;
+  }
+
+  /**
+   * Take pending sig for the running thread (its own first, then the
+   * process's, as dequeue_signal): its siginfo, or null if not pending.
+   */
+  takePending(sig: number): SigInfo | null {
+    for (const q of [this.current, this] as const) {
+      if (!q.pending.has(sig)) continue;
+      const info = q.pendingInfo.get(sig) ?? { signo: sig, code: 0 };
+      q.pending.delete(sig);
+      q.pendingInfo.delete(sig);
+      return info;
+    }
+    return null;
+  }
+
+  /** The signals pending for the running thread, ascending, its own and the process's. */
+  pendingSignals(): number[] {
+    return [...new Set([...this.current.pending, ...this.pending])].sort((a, b) => a - b);
+  }
+
+  /** Lowest-numbered pending signal the running thread does not block (0 if none). Ignored ones count: delivery discards them. */
   nextDeliverable(): number {
     let best = 0;
-    for (const s of this.pending) if (!isBlocked(this, s) && (best === 0 || s < best)) best = s;
+    for (const s of this.pendingSignals()) if (!isBlocked(this, s) && (best === 0 || s < best)) best = s;
     return best;
   }
 
-  /** True when a pending, unblocked signal would run a handler or kill the process. */
+  /** True when a pending signal the running thread does not block would run a handler or kill the process. */
   hasInterruptingSignal(): boolean {
-    for (const s of this.pending) if (!isBlocked(this, s) && disposition(this, s) !== 'ignore') return true;
+    for (const s of this.pendingSignals()) if (!isBlocked(this, s) && disposition(this, s) !== 'ignore') return true;
     return false;
   }
 
   /** Drop pending signals whose disposition is now 'ignore' and that are not blocked. */
   discardIgnored(): void {
-    for (const s of [...this.pending])
-      if (!isBlocked(this, s) && disposition(this, s) === 'ignore') {
-        this.pending.delete(s);
-        this.pendingInfo.delete(s);
-      }
+    for (const q of [this, ...this.threads])
+      for (const s of [...q.pending])
+        if (!isBlocked(q === this ? this : (q as Task), s) && disposition(this, s) === 'ignore') {
+          q.pending.delete(s);
+          q.pendingInfo.delete(s);
+        }
+  }
+
+  /** Drop sig wherever it is pending in the group (its action became "ignore"). */
+  discardSignal(sig: number): void {
+    for (const q of [this, ...this.threads]) {
+      q.pending.delete(sig);
+      q.pendingInfo.delete(sig);
+    }
   }
 
   /** Restore the mask saved by rt_sigsuspend & co when no handler consumed it. */
@@ -580,6 +743,8 @@ export class Process implements SignalState {
 
   /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline and progress. */
   dropRetry(): void {
+    this.current.futexWait?.cancel();
+    this.current.futexWait = null;
     this.sleepDeadline = undefined;
     this.retryProgress = 0;
   }

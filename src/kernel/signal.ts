@@ -86,7 +86,7 @@ const DEFAULT_IGNORE = new Set<number>([SIG.CHLD, SIG.URG, SIG.WINCH, SIG.CONT])
 /** Stop signals: no job control here, so treat them as ignored. */
 const DEFAULT_STOP = new Set<number>([SIG.STOP, SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 
-export function isBlocked(st: SignalState, sig: number): boolean {
+export function isBlocked(st: { blockedLo: number; blockedHi: number }, sig: number): boolean {
   const b = sig - 1;
   return b < 32 ? ((st.blockedLo >>> b) & 1) === 1 : ((st.blockedHi >>> (b - 32)) & 1) === 1;
 }

@@ -21,6 +21,7 @@ import { EFAULT, EIO, ENOSYS, SysError, WouldBlock, errnoFromNode } from './errn
 import type { Process } from './process.js';
 import { registerExec } from './sys/exec.js';
 import { registerFs } from './sys/fs.js';
+import { registerFutex } from './sys/futex.js';
 import { registerMm } from './sys/mm.js';
 import { registerNet } from './sys/net.js';
 import { registerProc } from './sys/proc.js';
@@ -44,6 +45,7 @@ function build(): HandlerTable {
   const t = new HandlerTable();
   for (const nr of LINUX_NI) t.ni(nr);
   registerFs(t);
+  registerFutex(t);
   registerExec(t);
   registerMm(t);
   registerNet(t);

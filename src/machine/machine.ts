@@ -136,6 +136,8 @@ export class Machine {
    * is back at the next user instruction (syscall-return).
    */
   catchSyscalls: Set<number> | 'all' | null = null;
+  /** A debugger asked for thread creation and exit stops (QThreadEvents). */
+  threadEvents = false;
   /** Which process events a debugger catches (fork, vfork and vfork-done, exec stops); a forked child is then held for it. */
   catchEvents = { fork: false, vfork: false, exec: false };
   /**
@@ -151,6 +153,16 @@ export class Machine {
   readonly stats = new Map<number, SyscallStat>();
   /** --stats: per process (pid), its syscalls, and its guest instructions once it has ended. */
   readonly procStats = new Map<number, { comm: string; syscalls: number; insns: number; end: string | null }>();
+  /**
+   * The schedule so far: every task switch (the task that runs next, and
+   * the machine's guest instruction count there) folded into a 32-bit
+   * FNV-1a hash. The same program with the same input (and no timers or
+   * sleeps, which follow the host's clock) switches at the same points:
+   * --stats prints it, --schedule-log lists the switches.
+   */
+  readonly schedule = { switches: 0, hash: 0x811c9dc5 };
+  /** Called at each task switch (--schedule-log). */
+  onSwitch: ((tid: number, icount: number) => void) | null = null;
   /** Called when a trip through the entry path returns to the program (trace). */
   onPath: ((p: PathInfo) => void) | null = null;
   /** The timer interrupt: its period, what it delivered, whether a debugger's step may be interrupted. */
@@ -162,6 +174,7 @@ export class Machine {
   /** Called when a process has ended, at the end of its last turn (trace's `+++ exited +++` lines). */
   onProcessEnd: ((p: Process) => void) | null = null;
   private readonly warn: (msg: string) => void;
+  private readonly warned = new Set<string>();
   /** The task the CPU getters name: the running one (see the class comment). */
   private current: Task;
   private readonly sched: Scheduler<Task>;
@@ -284,25 +297,29 @@ export class Machine {
   tasks(): TaskInfo[] {
     const out: TaskInfo[] = [];
     for (const p of this.os.procs.values()) {
-      const t = p.task;
-      out.push({ pid: p.pid, tid: t.tid, name: p.comm, state: t.state, traced: t.traced, held: t.held });
+      // a zombie process shows its leader; a live one its live threads
+      if (p.threads.length === 0) out.push({ pid: p.pid, tid: p.pid, name: p.leaderComm, state: 'Z', traced: p.current.traced, held: p.current.held });
+      for (const t of p.threads) out.push({ pid: p.pid, tid: t.tid, name: t.comm, state: t.state, traced: t.traced, held: t.held });
     }
     return out;
   }
 
-  /** The debugger lets go of a task: it runs untraced (detach-on-fork, or `detach`). */
+  /** The debugger lets go of a process (by its pid or a tid of it): its threads run untraced (detach-on-fork, or `detach`). */
   detachTask(tid: number): void {
-    const p = this.os.procs.get(tid);
+    const p = this.os.procs.get(tid) ?? this.taskOf(tid)?.proc;
     if (!p) return;
-    p.task.traced = false;
-    p.task.held = false;
+    for (const t of p.threads) {
+      t.traced = false;
+      t.held = false;
+    }
+    p.current.traced = false;
     this.applyBreakpoints();
   }
 
-  /** Let a held task run (still traced), or hold it again: a debugger keeping a new child stopped (detach-on-fork off). */
+  /** Let a held process's threads run (still traced), or hold them again: a debugger keeping a new child stopped (detach-on-fork off). */
   holdTask(tid: number, held: boolean): void {
-    const p = this.os.procs.get(tid);
-    if (p && !p.task.dead) p.task.held = held;
+    const p = this.os.procs.get(tid) ?? this.taskOf(tid)?.proc;
+    if (p) for (const t of p.threads) t.held = held;
   }
 
   private newCache(mem: Memory): BlockCache {
@@ -341,8 +358,9 @@ export class Machine {
       },
       tripDone: (nr, insns, describe, counted = true) => this.tripDone(nr, insns, describe, counted),
       queueSignal: (info) => {
-        this.proc.pending.add(info.signo);
-        this.proc.pendingInfo.set(info.signo, info);
+        // a synchronous fault is the faulting thread's
+        this.current.pending.add(info.signo);
+        this.current.pendingInfo.set(info.signo, info);
       },
       reschedule: () => {
         // the scheduler's turn is over; the switch happens at the next point where the task is switchable
@@ -360,6 +378,14 @@ export class Machine {
         const pm = parent.proc.mem, cm = child.proc.mem;
         if (cm !== pm) this.caches.set(cm, this.caches.get(pm)!.fork(cm, false));
         this.model.newTask(child, parent, stack);
+        if (how === 'thread') {
+          // a debugger that asked for thread events (QThreadEvents) hears of it, the new thread stopped
+          if (parent.traced && this.threadEvents) {
+            child.held = true;
+            this.requestStop({ kind: 'thread-created', child: child.tid, tid: child.tid });
+          }
+          return;
+        }
         const event = how === 'vfork' ? this.catchEvents.vfork : this.catchEvents.fork;
         if (parent.traced && event) {
           // as PTRACE_O_TRACEFORK: the child starts traced and stopped, for the debugger to keep or let go
@@ -369,6 +395,10 @@ export class Machine {
           this.applyBreakpoints();
           this.requestStop({ kind: how, child: child.tid });
         }
+      },
+      yield: (task) => {
+        this.sched.quantum = 0;
+        task.cpu.stopRequested = true;
       },
       vforkDone: (parent) => {
         if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
@@ -400,10 +430,10 @@ export class Machine {
         const p = task.proc;
         if (this.opts.stats) {
           const st = this.procStatsOf(p);
-          st.insns = task.cpu.icount;
-          st.end = p.termSignal !== null ? `killed by ${signalName(p.termSignal)}` : `exited with ${p.exitCode}`;
+          st.insns += task.cpu.icount;
+          if (p.ended) st.end = p.termSignal !== null ? `killed by ${signalName(p.termSignal)}` : `exited with ${p.exitCode}`;
         }
-        if (p === this.leader && !this.leaderEnd)
+        if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
     };
@@ -597,7 +627,7 @@ export class Machine {
         // it died before it ran (a debugger delivered it a fatal signal): its end, as at the end of a turn
         const t = this.current;
         this.endSeen.add(t);
-        this.onProcessEnd?.(t.proc);
+        if (t.proc.ended) this.onProcessEnd?.(t.proc);
         const end = this.taskEnded(t);
         if (end) return end;
       }
@@ -627,7 +657,7 @@ export class Machine {
       if (t.dead) {
         this.stop = null;
         this.endSeen.add(t);
-        this.onProcessEnd?.(t.proc);
+        if (t.proc.ended) this.onProcessEnd?.(t.proc);
         const end = this.taskEnded(t);
         if (end) return end;
         s = null;
@@ -659,6 +689,11 @@ export class Machine {
    * the turn passes.
    */
   private taskEnded(t: Task): Stop | null {
+    if (!t.proc.ended) {
+      // one thread of a process that lives on: a debugger hears of it if it asked (QThreadEvents)
+      if (this.os.debugged && t.traced && this.threadEvents) return { kind: 'thread-exit', code: t.exitCode ?? 0, tid: t.tid };
+      return null;
+    }
     const gone = this.os.tasks.length === 0;
     if (gone) {
       this.ended = this.leaderEnd ?? { kind: 'killed', signal: SIG.KILL, message: 'killed' };
@@ -676,8 +711,7 @@ export class Machine {
 
   /** A live task by tid (a debugger's view of one thread), or null. */
   taskOf(tid: number): Task | null {
-    const t = this.os.procs.get(tid)?.task;
-    return t && !t.dead ? t : null;
+    return this.os.tasks.find((t) => t.tid === tid) ?? null;
   }
 
   /**
@@ -698,9 +732,7 @@ export class Machine {
     if (!t) return false;
     if (t === this.current) return true;
     if (!this.model.switchable()) return false;
-    this.current = t;
-    t.cpu.useMemory(t.proc.mem);
-    this.model.activate(t);
+    this.becomeCurrent(t);
     return true;
   }
 
@@ -719,6 +751,13 @@ export class Machine {
             // one more round in which the waits that can give up do
             this.os.deadlock = true;
             this.sched.progress();
+          } else if (this.os.tasks.some((x) => x.futexWait !== null)) {
+            // threads waiting on futexes with no timeout: Linux leaves the process hanging (a lock-order
+            // bug, a lost wake-up); so does the emulator, saying so once, interruptible (^C, gdb's 0x03)
+            this.warnOnce('entrystub: every thread waits on a futex (or for another task) with no timeout, and none can wake the others: the program hangs, as it would on Linux');
+            this.sched.progress();
+            if (this.os.debugged) return this.named({ kind: 'blocked', ms: 50 });
+            sleepMs(MAX_IDLE_MS);
           } else {
             this.warn('entrystub: every process waits for another and none can go on: deadlock; killing them all');
             for (const x of [...this.os.tasks]) doExit(x.proc, { signal: SIG.KILL });
@@ -740,13 +779,36 @@ export class Machine {
     }
   }
 
+  private warnOnce(msg: string): void {
+    if (this.warned.has(msg)) return;
+    this.warned.add(msg);
+    this.warn(msg);
+  }
+
+  /** t's CPU, address space and entry state are the machine's now, and it is its group's `current`. */
+  private becomeCurrent(t: Task): void {
+    this.current = t;
+    t.proc.current = t;
+    t.cpu.useMemory(t.proc.mem);
+    this.model.activate(t);
+    this.recordSwitch(t);
+  }
+
+  private recordSwitch(t: Task): void {
+    const icount = this.icount;
+    let h = this.schedule.hash;
+    for (const v of [t.tid, icount % 4294967296, Math.floor(icount / 4294967296)])
+      for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((v >>> (8 * k)) & 0xff), 0x01000193) >>> 0;
+    this.schedule.hash = h;
+    this.schedule.switches++;
+    this.onSwitch?.(t.tid, icount);
+  }
+
   /** Make `t` the running task (at a safe point of the one running). */
   private switchTo(t: Task): void {
     this.sched.turn();
     if (t === this.current) return;
-    this.current = t;
-    t.cpu.useMemory(t.proc.mem);
-    this.model.activate(t);
+    this.becomeCurrent(t);
     // what happened while it waited its turn: timers expired, signals sent by others
     t.proc.pollTimers();
     if (t.parked === null && this.model.inUserCode()) this.deliverPending();
@@ -907,7 +969,7 @@ export class Machine {
    */
   killProcess(pid: number): void {
     const p = this.os.procs.get(pid);
-    if (!p || p.task.dead) return;
+    if (!p || p.ended) return;
     this.detachTask(pid);
     p.raise(SIG.KILL, { signo: SIG.KILL, code: 0 /* SI_USER */ });
   }
@@ -921,6 +983,11 @@ export class Machine {
   /** The CPU is in the program's own code: not in a syscall path, the trampoline page or the guest kernel. */
   inUserCode(): boolean {
     return this.model.inUserCode();
+  }
+
+  /** fn reading the machine as task would be seen if it ran: the guest kernel's current-task variables are its own meanwhile. */
+  asCurrent<R>(task: Task, fn: () => R): R {
+    return task === this.current ? fn() : this.model.asCurrent(task, fn);
   }
 
   /** Where the guest kernel keeps the current task's struct pt_regs (null: the model keeps none). */
@@ -988,7 +1055,7 @@ export class Machine {
   private exitWork(regs: number | null): boolean {
     if (this.proc.ended) return true;
     if (regs === null) this.deliverPending();
-    else if (this.proc.exitCode === null && this.proc.pending.size > 0) this.onUserContext(regs, () => this.deliverPending());
+    else if (this.proc.exitCode === null && this.proc.anyPending) this.onUserContext(regs, () => this.deliverPending());
     if (this.proc.ended) this.cpu.stopRequested = true;
     return this.proc.ended || this.stop !== null;
   }
@@ -1057,12 +1124,10 @@ export class Machine {
   /** Deliver pending, unblocked signals (on the way back to user space). */
   deliverPending(): void {
     const st = this.proc;
-    if (st.pending.size === 0) return;
-    for (const sig of [...st.pending].sort((a, b) => a - b)) {
+    if (!st.anyPending) return;
+    for (const sig of st.pendingSignals()) {
       if (isBlocked(st, sig) && sig !== SIG.KILL) continue;
-      st.pending.delete(sig);
-      const info = st.pendingInfo.get(sig) ?? { signo: sig, code: 0 };
-      st.pendingInfo.delete(sig);
+      const info = st.takePending(sig) ?? { signo: sig, code: 0 };
       const d = disposition(st, sig);
       if (d === 'ignore') continue;
       if (this.stopsOn(sig)) return this.signalStop(info, false, `killed by ${signalName(sig)}`);
@@ -1094,7 +1159,7 @@ export class Machine {
   private fault(e: CpuFault): void {
     const cpu = this.cpu;
     const user = cpu.cpl === 3 && !this.model.kernel?.contains(cpu.rip);
-    if (user && (e.vector === Vector.UD || (e.vector === Vector.PF && e.errorCode & PF_FETCH)) && this.model.claimUserFault(e.vector, e.addr)) return;
+    if (user && (e.vector === Vector.UD || e.vector === Vector.PF) && this.model.claimUserFault(e.vector, e.addr)) return;
     const rip = cpu.rip;
     let info: SigInfo;
     let what: string;

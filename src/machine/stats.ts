@@ -16,12 +16,13 @@ export function formatStats(m: Machine): string {
   for (const [nr, st] of rows)
     out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
   for (const l of m.model.statsLines()) out += l + '\n';
+  out += `  schedule: ${m.schedule.switches} task switches, hash ${m.schedule.hash.toString(16).padStart(8, '0')}\n`;
   if (m.kernel) out += `  ${m.timer.describe()}\n`;
   if (m.procStats.size > 1) {
     out += `  ${'pid'.padStart(6)}  ${'process'.padEnd(16)} ${'instructions'.padStart(12)}  ${'syscalls'.padStart(8)}  end\n`;
     for (const [pid, st] of [...m.procStats].sort((a, b) => a[0] - b[0])) {
       const live = m.os.procs.get(pid);
-      const insns = st.end === null && live ? live.cpu.icount : st.insns;
+      const insns = st.end === null && live ? st.insns + live.threads.reduce((n, t) => n + t.cpu.icount, 0) : st.insns;
       out += `  ${String(pid).padStart(6)}  ${st.comm.padEnd(16)} ${String(insns).padStart(12)}  ${String(st.syscalls).padStart(8)}  ${st.end ?? 'running'}\n`;
     }
   }

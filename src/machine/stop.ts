@@ -10,7 +10,7 @@
  *   2. signal              a signal is about to be delivered (a debugger decides its fate);
  *      process-exit         a process a debugger traces ended, and the machine runs on
  *   3. syscall-entry/-return  a caught syscall (it happened before the access that follows it),
- *      and fork, vfork, vfork-done, exec: the events of a syscall a debugger asked to see
+ *      and fork, vfork, vfork-done, exec, thread-created, thread-exit: the events of a syscall a debugger asked to see
  *   4. watch               a watched location was accessed by the instruction that just ran
  *   5. breakpoint          execution reached a breakpoint (the instruction there has not run)
  *   6. step                the requested single step is done
@@ -45,6 +45,10 @@ export type Stop = (
   | { kind: 'vfork'; child: number }
   /** A traced vfork parent goes on: its child has exec'd or exited. */
   | { kind: 'vfork-done' }
+  /** A traced task made a thread (a debugger asked for thread events: QThreadEvents): child is its tid; the stop is the new thread's. */
+  | { kind: 'thread-created'; child: number }
+  /** A thread of a traced process ended while its process lives on (QThreadEvents): its tid and exit code. */
+  | { kind: 'thread-exit'; code: number }
   /** A traced task exec'd: path is the new program's guest path. */
   | { kind: 'exec'; path: string }
   /**
@@ -68,6 +72,8 @@ const RANK: Record<Stop['kind'], number> = {
   vfork: 3,
   'vfork-done': 3,
   exec: 3,
+  'thread-created': 3,
+  'thread-exit': 3,
   watch: 4,
   breakpoint: 5,
   step: 6,

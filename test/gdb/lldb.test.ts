@@ -4,7 +4,7 @@
  * description, sets a breakpoint, continues, steps, reads memory.
  */
 import { describe, it, expect } from 'vitest';
-import { GDBDEMO, runMerged, startStub } from './helpers.js';
+import { BIN, GDBDEMO, runMerged, startStub } from './helpers.js';
 import { need } from '../helpers/tools.js';
 
 const HAVE_LLDB = need('lldb') !== null;
@@ -45,6 +45,24 @@ describe.skipIf(!HAVE_LLDB)('lldb against entrystub serve', () => {
       expect(out).toMatch(/stop reason = instruction step into/);
       expect(out).toMatch(/gdbdemo: hello/);
       expect(out).toMatch(/Process 1000 exited with status = 3 \(0x00000003\)/);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('lists the threads of a threaded program, the one that hit the breakpoint selected', async () => {
+    const prog = BIN('threads-glibc');
+    const stub = await startStub(['--entry', 'native', prog]);
+    try {
+      const out = await runMerged(
+        'lldb',
+        ['--no-lldbinit', '--batch', prog, '-o', `gdb-remote 127.0.0.1:${stub.port}`, '-o', 'breakpoint set -n count_up', '-o', 'continue', '-o', 'thread list'],
+        60_000,
+      );
+      const list = out.slice(out.lastIndexOf('(lldb) thread list'));
+      expect(list).toMatch(/^ {2}thread #1: tid = 1000, /m);
+      expect(list).toMatch(/^\* thread #\d+: tid = 100[1-9], 0x[0-9a-f]+ threads-glibc`count_up, stop reason = breakpoint 1\.1/m);
+      expect(list.match(/thread #\d+: tid = \d+/g)!.length).toBeGreaterThanOrEqual(2);
     } finally {
       await stub.stop();
     }

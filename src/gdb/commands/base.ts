@@ -27,7 +27,7 @@ function qSupported(feats: string[], cx: PacketContext): string {
   if (t.auxv) out.push('qXfer:auxv:read+');
   if (t.libraries) out.push('qXfer:libraries-svr4:read+');
   if (t.siginfo) out.push('qXfer:siginfo:read+');
-  if (t.threads) out.push('qXfer:threads:read+');
+  if (t.threads) out.push('qXfer:threads:read+', 'QThreadEvents+');
   if (t.catchSyscalls) out.push('QCatchSyscalls+');
   if (t.execution?.reverse) out.push('ReverseStep+', 'ReverseContinue+');
   if (t.passSignals) out.push('QPassSignals+', 'QProgramSignals+');

@@ -2,7 +2,7 @@
  * Threads: H (select: Hg chooses the thread register, memory and breakpoint
  * packets refer to; all or any keeps the current one), T (is this thread
  * alive: a specific thread only), qC, qfThreadInfo and qsThreadInfo,
- * qThreadExtraInfo. The thread list is the target's: the threads of every
+ * qThreadExtraInfo, QThreadEvents (thread create and exit stops). The thread list is the target's: the threads of every
  * process followed, none once the program has ended (no ghost thread after
  * the exit).
  */
@@ -65,6 +65,17 @@ export const threadCommands: Command[] = [
     handler: (_a, cx) => {
       const tids = threadsOf(cx.target).map((t) => t.tid);
       return tids.length > 0 ? 'm' + tids.map((t) => cx.threadId(t)).join(',') : 'l';
+    },
+  }),
+  command({
+    name: 'QThreadEvents:',
+    schema: 'l',
+    cap: (t) => t.threads,
+    process: false,
+    handler: ([on], _cx, th) => {
+      if (on !== 0 && on !== 1) return E_INVAL;
+      th.setEvents(on === 1);
+      return OK;
     },
   }),
   command({ name: 'qsThreadInfo', schema: '', cap: always, process: false, handler: () => 'l' }),

@@ -181,6 +181,10 @@ export class Execution implements ExecutionOps {
         return { kind: ev.kind, child: ev.child };
       case 'vfork-done':
         return { kind: 'vforkdone' };
+      case 'thread-created':
+        return { kind: 'thread-created', tid: ev.child };
+      case 'thread-exited':
+        return { kind: 'thread-exited', code: ev.code };
       case 'exec':
         this.bps.execd(ev.tid);
         return { kind: 'exec', path: ev.path };
@@ -202,6 +206,7 @@ export class Execution implements ExecutionOps {
     if (!p) return;
     p.exec.catchSyscalls(null);
     p.exec.catchEvents({ fork: false, vfork: false, exec: false });
+    p.exec.threadEvents(false);
     p.exec.resumeOnly('all'); // a child the client held runs on too
     p.exec.stopOnSignals(false, this.passing);
     this.bps.apply();

@@ -150,6 +150,7 @@ export class History implements GuestProcess, GuestReverse {
         const e = { ...ev };
         this.config((p) => p.exec.catchEvents(e));
       },
+      threadEvents: (on) => this.config((p) => p.exec.threadEvents(on)),
       resumeOnly: (tids) => {
         const t = tids === 'all' ? tids : new Set(tids);
         this.config((p) => p.exec.resumeOnly(t));

@@ -246,7 +246,10 @@ class MachinePort implements GuestProcess {
   private memPort(): GuestProcess['mem'] {
     const m = this.m;
     return {
-      peek: (addr, out) => this.view().mem.peek(addr, out),
+      peek: (addr, out) => {
+        const v = this.view();
+        return v.running ? v.mem.peek(addr, out) : m.asCurrent(v.task, () => v.mem.peek(addr, out));
+      },
       poke: (addr, data) => {
         const mem = this.view().mem;
         if (data.length === 0) return true;
@@ -271,6 +274,9 @@ class MachinePort implements GuestProcess {
       ended: () => m.ended !== null,
       catchSyscalls: (which) => {
         m.catchSyscalls = which === null || which === 'all' ? which : new Set(which);
+      },
+      threadEvents: (on) => {
+        m.threadEvents = on;
       },
       stopOnSignals: (on, pass) => {
         m.stopOnSignals = on;
@@ -431,6 +437,10 @@ function kindOf(ev: Stop): GuestEvent | null {
       return { kind: 'vfork-done' };
     case 'exec':
       return { kind: 'exec', path: ev.path };
+    case 'thread-created':
+      return { kind: 'thread-created', child: ev.child };
+    case 'thread-exit':
+      return { kind: 'thread-exited', code: ev.code };
     case 'process-exit':
       return ev.signal !== null
         ? { kind: 'process-killed', pid: ev.pid, signal: ev.signal, last: ev.last }

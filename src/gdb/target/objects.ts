@@ -95,6 +95,9 @@ export class Threads implements ThreadsOps {
   list(): ThreadInfo[] {
     return this.current()?.tasks() ?? [];
   }
+  setEvents(on: boolean): void {
+    this.current()?.exec.threadEvents(on);
+  }
 }
 
 export class SectionOffsets implements SectionOffsetsOps {

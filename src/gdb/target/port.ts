@@ -78,6 +78,10 @@ export type GuestEvent = (
   | { kind: 'vfork-done' }
   /** The task exec'd path (its process has a new image). */
   | { kind: 'exec'; path: string }
+  /** A thread was made (thread events on): child is its tid, stopped. */
+  | { kind: 'thread-created'; child: number }
+  /** A thread ended, its process living on (thread events on): its exit code; tid names it. */
+  | { kind: 'thread-exited'; code: number }
   /** One traced process ended while the program runs on; last: no traced process is left. */
   | { kind: 'process-exited'; pid: number; code: number; last: boolean }
   | { kind: 'process-killed'; pid: number; signal: number; last: boolean }
@@ -118,6 +122,8 @@ export interface GuestExecution {
   icount(): number;
   /** Which process events stop, as PTRACE_O_TRACEFORK, _TRACEVFORK and _TRACEEXEC: a forked child is then traced and held. */
   catchEvents(ev: { fork: boolean; vfork: boolean; exec: boolean }): void;
+  /** Thread creation and exit stops (QThreadEvents). */
+  threadEvents(on: boolean): void;
   /** The traced tasks the next run lets go ('all': every one); the other traced tasks stay stopped. */
   resumeOnly(tids: ReadonlySet<number> | 'all'): void;
   /**

@@ -13,6 +13,7 @@ import type * as nodefs from 'node:fs';
 import { Memory } from '../../cpu/memory.js';
 import { E2BIG, EACCES, EFAULT, EINVAL, ELOOP, ENOENT, ENOEXEC, SysError } from '../errno.js';
 import { execElf, type Exec } from '../exec.js';
+import { zapOtherThreads } from '../exit.js';
 import { ExecError } from '../loader.js';
 import { MM, mmapBaseFor } from '../mm.js';
 import type { Process } from '../process.js';
@@ -188,7 +189,8 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
   }
   mm.onExecutable = null;
 
-  // the point of no return (begin_new_exec)
+  // the point of no return (begin_new_exec): the other threads go
+  zapOtherThreads(p);
   const task = p.task;
   const old = p.mem;
   if (--old.users === 0) {

@@ -63,6 +63,7 @@ export type Special = (
   | { type: 'fd'; fd: number }
   | { type: 'synth'; name: string; make: () => Uint8Array }
   | { type: 'fddir' }
+  | { type: 'taskdir' }
 ) & { proc: Process };
 
 /** Device nodes reached on the host even when the root is confined and lacks them. */
@@ -94,12 +95,20 @@ export function specialPath(p: Process, norm: string): Special | null {
   if (rest === '/cwd') return { type: 'cwd', proc: q };
   if (rest === '/root') return { type: 'root', proc: q };
   if (rest === '/fd') return { type: 'fddir', proc: q };
+  if (rest === '/task') return { type: 'taskdir', proc: q };
   const fdm = /^\/fd\/(\d+)$/.exec(rest);
   if (fdm) return { type: 'fd', fd: Number(fdm[1]), proc: q };
   const synth = (make: () => string): Special => ({ type: 'synth', name: norm, make: () => utf8(make()), proc: q });
   if (rest === '/maps') return synth(() => (q.ended ? '' : q.mm.procMaps()));
   if (rest === '/cmdline') return synth(() => (q.ended ? '' : q.argv.map((a) => a + '\0').join('')));
-  if (rest === '/comm') return synth(() => q.comm + '\n');
+  if (rest === '/comm') return synth(() => (m[1] === 'thread-self' ? q.comm : q.leaderComm) + '\n');
+  // a thread of the process: its name and state (no directory listing of /proc/PID/task yet)
+  const tm = /^\/task\/(\d+)\/(comm|stat)$/.exec(rest);
+  if (tm) {
+    const t = q.threads.find((x) => x.tid === Number(tm[1]));
+    if (!t) return null;
+    return tm[2] === 'comm' ? synth(() => t.comm + '\n') : synth(() => procStat(q, t));
+  }
   if (rest === '/stat') return synth(() => procStat(q));
   if (rest === '/status') return synth(() => procStatus(q));
   return null;
@@ -122,12 +131,12 @@ function maskOf(sigs: (sig: number) => boolean): string {
 }
 
 /** /proc/PID/stat, the fields ps and shells read: ids, state, sizes, start time, signal masks; no CPU times (0). */
-function procStat(p: Process): string {
+function procStat(p: Process, t = p.threads.find((x) => x.tid === p.pid) ?? p.current): string {
   const f = new Array(52).fill('0');
   const live = !p.ended;
-  f[0] = String(p.pid);
-  f[1] = `(${p.comm})`;
-  f[2] = p.task.state;
+  f[0] = String(t.tid);
+  f[1] = `(${t.comm})`;
+  f[2] = p.threads.length === 0 ? 'Z' : t.state;
   f[3] = String(p.ppid);
   f[4] = String(p.pgid);
   f[5] = String(p.sid);
@@ -162,13 +171,13 @@ function procStat(p: Process): string {
 function procStatus(p: Process): string {
   const mask = (hi: number, lo: number) => `${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
   let s =
-    `Name:\t${p.comm}\nUmask:\t${p.umask.toString(8).padStart(4, '0')}\nState:\t${STATE_NAMES[p.task.state]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid}\n` +
+    `Name:\t${p.leaderComm}\nUmask:\t${p.umask.toString(8).padStart(4, '0')}\nState:\t${STATE_NAMES[p.task.state]}\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid}\n` +
     `TracerPid:\t0\nUid:\t${p.uid}\t${p.euid}\t${p.suid}\t${p.euid}\nGid:\t${p.gid}\t${p.egid}\t${p.sgid}\t${p.egid}\n` +
     `FDSize:\t64\nGroups:\t${p.groups.join(' ')}\n`;
   if (!p.ended) s += `VmSize:\t${String(Math.floor(p.mm.totalVm() / 1024)).padStart(8)} kB\nVmRSS:\t${String(p.mem.pageCount * 4).padStart(8)} kB\n`;
   return (
     s +
-    `Threads:\t1\n` +
+    `Threads:\t${Math.max(p.threads.length, 1)}\n` +
     `SigPnd:\t0000000000000000\nShdPnd:\t${mask(0, [...p.pending].reduce((m, x) => (x <= 32 ? m | (1 << (x - 1)) : m), 0))}\n` +
     `SigBlk:\t${mask(p.blockedHi, p.blockedLo)}\n`
   );
@@ -214,13 +223,15 @@ function procMagic(p: Process, st: readonly string[]): Magic {
     if (q === null) return null;
     if (st.length === 2) return 'virtual';
     if (st.length === 3) {
-      if (st[2] === 'fd') return 'virtual';
+      if (st[2] === 'fd' || st[2] === 'task') return 'virtual';
       if (st[2] === 'root') return { jump: [] };
       if (st[2] === 'cwd') return { jump: parts(q.cwd) };
       if (st[2] === 'exe') return { jump: parts(q.exePath) };
       return null;
     }
     if (st.length === 4 && st[2] === 'fd' && /^\d+$/.test(st[3])) return { jump: fdTarget(q, st[3]) };
+    // a thread's directory: its comm and stat are served by specialPath
+    if (st[2] === 'task' && st.length >= 4 && q.threads.some((t) => String(t.tid) === st[3])) return 'virtual';
     return null;
   }
   if (st[0] === 'dev') {
@@ -305,6 +316,7 @@ export function sameInodePath(f: OpenFile): string {
 export function fileStat(p: Process, f: OpenFile): KStat {
   if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
+  if (f.synthDir) return syntheticStat(p, 0o040555, f.synthIno, 0x16);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);
 }
@@ -325,6 +337,8 @@ export function specialStat(p: Process, sp: Special): KStat {
       return syntheticStat(p, S_IFREG | 0o444, 0x20000 + sp.name.length, 0x16);
     case 'fddir':
       return syntheticStat(p, 0o040500, 0x30000, 0x16);
+    case 'taskdir':
+      return syntheticStat(p, 0o040555, 0x40000 + q.pid, 0x16);
   }
 }
 
@@ -496,6 +510,20 @@ function openSpecial(p: Process, sp: Special, flags: number, mode: number): Open
       if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
       const f = new OpenFile('synth', O_RDONLY | O_LARGEFILE);
       f.data = new Uint8Array(0);
+      return f;
+    }
+    case 'taskdir': {
+      // a directory per live thread, named by its tid (the entries as of the open, as a procfs readdir's snapshot)
+      if ((flags & O_ACCMODE) !== O_RDONLY) throw new SysError(EISDIR);
+      const f = new OpenFile('dir', (flags & KEEP_FLAGS) | O_LARGEFILE);
+      const DT_DIR = 4;
+      const ino = (n: number) => BigInt(0x40000 + n);
+      f.synthDir = [
+        { name: '.', ino: ino(q.pid), type: DT_DIR },
+        { name: '..', ino: ino(0), type: DT_DIR },
+        ...q.threads.map((t) => ({ name: String(t.tid), ino: ino(t.tid), type: DT_DIR })),
+      ];
+      f.guestPath = `/proc/${q.pid}/task`;
       return f;
     }
     case 'synth': {

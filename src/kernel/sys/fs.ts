@@ -445,6 +445,10 @@ function direntType(d: nodefs.Dirent): number {
  */
 function loadDir(p: Process, f: OpenFile): void {
   if (f.dirEntries) return;
+  if (f.synthDir) {
+    f.dirEntries = f.synthDir;
+    return;
+  }
   const dirHost = f.hostFd >= 0 ? `/proc/self/fd/${f.hostFd}` : f.hostPath;
   const self = fileStat(p, f);
   let parentIno = self.ino;
@@ -679,7 +683,7 @@ function doChownat(p: Process, dirfd: number, pathAddr: number, uidArg: number, 
     chownFile(p, sp.proc.fds.file(sp.fd), uid, gid);
     return 0;
   }
-  if (sp && (sp.type === 'synth' || sp.type === 'fddir')) throw new SysError(EPERM);
+  if (sp && (sp.type === 'synth' || sp.type === 'fddir' || sp.type === 'taskdir')) throw new SysError(EPERM);
   const host = sp?.type === 'exe' ? p.vfs.resolve(sp.proc.exePath, '/') : sp?.type === 'cwd' ? p.vfs.resolve(sp.proc.cwd, '/') : sp?.type === 'root' ? p.vfs.resolve('/', '/') : r.host;
   checkChown(p, hostStat(host, follow), uid, gid);
   if (follow) fs.chownSync(host, uid, gid);

@@ -5,7 +5,7 @@
  */
 import { hostOs as os, randomFillSync } from '../hostlog.js';
 import {
-  EAGAIN, ECHILD, EDEADLK, EINTR, EINVAL, ENOSYS, EPERM, ESRCH, ETIMEDOUT, SysError,
+  ECHILD, EINVAL, EPERM, ESRCH, SysError,
 } from '../errno.js';
 import { hostCurrentCpu, hostMeminfo, hostThreadCount } from '../host.js';
 import { TASK_SIZE } from '../mm.js';
@@ -13,7 +13,7 @@ import { CAP_SETGID, CAP_SETPCAP, CAP_SETUID, CAP_SYS_RESOURCE, capable, fixCaps
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import {
-  Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readTimespec, readView, realNs, write32, write64, writeMem,
+  Struct, type SyscallArgs, monoNs, read32, readCStr, readMem, readView, write32, write64, writeMem,
 } from './util.js';
 
 const RLIMIT_STACK = 3, RLIMIT_NOFILE = 7;
@@ -280,92 +280,6 @@ function sysPrctl(p: Process, a: SyscallArgs): number {
   throw new SysError(EINVAL);
 }
 
-// ---------------------------------------------------------------- futex
-
-const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5, FUTEX_LOCK_PI = 6;
-const FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10, FUTEX_LOCK_PI2 = 13;
-const FUTEX_CLOCK_REALTIME = 256;
-
-function sysFutex(p: Process, a: SyscallArgs): number {
-  const uaddr = a.num(0), op = a.int(1), val = a.u32(2), tmo = a.num(3), uaddr2 = a.num(4), val3 = a.u32(5);
-  const cmd = op & ~(128 | FUTEX_CLOCK_REALTIME);
-  if (uaddr % 4 !== 0) throw new SysError(EINVAL);
-  if (op & FUTEX_CLOCK_REALTIME && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) throw new SysError(ENOSYS);
-  switch (cmd) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-      if (cmd === FUTEX_WAIT_BITSET && val3 === 0) throw new SysError(EINVAL);
-      let deadline: bigint | null = null;
-      if (tmo !== 0) {
-        const [s, n] = readTimespec(p.mem, tmo);
-        if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
-        const t = s * 1000000000n + n;
-        if (cmd === FUTEX_WAIT) deadline = monoNs() + t;
-        else if (op & FUTEX_CLOCK_REALTIME) deadline = monoNs() + (t - realNs());
-        else deadline = t;
-      }
-      const cur = read32(p.mem, uaddr) >>> 0;
-      if (cur !== val) throw new SysError(EAGAIN);
-      const r = p.waitForSignal(deadline);
-      if (r === 'signal') {
-        p.interrupted = 'sys';
-        throw new SysError(EINTR);
-      }
-      if (r === 'timeout') throw new SysError(ETIMEDOUT);
-      p.warnOnce(`entrystub: futex wait at 0x${uaddr.toString(16)} with no other thread to wake it; returning EAGAIN`);
-      throw new SysError(EAGAIN);
-    }
-    case FUTEX_WAKE:
-      read32(p.mem, uaddr);
-      return 0;
-    case FUTEX_WAKE_BITSET:
-      if (val3 === 0) throw new SysError(EINVAL);
-      return 0;
-    case FUTEX_REQUEUE:
-      return 0;
-    case FUTEX_CMP_REQUEUE:
-      if (read32(p.mem, uaddr) >>> 0 !== val3) throw new SysError(EAGAIN);
-      return 0;
-    case FUTEX_WAKE_OP: {
-      const opn = (val3 >>> 28) & 7, cmp = (val3 >>> 24) & 15;
-      let oparg = (val3 << 8) >> 20; // sign-extended 12 bits
-      if ((val3 >>> 28) & 8) oparg = 1 << (oparg & 31);
-      const old = read32(p.mem, uaddr2);
-      let nv: number;
-      switch (opn) {
-        case 0: nv = oparg; break;
-        case 1: nv = old + oparg; break;
-        case 2: nv = old | oparg; break;
-        case 3: nv = old & ~oparg; break;
-        case 4: nv = old ^ oparg; break;
-        default: throw new SysError(ENOSYS);
-      }
-      if (cmp > 5) throw new SysError(ENOSYS);
-      write32(p.mem, uaddr2, nv | 0);
-      return 0;
-    }
-    case FUTEX_LOCK_PI:
-    case FUTEX_LOCK_PI2:
-    case FUTEX_TRYLOCK_PI: {
-      const cur = read32(p.mem, uaddr) >>> 0;
-      const owner = cur & 0x3fffffff;
-      if (owner === 0) {
-        write32(p.mem, uaddr, (cur & 0x40000000) | p.tid);
-        return 0;
-      }
-      if (owner === p.tid) throw new SysError(EDEADLK);
-      throw new SysError(cmd === FUTEX_TRYLOCK_PI ? EAGAIN : ESRCH);
-    }
-    case FUTEX_UNLOCK_PI: {
-      const cur = read32(p.mem, uaddr) >>> 0;
-      if ((cur & 0x3fffffff) !== p.tid) throw new SysError(EPERM);
-      write32(p.mem, uaddr, 0);
-      return 0;
-    }
-  }
-  throw new SysError(ENOSYS);
-}
-
 // ---------------------------------------------------------------- resources
 
 const CAP_V1 = 0x19980330, CAP_V2 = 0x20071026, CAP_V3 = 0x20080522;
@@ -573,7 +487,6 @@ export function registerProc(t: HandlerTable): void {
   t.on(98, sysGetrusage, 'times are the host process\'s (the emulator\'s own work included), ru_maxrss is Node\'s resident size, the other counters are 0');
   t.on(100, sysTimes, 'the host process\'s times, the emulator\'s own work included');
   t.on(99, sysSysinfo);
-  t.on(202, sysFutex, 'one thread: a wait ends by signal or timeout only; wakes and requeues have nobody to wake');
   t.on(125, sysCapget);
   t.on(126, sysCapset, 'the sets are kept and checked (capget, chown, set*uid, setpriority ...); the host process keeps its own');
   t.on(309, (p, a) => {

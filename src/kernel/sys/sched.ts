@@ -198,7 +198,11 @@ export function registerSched(t: HandlerTable): void {
   t.on(142, sysSchedSetparam, 'the priority is kept and returned; the host thread keeps its own');
   t.on(145, sysSchedGetscheduler);
   t.on(143, sysSchedGetparam);
-  t.on(24, () => 0); // sched_yield: one runnable task, nothing to yield to
+  t.on(24, (p) => {
+    // the turn passes to the next runnable task (round robin: SCHED_OTHER's yield, deterministic)
+    p.kernel.machine?.yield(p.task);
+    return 0;
+  });
   t.on(146, (_p, a) => {
     const pol = a.int(0);
     if (rtPolicy(pol)) return 99;

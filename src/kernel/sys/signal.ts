@@ -7,7 +7,7 @@
  * receiver parked in a syscall is woken by it: EINTR).
  */
 import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
-import type { Process } from '../process.js';
+import type { Process, Task } from '../process.js';
 import { CAP_KILL, capable } from '../cred.js';
 import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, type SigInfo } from '../signal.js';
 import type { HandlerTable } from './table.js';
@@ -55,8 +55,7 @@ function sysRtSigaction(p: Process, a: SyscallArgs): number {
     p.sigactions[sig] = next;
     // a signal whose action becomes "ignore" is discarded even while blocked
     if (next.handler === SIG_IGN || (next.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) {
-      p.pending.delete(sig);
-      p.pendingInfo.delete(sig);
+      p.discardSignal(sig);
     }
   }
   return 0;
@@ -94,7 +93,7 @@ function sysRtSigprocmask(p: Process, a: SyscallArgs): number {
 function sysRtSigpending(p: Process, a: SyscallArgs): number {
   if (a.unum(1) > 8) throw new SysError(EINVAL);
   let lo = 0, hi = 0;
-  for (const s of p.pending) {
+  for (const s of p.pendingSignals()) {
     if (!inMask(p.blockedLo, p.blockedHi, s)) continue;
     if (s <= 32) lo |= 1 << (s - 1);
     else hi |= 1 << (s - 33);
@@ -175,12 +174,10 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
   for (;;) {
     p.pollTimers();
     let best = 0;
-    for (const s of p.pending) if (inMask(lo, hi, s) && (best === 0 || s < best)) best = s;
+    for (const s of p.pendingSignals()) if (inMask(lo, hi, s) && (best === 0 || s < best)) best = s;
     if (best) {
-      const info = p.pendingInfo.get(best) ?? { signo: best, code: SI_USER };
+      const info = p.takePending(best) ?? { signo: best, code: SI_USER };
       if (infoAddr !== 0) writeMem(p.mem, infoAddr, packSigInfo(info));
-      p.pending.delete(best);
-      p.pendingInfo.delete(best);
       return best;
     }
     if (p.hasInterruptingSignal()) {
@@ -237,19 +234,21 @@ function sysKill(p: Process, a: SyscallArgs): number {
   return sendTo(p, all.filter((q) => q.pgid === pgrp && !q.ended), sig, info);
 }
 
-/** The process whose (only) task has this tid, or ESRCH. */
-function taskOwner(p: Process, tid: number): Process {
-  const q = p.kernel.procs.get(tid);
-  if (!q || q.tid !== tid) throw new SysError(ESRCH);
-  return q;
+/** The live thread with this tid and its process, or ESRCH. */
+function taskOwner(p: Process, tid: number): [Process, Task] {
+  for (const t of p.kernel.tasks) if (t.tid === tid && !t.dead) return [t.proc, t];
+  throw new SysError(ESRCH);
 }
 
+/** tkill, tgkill: one thread (tgid -1: any group); the signal is that thread's alone. */
 function sysTkill(p: Process, tid: number, sig: number, tgid = -1): number {
   checkSig(sig);
-  if (tid <= 0) throw new SysError(EINVAL);
-  const q = taskOwner(p, tid);
+  if (tid <= 0 || (tgid !== -1 && tgid <= 0)) throw new SysError(EINVAL);
+  const [q, t] = taskOwner(p, tid);
   if (tgid !== -1 && q.pid !== tgid) throw new SysError(ESRCH);
-  return sendTo(p, [q], sig, { signo: sig, code: SI_TKILL, pid: p.pid, uid: p.uid });
+  if (!mayKill(p, q)) throw new SysError(EPERM);
+  if (sig !== 0) q.raiseTask(t, sig, { signo: sig, code: SI_TKILL, pid: p.pid, uid: p.uid });
+  return 0;
 }
 
 function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: number): number {
@@ -257,11 +256,15 @@ function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: 
   const v = readView(p.mem, uinfo, 128);
   const code = v.getInt32(8, true);
   if (pid <= 0 || tid === 0 || tid < -1) throw new SysError(EINVAL);
-  const q = tid === -1 ? p.kernel.procs.get(pid) : taskOwner(p, tid);
+  const [q, t] = tid === -1 ? [p.kernel.procs.get(pid), null] : taskOwner(p, tid);
   if (!q || q.pid !== pid) throw new SysError(ESRCH);
   // another process may not be sent a signal that claims to come from the kernel or kill (Linux's check)
   if (q !== p && (code >= 0 || code === SI_TKILL)) throw new SysError(EPERM);
-  return sendTo(p, [q], sig, { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) });
+  const info = { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) };
+  if (t === null) return sendTo(p, [q], sig, info);
+  if (!mayKill(p, q)) throw new SysError(EPERM);
+  if (sig !== 0) q.raiseTask(t, sig, info);
+  return 0;
 }
 
 // ---------------------------------------------------------------- timers

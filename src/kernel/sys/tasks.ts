@@ -5,7 +5,7 @@
  * getpgrp, setsid, getsid).
  */
 import { EACCES, ECHILD, EINTR, EINVAL, EPERM, ESRCH, SysError, WouldBlock } from '../errno.js';
-import { doExit, findZombie, release, waitStatus } from '../exit.js';
+import { doExit, exitThread, findZombie, release, waitStatus } from '../exit.js';
 import { CLONE, cloneArgsOf, copyProcess, type CloneArgs } from '../fork.js';
 import type { Process } from '../process.js';
 import { CLD_EXITED, CLD_KILLED, SIG } from '../signal.js';
@@ -35,8 +35,8 @@ function vforkWait(p: Process): number {
 function clone(p: Process, a: CloneArgs): number {
   if (p.task.vforkChild) return vforkWait(p); // a retry: the child exists
   const child = copyProcess(p, a);
-  if ((a.flags & (CLONE.VM | CLONE.VFORK)) !== (CLONE.VM | CLONE.VFORK)) return child.pid;
-  p.task.vforkChild = child.task;
+  if ((a.flags & (CLONE.VM | CLONE.VFORK)) !== (CLONE.VM | CLONE.VFORK)) return child.tid;
+  p.task.vforkChild = child;
   return vforkWait(p);
 }
 
@@ -174,15 +174,17 @@ function sysSetsid(p: Process): number {
 export function registerTasks(t: HandlerTable): void {
   t.on(57, (p) => clone(p, cloneArgsOf(SIG.CHLD, 0, 0, 0, 0))); // fork
   t.on(58, (p) => clone(p, cloneArgsOf(CLONE.VM | CLONE.VFORK | SIG.CHLD, 0, 0, 0, 0))); // vfork
-  const threads = 'new processes only: threads (CLONE_THREAD) and shared tables without CLONE_VFORK are ENOSYS (not yet), as are namespaces and pidfds';
+  const threads = 'processes and threads (CLONE_THREAD with CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND); processes sharing tables without CLONE_THREAD, namespaces and pidfds are ENOSYS';
   t.on(56, (p, a) => clone(p, cloneArgsOf(a.u32(0), a.num(1), a.num(2), a.num(3), a.num(4))), threads);
   t.on(435, sysClone3, threads);
-  const exit = (p: Process, a: SyscallArgs) => {
+  t.on(60, (p, a) => {
+    exitThread(p, a.int(0));
+    return 0;
+  });
+  t.on(231, (p, a) => {
     doExit(p, { code: a.int(0) });
     return 0;
-  };
-  t.on(60, exit, 'one thread per process: exit ends the process, as exit_group');
-  t.on(231, exit);
+  });
   t.on(61, sysWait4, 'no job control: stopped and continued children are never reported (WUNTRACED, WCONTINUED); rusage is zero');
   t.on(247, sysWaitid, 'no job control: stopped and continued children are never reported; no pidfds (P_PIDFD is EINVAL); rusage is zero');
   t.on(110, (p) => p.ppid);

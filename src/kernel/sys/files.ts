@@ -33,6 +33,7 @@ export const MAX_RW = 0x7ffff000;
 
 export const S_IFMT = 0o170000;
 export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
 
@@ -306,6 +307,9 @@ export function sameInodePath(f: OpenFile): string {
 export function fileStat(p: Process, f: OpenFile): KStat {
   if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
+  // anon_inode files share one inode with no type bits; sockets are sockfs inodes of their own
+  if (f.kind === 'anon') return syntheticStat(p, 0o600, 1, 0xf);
+  if (f.ops) return syntheticStat(p, S_IFSOCK | 0o777, f.synthIno, 0x8);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);
 }
@@ -591,6 +595,10 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
   if (f.kind === 'dir') throw new SysError(EISDIR);
   len = Math.min(len, MAX_RW);
   if (pos !== null && !f.positioned && f.kind !== 'synth' && f.kind !== 'reg') throw new SysError(ESPIPE);
+  if (f.ops) {
+    if (!f.ops.read) throw new SysError(EINVAL);
+    return f.ops.read(p, f, len);
+  }
   if (len === 0) return new Uint8Array(0);
   switch (f.kind) {
     case 'pipe': {
@@ -674,6 +682,10 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
   if (!f.writable) throw new SysError(EBADF);
   if (data.length > MAX_RW) data = data.subarray(0, MAX_RW);
   if (pos !== null && !f.positioned && f.kind !== 'reg') throw new SysError(ESPIPE);
+  if (f.ops) {
+    if (!f.ops.write) throw new SysError(EINVAL);
+    return f.ops.write(p, f, data);
+  }
   switch (f.kind) {
     case 'pipe': {
       // Linux's pipe_write (see Pipe): what fits goes in; a full pipe waits for a reader (only a

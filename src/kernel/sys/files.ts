@@ -14,6 +14,7 @@ import {
   O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
 } from '../fdtable.js';
 import type { Process } from '../process.js';
+import { isSocketInode } from '../net/sockinode.js';
 import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, joinGuest, type Magic, type Resolved } from '../vfs.js';
 import { SI_USER, kindOf, monoNs, utf8 } from './util.js';
 
@@ -277,7 +278,10 @@ export function lookup(p: Process, dirfd: number, path: string, follow: boolean,
 // ---- stat ----
 
 export function hostStat(path: string, follow: boolean): KStat {
-  return follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+  const st = follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+  // the placeholder of an AF_UNIX socket's inode (net/sockinode.ts) is a socket to the guest
+  if (isSocketInode(st.dev, st.ino)) return { ...st, mode: BigInt(S_IFSOCK) | (st.mode & 0o7777n) };
+  return st;
 }
 
 function syntheticStat(p: Process, mode: number, ino: number, dev: number, owner: { uid: number; gid: number } | null = null): KStat {

@@ -67,6 +67,8 @@ export interface FileOps<P = any> {
   readonly seq?: number;
   /** The monotonic time (ns) at which readiness changes by itself (a timerfd's next expiry), or null. */
   wakeAt?(): bigint | null;
+  /** FIONREAD: bytes ready to be read. */
+  nread?(): number;
   read?(p: P, f: OpenFile, len: number): Uint8Array;
   write?(p: P, f: OpenFile, data: Uint8Array): number;
   /** The last descriptor went. */

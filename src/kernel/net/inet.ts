@@ -29,6 +29,15 @@ import { AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG
 const IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41;
 const TCP_NODELAY = 1, TCP_MAXSEG = 2, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6;
 const IP_TOS = 1, IP_TTL = 2, IPV6_V6ONLY = 26;
+/**
+ * The integer IP options stored and answered (not applied: the host socket
+ * is Node's), with their defaults: IP_TOS, IP_TTL, IP_PKTINFO, IP_MTU_DISCOVER
+ * (IP_PMTUDISC_WANT), IP_RECVERR (glibc's resolver sets it), IP_RECVTTL,
+ * IP_RECVTOS, IP_FREEBIND, IP_MULTICAST_TTL, IP_MULTICAST_LOOP.
+ */
+const IP_INT_OPTS = new Map([[IP_TOS, 0], [IP_TTL, 64], [8, 0], [10, 1], [11, 0], [12, 0], [13, 0], [15, 0], [33, 1], [34, 1]]);
+/** IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_MTU_DISCOVER, IPV6_RECVERR, IPV6_RECVPKTINFO, IPV6_TCLASS. */
+const IPV6_INT_OPTS = new Map([[16, 64], [18, 1], [19, 1], [23, 1], [25, 0], [49, 0], [67, 0]]);
 const TCP_BUF = { sndbuf: sysctl('net/ipv4/tcp_wmem', 1, 16384), rcvbuf: sysctl('net/ipv4/tcp_rmem', 1, 131072) };
 const UDP_BUF = { sndbuf: sysctl('net/core/wmem_default', 0, 212992), rcvbuf: sysctl('net/core/rmem_default', 0, 212992) };
 const RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2, SHUTDOWN_MASK = 3;
@@ -448,6 +457,13 @@ export class InetSocket extends Sock implements HostEndpoint {
     return { data: out, addr: null, rights: null, cred: null, flags: 0, length: out.length };
   }
 
+  /** FIONREAD: the bytes a read would get (UDP: the next datagram's). */
+  nread(): number {
+    this.sync();
+    if (!this.tcp) return this.dgrams[0]?.data.length ?? 0;
+    return this.rx.reduce((n, c) => n + c.length, 0);
+  }
+
   shutdown(p: Process, how: number): void {
     if (how < SHUT_RD || how > SHUT_RDWR) throw new SysError(EINVAL);
     this.sync();
@@ -483,11 +499,11 @@ export class InetSocket extends Sock implements HostEndpoint {
       if (name === TCP_KEEPINTVL) return int(stored ?? 75);
       if (name === TCP_KEEPCNT) return int(stored ?? 9);
     }
-    if (level === IPPROTO_IP && this.family === AF_INET) {
-      if (name === IP_TTL) return int(stored ?? 64);
-      if (name === IP_TOS) return int(stored ?? 0);
+    if (level === IPPROTO_IP && IP_INT_OPTS.has(name)) return int(stored ?? IP_INT_OPTS.get(name)!);
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6) {
+      if (name === IPV6_V6ONLY) return int(stored ?? sysctl('net/ipv6/bindv6only', 0, 0));
+      if (IPV6_INT_OPTS.has(name)) return int(stored ?? IPV6_INT_OPTS.get(name)!);
     }
-    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_V6ONLY) return int(stored ?? sysctl('net/ipv6/bindv6only', 0, 0));
     return null;
   }
 
@@ -501,9 +517,13 @@ export class InetSocket extends Sock implements HostEndpoint {
       if (name === TCP_NODELAY && this.id !== 0) hostNet().post({ op: 'nodelay', id: this.id, on: v !== 0 });
       return true;
     }
-    if (level === IPPROTO_IP && this.family === AF_INET && (name === IP_TTL || name === IP_TOS)) {
+    if (level === IPPROTO_IP && IP_INT_OPTS.has(name)) {
       if (name === IP_TTL && (v < -1 || v > 255 || v === 0)) throw new SysError(EINVAL);
-      this.popts.set(key, name === IP_TTL && v === -1 ? 64 : v & 0xff);
+      this.popts.set(key, name === IP_TTL && v === -1 ? 64 : name === IP_TOS ? v & 0xff : v);
+      return true;
+    }
+    if (level === IPPROTO_IPV6 && this.family === AF_INET6 && IPV6_INT_OPTS.has(name)) {
+      this.popts.set(key, v);
       return true;
     }
     if (level === IPPROTO_IPV6 && this.family === AF_INET6 && name === IPV6_V6ONLY) {

@@ -110,6 +110,7 @@ export abstract class Sock implements FileOps<Process> {
   abstract recv(p: Process, f: OpenFile, len: number, flags: number): Received;
   abstract shutdown(p: Process, how: number): void;
   abstract sockname(): Uint8Array;
+  abstract nread(): number;
   abstract peername(): Uint8Array;
 
   /** SO_PEERCRED's answer. */

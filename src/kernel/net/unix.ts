@@ -446,6 +446,12 @@ export class UnixSocket extends Sock {
   /** Bytes a MSG_WAITALL read took before it parked (its retry goes on after them). */
   private pending: Uint8Array | null = null;
 
+  /** FIONREAD (SIOCINQ): a stream's unread bytes, the next message's length otherwise. */
+  nread(): number {
+    if (this.type !== SOCK_STREAM) return this.rq[0]?.data.length ?? 0;
+    return this.rq.reduce((n, skb) => n + skb.data.length - skb.off, 0);
+  }
+
   shutdown(p: Process, how: number): void {
     if (how < SHUT_RD || how > SHUT_RDWR) throw new SysError(EINVAL);
     const mode = how + 1; // SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN, SHUT_RDWR -> both

@@ -122,6 +122,7 @@ export abstract class Sock implements FileOps<Process> {
   abstract get listening(): boolean;
 
   read(p: Process, f: OpenFile, len: number): Uint8Array {
+    if (len === 0) return new Uint8Array(0); // sock_read_iter: nothing asked, nothing waited for
     return this.recv(p, f, len, 0).data;
   }
 

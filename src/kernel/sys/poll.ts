@@ -197,8 +197,8 @@ function sysPselect6(p: Process, a: SyscallArgs): number {
 }
 
 export function registerPoll(t: HandlerTable): void {
-  t.on(7, sysPoll, 'host terminals and fifos are always reported ready');
-  t.on(23, sysSelect, 'host terminals and fifos are always reported ready');
-  t.on(270, sysPselect6, 'host terminals and fifos are always reported ready');
-  t.on(271, sysPpoll, 'host terminals and fifos are always reported ready');
+  t.on(7, sysPoll, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(23, sysSelect, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(270, sysPselect6, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(271, sysPpoll, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
 }

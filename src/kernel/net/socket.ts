@@ -123,7 +123,9 @@ export abstract class Sock implements FileOps<Process> {
 
   read(p: Process, f: OpenFile, len: number): Uint8Array {
     if (len === 0) return new Uint8Array(0); // sock_read_iter: nothing asked, nothing waited for
-    return this.recv(p, f, len, 0).data;
+    const r = this.recv(p, f, len, 0);
+    dropRights(r);
+    return r.data;
   }
 
   write(p: Process, f: OpenFile, data: Uint8Array): number {
@@ -256,6 +258,12 @@ export abstract class Sock implements FileOps<Process> {
 }
 
 export const SO = { SO_REUSEADDR, SO_KEEPALIVE, SO_REUSEPORT, SO_PASSCRED, SO_LINGER, SO_BROADCAST } as const;
+
+/** Descriptors a read without a control buffer received are closed (scm_destroy). */
+export function dropRights(r: Received): void {
+  if (r.rights) for (const f of r.rights) if (--f.refs === 0) f.release();
+  r.rights = null;
+}
 
 /** The open file of a new socket. */
 export function socketFile(sock: Sock, nonblock: boolean): OpenFile {

@@ -22,7 +22,7 @@ import {
   EAFNOSUPPORT, EBADF, EFAULT, EINVAL, EMSGSIZE, ENOSYS, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, ESOCKTNOSUPPORT, SysError, WouldBlock,
 } from '../errno.js';
 import type { OpenFile } from '../fdtable.js';
-import { AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, type Sock, type Ucred, socketFile, sockOf } from '../net/socket.js';
+import { AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, type Sock, type Ucred, dropRights, socketFile, sockOf } from '../net/socket.js';
 import { UnixSocket } from '../net/unix.js';
 import { createInet } from '../net/inet.js';
 import type { Process } from '../process.js';
@@ -323,6 +323,7 @@ function sysRecvfrom(p: Process, a: SyscallArgs): number {
   userBuffer(a, 1, 2);
   const [s, f] = sockfd(p, 45, a.int(0));
   const r = s.recv(p, f, Math.min(a.unum(2), MAX_RW_COUNT), a.int(3));
+  dropRights(r);
   writeMem(p.mem, a.num(1), r.data);
   if (a.num(4) !== 0) {
     if (r.addr) writeAddr(p, a.num(4), a.num(5), r.addr);

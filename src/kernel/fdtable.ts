@@ -16,6 +16,8 @@
  * - 'pipe': pipe(2) ends, a buffer in the emulator, shared by every process holding an end.
  * - 'synth': generated read-only contents (/proc/self/maps ...).
  * - 'path': O_PATH descriptors (no host fd needed beyond the path).
+ * - 'sock' without a host fd, and 'anon' (eventfd, timerfd, epoll: Linux's
+ *   anon_inode files): objects of the emulator, reached through `ops`.
  */
 import { hostFs as fs } from './hostlog.js';
 import { EBADF, EMFILE, SysError } from './errno.js';
@@ -43,7 +45,35 @@ export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
 export const O_TMPFILE = 0o20200000;
 
-export type FileKind = 'reg' | 'dir' | 'chr' | 'blk' | 'fifo' | 'sock' | 'lnk' | 'pipe' | 'synth' | 'path';
+export type FileKind = 'reg' | 'dir' | 'chr' | 'blk' | 'fifo' | 'sock' | 'lnk' | 'pipe' | 'synth' | 'path' | 'anon';
+
+/**
+ * A file the emulator implements itself (a socket, an eventfd, a timerfd, an
+ * epoll instance): Linux's file_operations for it. `P` is the process type
+ * (process.ts imports this module, so it cannot be named here).
+ */
+export interface FileOps<P = any> {
+  /** The anon_inode name ("[eventfd]", "[timerfd]", "[eventpoll]") or "socket:[ino]": what /proc/self/fd shows. */
+  readonly name: string;
+  /** POLL* bits the file is ready for now (f_op->poll without a wait queue). */
+  poll(): number;
+  /**
+   * The host can make the file ready (a socket served by the host-sockets
+   * worker): a wait on it must look again within a few milliseconds rather
+   * than wait for another task.
+   */
+  readonly hostBacked?: boolean;
+  /** Counts arrivals (data, a count added): an edge-triggered epoll item reports each one, even on a file readable already. */
+  readonly seq?: number;
+  /** The monotonic time (ns) at which readiness changes by itself (a timerfd's next expiry), or null. */
+  wakeAt?(): bigint | null;
+  /** FIONREAD: bytes ready to be read. */
+  nread?(): number;
+  read?(p: P, f: OpenFile, len: number): Uint8Array;
+  write?(p: P, f: OpenFile, data: Uint8Array): number;
+  /** The last descriptor went. */
+  release(f: OpenFile): void;
+}
 
 const PIPE_PAGE = 4096;
 
@@ -168,6 +198,8 @@ export class OpenFile {
   readonly synthIno = nextSynthIno++;
   /** The table holding this description's flock, if it took one: the lock goes when the description does. */
   flocks: FlockTable | null = null;
+  /** An object of the emulator's own (socket, eventfd, timerfd, epoll), or null. */
+  ops: FileOps | null = null;
 
   constructor(
     public kind: FileKind,
@@ -191,6 +223,11 @@ export class OpenFile {
   release(): void {
     this.flocks?.unlock(this);
     this.flocks = null;
+    if (this.ops) {
+      const ops = this.ops;
+      this.ops = null;
+      ops.release(this);
+    }
     if (this.pipe) {
       if (this.readable) this.pipe.readers--;
       else this.pipe.writers--;

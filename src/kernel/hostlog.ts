@@ -124,8 +124,8 @@ export function withHostLog<T>(log: HostLog | null, f: () => T): T {
   }
 }
 
-/** fn as a question to the host: answered through the active log, if any. */
-function asked<A extends unknown[], R>(op: string, fn: (...a: A) => R, fills?: Fills<A, R>): (...a: A) => R {
+/** fn as a question to the host: answered through the active log, if any (a replay returns the recorded answer without calling fn). */
+export function asked<A extends unknown[], R>(op: string, fn: (...a: A) => R, fills?: Fills<A, R>): (...a: A) => R {
   return (...args: A): R => (active === null ? fn(...args) : active.ask(op, fn, args, fills));
 }
 

@@ -13,6 +13,7 @@ import {
   O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
 } from '../fdtable.js';
 import type { Process } from '../process.js';
+import { isSocketInode } from '../net/sockinode.js';
 import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, joinGuest, type Magic, type Resolved } from '../vfs.js';
 import { SI_USER, kindOf, monoNs, utf8 } from './util.js';
 
@@ -32,6 +33,7 @@ export const MAX_RW = 0x7ffff000;
 
 export const S_IFMT = 0o170000;
 export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
 
@@ -286,7 +288,10 @@ export function lookup(p: Process, dirfd: number, path: string, follow: boolean,
 // ---- stat ----
 
 export function hostStat(path: string, follow: boolean): KStat {
-  return follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+  const st = follow ? fs.statSync(path, { bigint: true }) : fs.lstatSync(path, { bigint: true });
+  // the placeholder of an AF_UNIX socket's inode (net/sockinode.ts) is a socket to the guest
+  if (isSocketInode(st.dev, st.ino)) return { ...st, mode: BigInt(S_IFSOCK) | (st.mode & 0o7777n) };
+  return st;
 }
 
 function syntheticStat(p: Process, mode: number, ino: number, dev: number, owner: { uid: number; gid: number } | null = null): KStat {
@@ -317,6 +322,9 @@ export function fileStat(p: Process, f: OpenFile): KStat {
   if (f.kind === 'pipe') return syntheticStat(p, S_IFIFO | 0o600, f.pipe!.ino, 0xe, f.pipe!.owner);
   if (f.kind === 'synth') return syntheticStat(p, S_IFREG | 0o444, f.synthIno, 0x16);
   if (f.synthDir) return syntheticStat(p, 0o040555, f.synthIno, 0x16);
+  // anon_inode files share one inode with no type bits; sockets are sockfs inodes of their own
+  if (f.kind === 'anon') return syntheticStat(p, 0o600, 1, 0xf);
+  if (f.ops) return syntheticStat(p, S_IFSOCK | 0o777, f.synthIno, 0x8);
   if (f.hostFd >= 0) return fs.fstatSync(f.hostFd, { bigint: true });
   return hostStat(f.hostPath, false);
 }
@@ -618,6 +626,10 @@ export function fileRead(p: Process, f: OpenFile, len: number, pos: number | nul
   if (f.kind === 'dir') throw new SysError(EISDIR);
   len = Math.min(len, MAX_RW);
   if (pos !== null && !f.positioned && f.kind !== 'synth' && f.kind !== 'reg') throw new SysError(ESPIPE);
+  if (f.ops) {
+    if (!f.ops.read) throw new SysError(EINVAL);
+    return f.ops.read(p, f, len);
+  }
   if (len === 0) return new Uint8Array(0);
   switch (f.kind) {
     case 'pipe': {
@@ -701,6 +713,10 @@ export function fileWrite(p: Process, f: OpenFile, data: Uint8Array, pos: number
   if (!f.writable) throw new SysError(EBADF);
   if (data.length > MAX_RW) data = data.subarray(0, MAX_RW);
   if (pos !== null && !f.positioned && f.kind !== 'reg') throw new SysError(ESPIPE);
+  if (f.ops) {
+    if (!f.ops.write) throw new SysError(EINVAL);
+    return f.ops.write(p, f, data);
+  }
   switch (f.kind) {
     case 'pipe': {
       // Linux's pipe_write (see Pipe): what fits goes in; a full pipe waits for a reader (only a

@@ -14,6 +14,7 @@ import {
 } from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
+import { forgetInode } from '../net/sockinode.js';
 import { registerFcntl } from './fcntl.js';
 import { registerIoctl } from './ioctl.js';
 import { registerPoll } from './poll.js';
@@ -539,7 +540,10 @@ function doUnlinkat(p: Process, dirfd: number, pathAddr: number, flags: number):
     fs.rmdirSync(r.host);
   } else {
     const r = resolveAt(p, dirfd, pth, false);
+    const st = fs.lstatSync(r.host, { bigint: true, throwIfNoEntry: false });
     fs.unlinkSync(r.host);
+    // the last link of a socket's inode went: its number may come back as another file's
+    if (st && st.nlink <= 1n) forgetInode(st.dev, st.ino);
   }
   return 0;
 }

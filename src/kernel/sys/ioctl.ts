@@ -48,7 +48,8 @@ function sysIoctl(p: Process, a: SyscallArgs): number {
       return 0;
     case FIONREAD: {
       let n = 0;
-      if (f.kind === 'pipe') n = f.pipe!.size;
+      if (f.ops?.nread) n = f.ops.nread();
+      else if (f.kind === 'pipe') n = f.pipe!.size;
       else if (f.kind === 'reg' || f.kind === 'synth') n = Math.max(0, fileSize(p, f) - (f.positioned || f.kind === 'synth' ? f.pos : (hostOffset(f.hostFd) ?? 0)));
       else if (f.kind === 'dir') throw new SysError(ENOTTY);
       write32(p.mem, arg, n);

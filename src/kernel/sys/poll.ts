@@ -1,35 +1,36 @@
 /**
- * Waiting for descriptors: poll, ppoll, select and pselect6.
+ * Waiting for descriptors: poll, ppoll, select and pselect6, over the
+ * readiness model of ready.ts (pipes, sockets, eventfd, timerfd, epoll).
  */
 import { EBADF, EINTR, EINVAL, SysError } from '../errno.js';
-import { type OpenFile, O_PATH } from '../fdtable.js';
+import type { OpenFile } from '../fdtable.js';
 import type { Process } from '../process.js';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM, readiness, waitEvent, wakeOf } from '../ready.js';
 import type { HandlerTable } from './table.js';
 import { Struct, type SyscallArgs, monoNs, readMem, readTimespec, readView, writeMem, writeTimespec } from './util.js';
 
-const POLLIN = 1, POLLPRI = 2, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
-
-/** Ready events of an open file (without waiting). */
-function readiness(f: OpenFile): number {
-  if (f.kind === 'pipe') {
-    const pp = f.pipe!;
-    if (f.readable) return (pp.size > 0 ? POLLIN | POLLRDNORM : 0) | (pp.writers === 0 ? POLLHUP : 0);
-    if (pp.readers === 0) return POLLERR;
-    return pp.full ? 0 : POLLOUT | POLLWRNORM;
+/**
+ * Scan until something is ready or the wait ends: scan() returns how many
+ * are ready; files() the open files it looks at (what may wake the wait).
+ * Returns the last scan's count; throws EINTR for a signal.
+ */
+export function waitReady(p: Process, timeoutNs: bigint | null, what: string, scan: () => number, files: () => Iterable<OpenFile>): number {
+  let n = scan();
+  if (n > 0 || timeoutNs === 0n) return n;
+  const deadline = timeoutNs === null ? null : monoNs() + timeoutNs;
+  for (;;) {
+    const r = waitEvent(p, deadline, wakeOf(files()));
+    if (r === 'signal') {
+      p.interrupted = 'nohand';
+      throw new SysError(EINTR);
+    }
+    n = scan();
+    if (n > 0 || r === 'timeout') return n;
+    if (r === 'deadlock') {
+      p.warnOnce(`entrystub: ${what} with no timeout on descriptors that can never become ready; returning 0`);
+      return 0;
+    }
   }
-  if (f.flags & O_PATH) return POLLNVAL;
-  return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
-}
-
-/** Wait for readiness with a timeout in ns (null = forever). Returns false on timeout; throws EINTR. */
-function pollWait(p: Process, timeoutNs: bigint | null, what: string): void {
-  if (timeoutNs === 0n) return;
-  const r = p.waitForSignal(timeoutNs === null ? null : monoNs() + timeoutNs);
-  if (r === 'signal') {
-    p.interrupted = 'nohand';
-    throw new SysError(EINTR);
-  }
-  if (r === 'deadlock') p.warnOnce(`entrystub: ${what} with no timeout on descriptors that can never become ready; returning 0`);
 }
 
 function doPoll(p: Process, fdsAddr: number, nfds: number, timeoutNs: bigint | null): number {
@@ -51,11 +52,13 @@ function doPoll(p: Process, fdsAddr: number, nfds: number, timeoutNs: bigint | n
     }
     return n;
   };
-  let n = scan();
-  if (n === 0) {
-    pollWait(p, timeoutNs, 'poll');
-    n = scan();
-  }
+  const files = function* () {
+    for (let k = 0; k < nfds; k++) {
+      const e = p.fds.get(dv.getInt32(k * 8, true));
+      if (e) yield e.file;
+    }
+  };
+  const n = waitReady(p, timeoutNs, 'poll', scan, files);
   writeMem(p.mem, fdsAddr, raw);
   return n;
 }
@@ -65,8 +68,8 @@ function sysPoll(p: Process, a: SyscallArgs): number {
   return doPoll(p, a.num(0), a.int(1), t < 0 ? null : BigInt(t) * 1000000n);
 }
 
-/** Install a temporary signal mask (ppoll/pselect6); the old one goes to savedMask. */
-function tempMask(p: Process, maskAddr: number, size: number): boolean {
+/** Install a temporary signal mask (ppoll/pselect6/epoll_pwait); the old one goes to savedMask. */
+export function tempMask(p: Process, maskAddr: number, size: number): boolean {
   if (maskAddr === 0) return false;
   if (size !== 8) throw new SysError(EINVAL);
   const v = readView(p.mem, maskAddr, 8);
@@ -76,11 +79,11 @@ function tempMask(p: Process, maskAddr: number, size: number): boolean {
   return true;
 }
 
-function endTempMask(p: Process, set: boolean, interrupted: boolean): void {
+export function endTempMask(p: Process, set: boolean, interrupted: boolean): void {
   if (set && !interrupted) p.restoreSavedMask();
 }
 
-function readTimeoutNs(p: Process, addr: number): bigint | null {
+export function readTimeoutNs(p: Process, addr: number): bigint | null {
   if (addr === 0) return null;
   const [s, n] = readTimespec(p.mem, addr);
   if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
@@ -120,15 +123,17 @@ function doSelect(p: Process, nfds: number, rAddr: number, wAddr: number, eAddr:
     const named = sets.some((s) => s !== null && (s[fd >> 3] >> (fd & 7)) & 1);
     if (named && !p.fds.get(fd)) throw new SysError(EBADF);
   }
-  const scan = (): [number, (Uint8Array | null)[]] => {
-    const out = sets.map((s) => (s === null ? null : new Uint8Array(bytes)));
+  let out: (Uint8Array | null)[] = [];
+  // select's sets (fs/select.c): POLLIN_SET, POLLOUT_SET, POLLEX_SET
+  const want = [POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR, POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR, POLLPRI];
+  const scan = (): number => {
+    out = sets.map((s) => (s === null ? null : new Uint8Array(bytes)));
     let n = 0;
     for (let fd = 0; fd < nfds; fd++) {
       const bit = 1 << (fd & 7);
       const e = p.fds.get(fd);
       if (!e) continue;
       const r = readiness(e.file);
-      const want = [POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI];
       for (let k = 0; k < 3; k++) {
         const s = sets[k];
         if (s && s[fd >> 3] & bit && r & want[k]) {
@@ -137,13 +142,15 @@ function doSelect(p: Process, nfds: number, rAddr: number, wAddr: number, eAddr:
         }
       }
     }
-    return [n, out];
+    return n;
   };
-  let [n, out] = scan();
-  if (n === 0) {
-    pollWait(p, timeoutNs, 'select');
-    [n, out] = scan();
-  }
+  const files = function* () {
+    for (let fd = 0; fd < nfds; fd++) {
+      const e = sets.some((s) => s !== null && (s[fd >> 3] >> (fd & 7)) & 1) ? p.fds.get(fd) : undefined;
+      if (e) yield e.file;
+    }
+  };
+  const n = waitReady(p, timeoutNs, 'select', scan, files);
   [rAddr, wAddr, eAddr].forEach((ad, k) => {
     if (ad !== 0) writeMem(p.mem, ad, out[k]!);
   });
@@ -190,8 +197,8 @@ function sysPselect6(p: Process, a: SyscallArgs): number {
 }
 
 export function registerPoll(t: HandlerTable): void {
-  t.on(7, sysPoll, 'host terminals, fifos and sockets are always reported ready');
-  t.on(23, sysSelect, 'host terminals, fifos and sockets are always reported ready');
-  t.on(270, sysPselect6, 'host terminals, fifos and sockets are always reported ready');
-  t.on(271, sysPpoll, 'host terminals, fifos and sockets are always reported ready');
+  t.on(7, sysPoll, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(23, sysSelect, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(270, sysPselect6, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
+  t.on(271, sysPpoll, 'host terminals, fifos and sockets the emulator inherited are always reported ready');
 }

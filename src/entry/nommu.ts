@@ -171,6 +171,8 @@ export class NommuEntry extends GuestKernelEntry {
       if (kind === 'vmcall') this.hypercall(c, i);
     };
     blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
+    const ipWord = k.sym('userspace_ip');
+    blocks.setProbe(k.sym('userspace_interrupted_return'), (c) => this.userspaceReturn(c, ipWord));
     if (this.hook === 'seccomp') return; // no trampoline (mapKernel left it out): a NULL call faults as it would natively
     this.tail = k.sym('zpoline_trampoline');
     this.tailEnd = k.sym('zpoline_beyond_table');
@@ -315,12 +317,13 @@ export class NommuEntry extends GuestKernelEntry {
   }
 
   /** At `jmp *%rcx`: the trip ends; a caught syscall's return stop is taken at the user instruction. */
-  private userspaceReturn(cpu: CPU): void {
+  /** The return to the program: `jmp *%rcx`, or (ipWord) back from rt_sigreturn through the kernel's word, every register restored. */
+  private userspaceReturn(cpu: CPU, ipWord?: number): void {
     const due = this.returnStopDue();
-    this.leave(cpu.icount + 1, () => 'jmp *%rcx');
+    this.leave(cpu.icount + 1, () => (ipWord === undefined ? 'jmp *%rcx' : 'jmp *userspace_ip (every register restored)'));
     if (due) {
-      // do the `jmp *%rcx` here so the stop is at the user instruction
-      cpu.rip = cpu.getNum(1);
+      // do the jump here so the stop is at the user instruction
+      cpu.rip = ipWord === undefined ? cpu.getNum(1) : userIp(this.port.mem, ipWord);
       cpu.icount++;
       this.returnStop();
     }
@@ -360,4 +363,10 @@ export class NommuEntry extends GuestKernelEntry {
   protected steps(_t: Trip, sys: string): string[] {
     return [...(this.hook === 'seccomp' ? [] : ['trampoline']), '__kernel_vsyscall', 'do_syscall_64', sys, 'userspace'];
   }
+}
+
+/** The user address in the 64-bit word at addr (canonical user addresses fit a double exactly). */
+function userIp(mem: Memory, addr: number): number {
+  const lo = mem.read64(addr) >>> 0;
+  return mem.hi * 0x100000000 + lo;
 }

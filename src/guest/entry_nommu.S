@@ -95,12 +95,15 @@ userspace_interrupted:
 	pushq	16(%rsp)		/* pt_regs->flags */
 	popfq
 	movq	24(%rsp), %rsp		/* pt_regs->sp */
+	.globl	userspace_interrupted_return
+userspace_interrupted_return:
 	jmp	*userspace_ip(%rip)
 	.cfi_endproc
 	.size	userspace, .-userspace
 
 	.bss
 	.align	8
+	.globl	userspace_ip
 userspace_ip:
 	.quad	0
 	.text

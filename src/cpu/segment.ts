@@ -30,8 +30,18 @@ export interface TlsDesc {
   flags: number;
 }
 
+/** GDT_ENTRY_TSS: the descriptor `ltr` loads. */
+export const GDT_ENTRY_TSS = 8;
+
 /** The GDT entries a user program can load: the flat user segments and the thread's TLS descriptors. */
 export class Gdt {
+  /**
+   * The base of the TSS descriptor (GDT_ENTRY_TSS): Linux's set_tss_desc
+   * writes it; here the GDT is the host's, which points it at the guest
+   * kernel's cpu_tss_rw when it maps the image (0: none).
+   */
+  tssBase = 0;
+
   /** TLS descriptors by entry - GDT_ENTRY_TLS_MIN; null = empty (not present). */
   readonly tls: (TlsDesc | null)[] = [null, null, null];
 

@@ -440,7 +440,6 @@ export class Machine {
     cpu.setFlags(0x202);
     // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
     cpu.compat = x.compat;
-    this.blocks.compat = x.compat;
     cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
     cpu.gdt.tls.fill(null);
     this.model.exec(x.program, x.vdso);
@@ -1015,7 +1014,7 @@ export class Machine {
         break;
       case Vector.BP:
         // int3 is a trap: report it after the instruction
-        cpu.rip = rip + this.blocks.insnAt(rip).len;
+        cpu.rip = rip + this.blocks.insnAt(rip, cpu.compat).len;
         info = { signo: SIG.TRAP, code: SI_KERNEL };
         what = `breakpoint trap at 0x${hex(rip)}`;
         break;

@@ -8,5 +8,6 @@
 #define HC_EXIT_WORK	2	/* pending work on the way out (signal delivery rewrites *regs) */
 #define HC_PRINTK	3	/* one NUL-terminated line for the kernel log */
 #define HC_BOOT_DONE	4	/* native: syscall_init() has run; the host drops to user mode */
+#define HC_SYSCALL32	5	/* native: run i386 syscall regs->orig_ax with the arguments (bx, cx, dx, si, di, bp) saved in *regs */
 
 #endif

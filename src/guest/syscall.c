@@ -6,6 +6,7 @@
  * -DNATIVE for Linux's entry_SYSCALL_64 model at CPL 0.
  */
 #include "pt_regs.h"
+#include "entry_common.h"
 #include "calling.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
@@ -27,29 +28,10 @@ struct pt_regs *current_ptregs = &task_regs;
 #endif
 unsigned long current_top_of_stack = (unsigned long)(task_stack + THREAD_SIZE);
 
-/* "interrupts": the IF flag in native mode, UML's signals_enabled under nommu */
-#ifdef NATIVE
-static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline int irqs_disabled(void)
-{
-	unsigned long flags;
-	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
-	return !(flags & 0x200);
-}
-#else
+#ifndef NATIVE
+/* UML's "interrupts" (entry_common.h) */
 int signals_enabled;
-static inline void local_irq_enable(void) { signals_enabled = 1; }
-static inline void local_irq_disable(void) { signals_enabled = 0; }
-static inline int irqs_disabled(void) { return !signals_enabled; }
 #endif
-
-static inline long hypercall(long nr, const void *arg)
-{
-	long ret;
-	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(arg) : "memory");
-	return ret;
-}
 
 static void printk(const char *msg)
 {
@@ -108,6 +90,7 @@ unsigned char boot_stack[4096] __attribute__((aligned(16)));
 unsigned long boot_stack_top = (unsigned long)(boot_stack + sizeof(boot_stack));
 
 extern char entry_SYSCALL_64[];
+extern char entry_SYSCALL_compat[], entry_SYSENTER_compat[];
 
 static inline void wrmsr(unsigned int msr, unsigned long val)
 {
@@ -125,6 +108,10 @@ static inline unsigned long rdmsr(unsigned int msr)
 #define MSR_LSTAR		0xc0000082
 #define MSR_SYSCALL_MASK	0xc0000084
 #define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_CSTAR		0xc0000083
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
 #define EFER_SCE		1
 
 /* as arch/x86/kernel/cpu/common.c: syscall_init() */
@@ -134,6 +121,11 @@ void syscall_init(void)
 	cpu_entry_area.top_of_stack = current_top_of_stack;
 	wrmsr(MSR_STAR, ((unsigned long)__USER32_CS << 48) | ((unsigned long)__KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (unsigned long)entry_SYSCALL_64);
+	/* CONFIG_IA32_EMULATION: the compat entries (entry_64_compat.S) */
+	wrmsr(MSR_CSTAR, (unsigned long)entry_SYSCALL_compat);
+	wrmsr(MSR_IA32_SYSENTER_CS, __KERNEL_CS);
+	wrmsr(MSR_IA32_SYSENTER_ESP, cpu_entry_area.sp0);	/* the entry stack */
+	wrmsr(MSR_IA32_SYSENTER_EIP, (unsigned long)entry_SYSENTER_compat);
 	/* Flags to clear on syscall; clear as much as possible */
 	wrmsr(MSR_SYSCALL_MASK, 0x257fd5);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);

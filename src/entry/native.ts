@@ -180,7 +180,13 @@ export class NativeEntry extends GuestKernelEntry {
   }
 
   describe(): string {
-    return 'entry model: native (syscall -> entry_SYSCALL_64 at CPL 0 through MSR_LSTAR; return by sysretq or iretq)\n';
+    let s = 'entry model: native (syscall -> entry_SYSCALL_64 at CPL 0 through MSR_LSTAR; return by sysretq or iretq)\n';
+    // a 32-bit program (its vDSO mapped): the compat entry its __kernel_vsyscall uses
+    if (this.t.vdso !== 0) {
+      const how = { sysenter: 'sysenter -> entry_SYSENTER_compat', syscall: 'syscall -> entry_SYSCALL_compat', int80: 'int $0x80 -> entry_INT80_compat' }[this.compatEntry];
+      s += `  32-bit program: __kernel_vsyscall uses ${how} (${compatVendor(this.compatEntry)} CPU); int $0x80 -> entry_INT80_compat; return by sysretl or iretq\n`;
+    }
+    return s;
   }
 
   /** pt_regs at the top of the task's kernel stack (task_pt_regs). */

@@ -7,6 +7,7 @@
  * RSP = the user stack exactly as it was before the call.
  */
 #include "calling.h"
+#include "generated/syscalls_64.h"
 
 /* for cfi.h: current_ptregs (at ENTRY_AREA) points at the task's pt_regs */
 #define PTREGS_PTR	ENTRY_AREA
@@ -68,6 +69,9 @@ userspace:
 	/* the program runs with interrupts on: a timer signal that came meanwhile is handled now */
 	CALL_FROM_ENTRY unblock_signals
 	movq	current_ptregs(%rip), %rsp
+	/* back from rt_sigreturn: to code a signal interrupted anywhere, whose RCX and flags are live */
+	cmpq	$__NR_rt_sigreturn, ORIG_RAX(%rsp)
+	je	userspace_interrupted
 	POP_REGS
 	addq	$8, %rsp		/* skip orig_ax */
 	popq	%rcx			/* pt_regs->ip */
@@ -75,8 +79,31 @@ userspace:
 	popq	%rsp			/* pt_regs->sp */
 userspace_return:
 	jmp	*%rcx
+
+/*
+ * The return to an interrupted context (what x86's IRET does, and UML's
+ * host does with its own rt_sigreturn): every register as pt_regs holds
+ * it, flags included, and no register to jump through, so the jump goes
+ * through a word of the kernel's. Only memory operands from here on: each
+ * register already holds the program's value.
+ */
+userspace_interrupted:
+	POP_REGS
+	addq	$8, %rsp		/* skip orig_ax */
+	pushq	(%rsp)			/* pt_regs->ip ... */
+	popq	userspace_ip(%rip)	/* ... to the word the jump reads */
+	pushq	16(%rsp)		/* pt_regs->flags */
+	popfq
+	movq	24(%rsp), %rsp		/* pt_regs->sp */
+	jmp	*userspace_ip(%rip)
 	.cfi_endproc
 	.size	userspace, .-userspace
+
+	.bss
+	.align	8
+userspace_ip:
+	.quad	0
+	.text
 
 /*
  * A new task's first instructions (UML's fork_handler): fork's child starts

@@ -125,7 +125,7 @@ function machineFor(a: RunArgs, log: Log): Machine {
     argv: [a.argv0 ?? prog, ...programArgs],
     env: Object.entries(process.env).map(([k, v]) => `${k}=${v}`),
     root,
-    entry: a.entry ?? DEFAULT_ENTRY,
+    entry: a.entry,
     hook: a.hook,
     compatEntry: a.compatEntry,
     stats: a.stats,
@@ -192,14 +192,14 @@ function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
 /** Options `run`, `trace` and `serve` share. */
 const programOptions = <T>(y: import('yargs').Argv<T>) =>
   y
-    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked; or static i386, with --entry direct)' })
+    .positional('prog', { type: 'string', describe: 'the program (ELF64 x86-64, static or dynamically linked; or static i386, through the native or direct entry model)' })
     .positional('args', { type: 'string', array: true, describe: 'its arguments (everything after PROG)' })
     .option('root', { type: 'string', describe: 'host directory the program sees as / (default: the host root)' })
     .option('argv0', { type: 'string', describe: "the program's argv[0] (default: PROG as given)" })
     .option('entry', {
+      // no yargs default: a 32-bit program given no --entry runs through the native compat entries without a word
       choices: Object.keys(ENTRY_MODELS),
-      default: DEFAULT_ENTRY,
-      describe: 'syscall entry model: ' + Object.entries(ENTRY_MODELS).map(([n, r]) => `${n} = ${r.help}`).join('; '),
+      describe: 'syscall entry model: ' + Object.entries(ENTRY_MODELS).map(([n, r]) => `${n} = ${r.help}`).join('; ') + ` (default: ${DEFAULT_ENTRY}; a 32-bit program: native)`,
     })
     .option('hook', {
       choices: ALL_HOOKS,
@@ -208,7 +208,7 @@ const programOptions = <T>(y: import('yargs').Argv<T>) =>
     .option('compat-entry', {
       choices: [...COMPAT_ENTRIES],
       default: DEFAULT_COMPAT_ENTRY,
-      describe: "how a 32-bit (i386) program's vDSO enters the kernel: sysenter (what Linux gives an Intel CPU) or int80 (int $0x80)",
+      describe: "how a 32-bit (i386) program's vDSO enters the kernel: sysenter (what Linux gives an Intel CPU, which CPUID reports), syscall (an AMD CPU's: CPUID then reports AuthenticAMD) or int80 (int $0x80)",
     })
     .option('kernel-log', { type: 'boolean', describe: "print the guest kernel's messages (printk) to the log" })
     .option('stats', { type: 'boolean', describe: 'print per-syscall counts and entry/exit path instruction counts when the program ends, and the calls that got ENOSYS because entrystub lacks them' })
@@ -262,7 +262,7 @@ async function traceCommand(a: TraceArgs): Promise<void> {
 interface ServeArgs extends LogArgs {
   'mem-limit'?: string;
   prog?: string;
-  entry: string;
+  entry?: string;
   hook?: string;
   compatEntry?: string;
   args?: (string | number)[];

@@ -8,6 +8,7 @@ import type { Machine, PathInfo } from './machine/machine.js';
 import { isEnd } from './machine/stop.js';
 import { SyscallArgs } from './kernel/sys/util.js';
 import { syscallName } from './kernel/sysnames.js';
+import { ia32Name } from './kernel/ia32/table.js';
 import { errnoName } from './kernel/errno.js';
 import { signalName } from './kernel/signal.js';
 import { addrHex } from './gdb/hex.js';
@@ -127,8 +128,7 @@ export function attachTrace(m: Machine, opts: TraceOptions): Trace {
   /** Tasks alive (the one ending counts until its last line is out). */
   const live = () => m.os.tasks.length + (m.task.dead ? 1 : 0);
   const prefix = (pid: number, n = live()) => (n > 1 ? `[pid ${String(pid).padStart(5)}] ` : '');
-  const line = (nr: number, a: SyscallArgs, ret: number) => {
-    const name = syscallName(nr);
+  const line = (nr: number, a: SyscallArgs, ret: number, name = syscallName(nr)) => {
     const args = formatArgs(m, name, a);
     // exit and exit_group do not return: strace's `= ?`
     const noReturn = (name === 'exit' || name === 'exit_group') && m.task.dead;
@@ -154,7 +154,8 @@ export function attachTrace(m: Machine, opts: TraceOptions): Trace {
     else opts.write(`${prefix(p.pid, others + 1)}+++ ${how} +++\n`);
   };
   m.onPath = (p: PathInfo) => {
-    if (!hostSaw.delete(m.task.tid)) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax);
+    // (a 32-bit program's number is an i386 one, named by syscall_32.tbl)
+    if (!hostSaw.delete(m.task.tid)) line(p.nr, SyscallArgs.of(...p.args), p.ptregs.ax, p.abi === 'i386' ? ia32Name(p.nr) : undefined);
     // a call that bypassed the guest kernel says so under its line, --path or not
     if (opts.path || p.bypassed) pathLine(p);
   };

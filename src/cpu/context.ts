@@ -23,6 +23,11 @@ export function cloneCpu(from: CPU, mem: Memory): CPU {
   c.kernelGsBase = from.kernelGsBase;
   c.seg.set(from.seg);
   c.cpl = from.cpl;
+  c.compat = from.compat;
+  // the thread's TLS descriptors are copied (copy_thread); the GDT's TSS descriptor is the one physical CPU's (IDTR and TR: tables, below)
+  from.gdt.tls.forEach((d, k) => (c.gdt.tls[k] = d === null ? null : { ...d }));
+  c.gdt.tssBase = from.gdt.tssBase;
+  c.vendor = from.vendor;
   mem.setCpl(from.cpl);
   // the x87 stack, MXCSR and the XMM registers, as fxsave/fxrstor carry them
   const img = new Uint8Array(512);
@@ -30,6 +35,8 @@ export function cloneCpu(from: CPU, mem: Memory): CPU {
   fxrstorFrom(c, img);
   c.archSyscall = from.archSyscall;
   c.onSyscall = from.onSyscall;
+  c.onInt80 = from.onInt80;
+  c.onSysenter = from.onSysenter;
   c.onTrap = from.onTrap;
   // the MSRs are the machine's (syscall_init wrote them once): one map for every task's CPU
   c.msr = from.msr;

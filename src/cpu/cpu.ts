@@ -84,6 +84,8 @@ export interface Operand {
 }
 
 /** What the CPU's environment learns of the instruction that called a hook: where it is and where the next one starts. */
+export type CpuVendor = 'GenuineIntel' | 'AuthenticAMD';
+
 export interface TrapSite {
   readonly addr: number;
   readonly next: number;
@@ -119,6 +121,12 @@ export class CPU {
   compat = false;
   /** The descriptors a segment register load reads (segment.ts). */
   readonly gdt = new Gdt();
+  /**
+   * Whose CPU this is (CPUID's vendor string). It decides what compat mode
+   * offers a 32-bit program: Intel's SYSENTER (SYSCALL is #UD outside 64-bit
+   * mode), or AMD's SYSCALL through MSR_CSTAR (SYSENTER is #UD in long mode).
+   */
+  vendor: CpuVendor = 'GenuineIntel';
   readonly xmm = new Int32Array(16 * 4);
   mxcsr = 0x1f80;
   fcw = 0x37f;

@@ -45,6 +45,8 @@ export class Block {
   linkEpoch = -1;
   /** The privilege level the link was found at (its fetch was checked at that level only). */
   linkCpl = -1;
+  /** The mode it was decoded in (compat: 32-bit code), which a link must match: the same address may be entered in either. */
+  compat = false;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
@@ -66,7 +68,9 @@ export class Block {
 }
 
 export class BlockCache {
+  /** Decoded blocks by address: 64-bit code, and 32-bit code (a compat-mode CS) apart, as the same bytes decode differently. */
   private readonly blocks = new Map<number, Block>();
+  private readonly blocks32 = new Map<number, Block>();
   /**
    * Debugger breakpoints: address -> BP_SW | BP_HW. Blocks end before each
    * one, so a breakpoint is only ever at a block's start and costs nothing
@@ -85,10 +89,6 @@ export class BlockCache {
    */
   private maxBlock = MAX_BLOCK;
 
-  /** Blocks depend only on the bytes of one address space: a cache per Memory. */
-  /** The address space's code is 32-bit (a compat program's): decoded without REX, 32-bit sizes. */
-  compat = false;
-
   constructor(readonly mem: Memory) {}
 
   /**
@@ -101,7 +101,6 @@ export class BlockCache {
     c.probes = new Map(this.probes);
     c.pageProbe = this.pageProbe;
     c.maxBlock = this.maxBlock;
-    c.compat = this.compat;
     c.onBreakpoint = this.onBreakpoint;
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
     return c;
@@ -117,6 +116,7 @@ export class BlockCache {
 
   clear(): void {
     this.blocks.clear();
+    this.blocks32.clear();
     this.epoch++;
   }
 
@@ -138,19 +138,20 @@ export class BlockCache {
     if (n !== this.maxBlock) {
       this.maxBlock = n;
       this.blocks.clear();
+      this.blocks32.clear();
     }
   }
 
-  /** The valid block starting at rip, decoding it if needed (may throw the fetch/decode fault). */
-  get(rip: number): Block {
+  /** The valid block starting at rip in the mode `compat` (32-bit code), decoding it if needed (may throw the fetch/decode fault). */
+  get(rip: number, compat: boolean): Block {
     const mem = this.mem;
     const page = mem.xpage(rip);
-    const b = this.blocks.get(rip);
+    const b = (compat ? this.blocks32 : this.blocks).get(rip);
     if (b !== undefined && b.page === page && b.gen === page.gen && (b.page2 === null || b.gen2 === b.page2.gen)) return b;
-    return this.build(rip, page);
+    return this.build(rip, page, compat);
   }
 
-  private build(rip: number, page: Page): Block {
+  private build(rip: number, page: Page, compat: boolean): Block {
     const mem = this.mem;
     const insns: Insn[] = [];
     let a = rip;
@@ -160,7 +161,7 @@ export class BlockCache {
       if (insns.length > 0 && (this.breakpoints.has(a) || this.probes.has(a))) break;
       let i: Insn;
       try {
-        i = decode(mem, a, this.compat);
+        i = decode(mem, a, compat);
       } catch (e) {
         // a later instruction faults on fetch or decode: end the block before it
         if (insns.length > 0 && e instanceof CpuFault) break;
@@ -183,13 +184,14 @@ export class BlockCache {
     }
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
-    this.blocks.set(rip, b);
+    b.compat = compat;
+    (compat ? this.blocks32 : this.blocks).set(rip, b);
     return b;
   }
 
-  /** Decoded instruction at an address (for traces and debuggers). */
-  insnAt(rip: number): Insn {
-    return this.get(rip).insns[0];
+  /** Decoded instruction at an address, in the mode `compat` (for traces and debuggers). */
+  insnAt(rip: number, compat: boolean): Insn {
+    return this.get(rip, compat).insns[0];
   }
 }
 
@@ -209,10 +211,10 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     // follow the previous block's link when it still holds, else look the block up
     let b: Block;
     const rip = cpu.rip;
-    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.linkCpl === cpu.cpl && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
+    if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.linkCpl === cpu.cpl && prev.link.compat === cpu.compat && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
       b = prev.link;
     else {
-      b = cache.get(rip);
+      b = cache.get(rip, cpu.compat);
       if (prev !== null) {
         prev.link = b;
         prev.linkAddr = rip;
@@ -241,7 +243,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
     // (32-bit code is interpreted: the compiler knows the 64-bit instructions' code only)
-    if (n === insns.length && cache.jit && !cache.compat) {
+    if (n === insns.length && cache.jit && !b.compat) {
       // the whole block may run: its compiled form does exactly what the loop below does
       if (b.compiled === null && ++b.runs >= cache.hot) {
         b.compiled = compileBlock(insns);

@@ -30,8 +30,18 @@ export interface TlsDesc {
   flags: number;
 }
 
+/** GDT_ENTRY_TSS: the descriptor `ltr` loads. */
+export const GDT_ENTRY_TSS = 8;
+
 /** The GDT entries a user program can load: the flat user segments and the thread's TLS descriptors. */
 export class Gdt {
+  /**
+   * The base of the TSS descriptor (GDT_ENTRY_TSS): Linux's set_tss_desc
+   * writes it; here the GDT is the host's, which points it at the guest
+   * kernel's cpu_tss_rw when it maps the image (0: none).
+   */
+  tssBase = 0;
+
   /** TLS descriptors by entry - GDT_ENTRY_TLS_MIN; null = empty (not present). */
   readonly tls: (TlsDesc | null)[] = [null, null, null];
 
@@ -66,13 +76,13 @@ export const USEABLE = 1 << 6;
 
 /**
  * The descriptor-table registers of the one physical CPU (every task's CPU
- * shares them, as the MSRs): IDTR from `lidt`, and where the 64-bit TSS is
- * (TR: the host loads it at boot, as it keeps the GDT; only RSP0 is read).
+ * shares them, as the MSRs): IDTR from `lidt`, and TR from `ltr` (the base
+ * of the GDT's TSS descriptor: Gdt.tssBase; only RSP0 is read).
  */
 export class DescriptorTables {
   idtBase = 0;
   /** IDTR.limit; 0: no IDT loaded, nothing can be delivered. */
   idtLimit = 0;
-  /** Address of the 64-bit TSS (struct x86_hw_tss): RSP0 is at +4. */
+  /** TR: address of the 64-bit TSS (struct x86_hw_tss), RSP0 at +4; 0: none loaded. */
   tss = 0;
 }

@@ -10,12 +10,12 @@
  * registers then hold.
  */
 import type { CPU, TrapSite } from '../cpu/cpu.js';
-import { CpuFault } from '../cpu/fault.js';
+import { CpuFault, Vector } from '../cpu/fault.js';
 import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
-import { DEFAULT_COMPAT_ENTRY, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
+import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
 const RAX = 0, RCX = 1, RSP = 4, R11 = 11;
 
@@ -108,25 +108,27 @@ export class DirectEntry implements EntryModel {
   }
 
   exec(_img: LoadedImage, vdso: number | null = null): void {
-    this.port.cpu.onSyscall = (cpu, i) => this.syscall(cpu, i, true);
+    this.port.cpu.vendor = compatVendor(this.compatEntry);
+    this.port.cpu.onSyscall = (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true));
     this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
     this.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
-    this.port.cpu.onSysenter = this.landingPad === null ? null : (cpu, i) => this.sysenter(cpu, i);
+    this.port.cpu.onSysenter = this.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0);
   }
 
   /**
-   * SYSENTER from the vDSO (`movl %esp, %ebp; sysenter`), handled in place as
-   * entry_SYSENTER_compat and do_fast_syscall_32 handle it: the user stack
-   * pointer is the one stashed in EBP, the sixth argument is read from it
-   * (where __kernel_vsyscall pushed the caller's EBP; -EFAULT if it cannot be
-   * read), and the call returns to int80_landing_pad with EBP restored, as
-   * the opportunistic SYSRETL leaves it (ECX = the landing pad, EFLAGS as
-   * they were; the vDSO then pops ECX and EDX).
+   * SYSENTER or SYSCALL from the vDSO (`movl %esp, %ebp; sysenter`, or on an
+   * AMD CPU `movl %ecx, %ebp; syscall`), handled in place as the compat
+   * entries and do_fast_syscall_32 handle it: `usp` is the user stack pointer
+   * (stashed in EBP for SYSENTER, ESP itself for SYSCALL), the sixth argument
+   * is read from it (where __kernel_vsyscall pushed the caller's EBP; -EFAULT
+   * if it cannot be read), and the call returns to int80_landing_pad with
+   * EBP restored, as the opportunistic SYSRETL leaves it (ECX = the landing
+   * pad, EFLAGS as they were; the vDSO then pops ECX and EDX).
    */
-  private sysenter(cpu: CPU, i: TrapSite): void {
+  private fastCompat(cpu: CPU, i: TrapSite, usp: number): void {
     const port = this.port;
-    const pad = this.landingPad!;
-    const usp = cpu.rl[5] >>> 0;
+    const pad = this.landingPad;
+    if (pad === null) throw new CpuFault(Vector.UD); // no vDSO: nowhere to return to
     let arg6: number;
     try {
       arg6 = cpu.mem.read32(usp);

@@ -13,10 +13,11 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { HC, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { HC, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import type { Vdso32 } from './vdso32.js';
 import { ARG_SLOTS, PT_OF_REG, PT_REGS, field, peekPtRegs, peekWord, pokeWord, readPtRegs, setField, writePtRegs } from './ptregs.js';
 
 const RT_SIGRETURN = 15;
@@ -28,11 +29,19 @@ export interface Trip {
   icount: number;
   /** Its address. */
   at: number;
-  how: 'call' | 'trap' | 'lstar';
+  /** call/trap: nommu's; lstar: native SYSCALL; the compat entries (a 32-bit program): sysenter, cstar (SYSCALL from compat mode), int80. */
+  how: 'call' | 'trap' | 'lstar' | CompatHow;
   /** zpoline: the offset the call landed at. */
   sled: number;
   /** native: the last SYSRET check the path reached (0: none yet). */
   check: number;
+}
+
+export type CompatHow = 'sysenter' | 'cstar' | 'int80';
+
+/** A trip of a 32-bit program (an i386 syscall number, the ia32 table)? */
+export function compatTrip(t: Trip): boolean {
+  return t.how === 'sysenter' || t.how === 'cstar' || t.how === 'int80';
 }
 
 /** The trip in progress as a debugger is told of it (`monitor trip`). */
@@ -61,6 +70,8 @@ export interface GuestTask {
   percpu: number[];
   /** Syscalls of sites the hook missed run in place (nommu's zpoline): their state. */
   direct: DirectTask;
+  /** Where its process's 32-bit vDSO is mapped (current->mm->context.vdso; 0: none, a 64-bit program). */
+  vdso: number;
 }
 
 /**
@@ -73,15 +84,15 @@ const STACKS_GAP = 0x10000;
 
 export abstract class GuestKernelEntry implements EntryModel {
   abstract readonly label: string;
-  /** The guest kernels have no compat entries yet (entry_INT80_compat and friends). */
-  readonly compat = false;
+  /** A guest kernel with compat entries (native) says so; UML nommu is 64-bit only. */
+  readonly compat: boolean = false;
 
-  vdso32(): null {
+  vdso32(): Vdso32 | null {
     return null;
   }
   kernel!: KernelImage;
   /** The running task's state. */
-  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null } };
+  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null }, vdso: 0 };
   /** Syscalls from sites a hook missed, handled in place (nommu's zpoline). */
   protected readonly bypass: DirectEntry;
   /** Kernel stack slots free for reuse (lowest first: the same run gets the same addresses), and the next never used. */
@@ -130,7 +141,7 @@ export abstract class GuestKernelEntry implements EntryModel {
     const kp = this.port.kernelPages;
     if (parent === null) {
       const init = this.initTask();
-      const st: GuestTask = { trip: null, returnStopNr: -1, ...init, slot: null, percpu: this.readPercpu(), direct: this.bypass.newState() };
+      const st: GuestTask = { trip: null, returnStopNr: -1, ...init, slot: null, percpu: this.readPercpu(), direct: this.bypass.newState(), vdso: 0 };
       pokeWord(kp, st.ptregs + PT_REGS.orig_ax, -1);
       task.entry = st;
       return;
@@ -148,6 +159,7 @@ export abstract class GuestKernelEntry implements EntryModel {
       slot,
       percpu: ps === this.t ? this.readPercpu() : [...ps.percpu],
       direct: this.bypass.newState(),
+      vdso: ps.vdso,
     };
     task.entry = st;
     const cpu = task.cpu;
@@ -299,9 +311,17 @@ export abstract class GuestKernelEntry implements EntryModel {
   describeTrip(): string {
     const t = this.tripInProgress();
     if (t === null) return 'no trip in progress: no syscall is between its user instruction and the return to the program\n';
-    let s = `trip in progress: syscall ${t.nr} (${syscallName(t.nr)})\n`;
+    const compat = this.trip !== null && compatTrip(this.trip);
+    let s = compat ? `trip in progress: i386 syscall ${t.nr} (${IA32_SYSCALL_NAMES[t.nr] ?? 'not in syscall_32.tbl'})\n` : `trip in progress: syscall ${t.nr} (${syscallName(t.nr)})\n`;
     s += `  entered by: ${t.via}\n`;
     s += `  instructions since: ${t.insns}\n`;
+    if (compat) {
+      // do_fast_syscall_32's labels: check is SYSRETL_CHECKS' index + 1 (0: none reached)
+      const c = SYSRETL_CHECKS.find((x) => x.n === t.check - 1);
+      if (c && c.n === 0) s += `  ${c.label}: do_fast_syscall_32 could not fetch ebp from the user stack (-EFAULT, IRET)\n`;
+      else if (c) s += `  last SYSRETL check reached: check ${c.n} of ${SYSRETL_CHECKS.length - 1}, ${c.label}: ${c.what}\n`;
+      return s;
+    }
     const c = SYSRET_CHECKS.find((x) => x.n === t.check);
     if (c) s += `  last SYSRET check reached: check ${c.n} of ${SYSRET_CHECKS.length}, ${c.label}: ${c.what}\n`;
     return s;
@@ -326,7 +346,7 @@ export abstract class GuestKernelEntry implements EntryModel {
     return false;
   }
 
-  fixupKernelFault(_vector: number): SigInfo | null {
+  fixupKernelFault(_vector: number): SigInfo | 'fixed' | null {
     return null;
   }
 
@@ -347,7 +367,8 @@ export abstract class GuestKernelEntry implements EntryModel {
     if (this.trip !== null) return;
     this.trip = { nr, icount, at, how, sled, check: 0 };
     this.port.origRax = nr;
-    if (this.port.caught(nr)) {
+    // (a 32-bit program's numbers are i386 ones, which a debugger's catch list does not name: not caught)
+    if (!compatTrip(this.trip) && this.port.caught(nr)) {
       this.port.requestStop({ kind: 'syscall-entry', nr });
       this.t.returnStopNr = nr;
     }
@@ -382,15 +403,20 @@ export abstract class GuestKernelEntry implements EntryModel {
   private pathInfo(t: Trip, insns: number, route: string): PathInfo {
     const pt = readPtRegs(this.port.mem, this.ptregsAddr());
     const nr = t.nr;
-    const sys = nr >= 0 && nr < NR_SYSCALLS ? (SYSCALL_NAMES[nr] ? `__x64_sys_${syscallName(nr)}` : 'sys_ni_syscall') : 'beyond sys_call_table (-ENOSYS)';
+    const compat = compatTrip(t);
+    const sys = compat
+      ? nr < IA32_NR_SYSCALLS ? (IA32_SYSCALL_NAMES[nr] ? `__ia32_sys_${IA32_SYSCALL_NAMES[nr]}` : 'sys_ni_syscall') : 'beyond ia32_sys_call_table (-ENOSYS)'
+      : nr >= 0 && nr < NR_SYSCALLS ? (SYSCALL_NAMES[nr] ? `__x64_sys_${syscallName(nr)}` : 'sys_ni_syscall') : 'beyond sys_call_table (-ENOSYS)';
     return {
       nr,
       via: this.via(t),
       steps: this.steps(t, sys),
       ptregs: { orig_ax: field(pt, 'orig_ax'), ax: field(pt, 'ax'), ip: field(pt, 'ip'), sp: field(pt, 'sp'), flags: field(pt, 'flags') },
-      args: ARG_SLOTS.map((o) => pt.getInt32(o + 4, true) * 4294967296 + pt.getUint32(o, true)),
+      // the i386 arguments: ebx, ecx, edx, esi, edi, ebp
+      args: (compat ? IA32_ARG_SLOTS : ARG_SLOTS).map((o) => pt.getInt32(o + 4, true) * 4294967296 + pt.getUint32(o, true)),
       route,
       insns,
+      ...(compat ? { abi: 'i386' as const } : {}),
     };
   }
 
@@ -402,6 +428,9 @@ export abstract class GuestKernelEntry implements EntryModel {
     switch (cpu.rl[0]) {
       case HC.SYSCALL:
         this.hcSyscall(cpu, i, arg);
+        return;
+      case HC.SYSCALL32:
+        this.hcSyscall32(cpu, i, arg);
         return;
       case HC.EXIT_WORK:
         this.port.exitWork(arg);
@@ -420,6 +449,28 @@ export abstract class GuestKernelEntry implements EntryModel {
   /** A service only one model offers (native: HC_BOOT_DONE); false if unknown. */
   protected otherHypercall(_cpu: CPU, _nr: number): boolean {
     return false;
+  }
+
+  /**
+   * HC_SYSCALL32 (ia32_sys_call_table's entries): the host performs i386
+   * syscall regs->orig_ax with the 32-bit arguments saved in pt_regs (ebx,
+   * ecx, edx, esi, edi, ebp: ebp as do_fast_syscall_32 fetched it); the
+   * result in %rax. A call that would sleep runs again, as HC_SYSCALL's.
+   */
+  private hcSyscall32(cpu: CPU, i: TrapSite, regs: number): void {
+    const port = this.port;
+    const pt = peekPtRegs(port.mem, regs);
+    const nr = pt.getUint32(PT_REGS.orig_ax, true);
+    const args = IA32_ARG_SLOTS.map((o) => pt.getInt32(o, true));
+    const sp = pt.getUint32(PT_REGS.sp, true);
+    try {
+      cpu.setNum(0, port.hostSyscall32(nr, args, sp));
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      cpu.nextRip = i.addr;
+      cpu.icount--;
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+    }
   }
 
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments saved in pt_regs; the result in %rax. */
@@ -456,6 +507,7 @@ export abstract class GuestKernelEntry implements EntryModel {
  * entry), and two typed arrays a call cost more than the rest of the hypercall.
  */
 const PT_ARGS = new SyscallArgs();
+const IA32_ARG_SLOTS = [PT_REGS.bx, PT_REGS.cx, PT_REGS.dx, PT_REGS.si, PT_REGS.di, PT_REGS.bp];
 
 function cString(port: EntryPort, addr: number): string {
   const out: number[] = [];

@@ -28,7 +28,7 @@ export const ENTRY_MODELS: Record<string, ModelRow> = {
   native: {
     help: "Linux 5.8's entry_SYSCALL_64 at CPL 0, return by SYSRET or IRET",
     hooks: [],
-    make: (port) => new NativeEntry(port),
+    make: (port, _hook, compatEntry) => new NativeEntry(port, compatEntry),
   },
   direct: {
     help: 'the host handles `syscall` in place (the baseline)',

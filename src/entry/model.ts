@@ -38,6 +38,8 @@ export interface PathInfo {
   insns: number;
   /** The call did not go through the guest kernel (nommu/zpoline: a site written at run time, not rewritten). */
   bypassed?: boolean;
+  /** nr and args are a 32-bit program's (i386 numbers; ebx, ecx, edx, esi, edi, ebp). */
+  abi?: 'i386';
 }
 
 /** A task as a model sees it: its CPU (its saved context) and the slot for the model's per-task state. */
@@ -64,7 +66,7 @@ export interface EntryPort {
    */
   hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
   /** An i386 syscall of a compat-mode program: its number and ebx, ecx, edx, esi, edi, ebp (kernel/ia32). */
-  hostSyscall32(nr: number, regs: ArrayLike<number>): number;
+  hostSyscall32(nr: number, regs: ArrayLike<number>, userRsp?: number): number;
   /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
   sigreturn(regs: number | null): number;
   /**
@@ -188,10 +190,12 @@ export interface EntryModel {
   claimUserFault(vector: number, addr: number): boolean;
   /**
    * A fault in the model's kernel code: Linux's exception-table fixups. The
-   * model may turn it into a fault of the user context (the CPU then holds
-   * that context) and return the signal for it; null: an oops.
+   * model may send the kernel on to the instruction's fixup ('fixed': a
+   * uaccess that faulted, which then returns -EFAULT), or turn the fault
+   * into one of the user context (the CPU then holds that context) and
+   * return the signal for it; null: an oops.
    */
-  fixupKernelFault(vector: number): SigInfo | null;
+  fixupKernelFault(vector: number): SigInfo | 'fixed' | null;
   /**
    * The timer's tick is due: deliver it as the model's kernel takes it
    * (native: the local APIC timer vector through the IDT; UML: SIGALRM to

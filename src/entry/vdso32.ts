@@ -4,17 +4,28 @@
  * as Linux's ALTERNATIVE_2 patches it at boot: `movl %esp, %ebp; sysenter`,
  * `movl %ecx, %ebp; syscall`, or the nops that fall through to int $0x80.
  */
+import type { CpuVendor } from '../cpu/cpu.js';
 import { VDSO32_IMAGE, VDSO32_SYM } from '../guest/generated/vdso32.js';
 
 export type CompatEntry = 'sysenter' | 'syscall' | 'int80';
 
+/** The entries --compat-entry offers. */
+export const COMPAT_ENTRIES: readonly CompatEntry[] = ['sysenter', 'syscall', 'int80'];
 /**
- * The entries --compat-entry offers: SYSCALL from compat mode is an AMD
- * instruction (#UD on the GenuineIntel CPU emulated here), so not offered.
+ * What Linux's vDSO uses on the CPU emulated by default, a GenuineIntel one:
+ * X86_FEATURE_SYSENTER32 (an AMD CPU gets X86_FEATURE_SYSCALL32: syscall).
  */
-export const COMPAT_ENTRIES: readonly CompatEntry[] = ['sysenter', 'int80'];
-/** What Linux's vDSO uses on this (Intel) CPU: X86_FEATURE_SYSENTER32. */
 export const DEFAULT_COMPAT_ENTRY: CompatEntry = 'sysenter';
+
+/**
+ * The CPU vendor an entry implies: SYSCALL from compat mode exists only on
+ * AMD CPUs (Intel's raise #UD), SYSENTER in long mode only on Intel's (AMD's
+ * raise #UD), so choosing the vDSO's entry chooses the CPU that CPUID reports;
+ * int $0x80 works on both (Intel, the default, is kept).
+ */
+export function compatVendor(entry: CompatEntry): CpuVendor {
+  return entry === 'syscall' ? 'AuthenticAMD' : 'GenuineIntel';
+}
 
 const SEQUENCE: Record<CompatEntry, number[] | null> = {
   sysenter: [0x89, 0xe5, 0x0f, 0x34],

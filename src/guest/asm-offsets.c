@@ -12,6 +12,7 @@
 #include "segment.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
+#include "generated/syscalls_32.h"
 #include "cpu_entry_area.h"
 #include "irq_vectors.h"
 
@@ -47,6 +48,7 @@ void common(void)
 	DEFINE(TSS_sp0, offsetof(struct cpu_entry_area, sp0));
 	DEFINE(TOP_OF_STACK, offsetof(struct cpu_entry_area, top_of_stack));
 	DEFINE(NR_syscalls, NR_syscalls);
+	DEFINE(IA32_NR_syscalls, IA32_NR_syscalls);
 	DEFINE(HC_SYSCALL, HC_SYSCALL);
 	DEFINE(HC_EXIT_WORK, HC_EXIT_WORK);
 	DEFINE(HC_PRINTK, HC_PRINTK);
@@ -56,6 +58,7 @@ void common(void)
 	DEFINE(LOCAL_TIMER_VECTOR, LOCAL_TIMER_VECTOR);
 	DEFINE(SIGALRM, SIGALRM);
 	DEFINE(UM_SIGNAL_STACK_SIZE, UM_SIGNAL_STACK_SIZE);
+	DEFINE(HC_SYSCALL32, HC_SYSCALL32);
 	DEFINE(__KERNEL_CS, __KERNEL_CS);
 	DEFINE(__KERNEL_DS, __KERNEL_DS);
 	DEFINE(__USER_DS, __USER_DS);

@@ -31,6 +31,7 @@
 #define SS	pt_regs_ss
 
 #define ENOSYS 38
+#define EFAULT 14
 
 #ifdef __ASSEMBLER__
 /*

@@ -142,7 +142,7 @@ ret_from_fork:
 start_kernel_entry:
 	movq	boot_stack_top(%rip), %rsp
 	call	syscall_init
-	call	trap_init		/* the IDT: the timer interrupt's gate (idt_64.c) */
+	call	trap_init		/* idt.c: the IDT (the timer's gate, gate 0x80) and the TSS */
 	movl	$HC_BOOT_DONE, %eax
 	vmcall
 	hlt

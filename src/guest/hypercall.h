@@ -10,5 +10,6 @@
 #define HC_BOOT_DONE	4	/* native: syscall_init() has run; the host drops to user mode */
 #define HC_SCHEDULE	5	/* schedule(): the running task's turn ends at its return to the program */
 #define HC_HOST_SIGRETURN 6	/* UML nommu: the host's rt_sigreturn at the end of hard_handler (%rdi: the ucontext) */
+#define HC_SYSCALL32	7	/* native: run i386 syscall regs->orig_ax with the arguments (bx, cx, dx, si, di, bp) saved in *regs */
 
 #endif

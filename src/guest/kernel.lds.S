@@ -22,6 +22,8 @@ SECTIONS
 	_text = .;
 	.text : { *(.text .text.*) } :text
 	.rodata : { *(.rodata .rodata.*) } :text
+	/* the exception table: (faulting instruction, fixup) pairs, as Linux's __ex_table */
+	__ex_table : { __start___ex_table = .; KEEP(*(__ex_table)) __stop___ex_table = .; } :text
 	. = ALIGN(4096);
 	_etext = .;
 	/* the entry area first in the data, at a fixed address (ENTRY_AREA, named by the

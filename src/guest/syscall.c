@@ -7,6 +7,7 @@
  */
 #include "kernel.h"
 #include "irqflags.h"
+#include "entry_common.h"
 #include "calling.h"
 #include "page_types.h"
 #include "generated/syscalls_64.h"
@@ -90,6 +91,7 @@ unsigned char boot_stack[4096] __attribute__((aligned(16)));
 unsigned long boot_stack_top = (unsigned long)(boot_stack + sizeof(boot_stack));
 
 extern char entry_SYSCALL_64[];
+extern char entry_SYSCALL_compat[], entry_SYSENTER_compat[];
 
 static inline void wrmsr(unsigned int msr, unsigned long val)
 {
@@ -107,6 +109,10 @@ static inline unsigned long rdmsr(unsigned int msr)
 #define MSR_LSTAR		0xc0000082
 #define MSR_SYSCALL_MASK	0xc0000084
 #define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_CSTAR		0xc0000083
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
 #define EFER_SCE		1
 
 /* as arch/x86/kernel/cpu/common.c: syscall_init() */
@@ -116,6 +122,11 @@ void syscall_init(void)
 	cpu_entry_area.top_of_stack = current_top_of_stack;
 	wrmsr(MSR_STAR, ((unsigned long)__USER32_CS << 48) | ((unsigned long)__KERNEL_CS << 32));
 	wrmsr(MSR_LSTAR, (unsigned long)entry_SYSCALL_64);
+	/* CONFIG_IA32_EMULATION: the compat entries (entry_64_compat.S) */
+	wrmsr(MSR_CSTAR, (unsigned long)entry_SYSCALL_compat);
+	wrmsr(MSR_IA32_SYSENTER_CS, __KERNEL_CS);
+	wrmsr(MSR_IA32_SYSENTER_ESP, cpu_entry_area.sp0);	/* the entry stack */
+	wrmsr(MSR_IA32_SYSENTER_EIP, (unsigned long)entry_SYSENTER_compat);
 	/* Flags to clear on syscall; clear as much as possible */
 	wrmsr(MSR_SYSCALL_MASK, 0x257fd5);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);

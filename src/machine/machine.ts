@@ -12,6 +12,7 @@
  * one while instructions run, and between runs the one the last stop named
  * (with a debugger attached, a task it traces).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes, withHostLog, type HostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
@@ -126,7 +127,8 @@ export class Machine {
   readonly os: Kernel<Process, Task>;
   /** The first process (the program the machine was started with): its end is the machine's. */
   readonly leader: Process;
-  readonly model: EntryModel;
+  /** The entry model (load() may replace the default one: a 32-bit program runs through the native compat entries). */
+  model: EntryModel;
   readonly watchpoints: Watchpoints;
   /** Set when the program has ended: every process has (with a debugger, every task it traces). */
   ended: End | null = null;
@@ -343,7 +345,7 @@ export class Machine {
       },
       kernelPages: this.os.kernelPages,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
-      hostSyscall32: (nr, regs) => this.hostSyscall(nr, undefined, undefined, regs),
+      hostSyscall32: (nr, regs, userRsp) => this.hostSyscall(nr, undefined, userRsp, regs),
       sigreturn: (regs) => this.sigreturnOn(regs),
       exitWork: (regs) => this.exitWork(regs),
       requestStop: (s) => this.requestStop(s),
@@ -471,6 +473,12 @@ export class Machine {
 
   private loadProgram(): void {
     const p = this.leader;
+    if (!this.model.compat && isElf32(this.opts.program)) {
+      // UML nommu is 64-bit only (no compat entries): Linux's own entry, native, runs a 32-bit program
+      if (this.opts.entry !== undefined)
+        this.warn(`entrystub: ${this.opts.program} is a 32-bit program; the ${this.model.label} entry model is 64-bit only (UML nommu has no compat entries): running it with --entry native`);
+      this.model = makeEntryModel('native', undefined, this.port(), this.opts.compatEntry);
+    }
     this.model.mapKernel();
     this.model.newTask(p.task, null, 0);
     this.model.activate(p.task);
@@ -490,7 +498,7 @@ export class Machine {
       vdso32: this.model.vdso32() ?? undefined,
     });
     if (x.compat && !this.model.compat)
-      throw new ExecError(`${this.opts.program}: a 32-bit program; the ${this.model.label} entry model has no compat (i386) entry yet`, 8, 'run it with --entry direct');
+      throw new ExecError(`${this.opts.program}: a 32-bit program; the ${this.model.label} entry model has no compat (i386) entry`, 8, 'run it with --entry native');
     p.exec = x;
     p.image = x.program;
     const cpu = this.cpu;
@@ -502,7 +510,6 @@ export class Machine {
     cpu.setFlags(0x202);
     // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
     cpu.compat = x.compat;
-    this.blocks.compat = x.compat;
     cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
     cpu.gdt.tls.fill(null);
     this.model.exec(x.program, x.vdso);
@@ -1187,7 +1194,7 @@ export class Machine {
         break;
       case Vector.BP:
         // int3 is a trap: report it after the instruction
-        cpu.rip = rip + this.blocks.insnAt(rip).len;
+        cpu.rip = rip + this.blocks.insnAt(rip, cpu.compat).len;
         info = { signo: SIG.TRAP, code: SI_KERNEL };
         what = `breakpoint trap at 0x${hex(rip)}`;
         break;
@@ -1216,6 +1223,7 @@ export class Machine {
    */
   private kernelFault(e: CpuFault, info: SigInfo, what: string): void {
     const fixed = this.model.fixupKernelFault(e.vector);
+    if (fixed === 'fixed') return;
     if (fixed) return this.userFault(fixed, `${fixed.signo === SIG.SEGV ? 'general protection fault' : 'fault'} on return to user space (${what}, fixed up)`);
     const where = this.symbolize(this.cpu.rip);
     const line = `Oops: ${what} in ${where}`;
@@ -1263,4 +1271,19 @@ export function guestPathOf(root: string, hostPath: string): string {
   const rel = path.relative(root, hostPath);
   if (rel.startsWith('..')) return '/';
   return '/' + rel;
+}
+
+/** Is the file an ELF32 (i386) program? Read before the kernel image is chosen; anything unreadable is left to exec to report. */
+function isElf32(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(5);
+      return fs.readSync(fd, b, 0, 5, 0) === 5 && b.readUInt32BE(0) === 0x7f454c46 && b[4] === 1;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 /** The --stats table of `run`, `trace` and `serve`. */
 import { formatUnimplemented } from '../kernel/syscalls.js';
 import { syscallName } from '../kernel/sysnames.js';
+import { ia32Name } from '../kernel/ia32/table.js';
 import type { Machine } from './machine.js';
 
 /**
@@ -11,10 +12,12 @@ import type { Machine } from './machine.js';
  */
 export function formatStats(m: Machine): string {
   const rows = [...m.stats].sort((a, b) => a[0] - b[0]);
+  // a 32-bit program's calls are counted by their i386 numbers
+  const name = m.leader.exec?.compat ? ia32Name : syscallName;
   let out = `entrystub: ${m.icount} guest instructions; syscalls through the ${m.model.label} entry path:\n`;
   out += `  ${'nr'.padStart(4)}  ${'syscall'.padEnd(18)} ${'count'.padStart(8)}  ${'insns/call'.padStart(10)}\n`;
   for (const [nr, st] of rows)
-    out += `  ${String(nr).padStart(4)}  ${syscallName(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
+    out += `  ${String(nr).padStart(4)}  ${name(nr).padEnd(18)} ${String(st.count).padStart(8)}  ${(st.insns / st.count).toFixed(1).padStart(10)}\n`;
   for (const l of m.model.statsLines()) out += l + '\n';
   out += `  schedule: ${m.schedule.switches} task switches, hash ${m.schedule.hash.toString(16).padStart(8, '0')}\n`;
   if (m.kernel) out += `  ${m.timer.describe()}\n`;

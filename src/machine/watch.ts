@@ -129,7 +129,7 @@ export class Watchpoints {
     if (cpu.rip === cpu.nextRip) return PAGE_SIZE; // inside a syscall or signal delivery
     let i;
     try {
-      i = this.blocks.insnAt(cpu.rip);
+      i = this.blocks.insnAt(cpu.rip, cpu.compat);
     } catch {
       return 8;
     }

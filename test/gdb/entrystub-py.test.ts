@@ -232,7 +232,7 @@ describe.skipIf(!HAVE_GDB)('gdb-scripts/entrystub.py', () => {
     expect(e).toContain('entry path: native: SYSCALL through MSR_LSTAR, SYSRET or IRET; syscall 1 (write)\n');
     expect(current(e)).toEqual(['2', 'entry_SYSCALL_64']);
     expect(e).toContain('now:  entry_SYSCALL_64: swapgs\n');
-    expect(e).toMatch(/^struct pt_regs at 0xffffffff81013f88 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
+    expect(e).toMatch(/^struct pt_regs at 0xffffffff81014f58 <task_stack\+16216> \(native\)\nbeing built for syscall 1 \(write\)/m);
     expect(e).not.toMatch(/^  \+ /m); // nothing pushed yet
 
     // the nop after the call into do_syscall_64 (gdb: "<signal handler called>"): the checks are next

@@ -42,6 +42,7 @@ const WALKS: [script: string, serve: string[]][] = [
   ['walk-orig-rax.gdb', ['--entry', 'nommu', '--hook', 'zpoline']],
   ['walk-reverse.gdb', ['--entry', 'native', 'test/fixtures/bin/entry-probe']],
   ['walk-timer.gdb', ['--entry', 'native', 'test/fixtures/bin/read-loop-musl', 'test/fixtures/src/read-loop.c']],
+  ['walk-compat-sysenter.gdb', ['--entry', 'native', 'test/fixtures/bin/hello-i386']],
 ];
 
 /** The serve options a walk-through's header gives (`entrystub serve ...`), with the defaults spelled out. */
@@ -156,6 +157,9 @@ const NR = defines('/usr/include/x86_64-linux-gnu/asm/unistd_64.h', '__NR_');
 const SIG = defines('/usr/include/x86_64-linux-gnu/asm/signal.h', 'SIG');
 const ERRNO = defines('/usr/include/asm-generic/errno.h', '');
 const nr = (name: string) => NR.get(name) ?? fail(`no __NR_${name}`);
+const NR32 = defines('/usr/include/x86_64-linux-gnu/asm/unistd_32.h', '__NR_');
+/** hello.c's message, and so its write's count. */
+const HELLO = JSON.parse(`"${fromSource('test/fixtures/src/hello.c', /printf\("(.*)"\)/)[1]}"`) as string;
 const fail = (msg: string): never => {
   throw new Error(msg);
 };
@@ -258,6 +262,16 @@ const FACTS: Record<string, Fact[]> = {
     ['($eflags & 0x200) != 0', 1, 1n, 'IRETQ restored the interrupted RFLAGS: IF on again'],
     ['$rax', 0, READ_PIECE, "the read's result: read-loop.c reads 64-byte pieces of a longer file"],
   ],
+  'walk-compat-sysenter.gdb': [
+    ['$eax', 0, NR32.get('write')!, 'write: the i386 number (asm/unistd_32.h)'],
+    ['$ebx', 0, 1n, "printf's stdout, fd 1 (hello.c)"],
+    ['$edx', 0, BigInt(HELLO.length), "the message's length (hello.c)"],
+    ['$regs->orig_ax', 0, NR32.get('write')!, 'write: the i386 number (asm/unistd_32.h)'],
+    ['$regs->ip', 0, 0n, 'the placeholder entry_SYSENTER_compat pushes (SYSENTER saves no EIP)'],
+    ['$regs->ax', 0, BigInt(HELLO.length), "write's result: the message's length"],
+    ['$eax', 1, BigInt(HELLO.length), 'the result, at the landing pad'],
+    ['$eax', 2, BigInt(HELLO.length), 'the result, back in glibc'],
+  ],
   'walk-orig-rax.gdb': [
     ['$orig_rax', 0, nr('getpid'), 'getpid (asm/unistd_64.h)'],
     ['$rax', 0, -ERRNO.get('ENOSYS')!, '-ENOSYS at a syscall-entry stop, as ptrace shows it (asm-generic/errno.h)'],
@@ -285,6 +299,22 @@ function writeRegsErrors(out: string, addrOf: (name: string) => bigint): string[
     for (const [k, v] of Object.entries(want)) if (f.get(k) !== v) errors.push(`pt_regs->${k} = 0x${f.get(k)?.toString(16)}, the source says 0x${v.toString(16)}\n    in: ${m[0]}`);
   }
   return errors;
+}
+
+/**
+ * walk-compat-sysenter.gdb: the return goes to the vDSO's int80_landing_pad,
+ * which lies as far past __kernel_vsyscall (breakpoint 1, AT_SYSINFO) as the
+ * vDSO's own symbol table (nm) says.
+ */
+function landingPadErrors(out: string): string[] {
+  const vdso = nmSymbols(path.join(ROOT, 'src/guest/image/vdso32.so'));
+  const off = (n: string) => vdso.find((x) => x.name === n)?.value ?? fail(`vdso32.so: no ${n}`);
+  const vsyscall = BigInt(/^Breakpoint 1 at (0x[0-9a-f]+)$/m.exec(out)?.[1] ?? fail('no breakpoint 1'));
+  const pad = vsyscall + off('int80_landing_pad') - off('__kernel_vsyscall');
+  // the second `p/x $regs->ip`: after do_fast_syscall_32 set it
+  const k = prints('walk-compat-sysenter.gdb').map((e, i) => (e === '$regs->ip' ? i + 1 : -1)).filter((i) => i > 0)[1];
+  const ip = new RegExp(`^\\$${k} = (0x[0-9a-f]+)$`, 'm').exec(out)?.[1];
+  return ip !== undefined && BigInt(ip) === pad ? [] : [`regs->ip = ${ip}, int80_landing_pad is 0x${pad.toString(16)}`];
 }
 
 /** The script's `p` commands in order: gdb numbers their values $1, $2, ... */
@@ -361,6 +391,7 @@ describe.skipIf(!HAVE_GDB)('walk-throughs (gdb-scripts/walk-*.gdb) against their
       expect(namingErrors(raw, syms), 'gdb names an address otherwise than the ELF symbol tables').toEqual([]);
       expect(factErrors(script, raw, addrOf), 'gdb prints a value otherwise than the sources say').toEqual([]);
       if (program.endsWith('entry-probe')) expect(writeRegsErrors(raw, addrOf), "write's pt_regs").toEqual([]);
+      if (script === 'walk-compat-sysenter.gdb') expect(landingPadErrors(raw), 'int80_landing_pad').toEqual([]);
       const file = path.join(EXPECTED, script.replace(/\.gdb$/, '.out'));
       if (UPDATE) {
         fs.mkdirSync(EXPECTED, { recursive: true });

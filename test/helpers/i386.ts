@@ -39,6 +39,8 @@ export interface OracleRun {
   stdout: Buffer;
   stderr: string;
   status: number | null;
+  /** The signal that ended it (null: it exited). */
+  signal: NodeJS.Signals | null;
   how: 'native' | 'qemu-i386';
 }
 
@@ -51,5 +53,5 @@ export function runOracle(prog: string, argv0: string, args: string[], opts: { c
       : // qemu-user builds the guest's environment by prepending each variable (its envlist): given in reverse, the program sees them in order
         spawnSync('qemu-i386', ['-0', argv0, prog, ...args], { cwd: opts.cwd, input: opts.input, env: Object.fromEntries(Object.entries(opts.env ?? {}).reverse()), timeout: 60_000 });
   if (r.error) throw r.error;
-  return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.status, how: kind };
+  return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.status, signal: r.signal, how: kind };
 }

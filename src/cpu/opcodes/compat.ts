@@ -6,13 +6,12 @@
  * bits wide (D64 means nothing), pusha/popa, push/pop of segment registers
  * and BCD arithmetic exist, mov Sreg loads a descriptor, movsxd is arpl (left
  * out: #UD), int $0x80 is the system call gate, `sysenter` enters the
- * kernel, and `syscall` is #UD (as on Intel CPUs, whose vendor CPUID
- * reports; Linux's i386 programs enter through int $0x80 or the vDSO's sysenter).
+ * kernel on an Intel CPU and `syscall` on an AMD one (the other is #UD:
+ * CPU.vendor; Linux's i386 programs enter through int $0x80 or the vDSO).
  */
 import type { Insn } from '../insn.js';
 import * as alu from '../ops/alu.js';
 import * as c from '../ops/compat.js';
-import * as sys from '../ops/system.js';
 import { ONE_BYTE } from './one-byte.js';
 import { B, IB, IBU, IW, IZ, M, MOFFS, REL32, REL8, BY, ENTER, UNDEFINED, branch, bySize, byReg, form, row, type Row } from './row.js';
 
@@ -88,8 +87,8 @@ const ONE_BYTE_COMPAT = overlay([
 ]);
 
 const TWO_BYTE_COMPAT = overlay([
-  // Intel CPUs raise #UD for syscall outside 64-bit mode
-  [0x05, 0x05, row(B, form('syscall', '', sys.ud))],
+  // Intel CPUs raise #UD for syscall outside 64-bit mode; AMD's enter through MSR_CSTAR
+  [0x05, 0x05, row(B, form('syscall', '', c.syscall32))],
   [0x34, 0x34, row(B, form('sysenter', '', c.sysenter))],
 ]);
 

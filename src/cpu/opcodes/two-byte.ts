@@ -82,7 +82,7 @@ function hint1E(i: Insn): Form {
   return reservedNop;
 }
 
-/** 0F 01 (group 7): only the register forms the guest kernel uses; sgdt, xgetbv, rdtscp ... are #UD. */
+/** 0F 01 (group 7): only the forms the guest kernel uses (lidt, swapgs, vmcall); sgdt, xgetbv, rdtscp ... are #UD. */
 function group7(i: Insn): Form | null {
   if (i.rm < 0) return i.sub === 3 ? lidt : null;
   const rm = i.rm & 7;
@@ -91,8 +91,10 @@ function group7(i: Insn): Form | null {
   return null;
 }
 const swapgs = form('swapgs', '', sys.swapgs);
-const vmcall = form('vmcall', '', sys.vmcall);
 const lidt = form('lidt', 'M', sys.lidt);
+/** 0F 00 (group 6): ltr, which the guest kernel uses; sldt, str, lldt, verr, verw are #UD. */
+const group6 = byReg([null, null, null, form('ltr', 'Ev', sys.ltr), null, null, null, null]);
+const vmcall = form('vmcall', '', sys.vmcall);
 
 const PREFETCH_0D = ['prefetch', 'prefetchw', 'prefetchwt1', 'prefetchw', 'prefetch', 'prefetch', 'prefetch', 'prefetch'];
 
@@ -127,6 +129,7 @@ const shrdC = form('shrd', 'Ev,Gv,cl', sh.shxd);
 const bswap = form('bswap', 'Gv', mv.bswap);
 
 export const TWO_BYTE: readonly Row[] = opcodeMap('0F map', [
+  at(0x00, M | B, group6),
   at(0x01, M | B, group7),
   at(0x05, B, form('syscall', '', sys.syscall)),
   at(0x07, B, byRexW(form('sysret', '', sys.sysret), form('sysretq', '', sys.sysret))),

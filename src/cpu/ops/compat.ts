@@ -11,6 +11,8 @@ import { CPU, RAX, RBP, RSP, CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC, ID, IF, IOP
 import { CpuFault, Vector } from '../fault.js';
 import type { Insn } from '../insn.js';
 import { CS, FS, GS, SS } from '../segment.js';
+import { softInterrupt } from '../interrupt.js';
+import { sysenterArch, syscallArch } from './system.js';
 
 const TWO32 = 4294967296;
 
@@ -226,8 +228,10 @@ export function popSreg(cpu: CPU, i: Insn): void {
 
 /**
  * int imm8 in compat mode: vector 0x80 is the i386 system call gate (DPL 3),
- * taken by the CPU's environment (the entry model); int3 is #BP; any other
- * vector is #GP(vector << 3 | 2), which Linux turns into SIGSEGV.
+ * taken by the CPU's environment (the direct entry model) where it handles
+ * it, else through the IDT a guest kernel loaded; int3 is #BP; any other
+ * vector without a DPL 3 gate is #GP(vector << 3 | 2), which Linux turns
+ * into SIGSEGV.
  */
 export function intN(cpu: CPU, i: Insn): void {
   const v = i.imm & 0xff;
@@ -236,17 +240,35 @@ export function intN(cpu: CPU, i: Insn): void {
     cpu.onInt80(cpu, i);
     return;
   }
-  throw new CpuFault(Vector.GP, 0, (v << 3) | 2);
+  softInterrupt(cpu, v, i);
 }
 
 /**
- * sysenter (Intel CPUs; this one reports GenuineIntel): to CPL 0 at
- * IA32_SYSENTER_EIP with nothing saved, which the CPU's environment (the
- * entry model) takes; #GP(0) when none is there, as when IA32_SYSENTER_CS is 0.
+ * sysenter (Intel CPUs): to CPL 0 at IA32_SYSENTER_EIP with nothing saved,
+ * taken by the CPU's environment (the direct entry model) where it handles
+ * it, else architecturally (system.ts: #GP(0) when IA32_SYSENTER_CS is 0).
  */
 export function sysenter(cpu: CPU, i: Insn): void {
-  if (cpu.onSysenter === null) throw new CpuFault(Vector.GP, 0, 0);
-  cpu.onSysenter(cpu, i);
+  if (cpu.onSysenter !== null) {
+    cpu.onSysenter(cpu, i);
+    return;
+  }
+  sysenterArch(cpu, i);
+}
+
+/**
+ * syscall in compat mode: #UD on an Intel CPU; on an AMD one SYSCALL through
+ * MSR_CSTAR where a guest kernel runs (archSyscall), else the environment's
+ * hook (the direct model, which handles it in place).
+ */
+export function syscall32(cpu: CPU, i: Insn): void {
+  if (cpu.vendor === 'GenuineIntel') throw new CpuFault(Vector.UD);
+  if (cpu.archSyscall) {
+    syscallArch(cpu, i);
+    return;
+  }
+  if (cpu.onSyscall === null) throw new CpuFault(Vector.UD);
+  cpu.onSyscall(cpu, i);
 }
 
 // ---- BCD arithmetic (valid only outside 64-bit mode) ----

@@ -9,7 +9,8 @@
  * 2 and 4 describe a plausible cache hierarchy, because glibc sizes its
  * memcpy thresholds from them.
  */
-import { CPU, RAX, RBX, RCX, RDX, RSP, IF } from '../cpu.js';
+import { CPU, RAX, RBX, RCX, RDX, RSP, IF, RF, type CpuVendor } from '../cpu.js';
+import { GDT_ENTRY_TSS, __USER32_CS } from '../segment.js';
 import { CpuFault, Vector } from '../fault.js';
 import type { Insn } from '../insn.js';
 
@@ -21,11 +22,11 @@ function str4(s: string, k: number): number {
 
 const BRAND = 'entrystub virtual x86-64 CPU'.padEnd(48, '\0');
 
-/** [eax, ebx, ecx, edx] for a leaf and subleaf. */
-export function cpuidLeaf(leaf: number, sub: number): [number, number, number, number] {
+/** [eax, ebx, ecx, edx] for a leaf and subleaf, on a CPU of `vendor` (only leaf 0 differs). */
+export function cpuidLeaf(leaf: number, sub: number, vendor: CpuVendor = 'GenuineIntel'): [number, number, number, number] {
   switch (leaf >>> 0) {
     case 0:
-      return [0xb, str4('GenuineIntel', 0), str4('GenuineIntel', 8), str4('GenuineIntel', 4)];
+      return [0xb, str4(vendor, 0), str4(vendor, 8), str4(vendor, 4)];
     case 1: {
       const eax = 0x000206a7; // family 6, model 0x2a, stepping 7
       const ebx = (1 << 16) | (8 << 8); // 1 logical CPU, clflush 64 bytes
@@ -87,7 +88,7 @@ export function cpuidLeaf(leaf: number, sub: number): [number, number, number, n
 }
 
 export function cpuid(cpu: CPU, _i: Insn): void {
-  const [a, b, c, d] = cpuidLeaf(cpu.rl[RAX], cpu.rl[RCX]);
+  const [a, b, c, d] = cpuidLeaf(cpu.rl[RAX], cpu.rl[RCX], cpu.vendor);
   cpu.setReg(RAX, 4, a, 0);
   cpu.setReg(RBX, 4, b, 0);
   cpu.setReg(RCX, 4, c, 0);
@@ -144,6 +145,9 @@ export const MSR_SYSCALL_MASK = 0xc0000084;
 export const MSR_FS_BASE = 0xc0000100;
 export const MSR_GS_BASE = 0xc0000101;
 export const MSR_KERNEL_GS_BASE = 0xc0000102;
+export const MSR_IA32_SYSENTER_CS = 0x174;
+export const MSR_IA32_SYSENTER_ESP = 0x175;
+export const MSR_IA32_SYSENTER_EIP = 0x176;
 const EFER_SCE = 1;
 const TWO32 = 4294967296;
 
@@ -181,6 +185,9 @@ export function writeMsr(cpu: CPU, msr: number, v: number): void {
     case MSR_LSTAR:
     case MSR_CSTAR:
     case MSR_SYSCALL_MASK:
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
       cpu.msr.set(msr, v);
       return;
     default:
@@ -188,9 +195,10 @@ export function writeMsr(cpu: CPU, msr: number, v: number): void {
   }
 }
 
-/** Enter privilege level `cpl` with code/stack selectors cs/ss. */
+/** Enter privilege level `cpl` with code/stack selectors cs/ss; CS decides the mode (__USER32_CS: compat). */
 export function setPrivilege(cpu: CPU, cpl: number, cs: number, ss: number): void {
   cpu.cpl = cpl;
+  cpu.compat = cs === __USER32_CS;
   cpu.seg[1] = cs;
   cpu.seg[2] = ss;
   cpu.mem.setCpl(cpl);
@@ -199,7 +207,9 @@ export function setPrivilege(cpu: CPU, cpl: number, cs: number, ss: number): voi
 /**
  * SYSCALL as the architecture defines it (the native entry model): RCX = next
  * RIP, R11 = RFLAGS (RF cleared), RFLAGS &= ~FMASK, CS/SS from STAR[47:32],
- * CPL 0, RIP = LSTAR. RSP is not changed and nothing is pushed.
+ * CPL 0, RIP = LSTAR (from compat mode: CSTAR, with RCX the zero-extended
+ * EIP; only AMD CPUs get here, compat.ts). RSP is not changed and nothing is
+ * pushed.
  */
 export function syscallArch(cpu: CPU, i: Insn): void {
   if (((cpu.msr.get(MSR_EFER) ?? 0) & EFER_SCE) === 0) throw new CpuFault(Vector.UD);
@@ -209,8 +219,8 @@ export function syscallArch(cpu: CPU, i: Insn): void {
   cpu.setFlags(flags & ~(cpu.msr.get(MSR_SYSCALL_MASK) ?? 0));
   const star = cpu.msr.get(MSR_STAR) ?? 0;
   const sel = Math.floor(star / TWO32) & 0xffff;
+  cpu.nextRip = cpu.msr.get(cpu.compat ? MSR_CSTAR : MSR_LSTAR) ?? 0;
   setPrivilege(cpu, 0, sel & 0xfffc, (sel + 8) & 0xffff);
-  cpu.nextRip = cpu.msr.get(MSR_LSTAR) ?? 0;
   cpu.onTrap?.(cpu, 'syscall-entry', i);
 }
 
@@ -220,21 +230,23 @@ const RF_BIT = 1 << 16;
  * SYSRETQ: #GP(0) at CPL 0 if RCX is not canonical (Intel: the fault is taken
  * in kernel mode, on the user stack), else RIP = RCX, RFLAGS = (R11 & 0x3C7FD7) | 2,
  * CS = STAR[63:48] + 16 | 3, SS = STAR[63:48] + 8 | 3, CPL 3.
+ * SYSRETL (no REX.W): to compat mode, EIP = ECX, CS = STAR[63:48] | 3
+ * (Linux puts __USER32_CS there), SS as SYSRETQ's.
  */
 export function sysret(cpu: CPU, i: Insn): void {
   if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);
-  if ((i.rex & 8) === 0) throw new CpuFault(Vector.UD); // sysretl: no 32-bit user mode here
-  const rip = cpu.getNum(RCX);
+  const wide = (i.rex & 8) !== 0;
+  const rip = wide ? cpu.getNum(RCX) : cpu.rl[RCX] >>> 0;
   if (!canonical(rip)) throw new CpuFault(Vector.GP);
   const star = cpu.msr.get(MSR_STAR) ?? 0;
   const sel = Math.floor(star / TWO32 / 65536) & 0xffff;
   cpu.setFlags((cpu.rl[11] & 0x3c7fd7) | 2);
-  setPrivilege(cpu, 3, ((sel + 16) | 3) & 0xffff, ((sel + 8) | 3) & 0xffff);
+  setPrivilege(cpu, 3, ((wide ? sel + 16 : sel) | 3) & 0xffff, ((sel + 8) | 3) & 0xffff);
   cpu.nextRip = rip;
   cpu.onTrap?.(cpu, 'return-to-user', i);
 }
 
-/** IRETQ: pop RIP, CS, RFLAGS, RSP, SS; the new CPL is CS's RPL. */
+/** IRETQ: pop RIP, CS, RFLAGS, RSP, SS; the new CPL is CS's RPL, and CS the mode (__USER32_CS: compat). */
 export function iretq(cpu: CPU, i: Insn): void {
   const sp = cpu.getNum(RSP);
   const mem = cpu.mem;
@@ -245,7 +257,7 @@ export function iretq(cpu: CPU, i: Insn): void {
   const ss = mem.read64(sp + 32) & 0xffff;
   const rip = ripHi * TWO32 + (ripLo >>> 0);
   const newCpl = cs & 3;
-  if (!canonical(rip) || newCpl < cpu.cpl || (newCpl === 3 && (cs !== 0x33 || ss !== 0x2b)) || (newCpl === 0 && cs !== 0x10))
+  if (!canonical(rip) || newCpl < cpu.cpl || (newCpl === 3 && ((cs !== 0x33 && cs !== __USER32_CS) || ss !== 0x2b)) || (cs === __USER32_CS && rip >= TWO32) || (newCpl === 0 && cs !== 0x10))
     throw new CpuFault(Vector.GP);
   const keep = cpu.cpl === 0 ? 0 : IF | IOPL_BITS;
   cpu.setFlags((cpu.getFlags() & keep) | (flags & ~keep & 0x3f7fd7) | 2);
@@ -256,6 +268,37 @@ export function iretq(cpu: CPU, i: Insn): void {
 }
 
 const IOPL_BITS = 3 << 12;
+
+/**
+ * SYSENTER from compat mode (Intel; AMD CPUs raise #UD in long mode): CPL 0
+ * in 64-bit mode with CS = IA32_SYSENTER_CS, SS = CS + 8, RSP =
+ * IA32_SYSENTER_ESP, RIP = IA32_SYSENTER_EIP; VM, IF and RF clear (TF, NT and
+ * AC are kept: the kernel's entry fixes them). Nothing is saved.
+ * #GP(0) if IA32_SYSENTER_CS is 0 (no kernel set it up).
+ */
+export function sysenterArch(cpu: CPU, i: Insn): void {
+  if (cpu.vendor !== 'GenuineIntel') throw new CpuFault(Vector.UD);
+  const cs = (cpu.msr.get(MSR_IA32_SYSENTER_CS) ?? 0) & 0xfffc;
+  if (cs === 0) throw new CpuFault(Vector.GP, 0, 0);
+  cpu.setFlags(cpu.getFlags() & ~(VM_BIT | IF | RF));
+  setPrivilege(cpu, 0, cs, cs + 8);
+  cpu.setNum(RSP, cpu.msr.get(MSR_IA32_SYSENTER_ESP) ?? 0);
+  cpu.nextRip = cpu.msr.get(MSR_IA32_SYSENTER_EIP) ?? 0;
+  cpu.onTrap?.(cpu, 'sysenter-entry', i);
+}
+
+const VM_BIT = 1 << 17;
+
+/**
+ * ltr r/m16: TR from the GDT's TSS descriptor (the only one this GDT has:
+ * GDT_ENTRY_TSS); an interrupt from user mode reads RSP0 there (interrupt.ts).
+ */
+export function ltr(cpu: CPU, i: Insn): void {
+  if (cpu.cpl !== 0) throw new CpuFault(Vector.GP, 0, 0);
+  const sel = cpu.readRMsize(i, 2) & 0xffff;
+  if (sel >> 3 !== GDT_ENTRY_TSS || (sel & 4) !== 0 || cpu.gdt.tssBase === 0) throw new CpuFault(Vector.GP, 0, sel & 0xfffc);
+  cpu.tables.tss = cpu.gdt.tssBase;
+}
 
 export function swapgs(cpu: CPU, _i: Insn): void {
   if (cpu.cpl !== 0) throw new CpuFault(Vector.GP);

@@ -292,7 +292,7 @@ class MachinePort implements GuestProcess {
         const rip = m.cpu.rip;
         if (rip < start || rip >= end) return 1;
         try {
-          const b = m.blocks.get(rip);
+          const b = m.blocks.get(rip, m.cpu.compat);
           return b.insns[b.insns.length - 1].addr < end ? b.insns.length : 1;
         } catch {
           return 1; // the fetch faults: let run() report it

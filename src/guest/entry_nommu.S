@@ -84,17 +84,16 @@ userspace_return:
  * The return to an interrupted context (what x86's IRET does, and UML's
  * host does with its own rt_sigreturn): every register as pt_regs holds
  * it, flags included, and no register to jump through, so the jump goes
- * through a word of the kernel's. Only memory operands from here on: each
- * register already holds the program's value.
+ * through a word of the kernel's; pt_regs is left as it was (a debugger
+ * and trace read it after the return).
  */
 userspace_interrupted:
+	movq	RIP(%rsp), %rax		/* pt_regs->ip, to the word the jump reads (rax comes back below) */
+	movq	%rax, userspace_ip(%rip)
 	POP_REGS
-	addq	$8, %rsp		/* skip orig_ax */
-	pushq	(%rsp)			/* pt_regs->ip ... */
-	popq	userspace_ip(%rip)	/* ... to the word the jump reads */
-	pushq	16(%rsp)		/* pt_regs->flags */
-	popfq
-	movq	24(%rsp), %rsp		/* pt_regs->sp */
+	addq	$24, %rsp		/* skip orig_ax, ip and cs */
+	popfq				/* pt_regs->flags */
+	popq	%rsp			/* pt_regs->sp */
 	.globl	userspace_interrupted_return
 userspace_interrupted_return:
 	jmp	*userspace_ip(%rip)

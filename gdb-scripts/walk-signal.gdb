@@ -103,9 +103,13 @@ echo and ax = kill's result, saved in the frame:\n
 p (long) current_ptregs->ax
 
 echo \n=== 7. Back in kill() ===\n
-tbreak userspace_return
+echo Back from rt_sigreturn the way home restores every register, flags too, and jumps through\n
+echo a word of the kernel's instead of RCX, which the interrupted code may still need:\n
+tbreak userspace_interrupted_return
 continue
-p/x $rcx
+x/i $pc
+p/x *(long *) &userspace_ip
+info symbol *(long *) &userspace_ip
 continue
 x/i $pc
 echo kill() returns 0, as if no handler had run:\n

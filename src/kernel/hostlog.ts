@@ -39,7 +39,9 @@ export class HistoryDiverged extends Error {
 }
 
 export class HostLog {
-  private readonly answers: Answer[] = [];
+  /** answers: a recorded history to replay (a copy: this log appends to it once it runs live). */
+  constructor(private readonly answers: Answer[] = []) {}
+
   /** Index of the next answer; at the end, the host is asked for real. */
   private cursor = 0;
   /** Bytes kept for fills (reads): what history costs beyond the answers themselves. */
@@ -49,8 +51,7 @@ export class HostLog {
 
   /** A log for a fresh machine that replays this one's history from the start. */
   replay(): HostLog {
-    const r = new HostLog();
-    r.answers.push(...this.answers);
+    const r = new HostLog(this.answers.slice());
     r.bytes = this.bytes;
     return r;
   }

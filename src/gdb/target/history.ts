@@ -63,7 +63,6 @@ interface Candidate {
   event: GuestEvent;
 }
 
-
 /** A process recorded for reverse execution: it replays its own host answers in a fresh copy (machine-port.ts). */
 export interface Replayable {
   replay(): GuestProcess & Replayable;

@@ -837,7 +837,8 @@ export class Machine {
     while (left > 0) {
       const n0 = cpu.icount;
       let budget = left;
-      if (this.timer.period !== 0) {
+      // a model without a guest kernel (direct) has nothing to take a tick: no timer (a tick held for it would step one instruction at a time)
+      if (this.timer.period !== 0 && this.model.kernel) {
         // the tick: delivered at this boundary if due and the kernel can take it; the budget ends at the next
         // (not before a breakpoint the debugger resumes from: the return from the handler would hit it again)
         const t = this.timerTick(stepping, cpu.rip === resumeFrom && (this.ownBreakpoints.get(this.mem) ?? this.breakpoints).has(cpu.rip));

@@ -49,7 +49,7 @@ describe('entrystub trace', () => {
     const r = trace(['--json', '--path', '--entry', 'nommu', '--hook', 'seccomp']);
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ event: 'syscall', nr: 1, name: 'write', ret: 3 });
-    expect(events[1]).toMatchObject({ event: 'path', nr: 1, route: 'jmp *%rcx', insns: 122, steps: ['__kernel_vsyscall', 'do_syscall_64', '__x64_sys_write', 'userspace'] });
+    expect(events[1]).toMatchObject({ event: 'path', nr: 1, route: 'jmp *%rcx', insns: 124, steps: ['__kernel_vsyscall', 'do_syscall_64', '__x64_sys_write', 'userspace'] });
     expect(events[1].via).toBe('syscall at 0x401016 trapped'); // the steps name __kernel_vsyscall once
     expect(events.at(-2)).toMatchObject({ event: 'syscall', name: 'exit_group', ret: null, result: '?' });
     expect(events.at(-1)).toEqual({ event: 'exit', code: 0 });

@@ -96,7 +96,7 @@ describe.skipIf(!HAVE_GDB)('gdb through the guest kernel', () => {
       try {
         // gdb stops for SIGUSR1 (its default) where the guest kernel delivers it, then passes it on
         const out = await gdbBatch(stub.port, { ex: ['continue', 'p/x $cs', 'continue'] });
-        expect(out).toMatch(/Program received signal SIGUSR1, User defined signal 1\.\n(interrupt_end|syscall_return_slowpath) \(/);
+        expect(out).toMatch(/Program received signal SIGUSR1, User defined signal 1\.\n(interrupt_end|syscall_return_slowpath|exit_to_user_mode_work) \(/);
         expect(out).toMatch(entry === 'native' ? /\$1 = 0x10\n/ : /\$1 = 0x33\n/);
         expect(out).toMatch(/\[Inferior 1 \(process \d+\) exited normally\]/);
         expect(stub.stdout()).toBe('hello from the guest\nSIGUSR1 (10) handled: yes\n');

@@ -169,10 +169,15 @@ describe.skipIf(!HAVE_GDB)('docs/vscode/launch.json driven as the C/C++ extensio
       expect(stop[1]).toMatch(/^reason="function-finished",frame=\{.*func="main".*line="27".*\},.*return-value="3"/);
 
       // a function breakpoint in the guest kernel: its source and frames, a gdb command from the Debug Console (-exec)
-      expect(await ok('-break-insert -f do_syscall_64')).toMatch(/bkpt=\{number="3",.*func="do_syscall_64",file="src\/guest\/syscall\.c",.*line="91"/);
+      // gdb puts it at the function's opening brace: the first `{` line after its definition in syscall.c
+      const src = fs.readFileSync(path.join(ROOT, 'src/guest/syscall.c'), 'utf8').split('\n');
+      const def = src.findIndex((l) => /^\w.*\bdo_syscall_64\(/.test(l));
+      const brace = src.findIndex((l, k) => k > def && l === '{') + 1;
+      expect(await ok('-break-insert -f do_syscall_64')).toMatch(new RegExp(`bkpt=\\{number="3",.*func="do_syscall_64",file="src/guest/syscall\\.c",.*line="${brace}"`));
       expect(await mi.cmd('-exec-continue')).toBe('running');
       stop = await mi.wait(/\*stopped,([^\n]*)\n/);
-      expect(stop[1]).toMatch(/^reason="breakpoint-hit",disp="keep",bkptno="3",frame=\{addr="0x[0-9a-f]+",func="do_syscall_64",args=\[\{name="regs",value="0x[0-9a-f]+ <task_regs>"\}\],file="src\/guest\/syscall\.c",fullname="[^"]*src\/guest\/syscall\.c",line="91"/);
+      expect(stop[1]).toMatch(/^reason="breakpoint-hit",disp="keep",bkptno="3",frame=\{addr="0x[0-9a-f]+",func="do_syscall_64",args=\[\{name="regs",value="0x[0-9a-f]+ <task_regs>"\}\],file="src\/guest\/syscall\.c",fullname="[^"]*src\/guest\/syscall\.c",line="\d+"/);
+      expect(stop[1]).toContain(`line="${brace}"`);
       // the call stack: the kernel's frame, the entry's call into C (a signal frame: src/guest/cfi.h), the program's
       expect(await ok('-stack-list-frames 0 1000')).toMatch(/^done,stack=\[frame=\{level="0",[^}]*func="do_syscall_64"[^}]*\},frame=\{level="1",addr="0x[0-9a-f]+",func="<signal handler called>"\},frame=\{level="2",[^}]*func="_Exit"/);
       expect(await ok('-data-evaluate-expression regs->orig_ax')).toBe('done,value="231"'); // exit_group

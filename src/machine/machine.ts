@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes, withHostLog, type HostLog } from '../kernel/hostlog.js';
+import { randomBytes, withHostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory, PAGE_SIZE } from '../cpu/memory.js';
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
@@ -61,40 +61,8 @@ export interface TaskInfo {
   held: boolean;
 }
 
-export interface MachineOptions {
-  /** Host path of the program file. */
-  program: string;
-  /** argv, including argv[0]. */
-  argv: string[];
-  /** Environment as KEY=VALUE strings. */
-  env: string[];
-  /** Host directory the guest sees as '/'. */
-  root?: string;
-  /** Guest working directory (default: the host cwd, as a guest path). */
-  cwd?: string;
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
-  /** One-line reports for the user (unknown syscalls, bypassed sites); default: stderr. */
-  warn?: (msg: string) => void;
-  /** The entry model (src/entry/index.ts: nommu, native, direct; default nommu). */
-  entry?: string;
-  /** The model's hook (nommu: zpoline, lazy, seccomp; default: the model's first). */
-  hook?: string;
-  /** How a 32-bit program's vDSO enters the kernel (entry/vdso32.ts: sysenter, the default, or int80). */
-  compatEntry?: string;
-  /** Guest kernel messages (printk). */
-  kernelLog?: (line: string) => void;
-  /** Count syscalls and the instructions of their entry/exit path. */
-  stats?: boolean;
-  /** Record the host's answers here (or replay them, if it holds some): see kernel/hostlog.ts. */
-  hostLog?: HostLog;
-  /**
-   * The timer interrupt's period in guest instructions (timer.ts; 0: off).
-   * Default: DEFAULT_TIMER_HZ at the nominal guest clock.
-   */
-  timerInsns?: number;
-}
+export type { MachineOptions } from './options.js';
+import type { MachineOptions } from './options.js';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 /** The longest the host sleeps at once while every task waits (a retry then looks again). */

@@ -21,6 +21,7 @@ const HAVE_GDB = need('gdb') !== null;
 
 /** What the package must hold (package.json `files`) to run, to be debugged from source, and to show its example. */
 const SHIPPED = [
+  'dist/bin/entrystub.mjs',
   'dist/cli.js',
   'dist/index.js',
   'dist/index.d.ts',
@@ -55,7 +56,7 @@ beforeAll(() => {
   // the checkout's files as git has them (no dist/, no node_modules), and its dev tools
   const copy = path.join(tmp, 'checkout');
   fs.mkdirSync(copy);
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'gdb-scripts', 'examples', 'docs'])
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'scripts', 'gdb-scripts', 'examples', 'docs'])
     fs.cpSync(path.join(ROOT, f), path.join(copy, f), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
   const out = sh('npm', ['pack', '--json', '--pack-destination', tmp], copy);
@@ -81,7 +82,7 @@ describe('the package', () => {
     expect(packed.filter((f) => f.endsWith('.map'))).toEqual([]);
     // what is installed is what was packed
     for (const f of SHIPPED) expect(fs.existsSync(path.join(pkgDir, f)), f).toBe(true);
-    expect(fs.realpathSync(bin)).toBe(path.join(pkgDir, 'dist', 'cli.js'));
+    expect(fs.realpathSync(bin)).toBe(path.join(pkgDir, 'dist', 'bin', 'entrystub.mjs'));
   });
 
   it('the installed entrystub runs the bundled example from a directory outside the checkout, as the real machine does', () => {

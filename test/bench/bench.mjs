@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../dist/machine/machine.js';
-import { machineFacts, record } from './results.mjs';
+import { CLI, machineFacts, record } from './results.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = (n) => path.join(ROOT, 'test', 'fixtures', 'bin', n);
@@ -154,7 +154,7 @@ if (busybox) {
 if (busybox) {
   console.log('\nstart-up: entrystub run /bin/busybox true (a fresh process each, best of 5; wall, CPU, peak RSS)');
   const best = (f, n = 5) => Array.from({ length: n }, f).reduce((a, b) => (b.secs < a.secs ? b : a));
-  const cli = [process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run'];
+  const cli = [process.execPath, CLI, 'run'];
   const node = best(() => timeProcess([process.execPath, '-e', '0']));
   const cacheDir = path.join(tmp, 'cache');
   const cold = best(() => {
@@ -179,7 +179,7 @@ if (busybox) {
 // 5. memory: peak RSS of `entrystub run busybox sha256sum` of the 32 MiB file, in a fresh process
 if (busybox) {
   const file = path.join(tmp, 'blob');
-  const r = timeProcess([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run', busybox, 'sha256sum', file]);
+  const r = timeProcess([process.execPath, CLI, 'run', busybox, 'sha256sum', file]);
   const nat = timeNative([busybox, 'sha256sum', file]);
   if (r.out !== nat.out) throw new Error(`entrystub run busybox sha256sum printed ${r.out}, natively ${nat.out}`);
   console.log(`\nmemory: entrystub run busybox sha256sum (32 MiB): ${r.rssMB === null ? '?' : r.rssMB.toFixed(0)} MB peak RSS, ${r.secs.toFixed(2)} s wall, ${r.cpuSecs?.toFixed(2) ?? '?'} s CPU; output = native`);
@@ -203,7 +203,7 @@ function wholeRun(title, argv) {
     ['direct', ['--entry', 'direct']],
   ]) {
     const log = path.join(os.tmpdir(), `entrystub-bench-${process.pid}.log`);
-    const r = best(() => timeNative([process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'run', '--stats', '--log', log, '--quiet', ...o, ...argv], { env: { PATH: '/usr/bin:/bin' } }));
+    const r = best(() => timeNative([process.execPath, CLI, 'run', '--stats', '--log', log, '--quiet', ...o, ...argv], { env: { PATH: '/usr/bin:/bin' } }));
     const stats = fs.readFileSync(log, 'utf8');
     fs.rmSync(log, { force: true });
     const insns = Number(/entrystub: (\d+) guest instructions/.exec(stats)?.[1] ?? NaN);

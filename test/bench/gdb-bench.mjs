@@ -21,11 +21,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../../dist/machine/machine.js';
 import { decode } from '../../dist/cpu/decode.js';
-import { machineFacts, record } from './results.mjs';
+import { CLI, machineFacts, record } from './results.mjs';
 import { summary } from './summary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 const CRC = path.join(ROOT, 'test', 'fixtures', 'bin', 'bench-crc-musl');
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

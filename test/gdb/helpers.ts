@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+import { CLI } from '../helpers/cases.js';
+export { CLI };
 export const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 export const SCRIPTS = path.join(ROOT, 'gdb-scripts');
 export const BIN = (n: string) => path.join(ROOT, 'test', 'fixtures', 'bin', n);

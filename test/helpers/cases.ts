@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { need } from './tools.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The command as installed: package.json's bin (the bundle `npm run build` makes). */
+export const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { entrystub: string } }).bin.entrystub);
 
 export interface Case {
   name: string;

@@ -59,9 +59,11 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * not have): it must use nothing from outside itself.
  */
 function hostSocketsWorker(): void {
-  const { parentPort, workerData } = require('node:worker_threads');
-  const net = require('node:net');
-  const dgram = require('node:dgram');
+  // process.getBuiltinModule, not require: a bundler rewrites a free `require` into a helper of its own, which
+  // this eval'd text would not have (the installed command is bundled: scripts/bundle.mjs)
+  const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads') as any;
+  const net = process.getBuiltinModule('node:net') as any;
+  const dgram = process.getBuiltinModule('node:dgram') as any;
   const sig = new Int32Array(workerData.sab);
   const replies = workerData.replies;
   const events = workerData.events;

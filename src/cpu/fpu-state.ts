@@ -11,6 +11,7 @@
  * X87 object per CPU (x87State).
  */
 import type { CPU } from './cpu.js';
+import type { Memory } from './memory.js';
 import { CpuFault, Vector } from './fault.js';
 
 // FSW bits: exception flags, stack fault, condition codes
@@ -199,4 +200,16 @@ export function loadEnv(cpu: CPU, a: number): void {
   let e = 0;
   for (let p = 0; p < 8; p++) if (((tag >> (2 * p)) & 3) === 3) e |= 1 << p;
   x87State(cpu).empty = e;
+}
+
+/** The FPU/SSE state saved in a signal frame: the 512-byte fxsave image at addr. */
+export function fxsaveToMem(cpu: CPU, mem: Memory, addr: number): void {
+  const img = new Uint8Array(512);
+  fxsaveTo(cpu, img);
+  mem.writeBytes(addr, img);
+}
+
+/** The state a signal frame's fxsave image at addr holds, restored by rt_sigreturn. */
+export function fxrstorFromMem(cpu: CPU, mem: Memory, addr: number): void {
+  fxrstorFrom(cpu, mem.readBytes(addr, 512));
 }

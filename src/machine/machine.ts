@@ -16,11 +16,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes, withHostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
-import { Memory, PAGE_SIZE } from '../cpu/memory.js';
-import { CpuFault, PF_FETCH, PF_PRESENT, PF_WRITE, UndefinedOpcode, Vector } from '../cpu/fault.js';
+import { Memory } from '../cpu/memory.js';
+import { CpuFault } from '../cpu/fault.js';
+import { faultSignal, hex } from './fault-signal.js';
 import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
-import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
+import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
 import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { syscall32 } from '../kernel/ia32/syscalls.js';
@@ -64,7 +65,6 @@ export interface TaskInfo {
 export type { MachineOptions } from './options.js';
 import type { MachineOptions } from './options.js';
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, SI_KERNEL = 0x80;
 /** The longest the host sleeps at once while every task waits (a retry then looks again). */
 const MAX_IDLE_MS = 1000;
 /**
@@ -1133,47 +1133,10 @@ export class Machine {
 
   /** A CPU exception: a synchronous signal in user code (as Linux's trap handlers), an oops in the guest kernel. */
   private fault(e: CpuFault): void {
-    const cpu = this.cpu;
-    const user = cpu.cpl === 3 && !this.model.kernel?.contains(cpu.rip);
-    if (user && (e.vector === Vector.UD || e.vector === Vector.PF) && this.model.claimUserFault(e.vector, e.addr)) return;
-    const rip = cpu.rip;
-    let info: SigInfo;
-    let what: string;
-    switch (e.vector) {
-      case Vector.PF:
-        // a page of a file mapping past the file's end: Linux's filemap fault says SIGBUS
-        if (user && this.proc.mm.busError(e.addr, (e.errorCode & PF_WRITE) !== 0, (e.errorCode & PF_FETCH) !== 0)) {
-          info = { signo: SIG.BUS, code: BUS_ADRERR, addr: e.addr };
-          what = `at 0x${hex(rip)}: ${e.errorCode & PF_FETCH ? 'executing' : e.errorCode & PF_WRITE ? 'writing' : 'reading'} address 0x${hex(e.addr)}, past the end of the file mapped there`;
-          break;
-        }
-        // the zpoline page is the guest kernel's: to the program it is not there (MAPERR)
-        info = { signo: SIG.SEGV, code: e.errorCode & PF_PRESENT && !(e.addr >= 0 && e.addr < PAGE_SIZE && this.model.reserved().length > 0) ? SEGV_ACCERR : SEGV_MAPERR, addr: e.addr };
-        what = `at 0x${hex(rip)}: ${e.errorCode & 16 ? 'executing' : e.errorCode & 2 ? 'writing' : 'reading'} address 0x${hex(e.addr)}`;
-        break;
-      case Vector.UD: {
-        const bytes = e instanceof UndefinedOpcode ? e.bytes : this.bytesAt(rip);
-        info = { signo: SIG.ILL, code: ILL_ILLOPN, addr: rip };
-        what = `illegal instruction at 0x${hex(rip)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
-        break;
-      }
-      case Vector.DE:
-        info = { signo: SIG.FPE, code: FPE_INTDIV, addr: rip };
-        what = `integer divide error at 0x${hex(rip)}`;
-        break;
-      case Vector.BP:
-        // int3 is a trap: report it after the instruction
-        cpu.rip = rip + this.blocks.insnAt(rip, cpu.compat).len;
-        info = { signo: SIG.TRAP, code: SI_KERNEL };
-        what = `breakpoint trap at 0x${hex(rip)}`;
-        break;
-      default:
-        info = { signo: SIG.SEGV, code: SI_KERNEL, addr: 0 };
-        what = `general protection fault at 0x${hex(rip)}`;
-        if (cpu.cpl === 0 && this.isSysretq(rip)) what += ` (sysretq with non-canonical RCX 0x${hex(cpu.getNum(RCX))}, on the user stack)`;
-    }
-    if (!user) return this.kernelFault(e, info, what);
-    this.userFault(info, what);
+    const sig = faultSignal(e, { cpu: this.cpu, mem: this.mem, model: this.model, mm: this.proc.mm, insnAt: (rip, compat) => this.blocks.insnAt(rip, compat) });
+    if (!sig) return;
+    if (!sig.user) return this.kernelFault(e, sig.info, sig.what);
+    this.userFault(sig.info, sig.what);
   }
 
   private userFault(info: SigInfo, what: string): void {
@@ -1202,36 +1165,10 @@ export class Machine {
     this.kill(SIG.SEGV, message, info.addr);
   }
 
-  private isSysretq(rip: number): boolean {
-    const b = new Uint8Array(3);
-    return this.mem.peek(rip, b) === 3 && b[0] === 0x48 && b[1] === 0x0f && b[2] === 0x07;
-  }
-
   /** symbol+offset for an address in the guest kernel image (or its zpoline page), else hex. */
   symbolize(addr: number): string {
     return this.model.kernel?.symbolize(addr) ?? `0x${hex(addr)}`;
   }
-
-  private bytesAt(addr: number): number[] {
-    const b = new Uint8Array(15);
-    const n = this.mem.peek(addr, b);
-    return [...b.subarray(0, Math.min(n, 4))];
-  }
-}
-
-/** The FPU/SSE state saved in a signal frame: the 512-byte fxsave image. */
-function fxsaveToMem(cpu: CPU, mem: Memory, addr: number): void {
-  const img = new Uint8Array(512);
-  fxsaveTo(cpu, img);
-  mem.writeBytes(addr, img);
-}
-
-function fxrstorFromMem(cpu: CPU, mem: Memory, addr: number): void {
-  fxrstorFrom(cpu, mem.readBytes(addr, 512));
-}
-
-function hex(v: number): string {
-  return v < 0 ? (BigInt(v) + (1n << 64n)).toString(16) : v.toString(16);
 }
 
 /** Guest path of a host path under root (the host path itself when root is '/'). */

@@ -6,6 +6,7 @@
 import { addrHex } from '../hex.js';
 import type { MonitorCommand, MonitorOps } from '../target.js';
 import { USER_REGS_SIZE, type GuestProcess } from './port.js';
+import { disassemble32 } from './disassemble32.js';
 
 const hex16 = (b: Uint8Array, off: number): string => {
   let s = '';
@@ -48,6 +49,12 @@ export class Monitor implements MonitorOps {
       help: "timer-next N: the running task's next timer tick falls due N instructions from now",
       needsProcess: true,
       run: (args) => this.timerNext(args),
+    },
+    {
+      name: 'disassemble32',
+      help: 'disassemble32 ADDR [att|intel]: the instruction at ADDR decoded as 32-bit (compat mode) code, its length first (entrystub.py shows a 32-bit program\'s code with it)',
+      needsProcess: true,
+      run: (args) => disassemble32(this.proc(), args),
     },
     {
       name: 'trip',

@@ -1,0 +1,131 @@
+/**
+ * A 32-bit program's half in the real gdb 13, with gdb-scripts/entrystub.py
+ * (gdb-scripts/entrystub_compat32.py): the stub's target description stays
+ * i386:x86-64 (the guest kernel's), and the script shows the user half as
+ * 32-bit code and loads the 32-bit vDSO's symbols from memory.
+ *
+ * The oracle for the instructions is binutils' objdump on the same bytes
+ * (the program file; the vDSO's bytes as gdb dumps them from the process,
+ * its entry sequence being chosen when it is mapped): gdb prints what
+ * objdump prints for them, the way gdb prints it (branch targets with 0x
+ * and their symbol).
+ */
+import { describe, it, expect, onTestFinished } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BIN, gdbBatch, startStub } from './helpers.js';
+import { need } from '../helpers/tools.js';
+
+const HAVE_GDB = need('gdb') !== null;
+const PROG = BIN('hello-i386');
+
+/** objdump's listing of N instructions from a symbol: `addr text` lines, branch targets as gdb writes them. */
+function objdump(file: string, sym: string, n: number, machine = 'i386'): string[] {
+  const nm = spawnSync('nm', ['-D', '--defined-only', file], { encoding: 'utf8' }).stdout + spawnSync('nm', [file], { encoding: 'utf8' }).stdout;
+  const m = new RegExp(`^([0-9a-f]+) \\w ${sym}(@\\S*)?$`, 'm').exec(nm);
+  if (!m) throw new Error(`${sym} not in ${file}`);
+  const start = parseInt(m[1], 16);
+  const out = spawnSync('objdump', ['-d', '-m', machine, '--no-show-raw-insn', `--start-address=0x${start.toString(16)}`, file], { encoding: 'utf8' }).stdout;
+  const lines: string[] = [];
+  for (const l of out.split('\n')) {
+    const x = /^\s*([0-9a-f]+):\s+(.*?)\s*$/.exec(l);
+    if (!x) continue;
+    lines.push(`${parseInt(x[1], 16).toString(16)} ${norm(x[2])}`);
+    if (lines.length === n) break;
+  }
+  return lines;
+}
+
+/** objdump's listing of the first N instructions of raw bytes (a dump of memory) at vma. */
+function objdumpRaw(file: string, vma: number, n: number): string[] {
+  const out = spawnSync('objdump', ['-D', '-b', 'binary', '-m', 'i386', '--no-show-raw-insn', `--adjust-vma=0x${vma.toString(16)}`, file], { encoding: 'utf8' }).stdout;
+  const lines: string[] = [];
+  for (const l of out.split('\n')) {
+    const x = /^\s*([0-9a-f]+):\s+(.*?)\s*$/.exec(l);
+    if (x && lines.length < n) lines.push(`${parseInt(x[1], 16).toString(16)} ${norm(x[2])}`);
+  }
+  return lines;
+}
+
+/** One instruction's text with blanks collapsed, a branch target without its 0x and <symbol>. */
+function norm(text: string): string {
+  return text.replace(/\s+#.*$/, '').replace(/\s+/g, ' ').replace(/^((?:call|j\w+|loop\w*) )(?:0x)?([0-9a-f]+)(?: <[^>]*>)?$/, '$1$2');
+}
+
+/** gdb's x/Ni lines (`   0xADDR <sym+off>:\tTEXT`, or `=> ...` at pc) as `addr text`. */
+function gdbInsns(out: string, from: number, n: number): string[] {
+  const lines: string[] = [];
+  for (const l of out.split('\n')) {
+    const x = /^(?:=>)?\s*0x([0-9a-f]+)(?: <[^>]*>)?:\t(.*)$/.exec(l);
+    if (x && (lines.length > 0 || parseInt(x[1], 16) === from)) lines.push(`${x[1]} ${norm(x[2])}`);
+    if (lines.length === n) break;
+  }
+  return lines;
+}
+
+async function session(ex: string[], entry: string[] = ['--entry', 'native']): Promise<string> {
+  const stub = await startStub([...entry, PROG]);
+  try {
+    return await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex, timeout: 120_000 });
+  } finally {
+    await stub.stop();
+  }
+}
+
+describe.skipIf(!HAVE_GDB)('gdb and a 32-bit program: the user half as 32-bit code (entrystub.py)', () => {
+  it('break __kernel_vsyscall resolves in the vDSO read from memory; x/i there and in main is the 32-bit code objdump shows; the kernel stays 64-bit', async () => {
+    const main = parseInt(/^([0-9a-f]+) T main$/m.exec(spawnSync('nm', [PROG], { encoding: 'utf8' }).stdout)![1], 16);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-vdso-'));
+    onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const dump = path.join(tmp, 'vsyscall.bin');
+    const out = await session([
+      'break __kernel_vsyscall',
+      'continue',
+      // the vDSO's bytes as the process has them (the entry sequence is chosen when it is mapped)
+      `dump binary memory ${dump} $pc $pc+32`,
+      'info symbol $pc',
+      'x/7i $pc',
+      `x/12i 0x${main.toString(16)}`,
+      'x/2i entry_SYSENTER_compat',
+      'set disassembly-flavor intel',
+      'x/2i $pc',
+      'set disassembly-flavor att',
+      'stepi 5',
+      'info symbol $pc',
+      'monitor disassemble32 0x10',
+      'monitor disassemble32 main',
+      'kill',
+    ]);
+    expect(out).toMatch(/^Breakpoint 1, 0x0*([0-9a-f]+) in __kernel_vsyscall \(\)$/m);
+    expect(out).toMatch(/^__kernel_vsyscall in section \.text of shared object read from target memory$/m);
+    const pc = parseInt(/^Breakpoint 1, 0x0*([0-9a-f]+) in __kernel_vsyscall/m.exec(out)![1], 16);
+    expect(gdbInsns(out, pc, 7)).toEqual(objdumpRaw(dump, pc, 7));
+    expect(gdbInsns(out, main, 12)).toEqual(objdump(PROG, 'main', 12));
+    expect(out).toMatch(/^ {3}0xffffffff[0-9a-f]+ <entry_SYSENTER_compat>:\tswapgs$/m);
+    expect(out).toMatch(/^ {3}0xffffffff[0-9a-f]+ <entry_SYSENTER_compat\+3>:\tmov {4}%gs:0x[0-9a-f]+,%rsp$/m);
+    expect(out).toMatch(/^ {3}0x[0-9a-f]+ <main\+7>:\tpush {3}-0x4\(%ecx\)$/m);
+    expect(out).toMatch(/^=> 0x[0-9a-f]+ <__kernel_vsyscall>:\tpush {3}ecx$/m);
+    expect(out).toMatch(/<__kernel_vsyscall\+1>:\tpush {3}edx$/m);
+    // four instructions and SYSENTER: the first of entry_SYSENTER_compat
+    expect(out).toMatch(/^entry_SYSENTER_compat in section \.text/m);
+    // what the stub answers a bad or unmapped address (no exception, the session goes on)
+    expect(out).toMatch(/^cannot access memory at 0x10$/m);
+    expect(out).toMatch(/^usage: monitor disassemble32 ADDR \[att\|intel\]$/m);
+  });
+
+  it('a 64-bit program is left to gdb: no 32-bit vDSO, its code disassembled as 64-bit', async () => {
+    const prog = BIN('hello-musl');
+    const start = parseInt(/^([0-9a-f]+) T _start$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout)![1], 16);
+    const stub = await startStub(['--entry', 'native', prog]);
+    let out: string;
+    try {
+      out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: [`x/6i 0x${start.toString(16)}`, 'info files', 'kill'] });
+    } finally {
+      await stub.stop();
+    }
+    expect(out).not.toMatch(/read from target memory/);
+    expect(gdbInsns(out, start, 6)).toEqual(objdump(prog, '_start', 6, 'i386:x86-64'));
+  });
+});

@@ -3,7 +3,8 @@
 # gdb 13 keeps one architecture per connection, and the stub's target description is i386:x86-64,
 # the guest kernel's (README: gdb and a 32-bit program). So gdb's own disassembler reads 32-bit code
 # as 64-bit, and gdb's vDSO support (an image read from memory at AT_SYSINFO_EHDR) does not take an
-# i386 image. This module adds both, for a process whose auxiliary vector has AT_SYSINFO (Linux
+# i386 image, and its unwinder reads i386 CFI in the x86-64 register numbering. This module adds
+# the three, for a process whose auxiliary vector has AT_SYSINFO (Linux
 # gives it to 32-bit programs only: the address of __kernel_vsyscall):
 #   - a disassembler (gdb 13's Python disassembler API) that shows the user half of a 32-bit
 #     process as 32-bit code, decoded by the stub (`monitor disassemble32 ADDR att|intel`), the
@@ -11,7 +12,8 @@
 #     4 GiB) stays with gdb's own disassembler;
 #   - the 32-bit vDSO's symbols (__kernel_vsyscall, __kernel_sigreturn, __kernel_rt_sigreturn),
 #     read from the process's memory at AT_SYSINFO_EHDR with add-symbol-file-from-memory, as gdb
-#     reads a 64-bit program's vDSO, so `break __kernel_vsyscall` resolves.
+#     reads a 64-bit program's vDSO, so `break __kernel_vsyscall` resolves;
+#   - an unwinder for 32-bit frames (below).
 
 import re
 
@@ -118,4 +120,317 @@ def install(handlers):
                          (gdb.events.new_inferior, PROCESS.forget)):
         registry.connect(fn)
         handlers.append((registry, fn))
+    install_unwinder(handlers)
     ensure_vdso32()
+
+
+# ------------------------------------------------------------------ unwinding 32-bit frames
+#
+# gdb's x86-64 architecture would read an i386 .eh_frame with the x86-64 DWARF register numbers
+# (4 is esp in i386's, rsi in x86-64's), so its backtraces through 32-bit code are garbage. This
+# unwinder takes the frames of a 32-bit process's user half: it finds the FDE of the pc in the
+# .eh_frame of the object holding it (the vDSO's, read from memory where the image is; a program's,
+# at its address from the ELF file's section headers) and runs its CFA program in the i386 numbering.
+
+import struct
+
+import gdb.unwinder
+
+I386_REGS = {0: "rax", 1: "rcx", 2: "rdx", 3: "rbx", 4: "rsp", 5: "rbp", 6: "rsi", 7: "rdi", 8: "rip"}
+RA_COLUMN = 8
+U32 = 0xffffffff
+
+
+def _uleb(b, i):
+    v = shift = 0
+    while True:
+        x = b[i]
+        i += 1
+        v |= (x & 0x7f) << shift
+        shift += 7
+        if x < 0x80:
+            return v, i
+
+
+def _sleb(b, i):
+    v = shift = 0
+    while True:
+        x = b[i]
+        i += 1
+        v |= (x & 0x7f) << shift
+        shift += 7
+        if x < 0x80:
+            if x & 0x40:
+                v -= 1 << shift
+            return v, i
+
+
+def _pointer(enc, b, i, addr_of):
+    """A DW_EH_PE-encoded pointer at b[i] (addr_of(i): its address, for pcrel)."""
+    if enc == 0xff:
+        return None, i
+    fmt = enc & 0x0f
+    size = {0x0: 4, 0x3: 4, 0xb: 4, 0x2: 2, 0xa: 2, 0x4: 8, 0xc: 8}.get(fmt)
+    if size is None:
+        raise ValueError("pointer encoding 0x%x" % enc)
+    signed = fmt in (0xa, 0xb, 0xc)
+    v = int.from_bytes(b[i:i + size], "little", signed=signed)
+    if enc & 0x70 == 0x10:
+        v += addr_of(i)
+    return v & U32, i + size
+
+
+class Fde:
+    __slots__ = ("start", "end", "cie", "insns")
+
+    def __init__(self, start, end, cie, insns):
+        self.start, self.end, self.cie, self.insns = start, end, cie, insns
+
+
+class Cie:
+    __slots__ = ("code_align", "data_align", "ra", "enc", "insns")
+
+
+def parse_eh_frame(b, base):
+    """The FDEs of an .eh_frame (bytes b, loaded at base), sorted by start."""
+    cies, fdes, i = {}, [], 0
+    while i + 4 <= len(b):
+        length = struct.unpack_from("<I", b, i)[0]
+        if length == 0:
+            break
+        if length == 0xffffffff:
+            return sorted(fdes, key=lambda f: f.start)  # 64-bit lengths: not in i386 objects
+        start, body, end = i, i + 4, i + 4 + length
+        cie_ptr = struct.unpack_from("<I", b, body)[0]
+        if cie_ptr == 0:
+            c, j = Cie(), body + 5  # id, version
+            aug_end = b.index(0, j)
+            aug = b[j:aug_end].decode("latin1")
+            j = aug_end + 1
+            c.code_align, j = _uleb(b, j)
+            c.data_align, j = _sleb(b, j)
+            c.ra, j = _uleb(b, j)
+            c.enc = 0
+            if aug.startswith("z"):
+                alen, j = _uleb(b, j)
+                k, after = j, j + alen
+                for ch in aug[1:]:
+                    if ch == "R":
+                        c.enc = b[k]
+                        k += 1
+                    elif ch == "P":
+                        penc = b[k]
+                        _, k = _pointer(penc & 0x7f, b, k + 1, lambda x: base + x)
+                    elif ch == "L":
+                        k += 1
+                j = after
+            c.insns = bytes(b[j:end])
+            cies[start] = c
+        else:
+            c = cies.get(body - cie_ptr)
+            if c is not None:
+                j = body + 4
+                pc0, j = _pointer(c.enc, b, j, lambda x: base + x)
+                rng, j = _pointer(c.enc & 0x0f, b, j, lambda x: base + x)
+                alen, j = _uleb(b, j)  # "z": augmentation data (LSDA): skipped
+                fdes.append(Fde(pc0, (pc0 + rng) & U32, c, bytes(b[j + alen:end])))
+        i = end
+    return sorted(fdes, key=lambda f: f.start)
+
+
+def run_cfa(fde, pc):
+    """The rules at pc: (cfa register, cfa offset, {column: offset from the CFA}); None when the
+    program uses an expression this unwinder does not evaluate."""
+    c = fde.cie
+    state = {"cfa": (4, 4), "regs": {}}
+    initial = None
+    stack = []
+    loc = fde.start
+    for insns, is_cie in ((c.insns, True), (fde.insns, False)):
+        i = 0
+        while i < len(insns):
+            op = insns[i]
+            i += 1
+            hi, lo = op & 0xc0, op & 0x3f
+            if hi == 0x40:
+                loc += lo * c.code_align
+                if loc > pc:
+                    return state
+            elif hi == 0x80:
+                off, i = _uleb(insns, i)
+                state["regs"][lo] = off * c.data_align
+            elif hi == 0xc0:
+                restore = (initial or {"regs": {}})["regs"]
+                if lo in restore:
+                    state["regs"][lo] = restore[lo]
+                else:
+                    state["regs"].pop(lo, None)
+            elif op == 0x00:
+                pass
+            elif op in (0x02, 0x03, 0x04):
+                size = {0x02: 1, 0x03: 2, 0x04: 4}[op]
+                loc += int.from_bytes(insns[i:i + size], "little") * c.code_align
+                i += size
+                if loc > pc:
+                    return state
+            elif op == 0x05:
+                r, i = _uleb(insns, i)
+                off, i = _uleb(insns, i)
+                state["regs"][r] = off * c.data_align
+            elif op in (0x06, 0x07, 0x08):
+                r, i = _uleb(insns, i)
+                state["regs"].pop(r, None)
+            elif op == 0x0a:
+                stack.append({"cfa": state["cfa"], "regs": dict(state["regs"])})
+            elif op == 0x0b:
+                if stack:
+                    s = stack.pop()
+                    state["cfa"], state["regs"] = s["cfa"], s["regs"]
+            elif op == 0x0c:
+                r, i = _uleb(insns, i)
+                off, i = _uleb(insns, i)
+                state["cfa"] = (r, off)
+            elif op == 0x0d:
+                r, i = _uleb(insns, i)
+                state["cfa"] = (r, state["cfa"][1])
+            elif op == 0x0e:
+                off, i = _uleb(insns, i)
+                state["cfa"] = (state["cfa"][0], off)
+            elif op == 0x11:
+                r, i = _uleb(insns, i)
+                off, i = _sleb(insns, i)
+                state["regs"][r] = off * c.data_align
+            elif op == 0x12:
+                r, i = _uleb(insns, i)
+                off, i = _sleb(insns, i)
+                state["cfa"] = (r, off * c.data_align)
+            elif op == 0x13:
+                off, i = _sleb(insns, i)
+                state["cfa"] = (state["cfa"][0], off * c.data_align)
+            elif op == 0x2e:
+                _, i = _uleb(insns, i)
+            else:
+                return None  # expressions (PLT stubs), register rules: not this unwinder's
+        if is_cie:
+            initial = {"cfa": state["cfa"], "regs": dict(state["regs"])}
+    return state
+
+
+class FrameTables:
+    """.eh_frame tables by object, kept until the objfiles change."""
+
+    def __init__(self):
+        self.tables = None
+
+    def forget(self, *_):
+        self.tables = None
+
+    def lookup(self, pc):
+        if self.tables is None:
+            self.tables = self._load()
+        for fdes in self.tables:
+            lo, hi = 0, len(fdes)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if fdes[mid].start <= pc:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo and fdes[lo - 1].start <= pc < fdes[lo - 1].end:
+                return fdes[lo - 1]
+        return None
+
+    def _load(self):
+        tables = []
+        inf = gdb.selected_inferior()
+        # the vDSO (and anything else gdb has read from memory): its .eh_frame where gdb lists it
+        try:
+            files = gdb.execute("info files", to_string=True)
+        except gdb.error:
+            files = ""
+        for m in re.finditer(r"^\s*(0x[0-9a-f]+) - (0x[0-9a-f]+) is \.eh_frame in shared object read from target memory$", files, re.M):
+            start, end = int(m.group(1), 16), int(m.group(2), 16)
+            try:
+                tables.append(parse_eh_frame(bytes(inf.read_memory(start, end - start)), start))
+            except (gdb.error, ValueError, IndexError, struct.error):
+                pass
+        # the program: its .eh_frame's address from the file's section headers, the bytes from memory
+        for o in gdb.objfiles():
+            name = o.filename or ""
+            local = name[len("target:"):] if name.startswith("target:") else name
+            at = _eh_frame_of_elf32(local)
+            if at:
+                try:
+                    tables.append(parse_eh_frame(bytes(inf.read_memory(at[0], at[1])), at[0]))
+                except (gdb.error, ValueError, IndexError, struct.error):
+                    pass
+        return tables
+
+
+def _eh_frame_of_elf32(path):
+    """(address, size) of an ELF32 file's .eh_frame, or None."""
+    try:
+        with open(path, "rb") as f:
+            eh = f.read(52)
+            if len(eh) < 52 or eh[:4] != b"\x7fELF" or eh[4] != 1:
+                return None
+            shoff, = struct.unpack_from("<I", eh, 0x20)
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", eh, 0x2e)
+            if shentsize != 40 or shnum == 0 or shstrndx >= shnum:
+                return None
+            f.seek(shoff)
+            sh = f.read(shnum * 40)
+            strs = struct.unpack_from("<IIIIII", sh, shstrndx * 40)
+            f.seek(strs[4])
+            names = f.read(strs[5])
+            for k in range(shnum):
+                name, _typ, _flags, addr, _off, size = struct.unpack_from("<IIIIII", sh, k * 40)
+                if names[name:names.index(b"\0", name)] == b".eh_frame" and addr:
+                    return addr, size
+    except (OSError, ValueError, struct.error):
+        return None
+    return None
+
+
+TABLES = FrameTables()
+
+
+class FrameId:
+    # gdb 13 takes the id's parts as gdb.Value only
+    def __init__(self, sp, pc):
+        self.sp, self.pc = gdb.Value(sp), gdb.Value(pc)
+
+
+class Compat32Unwinder(gdb.unwinder.Unwinder):
+    def __init__(self):
+        super().__init__("entrystub-compat32")
+
+    def __call__(self, pending):
+        pc = int(pending.read_register("rip"))
+        if pc > U32 or not PROCESS.is32():
+            return None
+        # a caller's pc is a return address, which may be past its function's end (a call to a
+        # noreturn function last): the call is what is looked up, as gdb's own unwinders do
+        at = pc - 1 if pending.level() > 0 else pc
+        fde = TABLES.lookup(at)
+        rules = run_cfa(fde, at) if fde else None
+        if rules is None or rules["cfa"][0] not in I386_REGS or RA_COLUMN not in rules["regs"]:
+            return None
+        cfa = (int(pending.read_register(I386_REGS[rules["cfa"][0]])) + rules["cfa"][1]) & U32
+        inf = gdb.selected_inferior()
+        info = pending.create_unwind_info(FrameId(cfa, fde.start))
+        for col, off in rules["regs"].items():
+            if col in I386_REGS and col != 4:
+                value = struct.unpack("<I", bytes(inf.read_memory((cfa + off) & U32, 4)))[0]
+                reg = I386_REGS[col]
+                info.add_saved_register(reg, gdb.Value(value).cast(pending.read_register(reg).type))
+        info.add_saved_register("rsp", gdb.Value(cfa).cast(pending.read_register("rsp").type))
+        return info
+
+
+def install_unwinder(handlers):
+    gdb.unwinder.register_unwinder(None, Compat32Unwinder(), replace=True)
+    for registry, fn in ((gdb.events.new_objfile, TABLES.forget), (gdb.events.clear_objfiles, TABLES.forget),
+                         (gdb.events.exited, TABLES.forget)):
+        registry.connect(fn)
+        handlers.append((registry, fn))

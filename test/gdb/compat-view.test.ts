@@ -11,14 +11,15 @@
  * and their symbol).
  */
 import { describe, it, expect, onTestFinished } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BIN, gdbBatch, startStub } from './helpers.js';
+import { BIN, ROOT, freePort, gdbBatch, startStub } from './helpers.js';
 import { need } from '../helpers/tools.js';
 
 const HAVE_GDB = need('gdb') !== null;
+const HAVE_QEMU = need('qemu') !== null;
 const PROG = BIN('hello-i386');
 
 /** objdump's listing of N instructions from a symbol: `addr text` lines, branch targets as gdb writes them. */
@@ -74,7 +75,7 @@ async function session(ex: string[], entry: string[] = ['--entry', 'native']): P
   }
 }
 
-describe.skipIf(!HAVE_GDB)('gdb and a 32-bit program: the user half as 32-bit code (entrystub.py)', () => {
+describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user half as 32-bit code (entrystub.py)', () => {
   it('break __kernel_vsyscall resolves in the vDSO read from memory; x/i there and in main is the 32-bit code objdump shows; the kernel stays 64-bit', async () => {
     const main = parseInt(/^([0-9a-f]+) T main$/m.exec(spawnSync('nm', [PROG], { encoding: 'utf8' }).stdout)![1], 16);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-vdso-'));
@@ -113,6 +114,30 @@ describe.skipIf(!HAVE_GDB)('gdb and a 32-bit program: the user half as 32-bit co
     // what the stub answers a bad or unmapped address (no exception, the session goes on)
     expect(out).toMatch(/^cannot access memory at 0x10$/m);
     expect(out).toMatch(/^usage: monitor disassemble32 ADDR \[att\|intel\]$/m);
+  });
+
+  it("backtraces through 32-bit code: from __kernel_vsyscall in a write, the caller's frames are the ones gdb shows under qemu-i386 -g at the same call", async () => {
+    // qemu-i386 maps no vDSO: glibc's `call *%gs:0x10` reaches its own _dl_sysinfo_int80 there, our
+    // __kernel_vsyscall here; every frame above is the same code, and gdb (i386) unwinds it natively
+    const frames = (out: string) => [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `#${m[1]} ${m[2]} ${m[3]}`);
+    const ours = await session(['break __kernel_vsyscall if $eax == 4', 'continue', 'bt', 'finish', 'bt 1', 'kill']);
+    const port = await freePort();
+    const qemu = spawn('qemu-i386', ['-g', String(port), PROG], { cwd: ROOT, stdio: 'ignore' });
+    let theirs: string;
+    try {
+      theirs = await gdbBatch(port, { file: PROG, ex: ['break _dl_sysinfo_int80 if $eax == 4', 'continue', 'bt', 'finish', 'bt 1', 'kill'], timeout: 120_000 });
+    } finally {
+      qemu.kill();
+    }
+    const a = frames(ours), b = frames(theirs);
+    expect(a[0]).toMatch(/^#0 [0-9a-f]+ __kernel_vsyscall$/);
+    expect(b[0]).toMatch(/^#0 [0-9a-f]+ _dl_sysinfo_int80$/);
+    // write's callers: glibc's __libc_write, the stdio chain, puts, main, __libc_start_call_main...
+    expect(a.length).toBeGreaterThan(5);
+    expect(a.slice(1)).toEqual(b.slice(1));
+    // finish: out of the vDSO into its caller (write), as out of _dl_sysinfo_int80 under qemu
+    expect(a.at(-1)).toMatch(/^#0 [0-9a-f]+ write$/);
+    expect(a.at(-1)).toBe(b.at(-1));
   });
 
   it('a 64-bit program is left to gdb: no 32-bit vDSO, its code disassembled as 64-bit', async () => {

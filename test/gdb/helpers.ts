@@ -278,3 +278,14 @@ export class RawClient {
     this.sock.destroy();
   }
 }
+
+/** A TCP port free on 127.0.0.1 now (for a stub that takes its port on the command line: qemu -g). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}

@@ -6,22 +6,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
-import { GDBDEMO, ROOT, gdbBatch, startStub } from './helpers.js';
+import { GDBDEMO, ROOT, freePort, gdbBatch, startStub } from './helpers.js';
 import { need } from '../helpers/tools.js';
 
 const HAVE_GDB = need('gdb') !== null;
 const HAVE_QEMU = need('qemu') !== null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** The register lines and symbol lines of a gdb transcript, stack values masked. */
 function normalize(out: string): string[] {

@@ -96,12 +96,12 @@ class Compat32Disassembler(gdb.disassembler.Disassembler):
 
 
 def ensure_vdso32(*_):
-    """The vDSO's symbols, once per process image: gdb names its from-memory objfile after the address."""
+    """The vDSO's symbols, once per process image (an objfile already covering the vDSO's
+    __kernel_vsyscall is the one loaded before)."""
     try:
         if not PROCESS.is32() or PROCESS.ehdr is None:
             return
-        name = "system-supplied DSO at 0x%x" % PROCESS.ehdr
-        if any(o.filename == name for o in gdb.objfiles()):
+        if "read from target memory" in gdb.execute("info symbol 0x%x" % PROCESS.sysinfo, to_string=True):
             return
         gdb.execute("add-symbol-file-from-memory 0x%x" % PROCESS.ehdr, to_string=True)
     except gdb.error:
@@ -239,8 +239,9 @@ def parse_eh_frame(b, base):
 
 
 def run_cfa(fde, pc):
-    """The rules at pc: (cfa register, cfa offset, {column: offset from the CFA}); None when the
-    program uses an expression this unwinder does not evaluate."""
+    """The rules at pc: {"cfa": (register, offset) or ("expr", DWARF expression), "regs": {column:
+    offset from the CFA, or ("expr", expression giving the address)}}; None for a rule this unwinder
+    does not know."""
     c = fde.cie
     state = {"cfa": (4, 4), "regs": {}}
     initial = None
@@ -307,13 +308,56 @@ def run_cfa(fde, pc):
             elif op == 0x13:
                 off, i = _sleb(insns, i)
                 state["cfa"] = (state["cfa"][0], off * c.data_align)
+            elif op == 0x0f:
+                n, i = _uleb(insns, i)
+                state["cfa"] = ("expr", bytes(insns[i:i + n]))
+                i += n
+            elif op == 0x10:
+                r, i = _uleb(insns, i)
+                n, i = _uleb(insns, i)
+                state["regs"][r] = ("expr", bytes(insns[i:i + n]))
+                i += n
             elif op == 0x2e:
                 _, i = _uleb(insns, i)
             else:
-                return None  # expressions (PLT stubs), register rules: not this unwinder's
+                return None  # register-to-register and value rules: not this unwinder's
         if is_cie:
             initial = {"cfa": state["cfa"], "regs": dict(state["regs"])}
     return state
+
+
+def eval_expr(expr, reg, read_u32, push_cfa=None):
+    """A DWARF expression of the kinds i386 CFI uses (main's stack realignment: DW_OP_breg5 -4;
+    DW_OP_deref): breg, deref, constants, plus, minus, plus_uconst; None for anything else."""
+    stack = [] if push_cfa is None else [push_cfa]
+    i = 0
+    while i < len(expr):
+        op = expr[i]
+        i += 1
+        if 0x70 <= op <= 0x7f:  # DW_OP_breg0..15
+            off, i = _sleb(expr, i)
+            if op - 0x70 not in I386_REGS:
+                return None
+            stack.append((reg(op - 0x70) + off) & U32)
+        elif 0x30 <= op <= 0x4f:  # DW_OP_lit0..31
+            stack.append(op - 0x30)
+        elif op == 0x06 and stack:  # deref
+            stack.append(read_u32(stack.pop()))
+        elif op == 0x11:  # consts
+            v, i = _sleb(expr, i)
+            stack.append(v & U32)
+        elif op == 0x10:  # constu
+            v, i = _uleb(expr, i)
+            stack.append(v & U32)
+        elif op == 0x23 and stack:  # plus_uconst
+            v, i = _uleb(expr, i)
+            stack.append((stack.pop() + v) & U32)
+        elif op in (0x22, 0x1c) and len(stack) >= 2:  # plus, minus
+            b, a = stack.pop(), stack.pop()
+            stack.append((a + b if op == 0x22 else a - b) & U32)
+        else:
+            return None
+    return stack[-1] if stack else None
 
 
 class FrameTables:
@@ -414,16 +458,34 @@ class Compat32Unwinder(gdb.unwinder.Unwinder):
         at = pc - 1 if pending.level() > 0 else pc
         fde = TABLES.lookup(at)
         rules = run_cfa(fde, at) if fde else None
-        if rules is None or rules["cfa"][0] not in I386_REGS or RA_COLUMN not in rules["regs"]:
+        if rules is None or RA_COLUMN not in rules["regs"]:
             return None
-        cfa = (int(pending.read_register(I386_REGS[rules["cfa"][0]])) + rules["cfa"][1]) & U32
         inf = gdb.selected_inferior()
+
+        def reg(n):
+            return int(pending.read_register(I386_REGS[n])) & U32
+
+        def read_u32(addr):
+            return struct.unpack("<I", bytes(inf.read_memory(addr & U32, 4)))[0]
+
+        rule = rules["cfa"]
+        if rule[0] == "expr":
+            cfa = eval_expr(rule[1], reg, read_u32)
+        else:
+            cfa = (reg(rule[0]) + rule[1]) & U32 if rule[0] in I386_REGS else None
+        if cfa is None:
+            return None
+        saved = {}
+        for col, how in rules["regs"].items():
+            if col not in I386_REGS or col == 4:
+                continue
+            addr = eval_expr(how[1], reg, read_u32, cfa) if isinstance(how, tuple) else cfa + how
+            if addr is None:
+                return None
+            saved[I386_REGS[col]] = read_u32(addr)
         info = pending.create_unwind_info(FrameId(cfa, fde.start))
-        for col, off in rules["regs"].items():
-            if col in I386_REGS and col != 4:
-                value = struct.unpack("<I", bytes(inf.read_memory((cfa + off) & U32, 4)))[0]
-                reg = I386_REGS[col]
-                info.add_saved_register(reg, gdb.Value(value).cast(pending.read_register(reg).type))
+        for name, value in saved.items():
+            info.add_saved_register(name, gdb.Value(value).cast(pending.read_register(name).type))
         info.add_saved_register("rsp", gdb.Value(cfa).cast(pending.read_register("rsp").type))
         return info
 

@@ -7,23 +7,21 @@
 #   gdb -batch -ex 'target remote :1234' -x gdb-scripts/walk-compat-sysenter.gdb
 #
 # The stub's target description is x86-64 (README: gdb and a 32-bit
-# program): gdb warns that the program is i386, and shows the 32-bit code
-# as 64-bit code (push %ecx reads as push %rcx: the same bytes), the
-# kernel's as it is. The vDSO is not a loaded object gdb knows, so its
-# addresses have no names here: __kernel_vsyscall is AT_SYSINFO.
+# program): gdb warns that the program is i386 and keeps it. entrystub.py
+# (entrystub_compat32.py) supplies the 32-bit half: the vDSO's symbols, read
+# from memory at AT_SYSINFO_EHDR, 32-bit code shown as 32-bit code, and
+# 32-bit frames unwound by their CFI. Run it from the checkout (the script
+# sources gdb-scripts/entrystub.py by that path).
 
+source gdb-scripts/entrystub.py
 monitor mode
 
 echo \n=== 1. glibc's write: call *%gs:0x10, into __kernel_vsyscall (AT_SYSINFO) ===\n
-python
-import re
-auxv = gdb.execute("info auxv", to_string=True)
-gdb.set_convenience_variable("vsyscall", int(re.search(r"^\d+\s+AT_SYSINFO\s.*?(0x[0-9a-f]+)$", auxv, re.M).group(1), 16))
-end
-break *$vsyscall if $eax == 4
+break __kernel_vsyscall if $eax == 4
 continue
-echo The return address on the 32-bit stack is in glibc's write:\n
-info symbol *(unsigned int *) $rsp
+info symbol $pc
+echo Called from glibc's write (a 32-bit frame, unwound by the CFI of the program's .eh_frame):\n
+bt 2
 echo EAX = 4, write (asm/unistd_32.h); EBX = fd 1, ECX = the buffer, EDX = the count:\n
 p $eax
 p $ebx

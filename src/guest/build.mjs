@@ -23,7 +23,7 @@ export const SOURCES = [
   'irq_vectors.h', 'irqflags.h', 'kernel.h', 'time.c', 'apic.c', 'entry_irq.S', 'um_signal.c',
   'entry_common.h', 'entry_64_compat.S', 'syscall_32.c', 'idt.c', 'syscall_32.tbl',
   // the native kernel reads the vDSO's int80_landing_pad offset (generated/vdso32_image.h)
-  'vdso32/system_call.S', 'vdso32/vdso32.lds', 'vdso32/build.mjs',
+  'vdso32/system_call.S', 'vdso32/vclock.S', 'vdso32/vdso32.lds', 'vdso32/build.mjs',
 ];
 
 /**

@@ -140,6 +140,34 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toBe(b.at(-1));
   });
 
+  it("glibc reads the clock through the vDSO's __vdso_clock_gettime64, and the backtrace from it is gdb's under qemu-i386 -g from glibc's caller", async () => {
+    const prog = BIN('clock32-i386');
+    const frames = (out: string) => [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `${m[2]} ${m[3]}`);
+    const stub = await startStub(['--entry', 'native', prog]);
+    let ours: string;
+    try {
+      ours = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: ['break __vdso_clock_gettime64', 'continue', 'bt', 'kill'], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    // qemu-i386 maps no vDSO, so glibc's __clock_gettime64 makes the call itself: the frames from its caller up are the same
+    const port = await freePort();
+    const qemu = spawn('qemu-i386', ['-g', String(port), prog], { cwd: ROOT, stdio: 'ignore' });
+    let theirs: string;
+    try {
+      theirs = await gdbBatch(port, { file: prog, ex: ['break __clock_gettime64', 'continue', 'bt', 'kill'], timeout: 120_000 });
+    } finally {
+      qemu.kill();
+    }
+    const a = frames(ours), b = frames(theirs);
+    expect(a[0]).toMatch(/ __vdso_clock_gettime64$/);
+    expect(a[1]).toMatch(/ __clock_gettime64$/);
+    expect(b[0]).toMatch(/ __clock_gettime64$/);
+    // clock_gettime, then main (main's CFA is a DWARF expression: its stack is realigned), where gdb stops
+    expect(a.slice(2)).toEqual(b.slice(1));
+    expect(a.at(-1)).toMatch(/ main$/);
+  });
+
   it('a 64-bit program is left to gdb: no 32-bit vDSO, its code disassembled as 64-bit', async () => {
     const prog = BIN('hello-musl');
     const start = parseInt(/^([0-9a-f]+) T _start$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout)![1], 16);

@@ -301,6 +301,14 @@ function writeRegsErrors(out: string, addrOf: (name: string) => bigint): string[
   return errors;
 }
 
+/** The 32-bit vDSO's symbols (its image's nm) where the walk found it mapped: breakpoint 1 is __kernel_vsyscall. */
+function vdsoSymbols(out: string): Sym[] {
+  const vdso = nmSymbols(path.join(ROOT, 'src/guest/image/vdso32.so'));
+  const at = BigInt(/^Breakpoint 1 at (0x[0-9a-f]+)$/m.exec(out)?.[1] ?? fail('no breakpoint 1'));
+  const base = at - (vdso.find((x) => x.name === '__kernel_vsyscall')?.value ?? fail('vdso32.so: no __kernel_vsyscall'));
+  return vdso.map((x) => ({ ...x, value: x.value + base }));
+}
+
 /**
  * walk-compat-sysenter.gdb: the return goes to the vDSO's int80_landing_pad,
  * which lies as far past __kernel_vsyscall (breakpoint 1, AT_SYSINFO) as the
@@ -386,7 +394,9 @@ describe.skipIf(!HAVE_GDB)('walk-throughs (gdb-scripts/walk-*.gdb) against their
       const program = serve.find((a) => a.startsWith('test/fixtures/bin/')) ?? 'examples/example-musl';
       const kernel = `src/guest/image/kernel-${serve[serve.indexOf('--entry') + 1]}.elf`;
       const progSyms = nmSymbols(path.join(ROOT, program));
-      const syms = [...progSyms, ...nmSymbols(path.join(ROOT, kernel))].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      const syms = [...progSyms, ...nmSymbols(path.join(ROOT, kernel)), ...(script === 'walk-compat-sysenter.gdb' ? vdsoSymbols(raw) : [])].sort((a, b) =>
+        a.value < b.value ? -1 : a.value > b.value ? 1 : 0,
+      );
       const addrOf = (name: string) => progSyms.find((x) => x.name === name)?.value ?? fail(`${program}: no symbol ${name}`);
       expect(namingErrors(raw, syms), 'gdb names an address otherwise than the ELF symbol tables').toEqual([]);
       expect(factErrors(script, raw, addrOf), 'gdb prints a value otherwise than the sources say').toEqual([]);

@@ -2,10 +2,10 @@
 #ifndef VDSO32_IMAGE_H
 #define VDSO32_IMAGE_H
 
-#define VDSO32_SYM___kernel_vsyscall 0x2c0
-#define VDSO32_SYM_vsyscall_alt 0x2c3
-#define VDSO32_SYM_int80_landing_pad 0x2c9
-#define VDSO32_SYM___kernel_sigreturn 0x2e0
-#define VDSO32_SYM___kernel_rt_sigreturn 0x300
+#define VDSO32_SYM___kernel_vsyscall 0x4a0
+#define VDSO32_SYM_vsyscall_alt 0x4a3
+#define VDSO32_SYM_int80_landing_pad 0x4a9
+#define VDSO32_SYM___kernel_sigreturn 0x4c0
+#define VDSO32_SYM___kernel_rt_sigreturn 0x4e0
 
 #endif

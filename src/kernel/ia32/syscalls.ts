@@ -17,7 +17,8 @@ import { AT_FDCWD, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, fileStat
 import { doReadv, doWritev, statAt } from '../sys/fs.js';
 import { sysinfoValues } from '../sys/proc.js';
 import type { Handler } from '../sys/table.js';
-import { SyscallArgs, readPath, readView, write32, writeMem } from '../sys/util.js';
+import { SyscallArgs, readPath, readView, realNs, splitNs, write32, writeMem } from '../sys/util.js';
+import { clockNs, clockResNs } from '../sys/time.js';
 import { syscallNumber } from '../sysnames.js';
 import { IA32_CALLS, ia32Name } from './table.js';
 import { NR_SYSCALLS } from '../../guest/generated/abi.js';
@@ -175,9 +176,49 @@ const COMPAT: Record<string, Handler> = {
     writeMem(p.mem, a.u32(0), b);
     return 0;
   },
+  /** time: old_time_t, 32 bits (compat_sys_time): the seconds, stored where asked and returned. */
+  time: (p, a) => {
+    const s = Number(realNs() / 1000000000n) | 0;
+    if (a.u32(0) !== 0) write32(p.mem, a.u32(0), s);
+    return s;
+  },
+  /** gettimeofday: struct old_timeval32 (two 32-bit fields); the timezone is zeros, as on x86-64. */
+  gettimeofday: (p, a) => {
+    if (a.u32(0) !== 0) {
+      const [s, ns] = splitNs(realNs());
+      writeMem(p.mem, a.u32(0), pair32(Number(s), Number(ns / 1000n)));
+    }
+    if (a.u32(1) !== 0) writeMem(p.mem, a.u32(1), new Uint8Array(8));
+    return 0;
+  },
+  /** clock_gettime and clock_getres with struct old_timespec32 (the 64-bit ones are clock_gettime64, clock_getres_time64). */
+  clock_gettime: (p, a) => {
+    writeMem(p.mem, a.u32(1), oldTimespec32(clockNs(p, a.int(0))));
+    return 0;
+  },
+  clock_getres: (p, a) => {
+    const res = clockResNs(p, a.int(0));
+    if (a.u32(1) !== 0) writeMem(p.mem, a.u32(1), oldTimespec32(res));
+    return 0;
+  },
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
   get_thread_area: (p, a) => getThreadArea(p, a.u32(0)),
 };
+
+/** Two 32-bit fields (old_timeval32, old_timespec32): the seconds wrap in 2038, as a 32-bit kernel's do. */
+function pair32(a: number, b: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, a | 0, true);
+  v.setInt32(4, b | 0, true);
+  return out;
+}
+
+/** struct old_timespec32 of ns. */
+function oldTimespec32(ns: bigint): Uint8Array {
+  const [s, n] = splitNs(ns);
+  return pair32(Number(s), Number(n));
+}
 
 /** A 64-bit value from its two 32-bit halves, signed (loff_t). */
 function i64(lo: number, hi: number): number {

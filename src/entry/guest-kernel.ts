@@ -480,7 +480,11 @@ export abstract class GuestKernelEntry implements EntryModel {
     const nr = pt.getInt32(PT_REGS.orig_ax, true);
     port.origRax = nr;
     if (nr === RT_SIGRETURN) {
-      cpu.setNum(0, port.sigreturn(regs));
+      port.sigreturn(regs);
+      // do_syscall_64 stores the result in regs->ax: rt_sigreturn's is the restored rax, returned whole
+      // (as a number it would be rounded to 53 bits, and code interrupted anywhere holds any 64-bit value)
+      const restored = peekPtRegs(port.mem, regs);
+      cpu.set64(0, restored.getInt32(PT_REGS.ax, true), restored.getInt32(PT_REGS.ax + 4, true));
       return;
     }
     const a = PT_ARGS;

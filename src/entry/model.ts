@@ -67,8 +67,12 @@ export interface EntryPort {
   hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
   /** An i386 syscall of a compat-mode program: its number and ebx, ecx, edx, esi, edi, ebp (kernel/ia32). */
   hostSyscall32(nr: number, regs: ArrayLike<number>, userRsp?: number): number;
-  /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
-  sigreturn(regs: number | null): number;
+  /**
+   * rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs
+   * at regs, where the restored rax is too (all 64 bits: no number, which
+   * would round a register beyond 2^53).
+   */
+  sigreturn(regs: number | null): void;
   /**
    * Pending work on the way back to user space (signal delivery) on that user
    * context. True if it stopped the machine (a debugger's signal stop, or the

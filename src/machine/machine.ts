@@ -1005,7 +1005,7 @@ export class Machine {
   }
 
   /** rt_sigreturn on the CPU's user context, or on the one in the pt_regs at regs. */
-  private sigreturnOn(regs: number | null): number {
+  private sigreturnOn(regs: number | null): void {
     const cpu = this.cpu;
     const restore = () => {
       try {
@@ -1015,16 +1015,8 @@ export class Machine {
         this.kill(SIG.SEGV, `killed by SIGSEGV: rt_sigreturn with a bad frame at 0x${hex(cpu.getNum(RSP))}`);
       }
     };
-    if (regs === null) {
-      restore();
-      return cpu.getNum(0);
-    }
-    let ax = 0;
-    this.onUserContext(regs, () => {
-      restore();
-      ax = cpu.getNum(0);
-    });
-    return ax;
+    if (regs === null) restore();
+    else this.onUserContext(regs, restore);
   }
 
   /** Deliver pending signals on the way back to user space; true if that stopped the machine. */

@@ -14,6 +14,7 @@ import { CpuFault, Vector } from '../cpu/fault.js';
 import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
 import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
@@ -140,6 +141,8 @@ export class DirectEntry implements EntryModel {
       return;
     }
     const nr = cpu.rl[0] >>> 0;
+    // through the vDSO too, as Linux allows it (the frame is then looked for where ESP is, past the vDSO's pushes)
+    if (this.sigreturn32(cpu, nr)) return;
     let r: number;
     try {
       r = port.hostSyscall32(nr, [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], arg6]);
@@ -173,6 +176,7 @@ export class DirectEntry implements EntryModel {
   private int80(cpu: CPU, i: TrapSite): void {
     const port = this.port;
     const nr = cpu.rl[0] >>> 0;
+    if (this.sigreturn32(cpu, nr)) return;
     const regs = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]];
     let r: number;
     try {
@@ -187,6 +191,19 @@ export class DirectEntry implements EntryModel {
     cpu.rip = i.next;
     cpu.nextRip = i.next;
     port.exitWork(null);
+  }
+
+  /**
+   * i386 sigreturn or rt_sigreturn (nr): the whole user context comes from
+   * the frame, the return goes wherever it says (IRET), and signals the
+   * restored mask unblocks are delivered. False for any other call.
+   */
+  private sigreturn32(cpu: CPU, nr: number): boolean {
+    if (nr !== NR32_SIGRETURN && nr !== NR32_RT_SIGRETURN) return false;
+    this.port.sigreturn(null, nr === NR32_SIGRETURN ? 'sigreturn' : 'rt_sigreturn');
+    cpu.nextRip = cpu.rip;
+    this.port.exitWork(null);
+    return true;
   }
 
   executableMapped(): void {} // `syscall` runs as it is

@@ -13,6 +13,7 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
 import { HC, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
@@ -456,11 +457,16 @@ export abstract class GuestKernelEntry implements EntryModel {
    * syscall regs->orig_ax with the 32-bit arguments saved in pt_regs (ebx,
    * ecx, edx, esi, edi, ebp: ebp as do_fast_syscall_32 fetched it); the
    * result in %rax. A call that would sleep runs again, as HC_SYSCALL's.
+ * sigreturn and rt_sigreturn restore the user context in pt_regs.
    */
   private hcSyscall32(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
     const pt = peekPtRegs(port.mem, regs);
     const nr = pt.getUint32(PT_REGS.orig_ax, true);
+    if (nr === NR32_SIGRETURN || nr === NR32_RT_SIGRETURN) {
+      cpu.setNum(0, port.sigreturn(regs, nr === NR32_SIGRETURN ? 'sigreturn' : 'rt_sigreturn'));
+      return;
+    }
     const args = IA32_ARG_SLOTS.map((o) => pt.getInt32(o, true));
     const sp = pt.getUint32(PT_REGS.sp, true);
     try {

@@ -50,6 +50,9 @@ export interface EntryTask {
   entry: unknown;
 }
 
+/** Which return from a 32-bit program's handler: the old frame's (sigreturn) or the SA_SIGINFO one's. */
+export type Ia32Sigreturn = 'sigreturn' | 'rt_sigreturn';
+
 /** What a model may ask of the machine. */
 export interface EntryPort {
   /** The running task's CPU, address space and its decoded blocks (they change at every task switch). */
@@ -67,8 +70,12 @@ export interface EntryPort {
   hostSyscall(nr: number, args?: SyscallArgs, userRsp?: number): number;
   /** An i386 syscall of a compat-mode program: its number and ebx, ecx, edx, esi, edi, ebp (kernel/ia32). */
   hostSyscall32(nr: number, regs: ArrayLike<number>, userRsp?: number): number;
-  /** rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at regs. Returns the restored rax. */
-  sigreturn(regs: number | null): number;
+  /**
+   * rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs at
+   * regs; ia32: a 32-bit program's sigreturn or rt_sigreturn (its frames are
+   * ia32 ones). Returns the restored rax.
+   */
+  sigreturn(regs: number | null, ia32?: Ia32Sigreturn): number;
   /**
    * Pending work on the way back to user space (signal delivery) on that user
    * context. True if it stopped the machine (a debugger's signal stop, or the

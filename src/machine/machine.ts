@@ -24,6 +24,7 @@ import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
 import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { syscall32 } from '../kernel/ia32/syscalls.js';
+import { BadFrame, setupFrameIa32, sigreturnIa32 } from '../kernel/ia32/signal.js';
 import { execElf, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
@@ -31,9 +32,9 @@ import { doExit } from '../kernel/exit.js';
 import { Kernel, type MachineHooks } from '../kernel/kernel.js';
 import { Process, Task } from '../kernel/process.js';
 import { syscall } from '../kernel/syscalls.js';
-import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
+import { disposition, isBlocked, setupFrame, sigreturn, signalName, SA_IA32_ABI, SIG, type SigInfo } from '../kernel/signal.js';
 import { sleepMs } from '../kernel/sys/util.js';
-import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type PathInfo } from '../entry/index.js';
+import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type Ia32Sigreturn, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
@@ -314,7 +315,7 @@ export class Machine {
       kernelPages: this.os.kernelPages,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
       hostSyscall32: (nr, regs, userRsp) => this.hostSyscall(nr, undefined, userRsp, regs),
-      sigreturn: (regs) => this.sigreturnOn(regs),
+      sigreturn: (regs, ia32) => this.sigreturnOn(regs, ia32),
       exitWork: (regs) => this.exitWork(regs),
       requestStop: (s) => this.requestStop(s),
       printk: (line) => this.printk(line),
@@ -1004,15 +1005,18 @@ export class Machine {
     if (this.onPath) this.onPath(describe());
   }
 
-  /** rt_sigreturn on the CPU's user context, or on the one in the pt_regs at regs. */
-  private sigreturnOn(regs: number | null): number {
+  /** rt_sigreturn (or a 32-bit program's sigreturn, rt_sigreturn) on the CPU's user context, or on the one in the pt_regs at regs. */
+  private sigreturnOn(regs: number | null, ia32?: Ia32Sigreturn): number {
     const cpu = this.cpu;
+    // in the guest kernel (CPL 0, after SWAPGS) the user's GS base is the one in MSR_KERNEL_GS_BASE
+    const kernelGs = cpu.cpl === 0;
     const restore = () => {
       try {
-        sigreturn(cpu, this.proc, fxrstorFromMem);
+        if (ia32) sigreturnIa32(cpu, this.proc, ia32 === 'rt_sigreturn', kernelGs);
+        else sigreturn(cpu, this.proc, fxrstorFromMem);
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        this.kill(SIG.SEGV, `killed by SIGSEGV: rt_sigreturn with a bad frame at 0x${hex(cpu.getNum(RSP))}`);
+        if (!(e instanceof CpuFault) && !(e instanceof BadFrame)) throw e;
+        this.kill(SIG.SEGV, `killed by SIGSEGV: ${ia32 ?? 'rt_sigreturn'} with a bad frame at 0x${hex(cpu.getNum(RSP))}`);
       }
     };
     if (regs === null) {
@@ -1115,13 +1119,10 @@ export class Machine {
   }
 
   private deliver(info: SigInfo): void {
-    if (this.cpu.compat) {
-      // no ia32 signal frames (sigframe_ia32, rt_sigframe_ia32) yet; a 32-bit program cannot install handlers either
-      this.kill(SIG.SEGV, `killed by SIGSEGV: ${signalName(info.signo)} has a handler, and signal frames for 32-bit programs are not implemented`);
-      return;
-    }
     try {
-      setupFrame(this.cpu, this.proc, info, fxsaveToMem);
+      // the frame follows the ABI of the sigaction call that installed the handler (is_ia32_frame)
+      if (this.proc.sigactions[info.signo].flags & SA_IA32_ABI) setupFrameIa32(this.cpu, this.proc, info, this.proc.exec?.vdso ?? null);
+      else setupFrame(this.cpu, this.proc, info, fxsaveToMem);
       this.cpu.nextRip = this.cpu.rip;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;

@@ -20,6 +20,7 @@ import type { Handler } from '../sys/table.js';
 import { SyscallArgs, readPath, readView, write32, writeMem } from '../sys/util.js';
 import { syscallNumber } from '../sysnames.js';
 import { IA32_CALLS, ia32Name } from './table.js';
+import { SIGNAL_COMPAT } from './signal.js';
 import { NR_SYSCALLS } from '../../guest/generated/abi.js';
 
 const TWO32 = 4294967296;
@@ -78,6 +79,7 @@ export function packStat64(st: KStat): Uint8Array {
 
 /** The conversions, by i386 name: each reads the 32-bit arguments itself (a.u32/a.int) and returns the result. */
 const COMPAT: Record<string, Handler> = {
+  ...SIGNAL_COMPAT,
   /** old_mmap: one pointer to six u32 (addr, len, prot, flags, fd, offset in bytes). */
   mmap: (p, a) => {
     const v = readView(p.mem, a.u32(0), 24);

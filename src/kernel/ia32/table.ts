@@ -9,7 +9,9 @@
  * programs has a conversion of its own instead (ia32/syscalls.ts), named
  * `compat:` and the x86-64 call it is reported as (trace, a debugger's
  * syscall counts: the nearest one; set_thread_area's is arch_prctl, the
- * x86-64 way to set a TLS base). Numbers not listed answer ENOSYS, reported once.
+ * x86-64 way to set a TLS base). sigreturn and rt_sigreturn are the entries'
+ * own, as x86-64's rt_sigreturn is (they restore the whole user context:
+ * ia32/signal.ts). Numbers not listed answer ENOSYS, reported once.
  */
 export interface Ia32Call {
   /** syscall_32.tbl's name. */
@@ -42,6 +44,7 @@ const T: [number, string, string, string][] = [
   [41, 'dup', 'dup', 'u'],
   [42, 'pipe', 'pipe', 'u'],
   [45, 'brk', 'brk', 'u'],
+  [48, 'signal', 'compat:rt_sigaction', 'iu'],
   [54, 'ioctl', 'ioctl', 'iuu'],
   [57, 'setpgid', 'setpgid', 'ii'],
   [60, 'umask', 'umask', 'i'],
@@ -50,6 +53,9 @@ const T: [number, string, string, string][] = [
   [64, 'getppid', 'getppid', ''],
   [65, 'getpgrp', 'getpgrp', ''],
   [66, 'setsid', 'setsid', ''],
+  [67, 'sigaction', 'compat:rt_sigaction', 'iuu'],
+  [72, 'sigsuspend', 'compat:rt_sigsuspend', 'iiu'],
+  [73, 'sigpending', 'compat:rt_sigpending', 'u'],
   [83, 'symlink', 'symlink', 'uu'],
   [85, 'readlink', 'readlink', 'uui'],
   [90, 'mmap', 'compat:mmap', 'u'],
@@ -57,10 +63,14 @@ const T: [number, string, string, string][] = [
   [92, 'truncate', 'truncate', 'ui'],
   [93, 'ftruncate', 'ftruncate', 'iu'],
   [94, 'fchmod', 'fchmod', 'iu'],
+  [104, 'setitimer', 'compat:setitimer', 'iuu'],
+  [105, 'getitimer', 'compat:getitimer', 'iu'],
   [116, 'sysinfo', 'compat:sysinfo', 'u'],
   [118, 'fsync', 'fsync', 'i'],
+  [119, 'sigreturn', 'rt_sigreturn', ''],
   [122, 'uname', 'uname', 'u'],
   [125, 'mprotect', 'mprotect', 'uuu'],
+  [126, 'sigprocmask', 'compat:rt_sigprocmask', 'iuu'],
   [132, 'getpgid', 'getpgid', 'i'],
   [133, 'fchdir', 'fchdir', 'i'],
   [140, '_llseek', 'compat:lseek', 'iuuui'],
@@ -73,10 +83,16 @@ const T: [number, string, string, string][] = [
   [163, 'mremap', 'mremap', 'uuuuu'],
   [168, 'poll', 'poll', 'uui'],
   [172, 'prctl', 'prctl', 'iuuuu'],
+  [173, 'rt_sigreturn', 'rt_sigreturn', ''],
+  [174, 'rt_sigaction', 'compat:rt_sigaction', 'iuuu'],
   [175, 'rt_sigprocmask', 'rt_sigprocmask', 'iuuu'],
+  [176, 'rt_sigpending', 'rt_sigpending', 'uu'],
+  [178, 'rt_sigqueueinfo', 'compat:rt_sigqueueinfo', 'iiu'],
+  [179, 'rt_sigsuspend', 'rt_sigsuspend', 'uu'],
   [180, 'pread64', 'compat:pread64', 'iuuuu'],
   [181, 'pwrite64', 'compat:pwrite64', 'iuuuu'],
   [183, 'getcwd', 'getcwd', 'uu'],
+  [186, 'sigaltstack', 'compat:sigaltstack', 'uu'],
   [191, 'ugetrlimit', 'compat:getrlimit', 'uu'],
   [192, 'mmap2', 'compat:mmap', 'uuuuiu'],
   [193, 'truncate64', 'compat:truncate', 'uuu'],
@@ -126,6 +142,7 @@ const T: [number, string, string, string][] = [
   [311, 'set_robust_list', 'compat:set_robust_list', 'uu'],
   [330, 'dup3', 'dup3', 'uui'],
   [331, 'pipe2', 'pipe2', 'ui'],
+  [335, 'rt_tgsigqueueinfo', 'compat:rt_tgsigqueueinfo', 'iiiu'],
   [340, 'prlimit64', 'prlimit64', 'iuuu'],
   [353, 'renameat2', 'renameat2', 'iuiuu'],
   [355, 'getrandom', 'getrandom', 'uuu'],
@@ -142,6 +159,9 @@ const T: [number, string, string, string][] = [
   [437, 'openat2', 'openat2', 'iuuu'],
   [439, 'faccessat2', 'faccessat2', 'iuii'],
 ];
+
+/** The i386 numbers of the two returns from a handler, which the entries handle themselves. */
+export const NR32_SIGRETURN = 119, NR32_RT_SIGRETURN = 173;
 
 /** The calls by i386 number. */
 export const IA32_CALLS: ReadonlyMap<number, Ia32Call> = new Map(T.map(([nr, name, to, args]) => [nr, { name, to, args }]));

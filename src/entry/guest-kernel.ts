@@ -14,7 +14,7 @@ import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
 import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
-import { HC, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { HC, SEL, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
@@ -93,7 +93,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   }
   kernel!: KernelImage;
   /** The running task's state. */
-  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null }, vdso: 0 };
+  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null, landingPad: null }, vdso: 0 };
   /** Syscalls from sites a hook missed, handled in place (nommu's zpoline). */
   protected readonly bypass: DirectEntry;
   /** Kernel stack slots free for reuse (lowest first: the same run gets the same addresses), and the next never used. */
@@ -243,12 +243,15 @@ export abstract class GuestKernelEntry implements EntryModel {
    * RCX is no longer RIP). The user's FS and GS bases are 0, the FPU in
    * its initial state.
    */
-  execReturn(entry: number, sp: number): void {
+  execReturn(entry: number, sp: number, compat: boolean): void {
     const kp = this.port.kernelPages;
     const pt = readPtRegs(kp, this.t.ptregs);
     for (const o of PT_OF_REG) pt.setBigInt64(o, 0n, true);
     setField(pt, 'ip', entry);
     setField(pt, 'sp', sp);
+    // the mode the new program runs in: the return from the syscall goes there (by IRET, as the SYSRET checks fail when it changes)
+    setField(pt, 'cs', compat ? SEL.USER32_CS : SEL.USER_CS);
+    setField(pt, 'ss', SEL.USER_DS);
     setField(pt, 'flags', 0x200);
     writePtRegs(kp, this.t.ptregs, pt);
     const cpu = this.port.cpu;

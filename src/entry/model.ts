@@ -150,9 +150,10 @@ export interface EntryModel {
   /**
    * execve (not the first program): the syscall in progress returns to the
    * new program's entry point with stack pointer sp and every other
-   * register zero, as Linux's start_thread leaves them.
+   * register zero, as Linux's start_thread leaves them; compat: an i386
+   * program, in compat mode (start_thread_ia32: CS = __USER32_CS).
    */
-  execReturn(entry: number, sp: number): void;
+  execReturn(entry: number, sp: number, compat: boolean): void;
   /**
    * [start, end) of user memory became executable: the program's and the
    * interpreter's segments at exec, a library ld.so maps, an mprotect that

@@ -22,10 +22,10 @@ import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveTo, fxrstorFrom } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
-import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
+import { CS, SS, __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { syscall32 } from '../kernel/ia32/syscalls.js';
 import { BadFrame, setupFrameIa32, sigreturnIa32 } from '../kernel/ia32/signal.js';
-import { execElf, type Exec } from '../kernel/exec.js';
+import { execElf, startThreadSegments, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { doExit } from '../kernel/exit.js';
@@ -375,6 +375,7 @@ export class Machine {
         if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
       },
       reserved: () => this.model.reserved(),
+      vdso32: () => this.model.vdso32(),
       exec: (task, x, executable) => {
         const mm = task.proc.mm;
         this.caches.set(mm.mem, this.newCache(mm.mem));
@@ -383,8 +384,9 @@ export class Machine {
         mm.onExecutable = this.onExecutable;
         for (const [s, e] of executable) this.model.executableMapped(s, e);
         if (task.traced) this.applyBreakpoints();
-        this.model.exec(x.program);
-        this.model.execReturn(x.entry, x.sp);
+        this.model.exec(x.program, x.vdso);
+        this.model.execReturn(x.entry, x.sp, x.compat);
+        startThreadSegments(task.cpu, x.compat);
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
@@ -477,10 +479,11 @@ export class Machine {
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
     cpu.rip = x.entry;
     cpu.setFlags(0x202);
-    // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
+    // start_thread_ia32: CS = __USER32_CS, SS = __USER_DS (start_thread: __USER_CS), and the data segments
     cpu.compat = x.compat;
-    cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
-    cpu.gdt.tls.fill(null);
+    cpu.seg[CS] = x.compat ? __USER32_CS : __USER_CS;
+    cpu.seg[SS] = __USER_DS;
+    startThreadSegments(cpu, x.compat);
     this.model.exec(x.program, x.vdso);
   }
 

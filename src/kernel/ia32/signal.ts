@@ -261,7 +261,7 @@ export function setupFrameIa32(cpu: CPU, st: SignalState, info: SigInfo, vdso: n
  * fixup). kernelGs: the CPU runs the kernel, whose GS base is live, so the
  * user's is the one SWAPGS put in MSR_KERNEL_GS_BASE.
  */
-function loadUserSeg(cpu: CPU, sreg: number, sel: number, kernelGs: boolean): void {
+export function loadUserSeg(cpu: CPU, sreg: number, sel: number, kernelGs: boolean): void {
   let base = 0;
   try {
     base = cpu.gdt.dataBase(sel);

@@ -9,7 +9,12 @@
  * offsets split across two registers).
  */
 import { GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, LIMIT_IN_PAGES, READ_EXEC_ONLY, SEG_32BIT, SEG_NOT_PRESENT, USEABLE, type TlsDesc } from '../../cpu/segment.js';
-import { loadSeg } from '../../cpu/ops/compat.js';
+import type { CPU } from '../../cpu/cpu.js';
+import { CLONE, cloneArgsOf } from '../fork.js';
+import { clone } from '../sys/tasks.js';
+import { doExecve } from '../sys/exec.js';
+import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
+import { loadUserSeg } from './signal.js';
 import { EINVAL, ENOSYS, ESRCH, SysError } from '../errno.js';
 import type { Process } from '../process.js';
 import { SYSCALL_TABLE, syscallVia } from '../syscalls.js';
@@ -177,9 +182,40 @@ const COMPAT: Record<string, Handler> = {
     writeMem(p.mem, a.u32(0), b);
     return 0;
   },
+  /** nanosleep and clock_nanosleep with struct old_timespec32 (32-bit seconds and nanoseconds). */
+  nanosleep: (p, a) => doClockNanosleep(p, CLOCK_MONOTONIC, 0, () => readTimespec32(p, a.u32(0)), remTimespec32(p, a.u32(1))),
+  clock_nanosleep: (p, a) => doClockNanosleep(p, a.int(0), a.int(1), () => readTimespec32(p, a.u32(2)), remTimespec32(p, a.u32(3))),
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
+  clone: clone32,
+  execve: (p, a) => doExecve(p, AT_FDCWD, a.u32(0), a.u32(1), a.u32(2), 0, true),
+  execveat: (p, a) => doExecve(p, a.int(0), a.u32(1), a.u32(2), a.u32(3), a.int(4), true),
+  /** wait4 and waitpid: struct compat_rusage is 72 bytes (what wait4 reports of it is zero), written only for a child reaped. */
+  wait4: (p, a) => {
+    const r = callAs(p, 'wait4', a.int(0), a.u32(1), a.int(2), 0);
+    if (r > 0 && a.u32(3) !== 0) writeMem(p.mem, a.u32(3), new Uint8Array(72));
+    return r;
+  },
+  waitpid: (p, a) => callAs(p, 'wait4', a.int(0), a.u32(1), a.int(2), 0),
   get_thread_area: (p, a) => getThreadArea(p, a.u32(0)),
 };
+
+/** A sleep's struct old_timespec32, in ns. */
+function readTimespec32(p: Process, addr: number): bigint {
+  const v = readView(p.mem, addr, 8);
+  return sleepNs(BigInt(v.getInt32(0, true)), BigInt(v.getInt32(4, true)));
+}
+
+/** Where an interrupted sleep's time left goes, as an old_timespec32 (null: nowhere). */
+function remTimespec32(p: Process, addr: number): ((left: bigint) => void) | null {
+  if (addr === 0) return null;
+  return (left) => {
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setInt32(0, Number(left / 1000000000n), true);
+    dv.setInt32(4, Number(left % 1000000000n), true);
+    writeMem(p.mem, addr, b);
+  };
+}
 
 /** A 64-bit value from its two 32-bit halves, signed (loff_t). */
 function i64(lo: number, hi: number): number {
@@ -196,44 +232,66 @@ function callAs(p: Process, name: string, ...v: number[]): number {
 const USER_DESC_SIZE = 16;
 
 /**
- * set_thread_area(struct user_desc *): fill one of the thread's three TLS
- * descriptors (entry_number -1: the first empty one, written back), and
- * reload any data segment register that holds its selector, as Linux's
- * do_set_thread_area does.
+ * A struct user_desc as do_set_thread_area reads it: the entry number and
+ * the descriptor it asks for (null: "empty" or all zero, which clears the
+ * entry); EINVAL for what tls_desc_okay refuses.
  */
-function setThreadArea(p: Process, addr: number): number {
+function readUserDesc(p: Process, addr: number): { entry: number; desc: TlsDesc | null } {
   const v = readView(p.mem, addr, USER_DESC_SIZE);
-  let entry = v.getInt32(0, true);
+  const entry = v.getInt32(0, true);
   const base = v.getUint32(4, true), limit = v.getUint32(8, true), flags = v.getUint32(12, true);
-  const gdt = p.cpu.gdt;
-  if (entry === -1) {
-    const free = gdt.tls.findIndex((d) => d === null);
-    if (free < 0) throw new SysError(ESRCH);
-    entry = GDT_ENTRY_TLS_MIN + free;
-    write32(p.mem, addr, entry);
-  }
-  const k = entry - GDT_ENTRY_TLS_MIN;
-  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
   // LDT_empty / LDT_zero: a descriptor with nothing in it clears the entry
   const contents = (flags >> 1) & 3;
   const empty = base === 0 && limit === 0 && contents === 0 && (flags & READ_EXEC_ONLY) !== 0 && (flags & SEG_32BIT) === 0 && (flags & LIMIT_IN_PAGES) === 0 && (flags & SEG_NOT_PRESENT) !== 0 && (flags & USEABLE) === 0;
   const zero = base === 0 && limit === 0 && flags === 0;
   // contents 3 (a conforming code segment) is refused, as tls_desc_okay does
   if (!empty && !zero && contents === 3) throw new SysError(EINVAL);
-  const d: TlsDesc | null = empty || zero ? null : { base, limit: flags & LIMIT_IN_PAGES ? limit * 4096 + 4095 : limit, flags };
-  gdt.tls[k] = d;
+  return { entry, desc: empty || zero ? null : { base, limit: flags & LIMIT_IN_PAGES ? limit * 4096 + 4095 : limit, flags } };
+}
+
+/** set_tls_desc: TLS entry `entry` of cpu's GDT becomes desc, and a data segment register holding its selector is loaded again. */
+function installTls(cpu: CPU, entry: number, desc: TlsDesc | null): void {
+  const k = entry - GDT_ENTRY_TLS_MIN;
+  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  cpu.gdt.tls[k] = desc;
   const sel = (entry << 3) | 3;
-  for (const sreg of [0, 3, 4, 5]) if (p.cpu.seg[sreg] === sel) reload(p, sreg, sel);
+  // in the guest kernel (CPL 0, after SWAPGS) the user's GS base is the one in MSR_KERNEL_GS_BASE
+  for (const sreg of [0, 3, 4, 5]) if (cpu.seg[sreg] === sel) loadUserSeg(cpu, sreg, sel, cpu.cpl === 0);
+}
+
+/**
+ * set_thread_area(struct user_desc *): fill one of the thread's three TLS
+ * descriptors (entry_number -1: the first empty one, written back), and
+ * reload any data segment register that holds its selector, as Linux's
+ * do_set_thread_area does.
+ */
+function setThreadArea(p: Process, addr: number): number {
+  let { entry, desc } = readUserDesc(p, addr);
+  if (entry === -1) {
+    const free = p.cpu.gdt.tls.findIndex((d) => d === null);
+    if (free < 0) throw new SysError(ESRCH);
+    entry = GDT_ENTRY_TLS_MIN + free;
+    write32(p.mem, addr, entry);
+  }
+  installTls(p.cpu, entry, desc);
   return 0;
 }
 
-/** A segment register whose descriptor changed or went: loaded again, or made null if it is gone. */
-function reload(p: Process, sreg: number, sel: number): void {
-  try {
-    loadSeg(p.cpu, sreg, sel);
-  } catch {
-    loadSeg(p.cpu, sreg, 0);
+/**
+ * clone of an i386 program: its argument order (CONFIG_CLONE_BACKWARDS:
+ * flags, stack, parent_tid, tls, child_tid), and CLONE_SETTLS's tls a
+ * struct user_desc for the child's GDT (do_set_thread_area with no
+ * allocation: the entry must be named).
+ */
+function clone32(p: Process, a: SyscallArgs): number {
+  const flags = a.u32(0), tls = a.u32(3);
+  const args = cloneArgsOf(flags, a.u32(1), a.u32(2), a.u32(4), tls);
+  if (flags & CLONE.SETTLS) {
+    const { entry, desc } = readUserDesc(p, tls);
+    if (entry - GDT_ENTRY_TLS_MIN < 0 || entry - GDT_ENTRY_TLS_MIN >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+    args.setTls = (cpu) => installTls(cpu, entry, desc);
   }
+  return clone(p, args);
 }
 
 function getThreadArea(p: Process, addr: number): number {

@@ -32,7 +32,7 @@ function vforkWait(p: Process): number {
   return child.tid;
 }
 
-function clone(p: Process, a: CloneArgs): number {
+export function clone(p: Process, a: CloneArgs): number {
   if (p.task.vforkChild) return vforkWait(p); // a retry: the child exists
   const child = copyProcess(p, a);
   if ((a.flags & (CLONE.VM | CLONE.VFORK)) !== (CLONE.VM | CLONE.VFORK)) return child.tid;

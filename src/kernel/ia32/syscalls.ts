@@ -11,7 +11,8 @@
 import { GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, LIMIT_IN_PAGES, READ_EXEC_ONLY, SEG_32BIT, SEG_NOT_PRESENT, USEABLE, type TlsDesc } from '../../cpu/segment.js';
 import type { CPU } from '../../cpu/cpu.js';
 import { CLONE, cloneArgsOf } from '../fork.js';
-import { clone } from '../sys/tasks.js';
+import { clone, doClone3, doWaitid } from '../sys/tasks.js';
+import { doFutex } from '../sys/futex.js';
 import { doExecve } from '../sys/exec.js';
 import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
 import { loadUserSeg } from './signal.js';
@@ -187,6 +188,9 @@ const COMPAT: Record<string, Handler> = {
   clock_nanosleep: (p, a) => doClockNanosleep(p, a.int(0), a.int(1), () => readTimespec32(p, a.u32(2)), remTimespec32(p, a.u32(3))),
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
   clone: clone32,
+  clone3: (p, a) => doClone3(p, a, (tls) => childTls(p, tls)),
+  futex: (p, a) => doFutex(p, a, true),
+  waitid: (p, a) => doWaitid(p, a, true),
   execve: (p, a) => doExecve(p, AT_FDCWD, a.u32(0), a.u32(1), a.u32(2), 0, true),
   execveat: (p, a) => doExecve(p, a.int(0), a.u32(1), a.u32(2), a.u32(3), a.int(4), true),
   /** wait4 and waitpid: struct compat_rusage is 72 bytes (what wait4 reports of it is zero), written only for a child reaped. */
@@ -286,12 +290,15 @@ function setThreadArea(p: Process, addr: number): number {
 function clone32(p: Process, a: SyscallArgs): number {
   const flags = a.u32(0), tls = a.u32(3);
   const args = cloneArgsOf(flags, a.u32(1), a.u32(2), a.u32(4), tls);
-  if (flags & CLONE.SETTLS) {
-    const { entry, desc } = readUserDesc(p, tls);
-    if (entry - GDT_ENTRY_TLS_MIN < 0 || entry - GDT_ENTRY_TLS_MIN >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
-    args.setTls = (cpu) => installTls(cpu, entry, desc);
-  }
+  if (flags & CLONE.SETTLS) args.setTls = childTls(p, tls);
   return clone(p, args);
+}
+
+/** How the child of an i386 clone or clone3 gets its TLS: the user_desc at tls, read now, into its GDT when it is made. */
+function childTls(p: Process, tls: number): (cpu: CPU) => void {
+  const { entry, desc } = readUserDesc(p, tls);
+  if (entry - GDT_ENTRY_TLS_MIN < 0 || entry - GDT_ENTRY_TLS_MIN >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  return (cpu) => installTls(cpu, entry, desc);
 }
 
 function getThreadArea(p: Process, addr: number): number {

@@ -13,6 +13,7 @@ import type { CPU } from '../../cpu/cpu.js';
 import { CLONE, cloneArgsOf } from '../fork.js';
 import { clone, doClone3, doWaitid } from '../sys/tasks.js';
 import { doFutex } from '../sys/futex.js';
+import { compatMsg } from '../sys/net.js';
 import { doExecve } from '../sys/exec.js';
 import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
 import { loadUserSeg } from './signal.js';
@@ -25,7 +26,7 @@ import { sysinfoValues } from '../sys/proc.js';
 import type { Handler } from '../sys/table.js';
 import { SyscallArgs, readPath, readView, write32, writeMem } from '../sys/util.js';
 import { syscallNumber } from '../sysnames.js';
-import { IA32_CALLS, ia32Name } from './table.js';
+import { IA32_CALLS, NR32_SOCKETCALL, ia32Name } from './table.js';
 import { SIGNAL_COMPAT } from './signal.js';
 import { NR_SYSCALLS } from '../../guest/generated/abi.js';
 
@@ -187,6 +188,7 @@ const COMPAT: Record<string, Handler> = {
   nanosleep: (p, a) => doClockNanosleep(p, CLOCK_MONOTONIC, 0, () => readTimespec32(p, a.u32(0)), remTimespec32(p, a.u32(1))),
   clock_nanosleep: (p, a) => doClockNanosleep(p, a.int(0), a.int(1), () => readTimespec32(p, a.u32(2)), remTimespec32(p, a.u32(3))),
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
+  ...compatMsg,
   clone: clone32,
   clone3: (p, a) => doClone3(p, a, (tls) => childTls(p, tls)),
   futex: (p, a) => doFutex(p, a, true),
@@ -319,9 +321,38 @@ function getThreadArea(p: Process, addr: number): number {
   return 0;
 }
 
+/**
+ * socketcall(call, args): the one entry of the socket calls before i386 had
+ * direct ones (still what glibc and busybox use there): the call's
+ * arguments, 32-bit words read from args, run as the direct call (SYS_SEND
+ * and SYS_RECV as sendto and recvfrom without an address, SYS_ACCEPT as
+ * accept4 without flags). [i386 number, argument count] by call number.
+ */
+const SOCKETCALLS: [number, number][] = [
+  [0, 0], [359, 3], [361, 3], [362, 3], [363, 2], [364, 3], [367, 3], [368, 3], [360, 4], [369, 4], [370, 4],
+  [369, 6], [370, 6], [373, 2], [366, 5], [365, 5], [371, 3], [372, 3], [364, 4], [337, 5], [345, 4],
+];
+
+function socketcall(p: Process, call: number, args: number): number {
+  if (call < 1 || call >= SOCKETCALLS.length) return -EINVAL;
+  const [nr, n] = SOCKETCALLS[call];
+  let v: DataView;
+  try {
+    v = readView(p.mem, args, n * 4);
+  } catch (e) {
+    if (e instanceof SysError) return -e.errno;
+    throw e;
+  }
+  // the words not given are zero: accept's flags, send's and recv's address and its length
+  const regs = [0, 0, 0, 0, 0, 0];
+  for (let k = 0; k < n; k++) regs[k] = v.getInt32(k * 4, true);
+  return syscall32(p, nr, regs);
+}
+
 /** Handlers by i386 number, built once from the table. */
 const HANDLERS = new Map<number, { nr: number; h: Handler | undefined; widen: string | null }>();
 for (const [nr, c] of IA32_CALLS) {
+  if (c.to === 'dispatch') continue;
   if (c.to.startsWith('compat:')) {
     const h = COMPAT[c.name];
     if (h === undefined) throw new Error(`ia32 table: ${c.name} has no conversion`);
@@ -334,6 +365,7 @@ for (const [nr, c] of IA32_CALLS) {
 
 /** True if i386 syscall nr has an implementation. */
 export function isImplemented32(nr: number): boolean {
+  if (nr === NR32_SOCKETCALL) return true;
   const e = HANDLERS.get(nr);
   return e !== undefined && e.h !== undefined;
 }
@@ -344,6 +376,7 @@ export function isImplemented32(nr: number): boolean {
  * leaves it in EAX (negative = -errno).
  */
 export function syscall32(p: Process, nr: number, regs: ArrayLike<number>): number {
+  if (nr === NR32_SOCKETCALL) return socketcall(p, regs[0] >>> 0, regs[1] >>> 0);
   const e = HANDLERS.get(nr);
   const raw = new SyscallArgs();
   for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;

@@ -9,14 +9,20 @@
  * programs has a conversion of its own instead (ia32/syscalls.ts), named
  * `compat:` and the x86-64 call it is reported as (trace, a debugger's
  * syscall counts: the nearest one; set_thread_area's is arch_prctl, the
- * x86-64 way to set a TLS base). sigreturn and rt_sigreturn are the entries'
+ * x86-64 way to set a TLS base). struct epoll_event has one layout for both
+ * (x86-64's is packed to match i386's). sigreturn and rt_sigreturn are the entries'
  * own, as x86-64's rt_sigreturn is (they restore the whole user context:
  * ia32/signal.ts). Numbers not listed answer ENOSYS, reported once.
  */
 export interface Ia32Call {
   /** syscall_32.tbl's name. */
   name: string;
-  /** The x86-64 call it runs, with the argument widening; or 'compat:<x86-64 call it is reported as>': a conversion in ia32/syscalls.ts. */
+  /**
+   * The x86-64 call it runs, with the argument widening; or 'compat:<x86-64
+   * call it is reported as>': a conversion in ia32/syscalls.ts; or
+   * 'dispatch': socketcall, which runs (and is reported as) the i386 socket
+   * call its first argument names.
+   */
   to: string;
   args: string;
 }
@@ -66,6 +72,7 @@ const T: [number, string, string, string][] = [
   [92, 'truncate', 'truncate', 'ui'],
   [93, 'ftruncate', 'ftruncate', 'iu'],
   [94, 'fchmod', 'fchmod', 'iu'],
+  [102, 'socketcall', 'dispatch', 'iu'],
   [104, 'setitimer', 'compat:setitimer', 'iuu'],
   [105, 'getitimer', 'compat:getitimer', 'iu'],
   [114, 'wait4', 'compat:wait4', 'iuiu'],
@@ -134,6 +141,9 @@ const T: [number, string, string, string][] = [
   [243, 'set_thread_area', 'compat:arch_prctl', 'u'],
   [244, 'get_thread_area', 'compat:arch_prctl', 'u'],
   [252, 'exit_group', 'exit_group', 'i'],
+  [254, 'epoll_create', 'epoll_create', 'i'],
+  [255, 'epoll_ctl', 'epoll_ctl', 'iiiu'],
+  [256, 'epoll_wait', 'epoll_wait', 'iuii'],
   [258, 'set_tid_address', 'set_tid_address', 'u'],
   [267, 'clock_nanosleep', 'compat:clock_nanosleep', 'iiuu'],
   [270, 'tgkill', 'tgkill', 'iii'],
@@ -150,14 +160,33 @@ const T: [number, string, string, string][] = [
   [306, 'fchmodat', 'fchmodat', 'iuu'],
   [307, 'faccessat', 'faccessat', 'iui'],
   [311, 'set_robust_list', 'compat:set_robust_list', 'uu'],
+  [319, 'epoll_pwait', 'epoll_pwait', 'iuiiuu'],
+  [329, 'epoll_create1', 'epoll_create1', 'i'],
   [330, 'dup3', 'dup3', 'uui'],
   [331, 'pipe2', 'pipe2', 'ui'],
   [335, 'rt_tgsigqueueinfo', 'compat:rt_tgsigqueueinfo', 'iiiu'],
+  [337, 'recvmmsg', 'compat:recvmmsg', 'iuiuu'],
   [340, 'prlimit64', 'prlimit64', 'iuuu'],
+  [345, 'sendmmsg', 'compat:sendmmsg', 'iuui'],
   [353, 'renameat2', 'renameat2', 'iuiuu'],
   [355, 'getrandom', 'getrandom', 'uuu'],
   [356, 'memfd_create', 'memfd_create', 'uu'],
   [358, 'execveat', 'compat:execveat', 'iuuui'],
+  [359, 'socket', 'socket', 'iii'],
+  [360, 'socketpair', 'socketpair', 'iiiu'],
+  [361, 'bind', 'bind', 'iui'],
+  [362, 'connect', 'connect', 'iui'],
+  [363, 'listen', 'listen', 'ii'],
+  [364, 'accept4', 'accept4', 'iuui'],
+  [365, 'getsockopt', 'getsockopt', 'iiiuu'],
+  [366, 'setsockopt', 'setsockopt', 'iiiui'],
+  [367, 'getsockname', 'getsockname', 'iuu'],
+  [368, 'getpeername', 'getpeername', 'iuu'],
+  [369, 'sendto', 'sendto', 'iuuiui'],
+  [370, 'recvfrom', 'recvfrom', 'iuuiuu'],
+  [371, 'sendmsg', 'compat:sendmsg', 'iui'],
+  [372, 'recvmsg', 'compat:recvmsg', 'iui'],
+  [373, 'shutdown', 'shutdown', 'ii'],
   [383, 'statx', 'statx', 'iuuuu'],
   [386, 'rseq', 'rseq', 'uuiu'],
   [403, 'clock_gettime64', 'clock_gettime', 'iu'],
@@ -174,6 +203,7 @@ const T: [number, string, string, string][] = [
 
 /** The i386 numbers of the two returns from a handler, which the entries handle themselves. */
 export const NR32_SIGRETURN = 119, NR32_RT_SIGRETURN = 173;
+export const NR32_SOCKETCALL = 102;
 
 /** The calls by i386 number. */
 export const IA32_CALLS: ReadonlyMap<number, Ia32Call> = new Map(T.map(([nr, name, to, args]) => [nr, { name, to, args }]));

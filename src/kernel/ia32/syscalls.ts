@@ -13,6 +13,7 @@ import type { CPU } from '../../cpu/cpu.js';
 import { CLONE, cloneArgsOf } from '../fork.js';
 import { clone, doClone3, doWaitid } from '../sys/tasks.js';
 import { doFutex } from '../sys/futex.js';
+import { recordLock } from '../sys/fcntl.js';
 import { compatMsg } from '../sys/net.js';
 import { doExecve } from '../sys/exec.js';
 import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
@@ -141,15 +142,14 @@ const COMPAT: Record<string, Handler> = {
   },
   /**
    * fcntl64: the commands whose argument is an int or a pointer of the same
-   * layout run as fcntl; the record-lock ones (struct flock and flock64 of
-   * i386) are EINVAL here.
+   * layout run as fcntl; the record-lock ones take i386's struct flock (16
+   * bytes: F_GETLK, F_SETLK, F_SETLKW) or struct flock64 (24 bytes,
+   * packed: F_GETLK64 12, F_SETLK64 13, F_SETLKW64 14, and the OFD ones).
    */
   fcntl64: (p, a) => {
     const cmd = a.int(1);
-    if ((cmd >= 5 && cmd <= 7) || (cmd >= 12 && cmd <= 14) || (cmd >= 36 && cmd <= 38)) {
-      p.warnOnce(`entrystub: fcntl64 record locks (cmd ${cmd}) of 32-bit programs are not implemented: EINVAL`);
-      throw new SysError(EINVAL);
-    }
+    const lock = cmd >= 5 && cmd <= 7 ? cmd : cmd >= 12 && cmd <= 14 ? cmd - 7 : cmd >= 36 && cmd <= 38 ? cmd : -1;
+    if (lock >= 0) return recordLock(p, p.fds.file(a.int(0)), lock, a.u32(2), cmd >= 5 && cmd <= 7 ? 16 : 24);
     return callAs(p, 'fcntl', a.int(0), cmd, a.u32(2));
   },
   /** set_robust_list: the 32-bit robust_list_head is 12 bytes. */

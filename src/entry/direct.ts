@@ -11,9 +11,12 @@
  */
 import type { CPU, TrapSite } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
+import { setPrivilege } from '../cpu/ops/system.js';
+import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
 import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
@@ -32,6 +35,8 @@ export interface DirectTask {
    * the entry saw, read when it entered, and whether --stats counts it.
    */
   entered: { path: PathInfo; count: boolean } | null;
+  /** Where its process's 32-bit vDSO has int80_landing_pad, SYSENTER's return (null: no vDSO, a 64-bit program). */
+  landingPad: number | null;
 }
 /** Linux's internal 'restart this syscall' code: what RAX shows while a task sleeps in one. */
 const ERESTARTSYS = 512;
@@ -48,10 +53,7 @@ export class DirectEntry implements EntryModel {
   }
   readonly kernel = null;
   /** The running task's state. */
-  private t: DirectTask = { pending: null, entered: null };
-
-  /** Where the compat program's vDSO is, for SYSENTER's return to int80_landing_pad (null: no vDSO). */
-  private landingPad: number | null = null;
+  private t: DirectTask = { pending: null, entered: null, landingPad: null };
 
   constructor(
     private readonly port: EntryPort,
@@ -64,13 +66,15 @@ export class DirectEntry implements EntryModel {
   newTask(task: EntryTask, parent: EntryTask | null, stack: number): void {
     task.entry = this.newState();
     if (parent === null) return;
+    // the child's address space is a copy of its parent's, vDSO included
+    (task.entry as DirectTask).landingPad = (parent.entry as DirectTask).landingPad;
     task.cpu.setNum(RAX, 0);
     if (stack !== 0) task.cpu.setNum(RSP, stack);
   }
 
   /** A fresh per-task state (nommu keeps one for the syscalls its hook missed). */
   newState(): DirectTask {
-    return { pending: null, entered: null };
+    return { pending: null, entered: null, landingPad: null };
   }
 
   activate(task: EntryTask): void {
@@ -89,8 +93,11 @@ export class DirectEntry implements EntryModel {
   }
 
   /** The registers of a new program, as start_thread and ELF_PLAT_INIT leave them: all zero but RSP; RIP at the entry. */
-  execReturn(entry: number, sp: number): void {
+  execReturn(entry: number, sp: number, compat: boolean): void {
     const cpu = this.port.cpu;
+    setPrivilege(cpu, 3, compat ? __USER32_CS : __USER_CS, __USER_DS);
+    cpu.fsBase = 0;
+    cpu.gsBase = 0;
     cpu.rl.fill(0);
     cpu.rh.fill(0);
     cpu.setNum(RSP, sp);
@@ -111,8 +118,8 @@ export class DirectEntry implements EntryModel {
     this.port.cpu.vendor = compatVendor(this.compatEntry);
     this.port.cpu.onSyscall = (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true));
     this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
-    this.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
-    this.port.cpu.onSysenter = this.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0);
+    this.t.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
+    this.port.cpu.onSysenter = this.t.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0);
   }
 
   /**
@@ -127,7 +134,7 @@ export class DirectEntry implements EntryModel {
    */
   private fastCompat(cpu: CPU, i: TrapSite, usp: number): void {
     const port = this.port;
-    const pad = this.landingPad;
+    const pad = this.t.landingPad;
     if (pad === null) throw new CpuFault(Vector.UD); // no vDSO: nowhere to return to
     let arg6: number;
     try {
@@ -140,19 +147,30 @@ export class DirectEntry implements EntryModel {
       return;
     }
     const nr = cpu.rl[0] >>> 0;
+    // through the vDSO too, as Linux allows it (the frame is then looked for where ESP is, past the vDSO's pushes)
+    if (this.sigreturn32(cpu, nr)) return;
+    const args = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], arg6];
+    const entered = { ecx: cpu.rl[1], ebp: cpu.rl[5], esp: cpu.rl[RSP] };
+    // the return is set up before the call runs: a fork's child copies it, an exec replaces it
+    cpu.setReg(5, 4, arg6, 0);
+    cpu.setReg(1, 4, pad, 0);
+    this.toLandingPad(cpu, usp, pad);
     let r: number;
     try {
-      r = port.hostSyscall32(nr, [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], arg6]);
+      r = port.hostSyscall32(nr, args);
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
-      cpu.nextRip = i.addr; // EBP still holds the stack pointer: the retry enters the same way
+      // the retry enters the same way: back on the instruction, EBP holding the stack pointer again
+      cpu.setReg(1, 4, entered.ecx, 0);
+      cpu.setReg(5, 4, entered.ebp, 0);
+      cpu.setReg(RSP, 4, entered.esp, 0);
+      cpu.rip = i.addr;
+      cpu.nextRip = i.addr;
       port.requestStop({ kind: 'blocked', ms: e.ms });
       return;
     }
     cpu.setReg(0, 4, r, 0);
-    cpu.setReg(5, 4, arg6, 0);
-    cpu.setReg(1, 4, pad, 0);
-    this.toLandingPad(cpu, usp, pad);
+    cpu.nextRip = cpu.rip;
     port.exitWork(null);
   }
 
@@ -173,20 +191,37 @@ export class DirectEntry implements EntryModel {
   private int80(cpu: CPU, i: TrapSite): void {
     const port = this.port;
     const nr = cpu.rl[0] >>> 0;
+    if (this.sigreturn32(cpu, nr)) return;
     const regs = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]];
+    // past the instruction before the call runs: a fork's child copies that, an exec replaces it
+    cpu.rip = i.next;
+    cpu.nextRip = i.next;
     let r: number;
     try {
       r = port.hostSyscall32(nr, regs);
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
+      cpu.rip = i.addr;
       cpu.nextRip = i.addr;
       port.requestStop({ kind: 'blocked', ms: e.ms });
       return;
     }
     cpu.setReg(0, 4, r, 0);
-    cpu.rip = i.next;
-    cpu.nextRip = i.next;
+    cpu.nextRip = cpu.rip;
     port.exitWork(null);
+  }
+
+  /**
+   * i386 sigreturn or rt_sigreturn (nr): the whole user context comes from
+   * the frame, the return goes wherever it says (IRET), and signals the
+   * restored mask unblocks are delivered. False for any other call.
+   */
+  private sigreturn32(cpu: CPU, nr: number): boolean {
+    if (nr !== NR32_SIGRETURN && nr !== NR32_RT_SIGRETURN) return false;
+    this.port.sigreturn(null, nr === NR32_SIGRETURN ? 'sigreturn' : 'rt_sigreturn');
+    cpu.nextRip = cpu.rip;
+    this.port.exitWork(null);
+    return true;
   }
 
   executableMapped(): void {} // `syscall` runs as it is

@@ -13,7 +13,8 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { HC, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
+import { HC, SEL, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
 import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
@@ -92,7 +93,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   }
   kernel!: KernelImage;
   /** The running task's state. */
-  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null }, vdso: 0 };
+  protected t: GuestTask = { trip: null, returnStopNr: -1, stackTop: 0, ptregs: 0, slot: null, percpu: [], direct: { pending: null, entered: null, landingPad: null }, vdso: 0 };
   /** Syscalls from sites a hook missed, handled in place (nommu's zpoline). */
   protected readonly bypass: DirectEntry;
   /** Kernel stack slots free for reuse (lowest first: the same run gets the same addresses), and the next never used. */
@@ -242,12 +243,15 @@ export abstract class GuestKernelEntry implements EntryModel {
    * RCX is no longer RIP). The user's FS and GS bases are 0, the FPU in
    * its initial state.
    */
-  execReturn(entry: number, sp: number): void {
+  execReturn(entry: number, sp: number, compat: boolean): void {
     const kp = this.port.kernelPages;
     const pt = readPtRegs(kp, this.t.ptregs);
     for (const o of PT_OF_REG) pt.setBigInt64(o, 0n, true);
     setField(pt, 'ip', entry);
     setField(pt, 'sp', sp);
+    // the mode the new program runs in: the return from the syscall goes there (by IRET, as the SYSRET checks fail when it changes)
+    setField(pt, 'cs', compat ? SEL.USER32_CS : SEL.USER_CS);
+    setField(pt, 'ss', SEL.USER_DS);
     setField(pt, 'flags', 0x200);
     writePtRegs(kp, this.t.ptregs, pt);
     const cpu = this.port.cpu;
@@ -456,11 +460,17 @@ export abstract class GuestKernelEntry implements EntryModel {
    * syscall regs->orig_ax with the 32-bit arguments saved in pt_regs (ebx,
    * ecx, edx, esi, edi, ebp: ebp as do_fast_syscall_32 fetched it); the
    * result in %rax. A call that would sleep runs again, as HC_SYSCALL's.
+ * sigreturn and rt_sigreturn restore the user context in pt_regs.
    */
   private hcSyscall32(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
     const pt = peekPtRegs(port.mem, regs);
     const nr = pt.getUint32(PT_REGS.orig_ax, true);
+    if (nr === NR32_SIGRETURN || nr === NR32_RT_SIGRETURN) {
+      port.sigreturn(regs, nr === NR32_SIGRETURN ? 'sigreturn' : 'rt_sigreturn');
+      this.restoredAx(cpu, regs);
+      return;
+    }
     const args = IA32_ARG_SLOTS.map((o) => pt.getInt32(o, true));
     const sp = pt.getUint32(PT_REGS.sp, true);
     try {
@@ -473,6 +483,15 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
   }
 
+  /**
+   * The result of a sigreturn: the restored rax, which the entry path stores in regs->ax, returned
+   * whole (as a number it would be rounded to 53 bits, and code interrupted anywhere holds any 64-bit value).
+   */
+  private restoredAx(cpu: CPU, regs: number): void {
+    const restored = peekPtRegs(this.port.mem, regs);
+    cpu.set64(0, restored.getInt32(PT_REGS.ax, true), restored.getInt32(PT_REGS.ax + 4, true));
+  }
+
   /** HC_SYSCALL: the host performs syscall regs->orig_ax with the arguments saved in pt_regs; the result in %rax. */
   private hcSyscall(cpu: CPU, i: TrapSite, regs: number): void {
     const port = this.port;
@@ -481,10 +500,7 @@ export abstract class GuestKernelEntry implements EntryModel {
     port.origRax = nr;
     if (nr === RT_SIGRETURN) {
       port.sigreturn(regs);
-      // do_syscall_64 stores the result in regs->ax: rt_sigreturn's is the restored rax, returned whole
-      // (as a number it would be rounded to 53 bits, and code interrupted anywhere holds any 64-bit value)
-      const restored = peekPtRegs(port.mem, regs);
-      cpu.set64(0, restored.getInt32(PT_REGS.ax, true), restored.getInt32(PT_REGS.ax + 4, true));
+      this.restoredAx(cpu, regs);
       return;
     }
     const a = PT_ARGS;

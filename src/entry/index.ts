@@ -55,4 +55,4 @@ export function makeEntryModel(name: string, hook: string | undefined, port: Ent
   return row.make(port, h, compatEntry as CompatEntry);
 }
 
-export type { EntryModel, EntryPort, PathInfo } from './model.js';
+export type { EntryModel, EntryPort, Ia32Sigreturn, PathInfo } from './model.js';

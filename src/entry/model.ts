@@ -50,6 +50,9 @@ export interface EntryTask {
   entry: unknown;
 }
 
+/** Which return from a 32-bit program's handler: the old frame's (sigreturn) or the SA_SIGINFO one's. */
+export type Ia32Sigreturn = 'sigreturn' | 'rt_sigreturn';
+
 /** What a model may ask of the machine. */
 export interface EntryPort {
   /** The running task's CPU, address space and its decoded blocks (they change at every task switch). */
@@ -70,9 +73,10 @@ export interface EntryPort {
   /**
    * rt_sigreturn on the user context: the CPU's (regs null) or the pt_regs
    * at regs, where the restored rax is too (all 64 bits: no number, which
-   * would round a register beyond 2^53).
+   * would round a register beyond 2^53); ia32: a 32-bit program's sigreturn
+   * or rt_sigreturn (its frames are ia32 ones).
    */
-  sigreturn(regs: number | null): void;
+  sigreturn(regs: number | null, ia32?: Ia32Sigreturn): void;
   /**
    * Pending work on the way back to user space (signal delivery) on that user
    * context. True if it stopped the machine (a debugger's signal stop, or the
@@ -147,9 +151,10 @@ export interface EntryModel {
   /**
    * execve (not the first program): the syscall in progress returns to the
    * new program's entry point with stack pointer sp and every other
-   * register zero, as Linux's start_thread leaves them.
+   * register zero, as Linux's start_thread leaves them; compat: an i386
+   * program, in compat mode (start_thread_ia32: CS = __USER32_CS).
    */
-  execReturn(entry: number, sp: number): void;
+  execReturn(entry: number, sp: number, compat: boolean): void;
   /**
    * [start, end) of user memory became executable: the program's and the
    * interpreter's segments at exec, a library ld.so maps, an mprotect that

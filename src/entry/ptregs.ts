@@ -93,16 +93,23 @@ export function saveUserRegs(cpu: CPU, dv: DataView): void {
  * through the guest kernel).
  */
 export function withUserContext(cpu: CPU, mem: Memory, regs: number, fn: () => void): void {
-  const saved = { rl: cpu.rl.slice(), rh: cpu.rh.slice(), rip: cpu.rip, next: cpu.nextRip, flags: cpu.getFlags(), cs: cpu.seg[1], ss: cpu.seg[2] };
+  const saved = { rl: cpu.rl.slice(), rh: cpu.rh.slice(), rip: cpu.rip, next: cpu.nextRip, flags: cpu.getFlags(), cs: cpu.seg[1], ss: cpu.seg[2], compat: cpu.compat };
   const pt = readPtRegs(mem, regs);
   for (let r = 0; r < 16; r++) cpu.set64(r, pt.getInt32(PT_OF_REG[r], true), pt.getInt32(PT_OF_REG[r] + 4, true));
   cpu.rip = field(pt, 'ip');
   cpu.setFlags(pt.getUint32(PT_REGS.flags, true));
-  cpu.seg[1] = SEL.USER_CS;
+  // a 32-bit program's context is in compat mode (its signal frames are ia32 ones, a sigreturn may change CS)
+  const cs = pt.getUint16(PT_REGS.cs, true) === SEL.USER32_CS ? SEL.USER32_CS : SEL.USER_CS;
+  cpu.seg[1] = cs;
   cpu.seg[2] = SEL.USER_DS;
+  cpu.compat = cs === SEL.USER32_CS;
   try {
     fn();
     saveUserRegs(cpu, pt);
+    if (cpu.seg[1] !== cs) {
+      setField(pt, 'cs', cpu.seg[1]);
+      setField(pt, 'ss', cpu.seg[2]);
+    }
     writePtRegs(mem, regs, pt);
   } finally {
     cpu.rl.set(saved.rl);
@@ -112,5 +119,6 @@ export function withUserContext(cpu: CPU, mem: Memory, regs: number, fn: () => v
     cpu.setFlags(saved.flags);
     cpu.seg[1] = saved.cs;
     cpu.seg[2] = saved.ss;
+    cpu.compat = saved.compat;
   }
 }

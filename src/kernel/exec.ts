@@ -33,6 +33,8 @@
 import { hostFs as fs } from './hostlog.js';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { cpuidLeaf } from '../cpu/ops/system.js';
+import type { CPU } from '../cpu/cpu.js';
+import { DS, ES, FS, GS, __USER_DS } from '../cpu/segment.js';
 import { ELIBBAD, ENOENT, SysError } from './errno.js';
 import { AT, ET_DYN, ET_EXEC, ExecError, openExecutable, PHENT_SIZE, PHENT_SIZE_32, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP, PT_LOAD, readElfHeaders, type ElfInfo, type LoadedImage, type Segment } from './loader.js';
 import { hostFileSource, mappedName, mmapBaseFor, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, TASK_SIZE, type MapSource, type MM } from './mm.js';
@@ -88,6 +90,21 @@ export interface ExecRequest {
    * and glibc makes its calls with int $0x80 itself.
    */
   vdso32?: { image: Uint8Array; vsyscall: number };
+}
+
+/**
+ * start_thread's data segments (the code and stack ones are the entry
+ * model's: they decide how the syscall returns): DS and ES __USER_DS for an
+ * i386 program (start_thread_ia32), null for an x86-64 one, FS and GS null,
+ * and no TLS descriptors (flush_thread clears them).
+ */
+export function startThreadSegments(cpu: CPU, compat: boolean): void {
+  const ds = compat ? __USER_DS : 0;
+  cpu.seg[ES] = ds;
+  cpu.seg[DS] = ds;
+  cpu.seg[FS] = 0;
+  cpu.seg[GS] = 0;
+  cpu.gdt.tls.fill(null);
 }
 
 export interface Exec {

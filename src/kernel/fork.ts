@@ -10,6 +10,7 @@
  * (MachineHooks.taskForked).
  */
 import { cloneCpu } from '../cpu/context.js';
+import type { CPU } from '../cpu/cpu.js';
 import { EAGAIN, EINVAL, ENOSYS, EPERM, SysError } from './errno.js';
 import { capable, CAP_SYS_ADMIN, CAP_SYS_RESOURCE } from './cred.js';
 import { Process, type Task } from './process.js';
@@ -36,6 +37,8 @@ export interface CloneArgs {
   parentTid: number;
   childTid: number;
   tls: number;
+  /** How CLONE_SETTLS sets the child's TLS (an i386 clone's user_desc); without it, tls is the FS base. */
+  setTls?: (cpu: CPU) => void;
 }
 
 /**
@@ -84,7 +87,10 @@ export function copyProcess(parent: Process, a: CloneArgs): Task {
     mem = mem.fork();
   }
   const cpu = cloneCpu(parent.cpu, mem);
-  if (f & CLONE.SETTLS) cpu.fsBase = a.tls;
+  if (f & CLONE.SETTLS) {
+    if (a.setTls) a.setTls(cpu);
+    else cpu.fsBase = a.tls;
+  }
   const child = new Process(cpu, mem, { parent, pid: k.allocPid(), shareVm: vfork });
   child.exitSignal = a.exitSignal;
   if (f & CLONE.PARENT && parent.parent) {
@@ -117,7 +123,10 @@ function copyThread(parent: Process, a: CloneArgs): Task {
   const f = a.flags;
   const creator = parent.task;
   const cpu = cloneCpu(creator.cpu, parent.mem);
-  if (f & CLONE.SETTLS) cpu.fsBase = a.tls;
+  if (f & CLONE.SETTLS) {
+    if (a.setTls) a.setTls(cpu);
+    else cpu.fsBase = a.tls;
+  }
   const t = parent.addThread(parent.kernel.allocPid(), cpu);
   if (f & CLONE.CHILD_CLEARTID) t.clearChildTid = a.childTid;
   parent.kernel.machine!.taskForked(creator, t, 'thread', a.stack);

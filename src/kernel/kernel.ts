@@ -46,6 +46,8 @@ export interface MachineHooks<T> {
   exec(task: T, x: Exec, executable: [number, number][]): void;
   /** Ranges no program may be loaded over (the guest kernel's zpoline page). */
   reserved(): [number, number][];
+  /** The 32-bit vDSO an i386 program gets (null: the entry model has no compat entry). */
+  vdso32(): { image: Uint8Array; vsyscall: number } | null;
   /** A vfork parent goes on: its child has exec'd or exited. */
   vforkDone(parent: T): void;
   /** sched_yield: the task's turn ends when it is back in user code. */

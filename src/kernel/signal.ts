@@ -23,6 +23,12 @@ export function signalName(sig: number): string {
   return NAMES[sig] ?? (sig >= 34 && sig <= 64 ? `SIGRT${sig - 34}` : `signal ${sig}`);
 }
 
+/**
+ * SA_IA32_ABI, SA_X32_ABI: kernel-internal sa_flags bits recording the ABI of
+ * the sigaction call that installed a handler, which decides its frame
+ * (is_ia32_frame): a 32-bit program's handlers get ia32 frames.
+ */
+export const SA_IA32_ABI = 0x02000000, SA_X32_ABI = 0x01000000;
 export const SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTART = 0x10000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000, SA_RESTORER = 0x04000000;
 export const SS_ONSTACK = 1, SS_DISABLE = 2;
 export const SIG_DFL = 0, SIG_IGN = 1;
@@ -132,10 +138,9 @@ function r64(mem: Memory, a: number): number {
 export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cpu: CPU, mem: Memory, addr: number) => void): void {
   const mem = cpu.mem;
   const act = st.sigactions[info.signo];
-  let sp = cpu.getNum(RSP);
-  const onAlt = st.altstack.flags !== SS_DISABLE && st.altstack.size > 0 && sp > st.altstack.sp && sp <= st.altstack.sp + st.altstack.size;
-  if (act.flags & SA_ONSTACK && st.altstack.flags !== SS_DISABLE && st.altstack.size > 0 && !onAlt) sp = st.altstack.sp + st.altstack.size;
-  else sp -= 128; // skip the red zone
+  const [top, onAlt, switched] = frameTop(st, act, cpu.getNum(RSP));
+  // skip the red zone (a fresh alternate stack has nothing below its top)
+  let sp = switched ? top : top - 128;
   sp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;
   const fpstate = sp;
   const frame = Math.floor((sp - FRAME_SIZE) / 16) * 16 - 8;
@@ -145,7 +150,7 @@ export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cp
   w64(mem, frame + UC, 0); // uc_flags
   w64(mem, frame + UC + 8, 0); // uc_link
   w64(mem, frame + UC + 16, st.altstack.sp);
-  mem.write32(frame + UC + 24, st.altstack.flags === SS_DISABLE ? SS_DISABLE : onAlt ? SS_ONSTACK : 0);
+  mem.write32(frame + UC + 24, ucStackFlags(st, onAlt));
   mem.write32(frame + UC + 28, 0);
   w64(mem, frame + UC + 32, st.altstack.size);
   for (let k = 0; k < 16; k++) mem.write64(frame + MC + k * 8, cpu.rl[MC_REGS[k]], cpu.rh[MC_REGS[k]]);
@@ -156,7 +161,7 @@ export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cp
   mem.write16(frame + MC + 148, 0); // fs
   mem.write16(frame + MC + 150, cpu.seg[2]); // ss
   w64(mem, frame + MC + 152, 0); // err
-  w64(mem, frame + MC + 160, info.signo === SIG.SEGV ? 14 : 0); // trapno
+  w64(mem, frame + MC + 160, trapNo(info));
   w64(mem, frame + MC + 176, info.addr ?? 0); // cr2
   w64(mem, frame + MC + 184, fpstate);
   for (let k = 0; k < 8; k++) w64(mem, frame + MC + 192 + k * 8, 0);
@@ -173,17 +178,50 @@ export function setupFrame(cpu: CPU, st: SignalState, info: SigInfo, fxsave: (cp
   cpu.setNum(RDX, frame + UC);
   cpu.setNum(RAX, 0);
   cpu.rip = act.handler;
+  enterHandler(cpu, st, info.signo);
+}
+
+/**
+ * Where a signal's frame goes below: the interrupted stack pointer sp, or the
+ * top of the alternate stack for an SA_ONSTACK handler when it is set up and
+ * not already in use (sigsp); whether sp is on the alternate stack; whether
+ * the frame switches to it.
+ */
+export function frameTop(st: SignalState, act: SigAction, sp: number): [number, boolean, boolean] {
+  const alt = st.altstack;
+  const usable = alt.flags !== SS_DISABLE && alt.size > 0;
+  const onAlt = usable && sp > alt.sp && sp <= alt.sp + alt.size;
+  const switched = (act.flags & SA_ONSTACK) !== 0 && usable && !onAlt;
+  return [switched ? alt.sp + alt.size : sp, onAlt, switched];
+}
+
+/** uc_stack.ss_flags in a frame: SS_DISABLE without an alternate stack, SS_ONSTACK if the signal came while on it. */
+export function ucStackFlags(st: SignalState, onAlt: boolean): number {
+  return st.altstack.flags === SS_DISABLE ? SS_DISABLE : onAlt ? SS_ONSTACK : 0;
+}
+
+/** sigcontext's trapno: the page fault's vector for SIGSEGV, else 0. */
+export function trapNo(info: SigInfo): number {
+  return info.signo === SIG.SEGV ? 14 : 0;
+}
+
+/**
+ * The rest of handle_signal once a frame is written and the CPU points at
+ * the handler: DF, TF, RF (and AC) cleared for it, the handled signal (unless
+ * SA_NODEFER) and sa_mask blocked while it runs, SA_RESETHAND's reset.
+ */
+export function enterHandler(cpu: CPU, st: SignalState, signo: number): void {
+  const act = st.sigactions[signo];
   cpu.setFlags(cpu.getFlags() & ~(DF | TF | RF | AC));
-  // block the handled signal (unless SA_NODEFER) and sa_mask for the handler's duration
   st.blockedLo |= act.maskLo;
   st.blockedHi |= act.maskHi;
   if (!(act.flags & SA_NODEFER)) {
-    const b = info.signo - 1;
+    const b = signo - 1;
     if (b < 32) st.blockedLo |= 1 << b;
     else st.blockedHi |= 1 << (b - 32);
   }
   st.blockedLo &= ~((1 << (SIG.KILL - 1)) | (1 << (SIG.STOP - 1)));
-  if (act.flags & SA_RESETHAND) st.sigactions[info.signo] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+  if (act.flags & SA_RESETHAND) st.sigactions[signo] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
 }
 
 /** rt_sigreturn: restore the context saved by setupFrame (RSP points just above pretcode). */

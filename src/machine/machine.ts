@@ -23,18 +23,19 @@ import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
-import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
+import { CS, SS, __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { syscall32 } from '../kernel/ia32/syscalls.js';
-import { execElf, type Exec } from '../kernel/exec.js';
+import { BadFrame, setupFrameIa32, sigreturnIa32 } from '../kernel/ia32/signal.js';
+import { execElf, startThreadSegments, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { doExit } from '../kernel/exit.js';
 import { Kernel, type MachineHooks } from '../kernel/kernel.js';
 import { Process, Task } from '../kernel/process.js';
 import { syscall } from '../kernel/syscalls.js';
-import { disposition, isBlocked, setupFrame, sigreturn, signalName, SIG, type SigInfo } from '../kernel/signal.js';
+import { disposition, isBlocked, setupFrame, sigreturn, signalName, SA_IA32_ABI, SIG, type SigInfo } from '../kernel/signal.js';
 import { sleepMs } from '../kernel/sys/util.js';
-import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type PathInfo } from '../entry/index.js';
+import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type Ia32Sigreturn, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
@@ -314,7 +315,7 @@ export class Machine {
       kernelPages: this.os.kernelPages,
       hostSyscall: (nr, a, userRsp) => this.hostSyscall(nr, a, userRsp),
       hostSyscall32: (nr, regs, userRsp) => this.hostSyscall(nr, undefined, userRsp, regs),
-      sigreturn: (regs) => this.sigreturnOn(regs),
+      sigreturn: (regs, ia32) => this.sigreturnOn(regs, ia32),
       exitWork: (regs) => this.exitWork(regs),
       requestStop: (s) => this.requestStop(s),
       printk: (line) => this.printk(line),
@@ -374,6 +375,7 @@ export class Machine {
         if (parent.traced && this.catchEvents.vfork) this.requestStop({ kind: 'vfork-done' });
       },
       reserved: () => this.model.reserved(),
+      vdso32: () => this.model.vdso32(),
       exec: (task, x, executable) => {
         const mm = task.proc.mm;
         this.caches.set(mm.mem, this.newCache(mm.mem));
@@ -382,8 +384,9 @@ export class Machine {
         mm.onExecutable = this.onExecutable;
         for (const [s, e] of executable) this.model.executableMapped(s, e);
         if (task.traced) this.applyBreakpoints();
-        this.model.exec(x.program);
-        this.model.execReturn(x.entry, x.sp);
+        this.model.exec(x.program, x.vdso);
+        this.model.execReturn(x.entry, x.sp, x.compat);
+        startThreadSegments(task.cpu, x.compat);
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
@@ -476,10 +479,11 @@ export class Machine {
     cpu.setNum(RDX, 0); // static glibc registers RDX as an exit handler: Linux starts with 0
     cpu.rip = x.entry;
     cpu.setFlags(0x202);
-    // start_thread_ia32: CS = __USER32_CS, DS = ES = SS = __USER_DS, FS = GS = 0, no TLS descriptors yet
+    // start_thread_ia32: CS = __USER32_CS, SS = __USER_DS (start_thread: __USER_CS), and the data segments
     cpu.compat = x.compat;
-    cpu.seg.set(x.compat ? [__USER_DS, __USER32_CS, __USER_DS, __USER_DS, 0, 0] : [0, __USER_CS, __USER_DS, 0, 0, 0]);
-    cpu.gdt.tls.fill(null);
+    cpu.seg[CS] = x.compat ? __USER32_CS : __USER_CS;
+    cpu.seg[SS] = __USER_DS;
+    startThreadSegments(cpu, x.compat);
     this.model.exec(x.program, x.vdso);
   }
 
@@ -1004,15 +1008,18 @@ export class Machine {
     if (this.onPath) this.onPath(describe());
   }
 
-  /** rt_sigreturn on the CPU's user context, or on the one in the pt_regs at regs. */
-  private sigreturnOn(regs: number | null): void {
+  /** rt_sigreturn (or a 32-bit program's sigreturn, rt_sigreturn) on the CPU's user context, or on the one in the pt_regs at regs. */
+  private sigreturnOn(regs: number | null, ia32?: Ia32Sigreturn): void {
     const cpu = this.cpu;
+    // in the guest kernel (CPL 0, after SWAPGS) the user's GS base is the one in MSR_KERNEL_GS_BASE
+    const kernelGs = cpu.cpl === 0;
     const restore = () => {
       try {
-        sigreturn(cpu, this.proc, fxrstorFromMem);
+        if (ia32) sigreturnIa32(cpu, this.proc, ia32 === 'rt_sigreturn', kernelGs);
+        else sigreturn(cpu, this.proc, fxrstorFromMem);
       } catch (e) {
-        if (!(e instanceof CpuFault)) throw e;
-        this.kill(SIG.SEGV, `killed by SIGSEGV: rt_sigreturn with a bad frame at 0x${hex(cpu.getNum(RSP))}`);
+        if (!(e instanceof CpuFault) && !(e instanceof BadFrame)) throw e;
+        this.kill(SIG.SEGV, `killed by SIGSEGV: ${ia32 ?? 'rt_sigreturn'} with a bad frame at 0x${hex(cpu.getNum(RSP))}`);
       }
     };
     if (regs === null) restore();
@@ -1107,13 +1114,10 @@ export class Machine {
   }
 
   private deliver(info: SigInfo): void {
-    if (this.cpu.compat) {
-      // no ia32 signal frames (sigframe_ia32, rt_sigframe_ia32) yet; a 32-bit program cannot install handlers either
-      this.kill(SIG.SEGV, `killed by SIGSEGV: ${signalName(info.signo)} has a handler, and signal frames for 32-bit programs are not implemented`);
-      return;
-    }
     try {
-      setupFrame(this.cpu, this.proc, info, fxsaveToMem);
+      // the frame follows the ABI of the sigaction call that installed the handler (is_ia32_frame)
+      if (this.proc.sigactions[info.signo].flags & SA_IA32_ABI) setupFrameIa32(this.cpu, this.proc, info, this.proc.exec?.vdso ?? null);
+      else setupFrame(this.cpu, this.proc, info, fxsaveToMem);
       this.cpu.nextRip = this.cpu.rip;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;

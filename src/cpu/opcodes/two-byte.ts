@@ -164,6 +164,7 @@ export const TWO_BYTE: readonly Row[] = opcodeMap('0F map', [
   at(0x30, B, form('wrmsr', '', sys.wrmsr)),
   at(0x31, 0, form('rdtsc', '', sys.rdtsc)),
   at(0x32, B, form('rdmsr', '', sys.rdmsr)),
+  at(0x35, B, byRexW(form('sysexit', '', sys.sysexit), form('sysexitq', '', sys.sysexit))),
   ...CC.map((cc, k) => at(0x40 + k, M, setSub(k, form('cmov' + cc, 'Gv,Ev', mv.cmov)))),
   at(0x50, M, regOnly(byPrefix(form('movmskps', 'Gy,U', move.movmskps), form('movmskpd', 'Gy,U', move.movmskpd), null, null))),
   at(0x51, M, psPdSsSd('sqrtps sqrtpd sqrtss sqrtsd', 'V,W', fp.sqrtps, fp.sqrtpd, fp.sqrtss, fp.sqrtsd)),

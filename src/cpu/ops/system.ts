@@ -290,6 +290,32 @@ export function sysenterArch(cpu: CPU, i: Insn): void {
 const VM_BIT = 1 << 17;
 
 /**
+ * SYSEXIT (Intel; AMD CPUs raise #UD in long mode), as the SDM defines it:
+ * #GP(0) unless CPL is 0 and IA32_SYSENTER_CS[15:2] is not 0; then CPL 3
+ * with, for the 32-bit form (no REX.W), CS = IA32_SYSENTER_CS + 16 | 3 (a
+ * compat-mode segment: __USER32_CS for Linux's __KERNEL_CS), SS = CS + 8,
+ * ESP = ECX and EIP = EDX, zero-extended; SYSEXITQ: CS = IA32_SYSENTER_CS +
+ * 32 | 3, RSP = RCX and RIP = RDX, #GP(0) if either is not canonical.
+ * RFLAGS is left as it is. (Linux 5.8 returns from SYSENTER by SYSRETL, so
+ * no kernel here executes it; it is an instruction to get right.)
+ */
+export function sysexit(cpu: CPU, i: Insn): void {
+  if (cpu.vendor !== 'GenuineIntel') throw new CpuFault(Vector.UD);
+  const base = cpu.msr.get(MSR_IA32_SYSENTER_CS) ?? 0;
+  if (cpu.cpl !== 0 || (base & 0xfffc) === 0) throw new CpuFault(Vector.GP, 0, 0);
+  const wide = (i.rex & 8) !== 0;
+  const sp = wide ? cpu.getNum(RCX) : cpu.rl[RCX] >>> 0;
+  const ip = wide ? cpu.getNum(RDX) : cpu.rl[RDX] >>> 0;
+  if (!canonical(sp) || !canonical(ip)) throw new CpuFault(Vector.GP, 0, 0);
+  const cs = ((base & 0xffff) + (wide ? 32 : 16)) | 3;
+  if (wide) cpu.set64(RSP, cpu.rl[RCX], cpu.rh[RCX]);
+  else cpu.setNum(RSP, sp);
+  setPrivilege(cpu, 3, cs & 0xffff, (cs + 8) & 0xffff);
+  cpu.nextRip = ip;
+  cpu.onTrap?.(cpu, 'return-to-user', i);
+}
+
+/**
  * ltr r/m16: TR from the GDT's TSS descriptor (the only one this GDT has:
  * GDT_ENTRY_TSS); an interrupt from user mode reads RSP0 there (interrupt.ts).
  */

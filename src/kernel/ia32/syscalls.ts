@@ -9,7 +9,15 @@
  * offsets split across two registers).
  */
 import { GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, LIMIT_IN_PAGES, READ_EXEC_ONLY, SEG_32BIT, SEG_NOT_PRESENT, USEABLE, type TlsDesc } from '../../cpu/segment.js';
-import { loadSeg } from '../../cpu/ops/compat.js';
+import type { CPU } from '../../cpu/cpu.js';
+import { CLONE, cloneArgsOf } from '../fork.js';
+import { clone, doClone3, doWaitid } from '../sys/tasks.js';
+import { doFutex } from '../sys/futex.js';
+import { recordLock } from '../sys/fcntl.js';
+import { compatMsg } from '../sys/net.js';
+import { doExecve } from '../sys/exec.js';
+import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
+import { loadUserSeg } from './signal.js';
 import { EINVAL, ENOSYS, ESRCH, SysError } from '../errno.js';
 import type { Process } from '../process.js';
 import { SYSCALL_TABLE, syscallVia } from '../syscalls.js';
@@ -20,7 +28,8 @@ import type { Handler } from '../sys/table.js';
 import { SyscallArgs, readPath, readView, realNs, splitNs, write32, writeMem } from '../sys/util.js';
 import { clockNs, clockResNs } from '../sys/time.js';
 import { syscallNumber } from '../sysnames.js';
-import { IA32_CALLS, ia32Name } from './table.js';
+import { IA32_CALLS, NR32_SOCKETCALL, ia32Name } from './table.js';
+import { SIGNAL_COMPAT } from './signal.js';
 import { NR_SYSCALLS } from '../../guest/generated/abi.js';
 
 const TWO32 = 4294967296;
@@ -79,6 +88,7 @@ export function packStat64(st: KStat): Uint8Array {
 
 /** The conversions, by i386 name: each reads the 32-bit arguments itself (a.u32/a.int) and returns the result. */
 const COMPAT: Record<string, Handler> = {
+  ...SIGNAL_COMPAT,
   /** old_mmap: one pointer to six u32 (addr, len, prot, flags, fd, offset in bytes). */
   mmap: (p, a) => {
     const v = readView(p.mem, a.u32(0), 24);
@@ -133,15 +143,14 @@ const COMPAT: Record<string, Handler> = {
   },
   /**
    * fcntl64: the commands whose argument is an int or a pointer of the same
-   * layout run as fcntl; the record-lock ones (struct flock and flock64 of
-   * i386) are EINVAL here.
+   * layout run as fcntl; the record-lock ones take i386's struct flock (16
+   * bytes: F_GETLK, F_SETLK, F_SETLKW) or struct flock64 (24 bytes,
+   * packed: F_GETLK64 12, F_SETLK64 13, F_SETLKW64 14, and the OFD ones).
    */
   fcntl64: (p, a) => {
     const cmd = a.int(1);
-    if ((cmd >= 5 && cmd <= 7) || (cmd >= 12 && cmd <= 14) || (cmd >= 36 && cmd <= 38)) {
-      p.warnOnce(`entrystub: fcntl64 record locks (cmd ${cmd}) of 32-bit programs are not implemented: EINVAL`);
-      throw new SysError(EINVAL);
-    }
+    const lock = cmd >= 5 && cmd <= 7 ? cmd : cmd >= 12 && cmd <= 14 ? cmd - 7 : cmd >= 36 && cmd <= 38 ? cmd : -1;
+    if (lock >= 0) return recordLock(p, p.fds.file(a.int(0)), lock, a.u32(2), cmd >= 5 && cmd <= 7 ? 16 : 24);
     return callAs(p, 'fcntl', a.int(0), cmd, a.u32(2));
   },
   /** set_robust_list: the 32-bit robust_list_head is 12 bytes. */
@@ -201,7 +210,24 @@ const COMPAT: Record<string, Handler> = {
     if (a.u32(1) !== 0) writeMem(p.mem, a.u32(1), oldTimespec32(res));
     return 0;
   },
+  /** nanosleep and clock_nanosleep with struct old_timespec32 (32-bit seconds and nanoseconds). */
+  nanosleep: (p, a) => doClockNanosleep(p, CLOCK_MONOTONIC, 0, () => readTimespec32(p, a.u32(0)), remTimespec32(p, a.u32(1))),
+  clock_nanosleep: (p, a) => doClockNanosleep(p, a.int(0), a.int(1), () => readTimespec32(p, a.u32(2)), remTimespec32(p, a.u32(3))),
   set_thread_area: (p, a) => setThreadArea(p, a.u32(0)),
+  ...compatMsg,
+  clone: clone32,
+  clone3: (p, a) => doClone3(p, a, (tls) => childTls(p, tls)),
+  futex: (p, a) => doFutex(p, a, true),
+  waitid: (p, a) => doWaitid(p, a, true),
+  execve: (p, a) => doExecve(p, AT_FDCWD, a.u32(0), a.u32(1), a.u32(2), 0, true),
+  execveat: (p, a) => doExecve(p, a.int(0), a.u32(1), a.u32(2), a.u32(3), a.int(4), true),
+  /** wait4 and waitpid: struct compat_rusage is 72 bytes (what wait4 reports of it is zero), written only for a child reaped. */
+  wait4: (p, a) => {
+    const r = callAs(p, 'wait4', a.int(0), a.u32(1), a.int(2), 0);
+    if (r > 0 && a.u32(3) !== 0) writeMem(p.mem, a.u32(3), new Uint8Array(72));
+    return r;
+  },
+  waitpid: (p, a) => callAs(p, 'wait4', a.int(0), a.u32(1), a.int(2), 0),
   get_thread_area: (p, a) => getThreadArea(p, a.u32(0)),
 };
 
@@ -220,6 +246,18 @@ function oldTimespec32(ns: bigint): Uint8Array {
   return pair32(Number(s), Number(n));
 }
 
+/** A sleep's struct old_timespec32, in ns. */
+function readTimespec32(p: Process, addr: number): bigint {
+  const v = readView(p.mem, addr, 8);
+  return sleepNs(BigInt(v.getInt32(0, true)), BigInt(v.getInt32(4, true)));
+}
+
+/** Where an interrupted sleep's time left goes, as an old_timespec32 (null: nowhere). */
+function remTimespec32(p: Process, addr: number): ((left: bigint) => void) | null {
+  if (addr === 0) return null;
+  return (left) => writeMem(p.mem, addr, oldTimespec32(left));
+}
+
 /** A 64-bit value from its two 32-bit halves, signed (loff_t). */
 function i64(lo: number, hi: number): number {
   return (hi | 0) * TWO32 + lo;
@@ -235,44 +273,69 @@ function callAs(p: Process, name: string, ...v: number[]): number {
 const USER_DESC_SIZE = 16;
 
 /**
- * set_thread_area(struct user_desc *): fill one of the thread's three TLS
- * descriptors (entry_number -1: the first empty one, written back), and
- * reload any data segment register that holds its selector, as Linux's
- * do_set_thread_area does.
+ * A struct user_desc as do_set_thread_area reads it: the entry number and
+ * the descriptor it asks for (null: "empty" or all zero, which clears the
+ * entry); EINVAL for what tls_desc_okay refuses.
  */
-function setThreadArea(p: Process, addr: number): number {
+function readUserDesc(p: Process, addr: number): { entry: number; desc: TlsDesc | null } {
   const v = readView(p.mem, addr, USER_DESC_SIZE);
-  let entry = v.getInt32(0, true);
+  const entry = v.getInt32(0, true);
   const base = v.getUint32(4, true), limit = v.getUint32(8, true), flags = v.getUint32(12, true);
-  const gdt = p.cpu.gdt;
-  if (entry === -1) {
-    const free = gdt.tls.findIndex((d) => d === null);
-    if (free < 0) throw new SysError(ESRCH);
-    entry = GDT_ENTRY_TLS_MIN + free;
-    write32(p.mem, addr, entry);
-  }
-  const k = entry - GDT_ENTRY_TLS_MIN;
-  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
   // LDT_empty / LDT_zero: a descriptor with nothing in it clears the entry
   const contents = (flags >> 1) & 3;
   const empty = base === 0 && limit === 0 && contents === 0 && (flags & READ_EXEC_ONLY) !== 0 && (flags & SEG_32BIT) === 0 && (flags & LIMIT_IN_PAGES) === 0 && (flags & SEG_NOT_PRESENT) !== 0 && (flags & USEABLE) === 0;
   const zero = base === 0 && limit === 0 && flags === 0;
   // contents 3 (a conforming code segment) is refused, as tls_desc_okay does
   if (!empty && !zero && contents === 3) throw new SysError(EINVAL);
-  const d: TlsDesc | null = empty || zero ? null : { base, limit: flags & LIMIT_IN_PAGES ? limit * 4096 + 4095 : limit, flags };
-  gdt.tls[k] = d;
+  return { entry, desc: empty || zero ? null : { base, limit: flags & LIMIT_IN_PAGES ? limit * 4096 + 4095 : limit, flags } };
+}
+
+/** set_tls_desc: TLS entry `entry` of cpu's GDT becomes desc, and a data segment register holding its selector is loaded again. */
+function installTls(cpu: CPU, entry: number, desc: TlsDesc | null): void {
+  const k = entry - GDT_ENTRY_TLS_MIN;
+  if (k < 0 || k >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  cpu.gdt.tls[k] = desc;
   const sel = (entry << 3) | 3;
-  for (const sreg of [0, 3, 4, 5]) if (p.cpu.seg[sreg] === sel) reload(p, sreg, sel);
+  // in the guest kernel (CPL 0, after SWAPGS) the user's GS base is the one in MSR_KERNEL_GS_BASE
+  for (const sreg of [0, 3, 4, 5]) if (cpu.seg[sreg] === sel) loadUserSeg(cpu, sreg, sel, cpu.cpl === 0);
+}
+
+/**
+ * set_thread_area(struct user_desc *): fill one of the thread's three TLS
+ * descriptors (entry_number -1: the first empty one, written back), and
+ * reload any data segment register that holds its selector, as Linux's
+ * do_set_thread_area does.
+ */
+function setThreadArea(p: Process, addr: number): number {
+  let { entry, desc } = readUserDesc(p, addr);
+  if (entry === -1) {
+    const free = p.cpu.gdt.tls.findIndex((d) => d === null);
+    if (free < 0) throw new SysError(ESRCH);
+    entry = GDT_ENTRY_TLS_MIN + free;
+    write32(p.mem, addr, entry);
+  }
+  installTls(p.cpu, entry, desc);
   return 0;
 }
 
-/** A segment register whose descriptor changed or went: loaded again, or made null if it is gone. */
-function reload(p: Process, sreg: number, sel: number): void {
-  try {
-    loadSeg(p.cpu, sreg, sel);
-  } catch {
-    loadSeg(p.cpu, sreg, 0);
-  }
+/**
+ * clone of an i386 program: its argument order (CONFIG_CLONE_BACKWARDS:
+ * flags, stack, parent_tid, tls, child_tid), and CLONE_SETTLS's tls a
+ * struct user_desc for the child's GDT (do_set_thread_area with no
+ * allocation: the entry must be named).
+ */
+function clone32(p: Process, a: SyscallArgs): number {
+  const flags = a.u32(0), tls = a.u32(3);
+  const args = cloneArgsOf(flags, a.u32(1), a.u32(2), a.u32(4), tls);
+  if (flags & CLONE.SETTLS) args.setTls = childTls(p, tls);
+  return clone(p, args);
+}
+
+/** How the child of an i386 clone or clone3 gets its TLS: the user_desc at tls, read now, into its GDT when it is made. */
+function childTls(p: Process, tls: number): (cpu: CPU) => void {
+  const { entry, desc } = readUserDesc(p, tls);
+  if (entry - GDT_ENTRY_TLS_MIN < 0 || entry - GDT_ENTRY_TLS_MIN >= GDT_ENTRY_TLS_ENTRIES) throw new SysError(EINVAL);
+  return (cpu) => installTls(cpu, entry, desc);
 }
 
 function getThreadArea(p: Process, addr: number): number {
@@ -293,9 +356,38 @@ function getThreadArea(p: Process, addr: number): number {
   return 0;
 }
 
+/**
+ * socketcall(call, args): the one entry of the socket calls before i386 had
+ * direct ones (still what glibc and busybox use there): the call's
+ * arguments, 32-bit words read from args, run as the direct call (SYS_SEND
+ * and SYS_RECV as sendto and recvfrom without an address, SYS_ACCEPT as
+ * accept4 without flags). [i386 number, argument count] by call number.
+ */
+const SOCKETCALLS: [number, number][] = [
+  [0, 0], [359, 3], [361, 3], [362, 3], [363, 2], [364, 3], [367, 3], [368, 3], [360, 4], [369, 4], [370, 4],
+  [369, 6], [370, 6], [373, 2], [366, 5], [365, 5], [371, 3], [372, 3], [364, 4], [337, 5], [345, 4],
+];
+
+function socketcall(p: Process, call: number, args: number): number {
+  if (call < 1 || call >= SOCKETCALLS.length) return -EINVAL;
+  const [nr, n] = SOCKETCALLS[call];
+  let v: DataView;
+  try {
+    v = readView(p.mem, args, n * 4);
+  } catch (e) {
+    if (e instanceof SysError) return -e.errno;
+    throw e;
+  }
+  // the words not given are zero: accept's flags, send's and recv's address and its length
+  const regs = [0, 0, 0, 0, 0, 0];
+  for (let k = 0; k < n; k++) regs[k] = v.getInt32(k * 4, true);
+  return syscall32(p, nr, regs);
+}
+
 /** Handlers by i386 number, built once from the table. */
 const HANDLERS = new Map<number, { nr: number; h: Handler | undefined; widen: string | null }>();
 for (const [nr, c] of IA32_CALLS) {
+  if (c.to === 'dispatch') continue;
   if (c.to.startsWith('compat:')) {
     const h = COMPAT[c.name];
     if (h === undefined) throw new Error(`ia32 table: ${c.name} has no conversion`);
@@ -308,6 +400,7 @@ for (const [nr, c] of IA32_CALLS) {
 
 /** True if i386 syscall nr has an implementation. */
 export function isImplemented32(nr: number): boolean {
+  if (nr === NR32_SOCKETCALL) return true;
   const e = HANDLERS.get(nr);
   return e !== undefined && e.h !== undefined;
 }
@@ -318,6 +411,7 @@ export function isImplemented32(nr: number): boolean {
  * leaves it in EAX (negative = -errno).
  */
 export function syscall32(p: Process, nr: number, regs: ArrayLike<number>): number {
+  if (nr === NR32_SOCKETCALL) return socketcall(p, regs[0] >>> 0, regs[1] >>> 0);
   const e = HANDLERS.get(nr);
   const raw = new SyscallArgs();
   for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;

@@ -34,13 +34,17 @@ const RLIMIT_STACK = 3;
 
 const dec = new TextDecoder();
 
-/** A NULL-terminated array of string pointers (argv, envp); a NULL array is empty. Returns the strings and their bytes with NULs. */
-function readStrings(p: Process, addr: number): { list: string[]; bytes: number } {
+/**
+ * A NULL-terminated array of string pointers (argv, envp); a NULL array is
+ * empty. Returns the strings and their bytes with NULs. compat: an i386
+ * caller's array, of 32-bit pointers.
+ */
+function readStrings(p: Process, addr: number, compat: boolean): { list: string[]; bytes: number } {
   const list: string[] = [];
   let bytes = 0;
   if (addr === 0) return { list, bytes };
   for (let k = 0; ; k++) {
-    const ptr = readU64(p.mem, addr + 8 * k);
+    const ptr = compat ? p.mem.read32(addr + 4 * k) >>> 0 : readU64(p.mem, addr + 8 * k);
     if (ptr === 0) break;
     let s: Uint8Array;
     try {
@@ -132,10 +136,15 @@ function canonicalGuestPath(p: Process, host: string): string | null {
   }
 }
 
-function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number): number {
+/**
+ * execve and execveat (compat: an i386 program's, whose argv and envp are
+ * arrays of 32-bit pointers). The new program may be of either ABI: its
+ * ELF class decides, and an i386 one gets the entry model's 32-bit vDSO.
+ */
+export function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number, envpAddr: number, flags: number, compat = false): number {
   if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) throw new SysError(EINVAL);
   const path = readPath(p.mem, pathAddr);
-  const av = readStrings(p, argvAddr), ev = readStrings(p, envpAddr);
+  const av = readStrings(p, argvAddr, compat), ev = readStrings(p, envpAddr, compat);
   // Linux 5.18 on: a program started with no argv gets an empty argv[0]
   if (av.list.length === 0) {
     av.list.push('');
@@ -177,11 +186,14 @@ function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: number,
     () => p.raise(9),
   );
   let x: Exec;
+  const vdso32 = k.machine?.vdso32() ?? undefined;
   try {
     x = execElf(
       { mm, vfs: p.vfs, uid: p.uid, euid: p.euid, gid: p.gid, egid: p.egid },
-      { hostPath: file.host, filename, name: file.guest, argv, envp: ev.list, reserved, random: randomBytes(16) },
+      { hostPath: file.host, filename, name: file.guest, argv, envp: ev.list, reserved, random: randomBytes(16), vdso32 },
     );
+    // an entry model without compat entries is a kernel without IA32_EMULATION: no binfmt takes an i386 program
+    if (x.compat && vdso32 === undefined) throw new ExecError(`${file.guest}: an i386 program, and this entry model has no compat entry`, ENOEXEC);
   } catch (e) {
     mem.release();
     if (e instanceof ExecError) throw new SysError(e.errno);

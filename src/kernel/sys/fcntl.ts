@@ -5,7 +5,7 @@
 import { EBADF, EDEADLK, EFAULT, EINTR, EINVAL, EPERM, EWOULDBLOCK, SysError } from '../errno.js';
 import { CAP_SYS_RESOURCE, capable } from '../cred.js';
 import { inodeKey } from '../locks.js';
-import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH } from '../fdtable.js';
+import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, type OpenFile } from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
 import { fileStat, makePipe } from './files.js';
@@ -58,6 +58,29 @@ const F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
 const F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026, F_DUPFD_CLOEXEC = 1030, F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032;
 const F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 
+/** sizeof(struct flock) of x86-64; an i386 program's is 16 bytes (flock64: 24). l_type is the first field in each. */
+const FLOCK_SIZE = 32;
+
+/**
+ * The record-lock commands (no record locks are kept: F_SETLK and its kin
+ * succeed on a descriptor open for the lock's kind, F_GETLK says
+ * unlocked), on the struct flock at addr, of `size` bytes in the caller's
+ * ABI.
+ */
+export function recordLock(p: Process, f: OpenFile, cmd: number, addr: number, size: number): number {
+  if ((f.flags & O_PATH) !== 0) throw new SysError(EBADF);
+  const v = readView(p.mem, addr, size);
+  const type = v.getInt16(0, true);
+  if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    writeMem(p.mem, addr, new Struct(2).u16(0, 2 /* F_UNLCK */).bytes);
+    return 0;
+  }
+  if (type === 0 && !f.readable) throw new SysError(EBADF);
+  if (type === 1 && !f.writable) throw new SysError(EBADF);
+  return 0;
+}
+
 function sysFcntl(p: Process, a: SyscallArgs): number {
   const fd = a.int(0), cmd = a.int(1);
   const e = p.fds.get(fd);
@@ -85,28 +108,12 @@ function sysFcntl(p: Process, a: SyscallArgs): number {
       return 0;
     }
     case F_GETLK:
-    case F_OFD_GETLK: {
-      if (isPath) throw new SysError(EBADF);
-      const addr = a.num(2);
-      const v = readView(p.mem, addr, 32);
-      const type = v.getInt16(0, true);
-      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
-      const out = new Struct(2).u16(0, 2 /* F_UNLCK */);
-      writeMem(p.mem, addr, out.bytes);
-      return 0;
-    }
+    case F_OFD_GETLK:
     case F_SETLK:
     case F_SETLKW:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW: {
-      if (isPath) throw new SysError(EBADF);
-      const v = readView(p.mem, a.num(2), 32);
-      const type = v.getInt16(0, true);
-      if (type !== 0 && type !== 1 && type !== 2) throw new SysError(EINVAL);
-      if (type === 0 && !f.readable) throw new SysError(EBADF);
-      if (type === 1 && !f.writable) throw new SysError(EBADF);
-      return 0;
-    }
+    case F_OFD_SETLKW:
+      return recordLock(p, f, cmd, a.num(2), FLOCK_SIZE);
     case F_SETOWN:
     case F_SETSIG:
     case F_NOTIFY:

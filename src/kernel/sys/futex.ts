@@ -71,10 +71,14 @@ function wait(p: Process, key: FutexKey, bitset: number, deadline: bigint | null
   throw new WouldBlock(Math.min(msUntil(deadline), p.timerWaitMs()));
 }
 
-/** The deadline a wait's timeout names: relative for FUTEX_WAIT, absolute for the others (on CLOCK_REALTIME with the flag). */
-function deadlineOf(p: Process, tmo: number, relative: boolean, realtime: boolean): bigint | null {
+/**
+ * The deadline a wait's timeout names: relative for FUTEX_WAIT, absolute
+ * for the others (on CLOCK_REALTIME with the flag). compat: an i386 futex
+ * call's struct old_timespec32.
+ */
+function deadlineOf(p: Process, tmo: number, relative: boolean, realtime: boolean, compat: boolean): bigint | null {
   if (tmo === 0) return null;
-  const [s, n] = readTimespec(p.mem, tmo);
+  const [s, n] = compat ? [BigInt(p.mem.read32(tmo) | 0), BigInt(p.mem.read32(tmo + 4) | 0)] : readTimespec(p.mem, tmo);
   if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
   const t = s * 1000000000n + n;
   if (relative) return monoNs() + t;
@@ -117,7 +121,8 @@ function count(v: number): number {
   return v < 0 ? INT_MAX : v;
 }
 
-function sysFutex(p: Process, a: SyscallArgs): number {
+/** futex (compat: an i386 program's old futex call, whose timeouts are struct old_timespec32). */
+export function doFutex(p: Process, a: SyscallArgs, compat = false): number {
   const uaddr = a.num(0), op = a.int(1), val = a.u32(2), tmo = a.num(3), uaddr2 = a.num(4), val3 = a.u32(5);
   const cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   const shared = (op & FUTEX_PRIVATE_FLAG) === 0;
@@ -135,7 +140,7 @@ function sysFutex(p: Process, a: SyscallArgs): number {
       if (bitset === 0) throw new SysError(EINVAL);
       const k = key(uaddr);
       if (p.task.futexWait === null) {
-        const deadline = deadlineOf(p, tmo, cmd === FUTEX_WAIT, realtime);
+        const deadline = deadlineOf(p, tmo, cmd === FUTEX_WAIT, realtime, compat);
         if (read32(p.mem, uaddr) >>> 0 !== val) throw new SysError(EAGAIN);
         return wait(p, k, bitset, deadline);
       }
@@ -165,7 +170,7 @@ function sysFutex(p: Process, a: SyscallArgs): number {
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2:
     case FUTEX_TRYLOCK_PI:
-      return lockPi(p, uaddr, key(uaddr), cmd === FUTEX_TRYLOCK_PI, cmd === FUTEX_LOCK_PI ? deadlineOf(p, tmo, false, true) : deadlineOf(p, tmo, false, realtime));
+      return lockPi(p, uaddr, key(uaddr), cmd === FUTEX_TRYLOCK_PI, cmd === FUTEX_LOCK_PI ? deadlineOf(p, tmo, false, true, compat) : deadlineOf(p, tmo, false, realtime, compat));
     case FUTEX_UNLOCK_PI: {
       const k = key(uaddr);
       const cur = read32(p.mem, uaddr) >>> 0;
@@ -207,5 +212,5 @@ function lockPi(p: Process, uaddr: number, k: FutexKey, tryOnly: boolean, deadli
 }
 
 export function registerFutex(t: HandlerTable): void {
-  t.on(202, sysFutex, 'no priority inheritance (every task has one priority): FUTEX_LOCK_PI waits in queue order');
+  t.on(202, (p, a) => doFutex(p, a), 'no priority inheritance (every task has one priority): FUTEX_LOCK_PI waits in queue order');
 }

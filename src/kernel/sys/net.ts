@@ -39,9 +39,21 @@ const UIO_MAXIOV = 1024;
 const SCM_RIGHTS = 1, SCM_CREDENTIALS = 2;
 /** SCM_MAX_FD: descriptors in one SCM_RIGHTS message. */
 const SCM_MAX_FD = 253;
-const MSGHDR_SIZE = 56, MMSGHDR_SIZE = 64, CMSG_HDR = 16;
-
-const cmsgAlign = (n: number) => (n + 7) & ~7;
+/**
+ * The message structures have one layout per ABI, every pointer and size_t
+ * field w bytes wide: x86-64's msghdr, iovec, cmsghdr and mmsghdr (w 8), or
+ * an i386 program's compat_msghdr, compat_iovec, compat_cmsghdr and
+ * compat_mmsghdr (w 4). msghdr: name, namelen, iov, iovlen, control,
+ * controllen, flags, one word each.
+ */
+export type Word = 4 | 8;
+const msghdrSize = (w: Word) => 7 * w;
+const mmsghdrSize = (w: Word) => (w === 8 ? 64 : 32);
+const cmsgHdr = (w: Word) => w + 8;
+const cmsgAlign = (n: number, w: Word) => (n + w - 1) & ~(w - 1);
+/** A pointer or size_t of the ABI, from a view or from guest memory. */
+const wordAt = (v: DataView, o: number, w: Word) => (w === 8 ? Number(v.getBigUint64(o, true)) : v.getUint32(o, true));
+const wordIn = (p: Process, a: number, w: Word) => (w === 8 ? readU64(p.mem, a) : read32(p.mem, a) >>> 0);
 
 /** fdget: the open file of fd (EBADF). */
 function fileOf(p: Process, fd: number): OpenFile {
@@ -171,12 +183,12 @@ interface OutMsg {
 }
 
 /** The iovecs of a msghdr gathered (EMSGSIZE for too many, EFAULT for a bad one). */
-function gather(p: Process, iov: number, iovlen: number): Uint8Array {
+function gather(p: Process, iov: number, iovlen: number, w: Word): Uint8Array {
   if (iovlen > UIO_MAXIOV) throw new SysError(EMSGSIZE);
   const parts: Uint8Array[] = [];
   let total = 0;
   for (let k = 0; k < iovlen; k++) {
-    const base = readU64(p.mem, iov + k * 16), len = Math.min(readU64(p.mem, iov + k * 16 + 8), MAX_RW_COUNT - total);
+    const base = wordIn(p, iov + k * 2 * w, w), len = Math.min(wordIn(p, iov + k * 2 * w + w, w), MAX_RW_COUNT - total);
     if (!accessOk(base, len)) throw new SysError(EFAULT);
     const b = readMem(p.mem, base, len);
     parts.push(b);
@@ -191,22 +203,23 @@ function gather(p: Process, iov: number, iovlen: number): Uint8Array {
   return out;
 }
 
-function readMsghdr(p: Process, s: Sock, msg: number): OutMsg {
-  const v = readView(p.mem, msg, MSGHDR_SIZE);
-  const name = Number(v.getBigUint64(0, true)), namelen = v.getInt32(8, true);
-  const iov = Number(v.getBigUint64(16, true)), iovlen = Number(v.getBigUint64(24, true));
-  const control = Number(v.getBigUint64(32, true)), controllen = Number(v.getBigUint64(40, true));
+function readMsghdr(p: Process, s: Sock, msg: number, w: Word): OutMsg {
+  const v = readView(p.mem, msg, msghdrSize(w));
+  const name = wordAt(v, 0, w), namelen = v.getInt32(w, true);
+  const iov = wordAt(v, 2 * w, w), iovlen = wordAt(v, 3 * w, w);
+  const control = wordAt(v, 4 * w, w), controllen = wordAt(v, 5 * w, w);
   const addr = name !== 0 && namelen !== 0 ? readAddr(p, name, namelen) : null;
   if (controllen > 0x7fffffff) throw new SysError(ENOBUFS);
-  const out: OutMsg = { data: gather(p, iov, iovlen), addr, rights: null, cred: null };
+  const out: OutMsg = { data: gather(p, iov, iovlen, w), addr, rights: null, cred: null };
   if (controllen === 0) return out;
-  if (controllen < CMSG_HDR) throw new SysError(EINVAL);
+  const hdr = cmsgHdr(w);
+  if (controllen < hdr) throw new SysError(EINVAL);
   const cbuf = readMem(p.mem, control, controllen);
   const cv = new DataView(cbuf.buffer, cbuf.byteOffset, cbuf.byteLength);
-  for (let o = 0; o + CMSG_HDR <= controllen; ) {
-    const len = Number(cv.getBigUint64(o, true)), level = cv.getInt32(o + 8, true), type = cv.getInt32(o + 12, true);
-    if (len < CMSG_HDR || o + len > controllen) throw new SysError(EINVAL);
-    const data = cbuf.subarray(o + CMSG_HDR, o + len);
+  for (let o = 0; o + hdr <= controllen; ) {
+    const len = wordAt(cv, o, w), level = cv.getInt32(o + w, true), type = cv.getInt32(o + w + 4, true);
+    if (len < hdr || o + len > controllen) throw new SysError(EINVAL);
+    const data = cbuf.subarray(o + hdr, o + len);
     if (level === SOL_SOCKET) {
       if (type === SCM_RIGHTS && s.family === AF_UNIX) {
         if (out.rights) throw new SysError(EINVAL);
@@ -221,29 +234,30 @@ function readMsghdr(p: Process, s: Sock, msg: number): OutMsg {
         out.cred = c;
       } else throw new SysError(EINVAL);
     }
-    o += cmsgAlign(len);
+    o += cmsgAlign(len, w);
   }
   return out;
 }
 const ENOBUFS = 105;
 
-function doSendmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number): number {
-  const m = readMsghdr(p, s, msg);
+function doSendmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number, w: Word = 8): number {
+  const m = readMsghdr(p, s, msg, w);
   return s.send(p, f, m.data, flags, m);
 }
 
 /** recvmsg's msghdr filled in: the name, the control messages (credentials, then descriptors), msg_flags. */
-function doRecvmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number): number {
-  const v = readView(p.mem, msg, MSGHDR_SIZE);
-  const name = Number(v.getBigUint64(0, true)), namelen = v.getInt32(8, true);
-  const iov = Number(v.getBigUint64(16, true)), iovlen = Number(v.getBigUint64(24, true));
-  const control = Number(v.getBigUint64(32, true));
-  let controllen = Number(v.getBigUint64(40, true));
+function doRecvmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number, w: Word = 8): number {
+  const size = msghdrSize(w), hdr = cmsgHdr(w);
+  const v = readView(p.mem, msg, size);
+  const name = wordAt(v, 0, w), namelen = v.getInt32(w, true);
+  const iov = wordAt(v, 2 * w, w), iovlen = wordAt(v, 3 * w, w);
+  const control = wordAt(v, 4 * w, w);
+  let controllen = wordAt(v, 5 * w, w);
   if (iovlen > UIO_MAXIOV) throw new SysError(EMSGSIZE);
   const iovs: [number, number][] = [];
   let want = 0;
   for (let k = 0; k < iovlen; k++) {
-    const base = readU64(p.mem, iov + k * 16), len = Math.min(readU64(p.mem, iov + k * 16 + 8), MAX_RW_COUNT - want);
+    const base = wordIn(p, iov + k * 2 * w, w), len = Math.min(wordIn(p, iov + k * 2 * w + w, w), MAX_RW_COUNT - want);
     if (!accessOk(base, len)) throw new SysError(EFAULT);
     iovs.push([base, len]);
     want += len;
@@ -259,20 +273,20 @@ function doRecvmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number)
   let mflags = r.flags;
   let at = control;
   const put = (level: number, type: number, data: Uint8Array): boolean => {
-    if (controllen < CMSG_HDR) {
+    if (controllen < hdr) {
       mflags |= MSG_CTRUNC;
       return false;
     }
-    let cmlen = CMSG_HDR + data.length;
+    let cmlen = hdr + data.length;
     if (controllen < cmlen) {
       mflags |= MSG_CTRUNC;
       cmlen = controllen;
     }
     const b = new Struct(cmlen);
-    b.u64(0, cmlen).u32(8, level).u32(12, type);
-    b.bytes.set(data.subarray(0, cmlen - CMSG_HDR), CMSG_HDR);
+    cmsgHeader(b, w, cmlen, level, type);
+    b.bytes.set(data.subarray(0, cmlen - hdr), hdr);
     writeMem(p.mem, at, b.bytes);
-    const adv = Math.min(cmsgAlign(cmlen), controllen);
+    const adv = Math.min(cmsgAlign(cmlen, w), controllen);
     at += adv;
     controllen -= adv;
     return true;
@@ -280,7 +294,7 @@ function doRecvmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number)
   if (r.cred) put(SOL_SOCKET, SCM_CREDENTIALS, new Struct(12).u32(0, r.cred.pid).u32(4, r.cred.uid).u32(8, r.cred.gid).bytes);
   if (r.rights) {
     // scm_detach_fds: as many as fit, the others closed
-    const fit = controllen > CMSG_HDR ? Math.min(Math.floor((controllen - CMSG_HDR) / 4), r.rights.length) : 0;
+    const fit = controllen > hdr ? Math.min(Math.floor((controllen - hdr) / 4), r.rights.length) : 0;
     const fds: number[] = [];
     for (let k = 0; k < r.rights.length; k++) {
       const rf = r.rights[k];
@@ -289,24 +303,25 @@ function doRecvmsg(p: Process, s: Sock, f: OpenFile, msg: number, flags: number)
     }
     if (fit < r.rights.length) mflags |= MSG_CTRUNC;
     if (fit > 0) {
-      const b = new Struct(CMSG_HDR + fit * 4);
-      b.u64(0, CMSG_HDR + fit * 4).u32(8, SOL_SOCKET).u32(12, SCM_RIGHTS);
-      fds.forEach((fd, k) => b.u32(CMSG_HDR + k * 4, fd));
+      const b = new Struct(hdr + fit * 4);
+      cmsgHeader(b, w, hdr + fit * 4, SOL_SOCKET, SCM_RIGHTS);
+      fds.forEach((fd, k) => b.u32(hdr + k * 4, fd));
       writeMem(p.mem, at, b.bytes);
-      const adv = Math.min(cmsgAlign(CMSG_HDR + fit * 4), controllen);
+      const adv = Math.min(cmsgAlign(hdr + fit * 4, w), controllen);
       at += adv;
       controllen -= adv;
     }
   }
-  const out = new Struct(MSGHDR_SIZE);
-  out.bytes.set(readMem(p.mem, msg, MSGHDR_SIZE));
+  const out = new Struct(size);
+  out.bytes.set(readMem(p.mem, msg, size));
   if (name !== 0 && r.addr) {
     if (namelen < 0) throw new SysError(EINVAL);
     writeMem(p.mem, name, r.addr.subarray(0, Math.min(namelen, r.addr.length)));
-    out.u32(8, r.addr.length);
-  } else out.u32(8, 0);
-  out.u64(40, at - control);
-  out.u32(48, mflags);
+    out.u32(w, r.addr.length);
+  } else out.u32(w, 0);
+  if (w === 8) out.u64(5 * w, at - control);
+  else out.u32(5 * w, at - control);
+  out.u32(6 * w, mflags);
   writeMem(p.mem, msg, out.bytes);
   return r.length;
 }
@@ -351,14 +366,21 @@ function sysSetsockopt(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
+/** A control message's header: cmsg_len (a word of the ABI), cmsg_level, cmsg_type. */
+function cmsgHeader(b: Struct, w: Word, len: number, level: number, type: number): void {
+  if (w === 8) b.u64(0, len);
+  else b.u32(0, len);
+  b.u32(w, level).u32(w + 4, type);
+}
+
 /** sendmmsg and recvmmsg: one message after another; an error after the first ends the batch with what was done. */
-function doMmsg(p: Process, nr: number, a: SyscallArgs, one: (s: Sock, f: OpenFile, msg: number, flags: number) => number): number {
+function doMmsg(p: Process, nr: number, a: SyscallArgs, one: (s: Sock, f: OpenFile, msg: number, flags: number) => number, w: Word = 8): number {
   const [s, f] = sockfd(p, nr, a.int(0));
   const vlen = Math.min(a.u32(2), UIO_MAXIOV);
   let flags = a.int(3);
   let done = 0;
   for (; done < vlen; done++) {
-    const at = a.num(1) + done * MMSGHDR_SIZE;
+    const at = a.num(1) + done * mmsghdrSize(w);
     let n: number;
     try {
       n = one(s, f, at, flags & ~MSG_WAITFORONE);
@@ -366,11 +388,32 @@ function doMmsg(p: Process, nr: number, a: SyscallArgs, one: (s: Sock, f: OpenFi
       if (done > 0 && !(e instanceof WouldBlock)) break;
       throw e;
     }
-    write32(p.mem, at + MSGHDR_SIZE, n);
+    write32(p.mem, at + msghdrSize(w), n);
     if (flags & MSG_WAITFORONE) flags |= MSG_DONTWAIT;
   }
   return done;
 }
+
+/**
+ * sendmsg, recvmsg, sendmmsg and recvmmsg of an i386 program (compat_msghdr
+ * and its iovecs and control messages; MSG_CMSG_COMPAT is what these calls
+ * mean, not a flag to refuse). recvmmsg's timeout is an old_timespec32.
+ */
+export const compatMsg = {
+  sendmsg: (p: Process, a: SyscallArgs): number => {
+    const [s, f] = sockfd(p, 46, a.int(0));
+    return doSendmsg(p, s, f, a.num(1), a.int(2) & ~MSG_CMSG_COMPAT, 4);
+  },
+  recvmsg: (p: Process, a: SyscallArgs): number => {
+    const [s, f] = sockfd(p, 47, a.int(0));
+    return doRecvmsg(p, s, f, a.num(1), a.int(2) & ~MSG_CMSG_COMPAT, 4);
+  },
+  sendmmsg: (p: Process, a: SyscallArgs): number => doMmsg(p, 307, a, (s, f, m, fl) => doSendmsg(p, s, f, m, fl & ~MSG_CMSG_COMPAT, 4), 4),
+  recvmmsg: (p: Process, a: SyscallArgs): number => {
+    if (a.num(4) !== 0) readView(p.mem, a.num(4), 8);
+    return doMmsg(p, 299, a, (s, f, m, fl) => doRecvmsg(p, s, f, m, fl & ~MSG_CMSG_COMPAT, 4), 4);
+  },
+};
 
 export function registerNet(t: HandlerTable): void {
   t.on(41, sysSocket, 'AF_UNIX, AF_INET and AF_INET6 (TCP and UDP through the host); other families EAFNOSUPPORT');

@@ -9,7 +9,7 @@
 import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
 import type { Process, Task } from '../process.js';
 import { CAP_KILL, capable } from '../cred.js';
-import { SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, type SigInfo } from '../signal.js';
+import { SA_IA32_ABI, SA_X32_ABI, SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, type SigAction, type SigInfo } from '../signal.js';
 import type { HandlerTable } from './table.js';
 import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, writeMem } from './util.js';
 
@@ -30,109 +30,147 @@ function inMask(lo: number, hi: number, sig: number): boolean {
   return b < 32 ? ((lo >>> b) & 1) === 1 : ((hi >>> (b - 32)) & 1) === 1;
 }
 
+/**
+ * do_sigaction: install `next` (null: only read) for sig and return the
+ * action it replaces. The ABI bits (SA_IA32_ABI, SA_X32_ABI) say which frame
+ * the handler gets: set from the caller's ABI, never from its flags, and never
+ * reported back (Linux's sigaction_compat_abi).
+ */
+export function doSigaction(p: Process, sig: number, next: SigAction | null, ia32 = false): SigAction {
+  if (sig < 1 || sig > 64) throw new SysError(EINVAL);
+  if (next !== null && (sig === SIGKILL || sig === SIGSTOP)) throw new SysError(EINVAL);
+  const o = p.sigactions[sig];
+  const old = { ...o, flags: o.flags & ~(SA_IA32_ABI | SA_X32_ABI) };
+  if (next) {
+    const flags = (next.flags & ~(SA_IA32_ABI | SA_X32_ABI)) | (ia32 ? SA_IA32_ABI : 0);
+    p.sigactions[sig] = { ...next, flags, maskLo: next.maskLo & ~UNBLOCKABLE };
+    // a signal whose action becomes "ignore" is discarded even while blocked
+    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) {
+      p.discardSignal(sig);
+    }
+  }
+  return old;
+}
+
 function sysRtSigaction(p: Process, a: SyscallArgs): number {
   const sig = a.int(0), act = a.num(1), oact = a.num(2);
   checkSigsetSize(a, 3);
-  if (sig < 1 || sig > 64) throw new SysError(EINVAL);
-  if (act !== 0 && (sig === SIGKILL || sig === SIGSTOP)) throw new SysError(EINVAL);
-  let next: { handler: number; flags: number; restorer: number; maskLo: number; maskHi: number } | null = null;
+  let next: SigAction | null = null;
   if (act !== 0) {
     const v = readView(p.mem, act, 32);
     next = {
       handler: v.getUint32(4, true) * 4294967296 + v.getUint32(0, true),
       flags: v.getUint32(8, true),
       restorer: v.getUint32(20, true) * 4294967296 + v.getUint32(16, true),
-      maskLo: v.getInt32(24, true) & ~UNBLOCKABLE,
+      maskLo: v.getInt32(24, true),
       maskHi: v.getInt32(28, true),
     };
   }
+  const o = doSigaction(p, sig, next);
   if (oact !== 0) {
-    const o = p.sigactions[sig];
     const s = new Struct(32).u64(0, o.handler).u64(8, o.flags >>> 0).u64(16, o.restorer).u32(24, o.maskLo).u32(28, o.maskHi);
     writeMem(p.mem, oact, s.bytes);
-  }
-  if (next) {
-    p.sigactions[sig] = next;
-    // a signal whose action becomes "ignore" is discarded even while blocked
-    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) {
-      p.discardSignal(sig);
-    }
   }
   return 0;
 }
 
-function sysRtSigprocmask(p: Process, a: SyscallArgs): number {
-  const how = a.int(0), set = a.num(1), oset = a.num(2);
-  checkSigsetSize(a, 3);
-  const oldLo = p.blockedLo, oldHi = p.blockedHi;
-  if (set !== 0) {
-    const v = readView(p.mem, set, 8);
-    const lo = v.getInt32(0, true), hi = v.getInt32(4, true);
+/** How sigprocmask changes the blocked mask (SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK). */
+export const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+
+/** sigprocmask's work: change the blocked mask by `how` with set (null: only read); returns the old mask. */
+export function doSigprocmask(p: Process, how: number, set: { lo: number; hi: number } | null): { lo: number; hi: number } {
+  const old = { lo: p.blockedLo, hi: p.blockedHi };
+  if (set !== null) {
     switch (how) {
-      case 0:
-        p.blockedLo |= lo;
-        p.blockedHi |= hi;
+      case SIG_BLOCK:
+        p.blockedLo |= set.lo;
+        p.blockedHi |= set.hi;
         break;
-      case 1:
-        p.blockedLo &= ~lo;
-        p.blockedHi &= ~hi;
+      case SIG_UNBLOCK:
+        p.blockedLo &= ~set.lo;
+        p.blockedHi &= ~set.hi;
         break;
-      case 2:
-        p.blockedLo = lo;
-        p.blockedHi = hi;
+      case SIG_SETMASK:
+        p.blockedLo = set.lo;
+        p.blockedHi = set.hi;
         break;
       default:
         throw new SysError(EINVAL);
     }
     p.blockedLo &= ~UNBLOCKABLE;
   }
-  if (oset !== 0) writeMem(p.mem, oset, new Struct(8).u32(0, oldLo).u32(4, oldHi).bytes);
+  return old;
+}
+
+function sysRtSigprocmask(p: Process, a: SyscallArgs): number {
+  const how = a.int(0), set = a.num(1), oset = a.num(2);
+  checkSigsetSize(a, 3);
+  let next: { lo: number; hi: number } | null = null;
+  if (set !== 0) {
+    const v = readView(p.mem, set, 8);
+    next = { lo: v.getInt32(0, true), hi: v.getInt32(4, true) };
+  }
+  const old = doSigprocmask(p, how, next);
+  if (oset !== 0) writeMem(p.mem, oset, new Struct(8).u32(0, old.lo).u32(4, old.hi).bytes);
   return 0;
 }
 
-function sysRtSigpending(p: Process, a: SyscallArgs): number {
-  if (a.unum(1) > 8) throw new SysError(EINVAL);
+/** The pending signals that are blocked (what sigpending reports). */
+export function blockedPending(p: Process): { lo: number; hi: number } {
   let lo = 0, hi = 0;
   for (const s of p.pendingSignals()) {
     if (!inMask(p.blockedLo, p.blockedHi, s)) continue;
     if (s <= 32) lo |= 1 << (s - 1);
     else hi |= 1 << (s - 33);
   }
+  return { lo, hi };
+}
+
+function sysRtSigpending(p: Process, a: SyscallArgs): number {
+  if (a.unum(1) > 8) throw new SysError(EINVAL);
+  const { lo, hi } = blockedPending(p);
   const out = new Struct(8).u32(0, lo).u32(4, hi).bytes;
   writeMem(p.mem, a.num(0), out.subarray(0, a.unum(1)));
   return 0;
 }
 
-function onAltStack(p: Process): boolean {
+function onAltStack(p: Process, sp: number): boolean {
   const st = p.altstack;
   if (st.flags & SS_DISABLE || st.size === 0) return false;
-  const sp = p.userRsp ?? p.cpu.getNum(4);
   return sp > st.sp && sp - st.sp <= st.size;
+}
+
+/**
+ * do_sigaltstack: set the alternate stack to ss (null: only read) while the
+ * user stack pointer is sp, and return the old one as sigaltstack reports it
+ * (ss_flags: SS_ONSTACK while on it, SS_DISABLE when there is none).
+ */
+export function doSigaltstack(p: Process, ss: { sp: number; flags: number; size: number } | null, sp: number): { sp: number; flags: number; size: number } {
+  const on = onAltStack(p, sp);
+  const old = { ...p.altstack };
+  if (ss !== null) {
+    if (on) throw new SysError(EPERM);
+    const mode = ss.flags & ~SS_AUTODISARM;
+    if (mode !== SS_DISABLE && mode !== SS_ONSTACK && mode !== 0) throw new SysError(EINVAL);
+    if (mode === SS_DISABLE) p.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
+    else {
+      if (ss.size < MINSIGSTKSZ) throw new SysError(ENOMEM);
+      p.altstack = { sp: ss.sp, flags: ss.flags & SS_AUTODISARM, size: ss.size };
+    }
+  }
+  const fl = on ? SS_ONSTACK : old.size === 0 || old.flags & SS_DISABLE ? SS_DISABLE : 0;
+  return { sp: old.sp, flags: fl | (old.flags & SS_AUTODISARM), size: old.size };
 }
 
 function sysSigaltstack(p: Process, a: SyscallArgs): number {
   const ss = a.num(0), oss = a.num(1);
-  const on = onAltStack(p);
-  const old = { ...p.altstack };
+  let next: { sp: number; flags: number; size: number } | null = null;
   if (ss !== 0) {
     const v = readView(p.mem, ss, 24);
-    const sp = v.getUint32(4, true) * 4294967296 + v.getUint32(0, true);
-    const flags = v.getUint32(8, true);
-    const size = v.getUint32(20, true) * 4294967296 + v.getUint32(16, true);
-    if (on) throw new SysError(EPERM);
-    const mode = flags & ~SS_AUTODISARM;
-    if (mode !== SS_DISABLE && mode !== SS_ONSTACK && mode !== 0) throw new SysError(EINVAL);
-    if (mode === SS_DISABLE) p.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
-    else {
-      if (size < MINSIGSTKSZ) throw new SysError(ENOMEM);
-      p.altstack = { sp, flags: flags & SS_AUTODISARM, size };
-    }
+    next = { sp: v.getUint32(4, true) * 4294967296 + v.getUint32(0, true), flags: v.getUint32(8, true), size: v.getUint32(20, true) * 4294967296 + v.getUint32(16, true) };
   }
-  if (oss !== 0) {
-    const fl = on ? SS_ONSTACK : old.size === 0 || old.flags & SS_DISABLE ? SS_DISABLE : 0;
-    const s = new Struct(24).u64(0, old.sp).u32(8, fl | (old.flags & SS_AUTODISARM)).u64(16, old.size);
-    writeMem(p.mem, oss, s.bytes);
-  }
+  const old = doSigaltstack(p, next, p.userRsp ?? p.cpu.getNum(4));
+  if (oss !== 0) writeMem(p.mem, oss, new Struct(24).u64(0, old.sp).u32(8, old.flags).u64(16, old.size).bytes);
   return 0;
 }
 
@@ -148,13 +186,18 @@ function suspend(p: Process, what: string): number {
   return -EINTR;
 }
 
+/** sigsuspend's work: wait with the blocked mask lo/hi until a signal runs a handler or kills; -EINTR. */
+export function doSigsuspend(p: Process, lo: number, hi: number, what: string): number {
+  p.savedMask = { lo: p.blockedLo, hi: p.blockedHi };
+  p.blockedLo = lo & ~UNBLOCKABLE;
+  p.blockedHi = hi;
+  return suspend(p, what);
+}
+
 function sysRtSigsuspend(p: Process, a: SyscallArgs): number {
   checkSigsetSize(a, 1);
   const v = readView(p.mem, a.num(0), 8);
-  p.savedMask = { lo: p.blockedLo, hi: p.blockedHi };
-  p.blockedLo = v.getInt32(0, true) & ~UNBLOCKABLE;
-  p.blockedHi = v.getInt32(4, true);
-  return suspend(p, 'rt_sigsuspend');
+  return doSigsuspend(p, v.getInt32(0, true), v.getInt32(4, true), 'rt_sigsuspend');
 }
 
 
@@ -252,15 +295,22 @@ function sysTkill(p: Process, tid: number, sig: number, tgid = -1): number {
 }
 
 function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: number): number {
-  checkSig(sig);
   const v = readView(p.mem, uinfo, 128);
-  const code = v.getInt32(8, true);
+  return doQueueinfo(p, pid, tid, sig, v.getInt32(8, true), v.getInt32(16, true), v.getUint32(20, true));
+}
+
+/**
+ * rt_sigqueueinfo (tid -1) and rt_tgsigqueueinfo: send sig with the
+ * caller's si_code, si_pid and si_uid, read from its siginfo by the caller.
+ */
+export function doQueueinfo(p: Process, pid: number, tid: number, sig: number, code: number, siPid: number, siUid: number): number {
+  checkSig(sig);
   if (pid <= 0 || tid === 0 || tid < -1) throw new SysError(EINVAL);
   const [q, t] = tid === -1 ? [p.kernel.procs.get(pid), null] : taskOwner(p, tid);
   if (!q || q.pid !== pid) throw new SysError(ESRCH);
   // another process may not be sent a signal that claims to come from the kernel or kill (Linux's check)
   if (q !== p && (code >= 0 || code === SI_TKILL)) throw new SysError(EPERM);
-  const info = { signo: sig, code, pid: v.getInt32(16, true), uid: v.getUint32(20, true) };
+  const info = { signo: sig, code, pid: siPid, uid: siUid };
   if (t === null) return sendTo(p, [q], sig, info);
   if (!mayKill(p, q)) throw new SysError(EPERM);
   if (sig !== 0) q.raiseTask(t, sig, info);
@@ -270,12 +320,26 @@ function sysQueueinfo(p: Process, pid: number, tid: number, sig: number, uinfo: 
 // ---------------------------------------------------------------- timers
 
 /** [value, interval] of itimer `which` in ns (value 0 = disarmed). */
-function timerGet(p: Process, which: number): [bigint, bigint] {
+export function timerGet(p: Process, which: number): [bigint, bigint] {
+  if (which < 0 || which > 2) throw new SysError(EINVAL);
   const t = p.itimers[which];
   if (t.deadline === 0n) return [0n, t.interval];
   let left = t.deadline - p.timerClock(which);
   if (left <= 0n) left = 1000n; // expired, not yet noticed: report a tiny remainder like Linux
   return [left, t.interval];
+}
+
+/** An itimerval's two timevals as [sec, usec] pairs (interval first), in ns; EINVAL if a field is out of range. */
+export function itimervalNs(is: bigint, iu: bigint, vs: bigint, vu: bigint): [bigint, bigint] {
+  if (is < 0n || vs < 0n || iu < 0n || iu > 999999n || vu < 0n || vu > 999999n) throw new SysError(EINVAL);
+  return [vs * 1000000000n + vu * 1000n, is * 1000000000n + iu * 1000n];
+}
+
+/** setitimer's work: arm (or disarm, value 0) itimer `which`; returns the old [value, interval]. */
+export function timerSet(p: Process, which: number, value: bigint, interval: bigint): [bigint, bigint] {
+  const old = timerGet(p, which);
+  p.itimers[which] = { deadline: value === 0n ? 0n : p.timerClock(which) + value, interval };
+  return old;
 }
 
 function packItimerval(v: bigint, i: bigint): Uint8Array {
@@ -291,21 +355,15 @@ function sysSetitimer(p: Process, a: SyscallArgs): number {
   let value = 0n, interval = 0n;
   if (nw !== 0) {
     const v = readView(p.mem, nw, 32);
-    const is = v.getBigInt64(0, true), iu = v.getBigInt64(8, true), vs = v.getBigInt64(16, true), vu = v.getBigInt64(24, true);
-    if (is < 0n || vs < 0n || iu < 0n || iu > 999999n || vu < 0n || vu > 999999n) throw new SysError(EINVAL);
-    interval = is * 1000000000n + iu * 1000n;
-    value = vs * 1000000000n + vu * 1000n;
+    [value, interval] = itimervalNs(v.getBigInt64(0, true), v.getBigInt64(8, true), v.getBigInt64(16, true), v.getBigInt64(24, true));
   }
-  const [ov, oi] = timerGet(p, which);
+  const [ov, oi] = timerSet(p, which, value, interval);
   if (old !== 0) writeMem(p.mem, old, packItimerval(ov, oi));
-  p.itimers[which] = { deadline: value === 0n ? 0n : p.timerClock(which) + value, interval };
   return 0;
 }
 
 function sysGetitimer(p: Process, a: SyscallArgs): number {
-  const which = a.int(0);
-  if (which < 0 || which > 2) throw new SysError(EINVAL);
-  const [v, i] = timerGet(p, which);
+  const [v, i] = timerGet(p, a.int(0));
   writeMem(p.mem, a.num(1), packItimerval(v, i));
   return 0;
 }

@@ -8,6 +8,7 @@ import { EACCES, ECHILD, EINTR, EINVAL, EPERM, ESRCH, SysError, WouldBlock } fro
 import { doExit, exitThread, findZombie, release, waitStatus } from '../exit.js';
 import { CLONE, cloneArgsOf, copyProcess, type CloneArgs } from '../fork.js';
 import type { Process } from '../process.js';
+import type { CPU } from '../../cpu/cpu.js';
 import { CLD_EXITED, CLD_KILLED, SIG } from '../signal.js';
 import type { HandlerTable } from './table.js';
 import { Struct, type SyscallArgs, readView, write32, writeMem } from './util.js';
@@ -32,7 +33,7 @@ function vforkWait(p: Process): number {
   return child.tid;
 }
 
-function clone(p: Process, a: CloneArgs): number {
+export function clone(p: Process, a: CloneArgs): number {
   if (p.task.vforkChild) return vforkWait(p); // a retry: the child exists
   const child = copyProcess(p, a);
   if ((a.flags & (CLONE.VM | CLONE.VFORK)) !== (CLONE.VM | CLONE.VFORK)) return child.tid;
@@ -41,7 +42,11 @@ function clone(p: Process, a: CloneArgs): number {
 }
 
 /** clone3(struct clone_args *, size): the same as clone, the arguments in a structure. */
-function sysClone3(p: Process, a: SyscallArgs): number {
+/**
+ * clone3; tlsOf: how CLONE_SETTLS's tls sets the child's TLS when it is not
+ * the FS base (an i386 caller's struct user_desc).
+ */
+export function doClone3(p: Process, a: SyscallArgs, tlsOf?: (tls: number) => (cpu: CPU) => void): number {
   if (p.task.vforkChild) return vforkWait(p);
   const size = a.unum(1);
   if (size < 64 || size > 4096) throw new SysError(EINVAL); // CLONE_ARGS_SIZE_VER0
@@ -51,7 +56,9 @@ function sysClone3(p: Process, a: SyscallArgs): number {
   if (flags > 0xffffffff || (flags & 0xff) !== 0 || exitSignal > 64) throw new SysError(EINVAL);
   if (u64(64) !== 0 || u64(72) !== 0) throw new SysError(EINVAL); // set_tid: pid namespaces are not emulated
   if ((stack === 0) !== (stackSize === 0)) throw new SysError(EINVAL);
-  return clone(p, { flags, exitSignal, stack: stack === 0 ? 0 : stack + stackSize, parentTid: u64(24), childTid: u64(16), tls: u64(56) });
+  const args: CloneArgs = { flags, exitSignal, stack: stack === 0 ? 0 : stack + stackSize, parentTid: u64(24), childTid: u64(16), tls: u64(56) };
+  if (tlsOf && flags & CLONE.SETTLS) args.setTls = tlsOf(args.tls);
+  return clone(p, args);
 }
 
 // ---------------------------------------------------------------- wait
@@ -94,7 +101,11 @@ function sysWait4(p: Process, a: SyscallArgs): number {
   return c.pid;
 }
 
-function sysWaitid(p: Process, a: SyscallArgs): number {
+/**
+ * waitid (compat: an i386 program's, whose siginfo has the union at 12,
+ * not 16, and whose struct compat_rusage is 72 bytes).
+ */
+export function doWaitid(p: Process, a: SyscallArgs, compat = false): number {
   const idtype = a.int(0), id = a.int(1), infop = a.num(2), options = a.int(3), ru = a.num(4);
   if (options & ~(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) throw new SysError(EINVAL);
   if (!(options & (WEXITED | WUNTRACED | WCONTINUED))) throw new SysError(EINVAL);
@@ -120,15 +131,16 @@ function sysWaitid(p: Process, a: SyscallArgs): number {
   // only exits are ever reported (no job control: no child is ever stopped or continued)
   const c = options & WEXITED ? z : null;
   // si_signo, si_errno, si_code, si_pid, si_uid, si_status: the fields waitid writes, all 0 when nothing was found
-  const info = new Struct(28);
+  const u = compat ? 12 : 16;
+  const info = new Struct(u + 12);
   if (c === null) {
     if (!(options & WNOHANG)) block(p);
   } else {
     const killed = c.termSignal !== null;
-    info.u32(0, SIG.CHLD).u32(8, killed ? CLD_KILLED : CLD_EXITED).u32(16, c.pid).u32(20, c.uid).u32(24, killed ? c.termSignal! : c.exitCode!);
+    info.u32(0, SIG.CHLD).u32(8, killed ? CLD_KILLED : CLD_EXITED).u32(u, c.pid).u32(u + 4, c.uid).u32(u + 8, killed ? c.termSignal! : c.exitCode!);
   }
   if (infop !== 0) writeMem(p.mem, infop, info.bytes);
-  if (ru !== 0) writeMem(p.mem, ru, new Uint8Array(144));
+  if (ru !== 0) writeMem(p.mem, ru, new Uint8Array(compat ? 72 : 144));
   if (c !== null && !(options & WNOWAIT)) release(c);
   return 0;
 }
@@ -176,7 +188,7 @@ export function registerTasks(t: HandlerTable): void {
   t.on(58, (p) => clone(p, cloneArgsOf(CLONE.VM | CLONE.VFORK | SIG.CHLD, 0, 0, 0, 0))); // vfork
   const threads = 'processes and threads (CLONE_THREAD with CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND); processes sharing tables without CLONE_THREAD, namespaces and pidfds are ENOSYS';
   t.on(56, (p, a) => clone(p, cloneArgsOf(a.u32(0), a.num(1), a.num(2), a.num(3), a.num(4))), threads);
-  t.on(435, sysClone3, threads);
+  t.on(435, (p, a) => doClone3(p, a), threads);
   t.on(60, (p, a) => {
     exitThread(p, a.int(0));
     return 0;
@@ -186,7 +198,7 @@ export function registerTasks(t: HandlerTable): void {
     return 0;
   });
   t.on(61, sysWait4, 'no job control: stopped and continued children are never reported (WUNTRACED, WCONTINUED); rusage is zero');
-  t.on(247, sysWaitid, 'no job control: stopped and continued children are never reported; no pidfds (P_PIDFD is EINVAL); rusage is zero');
+  t.on(247, (p, a) => doWaitid(p, a), 'no job control: stopped and continued children are never reported; no pidfds (P_PIDFD is EINVAL); rusage is zero');
   t.on(110, (p) => p.ppid);
   t.on(109, sysSetpgid);
   t.on(111, (p) => p.pgid);

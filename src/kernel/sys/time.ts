@@ -76,6 +76,11 @@ function sysTime(p: Process, a: SyscallArgs): number {
 
 function readReq(p: Process, addr: number): bigint {
   const [s, n] = readTimespec(p.mem, addr);
+  return sleepNs(s, n);
+}
+
+/** A sleep's timespec in ns: EINVAL unless both fields are in range (timespec64_valid). */
+export function sleepNs(s: bigint, n: bigint): bigint {
   if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
   return s * 1000000000n + n;
 }
@@ -91,19 +96,25 @@ function sleepUntil(p: Process, deadline: bigint): bigint | null {
 }
 
 function sysNanosleep(p: Process, a: SyscallArgs): number {
-  const req = readReq(p, a.num(0));
-  const left = sleepUntil(p, monoNs() + req);
-  if (left === null) return 0;
-  if (a.num(1) !== 0) writeTimespec(p.mem, a.num(1), left);
-  p.interrupted = 'block';
-  return -EINTR;
+  const rem = a.num(1);
+  return doClockNanosleep(p, CLOCK_MONOTONIC, 0, () => readReq(p, a.num(0)), rem !== 0 ? (left) => writeTimespec(p.mem, rem, left) : null);
 }
 
 function sysClockNanosleep(p: Process, a: SyscallArgs): number {
-  const clk = a.int(0), flags = a.int(1);
+  const rem = a.num(3);
+  return doClockNanosleep(p, a.int(0), a.int(1), () => readReq(p, a.num(2)), rem !== 0 ? (left) => writeTimespec(p.mem, rem, left) : null);
+}
+
+/**
+ * clock_nanosleep (and nanosleep, on CLOCK_MONOTONIC): sleep for the time
+ * req reads (in ns, read after the clock is checked, as Linux does), or
+ * until it on the clock with TIMER_ABSTIME; a signal that interrupts a
+ * relative sleep has the time left written by rem.
+ */
+export function doClockNanosleep(p: Process, clk: number, flags: number, readReqNs: () => bigint, rem: ((left: bigint) => void) | null): number {
   if (clk === CLOCK_THREAD_CPUTIME_ID) throw new SysError(EINVAL);
   const now = clockNs(p, clk);
-  const req = readReq(p, a.num(2));
+  const req = readReqNs();
   const cpuClock = clk === CLOCK_PROCESS_CPUTIME_ID || clk < 0;
   if (cpuClock) {
     // the process's CPU time does not advance while it sleeps
@@ -113,7 +124,7 @@ function sysClockNanosleep(p: Process, a: SyscallArgs): number {
   const rel = flags & TIMER_ABSTIME ? req - now : req;
   const left = sleepUntil(p, monoNs() + (rel > 0n ? rel : 0n));
   if (left === null) return 0;
-  if (!(flags & TIMER_ABSTIME) && a.num(3) !== 0) writeTimespec(p.mem, a.num(3), left);
+  if (!(flags & TIMER_ABSTIME) && rem !== null) rem(left);
   p.interrupted = 'block';
   return -EINTR;
 }

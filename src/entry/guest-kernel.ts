@@ -13,7 +13,8 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN, reportedNr64 } from '../kernel/ia32/table.js';
+import { __USER32_CS } from '../cpu/segment.js';
 import { HC, SEL, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
@@ -371,10 +372,11 @@ export abstract class GuestKernelEntry implements EntryModel {
     if (this.trip !== null) return;
     this.trip = { nr, icount, at, how, sled, check: 0 };
     this.port.origRax = nr;
-    // (a 32-bit program's numbers are i386 ones, which a debugger's catch list does not name: not caught)
-    if (!compatTrip(this.trip) && this.port.caught(nr)) {
-      this.port.requestStop({ kind: 'syscall-entry', nr });
-      this.t.returnStopNr = nr;
+    // a 32-bit program's call stops under its x86-64 counterpart's number (table.ts: reportedNr64)
+    const caught = compatTrip(this.trip) ? reportedNr64(nr) : nr;
+    if (caught !== undefined && this.port.caught(caught)) {
+      this.port.requestStop({ kind: 'syscall-entry', nr: caught });
+      this.t.returnStopNr = caught;
     }
   }
 
@@ -392,9 +394,12 @@ export abstract class GuestKernelEntry implements EntryModel {
   protected returnStop(): void {
     if (this.t.returnStopNr < 0) return;
     this.t.returnStopNr = -1;
-    // the exit stop names the call that ran, as ptrace's does (orig_ax then): none after a skip
-    const nr = peekWord(this.port.mem, this.ptregsAddr() + PT_REGS.orig_ax);
-    if (nr !== -1 && this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
+    // the exit stop names the call that ran, as ptrace's does (orig_ax then): none after a skip; a
+    // 32-bit program's (it returns to __USER32_CS) under its x86-64 counterpart's number, as at entry
+    const regs = this.ptregsAddr();
+    const ran = peekWord(this.port.mem, regs + PT_REGS.orig_ax);
+    const nr = ran !== -1 && peekWord(this.port.mem, regs + PT_REGS.cs) === __USER32_CS ? reportedNr64(ran) : ran;
+    if (nr !== undefined && nr !== -1 && this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
   }
 
   /** A return stop is due when the path gets back to the program. */

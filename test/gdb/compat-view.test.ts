@@ -168,6 +168,18 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toMatch(/ main$/);
   });
 
+  it("catch syscall write stops on a 32-bit program's write (i386 4) under its x86-64 number, at the compat entry and back in the vDSO", async () => {
+    const out = await session(['catch syscall write', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'bt 2', 'continue']);
+    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[1\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
+    // the register keeps the i386 number (asm/unistd_32.h: __NR_write 4)
+    expect(out).toMatch(/^\$1 = 4$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(returned from syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+    expect(out).toMatch(/^\$2 = 14$/m); // "Hello, world!\n" (hello.c)
+    expect(out).toMatch(/^#1 +0x0*[0-9a-f]+ in write \(\)$/m);
+    expect(out).toMatch(/exited normally/);
+  });
+
   it('a 64-bit program is left to gdb: no 32-bit vDSO, its code disassembled as 64-bit', async () => {
     const prog = BIN('hello-musl');
     const start = parseInt(/^([0-9a-f]+) T _start$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout)![1], 16);

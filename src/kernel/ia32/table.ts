@@ -14,6 +14,8 @@
  * own, as x86-64's rt_sigreturn is (they restore the whole user context:
  * ia32/signal.ts). Numbers not listed answer ENOSYS, reported once.
  */
+import { syscallNumber } from '../sysnames.js';
+
 export interface Ia32Call {
   /** syscall_32.tbl's name. */
   name: string;
@@ -215,4 +217,16 @@ export const IA32_CALLS: ReadonlyMap<number, Ia32Call> = new Map(T.map(([nr, nam
 /** An i386 syscall's name ("syscall32_N" for numbers not listed). */
 export function ia32Name(nr: number): string {
   return IA32_CALLS.get(nr)?.name ?? `syscall32_${nr}`;
+}
+
+/**
+ * The x86-64 number a 32-bit program's call is reported under to a debugger
+ * (gdb's `catch syscall`): gdb names calls from the x86-64 table under the
+ * stub's x86-64 target description, so an i386 write (4) stops as write (1)
+ * and gdb prints its name. The call's own x86-64 counterpart, or the one a
+ * conversion is reported as; undefined for a number with neither.
+ */
+export function reportedNr64(nr32: number): number | undefined {
+  const c = IA32_CALLS.get(nr32);
+  return c === undefined ? undefined : syscallNumber(c.to.startsWith('compat:') ? c.to.slice('compat:'.length) : c.to);
 }

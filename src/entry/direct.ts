@@ -14,7 +14,7 @@ import { CpuFault, Vector } from '../cpu/fault.js';
 import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
-import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import { rehook, type CpuHooks, rebuiltHooks, type EntryModel, type EntryPort, type EntryTask, type PathInfo } from './model.js';
 import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
 const RAX = 0, RCX = 1, RSP = 4, R11 = 11;
@@ -54,7 +54,7 @@ export class DirectEntry implements EntryModel {
   private landingPad: number | null = null;
 
   constructor(
-    private readonly port: EntryPort,
+    private port: EntryPort,
     private readonly compatEntry: CompatEntry = DEFAULT_COMPAT_ENTRY,
   ) {}
 
@@ -109,11 +109,24 @@ export class DirectEntry implements EntryModel {
 
   exec(_img: LoadedImage, vdso: number | null = null): void {
     this.port.cpu.vendor = compatVendor(this.compatEntry);
-    this.port.cpu.onSyscall = (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true));
-    this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
     this.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
-    this.port.cpu.onSysenter = this.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0);
+    Object.assign(this.port.cpu, this.cpuHooks());
   }
+
+  private cpuHooks(): CpuHooks {
+    return rebuiltHooks({
+      onSyscall: (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true)),
+      onInt80: (cpu, i) => this.int80(cpu, i),
+      onSysenter: this.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0),
+    });
+  }
+
+  rewire(port: EntryPort, cpus: Iterable<CPU>): void {
+    this.port = port;
+    rehook(cpus, this.cpuHooks());
+  }
+
+  installProbes(): void {}
 
   /**
    * SYSENTER or SYSCALL from the vDSO (`movl %esp, %ebp; sysenter`, or on an

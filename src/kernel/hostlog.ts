@@ -56,6 +56,18 @@ export class HostLog {
     return r;
   }
 
+  /** A log for a machine restored from a snapshot taken when this log's next answer was `cursor`: it replays from there. */
+  replayFrom(cursor: number): HostLog {
+    const r = this.replay();
+    r.cursor = Math.min(cursor, this.answers.length);
+    return r;
+  }
+
+  /** The index of the next answer (a snapshot of the machine notes where its log stood). */
+  get position(): number {
+    return this.cursor;
+  }
+
   /** Answers recorded. */
   get length(): number {
     return this.answers.length;

@@ -38,6 +38,8 @@ import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
 import { Watchpoints } from './watch.js';
+import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
+import type { HostLog } from '../kernel/hostlog.js';
 
 export type { PathInfo } from '../entry/index.js';
 export type { Stop } from './stop.js';
@@ -148,8 +150,10 @@ export class Machine {
   /** The task the CPU getters name: the running one (see the class comment). */
   private current: Task;
   private readonly sched: Scheduler<Task>;
-  /** Each address space's decoded blocks. */
-  private readonly caches = new WeakMap<Memory, BlockCache>();
+  /** Each address space's decoded blocks (a cache: a clone of the machine decodes again, see cacheOf). */
+  private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
+  /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
+  readonly syscallCounts = new Map<number, number>();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -176,12 +180,14 @@ export class Machine {
   private entryStop: { result: number; resultSet: boolean } | null = null;
 
   constructor(readonly opts: MachineOptions) {
-    this.warn = opts.warn ?? ((m) => process.stderr.write(m + '\n'));
+    // the options and the warning sink are the host's side: every clone of the machine shares them (snapshot.ts)
+    sharedOnClone(opts);
+    this.warn = sharedOnClone(opts.warn ?? ((m) => process.stderr.write(m + '\n')));
     this.timer = opts.timerInsns !== undefined ? new Timer(opts.timerInsns) : Timer.fromHz(DEFAULT_TIMER_HZ);
     const root = path.resolve(opts.root ?? '/');
     this.os = new Kernel<Process, Task>();
     const kp = this.os.kernelPages;
-    this.os.physmem.attach(kp, () => {}, () => {});
+    this.os.physmem.attach(kp, null);
     const mem = new Memory();
     mem.shareGlobal(kp);
     const cpu = new CPU(mem);
@@ -198,10 +204,10 @@ export class Machine {
     });
     this.current = this.leader.task;
     this.current.traced = true;
-    this.sched = new Scheduler(() => this.os.tasks);
+    this.sched = new Scheduler(this.os);
     this.caches.set(mem, this.newCache(mem));
     this.os.machine = this.hooks();
-    this.watchpoints = new Watchpoints(() => ({ cpu: this.cpu, mem: this.mem, blocks: this.blocks }));
+    this.watchpoints = new Watchpoints(this);
     this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port(), opts.compatEntry);
   }
 
@@ -217,7 +223,39 @@ export class Machine {
 
   /** The decoded blocks of the current task's address space. */
   get blocks(): BlockCache {
-    return this.caches.get(this.current.proc.mem)!;
+    return this.cacheOf(this.current.proc.mem);
+  }
+
+  /** mem's decoded blocks; after a clone of the machine, a fresh cache with the model's probes and the debugger's breakpoints. */
+  private cacheOf(mem: Memory): BlockCache {
+    let b = this.caches.get(mem);
+    if (b === undefined) {
+      b = this.newCache(mem);
+      this.caches.set(mem, b);
+      this.model.installProbes(b);
+      const traced = this.os.tasks.some((t) => t.traced && t.proc.mem === mem);
+      if (traced) b.setBreakpoints(this.ownBreakpoints.get(mem) ?? this.breakpoints);
+    }
+    return b;
+  }
+
+  /**
+   * After a clone of the machine (snapshot.ts): what the clone holds stale
+   * is made anew (the closures that name the machine: the kernel's hooks,
+   * the model's port and its CPU hooks, the address spaces' listeners), and
+   * the host log it answers from is `log`.
+   */
+  rewire(log: HostLog | null): void {
+    Object.assign(this, { opts: { ...this.opts, hostLog: log ?? undefined }, onExecutable: this.executableHook() });
+    this.os.machine = this.hooks();
+    const tasks = [...this.os.procs.values()].flatMap((p) => [...p.threads, p.current]);
+    this.model.rewire(this.port(), new Set(tasks.map((t) => t.cpu)));
+    for (const t of tasks) {
+      if (t.proc.mm.onExecutable !== null) t.proc.mm.onExecutable = this.onExecutable;
+      if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
+    }
+    this.cpu.useMemory(this.cpu.mem);
+    this.watchpoints.reapply();
   }
 
   /** The current task's process. */
@@ -245,7 +283,11 @@ export class Machine {
    * rewrites them) as they are made; always in the running task's address
    * space, the one its mmap or mprotect changes.
    */
-  readonly onExecutable = (start: number, end: number, movedFrom?: number): void => this.model.executableMapped(start, end, movedFrom);
+  readonly onExecutable = this.executableHook();
+
+  private executableHook(): (start: number, end: number, movedFrom?: number) => void {
+    return rebuiltOnClone((start: number, end: number, movedFrom?: number): void => this.model.executableMapped(start, end, movedFrom));
+  }
 
   /** Number of the syscall in progress in the current task (the orig_rax a debugger sees), -1 outside one. */
   get origRax(): number {
@@ -301,7 +343,7 @@ export class Machine {
   /** What the entry model may ask of the machine (the running task's CPU, memory and blocks). */
   private port(): EntryPort {
     const m = this;
-    return {
+    return rebuiltOnClone({
       get cpu() {
         return m.cpu;
       },
@@ -338,15 +380,15 @@ export class Machine {
         this.rescheduled = true;
         this.cpu.stopRequested = true;
       },
-    };
+    });
   }
 
   /** What the kernel's fork, exec and exit mean for the model, the caches and the scheduler. */
   private hooks(): MachineHooks<Task> {
-    return {
+    return rebuiltOnClone({
       taskForked: (parent, child, how, stack) => {
         const pm = parent.proc.mem, cm = child.proc.mem;
-        if (cm !== pm) this.caches.set(cm, this.caches.get(pm)!.fork(cm, false));
+        if (cm !== pm) this.caches.set(cm, this.cacheOf(pm).fork(cm, false));
         this.model.newTask(child, parent, stack);
         if (how === 'thread') {
           // a debugger that asked for thread events (QThreadEvents) hears of it, the new thread stopped
@@ -387,7 +429,7 @@ export class Machine {
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
-          const blocks = this.caches.get(mm.mem)!, path = task.proc.exePath;
+          const blocks = this.cacheOf(mm.mem), path = task.proc.exePath;
           blocks.setProbe(x.entry, () => {
             blocks.setProbe(x.entry, null);
             this.requestStop({ kind: 'exec', path });
@@ -406,7 +448,7 @@ export class Machine {
         if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
-    };
+    });
   }
 
   private procStatsOf(p: Process): { comm: string; syscalls: number; insns: number; end: string | null } {
@@ -981,7 +1023,9 @@ export class Machine {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return regs32 !== undefined ? syscall32(proc, nr, regs32) : syscall(proc, nr, a);
+      const ret = regs32 !== undefined ? syscall32(proc, nr, regs32) : syscall(proc, nr, a);
+      this.syscallCounts.set(nr, (this.syscallCounts.get(nr) ?? 0) + 1);
+      return ret;
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model

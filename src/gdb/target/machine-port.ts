@@ -89,16 +89,10 @@ export function adoptMachine(m: Machine): GuestProcess {
 
 class MachinePort implements GuestProcess {
   readonly pid: number;
-  private readonly counts = new Map<number, number>();
   private readonly fxbuf = new Uint8Array(512);
 
   constructor(private readonly m: Machine) {
     this.pid = m.proc.pid;
-    const prev = m.proc.afterSyscall;
-    m.proc.afterSyscall = (nr, a, ret) => {
-      this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
-      prev?.(nr, a, ret);
-    };
     this.regs = this.regsPort();
     this.mem = this.memPort();
     this.exec = this.execPort();
@@ -384,7 +378,7 @@ class MachinePort implements GuestProcess {
       inUserCode: () => m.inUserCode(),
       ptregsAddr: () => m.ptregsAddr(),
       syscallName: (nr) => syscallName(nr),
-      syscallCounts: () => this.counts,
+      syscallCounts: () => m.syscallCounts,
       statsTable: () => (m.opts.stats ? formatStats(this.m).trimEnd() : null),
       interrupts: () => (m.kernel ? m.timer.describe() : 'no interrupts: the direct entry model has no guest kernel to take them'),
       get stepInterrupts() {

@@ -14,7 +14,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gdbBatch, GDBDEMO, GdbMI, ROOT, startStub } from './helpers.js';
+import { BIN, gdbBatch, GDBDEMO, GdbMI, ROOT, startStub } from './helpers.js';
 
 const REVREAD = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'revread');
 const T = 240_000;
@@ -59,6 +59,31 @@ describe('reverse execution', () => {
       }
     });
   }
+
+  it('after a long forward run, reverse-stepi restores a snapshot and lands on the states going forwards went through', { timeout: T }, async () => {
+    // bench-crc: millions of instructions before the third call of crc32_bitwise, so history holds several snapshots
+    const stub = await startStub(['--entry', 'native', BIN('bench-crc-musl'), '4']);
+    try {
+      const n = 40;
+      const out = await gdbBatch(stub.port, {
+        file: BIN('bench-crc-musl'),
+        ex: ['break crc32_bitwise', 'continue', 'continue', 'continue', `source ${forwardThenBack(n)}`, 'x/4gx $sp', 'monitor history', 'reverse-continue', 'monitor history'],
+        timeout: T,
+      });
+      const f = states(out, 'F');
+      const r = states(out, 'R');
+      expect(f.size).toBe(n + 1);
+      for (let k = 0; k < n; k++) expect(r.get(k), `instant ${k}`).toBe(f.get(k));
+      const snaps = [...out.matchAll(/(\d+) snapshots kept/g)].map((m) => Number(m[1]));
+      expect(snaps[0]).toBeGreaterThan(2);
+      // going back replayed from a snapshot, not from the start: far fewer instructions than history holds
+      const hist = /history: (\d+) guest instructions since the start.*?\((\d+) replays so far, (\d+) instructions replayed/.exec(out)!;
+      expect(Number(hist[3]) / Number(hist[2])).toBeLessThan(Number(hist[1]) / 2);
+      expect(out).toMatch(/Breakpoint 1, .*crc32_bitwise/);
+    } finally {
+      await stub.stop();
+    }
+  });
 
   it('reverse-continue to a watchpoint stops at each earlier write, with the values swapped', { timeout: T }, async () => {
     const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);

@@ -45,7 +45,18 @@ interface RunCall {
   ended: GuestEvent['kind'] | null;
 }
 
-type Entry = { call: Call } | { run: RunCall };
+/** A call, or a run; setting: a call that sets where the machine stops (redone, with today's settings laid over, when a scan starts from a snapshot). */
+type Entry = { call: Call; setting?: boolean } | { run: RunCall };
+
+/** A snapshot of the machine (machine-port.ts), taken after entries[0 .. index) at instant icount. */
+interface Kept {
+  index: number;
+  icount: number;
+  state: unknown;
+}
+
+/** Guest instructions between two snapshots while recording: a replay from the nearest is at most this long. */
+export const SNAPSHOT_INTERVAL = 1_000_000;
 
 /** The stop settings in force now: reverse-continue stops where these would have stopped. */
 interface Overlay {
@@ -66,6 +77,11 @@ interface Candidate {
 /** A process recorded for reverse execution: it replays its own host answers in a fresh copy (machine-port.ts). */
 export interface Replayable {
   replay(): GuestProcess & Replayable;
+  /** A snapshot of the machine as it stands (opaque). */
+  snapshot(): unknown;
+  /** A fresh process standing where the snapshot was taken, replaying the host's answers from there. */
+  restore(s: unknown): GuestProcess & Replayable;
+  snapshotFacts(s: unknown): { icount: number; objects: number; pages: number };
 }
 
 export class History implements GuestProcess, GuestReverse {
@@ -78,9 +94,18 @@ export class History implements GuestProcess, GuestReverse {
   private catching: null | 'all' | ReadonlySet<number> = null;
   /** Replays made (monitor history). */
   replays = 0;
+  /** Snapshots, in order of their instants (the first: the start). */
+  private snaps: Kept[] = [];
+  /** Instructions replayed in all (monitor history: what going back cost). */
+  replayed = 0;
 
-  constructor(first: GuestProcess & Replayable) {
+  constructor(
+    first: GuestProcess & Replayable,
+    /** Guest instructions between snapshots (0: none, every replay starts from the first instruction). */
+    private readonly interval = SNAPSHOT_INTERVAL,
+  ) {
     this.inner = first;
+    if (interval > 0) this.snaps.push({ index: 0, icount: 0, state: first.snapshot() });
     this.pid = first.pid;
     const cur = () => this.inner;
     this.regs = {
@@ -113,7 +138,7 @@ export class History implements GuestProcess, GuestReverse {
       catchSyscalls: (which) => {
         const w = which === null || which === 'all' ? which : new Set(which);
         this.catching = w;
-        this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w));
+        this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w), true);
       },
       stopOnSignals: (on, pass) => {
         const ps = new Set(pass);
@@ -122,10 +147,10 @@ export class History implements GuestProcess, GuestReverse {
       setBreakpoints: (sw, hw) => {
         const s = [...sw], h = [...hw];
         [this.sw, this.hw] = [s, h];
-        this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+        this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
       addWatch: (type, addr, len) => {
-        const ok = this.input((p) => p.exec.addWatch(type, addr, len));
+        const ok = this.input((p) => p.exec.addWatch(type, addr, len), true);
         if (ok) this.watches.set(`${type}:${addr}:${len}`, { type, addr, len });
         return ok;
       },
@@ -134,14 +159,14 @@ export class History implements GuestProcess, GuestReverse {
         this.config((p, o) => {
           // a watch laid over by today's settings stays
           if (!o?.watches.some((w) => w.type === type && w.addr === addr && w.len === len)) p.exec.removeWatch(type, addr, len);
-        });
+        }, true);
       },
       clearWatches: () => {
         this.watches.clear();
         this.config((p, o) => {
           p.exec.clearWatches();
           for (const w of o?.watches ?? []) p.exec.addWatch(w.type, w.addr, w.len);
-        });
+        }, true);
       },
       insnsWithin: (s, e) => cur().exec.insnsWithin(s, e),
       icount: () => cur().exec.icount(),
@@ -159,7 +184,7 @@ export class History implements GuestProcess, GuestReverse {
       killProcess: (pid) => this.input((p) => p.exec.killProcess(pid)),
       setProcessBreakpoints: (pid, sw, hw) => {
         const s = [...sw], h = [...hw];
-        this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+        this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
     } satisfies GuestExecution;
   }
@@ -226,21 +251,23 @@ export class History implements GuestProcess, GuestReverse {
     const runs = this.entries.filter((e) => 'run' in e).length;
     return (
       `history: ${this.now()} guest instructions since the start, ${this.entries.length} debugger calls (${runs} runs) kept; ` +
-      `going back replays from the start (${this.replays} replays so far)\n`
+      `${this.snaps.length} snapshots kept (every ${this.interval} instructions; at ${this.snaps.map((k) => k.icount).join(', ')}), ` +
+      `holding ${this.snaps.reduce((n, k) => n + this.inner.snapshotFacts(k.state).pages, 0)} guest pages copy-on-write; ` +
+      `going back replays from the nearest snapshot (${this.replays} replays so far, ${this.replayed} instructions replayed)\n`
     );
   }
 
   // ---- recording ----
 
   /** A call that changes the machine's state: made now and again on every replay. */
-  private input<R>(f: (p: GuestProcess) => R): R {
-    this.entries.push({ call: { redo: (p) => void f(p) } });
+  private input<R>(f: (p: GuestProcess) => R, setting = false): R {
+    this.entries.push({ call: { redo: (p) => void f(p) }, setting });
     return f(this.inner);
   }
 
   /** A call that changes where the machine stops (and so which calls follow): replayed, with today's settings laid over it when scanning. */
-  private config(f: (p: GuestProcess, o: Overlay | null) => void): void {
-    this.entries.push({ call: { redo: f } });
+  private config(f: (p: GuestProcess, o: Overlay | null) => void, setting = false): void {
+    this.entries.push({ call: { redo: f }, setting });
     f(this.inner, null);
   }
 
@@ -250,7 +277,23 @@ export class History implements GuestProcess, GuestReverse {
     const from = this.inner.exec.icount();
     const ev = this.inner.exec.run(budget, resumeFrom, stepping);
     this.entries.push({ run: { budget, resumeFrom, stepping, from, to: this.inner.exec.icount(), ended: ev?.kind ?? null } });
+    this.maybeSnapshot();
     return ev;
+  }
+
+  /** A snapshot when the last is an interval behind (runs are sliced: the stub's runner runs 100k instructions at a time). */
+  private maybeSnapshot(): void {
+    if (this.interval <= 0 || this.inner.exec.ended()) return;
+    const now = this.now();
+    const last = this.snaps[this.snaps.length - 1];
+    if (last && now - last.icount < this.interval) return;
+    this.snaps.push({ index: this.entries.length, icount: now, state: this.inner.snapshot() });
+  }
+
+  /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
+  private snapBefore(at: number): Kept | null {
+    for (let k = this.snaps.length - 1; k >= 0; k--) if (this.snaps[k].icount <= at) return this.snaps[k];
+    return null;
   }
 
   // ---- going back ----
@@ -271,48 +314,66 @@ export class History implements GuestProcess, GuestReverse {
   continueBack(): ReverseStop {
     const now = this.now();
     const overlay: Overlay = { sw: this.sw, hw: this.hw, watches: [...this.watches.values()], catching: this.catching };
-    const found = this.replayScan(now, overlay);
-    // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
-    const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now));
-    const last = before[before.length - 1];
-    if (!last) {
-      this.rewind({ until: 0 });
-      return { event: null, begin: true };
+    // segment by segment backwards, each from its snapshot: the cost is the distance gone back, not the length of history
+    let until = now;
+    for (;;) {
+      const start = this.snapBefore(until === now ? now : until - 1);
+      const found = this.replayScan(start, until, overlay);
+      // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
+      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now) && (until === now || c.icount < until));
+      const last = before[before.length - 1];
+      if (last) {
+        if (last.event.kind === 'watch') {
+          // going backwards, the access is undone: gdb is shown the instruction that made it, before it ran
+          this.rewind({ until: last.icount - 1 });
+          return { event: last.event, begin: false };
+        }
+        this.rewind({ until: last.icount, overlay, candidate: last.ordinal, start });
+        return { event: last.event, begin: false };
+      }
+      if (start === null || start.icount === 0) break;
+      until = start.icount;
     }
-    if (last.event.kind === 'watch') {
-      // going backwards, the access is undone: gdb is shown the instruction that made it, before it ran
-      this.rewind({ until: last.icount - 1 });
-      return { event: last.event, begin: false };
-    }
-    this.rewind({ until: last.icount, overlay, candidate: last.ordinal });
-    return { event: last.event, begin: false };
+    this.rewind({ until: 0 });
+    return { event: null, begin: true };
   }
 
   /**
-   * Replay the calls of history on a fresh machine up to instant `until`
-   * (or, with an overlay, up to that candidate stop), then let it take the
-   * old one's place with the calls it was given as its own history.
+   * Replay the calls of history on a machine restored from the nearest
+   * snapshot (or a fresh one) up to instant `until` (or, with an overlay, up
+   * to that candidate stop), then let it take the old one's place with the
+   * calls it was given as its own history.
    */
-  private rewind(to: { until: number; overlay?: Overlay; candidate?: number }): void {
-    const { proc, entries } = this.replayInto(to.until, to.overlay ?? null, to.candidate ?? -1);
+  private rewind(to: { until: number; overlay?: Overlay; candidate?: number; start?: Kept | null }): void {
+    const start = to.start !== undefined ? to.start : this.snapBefore(to.until);
+    const { proc, entries } = this.replayInto(start, to.until, to.overlay ?? null, to.candidate ?? -1);
     this.inner = proc;
     this.entries = entries;
+    // snapshots after the last call kept unchanged named a future that is gone
+    this.snaps = this.snaps.filter((k) => k.index <= entries.length - 1 || k.index === 0);
   }
 
-  /** Scan history up to `until` with today's settings laid over it: where they would have stopped, in order. */
-  private replayScan(until: number, overlay: Overlay): Candidate[] {
+  /** Scan history from start up to `until` with today's settings laid over it: where they would have stopped, in order. */
+  private replayScan(start: Kept | null, until: number, overlay: Overlay): Candidate[] {
     const out: Candidate[] = [];
-    this.replayInto(until, overlay, -1, out);
+    this.replayInto(start, until, overlay, -1, out);
     return out;
   }
 
-  private replayInto(until: number, overlay: Overlay | null, stopAt: number, found?: Candidate[]): { proc: GuestProcess & Replayable; entries: Entry[] } {
+  private replayInto(start: Kept | null, until: number, overlay: Overlay | null, stopAt: number, found?: Candidate[]): { proc: GuestProcess & Replayable; entries: Entry[] } {
     this.replays++;
-    const q = this.inner.replay();
-    const kept: Entry[] = [];
-    if (overlay) applyOverlay(q, overlay);
+    const q = start ? this.inner.restore(start.state) : this.inner.replay();
+    const from = start?.index ?? 0;
+    const kept: Entry[] = this.entries.slice(0, from);
+    const icount0 = q.exec.icount();
+    if (overlay) {
+      applyOverlay(q, overlay);
+      // the settings in force at the snapshot, with today's laid over them
+      for (const e of kept) if ('call' in e && e.setting) e.call.redo(q, overlay);
+    }
     let ordinal = 0;
-    for (const e of this.entries) {
+    for (let k = from; k < this.entries.length; k++) {
+      const e = this.entries[k];
       if ('call' in e) {
         e.call.redo(q, overlay);
         kept.push(e);
@@ -333,6 +394,7 @@ export class History implements GuestProcess, GuestReverse {
           found?.push({ ordinal, icount, event: ev });
           if (ordinal === stopAt) {
             kept.push({ run: { ...r, budget: r.budget, to: icount, ended: ev.kind } });
+            this.replayed += icount - icount0;
             return { proc: q, entries: kept };
           }
           ordinal++;
@@ -345,6 +407,7 @@ export class History implements GuestProcess, GuestReverse {
       kept.push({ run: { ...r, to: icount } });
       if (icount >= until) break;
     }
+    this.replayed += q.exec.icount() - icount0;
     return { proc: q, entries: kept };
   }
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine, type MachineOptions, type Stop } from '../../machine/machine.js';
 import { formatStats } from '../../machine/stats.js';
+import { restoreSnapshot, takeSnapshot, type Snapshot } from '../../machine/snapshot.js';
 import { PAGE_SIZE } from '../../cpu/memory.js';
 import { fxrstorFrom, fxsaveTo } from '../../cpu/fpu-state.js';
 import { servedImage } from '../../entry/kernel-image.js';
@@ -73,10 +74,34 @@ function loaded(opts: SpawnOptions): Machine {
   return m;
 }
 
-/** A machine that logs the host's answers in log, as a process that can start a fresh copy replaying them. */
-function recorded(opts: SpawnOptions, log: HostLog): GuestProcess & Replayable {
-  const port = adoptMachine(loaded({ ...opts, hostLog: log }));
-  return Object.assign(port, { replay: () => recorded(opts, log.replay()) });
+/**
+ * A machine that logs the host's answers in log, as a process that can start
+ * a fresh copy replaying them, take a snapshot of itself, and start a copy
+ * from a snapshot (src/machine/snapshot.ts) replaying the log from there.
+ */
+function recorded(opts: SpawnOptions, log: HostLog, restored?: { m: Machine; sel: number | null }): GuestProcess & Replayable {
+  const m = restored?.m ?? loaded({ ...opts, hostLog: log });
+  const port = restored ? new MachinePort(m) : (adoptMachine(m) as MachinePort);
+  if (restored) port.selection = restored.sel;
+  return Object.assign(port, {
+    replay: () => recorded(opts, log.replay()),
+    snapshot: (): MachineState => ({ snap: takeSnapshot(m), sel: port.selection }),
+    restore: (s: unknown) => {
+      const st = s as MachineState;
+      const l = log.replayFrom(st.snap.hostCursor);
+      return recorded(opts, l, { m: restoreSnapshot(st.snap, l), sel: st.sel });
+    },
+    snapshotFacts: (s: unknown) => {
+      const st = (s as MachineState).snap;
+      return { icount: st.icount, objects: st.objects, pages: st.pages };
+    },
+  });
+}
+
+/** A snapshot as the port keeps it: the machine's, and the task the debugger had selected. */
+interface MachineState {
+  snap: Snapshot;
+  sel: number | null;
 }
 
 /** A loaded Machine as a process under the debugger. */
@@ -137,6 +162,14 @@ class MachinePort implements GuestProcess {
 
   /** The task register and memory access refer to (null: the running one). */
   private sel: number | null = null;
+
+  get selection(): number | null {
+    return this.sel;
+  }
+
+  set selection(tid: number | null) {
+    this.sel = tid;
+  }
 
   tasks(): GuestTask[] {
     if (this.m.ended) return [];

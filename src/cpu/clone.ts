@@ -70,6 +70,8 @@ const TYPED: Record<string, new (b: ArrayBufferLike, off: number, len: number) =
 export class Cloner {
   private readonly memo = new Map<object, unknown>();
   private readonly weak: [WeakMap<object, unknown> | WeakSet<object>, WeakMap<object, unknown> | WeakSet<object>][] = [];
+  /** Where the clone is in the graph (for an error's message). */
+  private readonly path: string[] = [];
   /** Slots left stale, for check(). */
   private readonly stale: { owner: object; key: PropertyKey; where: string }[] = [];
 
@@ -97,7 +99,7 @@ export class Cloner {
     if (done !== undefined) return done as T;
     if (shared.has(o)) return v;
     if (rebuilt.has(o)) return STALE as unknown as T;
-    if (typeof v === 'function') throw new SnapshotError(`a function is stored as state and neither shared nor rebuilt: ${describeFn(v)}`);
+    if (typeof v === 'function') throw new SnapshotError(`a function is stored as state at ${this.path.join('.')} and neither shared nor rebuilt: ${describeFn(v)}`);
     return this.copy(o) as T;
   }
 
@@ -132,7 +134,8 @@ export class Cloner {
     }
     if (o instanceof WeakMap || o instanceof WeakSet) {
       const w = this.note(o, o instanceof WeakMap ? new WeakMap() : new WeakSet());
-      if (!caches.has(o)) this.weak.push([o, w]);
+      if (caches.has(o)) caches.add(w); // a cache in the clone too (its own clones start empty)
+      else this.weak.push([o, w]);
       return w;
     }
     if (o instanceof Promise || isHostHandle(o)) throw new SnapshotError(`a live host object is part of the state: ${o.constructor?.name}`);
@@ -166,7 +169,9 @@ export class Cloner {
 
   /** x cloned for owner[key]: a rebuilt object or function leaves a stale placeholder there, noted for check(). */
   private slot(owner: object, key: PropertyKey, x: unknown, where: string): unknown {
+    this.path.push(`${where}[${String(key)}]`);
     const c = this.clone(x);
+    this.path.pop();
     if (c === STALE && x !== STALE) this.stale.push({ owner, key, where });
     return c;
   }

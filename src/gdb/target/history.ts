@@ -53,10 +53,14 @@ interface Kept {
   index: number;
   icount: number;
   state: unknown;
+  /** Taken while going back (a tenth of the interval apart): kept only while going back near it. */
+  fine?: boolean;
 }
 
 /** Guest instructions between two snapshots while recording: a replay from the nearest is at most this long. */
 export const SNAPSHOT_INTERVAL = 1_000_000;
+/** Going back, fine snapshots are taken this many times more often than while recording (the next steps back are then short). */
+const FINE = 10;
 
 /** The stop settings in force now: reverse-continue stops where these would have stopped. */
 interface Overlay {
@@ -346,11 +350,16 @@ export class History implements GuestProcess, GuestReverse {
    */
   private rewind(to: { until: number; overlay?: Overlay; candidate?: number; start?: Kept | null }): void {
     const start = to.start !== undefined ? to.start : this.snapBefore(to.until);
-    const { proc, entries } = this.replayInto(start, to.until, to.overlay ?? null, to.candidate ?? -1);
+    const fine = { step: Math.max(2, Math.floor(this.interval / FINE)), taken: [] as Kept[] };
+    const { proc, entries } = this.replayInto(start, to.until, to.overlay ?? null, to.candidate ?? -1, undefined, this.interval > 0 ? fine : undefined);
     this.inner = proc;
     this.entries = entries;
-    // snapshots after the last call kept unchanged named a future that is gone
-    this.snaps = this.snaps.filter((k) => k.index <= entries.length - 1 || k.index === 0);
+    const now = this.now();
+    // snapshots after the last call kept unchanged, or past the instant now, named a future that is gone; fine ones are kept near here only
+    const from = start?.icount ?? 0;
+    this.snaps = [...this.snaps, ...fine.taken]
+      .filter((k) => (k.index <= entries.length - 1 || k.index === 0) && k.icount <= now && (!k.fine || (k.icount >= from && k.icount <= now)))
+      .sort((a, b) => a.icount - b.icount);
   }
 
   /** Scan history from start up to `until` with today's settings laid over it: where they would have stopped, in order. */
@@ -360,7 +369,14 @@ export class History implements GuestProcess, GuestReverse {
     return out;
   }
 
-  private replayInto(start: Kept | null, until: number, overlay: Overlay | null, stopAt: number, found?: Candidate[]): { proc: GuestProcess & Replayable; entries: Entry[] } {
+  private replayInto(
+    start: Kept | null,
+    until: number,
+    overlay: Overlay | null,
+    stopAt: number,
+    found?: Candidate[],
+    fine?: { step: number; taken: Kept[] },
+  ): { proc: GuestProcess & Replayable; entries: Entry[] } {
     this.replays++;
     const q = start ? this.inner.restore(start.state) : this.inner.replay();
     const from = start?.index ?? 0;
@@ -383,10 +399,14 @@ export class History implements GuestProcess, GuestReverse {
       let icount = q.exec.icount();
       if (icount >= until) break;
       let left = Math.min(r.budget - (icount - r.from), until - icount);
-      let rf = r.resumeFrom;
+      // a run is resumed from its breakpoint at its start only (a fine snapshot may stand inside it)
+      let rf = icount === r.from ? r.resumeFrom : NaN;
       for (;;) {
         const start = q.exec.icount();
-        const ev = q.exec.run(left, rf, r.stepping);
+        // going back to stay (not a scan): fine snapshots on the way, so that the next steps back replay a tenth as far
+        const cut = fine ? fine.step - (start % fine.step) : Infinity;
+        const chunk = cut >= 2 && left - cut >= 2 ? cut : left;
+        const ev = q.exec.run(chunk, rf, r.stepping);
         icount = q.exec.icount();
         left -= icount - start;
         const original = r.ended !== null && icount === r.to && ev?.kind === r.ended;
@@ -398,6 +418,12 @@ export class History implements GuestProcess, GuestReverse {
             return { proc: q, entries: kept };
           }
           ordinal++;
+        }
+        if (ev === null && chunk < left + (icount - start) && icount - start === chunk) {
+          // the chunk ended at a fine snapshot's instant, not the run
+          if (fine && icount < until) fine.taken.push({ index: k, icount, state: q.snapshot(), fine: true });
+          rf = NaN;
+          continue;
         }
         if (ev === null || original || left <= 0 || icount >= until) break;
         if (ev.kind === 'exited' || ev.kind === 'killed') break;

@@ -80,6 +80,9 @@ export class Cloner {
     readonly mode: 'snapshot' | 'restore',
   ) {}
 
+  /** Bytes of buffers copied (not shared): what the clone costs beyond its objects. */
+  copied = 0;
+
   /** Objects copied so far. */
   get size(): number {
     return this.memo.size;
@@ -106,7 +109,10 @@ export class Cloner {
   private copy(o: object): unknown {
     const own = (o as Partial<Cloneable>)[CLONE];
     if (typeof own === 'function') return own.call(o, this);
-    if (o instanceof ArrayBuffer) return this.note(o, o.slice(0));
+    if (o instanceof ArrayBuffer) {
+      this.copied += o.byteLength;
+      return this.note(o, o.slice(0));
+    }
     if (typeof SharedArrayBuffer !== 'undefined' && o instanceof SharedArrayBuffer) return o; // a channel to a host thread, never state
     if (ArrayBuffer.isView(o)) {
       const buf = this.clone(o.buffer);

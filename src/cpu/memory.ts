@@ -119,6 +119,8 @@ export interface MemoryWatch {
 export interface PageAccount {
   charge(pn: number): void;
   uncharge(pages: number): void;
+  /** A frozen page got bytes of its own (Page.thaw): the old ones are a snapshot's alone now. */
+  thawed(): void;
 }
 
 /** Memory's fields a clone does not copy (caches and listeners: see Memory's CLONE). */
@@ -345,6 +347,11 @@ export class Memory {
       this.onCodeWrite?.(p);
     }
     return q;
+  }
+
+  private thaw(p: Page): void {
+    p.thaw();
+    this.account?.thawed();
   }
 
   /** Make the pages of [addr, addr+len) that exist shared as they are with every address space forked from here (MAP_SHARED). */
@@ -576,7 +583,7 @@ export class Memory {
     let p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_WRITE)) this.fault(addr, p, PF_WRITE);
     if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
-    if (p.frozen) p.thaw();
+    if (p.frozen) this.thaw(p);
     if (p.hasCode) {
       p.gen++;
       p.hasCode = false;
@@ -754,7 +761,7 @@ export class Memory {
       let p = this.page(Math.floor(a / PAGE_SIZE));
       if (!p) break;
       if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
-      if (p.frozen) p.thaw();
+      if (p.frozen) this.thaw(p);
       if (p.hasCode) {
         p.gen++;
         this.onCodeWrite?.(p);

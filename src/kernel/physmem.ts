@@ -61,6 +61,8 @@ export class PhysMem {
   limit = Infinity;
   /** Guest pages in existence, in every Memory attached. */
   pages = 0;
+  /** Frozen pages given bytes of their own since the start (each leaves its old bytes to the snapshots: src/machine/snapshot.ts). */
+  thawed = 0;
 
   /** Whether one more page stays within the limit. */
   fits(pages = 1): boolean {
@@ -107,5 +109,9 @@ class Account implements PageAccount {
 
   uncharge(pages: number): void {
     this.phys.pages -= pages;
+  }
+
+  thawed(): void {
+    this.phys.thawed++;
   }
 }

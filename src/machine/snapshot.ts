@@ -40,6 +40,10 @@ export interface Snapshot {
   /** Objects cloned, and guest pages the snapshot holds (shared with the machine until one side writes them). */
   readonly objects: number;
   readonly pages: number;
+  /** Bytes the clone copied (registers, MAP_SHARED pages, file data): held by the snapshot alone. */
+  readonly copied: number;
+  /** The machine's count of thawed pages then (PhysMem.thawed): the pages thawed after it are the ones this snapshot holds alone. */
+  readonly thawed: number;
 }
 
 /** A snapshot of m as it stands (between two runs). */
@@ -49,7 +53,7 @@ export function takeSnapshot(m: Machine): Snapshot {
   c.finish();
   copy.rewire(null);
   c.check();
-  return { machine: copy, icount: m.icount, hostCursor: m.opts.hostLog?.position ?? 0, objects: c.size, pages: pagesOf(m) };
+  return { machine: copy, icount: m.icount, hostCursor: m.opts.hostLog?.position ?? 0, objects: c.size, pages: pagesOf(m), copied: c.copied, thawed: m.os.physmem.thawed };
 }
 
 /** A machine that stands where snapshot s was taken, answering the host's questions from log (positioned at s.hostCursor). */

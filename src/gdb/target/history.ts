@@ -85,8 +85,28 @@ export interface Replayable {
   snapshot(): unknown;
   /** A fresh process standing where the snapshot was taken, replaying the host's answers from there. */
   restore(s: unknown): GuestProcess & Replayable;
-  snapshotFacts(s: unknown): { icount: number; objects: number; pages: number };
+  snapshotFacts(s: unknown): { icount: number; objects: number; pages: number; copied: number; thawed: number };
+  /** The guest's resident memory (bytes), and how many frozen pages it has thawed so far. */
+  memoryFacts(): { resident: number; thawed: number };
+  /** History before the snapshot is gone: the host's answers before it are dropped. */
+  dropLogBefore(s: unknown): void;
 }
+
+/** How much history is kept (serve --history, --history-memory). */
+export interface HistoryBounds {
+  /** Guest instructions between snapshots (0: none; every step back replays from the first instruction, and nothing is dropped). */
+  interval?: number;
+  /** Keep at least the last this many instructions (Infinity: everything). */
+  insns?: number;
+  /** Bytes the snapshots may hold (null: twice the guest's resident memory, at least MIN_HISTORY_MEMORY). */
+  memory?: number | null;
+}
+
+/** The least the snapshots may hold when the bound is twice a small guest's resident memory. */
+export const MIN_HISTORY_MEMORY = 16 * 1024 * 1024;
+/** What a snapshot costs beyond pages: its objects (an estimate per object cloned). */
+const OBJECT_COST = 128;
+const PAGE_BYTES = 4096;
 
 export class History implements GuestProcess, GuestReverse {
   private inner: GuestProcess & Replayable;
@@ -103,13 +123,16 @@ export class History implements GuestProcess, GuestReverse {
   /** Instructions replayed in all (monitor history: what going back cost). */
   replayed = 0;
 
-  constructor(
-    first: GuestProcess & Replayable,
-    /** Guest instructions between snapshots (0: none, every replay starts from the first instruction). */
-    private readonly interval = SNAPSHOT_INTERVAL,
-  ) {
+  private readonly interval: number;
+  private readonly keepInsns: number;
+  private readonly memoryBound: number | null;
+
+  constructor(first: GuestProcess & Replayable, bounds: HistoryBounds = {}) {
+    this.interval = bounds.interval ?? SNAPSHOT_INTERVAL;
+    this.keepInsns = bounds.insns ?? Infinity;
+    this.memoryBound = bounds.memory ?? null;
     this.inner = first;
-    if (interval > 0) this.snaps.push({ index: 0, icount: 0, state: first.snapshot() });
+    if (this.interval > 0) this.snaps.push({ index: 0, icount: 0, state: first.snapshot() });
     this.pid = first.pid;
     const cur = () => this.inner;
     this.regs = {
@@ -250,15 +273,60 @@ export class History implements GuestProcess, GuestReverse {
     return this.inner.exec.icount();
   }
 
+  /** The first instant of history (it moves forward when a bound drops the oldest part). */
+  start(): number {
+    return this.snaps[0]?.icount ?? 0;
+  }
+
   /** What `monitor history` says. */
   describe(): string {
     const runs = this.entries.filter((e) => 'run' in e).length;
+    const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+    const fine = this.snaps.filter((k) => k.fine).length;
+    const at = this.snaps.map((k) => k.icount);
+    const list = at.length <= 12 ? at.join(', ') : `${at.slice(0, 6).join(', ')}, ... ${at.slice(-6).join(', ')}`;
+    const keep = this.keepInsns === Infinity ? 'everything' : `the last ${this.keepInsns}`;
     return (
-      `history: ${this.now()} guest instructions since the start, ${this.entries.length} debugger calls (${runs} runs) kept; ` +
-      `${this.snaps.length} snapshots kept (every ${this.interval} instructions; at ${this.snaps.map((k) => k.icount).join(', ')}), ` +
-      `holding ${this.snaps.reduce((n, k) => n + this.inner.snapshotFacts(k.state).pages, 0)} guest pages copy-on-write; ` +
-      `going back replays from the nearest snapshot (${this.replays} replays so far, ${this.replayed} instructions replayed)\n`
+      `history: ${this.now()} guest instructions since the start; recorded from instant ${this.start()} (${this.now() - this.start()} instructions back; bound: ${keep}); ` +
+      `${this.entries.length} debugger calls (${runs} runs) kept\n` +
+      `snapshots: ${this.snaps.length} (${fine} fine) every ${this.interval} instructions, at ${list}; ` +
+      `holding ${mib(this.heldBytes())} of ${mib(this.memoryLimit())} allowed (guest resident ${mib(this.inner.memoryFacts().resident)})\n` +
+      `going back replays from the nearest snapshot: ${this.replays} replays so far, ${this.replayed} instructions replayed\n`
     );
+  }
+
+  /**
+   * What the snapshots hold beyond the running machine (an estimate): the
+   * bytes of every page thawed since the first snapshot (its old bytes are
+   * held by snapshots only), what each clone copied, and its objects.
+   */
+  private heldBytes(): number {
+    if (this.snaps.length === 0) return 0;
+    const first = this.inner.snapshotFacts(this.snaps[0].state);
+    let n = (this.inner.memoryFacts().thawed - first.thawed) * PAGE_BYTES;
+    for (const k of this.snaps) {
+      const f = this.inner.snapshotFacts(k.state);
+      n += f.copied + f.objects * OBJECT_COST;
+    }
+    return Math.max(0, n);
+  }
+
+  private memoryLimit(): number {
+    return this.memoryBound ?? Math.max(2 * this.inner.memoryFacts().resident, MIN_HISTORY_MEMORY);
+  }
+
+  /** Drop the oldest history while the bounds say so (keeping one snapshot: the new start). */
+  private trim(): void {
+    const now = this.now();
+    while (this.snaps.length > 1 && (this.snaps[1].icount <= now - this.keepInsns || this.heldBytes() > this.memoryLimit())) {
+      this.snaps.shift();
+      const first = this.snaps[0];
+      // the calls before the new start are done with; a fine snapshot may stand inside a run, which stays
+      const cut = first.index;
+      this.entries = this.entries.slice(cut);
+      for (const k of this.snaps) k.index -= cut;
+      this.inner.dropLogBefore(first.state);
+    }
   }
 
   // ---- recording ----
@@ -292,6 +360,7 @@ export class History implements GuestProcess, GuestReverse {
     const last = this.snaps[this.snaps.length - 1];
     if (last && now - last.icount < this.interval) return;
     this.snaps.push({ index: this.entries.length, icount: now, state: this.inner.snapshot() });
+    this.trim();
   }
 
   /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
@@ -305,9 +374,9 @@ export class History implements GuestProcess, GuestReverse {
   /** reverse-stepi: the instant one instruction earlier (the start of history if there is none). */
   stepBack(): ReverseStop {
     const now = this.now();
-    if (now === 0) return { event: null, begin: true };
+    if (now <= this.start()) return { event: null, begin: true };
     this.rewind({ until: now - 1 });
-    return { event: null, begin: this.now() === 0 };
+    return { event: null, begin: this.now() <= this.start() };
   }
 
   /**
@@ -335,10 +404,10 @@ export class History implements GuestProcess, GuestReverse {
         this.rewind({ until: last.icount, overlay, candidate: last.ordinal, start });
         return { event: last.event, begin: false };
       }
-      if (start === null || start.icount === 0) break;
+      if (start === null || start.icount <= this.start()) break;
       until = start.icount;
     }
-    this.rewind({ until: 0 });
+    this.rewind({ until: this.start() });
     return { event: null, begin: true };
   }
 
@@ -360,6 +429,7 @@ export class History implements GuestProcess, GuestReverse {
     this.snaps = [...this.snaps, ...fine.taken]
       .filter((k) => (k.index <= entries.length - 1 || k.index === 0) && k.icount <= now && (!k.fine || (k.icount >= from && k.icount <= now)))
       .sort((a, b) => a.icount - b.icount);
+    this.trim();
   }
 
   /** Scan history from start up to `until` with today's settings laid over it: where they would have stopped, in order. */

@@ -20,7 +20,7 @@ import { ExecError, explainExecError, parseElf } from '../../kernel/loader.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../../kernel/sys/files.js';
 import { syscallName } from '../../kernel/sysnames.js';
 import { getS64, getU32, putU32, putU64 } from '../hex.js';
-import { History, type Replayable } from './history.js';
+import { History, type HistoryBounds, type Replayable } from './history.js';
 import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat, type GuestTask } from './port.js';
 import type { CPU } from '../../cpu/cpu.js';
 import type { Memory } from '../../cpu/memory.js';
@@ -59,8 +59,9 @@ export class LaunchError extends Error {}
  * host's answers are logged and every debugger call that matters is kept,
  * so that gdb can run it backwards (history.ts).
  */
-export function spawnGuest(opts: SpawnOptions, history = false): GuestProcess {
-  return history ? new History(recorded(opts, new HostLog())) : adoptMachine(loaded(opts));
+export function spawnGuest(opts: SpawnOptions, history: boolean | HistoryBounds = false): GuestProcess {
+  if (history === false) return adoptMachine(loaded(opts));
+  return new History(recorded(opts, new HostLog()), history === true ? {} : history);
 }
 
 function loaded(opts: SpawnOptions): Machine {
@@ -93,8 +94,10 @@ function recorded(opts: SpawnOptions, log: HostLog, restored?: { m: Machine; sel
     },
     snapshotFacts: (s: unknown) => {
       const st = (s as MachineState).snap;
-      return { icount: st.icount, objects: st.objects, pages: st.pages };
+      return { icount: st.icount, objects: st.objects, pages: st.pages, copied: st.copied, thawed: st.thawed };
     },
+    memoryFacts: () => ({ resident: m.os.physmem.pages * PAGE_SIZE, thawed: m.os.physmem.thawed }),
+    dropLogBefore: (s: unknown) => log.dropBefore((s as MachineState).snap.hostCursor),
   });
 }
 

@@ -174,7 +174,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns', '--schedule-log', '--history', '--history-memory']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns', '--schedule-log', '--history', '--history-memory', '--snapshot-interval']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -278,16 +278,19 @@ interface ServeArgs extends LogArgs {
   stats?: boolean;
   history?: string | boolean;
   'history-memory'?: string;
+  'snapshot-interval'?: number;
   'timer-hz'?: number;
   'timer-insns'?: number;
 }
 
 /** --history and --history-memory as the stub's bounds (false: --no-history). */
-function historyBounds(a: ServeArgs): { insns: number; memory: number | null } | false {
+function historyBounds(a: ServeArgs): { insns: number; memory: number | null; interval?: number } | false {
   if (a.history === false || a.history === 'false') return false;
   const insns = a.history === undefined || a.history === true || a.history === '' || a.history === 'all' ? Infinity : sized(a.history, 1000, '--history');
   const memory = a['history-memory'] === undefined ? null : sized(a['history-memory'], 1024, '--history-memory');
-  return { insns, memory };
+  const interval = a['snapshot-interval'];
+  if (interval !== undefined && !(Number.isInteger(interval) && interval > 0)) fail(`--snapshot-interval ${interval}: a number of instructions, more than 0`);
+  return { insns, memory, interval };
 }
 
 /** "100M" as a number: a count with an optional K, M or G suffix (powers of unit). */
@@ -378,6 +381,10 @@ async function main(): Promise<void> {
             type: 'string',
             describe:
               'record history for reverse execution (reverse-stepi, reverse-continue...), from the first instruction: `all` (the default) or the guest instructions to keep at least, e.g. 100M (suffixes K, M, G: thousands, millions, billions); older history is dropped; --no-history turns it off',
+          })
+          .option('snapshot-interval', {
+            type: 'number',
+            describe: 'guest instructions between two snapshots of the machine while recording (default 1000000): going back replays at most this far',
           })
           .option('history-memory', {
             type: 'string',

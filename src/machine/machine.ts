@@ -246,7 +246,7 @@ export class Machine {
    * the host log it answers from is `log`.
    */
   rewire(log: HostLog | null): void {
-    Object.assign(this, { opts: { ...this.opts, hostLog: log ?? undefined }, onExecutable: this.executableHook() });
+    Object.assign(this, { opts: sharedOnClone({ ...this.opts, hostLog: log ?? undefined }), onExecutable: this.executableHook() });
     this.os.machine = this.hooks();
     const tasks = [...this.os.procs.values()].flatMap((p) => [...p.threads, p.current]);
     this.model.rewire(this.port(), new Set(tasks.map((t) => t.cpu)));

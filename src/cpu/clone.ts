@@ -200,6 +200,13 @@ export class Cloner {
     }
   }
 
+  /** The copies made of objects of class C (a clone's owner rebuilds what they hold: every task's CPU, reaped ones too). */
+  copiesOf<C>(cls: abstract new (...a: never[]) => C): C[] {
+    const out: C[] = [];
+    for (const c of this.memo.values()) if (c instanceof cls) out.push(c);
+    return out;
+  }
+
   /** Fail loudly if a slot left stale was not rebuilt by its owner (it is reachable state held in a closure). */
   check(): void {
     for (const s of this.stale) {

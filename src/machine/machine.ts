@@ -40,6 +40,7 @@ import { isEnd, morePressing, type Stop } from './stop.js';
 import { Watchpoints } from './watch.js';
 import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
 import type { HostLog } from '../kernel/hostlog.js';
+import type { MM } from '../kernel/mm.js';
 
 export type { PathInfo } from '../entry/index.js';
 export type { Stop } from './stop.js';
@@ -242,18 +243,17 @@ export class Machine {
   /**
    * After a clone of the machine (snapshot.ts): what the clone holds stale
    * is made anew (the closures that name the machine: the kernel's hooks,
-   * the model's port and its CPU hooks, the address spaces' listeners), and
-   * the host log it answers from is `log`.
+   * the model's port and the hooks of its CPUs, the address spaces'
+   * listeners: of every one cloned, a reaped task's too), and the host log
+   * it answers from is `log`.
    */
-  rewire(log: HostLog | null): void {
+  rewire(log: HostLog | null, copies: { cpus: CPU[]; mms: MM[] }): void {
     Object.assign(this, { opts: sharedOnClone({ ...this.opts, hostLog: log ?? undefined }), onExecutable: this.executableHook() });
     this.os.machine = this.hooks();
     const tasks = [...this.os.procs.values()].flatMap((p) => [...p.threads, p.current]);
-    this.model.rewire(this.port(), new Set(tasks.map((t) => t.cpu)));
-    for (const t of tasks) {
-      if (t.proc.mm.onExecutable !== null) t.proc.mm.onExecutable = this.onExecutable;
-      if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
-    }
+    this.model.rewire(this.port(), copies.cpus);
+    for (const mm of copies.mms) if (mm.onExecutable !== null) mm.onExecutable = this.onExecutable;
+    for (const t of tasks) if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
     this.cpu.useMemory(this.cpu.mem);
     this.watchpoints.reapply();
   }

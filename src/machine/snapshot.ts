@@ -27,6 +27,8 @@
  * host question from the log (HostLog.replayFrom) up to the log's end.
  */
 import { Cloner } from '../cpu/clone.js';
+import { CPU } from '../cpu/cpu.js';
+import { MM } from '../kernel/mm.js';
 import type { HostLog } from '../kernel/hostlog.js';
 import type { Machine } from './machine.js';
 
@@ -51,7 +53,7 @@ export function takeSnapshot(m: Machine): Snapshot {
   const c = new Cloner('snapshot');
   const copy = c.clone(m);
   c.finish();
-  copy.rewire(null);
+  copy.rewire(null, { cpus: c.copiesOf(CPU), mms: c.copiesOf(MM) });
   c.check();
   return { machine: copy, icount: m.icount, hostCursor: m.opts.hostLog?.position ?? 0, objects: c.size, pages: pagesOf(m), copied: c.copied, thawed: m.os.physmem.thawed };
 }
@@ -61,7 +63,7 @@ export function restoreSnapshot(s: Snapshot, log: HostLog): Machine {
   const c = new Cloner('restore');
   const m = c.clone(s.machine);
   c.finish();
-  m.rewire(log);
+  m.rewire(log, { cpus: c.copiesOf(CPU), mms: c.copiesOf(MM) });
   c.check();
   return m;
 }

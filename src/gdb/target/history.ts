@@ -53,7 +53,7 @@ interface Kept {
   index: number;
   icount: number;
   state: unknown;
-  /** Taken while going back (a tenth of the interval apart): kept only while going back near it. */
+  /** Taken while going back (at recorded runs' ends, a tenth of the interval apart): kept only while going back near it. */
   fine?: boolean;
 }
 
@@ -114,6 +114,8 @@ export class History implements GuestProcess, GuestReverse {
   /** Today's stop settings (the last ones the debugger set). */
   private sw: number[] = [];
   private hw: number[] = [];
+  /** Today's sets of each followed process (a debugger following several keeps one per process). */
+  private readonly own = new Map<number, { sw: number[]; hw: number[] }>();
   private readonly watches = new Map<string, { type: WatchType; addr: number; len: number }>();
   private catching: null | 'all' | ReadonlySet<number> = null;
   /** Replays made (monitor history). */
@@ -174,6 +176,7 @@ export class History implements GuestProcess, GuestReverse {
       setBreakpoints: (sw, hw) => {
         const s = [...sw], h = [...hw];
         [this.sw, this.hw] = [s, h];
+        this.own.clear();
         this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
       addWatch: (type, addr, len) => {
@@ -211,6 +214,7 @@ export class History implements GuestProcess, GuestReverse {
       killProcess: (pid) => this.input((p) => p.exec.killProcess(pid)),
       setProcessBreakpoints: (pid, sw, hw) => {
         const s = [...sw], h = [...hw];
+        this.own.set(pid, { sw: s, hw: h });
         this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
     } satisfies GuestExecution;
@@ -321,7 +325,7 @@ export class History implements GuestProcess, GuestReverse {
     while (this.snaps.length > 1 && (this.snaps[1].icount <= now - this.keepInsns || this.heldBytes() > this.memoryLimit())) {
       this.snaps.shift();
       const first = this.snaps[0];
-      // the calls before the new start are done with; a fine snapshot may stand inside a run, which stays
+      // the calls before the new start are done with
       const cut = first.index;
       this.entries = this.entries.slice(cut);
       for (const k of this.snaps) k.index -= cut;
@@ -386,14 +390,22 @@ export class History implements GuestProcess, GuestReverse {
    */
   continueBack(): ReverseStop {
     const now = this.now();
-    const overlay: Overlay = { sw: this.sw, hw: this.hw, watches: [...this.watches.values()], catching: this.catching };
+    // every set in force now, the followed processes' too: a breakpoint of any of them stops going back
+    const own = [...this.own.values()];
+    const overlay: Overlay = {
+      sw: [...new Set([...this.sw, ...own.flatMap((o) => o.sw)])],
+      hw: [...new Set([...this.hw, ...own.flatMap((o) => o.hw)])],
+      watches: [...this.watches.values()],
+      catching: this.catching,
+    };
     // segment by segment backwards, each from its snapshot: the cost is the distance gone back, not the length of history
     let until = now;
-    for (;;) {
-      const start = this.snapBefore(until === now ? now : until - 1);
+    for (let first = true; ; first = false) {
+      // the first segment ends now; each earlier one ends where the one after it starts
+      const start = this.snapBefore(first ? now : until - 1);
       const found = this.replayScan(start, until, overlay);
       // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
-      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now) && (until === now || c.icount < until));
+      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now) && (first || c.icount < until));
       const last = before[before.length - 1];
       if (last) {
         if (last.event.kind === 'watch') {
@@ -419,7 +431,7 @@ export class History implements GuestProcess, GuestReverse {
    */
   private rewind(to: { until: number; overlay?: Overlay; candidate?: number; start?: Kept | null }): void {
     const start = to.start !== undefined ? to.start : this.snapBefore(to.until);
-    const fine = { step: Math.max(2, Math.floor(this.interval / FINE)), taken: [] as Kept[] };
+    const fine = { step: Math.max(1, Math.floor(this.interval / FINE)), last: start?.icount ?? 0, taken: [] as Kept[] };
     const { proc, entries } = this.replayInto(start, to.until, to.overlay ?? null, to.candidate ?? -1, undefined, this.interval > 0 ? fine : undefined);
     this.inner = proc;
     this.entries = entries;
@@ -445,7 +457,7 @@ export class History implements GuestProcess, GuestReverse {
     overlay: Overlay | null,
     stopAt: number,
     found?: Candidate[],
-    fine?: { step: number; taken: Kept[] },
+    fine?: { step: number; last: number; taken: Kept[] },
   ): { proc: GuestProcess & Replayable; entries: Entry[] } {
     this.replays++;
     const q = start ? this.inner.restore(start.state) : this.inner.replay();
@@ -469,14 +481,10 @@ export class History implements GuestProcess, GuestReverse {
       let icount = q.exec.icount();
       if (icount >= until) break;
       let left = Math.min(r.budget - (icount - r.from), until - icount);
-      // a run is resumed from its breakpoint at its start only (a fine snapshot may stand inside it)
-      let rf = icount === r.from ? r.resumeFrom : NaN;
+      let rf = r.resumeFrom;
       for (;;) {
         const start = q.exec.icount();
-        // going back to stay (not a scan): fine snapshots on the way, so that the next steps back replay a tenth as far
-        const cut = fine ? fine.step - (start % fine.step) : Infinity;
-        const chunk = cut >= 2 && left - cut >= 2 ? cut : left;
-        const ev = q.exec.run(chunk, rf, r.stepping);
+        const ev = q.exec.run(left, rf, r.stepping);
         icount = q.exec.icount();
         left -= icount - start;
         const original = r.ended !== null && icount === r.to && ev?.kind === r.ended;
@@ -489,12 +497,6 @@ export class History implements GuestProcess, GuestReverse {
           }
           ordinal++;
         }
-        if (ev === null && chunk < left + (icount - start) && icount - start === chunk) {
-          // the chunk ended at a fine snapshot's instant, not the run
-          if (fine && icount < until) fine.taken.push({ index: k, icount, state: q.snapshot(), fine: true });
-          rf = NaN;
-          continue;
-        }
         if (ev === null || original || left <= 0 || icount >= until) break;
         if (ev.kind === 'exited' || ev.kind === 'killed') break;
         // a stop of today's settings the recorded run did not make: go on from it, as the recorded run went past
@@ -502,6 +504,13 @@ export class History implements GuestProcess, GuestReverse {
       }
       kept.push({ run: { ...r, to: icount } });
       if (icount >= until) break;
+      // going back to stay (not a scan): fine snapshots on the way, at the recorded runs' ends (a run cut elsewhere
+      // could end a slice the recorded run did not, and the clock is read at a slice's end), so that the next steps
+      // back replay a tenth as far
+      if (fine && icount - fine.last >= fine.step) {
+        fine.taken.push({ index: k + 1, icount, state: q.snapshot(), fine: true });
+        fine.last = icount;
+      }
     }
     this.replayed += q.exec.icount() - icount0;
     return { proc: q, entries: kept };

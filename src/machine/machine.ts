@@ -12,7 +12,6 @@
  * one while instructions run, and between runs the one the last stop named
  * (with a debugger attached, a task it traces).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes, withHostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
@@ -38,6 +37,8 @@ import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
 import { Watchpoints } from './watch.js';
+import { linkMapOf, type LinkMap } from './linkmap.js';
+import { guestPathOf, isElf32 } from './program.js';
 import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
 import type { HostLog } from '../kernel/hostlog.js';
 import type { MM } from '../kernel/mm.js';
@@ -525,36 +526,9 @@ export class Machine {
     this.model.exec(x.program, x.vdso);
   }
 
-  /**
-   * Where the dynamic linker's view of the program starts, for a debugger's
-   * link map (gdb's svr4 solib support): the program's and the interpreter's
-   * load addresses and, once ld.so has filled the program's DT_DEBUG, the
-   * address of its struct r_debug (whose r_map lists every loaded object).
-   * rDebug is null for a static program, or before ld.so has run.
-   */
-  linkMap(): { program: { path: string; bias: number; dynamic: number }; interp: { path: string; base: number } | null; rDebug: number | null } {
-    const x = this.exec;
-    const program = { path: x.program.path, bias: x.program.bias, dynamic: x.program.dynamic };
-    const interp = x.interp ? { path: x.interp.path, base: x.interp.bias } : null;
-    return { program, interp, rDebug: x.program.dynamic ? this.dtDebug(x.program.dynamic) : null };
-  }
-
-  /** The DT_DEBUG value in the dynamic array at addr (non-zero), or null. */
-  private dtDebug(addr: number): number | null {
-    const DT_NULL = 0, DT_DEBUG = 21;
-    const e = new Uint8Array(16);
-    const dv = new DataView(e.buffer);
-    // bounded: a corrupt or overwritten array must not loop for ever
-    for (let k = 0; k < 4096; k++, addr += 16) {
-      if (this.mem.peek(addr, e) !== 16) return null;
-      const tagLo = dv.getUint32(0, true), tagHi = dv.getUint32(4, true);
-      if (tagLo === DT_NULL && tagHi === 0) return null;
-      if (tagLo === DT_DEBUG && tagHi === 0) {
-        const v = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
-        return v === 0 ? null : v;
-      }
-    }
-    return null;
+  /** Where the dynamic linker's view of the program starts, for a debugger's link map (linkmap.ts). */
+  linkMap(): LinkMap {
+    return linkMapOf(this.exec, this.mem);
   }
 
   // ---- stops ----
@@ -1276,27 +1250,4 @@ function fxrstorFromMem(cpu: CPU, mem: Memory, addr: number): void {
 
 function hex(v: number): string {
   return v < 0 ? (BigInt(v) + (1n << 64n)).toString(16) : v.toString(16);
-}
-
-/** Guest path of a host path under root (the host path itself when root is '/'). */
-export function guestPathOf(root: string, hostPath: string): string {
-  if (root === '/') return hostPath;
-  const rel = path.relative(root, hostPath);
-  if (rel.startsWith('..')) return '/';
-  return '/' + rel;
-}
-
-/** Is the file an ELF32 (i386) program? Read before the kernel image is chosen; anything unreadable is left to exec to report. */
-function isElf32(file: string): boolean {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const b = Buffer.alloc(5);
-      return fs.readSync(fd, b, 0, 5, 0) === 5 && b.readUInt32BE(0) === 0x7f454c46 && b[4] === 1;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
 }

@@ -174,7 +174,7 @@ async function runCommand(argv: RunArgs): Promise<void> {
  * Split the command line at the program: everything after PROG belongs to the
  * program, even words that look like our options (`entrystub run prog --root x`).
  */
-const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns', '--schedule-log']);
+const VALUE_OPTIONS = new Set(['--root', '--argv0', '--port', '--host', '--socket', '--handshake-timeout', '--entry', '--hook', '--compat-entry', '--syntax', '--output', '--log', '--mem-limit', '--timer-hz', '--timer-insns', '--schedule-log', '--history', '--history-memory', '--snapshot-interval']);
 function splitAtProgram(args: string[]): { ours: string[]; program: string[] } {
   if (args[0] !== 'run' && args[0] !== 'serve' && args[0] !== 'trace') return { ours: args, program: [] };
   for (let k = 1; k < args.length; k++) {
@@ -276,9 +276,30 @@ interface ServeArgs extends LogArgs {
   multi: boolean;
   output?: string;
   stats?: boolean;
-  history: boolean;
+  history?: string | boolean;
+  'history-memory'?: string;
+  'snapshot-interval'?: number;
   'timer-hz'?: number;
   'timer-insns'?: number;
+}
+
+/** --history and --history-memory as the stub's bounds (false: --no-history). */
+function historyBounds(a: ServeArgs): { insns: number; memory: number | null; interval?: number } | false {
+  if (a.history === false || a.history === 'false') return false;
+  const insns = a.history === undefined || a.history === true || a.history === '' || a.history === 'all' ? Infinity : sized(a.history, 1000, '--history');
+  const memory = a['history-memory'] === undefined ? null : sized(a['history-memory'], 1024, '--history-memory');
+  const interval = a['snapshot-interval'];
+  if (interval !== undefined && !(Number.isInteger(interval) && interval > 0)) fail(`--snapshot-interval ${interval}: a number of instructions, more than 0`);
+  return { insns, memory, interval };
+}
+
+/** "100M" as a number: a count with an optional K, M or G suffix (powers of unit). */
+function sized(v: string, unit: number, opt: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(v.trim());
+  if (!m) fail(`${opt} ${v}: a number with an optional K, M or G suffix (e.g. 100M)`);
+  const n = Number(m[1]) * unit ** ' kmg'.indexOf((m[2] || ' ').toLowerCase());
+  if (!(n > 0)) fail(`${opt} ${v}: must be more than 0`);
+  return Math.round(n);
 }
 
 async function serveCommand(a: ServeArgs): Promise<void> {
@@ -303,7 +324,7 @@ async function serveCommand(a: ServeArgs): Promise<void> {
     multi: a.multi,
     output: a.output,
     stats: a.stats,
-    history: a.history,
+    history: historyBounds(a),
     timerInsns: timerInsns(a),
     kernelLog: log.kernelLine,
     log: (msg) => log.write(msg + '\n'),
@@ -357,9 +378,17 @@ async function main(): Promise<void> {
           .option('multi', { type: 'boolean', default: false, describe: 'serve target extended-remote (run, kill, run again)' })
           .option('output', { type: 'string', describe: "file for the program's stdout and stderr (default: the stub's; with --stdio, its stderr)" })
           .option('history', {
-            type: 'boolean',
-            default: true,
-            describe: 'record history for reverse execution (reverse-stepi, reverse-continue...); --no-history turns it off',
+            type: 'string',
+            describe:
+              'record history for reverse execution (reverse-stepi, reverse-continue...), from the first instruction: `all` (the default) or the guest instructions to keep at least, e.g. 100M (suffixes K, M, G: thousands, millions, billions); older history is dropped; --no-history turns it off',
+          })
+          .option('snapshot-interval', {
+            type: 'number',
+            describe: 'guest instructions between two snapshots of the machine while recording (default 1000000): going back replays at most this far',
+          })
+          .option('history-memory', {
+            type: 'string',
+            describe: 'bytes the history\'s snapshots may hold, e.g. 512M (suffixes K, M, G: KiB, MiB, GiB); older history is dropped beyond (default: twice the guest\'s resident memory, at least 16M)',
           }),
       (a) => serveCommand(a as unknown as ServeArgs),
     )

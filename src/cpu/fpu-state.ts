@@ -13,6 +13,7 @@
 import type { CPU } from './cpu.js';
 import type { Memory } from './memory.js';
 import { CpuFault, Vector } from './fault.js';
+import { sideTableOnClone } from './clone.js';
 
 // FSW bits: exception flags, stack fault, condition codes
 export const S_IE = 0x1;
@@ -41,7 +42,8 @@ export class X87 {
   empty = 0xff;
 }
 
-const states = new WeakMap<CPU, X87>();
+// state kept beside each CPU: a snapshot's CPUs get copies (clone.ts)
+const states = sideTableOnClone(new WeakMap<CPU, X87>());
 let lastCpu: CPU | null = null;
 let lastState: X87 = new X87();
 

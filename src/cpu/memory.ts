@@ -29,6 +29,7 @@
  * one process is the one every other sees, and it is never copied.
  */
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from './fault.js';
+import { CLONE, type Cloner } from './clone.js';
 
 export const PAGE_SIZE = 4096;
 export const PAGE_MASK = 4095;
@@ -42,8 +43,9 @@ export const PROT_USER = 8;
 const TLB_SIZE = 256;
 
 export class Page {
-  readonly u8: Uint8Array;
-  readonly dv: DataView;
+  /** The bytes (replaced, not changed, when a frozen page is first written: see frozen). */
+  u8: Uint8Array;
+  dv: DataView;
   /** Bumped whenever the bytes of a page holding decoded code change. */
   gen = 0;
   /** Decoded blocks refer to this page (so stores must bump gen). */
@@ -52,6 +54,12 @@ export class Page {
   refs = 1;
   /** The page of a MAP_SHARED mapping: every owner sees every write (no copy on write). */
   shared = false;
+  /**
+   * The bytes are a snapshot's too (src/machine/snapshot.ts): the first
+   * write gives the page bytes of its own (thaw), whoever holds it in this
+   * machine; the page itself, its holders and its accounting are unchanged.
+   */
+  frozen = false;
   constructor(
     readonly pn: number,
     public prot: number,
@@ -60,6 +68,33 @@ export class Page {
   ) {
     this.u8 = new Uint8Array(bytes ?? new ArrayBuffer(PAGE_SIZE));
     this.dv = new DataView(this.u8.buffer);
+  }
+
+  /** Bytes of its own for a frozen page, before a write. */
+  thaw(): void {
+    this.u8 = this.u8.slice();
+    this.dv = new DataView(this.u8.buffer);
+    this.frozen = false;
+  }
+
+  /**
+   * A snapshot's copy of the page: the same bytes, frozen on both sides
+   * (copy on write); a MAP_SHARED page's bytes, which every owner writes in
+   * place, are copied now (once per buffer: the page cache's and every
+   * mapping's copy stay one).
+   */
+  [CLONE](c: Cloner): Page {
+    if (this.shared) {
+      const q = c.note(this, new Page(this.pn, this.prot, c.clone(this.u8.buffer as ArrayBuffer)));
+      q.shared = true;
+      q.refs = this.refs;
+      return q;
+    }
+    this.frozen = true;
+    const q = c.note(this, new Page(this.pn, this.prot, this.u8.buffer as ArrayBuffer));
+    q.frozen = true;
+    q.refs = this.refs;
+    return q;
   }
 }
 
@@ -84,7 +119,12 @@ export interface MemoryWatch {
 export interface PageAccount {
   charge(pn: number): void;
   uncharge(pages: number): void;
+  /** A frozen page got bytes of its own (Page.thaw): the old ones are a snapshot's alone now. */
+  thawed(): void;
 }
+
+/** Memory's fields a clone does not copy (caches and listeners: see Memory's CLONE). */
+const MEMORY_TRANSIENT: ReadonlySet<PropertyKey> = new Set(['rt', 'wt', 'xt', 'otherTlb', 'watch', 'onCodeWrite']);
 
 /** Pages per page table (2 MiB of address space). */
 const TABLE_PAGES = 512;
@@ -141,6 +181,27 @@ export class Memory {
   private global: Memory | null = null;
   /** Tasks running in this address space (mm_users): a vfork child and its parent share one. */
   users = 1;
+
+  /**
+   * A snapshot's (or a restored machine's) copy of the address space: the
+   * same tables and pages, cloned (Page's CLONE: their bytes shared and
+   * frozen); no TLB entries, no watch (the debugger's are applied again) and
+   * no code-write listener (its CPU sets one). The original's TLBs are
+   * emptied: a page now frozen must not be written through an entry filled
+   * before.
+   */
+  [CLONE](c: Cloner): Memory {
+    const m = c.note(this, Object.create(Memory.prototype) as Memory);
+    c.fields(this, m, MEMORY_TRANSIENT);
+    m.rt = new Array(TLB_SIZE).fill(null);
+    m.wt = new Array(TLB_SIZE).fill(null);
+    m.xt = new Array(TLB_SIZE).fill(null);
+    m.otherTlb = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];
+    m.watch = null;
+    m.onCodeWrite = null;
+    if (c.mode === 'snapshot') this.flushTlb();
+    return m;
+  }
 
   /** Share the pages of `store` (the guest kernel's image and task stacks) wherever this address space maps nothing. */
   shareGlobal(store: Memory): void {
@@ -286,6 +347,11 @@ export class Memory {
       this.onCodeWrite?.(p);
     }
     return q;
+  }
+
+  private thaw(p: Page): void {
+    p.thaw();
+    this.account?.thawed();
   }
 
   /** Make the pages of [addr, addr+len) that exist shared as they are with every address space forked from here (MAP_SHARED). */
@@ -517,6 +583,7 @@ export class Memory {
     let p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_WRITE)) this.fault(addr, p, PF_WRITE);
     if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
+    if (p.frozen) this.thaw(p);
     if (p.hasCode) {
       p.gen++;
       p.hasCode = false;
@@ -694,6 +761,7 @@ export class Memory {
       let p = this.page(Math.floor(a / PAGE_SIZE));
       if (!p) break;
       if (!p.shared && !this.exclusive(p)) p = this.unshare(p);
+      if (p.frozen) this.thaw(p);
       if (p.hasCode) {
         p.gen++;
         this.onCodeWrite?.(p);

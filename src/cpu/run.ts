@@ -13,7 +13,7 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Memory, type Page } from './memory.js';
-import { compileBlock, type CompiledBlock } from './jit/compile.js';
+import { compileBlock, knownBlock, type CompiledBlock } from './jit/compile.js';
 
 const MAX_BLOCK = 64;
 /**
@@ -25,6 +25,8 @@ const MAX_BLOCK = 64;
  * that runs long enough to earn V8's optimization is compiled.
  */
 const HOT = 20_000;
+/** Runs after which a block looks for a compiled form made before (jit/compile.ts's knownBlock). */
+const WARM = 16;
 
 /** A one-byte nop (90 without prefixes; with REX.B it is xchg r8, rax). */
 function isNop(i: Insn): boolean {
@@ -245,9 +247,12 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     // (32-bit code is interpreted: the compiler knows the 64-bit instructions' code only)
     if (n === insns.length && cache.jit && !b.compat) {
       // the whole block may run: its compiled form does exactly what the loop below does
-      if (b.compiled === null && ++b.runs >= cache.hot) {
-        b.compiled = compileBlock(insns);
-        if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
+      if (b.compiled === null) {
+        const runs = ++b.runs;
+        if (runs >= cache.hot) {
+          b.compiled = compileBlock(insns);
+          if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
+        } else if (runs === WARM) b.compiled = knownBlock(insns) ?? null; // compiled before (a clone of the machine decodes again)
       }
       if (b.compiled !== null) {
         // a loop of one block goes round only without a breakpoint or probe at its start, which must be seen each time

@@ -17,7 +17,9 @@ import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
 import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
-import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import { sysenterArch } from '../cpu/ops/system.js';
+import type { Insn } from '../cpu/insn.js';
+import { rehook, type CpuHooks, rebuiltHooks, type EntryModel, type EntryPort, type EntryTask, type PathInfo } from './model.js';
 import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
 const RAX = 0, RCX = 1, RSP = 4, R11 = 11;
@@ -56,7 +58,7 @@ export class DirectEntry implements EntryModel {
   private t: DirectTask = { pending: null, entered: null, landingPad: null };
 
   constructor(
-    private readonly port: EntryPort,
+    private port: EntryPort,
     private readonly compatEntry: CompatEntry = DEFAULT_COMPAT_ENTRY,
   ) {}
 
@@ -116,11 +118,26 @@ export class DirectEntry implements EntryModel {
 
   exec(_img: LoadedImage, vdso: number | null = null): void {
     this.port.cpu.vendor = compatVendor(this.compatEntry);
-    this.port.cpu.onSyscall = (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true));
-    this.port.cpu.onInt80 = (cpu, i) => this.int80(cpu, i);
     this.t.landingPad = vdso === null ? null : vdso + vdso32(this.compatEntry).landingPad;
-    this.port.cpu.onSysenter = this.t.landingPad === null ? null : (cpu, i) => this.fastCompat(cpu, i, cpu.rl[5] >>> 0);
+    Object.assign(this.port.cpu, this.cpuHooks());
   }
+
+  private cpuHooks(): CpuHooks {
+    return rebuiltHooks({
+      onSyscall: (cpu, i) => (cpu.compat ? this.fastCompat(cpu, i, cpu.rl[RSP] >>> 0) : this.syscall(cpu, i, true)),
+      onInt80: (cpu, i) => this.int80(cpu, i),
+      // the running task's vDSO (after a clone every task's CPU gets these hooks): without one, SYSENTER is
+      // the CPU's own (ops/compat.ts hands the hook the sysenter instruction itself)
+      onSysenter: (cpu, i) => (this.t.landingPad === null ? sysenterArch(cpu, i as Insn) : this.fastCompat(cpu, i, cpu.rl[5] >>> 0)),
+    });
+  }
+
+  rewire(port: EntryPort, cpus: Iterable<CPU>): void {
+    this.port = port;
+    rehook(cpus, this.cpuHooks());
+  }
+
+  installProbes(): void {}
 
   /**
    * SYSENTER or SYSCALL from the vDSO (`movl %esp, %ebp; sysenter`, or on an

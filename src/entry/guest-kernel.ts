@@ -18,7 +18,9 @@ import { __USER32_CS } from '../cpu/segment.js';
 import { HC, SEL, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
 import { imagePath, loadKernelImage, type KernelImage } from './kernel-image.js';
-import type { EntryModel, EntryPort, EntryTask, PathInfo } from './model.js';
+import { rehook, type CpuHooks, type EntryModel, type EntryPort, type EntryTask, type PathInfo } from './model.js';
+import { sharedOnClone } from '../cpu/clone.js';
+import type { BlockCache } from '../cpu/run.js';
 import type { Vdso32 } from './vdso32.js';
 import { ARG_SLOTS, PT_OF_REG, PT_REGS, field, peekPtRegs, peekWord, pokeWord, readPtRegs, setField, writePtRegs } from './ptregs.js';
 
@@ -102,7 +104,7 @@ export abstract class GuestKernelEntry implements EntryModel {
   private nextSlot = 0;
 
   constructor(
-    protected readonly port: EntryPort,
+    protected port: EntryPort,
     /** Which image: src/guest/image/kernel-NAME.elf. */
     private readonly image: string,
     /** Its pages are user-accessible (no privilege levels: UML nommu). */
@@ -121,7 +123,18 @@ export abstract class GuestKernelEntry implements EntryModel {
 
   /** Map the guest kernel image into the kernel's pages (before the program, so their ranges cannot collide unnoticed). */
   mapKernel(): void {
-    this.kernel = loadKernelImage(this.port.kernelPages, imagePath(this.image), this.userPages, this.reserved().length > 0);
+    // the image never changes once loaded: every clone of the machine shares it
+    this.kernel = sharedOnClone(loadKernelImage(this.port.kernelPages, imagePath(this.image), this.userPages, this.reserved().length > 0));
+  }
+
+  /** The hooks exec installs on the running CPU. */
+  protected abstract cpuHooks(): CpuHooks;
+  abstract installProbes(blocks: BlockCache): void;
+
+  rewire(port: EntryPort, cpus: Iterable<CPU>): void {
+    this.port = port;
+    this.bypass.rewire(port, []);
+    rehook(cpus, this.cpuHooks());
   }
 
   // ---- tasks ----

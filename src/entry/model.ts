@@ -13,6 +13,7 @@
  */
 import type { Vdso32 } from './vdso32.js';
 import type { CPU } from '../cpu/cpu.js';
+import { STALE, rebuiltOnClone } from '../cpu/clone.js';
 import type { Memory } from '../cpu/memory.js';
 import type { BlockCache } from '../cpu/run.js';
 import type { LoadedImage } from '../kernel/loader.js';
@@ -117,6 +118,14 @@ export interface EntryModel {
   readonly kernel: KernelImage | null;
   /** Before the first program is loaded: map the guest kernel image, if any, into the kernel's pages. */
   mapKernel(): void;
+  /**
+   * After a clone of the machine (src/machine/snapshot.ts): the machine's
+   * new port, and the model's hooks again on the CPUs that had them (the
+   * clone holds stale placeholders there).
+   */
+  rewire(port: EntryPort, cpus: Iterable<CPU>): void;
+  /** The probes the model sets in a fresh block cache (one made after a clone: the decoded blocks are not cloned). */
+  installProbes(blocks: BlockCache): void;
   /** Address ranges the program may not be loaded over (the zpoline page). */
   reserved(): [number, number][];
   /**
@@ -224,3 +233,18 @@ export interface EntryModel {
 
 /** How a model is made: the registry (index.ts) maps names to these. */
 export type EntryFactory = (port: EntryPort, hook: string) => EntryModel;
+
+/** A model's CPU hooks (what exec installs on the running CPU). */
+export type CpuHooks = Partial<Pick<CPU, 'onSyscall' | 'onInt80' | 'onSysenter' | 'onTrap'>>;
+
+/** After a clone: each CPU's hooks left stale by the clone are the model's again (clone.ts). */
+export function rehook(cpus: Iterable<CPU>, hooks: CpuHooks): void {
+  for (const cpu of cpus)
+    for (const k of ['onSyscall', 'onInt80', 'onSysenter', 'onTrap'] as const) if ((cpu[k] as unknown) === STALE) (cpu as unknown as Record<string, unknown>)[k] = hooks[k] ?? null;
+}
+
+/** A model's hooks, which name the model: a clone of the machine has them made anew (rewire), not copied. */
+export function rebuiltHooks(h: CpuHooks): CpuHooks {
+  for (const f of Object.values(h)) if (f) rebuiltOnClone(f);
+  return h;
+}

@@ -12,12 +12,12 @@ import { RSP, type CPU } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
 import { deliverInterrupt, interruptsEnabled } from '../cpu/interrupt.js';
 import { setPrivilege } from '../cpu/ops/system.js';
-import { runBlocks } from '../cpu/run.js';
+import { runBlocks, type BlockCache } from '../cpu/run.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { CPU_ENTRY_AREA, HC, LOCAL_TIMER_VECTOR, SEL, SIZEOF_PTREGS, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { GuestKernelEntry, compatTrip, type CompatHow, type GuestTask, type Trip } from './guest-kernel.js';
-import type { EntryPort } from './model.js';
+import { rebuiltHooks, type CpuHooks, type EntryPort } from './model.js';
 import { peekWord, pokeWord } from './ptregs.js';
 import { DEFAULT_COMPAT_ENTRY, compatVendor, vdso32, type CompatEntry, type Vdso32 } from './vdso32.js';
 
@@ -56,27 +56,38 @@ export class NativeEntry extends GuestKernelEntry {
 
   exec(_img: LoadedImage, vdso: number | null = null): void {
     const { cpu, blocks } = this.port;
-    const k = this.kernel;
     cpu.vendor = compatVendor(this.compatEntry);
     this.t.vdso = vdso ?? 0;
     this.setCurrent(this.t);
-    const cstar = k.sym('entry_SYSCALL_compat'), int80 = k.sym('entry_INT80_compat');
-    cpu.onTrap = (c, kind, i) => {
-      // the compat entries take the i386 number: EAX, zero-extended (movl %eax, %eax)
-      if (kind === 'syscall-entry') {
-        if (c.nextRip === cstar) this.enter(c.icount, c.rl[0] >>> 0, 'cstar', i.addr);
-        else this.enter(c.icount, c.rl[0], 'lstar', i.addr);
-      } else if (kind === 'sysenter-entry') this.enter(c.icount, c.rl[0] >>> 0, 'sysenter', i.addr);
-      else if (kind === 'interrupt') {
-        if (c.nextRip === int80) this.enter(c.icount, c.rl[0] >>> 0, 'int80', i.addr);
-      } else if (kind === 'return-to-user') this.returnStop();
-      else if (kind === 'vmcall') {
-        if (c.cpl !== 0) throw new CpuFault(Vector.UD); // a hypercall is the guest kernel's, not the program's
-        this.hypercall(c, i);
-      }
-    };
+    Object.assign(cpu, this.cpuHooks());
     // the machine boots once, with its first program; an execve finds the MSRs set
     if (!this.booted) this.boot();
+    this.installProbes(blocks);
+  }
+
+  protected cpuHooks(): CpuHooks {
+    const k = this.kernel;
+    const cstar = k.sym('entry_SYSCALL_compat'), int80 = k.sym('entry_INT80_compat');
+    return rebuiltHooks({
+      onTrap: (c, kind, i) => {
+        // the compat entries take the i386 number: EAX, zero-extended (movl %eax, %eax)
+        if (kind === 'syscall-entry') {
+          if (c.nextRip === cstar) this.enter(c.icount, c.rl[0] >>> 0, 'cstar', i.addr);
+          else this.enter(c.icount, c.rl[0], 'lstar', i.addr);
+        } else if (kind === 'sysenter-entry') this.enter(c.icount, c.rl[0] >>> 0, 'sysenter', i.addr);
+        else if (kind === 'interrupt') {
+          if (c.nextRip === int80) this.enter(c.icount, c.rl[0] >>> 0, 'int80', i.addr);
+        } else if (kind === 'return-to-user') this.returnStop();
+        else if (kind === 'vmcall') {
+          if (c.cpl !== 0) throw new CpuFault(Vector.UD); // a hypercall is the guest kernel's, not the program's
+          this.hypercall(c, i);
+        }
+      },
+    });
+  }
+
+  installProbes(blocks: BlockCache): void {
+    const k = this.kernel;
     blocks.setProbe(k.sym('entry_SYSRETQ_unsafe_stack'), (c) => this.leave(c.icount + 1, () => 'sysretq'));
     blocks.setProbe(k.sym('entry_SYSRETL_compat_unsafe_stack'), (c) => {
       this.countCompat('sysretl');

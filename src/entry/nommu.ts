@@ -18,7 +18,8 @@ import type { SigInfo } from '../kernel/signal.js';
 import { ENOSYS } from '../kernel/errno.js';
 import { HC, NR_SYSCALLS, SIGALRM, SIZEOF_PTREGS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { GuestKernelEntry, type GuestTask, type Trip } from './guest-kernel.js';
-import type { EntryTask } from './model.js';
+import { rebuiltHooks, type CpuHooks, type EntryTask } from './model.js';
+import type { BlockCache } from '../cpu/run.js';
 import { PT_OF_REG, PT_REGS, field, peekWord, pokeWord, readPtRegs, saveUserRegs, setField, writePtRegs } from './ptregs.js';
 import { CALL_RAX, rewriteSyscallSites } from './zpoline.js';
 
@@ -164,22 +165,33 @@ export class NommuEntry extends GuestKernelEntry {
   }
 
   exec(_img: LoadedImage): void {
-    const { cpu, mem, blocks } = this.port;
+    const { cpu, blocks } = this.port;
     const k = this.kernel;
-    cpu.onSyscall = (c, i) => this.syscallTrap(c, i);
-    cpu.onTrap = (c, kind, i) => {
-      if (kind === 'vmcall') this.hypercall(c, i);
-    };
-    blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
-    const ipWord = k.sym('userspace_ip');
-    blocks.setProbe(k.sym('userspace_interrupted_return'), (c) => this.userspaceReturn(c, ipWord));
+    Object.assign(cpu, this.cpuHooks());
+    this.installProbes(blocks);
     if (this.hook === 'seccomp') return; // no trampoline (mapKernel left it out): a NULL call faults as it would natively
     this.tail = k.sym('zpoline_trampoline');
     this.tailEnd = k.sym('zpoline_beyond_table');
     this.back = k.sym('zpoline_back');
     // (zpoline rewrote the program's and the interpreter's sites as exec mapped them: executableMapped)
+  }
+
+  protected cpuHooks(): CpuHooks {
+    return rebuiltHooks({
+      onSyscall: (c, i) => this.syscallTrap(c, i),
+      onTrap: (c, kind, i) => {
+        if (kind === 'vmcall') this.hypercall(c, i);
+      },
+    });
+  }
+
+  installProbes(blocks: BlockCache): void {
+    const k = this.kernel;
+    blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
+    const ipWord = k.sym('userspace_ip');
+    blocks.setProbe(k.sym('userspace_interrupted_return'), (c) => this.userspaceReturn(c, ipWord));
     // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
-    blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
+    if (this.hook !== 'seccomp') blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
   }
 
   /**

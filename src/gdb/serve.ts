@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type * as net from 'node:net';
-import { LaunchError, MachineTarget, spawnGuest, type GuestProcess } from './target/index.js';
+import { LaunchError, MachineTarget, spawnGuest, type GuestProcess, type HistoryBounds } from './target/index.js';
 import { Stub } from './stub.js';
 import { listen, serveStdio } from './transport.js';
 
@@ -43,8 +43,8 @@ export interface ServeOptions {
   stats?: boolean;
   /** The guest kernel's printk lines. */
   kernelLog?: (line: string) => void;
-  /** Record each program's history so that gdb can run it backwards (default on). */
-  history?: boolean;
+  /** Record each program's history so that gdb can run it backwards (default on: everything, snapshots within twice the guest's resident memory). */
+  history?: boolean | HistoryBounds;
   /** The timer interrupt's period in guest instructions (0: off; default: the machine's). */
   timerInsns?: number;
 }
@@ -156,7 +156,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   const target = new MachineTarget({
     launch,
     extended: o.multi,
-    reverse: history,
+    reverse: history !== false,
     onProcessEnd: (p) => {
       const table = p.kernel.statsTable();
       if (table) log(table);

@@ -55,7 +55,7 @@ export function zapOtherThreads(p: Process): void {
 /** The task runs no more: out of the scheduler's tasks and its group's threads, its futex wait dropped, its per-task state released. */
 function taskGone(t: Task): void {
   const p = t.proc, k = p.kernel;
-  t.futexWait?.cancel();
+  if (t.futexWait) k.futexes.remove(t.futexWait.waiter);
   t.futexWait = null;
   t.dead = true;
   t.parked = null;

@@ -29,8 +29,8 @@ export interface FutexWaiter {
   key: FutexKey;
   /** FUTEX_WAIT_BITSET's bitset (FUTEX_WAIT: all ones). */
   readonly bitset: number;
-  /** Called when a wake takes the waiter off the queue. */
-  readonly woken: () => void;
+  /** A wake took the waiter off the queue (data, not a callback: a snapshot of the machine clones it as it is). */
+  woken: boolean;
 }
 
 export const FUTEX_WAITERS = 0x80000000 | 0, FUTEX_OWNER_DIED = 0x40000000, FUTEX_TID_MASK = 0x3fffffff;
@@ -53,8 +53,8 @@ export class FutexTable {
   /** Every waiter, in the order it queued. */
   private queue: FutexWaiter[] = [];
 
-  enqueue(key: FutexKey, bitset: number, woken: () => void): FutexWaiter {
-    const w: FutexWaiter = { key, bitset, woken };
+  enqueue(key: FutexKey, bitset: number): FutexWaiter {
+    const w: FutexWaiter = { key, bitset, woken: false };
     this.queue.push(w);
     return w;
   }
@@ -75,7 +75,7 @@ export class FutexTable {
       if (same(w.key, key) && (w.bitset & bitset) !== 0) {
         this.queue.splice(i, 1);
         woken++;
-        w.woken();
+        w.woken = true;
       } else i++;
     }
     return woken;

@@ -44,32 +44,55 @@ export class HostLog {
 
   /** Index of the next answer; at the end, the host is asked for real. */
   private cursor = 0;
+  /** Index of answers[0]: the answers before it were dropped with the history they belonged to (dropBefore). */
+  private base = 0;
   /** Bytes kept for fills (reads): what history costs beyond the answers themselves. */
   bytes = 0;
   /** Questions answered by the host itself while this log was active (a replay makes none until its end). */
   live = 0;
 
-  /** A log for a fresh machine that replays this one's history from the start. */
+  /** A log for a fresh machine that replays this one's history from the start (while no answer was dropped). */
   replay(): HostLog {
     const r = new HostLog(this.answers.slice());
     r.bytes = this.bytes;
+    r.base = r.cursor = this.base;
     return r;
+  }
+
+  /** History before answer `cursor` is gone (bounded history): its answers are dropped. */
+  dropBefore(cursor: number): void {
+    const n = Math.min(cursor, this.cursor) - this.base;
+    if (n <= 0) return;
+    for (const a of this.answers.splice(0, n)) for (const b of a.fills ?? []) this.bytes -= b.length;
+    this.base += n;
+  }
+
+  /** A log for a machine restored from a snapshot taken when this log's next answer was `cursor`: it replays from there. */
+  replayFrom(cursor: number): HostLog {
+    const r = this.replay();
+    r.cursor = Math.max(this.base, Math.min(cursor, this.base + this.answers.length));
+    return r;
+  }
+
+  /** The index of the next answer (a snapshot of the machine notes where its log stood). */
+  get position(): number {
+    return this.cursor;
   }
 
   /** Answers recorded. */
   get length(): number {
-    return this.answers.length;
+    return this.base + this.answers.length;
   }
 
   /** The machine is replaying (some recorded answers are still to come). */
   get replaying(): boolean {
-    return this.cursor < this.answers.length;
+    return this.cursor < this.length;
   }
 
   /** Answer op: from the log while it lasts, else from the host (and record it). */
   ask<A extends unknown[], R>(op: string, fn: (...a: A) => R, args: A, fills?: Fills<A, R>): R {
-    if (this.cursor < this.answers.length) {
-      const a = this.answers[this.cursor];
+    if (this.cursor < this.base + this.answers.length) {
+      const a = this.answers[this.cursor - this.base];
       if (a.op !== op) throw new HistoryDiverged(this.cursor, op, a.op);
       this.cursor++;
       if (a.fills) {

@@ -166,8 +166,8 @@ export function memProt(prot: number): number {
 export interface MMOptions {
   /** Top of the top-down mmap area (default DEFAULT_MMAP_BASE). */
   mmapBase?: number;
-  /** The process's soft limit for resource `res` now (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK); default none. */
-  rlimit?: (res: number) => bigint;
+  /** The process whose limits apply (RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK: its soft limits as they are now); default none. */
+  limits?: { readonly rlimits: [bigint, bigint][] };
 }
 
 const RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_AS = 9;
@@ -222,7 +222,7 @@ export class MM {
    * them as over a hole, and mprotect finds no VMA there (ENOMEM).
    */
   private readonly kernelRanges: [number, number][] = [];
-  private readonly rlimit: (res: number) => bigint;
+  private readonly limits: { readonly rlimits: [bigint, bigint][] } | null;
   private stack: StackArea | null = null;
   /** (end_data - start_data) of the program, as Linux's brk check counts it (setBrkStart). */
   private dataSpan = 0;
@@ -239,7 +239,7 @@ export class MM {
     opts: MMOptions = {},
   ) {
     this.mmapBase = opts.mmapBase ?? DEFAULT_MMAP_BASE;
-    this.rlimit = opts.rlimit ?? (() => 0xffffffffffffffffn);
+    this.limits = opts.limits ?? null;
   }
 
   // ---- fork ----
@@ -254,7 +254,7 @@ export class MM {
 
   /** The child's memory map at fork: a copy of this one, over the child's address space (Memory.fork's). */
   fork(mem: Memory, opts: MMOptions): MM {
-    const c = new MM(mem, { mmapBase: this.mmapBase, rlimit: opts.rlimit });
+    const c = new MM(mem, { mmapBase: this.mmapBase, limits: opts.limits });
     c.vmas = this.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : null }));
     c.brkStart = this.brkStart;
     c.brk = this.brk;
@@ -266,6 +266,11 @@ export class MM {
     // the child's shared file mappings hold their cache pages too (its address space shares the Page objects)
     for (const v of c.vmas) c.holdFile(v, v.start, v.end, false);
     return c;
+  }
+
+  /** The soft limit of resource res now (none: infinity). */
+  private rlimit(res: number): bigint {
+    return this.limits?.rlimits[res][0] ?? 0xffffffffffffffffn;
   }
 
   /** RLIMIT_STACK's soft limit (mmap_base is computed from it). */

@@ -11,7 +11,7 @@
  * counted once. The same observation tells the MM how far down the stack
  * has grown.
  */
-import type { Memory } from '../cpu/memory.js';
+import type { Memory, PageAccount } from '../cpu/memory.js';
 import { CpuFault, PF_USER, PF_WRITE, Vector } from '../cpu/fault.js';
 import { PAGE_SIZE } from '../cpu/memory.js';
 import { RLIM_INFINITY, hostRlimits, hostVmSize } from './host.js';
@@ -61,6 +61,8 @@ export class PhysMem {
   limit = Infinity;
   /** Guest pages in existence, in every Memory attached. */
   pages = 0;
+  /** Frozen pages given bytes of their own since the start (each leaves its old bytes to the snapshots: src/machine/snapshot.ts). */
+  thawed = 0;
 
   /** Whether one more page stays within the limit. */
   fits(pages = 1): boolean {
@@ -69,26 +71,47 @@ export class PhysMem {
 
   /**
    * Count the pages `mem` creates from now on (those it shares with the
-   * address space it was forked from are counted already); `touched(pn)`
-   * hears of each new one, `oom()` of the first one over the limit (it is to
-   * kill the program).
+   * address space it was forked from are counted already); `owner.mm` hears
+   * of each new one (the stack's growth), `owner.oom()` of the first one over
+   * the limit (it is to kill the program). An object, not closures: the
+   * account is part of the machine's state, which a snapshot clones.
    */
-  attach(mem: Memory, touched: (pn: number) => void, oom: () => void): void {
-    let killed = false;
-    mem.account = {
-      charge: (pn: number) => {
-        if (!this.fits()) {
-          if (!killed) {
-            killed = true;
-            oom();
-          } else if ((this.pages + 1) * PAGE_SIZE > this.limit + OVERSHOOT) throw new CpuFault(Vector.PF, pn * PAGE_SIZE, PF_USER | PF_WRITE);
-        }
-        this.pages++;
-        touched(pn);
-      },
-      uncharge: (n: number) => {
-        this.pages -= n;
-      },
-    };
+  attach(mem: Memory, owner: PageOwner | null): void {
+    mem.account = new Account(this, owner);
+  }
+}
+
+/** Whom an address space's pages concern: the MM that tracks the stack's growth, and what to kill when memory runs out. */
+export interface PageOwner {
+  mm: { touched(pn: number): void };
+  oom(): void;
+}
+
+/** One address space's account with the machine's memory. */
+class Account implements PageAccount {
+  private killed = false;
+  constructor(
+    private readonly phys: PhysMem,
+    private readonly owner: PageOwner | null,
+  ) {}
+
+  charge(pn: number): void {
+    const phys = this.phys;
+    if (!phys.fits()) {
+      if (!this.killed) {
+        this.killed = true;
+        this.owner?.oom();
+      } else if ((phys.pages + 1) * PAGE_SIZE > phys.limit + OVERSHOOT) throw new CpuFault(Vector.PF, pn * PAGE_SIZE, PF_USER | PF_WRITE);
+    }
+    phys.pages++;
+    this.owner?.mm.touched(pn);
+  }
+
+  uncharge(pages: number): void {
+    this.phys.pages -= pages;
+  }
+
+  thawed(): void {
+    this.phys.thawed++;
   }
 }

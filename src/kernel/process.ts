@@ -40,6 +40,7 @@ import { WouldBlock } from './errno.js';
 import { FdTable, OpenFile, O_ACCMODE, O_APPEND, O_LARGEFILE, O_RDONLY, O_WRONLY } from './fdtable.js';
 import { type CapSets, hostCaps, hostFdFlags, hostGroups, hostRlimits, hostUmask } from './host.js';
 import { Kernel } from './kernel.js';
+import type { FutexWaiter } from './futex.js';
 import type { LoadedImage } from './loader.js';
 import type { Exec } from './exec.js';
 import { MM, mmapBaseFor } from './mm.js';
@@ -116,7 +117,7 @@ export class Task {
   /** Thread name (prctl PR_SET_NAME, /proc/PID/task/TID/comm), at most 15 bytes. */
   comm = '';
   /** The futex this task waits on (a parked FUTEX_WAIT retried at each turn; futex.ts). */
-  futexWait: { woken: boolean; deadline: bigint | null; cancel: () => void } | null = null;
+  futexWait: { waiter: FutexWaiter; deadline: bigint | null } | null = null;
   /** set_tid_address / CLONE_CHILD_CLEARTID: the word zeroed (and futex-woken) when the task exits. */
   clearChildTid = 0;
   robustList = 0;
@@ -391,13 +392,9 @@ export class Process implements SignalState {
       this.rlimits[7] = [1024n, 1048576n]; // RLIMIT_NOFILE
     }
     this.fds.limit = Number(this.rlimits[7][0] > 1048576n ? 1048576n : this.rlimits[7][0]);
-    this.mm = new MM(mem, { mmapBase: opts.mmapBase ?? mmapBaseFor(this.rlimits[3][0]), rlimit: (res) => this.rlimits[res][0] });
+    this.mm = new MM(mem, { mmapBase: opts.mmapBase ?? mmapBaseFor(this.rlimits[3][0]), limits: this });
     this.mm.allowLowMappings = this.euid === 0;
-    this.kernel.physmem.attach(
-      mem,
-      (pn) => this.mm.touched(pn),
-      () => this.outOfMemory(),
-    );
+    this.kernel.physmem.attach(mem, this);
     this.vfs = new Vfs(opts.root);
     this.cwd = opts.cwd.startsWith('/') ? opts.cwd : '/' + opts.cwd;
     this.hostUmask = this.umask = hostUmask();
@@ -432,13 +429,8 @@ export class Process implements SignalState {
     // SCHED_RESET_ON_FORK: the child starts as SCHED_OTHER
     this.sched = parent.sched.resetOnFork ? { policy: 0, priority: 0, resetOnFork: false } : { ...parent.sched };
     this.rlimits = parent.rlimits.map(([s, h]): [bigint, bigint] => [s, h]);
-    this.mm = shareVm ? parent.mm : parent.mm.fork(this.mem, { rlimit: (res) => this.rlimits[res][0] });
-    if (!shareVm)
-      this.kernel.physmem.attach(
-        this.mem,
-        (pn) => this.mm.touched(pn),
-        () => this.outOfMemory(),
-      );
+    this.mm = shareVm ? parent.mm : parent.mm.fork(this.mem, { limits: this });
+    if (!shareVm) this.kernel.physmem.attach(this.mem, this);
     this.fds = parent.fds.fork();
     this.vfs = parent.vfs;
     this.cwd = parent.cwd;
@@ -548,7 +540,8 @@ export class Process implements SignalState {
    * The machine's memory (--mem-limit) is used up by this program's pages: as
    * Linux's OOM killer, SIGKILL, and say why.
    */
-  private outOfMemory(): void {
+  /** A page over --mem-limit (physmem.ts: the process is the owner of its address space's pages). */
+  oom(): void {
     const mib = Math.round(this.kernel.physmem.limit / 1048576);
     this.warn(`entrystub: out of memory: the program's pages reached the ${mib} MiB of --mem-limit; killed by SIGKILL as by Linux's OOM killer`);
     this.raise(9, { signo: 9, code: SI_KERNEL });
@@ -743,7 +736,7 @@ export class Process implements SignalState {
 
   /** The syscall completed, or the one being retried was abandoned (a debugger moved RIP): forget its deadline and progress. */
   dropRetry(): void {
-    this.current.futexWait?.cancel();
+    if (this.current.futexWait) this.kernel.futexes.remove(this.current.futexWait.waiter);
     this.current.futexWait = null;
     this.sleepDeadline = undefined;
     this.retryProgress = 0;

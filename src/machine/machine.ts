@@ -12,7 +12,6 @@
  * one while instructions run, and between runs the one the last stop named
  * (with a debugger attached, a task it traces).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes, withHostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
@@ -40,6 +39,11 @@ import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
 import { isEnd, morePressing, type Stop } from './stop.js';
 import { Watchpoints } from './watch.js';
+import { linkMapOf, type LinkMap } from './linkmap.js';
+import { guestPathOf, isElf32 } from './program.js';
+import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
+import type { HostLog } from '../kernel/hostlog.js';
+import type { MM } from '../kernel/mm.js';
 
 export type { PathInfo } from '../entry/index.js';
 export type { Stop } from './stop.js';
@@ -149,8 +153,10 @@ export class Machine {
   /** The task the CPU getters name: the running one (see the class comment). */
   private current: Task;
   private readonly sched: Scheduler<Task>;
-  /** Each address space's decoded blocks. */
-  private readonly caches = new WeakMap<Memory, BlockCache>();
+  /** Each address space's decoded blocks (a cache: a clone of the machine decodes again, see cacheOf). */
+  private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
+  /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
+  readonly syscallCounts = new Map<number, number>();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -177,12 +183,14 @@ export class Machine {
   private entryStop: { result: number; resultSet: boolean } | null = null;
 
   constructor(readonly opts: MachineOptions) {
-    this.warn = opts.warn ?? ((m) => process.stderr.write(m + '\n'));
+    // the options and the warning sink are the host's side: every clone of the machine shares them (snapshot.ts)
+    sharedOnClone(opts);
+    this.warn = sharedOnClone(opts.warn ?? ((m) => process.stderr.write(m + '\n')));
     this.timer = opts.timerInsns !== undefined ? new Timer(opts.timerInsns) : Timer.fromHz(DEFAULT_TIMER_HZ);
     const root = path.resolve(opts.root ?? '/');
     this.os = new Kernel<Process, Task>();
     const kp = this.os.kernelPages;
-    this.os.physmem.attach(kp, () => {}, () => {});
+    this.os.physmem.attach(kp, null);
     const mem = new Memory();
     mem.shareGlobal(kp);
     const cpu = new CPU(mem);
@@ -199,10 +207,10 @@ export class Machine {
     });
     this.current = this.leader.task;
     this.current.traced = true;
-    this.sched = new Scheduler(() => this.os.tasks);
+    this.sched = new Scheduler(this.os);
     this.caches.set(mem, this.newCache(mem));
     this.os.machine = this.hooks();
-    this.watchpoints = new Watchpoints(() => ({ cpu: this.cpu, mem: this.mem, blocks: this.blocks }));
+    this.watchpoints = new Watchpoints(this);
     this.model = makeEntryModel(opts.entry ?? DEFAULT_ENTRY, opts.hook, this.port(), opts.compatEntry);
   }
 
@@ -218,7 +226,38 @@ export class Machine {
 
   /** The decoded blocks of the current task's address space. */
   get blocks(): BlockCache {
-    return this.caches.get(this.current.proc.mem)!;
+    return this.cacheOf(this.current.proc.mem);
+  }
+
+  /** mem's decoded blocks; after a clone of the machine, a fresh cache with the model's probes and the debugger's breakpoints. */
+  private cacheOf(mem: Memory): BlockCache {
+    let b = this.caches.get(mem);
+    if (b === undefined) {
+      b = this.newCache(mem);
+      this.caches.set(mem, b);
+      this.model.installProbes(b);
+      const traced = this.os.tasks.some((t) => t.traced && t.proc.mem === mem);
+      if (traced) b.setBreakpoints(this.ownBreakpoints.get(mem) ?? this.breakpoints);
+    }
+    return b;
+  }
+
+  /**
+   * After a clone of the machine (snapshot.ts): what the clone holds stale
+   * is made anew (the closures that name the machine: the kernel's hooks,
+   * the model's port and the hooks of its CPUs, the address spaces'
+   * listeners: of every one cloned, a reaped task's too), and the host log
+   * it answers from is `log`.
+   */
+  rewire(log: HostLog | null, copies: { cpus: CPU[]; mms: MM[] }): void {
+    Object.assign(this, { opts: sharedOnClone({ ...this.opts, hostLog: log ?? undefined }), onExecutable: this.executableHook() });
+    this.os.machine = this.hooks();
+    const tasks = [...this.os.procs.values()].flatMap((p) => [...p.threads, p.current]);
+    this.model.rewire(this.port(), copies.cpus);
+    for (const mm of copies.mms) if (mm.onExecutable !== null) mm.onExecutable = this.onExecutable;
+    for (const t of tasks) if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
+    this.cpu.useMemory(this.cpu.mem);
+    this.watchpoints.reapply();
   }
 
   /** The current task's process. */
@@ -246,7 +285,11 @@ export class Machine {
    * rewrites them) as they are made; always in the running task's address
    * space, the one its mmap or mprotect changes.
    */
-  readonly onExecutable = (start: number, end: number, movedFrom?: number): void => this.model.executableMapped(start, end, movedFrom);
+  readonly onExecutable = this.executableHook();
+
+  private executableHook(): (start: number, end: number, movedFrom?: number) => void {
+    return rebuiltOnClone((start: number, end: number, movedFrom?: number): void => this.model.executableMapped(start, end, movedFrom));
+  }
 
   /** Number of the syscall in progress in the current task (the orig_rax a debugger sees), -1 outside one. */
   get origRax(): number {
@@ -302,7 +345,7 @@ export class Machine {
   /** What the entry model may ask of the machine (the running task's CPU, memory and blocks). */
   private port(): EntryPort {
     const m = this;
-    return {
+    return rebuiltOnClone({
       get cpu() {
         return m.cpu;
       },
@@ -339,15 +382,15 @@ export class Machine {
         this.rescheduled = true;
         this.cpu.stopRequested = true;
       },
-    };
+    });
   }
 
   /** What the kernel's fork, exec and exit mean for the model, the caches and the scheduler. */
   private hooks(): MachineHooks<Task> {
-    return {
+    return rebuiltOnClone({
       taskForked: (parent, child, how, stack) => {
         const pm = parent.proc.mem, cm = child.proc.mem;
-        if (cm !== pm) this.caches.set(cm, this.caches.get(pm)!.fork(cm, false));
+        if (cm !== pm) this.caches.set(cm, this.cacheOf(pm).fork(cm, false));
         this.model.newTask(child, parent, stack);
         if (how === 'thread') {
           // a debugger that asked for thread events (QThreadEvents) hears of it, the new thread stopped
@@ -390,7 +433,7 @@ export class Machine {
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
-          const blocks = this.caches.get(mm.mem)!, path = task.proc.exePath;
+          const blocks = this.cacheOf(mm.mem), path = task.proc.exePath;
           blocks.setProbe(x.entry, () => {
             blocks.setProbe(x.entry, null);
             this.requestStop({ kind: 'exec', path });
@@ -409,7 +452,7 @@ export class Machine {
         if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
-    };
+    });
   }
 
   private procStatsOf(p: Process): { comm: string; syscalls: number; insns: number; end: string | null } {
@@ -487,36 +530,9 @@ export class Machine {
     this.model.exec(x.program, x.vdso);
   }
 
-  /**
-   * Where the dynamic linker's view of the program starts, for a debugger's
-   * link map (gdb's svr4 solib support): the program's and the interpreter's
-   * load addresses and, once ld.so has filled the program's DT_DEBUG, the
-   * address of its struct r_debug (whose r_map lists every loaded object).
-   * rDebug is null for a static program, or before ld.so has run.
-   */
-  linkMap(): { program: { path: string; bias: number; dynamic: number }; interp: { path: string; base: number } | null; rDebug: number | null } {
-    const x = this.exec;
-    const program = { path: x.program.path, bias: x.program.bias, dynamic: x.program.dynamic };
-    const interp = x.interp ? { path: x.interp.path, base: x.interp.bias } : null;
-    return { program, interp, rDebug: x.program.dynamic ? this.dtDebug(x.program.dynamic) : null };
-  }
-
-  /** The DT_DEBUG value in the dynamic array at addr (non-zero), or null. */
-  private dtDebug(addr: number): number | null {
-    const DT_NULL = 0, DT_DEBUG = 21;
-    const e = new Uint8Array(16);
-    const dv = new DataView(e.buffer);
-    // bounded: a corrupt or overwritten array must not loop for ever
-    for (let k = 0; k < 4096; k++, addr += 16) {
-      if (this.mem.peek(addr, e) !== 16) return null;
-      const tagLo = dv.getUint32(0, true), tagHi = dv.getUint32(4, true);
-      if (tagLo === DT_NULL && tagHi === 0) return null;
-      if (tagLo === DT_DEBUG && tagHi === 0) {
-        const v = dv.getUint32(12, true) * 4294967296 + dv.getUint32(8, true);
-        return v === 0 ? null : v;
-      }
-    }
-    return null;
+  /** Where the dynamic linker's view of the program starts, for a debugger's link map (linkmap.ts). */
+  linkMap(): LinkMap {
+    return linkMapOf(this.exec, this.mem);
   }
 
   // ---- stops ----
@@ -985,7 +1001,9 @@ export class Machine {
     const proc = this.proc;
     proc.userRsp = userRsp ?? null;
     try {
-      return regs32 !== undefined ? syscall32(proc, nr, regs32) : syscall(proc, nr, a);
+      const ret = regs32 !== undefined ? syscall32(proc, nr, regs32) : syscall(proc, nr, a);
+      this.syscallCounts.set(nr, (this.syscallCounts.get(nr) ?? 0) + 1);
+      return ret;
     } catch (e) {
       if (e instanceof CpuFault) return -14;
       if (e instanceof WouldBlock) throw e; // retried by the model
@@ -1164,28 +1182,5 @@ export class Machine {
   /** symbol+offset for an address in the guest kernel image (or its zpoline page), else hex. */
   symbolize(addr: number): string {
     return this.model.kernel?.symbolize(addr) ?? `0x${hex(addr)}`;
-  }
-}
-
-/** Guest path of a host path under root (the host path itself when root is '/'). */
-export function guestPathOf(root: string, hostPath: string): string {
-  if (root === '/') return hostPath;
-  const rel = path.relative(root, hostPath);
-  if (rel.startsWith('..')) return '/';
-  return '/' + rel;
-}
-
-/** Is the file an ELF32 (i386) program? Read before the kernel image is chosen; anything unreadable is left to exec to report. */
-function isElf32(file: string): boolean {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const b = Buffer.alloc(5);
-      return fs.readSync(fd, b, 0, 5, 0) === 5 && b.readUInt32BE(0) === 0x7f454c46 && b[4] === 1;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
   }
 }

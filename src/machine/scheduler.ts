@@ -29,12 +29,12 @@ export class Scheduler<T extends SchedTask> {
   private stalled = 0;
   private shortest = Infinity;
 
-  /** tasks(): the live tasks, in tid order. */
-  constructor(private readonly tasks: () => readonly T[]) {}
+  /** source.tasks: the live tasks, in tid order (the kernel's list: data, so that a clone of the machine clones it). */
+  constructor(private readonly source: { readonly tasks: readonly T[] }) {}
 
   /** The task whose turn follows `cur`'s: the next in tid order that may run (wrapping round), or null if none. */
   next(cur: T): T | null {
-    const ts = this.tasks();
+    const ts = this.source.tasks;
     let first: T | null = null;
     for (const t of ts) {
       if (t.dead || t.held) continue;
@@ -67,7 +67,7 @@ export class Scheduler<T extends SchedTask> {
    * wait: a deadlock), else null.
    */
   allStalled(): number | null {
-    const n = this.tasks().filter((t) => !t.dead && !t.held).length;
+    const n = this.source.tasks.filter((t) => !t.dead && !t.held).length;
     if (n === 0 || this.stalled < n) return null;
     return this.shortest;
   }

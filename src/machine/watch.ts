@@ -39,19 +39,25 @@ export class Watchpoints {
   /** Guest accesses to watched ranges since the last check: [addr, len, write]. */
   private hits: [number, number, boolean][] = [];
 
-  /** target(): the task the debugger watches (the machine's current one when it resumes). */
-  constructor(private readonly target: () => WatchTarget) {}
+  /** target: the task the debugger watches (the machine's current one when it resumes: the machine itself). */
+  constructor(private readonly target: WatchTarget) {}
+
+  /** After a clone of the machine: the watched pages are handed to the (cloned) Memory again at the next apply(). */
+  reapply(): void {
+    this.applied = '\0';
+    this.appliedTo = null;
+  }
 
   private get cpu(): CPU {
-    return this.target().cpu;
+    return this.target.cpu;
   }
 
   private get mem(): Memory {
-    return this.target().mem;
+    return this.target.mem;
   }
 
   private get blocks(): BlockCache {
-    return this.target().blocks;
+    return this.target.blocks;
   }
 
   get size(): number {

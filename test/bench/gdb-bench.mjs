@@ -13,6 +13,12 @@
 //   4. breakpoints that are hit: a breakpoint in gdbdemo's loop, `continue`
 //      from hit to hit; and a conditional one whose condition gdb evaluates
 //      at every hit and finds false
+//   5. reverse execution over bench-crc's ~112 million instructions: the
+//      forward `continue` to its first printf with history recorded and with
+//      --no-history (the recording cost), reverse-stepi there (the first, and
+//      the next ones), reverse-continue across the whole history to a
+//      breakpoint at its start (main), and
+//      reverse-stepi there; the output = native
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -53,7 +59,7 @@ function freePort() {
 }
 
 /** Start a stub ('entrystub', 'no-spin' or 'qemu') for prog; resolves {port, stop, stdout()}: stdout is the program's. */
-async function startStub(kind, prog, args = []) {
+async function startStub(kind, prog, args = [], flags = []) {
   // entrystub without its fast path (transport.ts): what the event loop alone gives
   const env = kind === 'no-spin' ? { ...process.env, ENTRYSTUB_SPIN_MS: '0' } : process.env;
   let out = '';
@@ -64,7 +70,7 @@ async function startStub(kind, prog, args = []) {
     await sleep(300);
     return { port, stop: () => p.kill(), stdout: () => out };
   }
-  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...MODEL, prog, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const p = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...MODEL, ...flags, prog, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   p.stdout.on('data', (d) => (out += d));
   let err = '';
   const port = await new Promise((resolve, reject) => {
@@ -299,6 +305,63 @@ gdb.execute('kill')
   }
 }
 
+// ---------------------------------------------------------------- 5. reverse execution over a long history
+
+const REVERSE_PY = `import gdb, time, re
+def timed(cmd):
+    t = time.perf_counter()
+    gdb.execute(cmd, to_string=True)
+    return time.perf_counter() - t
+def steps(n):
+    return [timed('reverse-stepi') for k in range(n)]
+gdb.execute('break printf', to_string=True)
+print('FORWARD', timed('continue'))
+h = gdb.execute('monitor history', to_string=True)
+print('INSNS', re.search(r'history: (\\d+) guest', h).group(1))
+print('SNAPSHOTS', re.search(r'snapshots: (\\d+)', h).group(1))
+print('HELD', re.search(r'holding ([0-9.]+) MiB', h).group(1))
+print('RESIDENT', re.search(r'resident ([0-9.]+) MiB', h).group(1))
+s = steps(30)
+print('RSTEP_FIRST', s[0])
+print('RSTEP_MEDIAN', sorted(s[1:])[len(s) // 2])
+print('RSTEP_MAX', max(s[1:]))
+gdb.execute('delete', to_string=True)
+gdb.execute('break main', to_string=True)
+print('RCONT', timed('reverse-continue'))
+print('AT', gdb.execute('info symbol $pc', to_string=True).split()[0])
+h = gdb.execute('monitor history', to_string=True)
+print('BACK', re.search(r'history: (\\d+) guest', h).group(1))
+s = steps(10)
+print('DEEP_FIRST', s[0])
+print('DEEP_MAX', max(s[1:]))
+gdb.execute('delete', to_string=True)
+gdb.execute('continue')
+`;
+const FORWARD_PY = `import gdb, time
+gdb.execute('break printf', to_string=True)
+t = time.perf_counter()
+gdb.execute('continue', to_string=True)
+print('FORWARD', time.perf_counter() - t)
+gdb.execute('delete', to_string=True)
+gdb.execute('continue')
+`;
+
+async function reverseRun(history) {
+  const s = await startStub('entrystub', CRC, [], history ? [] : ['--no-history']);
+  try {
+    const out = gdbPython(s.port, CRC, history ? REVERSE_PY : FORWARD_PY);
+    if (!/exited normally/.test(out)) throw new Error(`bench-crc did not run to its end under the stub:\n${out.slice(-3000)}`);
+    await s.exited;
+    if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
+    if (!history) return { forward: num(out, 'FORWARD') };
+    if (!/^AT main$/m.test(out)) throw new Error(`reverse-continue did not stop at main:\n${out.slice(-3000)}`);
+    const keys = ['FORWARD', 'INSNS', 'SNAPSHOTS', 'HELD', 'RESIDENT', 'RSTEP_FIRST', 'RSTEP_MEDIAN', 'RSTEP_MAX', 'RCONT', 'BACK', 'DEEP_FIRST', 'DEEP_MAX'];
+    return Object.fromEntries(keys.map((k) => [k, num(out, k)]));
+  } finally {
+    s.stop();
+  }
+}
+
 // ---------------------------------------------------------------- report
 
 console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
@@ -366,6 +429,47 @@ for (const [label, rate, what] of [
   console.log(`${l}   (${what})`);
   for (const k of Object.keys(rate)) results.push({ bench: label.replace(/:$/, ''), stub: k === 'native' ? 'native gdb (ptrace)' : k, model: k === 'entrystub' ? MODEL_LABEL : null, hitsPerSec: rate[k] });
 }
+
+// interleaved, best of three each: history recorded, and not
+let rev = null, off = Infinity;
+for (let r = 0; r < 3; r++) {
+  const on = await reverseRun(true);
+  if (rev === null || on.FORWARD < rev.FORWARD) rev = on;
+  off = Math.min(off, (await reverseRun(false)).forward);
+}
+const ms = (x) => `${(x * 1000).toFixed(0)} ms`;
+console.log(
+  `reverse, bench-crc:          forward to its end ${rev.FORWARD.toFixed(2)} s recording, ${off.toFixed(2)} s with --no-history ` +
+    `(recording costs ${(((rev.FORWARD - off) / off) * 100).toFixed(1)}%; target < 25%); ${(rev.INSNS / 1e6).toFixed(1)}M instructions of history, ` +
+    `${rev.SNAPSHOTS} snapshots holding ${rev.HELD} MiB (guest resident ${rev.RESIDENT} MiB)`,
+);
+console.log(
+  `  reverse-stepi at the end:  first ${ms(rev.RSTEP_FIRST)}, then median ${ms(rev.RSTEP_MEDIAN)}, max ${ms(rev.RSTEP_MAX)} (target < 50 ms)`,
+);
+console.log(
+  `  reverse-continue:          ${rev.RCONT.toFixed(2)} s back across ${((rev.INSNS - rev.BACK) / 1e6).toFixed(1)}M instructions to a breakpoint at the start (target < 1 s per 100M); ` +
+    `reverse-stepi there: first ${ms(rev.DEEP_FIRST)}, then max ${ms(rev.DEEP_MAX)}; output = native`,
+);
+results.push({
+  bench: 'reverse execution, bench-crc',
+  stub: 'entrystub',
+  model: MODEL_LABEL,
+  historyInsns: rev.INSNS,
+  snapshots: rev.SNAPSHOTS,
+  snapshotMiB: rev.HELD,
+  residentMiB: rev.RESIDENT,
+  forwardSecsRecording: rev.FORWARD,
+  forwardSecsNoHistory: off,
+  recordingCostPct: ((rev.FORWARD - off) / off) * 100,
+  reverseStepiFirstMs: rev.RSTEP_FIRST * 1000,
+  reverseStepiMedianMs: rev.RSTEP_MEDIAN * 1000,
+  reverseStepiMaxMs: rev.RSTEP_MAX * 1000,
+  reverseContinueSecs: rev.RCONT,
+  reverseContinueInsns: rev.INSNS - rev.BACK,
+  reverseStepiAtStartFirstMs: rev.DEEP_FIRST * 1000,
+  reverseStepiAtStartMaxMs: rev.DEEP_MAX * 1000,
+  outputMatchesNative: true,
+});
 
 fs.rmSync(tmp, { recursive: true, force: true });
 const file = record('gdb', results, start);

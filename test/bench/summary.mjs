@@ -23,6 +23,13 @@ export function summary(doc) {
   if (st('entrystub') !== undefined) add('gdb: first stepi 2000', `${f0(st('entrystub'))} stepi/s; native gdb (ptrace) ${f0(st('native gdb (ptrace)'))}`, '>= native');
   const c = gdb.find((r) => r.bench === 'continue bench-crc');
   if (c) add('gdb: continue with 100 breakpoints never hit', `${(((c.secsWith100NeverHit - c.secs) / c.secs) * 100).toFixed(1)}%`, '< 5%');
+  const rv = gdb.find((r) => r.bench === 'reverse execution, bench-crc');
+  if (rv) {
+    const m = (x) => `${f0(x)} ms`;
+    add(`gdb: reverse-stepi, ${(rv.historyInsns / 1e6).toFixed(0)}M instructions of history`, `first ${m(rv.reverseStepiFirstMs)}, then median ${m(rv.reverseStepiMedianMs)}, max ${m(rv.reverseStepiMaxMs)}`, '< 50 ms');
+    add(`gdb: reverse-continue across ${(rv.reverseContinueInsns / 1e6).toFixed(0)}M instructions`, `${rv.reverseContinueSecs.toFixed(2)} s`, '< 1 s per 100M');
+    add('gdb: recording cost (forward, history on vs off)', `${rv.recordingCostPct.toFixed(1)}% (${rv.snapshots} snapshots, ${rv.snapshotMiB} MiB; guest resident ${rv.residentMiB} MiB)`, '< 25%');
+  }
   const load = [doc.cpu?.loadavgBefore, doc.gdb?.loadavgBefore].filter(Boolean).map((l) => l[0]).join(', ');
   return [`commit ${doc.commit?.slice(0, 12)}${doc.dirty ? ' (with changes)' : ''}, ${doc.cpus} x ${doc.cpuModel}, Node ${doc.node}; load average (1 min) at the start of each part: ${load}`, '| what | measured | target |', '|---|---|---|', ...lines].join('\n');
 }

@@ -11,10 +11,11 @@
  * stdin again.
  */
 import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { gdbBatch, GDBDEMO, GdbMI, ROOT, startStub } from './helpers.js';
+import { BIN, gdbBatch, GDBDEMO, GdbMI, ROOT, startStub } from './helpers.js';
 
 const REVREAD = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'revread');
 const T = 240_000;
@@ -59,6 +60,73 @@ describe('reverse execution', () => {
       }
     });
   }
+
+  it('after a long forward run, reverse-stepi restores a snapshot and lands on the states going forwards went through', { timeout: T }, async () => {
+    // bench-crc: millions of instructions before its first printf, so history holds several snapshots
+    const stub = await startStub(['--entry', 'native', BIN('bench-crc-musl'), '4']);
+    try {
+      const n = 40;
+      const out = await gdbBatch(stub.port, {
+        file: BIN('bench-crc-musl'),
+        ex: ['break printf', 'continue', `source ${forwardThenBack(n)}`, 'monitor history', 'delete', 'reverse-continue', 'continue'],
+        timeout: T,
+      });
+      const f = states(out, 'F');
+      const r = states(out, 'R');
+      expect(f.size).toBe(n + 1);
+      for (let k = 0; k < n; k++) expect(r.get(k), `instant ${k}`).toBe(f.get(k));
+      const snaps = [...out.matchAll(/snapshots: (\d+)/g)].map((m) => Number(m[1]));
+      expect(snaps[0]).toBeGreaterThan(2);
+      // going back replayed from a snapshot, not from the start: far fewer instructions than history holds
+      const hist = /history: (\d+) guest instructions since the start[^]*?: (\d+) replays so far, (\d+) instructions replayed/.exec(out)!;
+      expect(Number(hist[3]) / Number(hist[2])).toBeLessThan(Number(hist[1]) / 2);
+      expect(out).toMatch(/Breakpoint 1, .*printf/);
+      // back to the start segment by segment, then forwards to the end: the output as the native run's
+      expect(out).toMatch(/No more reverse-execution history/);
+      expect(out).toMatch(/exited normally/);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('reverse-continue across a fork restores every task from a snapshot; forwards again, the output appears once, as natively', { timeout: T }, async () => {
+    const FORKER = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'forker');
+    const native = spawnSync(FORKER, [], { encoding: 'utf8' }).stdout;
+    // snapshots at every run's end: the fork's child and its end are inside the history gone back over
+    const stub = await startStub(['--entry', 'native', '--snapshot-interval', '1000', FORKER]);
+    try {
+      const out = await gdbBatch(stub.port, {
+        file: FORKER,
+        ex: ['break report', 'continue', 'monitor history', 'break waitpid', 'reverse-continue', 'break fork', 'reverse-continue', 'monitor history', 'delete', 'continue'],
+        timeout: T,
+      });
+      // back to the parent's wait for its child (restored from the snapshot taken at the fork: two tasks), then before the fork
+      expect(out).toMatch(/Breakpoint 2, [^\n]*waitpid[^]*Breakpoint 3, [^\n]*fork/);
+      const snaps = [...out.matchAll(/snapshots: (\d+)/g)].map((m) => Number(m[1]));
+      expect(snaps[0]).toBeGreaterThan(1);
+      expect(out).toMatch(/exited with code 01|exited normally/);
+      await stub.exited.catch(() => {});
+      expect(stub.stdout()).toBe(native);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('a bound on history drops its oldest part: going back stops at the new start, which gdb is told', { timeout: T }, async () => {
+    const stub = await startStub(['--entry', 'native', '--history', '2M', BIN('bench-crc-musl'), '4']);
+    try {
+      const out = await gdbBatch(stub.port, { file: BIN('bench-crc-musl'), ex: ['break printf', 'continue', 'monitor history', 'delete', 'reverse-continue', 'monitor history', 'reverse-stepi'], timeout: T });
+      const from = [...out.matchAll(/recorded from instant (\d+) \((\d+) instructions back; bound: the last 2000000\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      // the start moved forward, keeping at least the last 2M instructions
+      expect(from[0][0]).toBeGreaterThan(0);
+      expect(from[0][1]).toBeGreaterThanOrEqual(2_000_000);
+      // reverse-continue ends at the new start (not the program's first instruction), and there is nothing before it
+      expect(out.match(/No more reverse-execution history/g)?.length).toBe(2);
+      expect(from[1]).toEqual([from[0][0], 0]);
+    } finally {
+      await stub.stop();
+    }
+  });
 
   it('reverse-continue to a watchpoint stops at each earlier write, with the values swapped', { timeout: T }, async () => {
     const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);

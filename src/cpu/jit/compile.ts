@@ -794,11 +794,41 @@ function GP(): CpuFault {
   return new CpuFault(Vector.GP);
 }
 
+/**
+ * Blocks compiled so far in this process, by where and what they are (the
+ * first address and every instruction's bytes, which are all the source
+ * depends on): a clone of the machine (src/machine/snapshot.ts) decodes its
+ * blocks afresh, and finds the compiled form of the same block, with the
+ * code V8 optimized for it, at once instead of after another HOT runs.
+ */
+const known = new Map<string, CompiledBlock | null>();
+/** Entries kept at most (a program that keeps generating code must not grow this for ever). */
+const KNOWN_MAX = 100_000;
+
+function siteOf(insns: Insn[]): string {
+  let k = String(insns[0].addr);
+  for (const i of insns) k += ':' + i.bytes.join(',');
+  return k;
+}
+
+/** The compiled form of this block if one was made before (undefined: never compiled; null: not worth it). */
+export function knownBlock(insns: Insn[]): CompiledBlock | null | undefined {
+  return known.get(siteOf(insns));
+}
+
 /** Compile a block to a function (or null: see blockSource). */
 export function compileBlock(insns: Insn[]): CompiledBlock | null {
+  const site = siteOf(insns);
+  const had = known.get(site);
+  if (had !== undefined) return had;
   const src = blockSource(insns);
-  if (src === null) return null;
-  const handlers = insns.map((i) => i.op);
-  const make = new Function('H', 'GP', `return function block(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
-  return make(handlers, GP);
+  let fn: CompiledBlock | null = null;
+  if (src !== null) {
+    const handlers = insns.map((i) => i.op);
+    const make = new Function('H', 'GP', `return function block(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
+    fn = make(handlers, GP);
+  }
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(site, fn);
+  return fn;
 }

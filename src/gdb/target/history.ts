@@ -45,7 +45,22 @@ interface RunCall {
   ended: GuestEvent['kind'] | null;
 }
 
-type Entry = { call: Call } | { run: RunCall };
+/** A call, or a run; setting: a call that sets where the machine stops (redone, with today's settings laid over, when a scan starts from a snapshot). */
+type Entry = { call: Call; setting?: boolean } | { run: RunCall };
+
+/** A snapshot of the machine (machine-port.ts), taken after entries[0 .. index) at instant icount. */
+interface Kept {
+  index: number;
+  icount: number;
+  state: unknown;
+  /** Taken while going back (at recorded runs' ends, a tenth of the interval apart): kept only while going back near it. */
+  fine?: boolean;
+}
+
+/** Guest instructions between two snapshots while recording: a replay from the nearest is at most this long. */
+export const SNAPSHOT_INTERVAL = 1_000_000;
+/** Going back, fine snapshots are taken this many times more often than while recording (the next steps back are then short). */
+const FINE = 10;
 
 /** The stop settings in force now: reverse-continue stops where these would have stopped. */
 interface Overlay {
@@ -66,7 +81,32 @@ interface Candidate {
 /** A process recorded for reverse execution: it replays its own host answers in a fresh copy (machine-port.ts). */
 export interface Replayable {
   replay(): GuestProcess & Replayable;
+  /** A snapshot of the machine as it stands (opaque). */
+  snapshot(): unknown;
+  /** A fresh process standing where the snapshot was taken, replaying the host's answers from there. */
+  restore(s: unknown): GuestProcess & Replayable;
+  snapshotFacts(s: unknown): { icount: number; objects: number; pages: number; copied: number; thawed: number };
+  /** The guest's resident memory (bytes), and how many frozen pages it has thawed so far. */
+  memoryFacts(): { resident: number; thawed: number };
+  /** History before the snapshot is gone: the host's answers before it are dropped. */
+  dropLogBefore(s: unknown): void;
 }
+
+/** How much history is kept (serve --history, --history-memory). */
+export interface HistoryBounds {
+  /** Guest instructions between snapshots (0: none; every step back replays from the first instruction, and nothing is dropped). */
+  interval?: number;
+  /** Keep at least the last this many instructions (Infinity: everything). */
+  insns?: number;
+  /** Bytes the snapshots may hold (null: twice the guest's resident memory, at least MIN_HISTORY_MEMORY). */
+  memory?: number | null;
+}
+
+/** The least the snapshots may hold when the bound is twice a small guest's resident memory. */
+export const MIN_HISTORY_MEMORY = 16 * 1024 * 1024;
+/** What a snapshot costs beyond pages: its objects (an estimate per object cloned). */
+const OBJECT_COST = 128;
+const PAGE_BYTES = 4096;
 
 export class History implements GuestProcess, GuestReverse {
   private inner: GuestProcess & Replayable;
@@ -74,13 +114,27 @@ export class History implements GuestProcess, GuestReverse {
   /** Today's stop settings (the last ones the debugger set). */
   private sw: number[] = [];
   private hw: number[] = [];
+  /** Today's sets of each followed process (a debugger following several keeps one per process). */
+  private readonly own = new Map<number, { sw: number[]; hw: number[] }>();
   private readonly watches = new Map<string, { type: WatchType; addr: number; len: number }>();
   private catching: null | 'all' | ReadonlySet<number> = null;
   /** Replays made (monitor history). */
   replays = 0;
+  /** Snapshots, in order of their instants (the first: the start). */
+  private snaps: Kept[] = [];
+  /** Instructions replayed in all (monitor history: what going back cost). */
+  replayed = 0;
 
-  constructor(first: GuestProcess & Replayable) {
+  private readonly interval: number;
+  private readonly keepInsns: number;
+  private readonly memoryBound: number | null;
+
+  constructor(first: GuestProcess & Replayable, bounds: HistoryBounds = {}) {
+    this.interval = bounds.interval ?? SNAPSHOT_INTERVAL;
+    this.keepInsns = bounds.insns ?? Infinity;
+    this.memoryBound = bounds.memory ?? null;
     this.inner = first;
+    if (this.interval > 0) this.snaps.push({ index: 0, icount: 0, state: first.snapshot() });
     this.pid = first.pid;
     const cur = () => this.inner;
     this.regs = {
@@ -113,7 +167,7 @@ export class History implements GuestProcess, GuestReverse {
       catchSyscalls: (which) => {
         const w = which === null || which === 'all' ? which : new Set(which);
         this.catching = w;
-        this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w));
+        this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w), true);
       },
       stopOnSignals: (on, pass) => {
         const ps = new Set(pass);
@@ -122,10 +176,11 @@ export class History implements GuestProcess, GuestReverse {
       setBreakpoints: (sw, hw) => {
         const s = [...sw], h = [...hw];
         [this.sw, this.hw] = [s, h];
-        this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+        this.own.clear();
+        this.config((p, o) => p.exec.setBreakpoints(o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
       addWatch: (type, addr, len) => {
-        const ok = this.input((p) => p.exec.addWatch(type, addr, len));
+        const ok = this.input((p) => p.exec.addWatch(type, addr, len), true);
         if (ok) this.watches.set(`${type}:${addr}:${len}`, { type, addr, len });
         return ok;
       },
@@ -134,14 +189,14 @@ export class History implements GuestProcess, GuestReverse {
         this.config((p, o) => {
           // a watch laid over by today's settings stays
           if (!o?.watches.some((w) => w.type === type && w.addr === addr && w.len === len)) p.exec.removeWatch(type, addr, len);
-        });
+        }, true);
       },
       clearWatches: () => {
         this.watches.clear();
         this.config((p, o) => {
           p.exec.clearWatches();
           for (const w of o?.watches ?? []) p.exec.addWatch(w.type, w.addr, w.len);
-        });
+        }, true);
       },
       insnsWithin: (s, e) => cur().exec.insnsWithin(s, e),
       icount: () => cur().exec.icount(),
@@ -159,7 +214,8 @@ export class History implements GuestProcess, GuestReverse {
       killProcess: (pid) => this.input((p) => p.exec.killProcess(pid)),
       setProcessBreakpoints: (pid, sw, hw) => {
         const s = [...sw], h = [...hw];
-        this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h));
+        this.own.set(pid, { sw: s, hw: h });
+        this.config((p, o) => p.exec.setProcessBreakpoints(pid, o ? [...s, ...o.sw] : s, o ? [...h, ...o.hw] : h), true);
       },
     } satisfies GuestExecution;
   }
@@ -221,26 +277,73 @@ export class History implements GuestProcess, GuestReverse {
     return this.inner.exec.icount();
   }
 
+  /** The first instant of history (it moves forward when a bound drops the oldest part). */
+  start(): number {
+    return this.snaps[0]?.icount ?? 0;
+  }
+
   /** What `monitor history` says. */
   describe(): string {
     const runs = this.entries.filter((e) => 'run' in e).length;
+    const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+    const fine = this.snaps.filter((k) => k.fine).length;
+    const at = this.snaps.map((k) => k.icount);
+    const list = at.length <= 12 ? at.join(', ') : `${at.slice(0, 6).join(', ')}, ... ${at.slice(-6).join(', ')}`;
+    const keep = this.keepInsns === Infinity ? 'everything' : `the last ${this.keepInsns}`;
     return (
-      `history: ${this.now()} guest instructions since the start, ${this.entries.length} debugger calls (${runs} runs) kept; ` +
-      `going back replays from the start (${this.replays} replays so far)\n`
+      `history: ${this.now()} guest instructions since the start; recorded from instant ${this.start()} (${this.now() - this.start()} instructions back; bound: ${keep}); ` +
+      `${this.entries.length} debugger calls (${runs} runs) kept\n` +
+      `snapshots: ${this.snaps.length} (${fine} fine) every ${this.interval} instructions, at ${list}; ` +
+      `holding ${mib(this.heldBytes())} of ${mib(this.memoryLimit())} allowed (guest resident ${mib(this.inner.memoryFacts().resident)})\n` +
+      `going back replays from the nearest snapshot: ${this.replays} replays so far, ${this.replayed} instructions replayed\n`
     );
+  }
+
+  /**
+   * What the snapshots hold beyond the running machine (an estimate): the
+   * bytes of every page thawed since the first snapshot (its old bytes are
+   * held by snapshots only), what each clone copied, and its objects.
+   */
+  private heldBytes(): number {
+    if (this.snaps.length === 0) return 0;
+    const first = this.inner.snapshotFacts(this.snaps[0].state);
+    let n = (this.inner.memoryFacts().thawed - first.thawed) * PAGE_BYTES;
+    for (const k of this.snaps) {
+      const f = this.inner.snapshotFacts(k.state);
+      n += f.copied + f.objects * OBJECT_COST;
+    }
+    return Math.max(0, n);
+  }
+
+  private memoryLimit(): number {
+    return this.memoryBound ?? Math.max(2 * this.inner.memoryFacts().resident, MIN_HISTORY_MEMORY);
+  }
+
+  /** Drop the oldest history while the bounds say so (keeping one snapshot: the new start). */
+  private trim(): void {
+    const now = this.now();
+    while (this.snaps.length > 1 && (this.snaps[1].icount <= now - this.keepInsns || this.heldBytes() > this.memoryLimit())) {
+      this.snaps.shift();
+      const first = this.snaps[0];
+      // the calls before the new start are done with
+      const cut = first.index;
+      this.entries = this.entries.slice(cut);
+      for (const k of this.snaps) k.index -= cut;
+      this.inner.dropLogBefore(first.state);
+    }
   }
 
   // ---- recording ----
 
   /** A call that changes the machine's state: made now and again on every replay. */
-  private input<R>(f: (p: GuestProcess) => R): R {
-    this.entries.push({ call: { redo: (p) => void f(p) } });
+  private input<R>(f: (p: GuestProcess) => R, setting = false): R {
+    this.entries.push({ call: { redo: (p) => void f(p) }, setting });
     return f(this.inner);
   }
 
   /** A call that changes where the machine stops (and so which calls follow): replayed, with today's settings laid over it when scanning. */
-  private config(f: (p: GuestProcess, o: Overlay | null) => void): void {
-    this.entries.push({ call: { redo: f } });
+  private config(f: (p: GuestProcess, o: Overlay | null) => void, setting = false): void {
+    this.entries.push({ call: { redo: f }, setting });
     f(this.inner, null);
   }
 
@@ -250,7 +353,24 @@ export class History implements GuestProcess, GuestReverse {
     const from = this.inner.exec.icount();
     const ev = this.inner.exec.run(budget, resumeFrom, stepping);
     this.entries.push({ run: { budget, resumeFrom, stepping, from, to: this.inner.exec.icount(), ended: ev?.kind ?? null } });
+    this.maybeSnapshot();
     return ev;
+  }
+
+  /** A snapshot when the last is an interval behind (runs are sliced: the stub's runner runs 100k instructions at a time). */
+  private maybeSnapshot(): void {
+    if (this.interval <= 0 || this.inner.exec.ended()) return;
+    const now = this.now();
+    const last = this.snaps[this.snaps.length - 1];
+    if (last && now - last.icount < this.interval) return;
+    this.snaps.push({ index: this.entries.length, icount: now, state: this.inner.snapshot() });
+    this.trim();
+  }
+
+  /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
+  private snapBefore(at: number): Kept | null {
+    for (let k = this.snaps.length - 1; k >= 0; k--) if (this.snaps[k].icount <= at) return this.snaps[k];
+    return null;
   }
 
   // ---- going back ----
@@ -258,9 +378,9 @@ export class History implements GuestProcess, GuestReverse {
   /** reverse-stepi: the instant one instruction earlier (the start of history if there is none). */
   stepBack(): ReverseStop {
     const now = this.now();
-    if (now === 0) return { event: null, begin: true };
+    if (now <= this.start()) return { event: null, begin: true };
     this.rewind({ until: now - 1 });
-    return { event: null, begin: this.now() === 0 };
+    return { event: null, begin: this.now() <= this.start() };
   }
 
   /**
@@ -270,49 +390,88 @@ export class History implements GuestProcess, GuestReverse {
    */
   continueBack(): ReverseStop {
     const now = this.now();
-    const overlay: Overlay = { sw: this.sw, hw: this.hw, watches: [...this.watches.values()], catching: this.catching };
-    const found = this.replayScan(now, overlay);
-    // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
-    const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now));
-    const last = before[before.length - 1];
-    if (!last) {
-      this.rewind({ until: 0 });
-      return { event: null, begin: true };
+    // every set in force now, the followed processes' too: a breakpoint of any of them stops going back
+    const own = [...this.own.values()];
+    const overlay: Overlay = {
+      sw: [...new Set([...this.sw, ...own.flatMap((o) => o.sw)])],
+      hw: [...new Set([...this.hw, ...own.flatMap((o) => o.hw)])],
+      watches: [...this.watches.values()],
+      catching: this.catching,
+    };
+    // segment by segment backwards, each from its snapshot: the cost is the distance gone back, not the length of history
+    let until = now;
+    for (let first = true; ; first = false) {
+      // the first segment ends now; each earlier one ends where the one after it starts
+      const start = this.snapBefore(first ? now : until - 1);
+      const found = this.replayScan(start, until, overlay);
+      // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
+      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now) && (first || c.icount < until));
+      const last = before[before.length - 1];
+      if (last) {
+        if (last.event.kind === 'watch') {
+          // going backwards, the access is undone: gdb is shown the instruction that made it, before it ran
+          this.rewind({ until: last.icount - 1 });
+          return { event: last.event, begin: false };
+        }
+        this.rewind({ until: last.icount, overlay, candidate: last.ordinal, start });
+        return { event: last.event, begin: false };
+      }
+      if (start === null || start.icount <= this.start()) break;
+      until = start.icount;
     }
-    if (last.event.kind === 'watch') {
-      // going backwards, the access is undone: gdb is shown the instruction that made it, before it ran
-      this.rewind({ until: last.icount - 1 });
-      return { event: last.event, begin: false };
-    }
-    this.rewind({ until: last.icount, overlay, candidate: last.ordinal });
-    return { event: last.event, begin: false };
+    this.rewind({ until: this.start() });
+    return { event: null, begin: true };
   }
 
   /**
-   * Replay the calls of history on a fresh machine up to instant `until`
-   * (or, with an overlay, up to that candidate stop), then let it take the
-   * old one's place with the calls it was given as its own history.
+   * Replay the calls of history on a machine restored from the nearest
+   * snapshot (or a fresh one) up to instant `until` (or, with an overlay, up
+   * to that candidate stop), then let it take the old one's place with the
+   * calls it was given as its own history.
    */
-  private rewind(to: { until: number; overlay?: Overlay; candidate?: number }): void {
-    const { proc, entries } = this.replayInto(to.until, to.overlay ?? null, to.candidate ?? -1);
+  private rewind(to: { until: number; overlay?: Overlay; candidate?: number; start?: Kept | null }): void {
+    const start = to.start !== undefined ? to.start : this.snapBefore(to.until);
+    const fine = { step: Math.max(1, Math.floor(this.interval / FINE)), last: start?.icount ?? 0, taken: [] as Kept[] };
+    const { proc, entries } = this.replayInto(start, to.until, to.overlay ?? null, to.candidate ?? -1, undefined, this.interval > 0 ? fine : undefined);
     this.inner = proc;
     this.entries = entries;
+    const now = this.now();
+    // snapshots after the last call kept unchanged, or past the instant now, named a future that is gone; fine ones are kept near here only
+    const from = start?.icount ?? 0;
+    this.snaps = [...this.snaps, ...fine.taken]
+      .filter((k) => (k.index <= entries.length - 1 || k.index === 0) && k.icount <= now && (!k.fine || (k.icount >= from && k.icount <= now)))
+      .sort((a, b) => a.icount - b.icount);
+    this.trim();
   }
 
-  /** Scan history up to `until` with today's settings laid over it: where they would have stopped, in order. */
-  private replayScan(until: number, overlay: Overlay): Candidate[] {
+  /** Scan history from start up to `until` with today's settings laid over it: where they would have stopped, in order. */
+  private replayScan(start: Kept | null, until: number, overlay: Overlay): Candidate[] {
     const out: Candidate[] = [];
-    this.replayInto(until, overlay, -1, out);
+    this.replayInto(start, until, overlay, -1, out);
     return out;
   }
 
-  private replayInto(until: number, overlay: Overlay | null, stopAt: number, found?: Candidate[]): { proc: GuestProcess & Replayable; entries: Entry[] } {
+  private replayInto(
+    start: Kept | null,
+    until: number,
+    overlay: Overlay | null,
+    stopAt: number,
+    found?: Candidate[],
+    fine?: { step: number; last: number; taken: Kept[] },
+  ): { proc: GuestProcess & Replayable; entries: Entry[] } {
     this.replays++;
-    const q = this.inner.replay();
-    const kept: Entry[] = [];
-    if (overlay) applyOverlay(q, overlay);
+    const q = start ? this.inner.restore(start.state) : this.inner.replay();
+    const from = start?.index ?? 0;
+    const kept: Entry[] = this.entries.slice(0, from);
+    const icount0 = q.exec.icount();
+    if (overlay) {
+      applyOverlay(q, overlay);
+      // the settings in force at the snapshot, with today's laid over them
+      for (const e of kept) if ('call' in e && e.setting) e.call.redo(q, overlay);
+    }
     let ordinal = 0;
-    for (const e of this.entries) {
+    for (let k = from; k < this.entries.length; k++) {
+      const e = this.entries[k];
       if ('call' in e) {
         e.call.redo(q, overlay);
         kept.push(e);
@@ -333,6 +492,7 @@ export class History implements GuestProcess, GuestReverse {
           found?.push({ ordinal, icount, event: ev });
           if (ordinal === stopAt) {
             kept.push({ run: { ...r, budget: r.budget, to: icount, ended: ev.kind } });
+            this.replayed += icount - icount0;
             return { proc: q, entries: kept };
           }
           ordinal++;
@@ -344,7 +504,15 @@ export class History implements GuestProcess, GuestReverse {
       }
       kept.push({ run: { ...r, to: icount } });
       if (icount >= until) break;
+      // going back to stay (not a scan): fine snapshots on the way, at the recorded runs' ends (a run cut elsewhere
+      // could end a slice the recorded run did not, and the clock is read at a slice's end), so that the next steps
+      // back replay a tenth as far
+      if (fine && icount - fine.last >= fine.step) {
+        fine.taken.push({ index: k + 1, icount, state: q.snapshot(), fine: true });
+        fine.last = icount;
+      }
     }
+    this.replayed += q.exec.icount() - icount0;
     return { proc: q, entries: kept };
   }
 }

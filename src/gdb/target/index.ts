@@ -18,6 +18,7 @@ import { Memory, Registers } from './registers.js';
 
 export { LaunchError, spawnGuest, type SpawnOptions } from './machine-port.js';
 export type { GuestProcess } from './port.js';
+export type { HistoryBounds } from './history.js';
 
 export interface MachineTargetOptions {
   /** Start a process (vRun, and the program given on the command line). */

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine, type MachineOptions, type Stop } from '../../machine/machine.js';
 import { formatStats } from '../../machine/stats.js';
+import { restoreSnapshot, takeSnapshot, type Snapshot } from '../../machine/snapshot.js';
 import { PAGE_SIZE } from '../../cpu/memory.js';
 import { fxrstorFrom, fxsaveTo } from '../../cpu/fpu-state.js';
 import { servedImage } from '../../entry/kernel-image.js';
@@ -19,7 +20,7 @@ import { ExecError, explainExecError, parseElf } from '../../kernel/loader.js';
 import { AT_FDCWD, fileRead, fileStat, guestNorm, O_RDONLY, openFile, resolveAt, specialPath, type KStat } from '../../kernel/sys/files.js';
 import { syscallName } from '../../kernel/sysnames.js';
 import { getS64, getU32, putU32, putU64 } from '../hex.js';
-import { History, type Replayable } from './history.js';
+import { History, type HistoryBounds, type Replayable } from './history.js';
 import { USER_REGS, type GuestEvent, type GuestFile, type GuestProcess, type GuestStat, type GuestTask } from './port.js';
 import type { CPU } from '../../cpu/cpu.js';
 import type { Memory } from '../../cpu/memory.js';
@@ -58,8 +59,9 @@ export class LaunchError extends Error {}
  * host's answers are logged and every debugger call that matters is kept,
  * so that gdb can run it backwards (history.ts).
  */
-export function spawnGuest(opts: SpawnOptions, history = false): GuestProcess {
-  return history ? new History(recorded(opts, new HostLog())) : adoptMachine(loaded(opts));
+export function spawnGuest(opts: SpawnOptions, history: boolean | HistoryBounds = false): GuestProcess {
+  if (history === false) return adoptMachine(loaded(opts));
+  return new History(recorded(opts, new HostLog()), history === true ? {} : history);
 }
 
 function loaded(opts: SpawnOptions): Machine {
@@ -73,10 +75,36 @@ function loaded(opts: SpawnOptions): Machine {
   return m;
 }
 
-/** A machine that logs the host's answers in log, as a process that can start a fresh copy replaying them. */
-function recorded(opts: SpawnOptions, log: HostLog): GuestProcess & Replayable {
-  const port = adoptMachine(loaded({ ...opts, hostLog: log }));
-  return Object.assign(port, { replay: () => recorded(opts, log.replay()) });
+/**
+ * A machine that logs the host's answers in log, as a process that can start
+ * a fresh copy replaying them, take a snapshot of itself, and start a copy
+ * from a snapshot (src/machine/snapshot.ts) replaying the log from there.
+ */
+function recorded(opts: SpawnOptions, log: HostLog, restored?: { m: Machine; sel: number | null }): GuestProcess & Replayable {
+  const m = restored?.m ?? loaded({ ...opts, hostLog: log });
+  const port = restored ? new MachinePort(m) : (adoptMachine(m) as MachinePort);
+  if (restored) port.selection = restored.sel;
+  return Object.assign(port, {
+    replay: () => recorded(opts, log.replay()),
+    snapshot: (): MachineState => ({ snap: takeSnapshot(m), sel: port.selection }),
+    restore: (s: unknown) => {
+      const st = s as MachineState;
+      const l = log.replayFrom(st.snap.hostCursor);
+      return recorded(opts, l, { m: restoreSnapshot(st.snap, l), sel: st.sel });
+    },
+    snapshotFacts: (s: unknown) => {
+      const st = (s as MachineState).snap;
+      return { icount: st.icount, objects: st.objects, pages: st.pages, copied: st.copied, thawed: st.thawed };
+    },
+    memoryFacts: () => ({ resident: m.os.physmem.pages * PAGE_SIZE, thawed: m.os.physmem.thawed }),
+    dropLogBefore: (s: unknown) => log.dropBefore((s as MachineState).snap.hostCursor),
+  });
+}
+
+/** A snapshot as the port keeps it: the machine's, and the task the debugger had selected. */
+interface MachineState {
+  snap: Snapshot;
+  sel: number | null;
 }
 
 /** A loaded Machine as a process under the debugger. */
@@ -89,16 +117,10 @@ export function adoptMachine(m: Machine): GuestProcess {
 
 class MachinePort implements GuestProcess {
   readonly pid: number;
-  private readonly counts = new Map<number, number>();
   private readonly fxbuf = new Uint8Array(512);
 
   constructor(private readonly m: Machine) {
     this.pid = m.proc.pid;
-    const prev = m.proc.afterSyscall;
-    m.proc.afterSyscall = (nr, a, ret) => {
-      this.counts.set(nr, (this.counts.get(nr) ?? 0) + 1);
-      prev?.(nr, a, ret);
-    };
     this.regs = this.regsPort();
     this.mem = this.memPort();
     this.exec = this.execPort();
@@ -143,6 +165,14 @@ class MachinePort implements GuestProcess {
 
   /** The task register and memory access refer to (null: the running one). */
   private sel: number | null = null;
+
+  get selection(): number | null {
+    return this.sel;
+  }
+
+  set selection(tid: number | null) {
+    this.sel = tid;
+  }
 
   tasks(): GuestTask[] {
     if (this.m.ended) return [];
@@ -384,7 +414,7 @@ class MachinePort implements GuestProcess {
       inUserCode: () => m.inUserCode(),
       ptregsAddr: () => m.ptregsAddr(),
       syscallName: (nr) => syscallName(nr),
-      syscallCounts: () => this.counts,
+      syscallCounts: () => m.syscallCounts,
       statsTable: () => (m.opts.stats ? formatStats(this.m).trimEnd() : null),
       interrupts: () => (m.kernel ? m.timer.describe() : 'no interrupts: the direct entry model has no guest kernel to take them'),
       get stepInterrupts() {

@@ -173,18 +173,14 @@ export function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: 
   const k = p.kernel;
   const mem = new Memory();
   mem.shareGlobal(k.kernelPages);
-  const mm = new MM(mem, { mmapBase: mmapBaseFor(p.rlimits[RLIMIT_STACK][0]), rlimit: (res) => p.rlimits[res][0] });
+  const mm = new MM(mem, { mmapBase: mmapBaseFor(p.rlimits[RLIMIT_STACK][0]), limits: p });
   mm.allowLowMappings = p.euid === 0;
   const reserved = k.machine?.reserved() ?? [];
   for (const [s, e] of reserved) mm.reserveForKernel(s, e);
   // the entry model sees the new program's code once it is the running address space (machine.exec)
   const executable: [number, number][] = [];
   mm.onExecutable = (s, e) => executable.push([s, e]);
-  k.physmem.attach(
-    mem,
-    (pn) => mm.touched(pn),
-    () => p.raise(9),
-  );
+  k.physmem.attach(mem, new ExecPages(mm, p));
   let x: Exec;
   const vdso32 = k.machine?.vdso32() ?? undefined;
   try {
@@ -237,4 +233,16 @@ export function registerExec(t: HandlerTable): void {
   const utf8 = 'argument and environment strings that are not UTF-8 do not reach the new program byte for byte';
   t.on(59, (p, a) => doExecve(p, AT_FDCWD, a.num(0), a.num(1), a.num(2), 0), utf8);
   t.on(322, (p, a) => doExecve(p, a.int(0), a.num(1), a.num(2), a.num(3), a.int(4)), utf8);
+}
+
+/** The new program's pages: its MM hears of the stack's growth; running out of memory kills the process. */
+class ExecPages {
+  constructor(
+    readonly mm: MM,
+    private readonly p: Process,
+  ) {}
+
+  oom(): void {
+    this.p.raise(9);
+  }
 }

@@ -38,20 +38,20 @@ function wait(p: Process, key: FutexKey, bitset: number, deadline: bigint | null
   const w = t.futexWait;
   if (w !== null) {
     // a retry: what happened since the task parked
-    if (w.woken) {
+    if (w.waiter.woken) {
       t.futexWait = null;
       return 0;
     }
     p.pollTimers();
     if (p.hasInterruptingSignal()) {
-      w.cancel();
+      p.kernel.futexes.remove(w.waiter);
       t.futexWait = null;
       // futex_wait: -ERESTARTSYS without a timeout (restarted under SA_RESTART), else restart_block's
       p.interrupted = w.deadline === null ? 'sys' : 'block';
       throw new SysError(EINTR);
     }
     if (w.deadline !== null && monoNs() >= w.deadline) {
-      w.cancel();
+      p.kernel.futexes.remove(w.waiter);
       t.futexWait = null;
       throw new SysError(ETIMEDOUT);
     }
@@ -62,12 +62,7 @@ function wait(p: Process, key: FutexKey, bitset: number, deadline: bigint | null
     p.interrupted = deadline === null ? 'sys' : 'block';
     throw new SysError(EINTR);
   }
-  const table = p.kernel.futexes;
-  const state = { woken: false, deadline, cancel: () => void table.remove(waiter) };
-  const waiter = table.enqueue(key, bitset, () => {
-    state.woken = true;
-  });
-  t.futexWait = state;
+  t.futexWait = { waiter: p.kernel.futexes.enqueue(key, bitset), deadline };
   throw new WouldBlock(Math.min(msUntil(deadline), p.timerWaitMs()));
 }
 
@@ -194,7 +189,7 @@ function lockPi(p: Process, uaddr: number, k: FutexKey, tryOnly: boolean, deadli
   for (;;) {
     if (t.futexWait !== null) {
       // a retry: woken by the unlock (try the word again), or still waiting
-      if (!t.futexWait.woken) return wait(p, k, FUTEX_BITSET_MATCH_ANY, null);
+      if (!t.futexWait.waiter.woken) return wait(p, k, FUTEX_BITSET_MATCH_ANY, null);
       t.futexWait = null;
     }
     const cur = read32(p.mem, uaddr) >>> 0;

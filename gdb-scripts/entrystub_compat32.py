@@ -141,7 +141,8 @@ RA_COLUMN = 8
 U32 = 0xffffffff
 
 
-def _uleb(b, i):
+def _leb(b, i, signed):
+    """A LEB128 number at b[i]: (value, the index past it)."""
     v = shift = 0
     while True:
         x = b[i]
@@ -149,20 +150,17 @@ def _uleb(b, i):
         v |= (x & 0x7f) << shift
         shift += 7
         if x < 0x80:
+            if signed and x & 0x40:
+                v -= 1 << shift
             return v, i
+
+
+def _uleb(b, i):
+    return _leb(b, i, False)
 
 
 def _sleb(b, i):
-    v = shift = 0
-    while True:
-        x = b[i]
-        i += 1
-        v |= (x & 0x7f) << shift
-        shift += 7
-        if x < 0x80:
-            if x & 0x40:
-                v -= 1 << shift
-            return v, i
+    return _leb(b, i, True)
 
 
 def _pointer(enc, b, i, addr_of):

@@ -231,6 +231,33 @@ describe('the committed vDSO image', () => {
 });
 
 /*
+ * This machine's own i386 programs (there are few: libc6-i386's ld.so and
+ * libc.so.6, both runnable, and valgrind's getoff-x86-linux, an i386 PIE,
+ * where valgrind is installed), against their runs here. ld.so run as the
+ * program is an ET_DYN without an interpreter: mapped top-down, and it maps
+ * the program it is given itself.
+ */
+const MACHINE32: { name: string; argv: string[] }[] = [
+  { name: 'libc.so.6 run as a program (its banner)', argv: ['/lib32/libc.so.6'] },
+  { name: 'ld-linux.so.2 --version', argv: ['/lib/ld-linux.so.2', '--version'] },
+  { name: 'ld-linux.so.2 loading a program itself', argv: ['/lib/ld-linux.so.2', BIN('libcwork-i386dyn')] },
+  { name: "valgrind's getoff-x86-linux (an i386 PIE)", argv: ['/usr/libexec/valgrind/getoff-x86-linux'] },
+];
+for (const ce of COMPAT_ENTRIES)
+  describe.concurrent(`this machine's i386 programs match their runs here (native, --compat-entry ${ce})`, () => {
+    for (const m of MACHINE32)
+      it.skipIf(!fs.existsSync(m.argv[0]))(m.name, async () => {
+        const c: Case = { name: m.name, args: m.argv.slice(1) };
+        const want = oracle(m.argv[0], m.argv[0], c);
+        expect(want.status).toBe(0);
+        const got = await emulate(m.argv[0], m.argv[0], c, ['--compat-entry', ce]);
+        expect(got.stderr).toBe('');
+        expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
+        expect(got.status).toBe(0);
+      });
+  });
+
+/*
  * --root for an i386 program: exec takes PT_INTERP's /lib/ld-linux.so.2 from
  * the root, and ld.so its libraries (/lib32, its default path on Debian's
  * multilib) and the program's plug-in ($ORIGIN/lib32: /proc/self/exe's

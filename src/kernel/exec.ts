@@ -191,7 +191,10 @@ export function execElf(ctx: ExecContext, req: ExecRequest): Exec {
     // the interpreter is read and checked before anything is mapped, as Linux does
     const ip = prog.elf.phdrs.find((p) => p.type === PT_INTERP);
     // a compat task's address space ends at 4 GiB: its mmap_base too (setup_new_exec's arch_pick_mmap_layout)
-    if (compat) ctx.mm.mmapBase = mmapBaseFor(ctx.mm.rlimitStack(), STACK_TOP_32);
+    if (compat) {
+      ctx.mm.mmapBase = mmapBaseFor(ctx.mm.rlimitStack(), STACK_TOP_32);
+      ctx.mm.taskSize = STACK_TOP_32;
+    }
     const interpPath = ip ? readInterpPath(prog, ip, name) : null;
     const interpFile = interpPath !== null ? openInterp(ctx, interpPath, name, files, compat) : null;
 

@@ -24,6 +24,11 @@
  * time), so what ld.so maps next lands higher than natively by the vDSO's
  * size.
  *
+ * An i386 program (compat_binfmt_elf) gets the same, in a 4 GiB address
+ * space: its stack at IA32_PAGE_OFFSET, mmap_base below it, a PIE at the
+ * compat ELF_ET_DYN_BASE (4 MiB), its interpreter (ld-linux.so.2, which must
+ * be i386 too) top-down below mmap_base, and the 32-bit vDSO below that.
+ *
  * Each PT_LOAD is mapped as elf_map does: the file's pages covering
  * [p_vaddr, p_vaddr + p_filesz) (the first of an ET_DYN with the size of the
  * whole image, the excess unmapped), the rest of the last file page zeroed

@@ -47,7 +47,7 @@ describe('entrystub run: bad programs', () => {
     ['corrupt program headers', () => path.join(tmp, 'corrupt'), /truncated or corrupt ELF/],
     ['non-x86-64 ELF', () => path.join(tmp, 'aarch64'), /not x86-64/],
     ['32-bit ELF of another machine', () => path.join(tmp, 'elf32'), /32-bit ELF for machine 62, not i386/],
-    ['not an ELF', () => path.join(tmp, 'script.sh'), /not an ELF file; entrystub runs x86-64 Linux executables, static or dynamically linked \(check with `file`\)/],
+    ['not an ELF', () => path.join(tmp, 'script.sh'), /not an ELF file; entrystub runs x86-64 and i386 Linux executables, static or dynamically linked \(check with `file`\)/],
   ];
   for (const [name, file, msg] of cases) {
     it(name, () => {
@@ -57,7 +57,7 @@ describe('entrystub run: bad programs', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain(path.basename(file()));
       // and what to do about it
-      expect(r.stderr).toMatch(/; (give the path|entrystub runs x86-64 Linux executables)/);
+      expect(r.stderr).toMatch(/; (give the path|entrystub runs x86-64 and i386 Linux executables)/);
     });
   }
   // a dynamically linked program loads its interpreter from the guest's root
@@ -80,6 +80,21 @@ describe('entrystub run: bad programs', () => {
     const r = run(['--root', root, path.join(root, 'bin', 'true')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^entrystub: \S+\/bin\/true: its interpreter \/lib64\/ld-linux-x86-64\.so\.2: not an ELF file; the interpreter must be an x86-64 ELF/);
+  });
+  // Linux's compat_binfmt_elf takes only an i386 interpreter for an i386 program, and binfmt_elf only an x86-64 one for an x86-64 program
+  it('an interpreter of the other class (ELIBBAD): x86-64 ld.so for an i386 program, i386 ld.so for an x86-64 one', () => {
+    const root = rootWithTrue();
+    fs.copyFileSync(BIN('hello-i386dyn'), path.join(root, 'bin', 'hello32'));
+    fs.mkdirSync(path.join(root, 'lib'));
+    fs.mkdirSync(path.join(root, 'lib64'));
+    fs.copyFileSync(fs.realpathSync('/lib64/ld-linux-x86-64.so.2'), path.join(root, 'lib', 'ld-linux.so.2'));
+    fs.copyFileSync(fs.realpathSync('/lib/ld-linux.so.2'), path.join(root, 'lib64', 'ld-linux-x86-64.so.2'));
+    const r32 = run(['--root', root, path.join(root, 'bin', 'hello32')]);
+    expect(r32.code).toBe(2);
+    expect(r32.stderr).toMatch(/^entrystub: \S+\/bin\/hello32: its interpreter \/lib\/ld-linux\.so\.2 is an x86-64 ELF; an i386 program needs an i386 interpreter \(ld-linux\.so\.2\)\n$/);
+    const r64 = run(['--root', root, path.join(root, 'bin', 'true')]);
+    expect(r64.code).toBe(2);
+    expect(r64.stderr).toMatch(/^entrystub: \S+\/bin\/true: its interpreter \/lib64\/ld-linux-x86-64\.so\.2 is an i386 ELF; the interpreter must be an x86-64 ELF/);
   });
   it('serve says the same before listening', () => {
     const r = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', path.join(tmp, 'nope')], { encoding: 'utf8', cwd: ROOT });

@@ -10,7 +10,7 @@
  * place), with each vDSO entry. UML nommu has none: a 32-bit program runs
  * through the native ones, with a one-line message if nommu was asked for.
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,6 +31,8 @@ interface I386Case extends Case {
 }
 
 const fixtures = loadCases('test/fixtures/i386-cases.json') as I386Case[];
+/** Built with gcc -m32 (-no-pie, and -fPIE -pie): run with this machine's i386 ld.so and libraries (libc6-i386, from gcc-multilib), as the oracle runs them. */
+const dynFixtures = loadCases('test/fixtures/i386-dynamic-cases.json') as I386Case[];
 const applets = loadCases('test/fixtures/busybox-cases.json');
 /**
  * Cases where qemu-user, the oracle on a host that runs no i386 code,
@@ -113,10 +115,11 @@ describe('the oracle for i386 programs', () => {
 });
 
 // each vDSO entry: SYSENTER (the default, as Linux on an Intel CPU), SYSCALL (an AMD CPU's) and int $0x80
+for (const [kind, cases] of [['static', fixtures], ['dynamically linked (this machine\'s ld-linux.so.2 and libc.so.6)', dynFixtures]] as const)
 for (const entry of ['native', 'direct'])
   for (const ce of COMPAT_ENTRIES) {
-    describe.concurrent(`static i386 fixtures match their runs on this machine (${entry}, --compat-entry ${ce})`, () => {
-      for (const c of fixtures) {
+    describe.concurrent(`${kind} i386 fixtures match their runs on this machine (${entry}, --compat-entry ${ce})`, () => {
+      for (const c of cases) {
         it.skipIf(c.nativeOnly !== undefined && oracleKind(busybox32()) !== 'native')(c.name, async () => {
           const want = c.qemuDeparts && oracleKind(busybox32()) === 'qemu-i386' ? recorded(c.qemuDeparts.expected, 'test/fixtures/expected') : oracle(BIN(c.bin!), 'prog', c);
           const got = await emulate(BIN(c.bin!), 'prog', c, ['--entry', entry, '--compat-entry', ce]);
@@ -223,6 +226,84 @@ describe('the committed vDSO image', () => {
         expect(Buffer.compare(fs.readFileSync(path.join(tmp, 'guest', f)), fs.readFileSync(path.join(ROOT, 'src', 'guest', f))), f).toBe(0);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+/*
+ * This machine's own i386 programs (there are few: libc6-i386's ld.so and
+ * libc.so.6, both runnable, and valgrind's getoff-x86-linux, an i386 PIE,
+ * where valgrind is installed), against their runs here. ld.so run as the
+ * program is an ET_DYN without an interpreter: mapped top-down, and it maps
+ * the program it is given itself.
+ */
+const MACHINE32: { name: string; argv: string[] }[] = [
+  { name: 'libc.so.6 run as a program (its banner)', argv: ['/lib32/libc.so.6'] },
+  { name: 'ld-linux.so.2 --version', argv: ['/lib/ld-linux.so.2', '--version'] },
+  { name: 'ld-linux.so.2 loading a program itself', argv: ['/lib/ld-linux.so.2', BIN('libcwork-i386dyn')] },
+  { name: "valgrind's getoff-x86-linux (an i386 PIE)", argv: ['/usr/libexec/valgrind/getoff-x86-linux'] },
+];
+for (const ce of COMPAT_ENTRIES)
+  describe.concurrent(`this machine's i386 programs match their runs here (native, --compat-entry ${ce})`, () => {
+    for (const m of MACHINE32)
+      it.skipIf(!fs.existsSync(m.argv[0]))(m.name, async () => {
+        const c: Case = { name: m.name, args: m.argv.slice(1) };
+        const want = oracle(m.argv[0], m.argv[0], c);
+        expect(want.status).toBe(0);
+        const got = await emulate(m.argv[0], m.argv[0], c, ['--compat-entry', ce]);
+        expect(got.stderr).toBe('');
+        expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
+        expect(got.status).toBe(0);
+      });
+  });
+
+/*
+ * --root for an i386 program: exec takes PT_INTERP's /lib/ld-linux.so.2 from
+ * the root, and ld.so its libraries (/lib32, its default path on Debian's
+ * multilib) and the program's plug-in ($ORIGIN/lib32: /proc/self/exe's
+ * directory, a guest path) from there; the root holds copies of this
+ * machine's, so the oracle is the program's own run here. A library missing
+ * from the root (but not from this machine) is ld.so's error.
+ */
+describe('a dynamically linked i386 program in a --root: its interpreter and libraries come from there', () => {
+  let root: string;
+  const copy = (from: string, to: string) => {
+    fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(from), path.join(root, to));
+  };
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-root32-'));
+    copy('/lib/ld-linux.so.2', 'lib/ld-linux.so.2');
+    for (const lib of ['libc.so.6', 'libm.so.6']) copy(path.join('/lib32', lib), path.join('lib32', lib));
+    for (const prog of ['libcwork-i386dyn', 'libcwork-i386pie', 'dlopen-i386dyn']) copy(BIN(prog), path.join('bin', prog));
+    copy(BIN('lib32/libdlplug.so'), 'bin/lib32/libdlplug.so');
+    copy(path.join(ROOT, 'test/fixtures/data/words.txt'), 'test/fixtures/data/words.txt');
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const inRoot = (prog: string, extra: string[] = []) =>
+    spawnSync(process.execPath, [CLI, 'run', '--root', root, ...extra, '--argv0', `/bin/${prog}`, path.join(root, 'bin', prog)], { cwd: root, env: {}, timeout: 300_000 });
+
+  for (const ce of COMPAT_ENTRIES)
+    for (const prog of ['libcwork-i386dyn', 'libcwork-i386pie', 'dlopen-i386dyn'])
+      it(`${prog} (--compat-entry ${ce})`, () => {
+        const want = runOracle(BIN(prog), `/bin/${prog}`, [], { cwd: ROOT });
+        expect(want.status).toBe(0);
+        const got = inRoot(prog, ['--compat-entry', ce]);
+        expect(got.stderr.toString()).toBe('');
+        expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
+        expect(got.status).toBe(0);
+      });
+
+  it('without libm.so.6 in the root (this machine has one), ld.so cannot load the program', () => {
+    fs.renameSync(path.join(root, 'lib32/libm.so.6'), path.join(root, 'libm.so.6.away'));
+    try {
+      const got = inRoot('libcwork-i386dyn');
+      expect(got.stdout.toString()).toBe('');
+      expect(got.stderr.toString()).toBe('/bin/libcwork-i386dyn: error while loading shared libraries: libm.so.6: cannot open shared object file: No such file or directory\n');
+      expect(got.status).toBe(127);
+    } finally {
+      fs.renameSync(path.join(root, 'libm.so.6.away'), path.join(root, 'lib32/libm.so.6'));
     }
   });
 });

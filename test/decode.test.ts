@@ -58,7 +58,7 @@ describe('decoder agrees with iced-x86', () => {
     expect(r.checked).toBeGreaterThan(10000);
   });
 
-  const files = [...(BUSYBOX ? [BUSYBOX] : []), path.join(ROOT, 'examples/example-musl'), ...fs.readdirSync(path.join(ROOT, 'test/fixtures/bin')).map((f) => path.join(ROOT, 'test/fixtures/bin', f))];
+  const files = [...(BUSYBOX ? [BUSYBOX] : []), path.join(ROOT, 'examples/example-musl'), ...fs.readdirSync(path.join(ROOT, 'test/fixtures/bin'), { recursive: true, encoding: 'utf8' }).map((f) => path.join(ROOT, 'test/fixtures/bin', f)).filter((f) => fs.statSync(f).isFile())];
   for (const file of files) {
     it(path.basename(file), () => {
       const r = sweepFile(file);

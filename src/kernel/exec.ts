@@ -24,6 +24,11 @@
  * time), so what ld.so maps next lands higher than natively by the vDSO's
  * size.
  *
+ * An i386 program (compat_binfmt_elf) gets the same, in a 4 GiB address
+ * space: its stack at IA32_PAGE_OFFSET, mmap_base below it, a PIE at the
+ * compat ELF_ET_DYN_BASE (4 MiB), its interpreter (ld-linux.so.2, which must
+ * be i386 too) top-down below mmap_base, and the 32-bit vDSO below that.
+ *
  * Each PT_LOAD is mapped as elf_map does: the file's pages covering
  * [p_vaddr, p_vaddr + p_filesz) (the first of an ET_DYN with the size of the
  * whole image, the excess unmapped), the rest of the last file page zeroed
@@ -53,6 +58,12 @@ export const STACK_TOP_32 = 0xffffe000;
 export const STACK_SIZE = 8 * 1024 * 1024;
 /** Linux's ELF_ET_DYN_BASE on x86-64: 2/3 of the address space (0x555555554aaa). */
 export const ELF_ET_DYN_BASE = Math.floor(TASK_SIZE / 3) * 2;
+/**
+ * ELF_ET_DYN_BASE of a compat task (mmap_is_ia32(): TIF_ADDR32, set by
+ * SET_PERSONALITY2 before anything is mapped): 4 MiB, where an i386 PIE goes,
+ * leaving the rest of the 4 GiB for the mmap area above it.
+ */
+export const ELF_ET_DYN_BASE_32 = 0x400000;
 /** AT_PLATFORM's string (ELF_PLATFORM; for a compat program, COMPAT_ELF_PLATFORM). */
 const PLATFORM = 'x86_64', PLATFORM_32 = 'i686';
 /** AT_HWCAP2 bit: the kernel lets user space use RDFSBASE and friends (CPUID.7.EBX bit 0, FSGSBASE). */
@@ -145,6 +156,12 @@ const pageOff = (a: number): number => a - pageDown(a);
 
 type Phdr = ElfInfo['phdrs'][number];
 
+/** The address space's shape for the program's ABI: where its stack ends and where a PIE goes. */
+interface Layout {
+  stackTop: number;
+  dynBase: number;
+}
+
 /** An ELF file open for loading. */
 interface ElfFile {
   fd: number;
@@ -178,18 +195,20 @@ export function execElf(ctx: ExecContext, req: ExecRequest): Exec {
     const compat = prog.elf.is32;
     // the interpreter is read and checked before anything is mapped, as Linux does
     const ip = prog.elf.phdrs.find((p) => p.type === PT_INTERP);
-    if (ip && compat) throw new ExecError(`${name}: a dynamically linked i386 program (entrystub runs i386 programs only when static)`, 8, 'build it with gcc -m32 -static');
-    if (compat && prog.elf.type !== ET_EXEC) throw new ExecError(`${name}: an i386 position-independent executable (entrystub loads i386 ET_EXEC programs only)`, 8, 'build it with gcc -m32 -static -no-pie');
     // a compat task's address space ends at 4 GiB: its mmap_base too (setup_new_exec's arch_pick_mmap_layout)
-    if (compat) ctx.mm.mmapBase = mmapBaseFor(ctx.mm.rlimitStack(), STACK_TOP_32);
+    if (compat) {
+      ctx.mm.mmapBase = mmapBaseFor(ctx.mm.rlimitStack(), STACK_TOP_32);
+      ctx.mm.taskSize = STACK_TOP_32;
+    }
     const interpPath = ip ? readInterpPath(prog, ip, name) : null;
-    const interpFile = interpPath !== null ? openInterp(ctx, interpPath, name, files) : null;
+    const interpFile = interpPath !== null ? openInterp(ctx, interpPath, name, files, compat) : null;
 
-    const program = loadImage(ctx.mm, prog, interpFile !== null ? 'pie' : 'own', req.reserved, name, compat ? STACK_TOP_32 : STACK_TOP);
-    const interp = interpFile !== null ? loadImage(ctx.mm, interpFile, program.bias !== 0 ? 'interp-of-pie' : 'interp', req.reserved, name, STACK_TOP) : null;
+    const layout: Layout = compat ? { stackTop: STACK_TOP_32, dynBase: ELF_ET_DYN_BASE_32 } : { stackTop: STACK_TOP, dynBase: ELF_ET_DYN_BASE };
+    const program = loadImage(ctx.mm, prog, interpFile !== null ? 'pie' : 'own', req.reserved, name, layout);
+    const interp = interpFile !== null ? loadImage(ctx.mm, interpFile, program.bias !== 0 ? 'interp-of-pie' : 'interp', req.reserved, name, layout) : null;
 
     // brk after the program's bss; Linux moves an ET_DYN's without an interpreter out of the mmap area
-    const brk = prog.elf.type === ET_DYN && interpFile === null ? pageUp(ELF_ET_DYN_BASE) : program.brk;
+    const brk = prog.elf.type === ET_DYN && interpFile === null ? pageUp(layout.dynBase) : program.brk;
     ctx.mm.setBrkStart(brk, dataSpan(prog.elf));
 
     const entry = interp ? interp.entry : program.entry;
@@ -221,8 +240,12 @@ function readInterpPath(prog: ElfFile, ip: Phdr, name: string): string {
   return new TextDecoder().decode(b.subarray(0, b.indexOf(0)));
 }
 
-/** The interpreter, looked up in the guest's root as the program would open it. */
-function openInterp(ctx: ExecContext, interpPath: string, name: string, files: ElfFile[]): ElfFile {
+/**
+ * The interpreter, looked up in the guest's root as the program would open
+ * it; of the program's class (compat_binfmt_elf's elf_check_arch: an i386
+ * program needs an i386 interpreter, ld-linux.so.2).
+ */
+function openInterp(ctx: ExecContext, interpPath: string, name: string, files: ElfFile[], compat: boolean): ElfFile {
   const where = ctx.vfs.confined ? `in --root ${ctx.vfs.root}` : 'on this machine';
   let host: string;
   try {
@@ -239,9 +262,14 @@ function openInterp(ctx: ExecContext, interpPath: string, name: string, files: E
   } catch (e) {
     if (!(e instanceof ExecError)) throw e;
     // Linux: an interpreter that is no ELF for this machine is ELIBBAD
-    throw new ExecError(`${name}: its interpreter ${e.message}`, e.errno === 8 ? ELIBBAD : e.errno, 'the interpreter must be an x86-64 ELF (ld-linux-x86-64.so.2)');
+    throw new ExecError(`${name}: its interpreter ${e.message}`, e.errno === 8 ? ELIBBAD : e.errno, interpHint(compat));
   }
+  if (f.elf.is32 !== compat) throw new ExecError(`${name}: its interpreter ${interpPath} is ${f.elf.is32 ? 'an i386' : 'an x86-64'} ELF`, ELIBBAD, interpHint(compat));
   return f;
+}
+
+function interpHint(compat: boolean): string {
+  return compat ? 'an i386 program needs an i386 interpreter (ld-linux.so.2)' : 'the interpreter must be an x86-64 ELF (ld-linux-x86-64.so.2)';
 }
 
 /** Linux's make_prot: PF_R/W/X to PROT_*. */
@@ -281,7 +309,7 @@ function dataSpan(elf: ElfInfo): number {
  * interpreter: ET_DYN where mmap puts it, with its first p_vaddr as the hint
  * unless the program was relocated, as load_elf_interp's no_base).
  */
-function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-of-pie', reserved: [number, number][], progName: string, stackTop: number): LoadedImage {
+function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-of-pie', reserved: [number, number][], progName: string, layout: Layout): LoadedImage {
   const { elf } = f;
   const name = how.startsWith('interp') ? `${progName}: its interpreter ${f.name}` : progName;
   const loads = elf.phdrs.filter((p) => p.type === PT_LOAD);
@@ -297,7 +325,7 @@ function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-o
   let fixedFirst = elf.type === ET_EXEC;
   if (dyn && how === 'pie') {
     const align = maximumAlignment(loads);
-    bias = pageDown(Math.floor(ELF_ET_DYN_BASE / align) * align - loads[0].vaddr);
+    bias = pageDown(Math.floor(layout.dynBase / align) * align - loads[0].vaddr);
     fixedFirst = true;
   } else if (dyn && how === 'own' && maximumAlignment(loads) > PAGE_SIZE) {
     // a large alignment: find where mmap would put the image, then align it there
@@ -309,7 +337,7 @@ function loadImage(mm: MM, f: ElfFile, how: 'own' | 'pie' | 'interp' | 'interp-o
   } else if (dyn && how === 'interp-of-pie') {
     bias = -pageDown(loads[0].vaddr); // no hint: mmap's own choice
   }
-  if (fixedFirst) checkReserved(loads, bias, reserved, name, stackTop);
+  if (fixedFirst) checkReserved(loads, bias, reserved, name, layout.stackTop);
 
   const src = hostFileSource(f.fd, f.hostPath, f.name, 0, { writeBack: false, mayWrite: false });
   const segments: Segment[] = [];

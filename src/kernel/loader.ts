@@ -156,7 +156,7 @@ export function explainExecError(e: ExecError): string {
     case 2:
       return `${e.message}; give the path of an x86-64 Linux program (with none, entrystub runs its bundled example)`;
     case 8:
-      return `${e.message}; entrystub runs x86-64 Linux executables, static or dynamically linked (check with \`file\`)`;
+      return `${e.message}; entrystub runs x86-64 and i386 Linux executables, static or dynamically linked (check with \`file\`)`;
     case 13:
       return `${e.message}; give the path of a readable program file`;
     default:

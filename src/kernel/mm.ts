@@ -214,6 +214,13 @@ export class MM {
   brk = 0;
   /** Where top-down mmap starts; exec moves it below 4 GiB for a compat (32-bit) program. */
   mmapBase: number;
+  /**
+   * The end of what mmap may choose: TASK_SIZE, or for a compat program its
+   * TASK_SIZE (IA32_PAGE_OFFSET, set by exec), so that no mapping the kernel
+   * places, even bottom-up when the space below mmap_base is full, is beyond
+   * a 32-bit pointer.
+   */
+  taskSize = TASK_SIZE;
   /** Fixed mappings below MMAP_MIN_ADDR are allowed (CAP_SYS_RAWIO: the process is root). */
   allowLowMappings = false;
   /**
@@ -256,6 +263,7 @@ export class MM {
   fork(mem: Memory, opts: MMOptions): MM {
     const c = new MM(mem, { mmapBase: this.mmapBase, limits: opts.limits });
     c.vmas = this.vmas.map((v) => ({ ...v, file: v.file ? { ...v.file } : null }));
+    c.taskSize = this.taskSize;
     c.brkStart = this.brkStart;
     c.brk = this.brk;
     c.allowLowMappings = this.allowLowMappings;
@@ -473,10 +481,11 @@ export class MM {
    * highest gap below `below`, else the lowest above MMAP_MIN_ADDR. -1 if none.
    */
   findFree(len: number, hint = 0, below = this.mmapBase, lowest = MMAP_MIN_ADDR): number {
-    if (len <= 0 || len > TASK_SIZE - lowest) return -1;
+    const end = this.taskSize;
+    if (len <= 0 || len > end - lowest) return -1;
     if (hint) {
       const h = pageUp(hint);
-      if (h >= lowest && h + len <= TASK_SIZE && this.isFree(h, h + len)) return h;
+      if (h >= lowest && h + len <= end && this.isFree(h, h + len)) return h;
     }
     // top-down: the highest gap below `below`
     let top = below;
@@ -494,7 +503,7 @@ export class MM {
       if (v.start - a >= len) return a;
       a = Math.max(a, v.end);
     }
-    if (TASK_SIZE - a >= len) return a;
+    if (end - a >= len) return a;
     return -1;
   }
 

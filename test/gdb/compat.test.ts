@@ -107,3 +107,32 @@ describe.skipIf(!HAVE_GDB)('gdb through the compat entries (native, a 32-bit pro
     expect(out).not.toMatch(/SYSRETL check/);
   });
 });
+
+/*
+ * qXfer:libraries-svr4 of an i386 program: the link map read with 4-byte
+ * pointers (struct r_debug and struct link_map of i386, the dynamic array of
+ * Elf32_Dyn), so `info sharedlibrary` lists what ld.so loaded, in its order.
+ * gdb 13 reads no symbols from them: under the x86-64 description it refuses
+ * an i386 shared object ("Shared library architecture i386 is not
+ * compatible"), as it does the vDSO.
+ */
+describe.skipIf(!HAVE_GDB)('gdb and a dynamically linked 32-bit program', () => {
+  it('info sharedlibrary lists ld-linux.so.2, the vDSO, libm.so.6 and libc.so.6 from the 32-bit link map', async () => {
+    const prog = BIN('libcwork-i386dyn');
+    const stub = await startStub(['--entry', 'native', prog]);
+    let out: string;
+    try {
+      out = await gdbBatch(stub.port, { before: ['set architecture i386:x86-64', `file ${prog}`], ex: ['info sharedlibrary', 'break main', 'continue', 'info sharedlibrary', 'kill'], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    const [before, after] = out.split(/Breakpoint 1, /);
+    // at ld.so's first instruction: the interpreter exec mapped, alone
+    expect(before).toMatch(/No {10}\/lib\/ld-linux\.so\.2\n/);
+    expect(before).not.toMatch(/libc\.so\.6\n/);
+    expect(after).toMatch(/^0x0*[0-9a-f]+ in main \(\)/);
+    const libs = after.slice(after.indexOf('Shared Object Library')).split('\n').filter((l) => /^\s+No\s/.test(l)).map((l) => l.trim().replace(/^No\s+/, ''));
+    expect(libs).toEqual(['/lib/ld-linux.so.2', 'linux-gate.so.1', '/lib32/libm.so.6', '/lib32/libc.so.6']);
+    expect(out).toMatch(/Shared library architecture i386 is not compatible with target architecture i386:x86-64/);
+  });
+});

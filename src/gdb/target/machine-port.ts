@@ -148,6 +148,9 @@ class MachinePort implements GuestProcess {
       },
       kernelImage: m.kernel ? kernelImageOf(m.kernel.path) : null,
       rDebug: () => m.linkMap().rDebug,
+      get compat() {
+        return exec()?.compat ?? false;
+      },
     };
   }
 

@@ -26,9 +26,13 @@ export class Auxv implements AuxvOps {
   }
 }
 
-/** Offsets in glibc's struct r_debug and struct link_map (<link.h>, x86-64): the ABI every debugger reads. */
-const R_MAP = 8;
-const LM = { addr: 0, name: 8, ld: 16, next: 24 } as const;
+/**
+ * Offsets in glibc's struct r_debug and struct link_map (<link.h>): the ABI
+ * every debugger reads. Every field before them is an int or a pointer, so
+ * they are in pointer-sized words: 8 bytes for x86-64, 4 for i386.
+ */
+const R_MAP = 1;
+const LM = { addr: 0, name: 1, ld: 2, next: 3 } as const;
 /** Bounds on what a corrupt or hostile link map can make us read. */
 const MAX_OBJECTS = 4096;
 const PATH_MAX = 4096;
@@ -60,23 +64,26 @@ export class Libraries implements LibrariesOps {
       if (i && p.image.interp) objects.push({ name: p.image.interp, lm: 0, lAddr: i.bias, lLd: i.dynamic });
       return { main: null, objects };
     }
-    const main = this.word(p, rDebug + R_MAP);
+    const w = p.image.compat ? 4 : 8;
+    const word = (addr: number): number | null => this.word(p, addr, w);
+    const main = word(rDebug + R_MAP * w);
     if (main === null || main === 0) return { main: null, objects };
     const seen = new Set([main]);
-    for (let lm = this.word(p, main + LM.next); lm !== null && lm !== 0 && !seen.has(lm) && seen.size < MAX_OBJECTS; lm = this.word(p, lm + LM.next)) {
+    for (let lm = word(main + LM.next * w); lm !== null && lm !== 0 && !seen.has(lm) && seen.size < MAX_OBJECTS; lm = word(lm + LM.next * w)) {
       seen.add(lm);
-      const name = this.string(p, this.word(p, lm + LM.name));
+      const name = this.string(p, word(lm + LM.name * w));
       if (name === null || name === '') continue;
-      objects.push({ name, lm, lAddr: this.word(p, lm + LM.addr) ?? 0, lLd: this.word(p, lm + LM.ld) ?? 0 });
+      objects.push({ name, lm, lAddr: word(lm + LM.addr * w) ?? 0, lLd: word(lm + LM.ld * w) ?? 0 });
     }
     return { main, objects };
   }
 
-  /** The 8-byte word at addr, or null if it is not mapped. */
-  private word(p: GuestProcess, addr: number): number | null {
-    const b = new Uint8Array(8);
-    if (p.mem.peek(addr, b) !== 8) return null;
+  /** The pointer of `size` bytes at addr, or null if it is not mapped. */
+  private word(p: GuestProcess, addr: number, size: 4 | 8): number | null {
+    const b = new Uint8Array(size);
+    if (p.mem.peek(addr, b) !== size) return null;
     const dv = new DataView(b.buffer);
+    if (size === 4) return dv.getUint32(0, true);
     const lo = dv.getUint32(0, true), hi = dv.getInt32(4, true); // as src/cpu numbers a 64-bit address: its signed value
     return hi * 4294967296 + lo;
   }

@@ -206,6 +206,8 @@ export interface GuestImage {
    * program, or before ld.so has run.
    */
   rDebug(): number | null;
+  /** An i386 program: its r_debug and link_map have 4-byte pointers. */
+  readonly compat: boolean;
 }
 
 /** The entry-path facts `monitor` shows. */

@@ -16,7 +16,7 @@ const RW = PROT_READ | PROT_WRITE | PROT_USER;
 function counted(): { mem: Memory; phys: PhysMem } {
   const phys = new PhysMem();
   const mem = new Memory();
-  phys.attach(mem, () => {}, () => {});
+  phys.attach(mem, null);
   return { mem, phys };
 }
 

@@ -136,7 +136,7 @@ export class NativeEntry extends GuestKernelEntry {
     return true;
   }
 
-  /** Compat trips by entry and return (--stats): 'sysenter → sysretl' ... */
+  /** Compat trips by entry and return (--stats): 'sysenter -> sysretl' ... */
   private readonly compatRoutes = new Map<string, number>();
 
   private countCompat(ret: 'sysretl' | 'iretq'): void {

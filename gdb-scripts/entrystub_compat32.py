@@ -108,6 +108,39 @@ def ensure_vdso32(*_):
         pass
 
 
+# the shared objects of a dynamically linked 32-bit program whose symbols were added: host path -> load bias
+LIBRARIES = {}
+
+
+def ensure_libraries32(ev=None):
+    """The symbols of a dynamically linked 32-bit program's libraries (ld-linux.so.2, libc.so.6, what
+    dlopen loaded): gdb lists them from the stub's link map but refuses an i386 shared object as a
+    solib under the x86-64 description, so each is added with add-symbol-file at its load bias (l_addr),
+    as gdb's solib code would. Read again at each stop but a plain step's (dlopen adds objects)."""
+    if ev is not None and type(ev) is gdb.StopEvent:
+        return
+    try:
+        if not PROCESS.is32():
+            return
+        out = gdb.execute("maint packet qXfer:libraries-svr4:read::0,ffff", to_string=True)
+    except gdb.error:
+        return
+    for m in re.finditer(r'<library name="([^"]+)" lm="0x[0-9a-f]+" l_addr="(0x[0-9a-f]+)"', out):
+        name, bias = m.group(1), int(m.group(2), 16)
+        if not name.startswith("/") or name.startswith("/entrystub/") or LIBRARIES.get(name) == bias:
+            continue
+        try:
+            gdb.execute("add-symbol-file target:%s -o 0x%x" % (name, bias), to_string=True)
+        except gdb.error:
+            continue
+        LIBRARIES[name] = bias
+        TABLES.forget()
+
+
+def forget_libraries(*_):
+    LIBRARIES.clear()
+
+
 def install(handlers):
     """Register the disassembler and the hooks; handlers collects (registry, fn) for a re-source."""
     try:
@@ -116,12 +149,14 @@ def install(handlers):
     except (ValueError, gdb.error):
         pass
     gdb.disassembler.register_disassembler(Compat32Disassembler(), None)
-    for registry, fn in ((gdb.events.stop, ensure_vdso32), (gdb.events.exited, PROCESS.forget),
-                         (gdb.events.new_inferior, PROCESS.forget)):
+    for registry, fn in ((gdb.events.stop, ensure_vdso32), (gdb.events.stop, ensure_libraries32),
+                         (gdb.events.exited, PROCESS.forget), (gdb.events.new_inferior, PROCESS.forget),
+                         (gdb.events.exited, forget_libraries), (gdb.events.clear_objfiles, forget_libraries)):
         registry.connect(fn)
         handlers.append((registry, fn))
     install_unwinder(handlers)
     ensure_vdso32()
+    ensure_libraries32()
 
 
 # ------------------------------------------------------------------ unwinding 32-bit frames
@@ -402,8 +437,9 @@ class FrameTables:
             local = name[len("target:"):] if name.startswith("target:") else name
             at = _eh_frame_of_elf32(local)
             if at:
+                start = at[0] + LIBRARIES.get(local, 0)  # a shared object's addresses are its bias on
                 try:
-                    tables.append(parse_eh_frame(bytes(inf.read_memory(at[0], at[1])), at[0]))
+                    tables.append(parse_eh_frame(bytes(inf.read_memory(start, at[1])), start))
                 except (gdb.error, ValueError, IndexError, struct.error):
                     pass
         return tables

@@ -180,6 +180,45 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(out).toMatch(/exited normally/);
   });
 
+  it("a dynamically linked 32-bit program: its libraries' symbols at their load bias, and bt from the vDSO through libc.so.6 to _start", async () => {
+    const prog = BIN('hello-i386dyn');
+    const stub = await startStub(['--entry', 'native', prog]);
+    let out: string;
+    try {
+      out = await gdbBatch(stub.port, {
+        scripts: ['entrystub.py'],
+        ex: ['tbreak __kernel_vsyscall if $eax == 4', 'continue', 'bt', 'maint packet qXfer:libraries-svr4:read::0,ffff', 'info symbol puts', 'kill'],
+        timeout: 120_000,
+      });
+    } finally {
+      await stub.stop();
+    }
+    const libc = /<library name="([^"]+libc\.so\.6)" lm="0x[0-9a-f]+" l_addr="(0x[0-9a-f]+)"/.exec(out);
+    expect(libc).not.toBeNull();
+    const bias = parseInt(libc![2], 16);
+    expect(out).toMatch(/^puts in section \.text of target:\S+libc\.so\.6$/m);
+    // each frame gdb names in libc is named as gdb names a stripped object's code, by the nearest
+    // function of libc's own dynamic symbol table (nm -D) at or below the call, at the bias
+    const dyn = [...spawnSync('nm', ['-D', '--defined-only', libc![1]], { encoding: 'utf8' }).stdout.matchAll(/^([0-9a-f]+) [TtWi] (\S+?)(@@?\S+)?$/gm)].map((m) => ({
+      at: parseInt(m[1], 16) + bias,
+      name: m[2],
+    }));
+    const nearest = (a: number) => {
+      const below = dyn.filter((d) => d.at <= a);
+      const top = Math.max(...below.map((d) => d.at));
+      return below.filter((d) => d.at === top).map((d) => d.name);
+    };
+    const frames = [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => ({ pc: parseInt(m[2], 16), fn: m[3] }));
+    expect(frames[0].fn).toBe('__kernel_vsyscall');
+    const inLibc = frames.filter((f) => dyn.some((d) => d.name === f.fn));
+    expect(inLibc.map((f) => f.fn)).toEqual(expect.arrayContaining(['exit', '__libc_start_main']));
+    for (const f of inLibc) expect(nearest(f.pc - 1), `${f.fn} at 0x${f.pc.toString(16)}`).toContain(f.fn);
+    // the chain ends in the program's _start (nm of the program), where gdb stops
+    const start = parseInt(/^([0-9a-f]+) T _start$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout)![1], 16);
+    expect(frames.at(-1)!.fn).toBe('_start');
+    expect(frames.at(-1)!.pc).toBeGreaterThan(start);
+  });
+
   it('a 64-bit program is left to gdb: no 32-bit vDSO, its code disassembled as 64-bit', async () => {
     const prog = BIN('hello-musl');
     const start = parseInt(/^([0-9a-f]+) T _start$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout)![1], 16);

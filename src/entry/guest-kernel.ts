@@ -491,13 +491,21 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
     const args = IA32_ARG_SLOTS.map((o) => pt.getInt32(o, true));
     const sp = pt.getUint32(PT_REGS.sp, true);
+    this.serve(cpu, i, () => port.hostSyscall32(nr, args, sp));
+  }
+
+  /**
+   * The host's syscall for a hypercall, its result in %rax; a call that would sleep leaves the vmcall
+   * to run again when the machine is resumed (%eax still the hypercall's number).
+   */
+  private serve(cpu: CPU, i: TrapSite, call: () => number): void {
     try {
-      cpu.setNum(0, port.hostSyscall32(nr, args, sp));
+      cpu.setNum(0, call());
     } catch (e) {
       if (!(e instanceof WouldBlock)) throw e;
       cpu.nextRip = i.addr;
       cpu.icount--;
-      port.requestStop({ kind: 'blocked', ms: e.ms });
+      this.port.requestStop({ kind: 'blocked', ms: e.ms });
     }
   }
 
@@ -527,15 +535,7 @@ export abstract class GuestKernelEntry implements EntryModel {
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
     const sp = field(pt, 'sp');
-    try {
-      cpu.setNum(0, port.hostSyscall(nr, a, sp));
-    } catch (e) {
-      if (!(e instanceof WouldBlock)) throw e;
-      // sleeping in the syscall: this vmcall runs again when the machine is resumed (%eax still HC_SYSCALL)
-      cpu.nextRip = i.addr;
-      cpu.icount--;
-      port.requestStop({ kind: 'blocked', ms: e.ms });
-    }
+    this.serve(cpu, i, () => port.hostSyscall(nr, a, sp));
   }
 }
 

@@ -3,7 +3,8 @@
  * A repeated instruction runs to completion in one call; registers are
  * written back after every completed iteration (in a finally block), so a
  * fault in iteration k leaves RSI/RDI/RCX as the hardware would, with RIP
- * still at the instruction.
+ * still at the instruction; a fault in the first leaves them untouched (with
+ * a 32-bit address size, not even their high halves cleared).
  */
 import { CPU, FlOp, RAX, RCX, RDI, RSI, SIZE_MASK } from '../cpu.js';
 import type { Insn } from '../insn.js';
@@ -58,6 +59,7 @@ export function movs(cpu: CPU, i: Insn): void {
   const n0 = count(cpu, i);
   let n = n0;
   const mem = cpu.mem;
+  let ok = false;
   try {
     while (n > 0) {
       // fast path: forward copy within one page each side, no harmful overlap
@@ -81,10 +83,15 @@ export function movs(cpu: CPU, i: Insn): void {
       di += step;
       n--;
     }
+    ok = true;
   } finally {
-    setReg(cpu, RSI, si, i);
-    setReg(cpu, RDI, di, i);
-    subCount(cpu, i, n0 - n);
+    // a fault in the first iteration leaves the registers as they were (the fault is precise)
+    if (ok || n !== n0) {
+      setReg(cpu, RSI, si, i);
+      setReg(cpu, RDI, di, i);
+      subCount(cpu, i, n0 - n);
+
+    }
   }
 }
 
@@ -102,6 +109,7 @@ export function stos(cpu: CPU, i: Insn): void {
   const n0 = count(cpu, i);
   let n = n0;
   const mem = cpu.mem;
+  let ok = false;
   try {
     while (n > 0) {
       if (step > 0) {
@@ -136,9 +144,14 @@ export function stos(cpu: CPU, i: Insn): void {
       di += step;
       n--;
     }
+    ok = true;
   } finally {
-    setReg(cpu, RDI, di, i);
-    subCount(cpu, i, n0 - n);
+    // a fault in the first iteration leaves the registers as they were (the fault is precise)
+    if (ok || n !== n0) {
+      setReg(cpu, RDI, di, i);
+      subCount(cpu, i, n0 - n);
+
+    }
   }
 }
 
@@ -149,6 +162,7 @@ export function lods(cpu: CPU, i: Insn): void {
   let si = reg(cpu, RSI, i);
   const n0 = i.rep === 0 ? 1 : count(cpu, i);
   let n = n0;
+  let ok = false;
   try {
     while (n > 0) {
       const v = cpu.readMem(base + si, size);
@@ -156,9 +170,14 @@ export function lods(cpu: CPU, i: Insn): void {
       si += step;
       n--;
     }
+    ok = true;
   } finally {
-    setReg(cpu, RSI, si, i);
-    if (i.rep !== 0) subCount(cpu, i, n0 - n);
+    // a fault in the first iteration leaves the registers as they were (the fault is precise)
+    if (ok || n !== n0) {
+      setReg(cpu, RSI, si, i);
+      if (i.rep !== 0) subCount(cpu, i, n0 - n);
+
+    }
   }
 }
 
@@ -182,6 +201,7 @@ export function cmps(cpu: CPU, i: Insn): void {
   let si = reg(cpu, RSI, i), di = reg(cpu, RDI, i);
   const n0 = i.rep === 0 ? 1 : count(cpu, i);
   let n = n0;
+  let ok = false;
   try {
     while (n > 0) {
       const a = cpu.readMem(base + si, size);
@@ -195,10 +215,15 @@ export function cmps(cpu: CPU, i: Insn): void {
       if (i.rep === 0xf3 && !eq) break;
       if (i.rep === 0xf2 && eq) break;
     }
+    ok = true;
   } finally {
-    setReg(cpu, RSI, si, i);
-    setReg(cpu, RDI, di, i);
-    if (i.rep !== 0) subCount(cpu, i, n0 - n);
+    // a fault in the first iteration leaves the registers as they were (the fault is precise)
+    if (ok || n !== n0) {
+      setReg(cpu, RSI, si, i);
+      setReg(cpu, RDI, di, i);
+      if (i.rep !== 0) subCount(cpu, i, n0 - n);
+
+    }
   }
 }
 
@@ -211,6 +236,7 @@ export function scas(cpu: CPU, i: Insn): void {
   let di = reg(cpu, RDI, i);
   const n0 = i.rep === 0 ? 1 : count(cpu, i);
   let n = n0;
+  let ok = false;
   try {
     while (n > 0) {
       const b = cpu.readMem(di, size);
@@ -221,8 +247,13 @@ export function scas(cpu: CPU, i: Insn): void {
       if (i.rep === 0xf3 && !eq) break;
       if (i.rep === 0xf2 && eq) break;
     }
+    ok = true;
   } finally {
-    setReg(cpu, RDI, di, i);
-    if (i.rep !== 0) subCount(cpu, i, n0 - n);
+    // a fault in the first iteration leaves the registers as they were (the fault is precise)
+    if (ok || n !== n0) {
+      setReg(cpu, RDI, di, i);
+      if (i.rep !== 0) subCount(cpu, i, n0 - n);
+
+    }
   }
 }

@@ -238,9 +238,15 @@ export class CPU {
   /** Effective (linear) address of the instruction's memory operand. */
   ea(i: Operand): number {
     let a = i.disp;
-    if (i.base >= 0) a += this.rh[i.base] * 4294967296 + (this.rl[i.base] >>> 0);
-    if (i.index >= 0) a += (this.rh[i.index] * 4294967296 + (this.rl[i.index] >>> 0)) * i.scale;
-    if (i.asize === 4) a = a % 4294967296 >>> 0;
+    if (i.asize === 4) {
+      // a 32-bit address: the registers' low halves, the sum wrapped at 4 GiB
+      if (i.base >= 0) a += this.rl[i.base] >>> 0;
+      if (i.index >= 0) a += (this.rl[i.index] >>> 0) * i.scale;
+      a >>>= 0;
+    } else {
+      if (i.base >= 0) a += this.rh[i.base] * 4294967296 + (this.rl[i.base] >>> 0);
+      if (i.index >= 0) a += (this.rh[i.index] * 4294967296 + (this.rl[i.index] >>> 0)) * i.scale;
+    }
     if (i.seg !== 0) {
       a += i.seg === 1 ? this.fsBase : this.gsBase;
       // compat mode: the linear address is 32 bits (%gs:-4 wraps below the TLS base)

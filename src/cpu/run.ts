@@ -244,15 +244,14 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     }
     const insns = b.insns;
     const n = Math.min(insns.length, budget - done);
-    // (32-bit code is interpreted: the compiler knows the 64-bit instructions' code only)
-    if (n === insns.length && cache.jit && !b.compat) {
+    if (n === insns.length && cache.jit) {
       // the whole block may run: its compiled form does exactly what the loop below does
       if (b.compiled === null) {
         const runs = ++b.runs;
         if (runs >= cache.hot) {
-          b.compiled = compileBlock(insns);
+          b.compiled = compileBlock(insns, b.compat);
           if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
-        } else if (runs === WARM) b.compiled = knownBlock(insns) ?? null; // compiled before (a clone of the machine decodes again)
+        } else if (runs === WARM) b.compiled = knownBlock(insns, b.compat) ?? null; // compiled before (a clone of the machine decodes again)
       }
       if (b.compiled !== null) {
         // a loop of one block goes round only without a breakpoint or probe at its start, which must be seen each time

@@ -29,6 +29,7 @@ import * as alu from '../ops/alu.js';
 import * as mv from '../ops/move.js';
 import * as ctl from '../ops/control.js';
 import * as sh from '../ops/shift.js';
+import * as c32 from '../ops/compat.js';
 import { CpuFault, Vector } from '../fault.js';
 
 /**
@@ -143,6 +144,13 @@ class Emitter {
 
   /** Statements computing the memory operand's linear address into `A` (as cpu.ea does). */
   ea(i: Insn): string {
+    if (i.asize === 4 && i.seg === 0) {
+      // a 32-bit address (compat mode, or 67 in 64-bit code): the low halves' sum, wrapped at 4 GiB
+      let s = `${i.disp}`;
+      if (i.base >= 0) s += `+(RL[${i.base}]>>>0)`;
+      if (i.index >= 0) s += `+(RL[${i.index}]>>>0)*${i.scale}`;
+      return `const A=(${s})>>>0;`;
+    }
     if (i.asize !== 8 || i.seg !== 0) return `${SYNC_OUT}const A=cpu.ea(I[${this.k}]);`;
     let s = `let A=${i.disp};`;
     if (i.base >= 0) s += `A+=RH[${i.base}]*4294967296+(RL[${i.base}]>>>0);`;
@@ -338,6 +346,8 @@ type Template = (e: Emitter, i: Insn) => string | null;
  * store, which faults for any address that is not canonical.
  */
 const SP_DOWN = (n: number): string => `const nl=(RL[4]-${n})|0,nh=(RH[4]-((RL[4]>>>0)<${n}?1:0))|0,sp=RH[4]*4294967296+(RL[4]>>>0)-${n};`;
+/** ESP moved down by 4, wrapped at 4 GiB, as the address `sp` (compat mode's push). */
+const ESP_DOWN = 'const sp=(RL[4]-4)>>>0;';
 /** RSP moved up by n (1..65543) as halves nl, nh (a carry into the high half). */
 const SP_UP = (n: number): string => `const nl=(RL[4]+${n})|0,nh=(RH[4]+((RL[4]>>>0)+${n}>4294967295?1:0))|0;`;
 
@@ -571,6 +581,16 @@ const TEMPLATES = new Map<Handler, Template>([
       return `const sp=RH[4]*4294967296+(RL[4]>>>0);const v=mem.read64(sp),vh=mem.hi;` + SP_UP(8) + `RL[4]=nl;RH[4]=nh;RL[${i.reg}]=v;RH[${i.reg}]=vh;`;
     },
   ],
+  // compat mode's stack (ops/compat.ts): ESP moves by 4 and wraps at 4 GiB, RSP's high half is cleared;
+  // the 16-bit forms (66) are left to the handlers
+  [c32.pushR, (_e, i) => (i.size === 2 ? null : ESP_DOWN + `mem.write32(sp,RL[${i.reg}]);RL[4]=sp|0;RH[4]=0;`)],
+  [c32.pushI, (_e, i) => (i.size === 2 ? null : ESP_DOWN + `mem.write32(sp,${i.imm});RL[4]=sp|0;RH[4]=0;`)],
+  // ESP moves before the register is written, so `pop %esp` loads the popped value
+  [c32.popR, (e, i) => (i.size === 2 ? null : 'const sp=RL[4]>>>0;const v=mem.read32(sp);RL[4]=(sp+4)|0;RH[4]=0;' + e.setReg(i.reg, 4, 'v', '0'))],
+  [c32.leave, () => 'const bp=RL[5]>>>0;const v=mem.read32(bp);RL[4]=(bp+4)|0;RH[4]=0;RL[5]=v;RH[5]=0;'],
+  [c32.callRel, (_e, i) => (i.size === 2 ? null : ESP_DOWN + `mem.write32(sp,${i.next});RL[4]=sp|0;RH[4]=0;cpu.nextRip=${i.disp >>> 0};`)],
+  [c32.jmpRel, (_e, i) => `cpu.nextRip=${i.disp >>> 0};`],
+  [c32.ret, (_e, i) => (i.size === 2 ? null : `const sp=RL[4]>>>0;const t=mem.read32(sp)>>>0;RL[4]=(sp+${4 + (i.imm & 0xffff)})|0;RH[4]=0;cpu.nextRip=t;`)],
   [
     alu.aluRR64,
     (e, i) => {
@@ -724,7 +744,7 @@ const retTemplate: Template = (_e, i) =>
 function mayStore(i: Insn, t: Template | undefined): boolean {
   if (t === undefined) return true; // a handler: anything
   const op = i.op;
-  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.movMR64) return true;
+  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.movMR64 || op === c32.pushR || op === c32.pushI) return true;
   if (op === mv.movEG || op === mv.movEI || op === mv.setcc || op === alu.incdec || op === alu.not || op === alu.neg) return i.rm < 0;
   if (op === alu.aluEG || op === alu.aluEI) return i.rm < 0 && i.sub !== 7;
   return false;
@@ -740,7 +760,7 @@ export function blockSource(insns: Insn[]): string | null {
   const out: string[] = [];
   const tail = insns[n - 1];
   // a loop of one block: it ends in a jump or a conditional branch back to its first instruction
-  const loop = (tail.op === ctl.jcc || tail.op === ctl.jmpRel) && tail.disp === insns[0].addr;
+  const loop = (tail.op === ctl.jcc || tail.op === ctl.jmpRel || tail.op === c32.jmpRel) && tail.disp === insns[0].addr;
   let templated = 0;
   let tailTemplated = false;
   for (let k = 0; k < n; k++) {
@@ -757,7 +777,7 @@ export function blockSource(insns: Insn[]): string | null {
       templated++;
       out.push(`{${body}}`);
     } else {
-      out.push(e.materialize() + `${SYNC_OUT}H[${k}](cpu,I[${k}]);${last ? '' : SYNC_IN}`);
+      out.push(e.materialize() + `${SYNC_OUT}h=1;H[${k}](cpu,I[${k}]);h=0;${last ? '' : SYNC_IN}`);
       e.pending = null;
     }
     if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return D+${k + 1};}`);
@@ -781,8 +801,10 @@ export function blockSource(insns: Insn[]): string | null {
   body += `cpu.rip=cpu.nextRip;cpu.smc=false;return D;`;
   return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
-    `${REGS}let k=0,D=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
-    `try{${body}}catch(err){${SYNC_OUT}` +
+    `${REGS}let k=0,h=0,D=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
+    // a handler that faults (h) found the registers in the CPU and leaves there what it did (a rep string's
+    // completed rounds); the locals are the state before it
+    `try{${body}}catch(err){if(h===0){${SYNC_OUT}}` +
     // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
     `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
     `cpu.rip=I[k].addr;if(k<${n - 1})cpu.icount+=k;throw err;}`
@@ -796,8 +818,8 @@ function GP(): CpuFault {
 
 /**
  * Blocks compiled so far in this process, by where and what they are (the
- * first address and every instruction's bytes, which are all the source
- * depends on): a clone of the machine (src/machine/snapshot.ts) decodes its
+ * mode, the first address and every instruction's bytes, which are all the
+ * source depends on: the same bytes are other instructions in 32-bit code): a clone of the machine (src/machine/snapshot.ts) decodes its
  * blocks afresh, and finds the compiled form of the same block, with the
  * code V8 optimized for it, at once instead of after another HOT runs.
  */
@@ -805,20 +827,27 @@ const known = new Map<string, CompiledBlock | null>();
 /** Entries kept at most (a program that keeps generating code must not grow this for ever). */
 const KNOWN_MAX = 100_000;
 
-function siteOf(insns: Insn[]): string {
-  let k = String(insns[0].addr);
+function siteOf(insns: Insn[], compat: boolean): string {
+  let k = (compat ? '32:' : '') + String(insns[0].addr);
   for (const i of insns) k += ':' + i.bytes.join(',');
   return k;
 }
 
 /** The compiled form of this block if one was made before (undefined: never compiled; null: not worth it). */
-export function knownBlock(insns: Insn[]): CompiledBlock | null | undefined {
-  return known.get(siteOf(insns));
+export function knownBlock(insns: Insn[], compat: boolean): CompiledBlock | null | undefined {
+  return known.get(siteOf(insns, compat));
 }
 
-/** Compile a block to a function (or null: see blockSource). */
-export function compileBlock(insns: Insn[]): CompiledBlock | null {
-  const site = siteOf(insns);
+/**
+ * Compile a block to a function (or null: see blockSource). 32-bit code
+ * (compat) needs nothing of its own here: the forms whose meaning differs in
+ * compat mode (the stack, near branches, segment loads: ops/compat.ts) have
+ * handlers of their own, which the block calls, and the templates take the
+ * operand and address sizes from the decoded instruction, as the 64-bit
+ * handlers they replace do.
+ */
+export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | null {
+  const site = siteOf(insns, compat);
   const had = known.get(site);
   if (had !== undefined) return had;
   const src = blockSource(insns);

@@ -30,7 +30,18 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+
+/**
+ * V8 flags for the emulator's runs. The interrupt budget (bytecode a function runs between two looks at whether
+ * to optimize it) is 15 times V8's: in a short run (most of the test suite: a busybox applet, a fixture) TurboFan
+ * spent more CPU compiling the decoder's and the ops' functions, and deoptimizing them on the next new operand
+ * type, than the optimized code saved; a long run still optimizes its hot functions, a fraction of a second later.
+ * Measured in the README (Speed). Part of the code cache's name: V8 rejects a cache made under other flags.
+ */
+const V8_FLAGS = ['--interrupt-budget=1000000'];
+for (const f of V8_FLAGS) v8.setFlagsFromString(f);
 
 /** The bundle's sha256, defined by scripts/bundle.mjs when it writes the bundle and this launcher together. */
 declare const ENTRYSTUB_BUNDLE_HASH: string;
@@ -54,7 +65,7 @@ function cacheFile(): string | null {
   }
   if (dir === null) return null;
   const key = createHash('sha256')
-    .update(`${ENTRYSTUB_BUNDLE_HASH}\0${process.version}\0${process.arch}\0${process.execArgv.join('\0')}`)
+    .update(`${ENTRYSTUB_BUNDLE_HASH}\0${process.version}\0${process.arch}\0${process.execArgv.join('\0')}\0${V8_FLAGS.join('\0')}`)
     .digest('hex');
   return path.join(dir, `${key}.bin`);
 }

@@ -28,6 +28,8 @@ await esbuild.build({
   target: 'node20',
   format: 'cjs',
   external: ['iced-x86'],
+  // any other character escaped: the launcher reads the bundle as latin1, the cheaper decode
+  charset: 'ascii',
   // import.meta does not exist in a CommonJS file: its url is the bundle's own (the launcher passes __filename),
   // and resolve (yargs' config `extends`) resolves from there
   banner: {

@@ -79,9 +79,10 @@ function readCache(file: string | null): Buffer | undefined {
   }
 }
 
-function writeCache(file: string, data: Buffer): void {
+function writeCache(file: string, make: () => Buffer): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
+    const data = make();
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
@@ -106,7 +107,7 @@ const script = new vm.Script(
 );
 if (file !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
   // process.exit() (how every command ends) still runs 'exit' listeners, synchronously
-  process.once('exit', () => writeCache(file, script.createCachedData()));
+  process.once('exit', () => writeCache(file, () => script.createCachedData()));
 }
 const module = { exports: {} };
 (script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void)(

@@ -19,8 +19,9 @@
  * keeps nothing), named by a hash of the bundle (computed when it was built),
  * Node's version and architecture and the V8 flags: a different build or
  * Node never reads another's cache. V8 checks the data again (its version,
- * flags and the source's length) and rejects what does not fit; a rejected or
- * missing cache is written anew, to a temporary name then renamed, so a
+ * flags and the source's length) and rejects what does not fit, and a file
+ * whose checksum does not match is not given to V8; such a cache, or a
+ * missing one, is written anew, to a temporary name then renamed, so a
  * concurrent run reads a whole file or none. Failing to read or write the
  * directory only costs the compile.
  */
@@ -70,10 +71,19 @@ function cacheFile(): string | null {
   return path.join(dir, `${key}.bin`);
 }
 
+/**
+ * A file is the SHA-1 of the data, then V8's code cache: V8 checks only the cache's header in a release
+ * build (--verify-snapshot-checksum is off), and a damaged body could crash the process, not be rejected.
+ */
+const DIGEST = 20;
+const digest = (data: Uint8Array): Buffer => createHash('sha1').update(data).digest();
+
 function readCache(file: string | null): Buffer | undefined {
   if (file === null) return undefined;
   try {
-    return fs.readFileSync(file);
+    const f = fs.readFileSync(file);
+    const data = f.subarray(DIGEST);
+    return f.length > DIGEST && digest(data).equals(f.subarray(0, DIGEST)) ? data : undefined;
   } catch {
     return undefined;
   }
@@ -84,7 +94,7 @@ function writeCache(file: string, make: () => Buffer): void {
   try {
     const data = make();
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(tmp, data);
+    fs.writeFileSync(tmp, Buffer.concat([digest(data), data]));
     fs.renameSync(tmp, file);
   } catch {
     try {

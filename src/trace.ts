@@ -3,6 +3,7 @@
  * for the common calls, result or -1 ERRNO), and with --path the entry path
  * each call took through the guest kernel. --json gives one object per event.
  */
+import { createRequire } from 'node:module';
 import chalk, { Chalk } from 'chalk';
 import type { Machine, PathInfo } from './machine/machine.js';
 import { isEnd } from './machine/stop.js';
@@ -183,7 +184,8 @@ export function attachTrace(m: Machine, opts: TraceOptions): Trace {
 
 /** An instruction formatter for kernel-path listings (iced-x86: Intel or AT&T syntax). */
 export async function makeDisassembler(m: Machine, syntax: 'intel' | 'att'): Promise<(rip: number) => string> {
-  const iced = (await import('iced-x86')).default;
+  // require, not import(): the bundle is a classic script (src/launcher.ts), where import() has no loader
+  const iced = createRequire(import.meta.url)('iced-x86') as typeof import('iced-x86');
   const fmt = new iced.Formatter(syntax === 'intel' ? iced.FormatterSyntax.Intel : iced.FormatterSyntax.Gas);
   return (rip: number) => {
     const bytes = new Uint8Array(15);

@@ -50,23 +50,22 @@ function cacheDir(): string | null {
   return dirMemo;
 }
 
+/** The decoder's version, hashed by scripts/bundle.mjs into the bundle it makes (by decoderVersion, unbundled). */
+declare const ENTRYSTUB_DECODER_VERSION: string | undefined;
+
 /** A hash of the decoder's and the sweep's compiled code (the modules this build runs). */
 export function decoderVersion(): string {
   if (versionMemo !== undefined) return versionMemo;
+  if (typeof ENTRYSTUB_DECODER_VERSION === 'string') return (versionMemo = ENTRYSTUB_DECODER_VERSION);
   const h = createHash('sha256');
   try {
+    // the compiled modules, or the sources where they run as such (vitest)
     const self = fileURLToPath(import.meta.url);
-    if (!/sweep-cache\.[jt]s$/.test(self)) {
-      // bundled (the installed command, scripts/bundle.mjs): the decoder is inside this one file
-      h.update(fs.readFileSync(self));
-    } else {
-      // the compiled modules, or the sources where they run as such (vitest)
-      const ext = self.endsWith('.ts') ? '.ts' : '.js';
-      const cpu = fileURLToPath(new URL('../cpu/', import.meta.url));
-      const tables = fs.readdirSync(path.join(cpu, 'opcodes')).filter((f) => f.endsWith(ext)).sort().map((f) => `opcodes/${f}`);
-      for (const f of [`decode${ext}`, `insn${ext}`, `fault${ext}`, ...tables]) h.update(f).update(fs.readFileSync(path.join(cpu, f)));
-      h.update(fs.readFileSync(fileURLToPath(new URL(`./zpoline${ext}`, import.meta.url))));
-    }
+    const ext = self.endsWith('.ts') ? '.ts' : '.js';
+    const cpu = fileURLToPath(new URL('../cpu/', import.meta.url));
+    const tables = fs.readdirSync(path.join(cpu, 'opcodes')).filter((f) => f.endsWith(ext)).sort().map((f) => `opcodes/${f}`);
+    for (const f of [`decode${ext}`, `insn${ext}`, `fault${ext}`, ...tables]) h.update(f).update(fs.readFileSync(path.join(cpu, f)));
+    h.update(fs.readFileSync(fileURLToPath(new URL(`./zpoline${ext}`, import.meta.url))));
   } catch {
     // no file to read: a version of this process only, which no cached sweep matches
     h.update(`${process.pid} ${Date.now()} ${Math.random()}`);

@@ -149,8 +149,9 @@ if (busybox) {
 
 // 4. start-up: `entrystub run /bin/busybox true` in a fresh process, the CLI's default model
 // (Node's own start included), beside `node -e 0` (Node's start alone), native and qemu; best of 5.
-// The first run of a binary sweeps it for zpoline; later ones find the sweep in the cache
-// (src/entry/sweep-cache.ts): both are shown, the cold one with the cache directory empty.
+// The first run of a binary sweeps it for zpoline, and the first run of a build compiles the bundle
+// and leaves V8's code cache at its end; later ones find both in the cache directory
+// (src/entry/sweep-cache.ts, src/launcher.ts): both are shown, the cold one with the directory empty.
 if (busybox) {
   console.log('\nstart-up: entrystub run /bin/busybox true (a fresh process each, best of 5; wall, CPU, peak RSS)');
   const best = (f, n = 5) => Array.from({ length: n }, f).reduce((a, b) => (b.secs < a.secs ? b : a));

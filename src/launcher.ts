@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+/**
+ * The installed command (package.json "bin": dist/bin/entrystub.mjs, this
+ * module bundled by scripts/bundle.mjs): it runs the CommonJS bundle of the
+ * CLI (dist/bin/entrystub-bundle.cjs) through a V8 code cache.
+ *
+ * Why: most of the test suite, and of any short `entrystub run`, is start-up,
+ * and compiling the 1.3 MB bundle was the largest part of it. Node 20 keeps
+ * no compiled code between runs of an ES module (module.enableCompileCache
+ * is Node 22.1+), but vm.Script takes and makes V8's code cache for a
+ * classic script: so the bundle is CommonJS, compiled here with the cache
+ * as cachedData. The cache is made at exit, once the run has compiled the
+ * functions it used (a cache made right after compiling would hold only the
+ * top level; V8 compiles functions lazily).
+ *
+ * The cache file sits beside the zpoline sweep cache (src/entry/sweep-cache.ts
+ * names the directory the same way: $ENTRYSTUB_CACHE_DIR, else
+ * $XDG_CACHE_HOME/entrystub, else ~/.cache/entrystub; ENTRYSTUB_CACHE_DIR=off
+ * keeps nothing), named by a hash of the bundle (computed when it was built),
+ * Node's version and architecture and the V8 flags: a different build or
+ * Node never reads another's cache. V8 checks the data again (its version,
+ * flags and the source's length) and rejects what does not fit, and a file
+ * whose checksum does not match is not given to V8; such a cache, or a
+ * missing one, is written anew, to a temporary name then renamed, so a
+ * concurrent run reads a whole file or none. Failing to read or write the
+ * directory only costs the compile.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+
+/**
+ * V8 flags for the emulator's runs. The interrupt budget (bytecode a function runs between two looks at whether
+ * to optimize it) is 15 times V8's: in a short run (most of the test suite: a busybox applet, a fixture) TurboFan
+ * spent more CPU compiling the decoder's and the ops' functions, and deoptimizing them on the next new operand
+ * type, than the optimized code saved; a long run still optimizes its hot functions, a fraction of a second later.
+ * Measured in the README (Speed). Part of the code cache's name: V8 rejects a cache made under other flags.
+ */
+const V8_FLAGS = ['--interrupt-budget=1000000'];
+for (const f of V8_FLAGS) v8.setFlagsFromString(f);
+
+/** The bundle's sha256, defined by scripts/bundle.mjs when it writes the bundle and this launcher together. */
+declare const ENTRYSTUB_BUNDLE_HASH: string;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bundle = path.join(here, 'entrystub-bundle.cjs');
+
+function cacheDir(): string | null {
+  const env = process.env.ENTRYSTUB_CACHE_DIR;
+  if (env === 'off') return null;
+  if (env) return path.join(env, 'v8');
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'entrystub', 'v8');
+}
+
+function cacheFile(): string | null {
+  let dir: string | null;
+  try {
+    dir = cacheDir();
+  } catch {
+    return null; // no home directory to find
+  }
+  if (dir === null) return null;
+  const key = createHash('sha256')
+    .update(`${ENTRYSTUB_BUNDLE_HASH}\0${process.version}\0${process.arch}\0${process.execArgv.join('\0')}\0${V8_FLAGS.join('\0')}`)
+    .digest('hex');
+  return path.join(dir, `${key}.bin`);
+}
+
+/**
+ * A file is the SHA-1 of the data, then V8's code cache: V8 checks only the cache's header in a release
+ * build (--verify-snapshot-checksum is off), and a damaged body could crash the process, not be rejected.
+ */
+const DIGEST = 20;
+const digest = (data: Uint8Array): Buffer => createHash('sha1').update(data).digest();
+
+function readCache(file: string | null): Buffer | undefined {
+  if (file === null) return undefined;
+  try {
+    const f = fs.readFileSync(file);
+    const data = f.subarray(DIGEST);
+    return f.length > DIGEST && digest(data).equals(f.subarray(0, DIGEST)) ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, make: () => Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const data = make();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, Buffer.concat([digest(data), data]));
+    fs.renameSync(tmp, file);
+  } catch {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing more to undo
+    }
+  }
+}
+
+const file = cacheFile();
+const cachedData = readCache(file);
+// Node's own CommonJS wrapper, so that the bundle sees what a module loaded by require() sees; on the first
+// line, so that the bundle's line numbers in a stack trace are its file's. Strict as the ES modules it was made of.
+// Read as latin1: the bundle is ASCII (scripts/bundle.mjs: charset), and latin1 is a copy where utf8 is a
+// decode, half the time of reading it.
+const script = new vm.Script(
+  `(function (exports, require, module, __filename, __dirname) { 'use strict'; ${fs.readFileSync(bundle, 'latin1')}\n})`,
+  { filename: bundle, cachedData },
+);
+if (file !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
+  // process.exit() (how every command ends) still runs 'exit' listeners, synchronously
+  process.once('exit', () => writeCache(file, () => script.createCachedData()));
+}
+const module = { exports: {} };
+(script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void)(
+  module.exports,
+  createRequire(bundle),
+  module,
+  bundle,
+  here,
+);

@@ -4,6 +4,7 @@
  * writing open file descriptions, and stat structures.
  */
 import { dateNow, hostFs as fs, hostOs as os } from '../hostlog.js';
+import * as net from 'node:net';
 import * as tty from 'node:tty';
 import {
   EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPIPE, ESPIPE, EXDEV, SysError,
@@ -599,6 +600,7 @@ function retryWait(p: Process): void {
  * pipe gives EAGAIN (retried by the machine) rather than blocking the stub.
  */
 function readFdOf(p: Process, f: OpenFile): number {
+  if (p.cooperative && f.kind === 'sock' && !(f.flags & O_NONBLOCK)) return nonblockingSocket(f.hostFd);
   // only where an open file offset means nothing: a twin of a file would start at 0
   if (!p.cooperative || f.flags & O_NONBLOCK || (f.kind !== 'fifo' && f.kind !== 'chr')) return f.hostFd;
   if (f.nbHostFd === -1) {
@@ -609,6 +611,33 @@ function readFdOf(p: Process, f: OpenFile): number {
     }
   }
   return f.nbHostFd >= 0 ? f.nbHostFd : f.hostFd;
+}
+
+/**
+ * Host sockets (an inherited stdio socket: what Node's `stdio: 'pipe'` gives
+ * a child) made non-blocking, with the handle that did it: held, so that it
+ * is never collected (and the fd closed with it).
+ */
+const nonblockingSockets = new Map<number, net.Socket | null>();
+
+/**
+ * A host socket fd that a read cannot block on: /proc/self/fd of a socket
+ * cannot be opened again, so the fd itself is made non-blocking, through a
+ * libuv handle that never reads (the way Node opens process.stdin: manualStart).
+ * The flag is the open file's, shared with whoever else holds the socket, as
+ * it is when Node itself reads stdin.
+ */
+function nonblockingSocket(fd: number): number {
+  if (!nonblockingSockets.has(fd)) {
+    let handle: net.Socket | null = null;
+    try {
+      handle = new net.Socket({ fd, readable: true, writable: false, manualStart: true } as net.SocketConstructorOpts & { manualStart: boolean });
+    } catch {
+      // not a stream socket libuv can open: the read may block, as before
+    }
+    nonblockingSockets.set(fd, handle);
+  }
+  return fd;
 }
 
 function isAgain(e: unknown): boolean {

@@ -173,6 +173,8 @@ import gdb.unwinder
 
 I386_REGS = {0: "rax", 1: "rcx", 2: "rdx", 3: "rbx", 4: "rsp", 5: "rbp", 6: "rsi", 7: "rdi", 8: "rip"}
 RA_COLUMN = 8
+# what a 32-bit frame has besides the CFI's columns: its flags and segment registers
+SAME_VALUE = ("rax", "rcx", "rdx", "rbx", "rbp", "rsi", "rdi", "eflags", "cs", "ss", "ds", "es", "fs", "gs")
 U32 = 0xffffffff
 
 
@@ -521,6 +523,11 @@ class Compat32Unwinder(gdb.unwinder.Unwinder):
         for name, value in saved.items():
             info.add_saved_register(name, gdb.Value(value).cast(pending.read_register(name).type))
         info.add_saved_register("rsp", gdb.Value(cfa).cast(pending.read_register("rsp").type))
+        # a register the CFI says nothing of keeps its value in the caller, as gdb's own DWARF unwinder
+        # takes it for i386 (else gdb shows "<not saved>" for ebx in every frame above the first)
+        for name in SAME_VALUE:
+            if name not in saved:
+                info.add_saved_register(name, pending.read_register(name))
         return info
 
 

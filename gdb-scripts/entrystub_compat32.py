@@ -141,6 +141,97 @@ def forget_libraries(*_):
     LIBRARIES.clear()
 
 
+# ------------------------------------------------------------------ catch syscall with the i386 numbers
+#
+# gdb names syscalls from <data-directory>/syscalls/<the architecture's file>: amd64-linux.xml under
+# the stub's x86-64 description, whatever the process. For a 32-bit process this module points gdb
+# at a data directory of its own, the real one but for syscalls/amd64-linux.xml, which is gdb's own
+# i386-linux.xml, and asks the stub to number a 32-bit task's calls by their i386 numbers (`monitor
+# syscall-numbers32 i386`; by default it reports an i386 call under its x86-64 counterpart, which
+# plain gdb names, and a call without one cannot be caught). gdb reads the table again when the data
+# directory changes (xml-syscall.c), so names follow the selected process. A catchpoint keeps the
+# numbers it was made with, as gdb's do when a native exec crosses between the ABIs: made for a
+# 32-bit process, `catch syscall write` is 4, and after an exec into a 64-bit program it catches
+# that program's call 4 (stat), under that name.
+
+import atexit
+import os
+import shutil
+import tempfile
+
+REAL_DATA_DIRECTORY_LINK = "entrystub-real-data-directory"
+
+
+class SyscallTable:
+    def __init__(self):
+        self.real = None
+        self.overlay = None
+        self.told = None  # (the process's key, the numbering) the stub was last told
+
+    def forget(self, *_):
+        self.told = None
+
+    def _real(self):
+        cur = gdb.parameter("data-directory")
+        link = os.path.join(cur, REAL_DATA_DIRECTORY_LINK)  # a re-sourced copy finds its predecessor's overlay
+        return os.readlink(link) if os.path.islink(link) else cur
+
+    def _make_overlay(self):
+        real = self.real
+        i386 = os.path.join(real, "syscalls", "i386-linux.xml")
+        if not os.path.isfile(i386):
+            return None
+        d = tempfile.mkdtemp(prefix="entrystub-gdb-data-")
+        atexit.register(shutil.rmtree, d, True)
+        for e in os.listdir(real):
+            if e != "syscalls":
+                os.symlink(os.path.join(real, e), os.path.join(d, e))
+        os.mkdir(os.path.join(d, "syscalls"))
+        for e in os.listdir(os.path.join(real, "syscalls")):
+            os.symlink(i386 if e == "amd64-linux.xml" else os.path.join(real, "syscalls", e), os.path.join(d, "syscalls", e))
+        os.symlink(real, os.path.join(d, REAL_DATA_DIRECTORY_LINK))
+        return d
+
+    def follow(self, *_):
+        """gdb's table and the stub's numbering, as the selected process's ABI wants them."""
+        try:
+            is32 = PROCESS.is32()
+            if self.real is None:
+                self.real = self._real()
+            if is32 and self.overlay is None:
+                self.overlay = self._make_overlay()
+            want = self.overlay if is32 and self.overlay else self.real
+            if gdb.parameter("data-directory") != want:
+                gdb.execute("set data-directory %s" % want, to_string=True)
+            if PROCESS.key is None:
+                return
+            told = (PROCESS.key, "i386" if want is self.overlay else "x86-64")
+            if told != self.told:
+                gdb.execute("monitor syscall-numbers32 %s" % told[1], to_string=True)
+                self.told = told
+        except (gdb.error, OSError):
+            pass
+
+
+SYSCALLS = SyscallTable()
+
+
+def pin_architecture(*_):
+    """The stub describes x86-64 whatever the program (README: gdb and a 32-bit program). gdb 13 takes
+    the architecture of the file it reads unless told otherwise: connected to a 32-bit program it keeps
+    the description (with a warning), but after an exec from a 64-bit program into a 32-bit one it
+    switches to i386 and refuses the stub's registers ("Remote 'g' packet reply is too long"). So the
+    architecture is set to the description's once connected, as `set architecture` would by hand."""
+    try:
+        inf = gdb.selected_inferior()
+        if inf.pid == 0 or inf.architecture().name() != "i386:x86-64":
+            return
+        if "auto" in gdb.execute("show architecture", to_string=True):
+            gdb.execute("set architecture i386:x86-64", to_string=True)
+    except gdb.error:
+        pass
+
+
 def install(handlers):
     """Register the disassembler and the hooks; handlers collects (registry, fn) for a re-source."""
     try:
@@ -151,12 +242,17 @@ def install(handlers):
     gdb.disassembler.register_disassembler(Compat32Disassembler(), None)
     for registry, fn in ((gdb.events.stop, ensure_vdso32), (gdb.events.stop, ensure_libraries32),
                          (gdb.events.exited, PROCESS.forget), (gdb.events.new_inferior, PROCESS.forget),
-                         (gdb.events.exited, forget_libraries), (gdb.events.clear_objfiles, forget_libraries)):
+                         (gdb.events.exited, forget_libraries), (gdb.events.clear_objfiles, forget_libraries),
+                         (gdb.events.exited, SYSCALLS.forget), (gdb.events.new_inferior, SYSCALLS.forget),
+                         (gdb.events.stop, SYSCALLS.follow), (gdb.events.new_objfile, SYSCALLS.follow),
+                         (gdb.events.exited, SYSCALLS.follow), (gdb.events.stop, pin_architecture)):
         registry.connect(fn)
         handlers.append((registry, fn))
     install_unwinder(handlers)
+    pin_architecture()
     ensure_vdso32()
     ensure_libraries32()
+    SYSCALLS.follow()
 
 
 # ------------------------------------------------------------------ unwinding 32-bit frames

@@ -17,6 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, ROOT, freePort, gdbBatch, startStub } from './helpers.js';
 import { need } from '../helpers/tools.js';
+import { busyboxPath } from '../helpers/cases.js';
+import { busybox32 } from '../helpers/i386.js';
 
 const HAVE_GDB = need('gdb') !== null;
 const HAVE_QEMU = need('qemu') !== null;
@@ -168,15 +170,59 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toMatch(/ main$/);
   });
 
-  it("catch syscall write stops on a 32-bit program's write (i386 4) under its x86-64 number, at the compat entry and back in the vDSO", async () => {
-    const out = await session(['catch syscall write', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'bt 2', 'continue']);
-    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[1\]\)$/m);
+  it("catch syscall uses the i386 numbers for a 32-bit process: write is 4, _llseek (140) and socketcall (102) have no x86-64 counterpart", async () => {
+    const out = await session(['catch syscall write', 'catch syscall socketcall', 'catch syscall 140', 'monitor syscall-numbers32', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'bt 2', 'continue']);
+    // gdb's own i386 table names them (asm/unistd_32.h: __NR_write 4, __NR_socketcall 102, __NR__llseek 140)
+    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[4\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 2 \(syscall 'socketcall' \[102\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 3 \(syscall '_llseek' \[140\]\)$/m);
+    expect(out).toMatch(/^syscall-numbers32: i386$/m);
     expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
-    // the register keeps the i386 number (asm/unistd_32.h: __NR_write 4)
     expect(out).toMatch(/^\$1 = 4$/m);
     expect(out).toMatch(/^Catchpoint 1 \(returned from syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
     expect(out).toMatch(/^\$2 = 14$/m); // "Hello, world!\n" (hello.c)
     expect(out).toMatch(/^#1 +0x0*[0-9a-f]+ in write \(\)$/m);
+    expect(out).toMatch(/exited normally/);
+  });
+
+  it('catch syscall _llseek stops on the i386 call that has no x86-64 counterpart, entry and return', async () => {
+    const prog = BIN('syscalls32-i386');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-llseek-'));
+    onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const stub = await startStub(['--entry', 'native', prog], { cwd: tmp });
+    let out: string;
+    try {
+      out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: ['catch syscall _llseek', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'kill'], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    expect(out).toMatch(/^Catchpoint 1 \(syscall '_llseek' \[140\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall _llseek\), entry_SYSENTER_compat \(\)/m);
+    expect(out).toMatch(/^\$1 = 140$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(returned from syscall _llseek\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+    expect(out).toMatch(/^\$2 = 0$/m); // syscalls32.c: _llseek(fd, 0, 6, &pos, SEEK_SET) returns 0
+  });
+
+  it('an exec across the ABIs (x86-64 busybox -> i386 busybox -> x86-64): gdb\'s syscall table and the numbers follow the process', async () => {
+    const b64 = busyboxPath()!;
+    const b32 = busybox32();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-abis-'));
+    onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(tmp, 'to32.sh'), `echo 64\nexec ${b32} sh ${path.join(tmp, 'to64.sh')}\n`);
+    fs.writeFileSync(path.join(tmp, 'to64.sh'), `echo 32\nexec ${b64} echo 64 again\n`);
+    const stub = await startStub(['--entry', 'native', b64, 'sh', path.join(tmp, 'to32.sh')]);
+    let out: string;
+    try {
+      const step = (n: number) => ['catch syscall write', 'continue', `p $orig_rax`, `delete ${n}`, 'continue'];
+      out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: ['catch exec', ...step(2), ...step(3), ...step(4)], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    // each catchpoint is made while its program is the process: write is 1, then 4, then 1 again
+    expect(out).toMatch(/^Catchpoint 2 \(syscall 'write' \[1\]\)\n\nCatchpoint 2 \(call to syscall write\), entry_SYSCALL_64 \(\)/m);
+    expect(out).toMatch(/^Catchpoint 3 \(syscall 'write' \[4\]\)\n\nCatchpoint 3 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
+    expect(out).toMatch(/^Catchpoint 4 \(syscall 'write' \[1\]\)\n\nCatchpoint 4 \(call to syscall write\), entry_SYSCALL_64 \(\)/m);
+    expect([...out.matchAll(/^\$(\d+) = (\d+)$/gm)].map((m) => m[2])).toEqual(['1', '4', '1']);
     expect(out).toMatch(/exited normally/);
   });
 

@@ -16,6 +16,7 @@
 #   - an unwinder for 32-bit frames (below).
 
 import re
+import sys
 
 import gdb
 import gdb.disassembler
@@ -216,6 +217,78 @@ class SyscallTable:
 SYSCALLS = SyscallTable()
 
 
+# ------------------------------------------------------------------ info registers32
+#
+# Under the x86-64 description `info registers` shows rax..r15 in every frame, a 32-bit one too (gdb
+# 13's Python cannot give a frame an architecture of its own). This command shows what gdb shows for
+# an i386 process: the eight general registers as 32 bits, eip, eflags and the segment registers,
+# of the selected frame, as its unwinder has them. A frame is 32-bit code when its CS is
+# __USER32_CS (the compat entries' CFI gives the interrupted program's from pt_regs).
+
+GP32 = (("eax", "rax"), ("ecx", "rcx"), ("edx", "rdx"), ("ebx", "rbx"), ("esp", "rsp"), ("ebp", "rbp"),
+        ("esi", "rsi"), ("edi", "rdi"))
+REGISTERS32 = GP32 + (("eip", "rip"), ("eflags", "eflags"), ("cs", "cs"), ("ss", "ss"), ("ds", "ds"),
+                      ("es", "es"), ("fs", "fs"), ("gs", "gs"))
+
+
+def _user32_cs():
+    abi = sys.modules.get("entrystub_abi")
+    return getattr(abi, "USER32_CS", None)
+
+
+def _row32(frame, name, reg):
+    """gdb's `info registers` line for an i386 register (name, raw hex, natural value)."""
+    v = frame.read_register(reg)
+    if v.is_optimized_out:
+        return "%-15s<not saved>" % name
+    raw = int(v) & U32
+    if name == "eflags":
+        natural = str(v)
+    elif name == "eip":
+        natural = gdb.format_address(raw)
+    elif name in ("esp", "ebp"):
+        natural = "0x%x" % raw
+    elif name in ("eax", "ecx", "edx", "ebx", "esi", "edi"):
+        natural = str(raw - (1 << 32) if raw >> 31 else raw)
+    else:
+        natural = str(raw)
+    return "%-15s%-20s%s" % (name, "0x%x" % raw, natural)
+
+
+class InfoRegisters32(gdb.Command):
+    """The selected frame's registers as a 32-bit program has them.
+
+Usage: info registers32 [REGISTER...]
+
+eax..edi (the low 32 bits), eip, eflags and the segment registers, in the
+layout of gdb's `info registers` for an i386 process, for the selected frame
+(its values as the unwinder recovers them: in a frame above a compat entry,
+from the task's struct pt_regs). Only a frame of 32-bit code (CS =
+__USER32_CS) has them; `info registers` shows any frame as x86-64 registers."""
+
+    def __init__(self):
+        super().__init__("info registers32", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        try:
+            frame = gdb.selected_frame()
+        except gdb.error as e:
+            raise gdb.GdbError(str(e)) from None
+        cs = frame.read_register("cs")
+        user32 = _user32_cs()
+        if cs.is_optimized_out or user32 is None or int(cs) != user32:
+            raise gdb.GdbError("info registers32: frame #%d is not 32-bit code (cs %s, a 32-bit program's is %s); `info registers` shows it"
+                               % (frame.level(), "<not saved>" if cs.is_optimized_out else "0x%x" % int(cs),
+                                  "0x%x" % user32 if user32 is not None else "__USER32_CS"))
+        names = dict(REGISTERS32)
+        want = arg.split() or [n for n, _ in REGISTERS32]
+        for name in want:
+            name = name.lstrip("$")
+            if name not in names:
+                raise gdb.GdbError("info registers32: no register %s (%s)" % (name, " ".join(n for n, _ in REGISTERS32)))
+            gdb.write(_row32(frame, name, names[name]) + "\n")
+
+
 def pin_architecture(*_):
     """The stub describes x86-64 whatever the program (README: gdb and a 32-bit program). gdb 13 takes
     the architecture of the file it reads unless told otherwise: connected to a 32-bit program it keeps
@@ -249,6 +322,7 @@ def install(handlers):
         registry.connect(fn)
         handlers.append((registry, fn))
     install_unwinder(handlers)
+    InfoRegisters32()
     pin_architecture()
     ensure_vdso32()
     ensure_libraries32()

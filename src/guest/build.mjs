@@ -202,6 +202,7 @@ function abiPy(facts, rows, checks) {
   s += `SIZEOF_PTREGS = ${facts.get('SIZEOF_PTREGS')}\n`;
   s += `NR_SYSCALLS = ${facts.get('NR_syscalls')}\n`;
   s += `USER_CS = 0x${facts.get('__USER_CS').toString(16)}\nUSER_DS = 0x${facts.get('__USER_DS').toString(16)}\n`;
+  s += `USER32_CS = 0x${facts.get('__USER32_CS').toString(16)}\n`;
   s += `THREAD_SIZE = ${facts.get('THREAD_SIZE')}\n`;
   s += `LOCAL_TIMER_VECTOR = 0x${facts.get('LOCAL_TIMER_VECTOR').toString(16)}\n`;
   s += `SYSCALL_NAMES = {\n${rows.map(([n, name]) => `    ${n}: "${name}",`).join('\n')}\n}\n`;

@@ -142,6 +142,103 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toBe(b.at(-1));
   });
 
+  // the frames gdb shows under qemu-i386 -g from glibc's _dl_sysinfo_int80 in the first write, above it: `pc name`
+  let qemuWriteFrames: Promise<string[]> | null = null;
+  const qemuCallers = () =>
+    (qemuWriteFrames ??= (async () => {
+      const port = await freePort();
+      const qemu = spawn('qemu-i386', ['-g', String(port), PROG], { cwd: ROOT, stdio: 'ignore' });
+      try {
+        const out = await gdbBatch(port, { file: PROG, ex: ['break _dl_sysinfo_int80 if $eax == 4', 'continue', 'bt', 'kill'], timeout: 120_000 });
+        const frames = [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `${m[2]} ${m[3]}`);
+        expect(frames[0]).toMatch(/ _dl_sysinfo_int80$/);
+        return frames.slice(1);
+      } finally {
+        qemu.kill();
+      }
+    })());
+
+  for (const entry of ['sysenter', 'syscall', 'int80'])
+    it(`bt at every instruction of a write's trip through the compat entry (--compat-entry ${entry}): the kernel frames, __kernel_vsyscall, then the frames qemu-i386 -g shows`, async () => {
+      const callers = await qemuCallers();
+      expect(callers.length).toBeGreaterThan(5);
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-compat-bt-'));
+      onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+      const walk = path.join(tmp, 'walk.gdb');
+      // from __kernel_vsyscall into the kernel and back out to the landing pad, bt at each instruction
+      fs.writeFileSync(
+        walk,
+        ['break __kernel_vsyscall if $eax == 4', 'continue', 'delete', 'set $n = 0', 'set $phase = 0', 'while $n < 400 && $phase < 2', '  echo ===\\n', '  bt', '  stepi',
+          '  if $pc > 0xffffffff00000000', '    set $phase = 1', '  end', '  if $phase == 1 && $pc < 0x100000000', '    set $phase = 2', '  end', '  set $n = $n + 1', 'end', 'echo ===\\n', 'bt', 'kill', ''].join('\n'),
+      );
+      const out = await session([`source ${walk}`], ['--entry', 'native', '--compat-entry', entry]);
+      const steps = out.split('===\n').slice(1);
+      expect(steps.length).toBeGreaterThan(100);
+      expect(out).not.toMatch(/Backtrace stopped|corrupt stack/);
+      const kernelEntry = { sysenter: 'entry_SYSENTER_compat', syscall: 'entry_SYSCALL_compat', int80: 'entry_INT80_compat' }[entry];
+      const seen = new Set<string>();
+      for (const st of steps) {
+        const frames = [...st.matchAll(/^#(\d+)\s+(?:0x0*([0-9a-f]+) in )?(<signal handler called>|\w+)/gm)].map((m) => ({ pc: m[2], fn: m[3] }));
+        const v = frames.findIndex((f) => f.fn === '__kernel_vsyscall');
+        expect(v, st).toBeGreaterThanOrEqual(0);
+        // below it the guest kernel's frames (its names, or the entry's call into C as a signal frame)
+        for (const f of frames.slice(0, v)) expect(f.fn === '<signal handler called>' || f.pc === undefined || BigInt('0x' + f.pc) >= 0xffffffff80000000n, st).toBe(true);
+        for (const f of frames.slice(0, v)) seen.add(f.fn);
+        expect(frames.slice(v + 1).map((f) => `${f.pc} ${f.fn}`), st).toEqual(callers);
+      }
+      // the whole path: the entry, the C it calls, the syscall's own hypercall entry
+      for (const fn of [kernelEntry, entry === 'int80' ? 'do_int80_syscall_32' : 'do_fast_syscall_32', 'do_syscall_32_irqs_on', '__ia32_sys_write', 'syscall_return_slowpath'])
+        expect(seen, fn).toContain(fn);
+    });
+
+  it("registers in both halves: p *regs in do_fast_syscall_32 holds the caller's 32-bit registers, and info registers32 shows a 32-bit frame's, the same through the kernel as from user mode", async () => {
+    const mark = (k: string) => `echo ---${k}\\n`;
+    const out = await session([
+      'break __kernel_vsyscall if $eax == 4',
+      'continue',
+      mark('A'),
+      'info registers32',
+      'up',
+      mark('B'),
+      'info registers32',
+      'break sysretl_check_cs',
+      'continue',
+      mark('C'),
+      'p/x *regs',
+      'info registers32',
+      'frame 2',
+      mark('D'),
+      'info registers32',
+      'frame 3',
+      mark('E'),
+      'info registers32',
+      'kill',
+    ]);
+    const block = (k: string) => out.split(`---${k}\n`)[1].split('---')[0];
+    const regs = (k: string) => new Map([...block(k).matchAll(/^(\w+) +0x([0-9a-f]+) +(.*)$/gm)].map((m) => [m[1], { v: BigInt('0x' + m[2]), text: m[3] }]));
+    const [a, b, d, e] = ['A', 'B', 'D', 'E'].map(regs);
+    expect([...a.keys()]).toEqual(['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs']);
+    expect(a.get('eax')!.v).toBe(4n);
+    expect(a.get('cs')!.v).toBe(0x23n);
+    expect(a.get('eip')!.text).toMatch(/<__kernel_vsyscall>$/);
+    expect(b.get('eip')!.text).toMatch(/<write\+\d+>$/);
+    // struct pt_regs of the call: the caller's registers as SYSENTER found them, zero-extended
+    const c = new Map([...block('C').matchAll(/(\w+) = 0x([0-9a-f]+)/g)].map((m) => [m[1], BigInt('0x' + m[2])]));
+    for (const [field, reg] of [['bx', 'ebx'], ['cx', 'ecx'], ['dx', 'edx'], ['si', 'esi'], ['di', 'edi'], ['bp', 'ebp']] as const) expect(c.get(field), field).toBe(a.get(reg)!.v);
+    expect(c.get('orig_ax')).toBe(4n);
+    expect(c.get('sp')).toBe(a.get('esp')!.v - 12n); // __kernel_vsyscall pushed ecx, edx and ebp
+    expect(c.get('cs')).toBe(0x23n);
+    expect(c.get('ss')).toBe(0x2bn);
+    expect(block('C')).toMatch(/info registers32: frame #0 is not 32-bit code \(cs 0x10, a 32-bit program's is 0x23\); `info registers` shows it/);
+    // __kernel_vsyscall's frame from inside the kernel: pt_regs through the entry's CFI, at the landing pad
+    expect(d.get('eip')!.v).toBe(c.get('ip'));
+    expect(d.get('eip')!.text).toMatch(/<__kernel_vsyscall\+\d+>$/);
+    expect(d.get('esp')!.v).toBe(c.get('sp'));
+    expect(d.get('eax')!.v).toBe(14n); // the result so far: "Hello, world!\n"
+    // write's frame: what the unwinder finds from user mode, for every register the call preserves
+    for (const r of ['ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'cs', 'ss', 'ds', 'es', 'fs', 'gs']) expect(e.get(r), r).toEqual(b.get(r));
+  });
+
   it("glibc reads the clock through the vDSO's __vdso_clock_gettime64, and the backtrace from it is gdb's under qemu-i386 -g from glibc's caller", async () => {
     const prog = BIN('clock32-i386');
     const frames = (out: string) => [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `${m[2]} ${m[3]}`);

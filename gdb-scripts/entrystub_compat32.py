@@ -592,22 +592,21 @@ class FrameTables:
     def _load(self):
         tables = []
         inf = gdb.selected_inferior()
-        # the vDSO (and anything else gdb has read from memory): its .eh_frame where gdb lists it
-        try:
-            files = gdb.execute("info files", to_string=True)
-        except gdb.error:
-            files = ""
-        for m in re.finditer(r"^\s*(0x[0-9a-f]+) - (0x[0-9a-f]+) is \.eh_frame in shared object read from target memory$", files, re.M):
-            start, end = int(m.group(1), 16), int(m.group(2), 16)
-            try:
-                tables.append(parse_eh_frame(bytes(inf.read_memory(start, end - start)), start))
-            except (gdb.error, ValueError, IndexError, struct.error):
-                pass
+        # the vDSO: the whole image is mapped at AT_SYSINFO_EHDR, section headers included (gdb's `info
+        # files` lists its sections only where the target has an exec file of the same architecture)
+        if PROCESS.is32() and PROCESS.ehdr is not None:
+            ehdr = PROCESS.ehdr
+            at = _eh_frame_of_elf32(lambda off, n: bytes(inf.read_memory(ehdr + off, n)), in_file=True)
+            if at:
+                try:
+                    tables.append(parse_eh_frame(bytes(inf.read_memory(ehdr + at[0], at[1])), ehdr + at[0]))
+                except (gdb.error, ValueError, IndexError, struct.error):
+                    pass
         # the program: its .eh_frame's address from the file's section headers, the bytes from memory
         for o in gdb.objfiles():
             name = o.filename or ""
             local = name[len("target:"):] if name.startswith("target:") else name
-            at = _eh_frame_of_elf32(local)
+            at = _eh_frame_of_elf32(_file_reader(local))
             if at:
                 start = at[0] + LIBRARIES.get(local, 0)  # a shared object's addresses are its bias on
                 try:
@@ -617,29 +616,35 @@ class FrameTables:
         return tables
 
 
-def _eh_frame_of_elf32(path):
-    """(address, size) of an ELF32 file's .eh_frame, or None."""
+def _eh_frame_of_elf32(read, in_file=False):
+    """(address, size) of an ELF32 image's .eh_frame, or None; read(offset, n) gives its bytes (a
+    file's, or a mapped image's); in_file: the section's offset in the image rather than its address."""
     try:
-        with open(path, "rb") as f:
-            eh = f.read(52)
-            if len(eh) < 52 or eh[:4] != b"\x7fELF" or eh[4] != 1:
-                return None
-            shoff, = struct.unpack_from("<I", eh, 0x20)
-            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", eh, 0x2e)
-            if shentsize != 40 or shnum == 0 or shstrndx >= shnum:
-                return None
-            f.seek(shoff)
-            sh = f.read(shnum * 40)
-            strs = struct.unpack_from("<IIIIII", sh, shstrndx * 40)
-            f.seek(strs[4])
-            names = f.read(strs[5])
-            for k in range(shnum):
-                name, _typ, _flags, addr, _off, size = struct.unpack_from("<IIIIII", sh, k * 40)
-                if names[name:names.index(b"\0", name)] == b".eh_frame" and addr:
-                    return addr, size
-    except (OSError, ValueError, struct.error):
+        eh = read(0, 52)
+        if len(eh) < 52 or eh[:4] != b"\x7fELF" or eh[4] != 1:
+            return None
+        shoff, = struct.unpack_from("<I", eh, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", eh, 0x2e)
+        if shentsize != 40 or shnum == 0 or shstrndx >= shnum:
+            return None
+        sh = read(shoff, shnum * 40)
+        strs = struct.unpack_from("<IIIIII", sh, shstrndx * 40)
+        names = read(strs[4], strs[5])
+        for k in range(shnum):
+            name, _typ, _flags, addr, off, size = struct.unpack_from("<IIIIII", sh, k * 40)
+            if names[name:names.index(b"\0", name)] == b".eh_frame" and addr:
+                return (off if in_file else addr), size
+    except (OSError, ValueError, struct.error, gdb.error):
         return None
     return None
+
+
+def _file_reader(path):
+    def read(off, n):
+        with open(path, "rb") as f:
+            f.seek(off)
+            return f.read(n)
+    return read
 
 
 TABLES = FrameTables()

@@ -282,6 +282,33 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(out).toMatch(/exited normally/);
   });
 
+  for (const compatEntry of ['sysenter', 'int80'])
+    it(`catch syscall in the direct model (--compat-entry ${compatEntry}): a 32-bit call stops at entry, as ptrace shows it, and at its return; orig_rax = -1 cancels it`, async () => {
+      const run = async (ex: string[]) => {
+        const stub = await startStub(['--entry', 'direct', '--compat-entry', compatEntry, PROG]);
+        try {
+          const out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex, timeout: 120_000 });
+          return { out, stdout: stub.stdout() };
+        } finally {
+          await stub.stop();
+        }
+      };
+      const ran = await run(['catch syscall write', 'continue', 'p $orig_rax', 'p $eax', 'continue', 'p $eax', 'bt 2', 'continue']);
+      expect(ran.out).toMatch(/^Catchpoint 1 \(syscall 'write' \[4\]\)$/m);
+      // the return is set up: EIP at int80_landing_pad (where do_fast_syscall_32 puts regs->ip, or past int $0x80)
+      expect(ran.out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+      expect(ran.out).toMatch(/^\$1 = 4\n\$2 = -38$/m);
+      expect(ran.out).toMatch(/^Catchpoint 1 \(returned from syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+      expect(ran.out).toMatch(/^\$3 = 14$/m);
+      expect(ran.out).toMatch(/^#1 +0x0*[0-9a-f]+ in write \(\)$/m);
+      expect(ran.out).toMatch(/exited normally/);
+      expect(ran.stdout).toBe('Hello, world!\n');
+      const cancelled = await run(['catch syscall write', 'continue', 'set var $orig_rax = -1', 'continue', 'p $eax', 'continue']);
+      expect(cancelled.out).toMatch(/^Catchpoint 1 \(call to syscall write\)/m);
+      expect(cancelled.out).not.toMatch(/returned from syscall/);
+      expect(cancelled.stdout).toBe('');
+    });
+
   it('catch syscall _llseek stops on the i386 call that has no x86-64 counterpart, entry and return', async () => {
     const prog = BIN('syscalls32-i386');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-llseek-'));

@@ -16,6 +16,7 @@
 #   - an unwinder for 32-bit frames (below).
 
 import re
+import sys
 
 import gdb
 import gdb.disassembler
@@ -141,6 +142,169 @@ def forget_libraries(*_):
     LIBRARIES.clear()
 
 
+# ------------------------------------------------------------------ catch syscall with the i386 numbers
+#
+# gdb names syscalls from <data-directory>/syscalls/<the architecture's file>: amd64-linux.xml under
+# the stub's x86-64 description, whatever the process. For a 32-bit process this module points gdb
+# at a data directory of its own, the real one but for syscalls/amd64-linux.xml, which is gdb's own
+# i386-linux.xml, and asks the stub to number a 32-bit task's calls by their i386 numbers (`monitor
+# syscall-numbers32 i386`; by default it reports an i386 call under its x86-64 counterpart, which
+# plain gdb names, and a call without one cannot be caught). gdb reads the table again when the data
+# directory changes (xml-syscall.c), so names follow the selected process. A catchpoint keeps the
+# numbers it was made with, as gdb's do when a native exec crosses between the ABIs: made for a
+# 32-bit process, `catch syscall write` is 4, and after an exec into a 64-bit program it catches
+# that program's call 4 (stat), under that name.
+
+import atexit
+import os
+import shutil
+import tempfile
+
+REAL_DATA_DIRECTORY_LINK = "entrystub-real-data-directory"
+
+
+class SyscallTable:
+    def __init__(self):
+        self.real = None
+        self.overlay = None
+        self.told = None  # (the process's key, the numbering) the stub was last told
+
+    def forget(self, *_):
+        self.told = None
+
+    def _real(self):
+        cur = gdb.parameter("data-directory")
+        link = os.path.join(cur, REAL_DATA_DIRECTORY_LINK)  # a re-sourced copy finds its predecessor's overlay
+        return os.readlink(link) if os.path.islink(link) else cur
+
+    def _make_overlay(self):
+        real = self.real
+        i386 = os.path.join(real, "syscalls", "i386-linux.xml")
+        if not os.path.isfile(i386):
+            return None
+        d = tempfile.mkdtemp(prefix="entrystub-gdb-data-")
+        atexit.register(shutil.rmtree, d, True)
+        for e in os.listdir(real):
+            if e != "syscalls":
+                os.symlink(os.path.join(real, e), os.path.join(d, e))
+        os.mkdir(os.path.join(d, "syscalls"))
+        for e in os.listdir(os.path.join(real, "syscalls")):
+            os.symlink(i386 if e == "amd64-linux.xml" else os.path.join(real, "syscalls", e), os.path.join(d, "syscalls", e))
+        os.symlink(real, os.path.join(d, REAL_DATA_DIRECTORY_LINK))
+        return d
+
+    def follow(self, *_):
+        """gdb's table and the stub's numbering, as the selected process's ABI wants them."""
+        try:
+            is32 = PROCESS.is32()
+            if self.real is None:
+                self.real = self._real()
+            if is32 and self.overlay is None:
+                self.overlay = self._make_overlay()
+            want = self.overlay if is32 and self.overlay else self.real
+            if gdb.parameter("data-directory") != want:
+                gdb.execute("set data-directory %s" % want, to_string=True)
+            if PROCESS.key is None:
+                return
+            told = (PROCESS.key, "i386" if want is self.overlay else "x86-64")
+            if told != self.told:
+                gdb.execute("monitor syscall-numbers32 %s" % told[1], to_string=True)
+                self.told = told
+        except (gdb.error, OSError):
+            pass
+
+
+SYSCALLS = SyscallTable()
+
+
+# ------------------------------------------------------------------ info registers32
+#
+# Under the x86-64 description `info registers` shows rax..r15 in every frame, a 32-bit one too (gdb
+# 13's Python cannot give a frame an architecture of its own). This command shows what gdb shows for
+# an i386 process: the eight general registers as 32 bits, eip, eflags and the segment registers,
+# of the selected frame, as its unwinder has them. A frame is 32-bit code when its CS is
+# __USER32_CS (the compat entries' CFI gives the interrupted program's from pt_regs).
+
+GP32 = (("eax", "rax"), ("ecx", "rcx"), ("edx", "rdx"), ("ebx", "rbx"), ("esp", "rsp"), ("ebp", "rbp"),
+        ("esi", "rsi"), ("edi", "rdi"))
+REGISTERS32 = GP32 + (("eip", "rip"), ("eflags", "eflags"), ("cs", "cs"), ("ss", "ss"), ("ds", "ds"),
+                      ("es", "es"), ("fs", "fs"), ("gs", "gs"))
+
+
+def _user32_cs():
+    abi = sys.modules.get("entrystub_abi")
+    return getattr(abi, "USER32_CS", None)
+
+
+def _row32(frame, name, reg):
+    """gdb's `info registers` line for an i386 register (name, raw hex, natural value)."""
+    v = frame.read_register(reg)
+    if v.is_optimized_out:
+        return "%-15s<not saved>" % name
+    raw = int(v) & U32
+    if name == "eflags":
+        natural = str(v)
+    elif name == "eip":
+        natural = gdb.format_address(raw)
+    elif name in ("esp", "ebp"):
+        natural = "0x%x" % raw
+    elif name in ("eax", "ecx", "edx", "ebx", "esi", "edi"):
+        natural = str(raw - (1 << 32) if raw >> 31 else raw)
+    else:
+        natural = str(raw)
+    return "%-15s%-20s%s" % (name, "0x%x" % raw, natural)
+
+
+class InfoRegisters32(gdb.Command):
+    """The selected frame's registers as a 32-bit program has them.
+
+Usage: info registers32 [REGISTER...]
+
+eax..edi (the low 32 bits), eip, eflags and the segment registers, in the
+layout of gdb's `info registers` for an i386 process, for the selected frame
+(its values as the unwinder recovers them: in a frame above a compat entry,
+from the task's struct pt_regs). Only a frame of 32-bit code (CS =
+__USER32_CS) has them; `info registers` shows any frame as x86-64 registers."""
+
+    def __init__(self):
+        super().__init__("info registers32", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        try:
+            frame = gdb.selected_frame()
+        except gdb.error as e:
+            raise gdb.GdbError(str(e)) from None
+        cs = frame.read_register("cs")
+        user32 = _user32_cs()
+        if cs.is_optimized_out or user32 is None or int(cs) != user32:
+            raise gdb.GdbError("info registers32: frame #%d is not 32-bit code (cs %s, a 32-bit program's is %s); `info registers` shows it"
+                               % (frame.level(), "<not saved>" if cs.is_optimized_out else "0x%x" % int(cs),
+                                  "0x%x" % user32 if user32 is not None else "__USER32_CS"))
+        names = dict(REGISTERS32)
+        want = arg.split() or [n for n, _ in REGISTERS32]
+        for name in want:
+            name = name.lstrip("$")
+            if name not in names:
+                raise gdb.GdbError("info registers32: no register %s (%s)" % (name, " ".join(n for n, _ in REGISTERS32)))
+            gdb.write(_row32(frame, name, names[name]) + "\n")
+
+
+def pin_architecture(*_):
+    """The stub describes x86-64 whatever the program (README: gdb and a 32-bit program). gdb 13 takes
+    the architecture of the file it reads unless told otherwise: connected to a 32-bit program it keeps
+    the description (with a warning), but after an exec from a 64-bit program into a 32-bit one it
+    switches to i386 and refuses the stub's registers ("Remote 'g' packet reply is too long"). So the
+    architecture is set to the description's once connected, as `set architecture` would by hand."""
+    try:
+        inf = gdb.selected_inferior()
+        if inf.pid == 0 or inf.architecture().name() != "i386:x86-64":
+            return
+        if "auto" in gdb.execute("show architecture", to_string=True):
+            gdb.execute("set architecture i386:x86-64", to_string=True)
+    except gdb.error:
+        pass
+
+
 def install(handlers):
     """Register the disassembler and the hooks; handlers collects (registry, fn) for a re-source."""
     try:
@@ -151,12 +315,18 @@ def install(handlers):
     gdb.disassembler.register_disassembler(Compat32Disassembler(), None)
     for registry, fn in ((gdb.events.stop, ensure_vdso32), (gdb.events.stop, ensure_libraries32),
                          (gdb.events.exited, PROCESS.forget), (gdb.events.new_inferior, PROCESS.forget),
-                         (gdb.events.exited, forget_libraries), (gdb.events.clear_objfiles, forget_libraries)):
+                         (gdb.events.exited, forget_libraries), (gdb.events.clear_objfiles, forget_libraries),
+                         (gdb.events.exited, SYSCALLS.forget), (gdb.events.new_inferior, SYSCALLS.forget),
+                         (gdb.events.stop, SYSCALLS.follow), (gdb.events.new_objfile, SYSCALLS.follow),
+                         (gdb.events.exited, SYSCALLS.follow), (gdb.events.stop, pin_architecture)):
         registry.connect(fn)
         handlers.append((registry, fn))
     install_unwinder(handlers)
+    InfoRegisters32()
+    pin_architecture()
     ensure_vdso32()
     ensure_libraries32()
+    SYSCALLS.follow()
 
 
 # ------------------------------------------------------------------ unwinding 32-bit frames
@@ -173,6 +343,8 @@ import gdb.unwinder
 
 I386_REGS = {0: "rax", 1: "rcx", 2: "rdx", 3: "rbx", 4: "rsp", 5: "rbp", 6: "rsi", 7: "rdi", 8: "rip"}
 RA_COLUMN = 8
+# what a 32-bit frame has besides the CFI's columns: its flags and segment registers
+SAME_VALUE = ("rax", "rcx", "rdx", "rbx", "rbp", "rsi", "rdi", "eflags", "cs", "ss", "ds", "es", "fs", "gs")
 U32 = 0xffffffff
 
 
@@ -420,22 +592,21 @@ class FrameTables:
     def _load(self):
         tables = []
         inf = gdb.selected_inferior()
-        # the vDSO (and anything else gdb has read from memory): its .eh_frame where gdb lists it
-        try:
-            files = gdb.execute("info files", to_string=True)
-        except gdb.error:
-            files = ""
-        for m in re.finditer(r"^\s*(0x[0-9a-f]+) - (0x[0-9a-f]+) is \.eh_frame in shared object read from target memory$", files, re.M):
-            start, end = int(m.group(1), 16), int(m.group(2), 16)
-            try:
-                tables.append(parse_eh_frame(bytes(inf.read_memory(start, end - start)), start))
-            except (gdb.error, ValueError, IndexError, struct.error):
-                pass
+        # the vDSO: the whole image is mapped at AT_SYSINFO_EHDR, section headers included (gdb's `info
+        # files` lists its sections only where the target has an exec file of the same architecture)
+        if PROCESS.is32() and PROCESS.ehdr is not None:
+            ehdr = PROCESS.ehdr
+            at = _eh_frame_of_elf32(lambda off, n: bytes(inf.read_memory(ehdr + off, n)), in_file=True)
+            if at:
+                try:
+                    tables.append(parse_eh_frame(bytes(inf.read_memory(ehdr + at[0], at[1])), ehdr + at[0]))
+                except (gdb.error, ValueError, IndexError, struct.error):
+                    pass
         # the program: its .eh_frame's address from the file's section headers, the bytes from memory
         for o in gdb.objfiles():
             name = o.filename or ""
             local = name[len("target:"):] if name.startswith("target:") else name
-            at = _eh_frame_of_elf32(local)
+            at = _eh_frame_of_elf32(_file_reader(local))
             if at:
                 start = at[0] + LIBRARIES.get(local, 0)  # a shared object's addresses are its bias on
                 try:
@@ -445,29 +616,35 @@ class FrameTables:
         return tables
 
 
-def _eh_frame_of_elf32(path):
-    """(address, size) of an ELF32 file's .eh_frame, or None."""
+def _eh_frame_of_elf32(read, in_file=False):
+    """(address, size) of an ELF32 image's .eh_frame, or None; read(offset, n) gives its bytes (a
+    file's, or a mapped image's); in_file: the section's offset in the image rather than its address."""
     try:
-        with open(path, "rb") as f:
-            eh = f.read(52)
-            if len(eh) < 52 or eh[:4] != b"\x7fELF" or eh[4] != 1:
-                return None
-            shoff, = struct.unpack_from("<I", eh, 0x20)
-            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", eh, 0x2e)
-            if shentsize != 40 or shnum == 0 or shstrndx >= shnum:
-                return None
-            f.seek(shoff)
-            sh = f.read(shnum * 40)
-            strs = struct.unpack_from("<IIIIII", sh, shstrndx * 40)
-            f.seek(strs[4])
-            names = f.read(strs[5])
-            for k in range(shnum):
-                name, _typ, _flags, addr, _off, size = struct.unpack_from("<IIIIII", sh, k * 40)
-                if names[name:names.index(b"\0", name)] == b".eh_frame" and addr:
-                    return addr, size
-    except (OSError, ValueError, struct.error):
+        eh = read(0, 52)
+        if len(eh) < 52 or eh[:4] != b"\x7fELF" or eh[4] != 1:
+            return None
+        shoff, = struct.unpack_from("<I", eh, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", eh, 0x2e)
+        if shentsize != 40 or shnum == 0 or shstrndx >= shnum:
+            return None
+        sh = read(shoff, shnum * 40)
+        strs = struct.unpack_from("<IIIIII", sh, shstrndx * 40)
+        names = read(strs[4], strs[5])
+        for k in range(shnum):
+            name, _typ, _flags, addr, off, size = struct.unpack_from("<IIIIII", sh, k * 40)
+            if names[name:names.index(b"\0", name)] == b".eh_frame" and addr:
+                return (off if in_file else addr), size
+    except (OSError, ValueError, struct.error, gdb.error):
         return None
     return None
+
+
+def _file_reader(path):
+    def read(off, n):
+        with open(path, "rb") as f:
+            f.seek(off)
+            return f.read(n)
+    return read
 
 
 TABLES = FrameTables()
@@ -521,6 +698,11 @@ class Compat32Unwinder(gdb.unwinder.Unwinder):
         for name, value in saved.items():
             info.add_saved_register(name, gdb.Value(value).cast(pending.read_register(name).type))
         info.add_saved_register("rsp", gdb.Value(cfa).cast(pending.read_register("rsp").type))
+        # a register the CFI says nothing of keeps its value in the caller, as gdb's own DWARF unwinder
+        # takes it for i386 (else gdb shows "<not saved>" for ebx in every frame above the first)
+        for name in SAME_VALUE:
+            if name not in saved:
+                info.add_saved_register(name, pending.read_register(name))
         return info
 
 

@@ -52,6 +52,11 @@ p $regs->orig_ax
 p/x $regs->cs
 p $regs->ip
 p $regs->sp == $regs->bp
+echo regs->ip is still the placeholder, yet the backtrace reaches the program: the entry's\n
+echo CFI says the return goes where do_fast_syscall_32 will send it, int80_landing_pad in\n
+echo this process's vDSO (current_mm_context_vdso + its offset); the call into C is a\n
+echo signal frame (cfi.h); above it the 32-bit frames, unwound by entrystub.py:\n
+bt
 
 echo \n=== 4. do_fast_syscall_32: ip = the landing pad, ebp from the user stack, the call ===\n
 break sysretl_check_cs

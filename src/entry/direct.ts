@@ -7,7 +7,10 @@
  * on: a caught syscall's entry stop shows RAX = -ENOSYS and orig_rax = the
  * number, and the syscall runs when the debugger resumes, with the number
  * (orig_rax; -1 skips it and leaves RAX as the result) and arguments the
- * registers then hold.
+ * registers then hold. A 32-bit program's call stops the same way (under
+ * the number the debugger asked for: debuggerNr32), with the registers as
+ * the compat entries leave pt_regs at that stop: EIP at the landing pad for
+ * SYSENTER and SYSCALL, EBP the sixth argument fetched from the user stack.
  */
 import type { CPU, TrapSite } from '../cpu/cpu.js';
 import { CpuFault, Vector } from '../cpu/fault.js';
@@ -16,7 +19,7 @@ import { __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { EFAULT, EINTR, ENOSYS, WouldBlock } from '../kernel/errno.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import { NR_SYSCALLS } from '../guest/generated/abi.js';
-import { NR32_RT_SIGRETURN, NR32_SIGRETURN } from '../kernel/ia32/table.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN, debuggerNr32 } from '../kernel/ia32/table.js';
 import { sysenterArch } from '../cpu/ops/system.js';
 import type { Insn } from '../cpu/insn.js';
 import { rehook, type CpuHooks, rebuiltHooks, type EntryModel, type EntryPort, type EntryTask, type PathInfo } from './model.js';
@@ -31,7 +34,7 @@ export interface DirectTask {
    * have slept (the task is parked). resume() runs it if RIP is still `at`,
    * just past the instruction.
    */
-  pending: { at: number; caught: boolean; nr: number } | null;
+  pending: { at: number; caught: boolean; nr: number; compat?: 'fast' | 'int80' } | null;
   /**
    * The syscall in progress, reported (trace, --stats) when it has run: what
    * the entry saw, read when it entered, and whether --stats counts it.
@@ -166,6 +169,12 @@ export class DirectEntry implements EntryModel {
     const nr = cpu.rl[0] >>> 0;
     // through the vDSO too, as Linux allows it (the frame is then looked for where ESP is, past the vDSO's pushes)
     if (this.sigreturn32(cpu, nr)) return;
+    if (this.caught32(nr)) {
+      cpu.setReg(5, 4, arg6, 0);
+      this.toLandingPad(cpu, usp, pad);
+      this.entryStop32(nr, pad, 'fast');
+      return;
+    }
     const args = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], arg6];
     const entered = { ecx: cpu.rl[1], ebp: cpu.rl[5], esp: cpu.rl[RSP] };
     // the return is set up before the call runs: a fork's child copies it, an exec replaces it
@@ -191,6 +200,54 @@ export class DirectEntry implements EntryModel {
     port.exitWork(null);
   }
 
+  /** Does the debugger catch i386 call nr (by the number it asked for)? */
+  private caught32(nr: number): boolean {
+    const shown = debuggerNr32(nr, this.port.syscallNumbers32);
+    return shown !== undefined && this.port.caught(shown);
+  }
+
+  /**
+   * A caught 32-bit call's entry stop, the return already set up (EIP = at):
+   * EAX = -ENOSYS, orig_rax = the i386 number, as ptrace shows it; the call
+   * runs when the debugger resumes (complete32).
+   */
+  private entryStop32(nr: number, at: number, how: 'fast' | 'int80'): void {
+    const port = this.port;
+    port.origRax = nr;
+    port.cpu.setReg(0, 4, -ENOSYS, 0);
+    this.t.pending = { at, caught: true, nr, compat: how };
+    port.requestStop({ kind: 'syscall-entry', nr: debuggerNr32(nr, port.syscallNumbers32)! });
+  }
+
+  /**
+   * Run a 32-bit call stopped at its entry: the number orig_rax holds now
+   * (-1: the debugger cancelled it, EAX stays the result), the arguments the
+   * registers hold (EBX, ECX, EDX, ESI, EDI, EBP). A fast entry returns as
+   * SYSRETL does, ECX = the return EIP (the vDSO pops the caller's).
+   */
+  private complete32(pend: NonNullable<DirectTask['pending']>): void {
+    const port = this.port, cpu = port.cpu;
+    this.t.pending = null;
+    const nr = port.origRax;
+    let r: number;
+    try {
+      r = nr === -1 ? cpu.rl[0] : port.hostSyscall32(nr >>> 0, [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]]);
+    } catch (e) {
+      if (!(e instanceof WouldBlock)) throw e;
+      this.t.pending = pend;
+      cpu.setReg(0, 4, -ERESTARTSYS, 0);
+      port.requestStop({ kind: 'blocked', ms: e.ms });
+      return;
+    }
+    if (pend.compat === 'fast') cpu.setReg(RCX, 4, pend.at, 0);
+    cpu.setReg(0, 4, r, 0);
+    cpu.nextRip = cpu.rip;
+    // the exit stop names the call that ran, as for a 64-bit call
+    const shown = nr === -1 ? undefined : debuggerNr32(nr >>> 0, port.syscallNumbers32);
+    if (shown !== undefined && port.caught(shown)) port.requestStop({ kind: 'syscall-return', nr: shown, ret: r });
+    else if (!port.exitWork(null)) port.origRax = -1;
+  }
+
   private toLandingPad(cpu: CPU, usp: number, pad: number): void {
     cpu.setReg(4, 4, usp, 0);
     cpu.rip = pad;
@@ -202,13 +259,19 @@ export class DirectEntry implements EntryModel {
    * EBX, ECX, EDX, ESI, EDI, EBP (do_int80_syscall_32), handled in place; the
    * result goes to EAX. A call that would sleep with a debugger attached is
    * retried from the instruction (EIP back on it), as the ia32 entry restarts
-   * a call; signals are delivered on the way out as for `syscall`. Debugger
-   * syscall catching and trace --path do not see these calls yet.
+   * a call; signals are delivered on the way out as for `syscall`. trace
+   * --path does not see these calls yet.
    */
   private int80(cpu: CPU, i: TrapSite): void {
     const port = this.port;
     const nr = cpu.rl[0] >>> 0;
     if (this.sigreturn32(cpu, nr)) return;
+    if (this.caught32(nr)) {
+      cpu.rip = i.next;
+      cpu.nextRip = i.next;
+      this.entryStop32(nr, i.next, 'int80');
+      return;
+    }
     const regs = [cpu.rl[3], cpu.rl[1], cpu.rl[2], cpu.rl[6], cpu.rl[7], cpu.rl[5]];
     // past the instruction before the call runs: a fork's child copies that, an exec replaces it
     cpu.rip = i.next;
@@ -271,7 +334,8 @@ export class DirectEntry implements EntryModel {
     if (pend === null) return false;
     const cpu = this.port.cpu;
     if (cpu.rip === pend.at) {
-      this.complete(this.port.origRax, pend.nr, pend.caught, pend.at, true);
+      if (pend.compat) this.complete32(pend);
+      else this.complete(this.port.origRax, pend.nr, pend.caught, pend.at, true);
       return true;
     }
     // the debugger moved RIP off the pending syscall: it never runs (as an interrupted one, -EINTR)

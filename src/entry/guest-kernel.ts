@@ -13,7 +13,7 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import { SyscallArgs } from '../kernel/sys/util.js';
 import { syscallName } from '../kernel/sysnames.js';
-import { NR32_RT_SIGRETURN, NR32_SIGRETURN, reportedNr64 } from '../kernel/ia32/table.js';
+import { NR32_RT_SIGRETURN, NR32_SIGRETURN, debuggerNr32 } from '../kernel/ia32/table.js';
 import { __USER32_CS } from '../cpu/segment.js';
 import { HC, SEL, IA32_NR_SYSCALLS, IA32_SYSCALL_NAMES, NR_SYSCALLS, SIZEOF_PTREGS, SYSCALL_NAMES, SYSRETL_CHECKS, SYSRET_CHECKS, THREAD_SIZE } from '../guest/generated/abi.js';
 import { DirectEntry, type DirectTask } from './direct.js';
@@ -385,8 +385,8 @@ export abstract class GuestKernelEntry implements EntryModel {
     if (this.trip !== null) return;
     this.trip = { nr, icount, at, how, sled, check: 0 };
     this.port.origRax = nr;
-    // a 32-bit program's call stops under its x86-64 counterpart's number (table.ts: reportedNr64)
-    const caught = compatTrip(this.trip) ? reportedNr64(nr) : nr;
+    // a 32-bit program's call stops under the number the debugger asked for (table.ts: debuggerNr32)
+    const caught = compatTrip(this.trip) ? debuggerNr32(nr, this.port.syscallNumbers32) : nr;
     if (caught !== undefined && this.port.caught(caught)) {
       this.port.requestStop({ kind: 'syscall-entry', nr: caught });
       this.t.returnStopNr = caught;
@@ -408,10 +408,10 @@ export abstract class GuestKernelEntry implements EntryModel {
     if (this.t.returnStopNr < 0) return;
     this.t.returnStopNr = -1;
     // the exit stop names the call that ran, as ptrace's does (orig_ax then): none after a skip; a
-    // 32-bit program's (it returns to __USER32_CS) under its x86-64 counterpart's number, as at entry
+    // 32-bit program's (it returns to __USER32_CS) under the number the debugger asked for, as at entry
     const regs = this.ptregsAddr();
     const ran = peekWord(this.port.mem, regs + PT_REGS.orig_ax);
-    const nr = ran !== -1 && peekWord(this.port.mem, regs + PT_REGS.cs) === __USER32_CS ? reportedNr64(ran) : ran;
+    const nr = ran !== -1 && peekWord(this.port.mem, regs + PT_REGS.cs) === __USER32_CS ? debuggerNr32(ran, this.port.syscallNumbers32) : ran;
     if (nr !== undefined && nr !== -1 && this.port.caught(nr)) this.port.requestStop({ kind: 'syscall-return', nr, ret: this.port.cpu.getNum(0) });
   }
 

@@ -18,6 +18,7 @@ import type { Memory } from '../cpu/memory.js';
 import type { BlockCache } from '../cpu/run.js';
 import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
+import type { SyscallNumbers32 } from '../kernel/ia32/table.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
 import type { Stop } from '../machine/stop.js';
 import type { KernelImage } from './kernel-image.js';
@@ -92,6 +93,8 @@ export interface EntryPort {
   warn(line: string): void;
   /** Does the debugger catch syscall nr? */
   caught(nr: number): boolean;
+  /** How the debugger numbers a 32-bit task's syscalls (caught() and the stops take that number). */
+  readonly syscallNumbers32: SyscallNumbers32;
   /** The syscall in progress as a debugger sees orig_rax (-1: none). */
   origRax: number;
   /**

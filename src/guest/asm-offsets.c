@@ -47,6 +47,7 @@ void common(void)
 	DEFINE(TSS_sp2, offsetof(struct cpu_entry_area, sp2));
 	DEFINE(TSS_sp0, offsetof(struct cpu_entry_area, sp0));
 	DEFINE(TOP_OF_STACK, offsetof(struct cpu_entry_area, top_of_stack));
+	DEFINE(SIZEOF_CPU_ENTRY_AREA, sizeof(struct cpu_entry_area));
 	DEFINE(NR_syscalls, NR_syscalls);
 	DEFINE(IA32_NR_syscalls, IA32_NR_syscalls);
 	DEFINE(HC_SYSCALL, HC_SYSCALL);

@@ -134,18 +134,19 @@
  * between them, and the return address is a `nop` of its own, the one
  * instruction at which gdb says "<signal handler called>" (after `finish`).
  */
-.macro CALL_FROM_ENTRY target
+/* (ctx: the macro giving the user context's rules; the compat entries have their own) */
+.macro CALL_FROM_ENTRY target, ctx=CFI_USER_CONTEXT_IN_PTREGS
 	movq	$\target, %rax
 	.byte	0xff			/* call *%rax (first byte) */
 	.cfi_endproc
 	.cfi_startproc simple
 	.cfi_signal_frame
-	CFI_USER_CONTEXT_IN_PTREGS
+	\ctx
 	.byte	0xd0			/* call *%rax (second byte) */
 	nop				/* the return address */
 	.cfi_endproc
 	.cfi_startproc simple
-	CFI_USER_CONTEXT_IN_PTREGS
+	\ctx
 .endm
 #endif
 

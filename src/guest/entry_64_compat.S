@@ -24,13 +24,91 @@
 #define __USER32_DS		__USER_DS
 
 /*
- * The unwinder stops at these entries (the user frame they came from is
- * 32-bit code, which a 64-bit unwinder cannot describe): RIP is undefined.
+ * CFI, in the shape of entry_SYSCALL_64's (cfi.h): the CFA is the user's
+ * stack pointer and each user register is where the kernel keeps it at that
+ * instruction (a register, the entry stack, then pt_regs), so a debugger
+ * unwinds from any instruction of a trip into the 32-bit caller. Its frames
+ * are then 32-bit code, which gdb-scripts/entrystub_compat32.py unwinds.
+ * Only the registers a 32-bit program has are described (r8-r15 are not
+ * its); cs, ss and eflags too, so the caller's frame shows compat mode.
+ *
+ * SYSENTER saves neither EIP nor ESP. The user ESP is in EBP (the vDSO's
+ * `movl %esp, %ebp`, which this entry itself relies on), and the return
+ * goes where do_fast_syscall_32 sends it: int80_landing_pad in the
+ * process's vDSO, current_mm_context_vdso + the pad's offset, the address
+ * the kernel computes from the vDSO's known layout. The CFI reads it the
+ * same way (the variable is at the fixed MM_CONTEXT_VDSO for that): until
+ * do_fast_syscall_32 replaces pt_regs->ip's placeholder 0, that is the
+ * caller's RIP. (Linux's own ORC marks this entry UNWIND_HINT_EMPTY: its
+ * unwinder stops at user mode anyway. A sysenter outside the vDSO returns
+ * to the landing pad all the same, so the CFI still tells where the return
+ * goes, not where the program was: that place is lost.)
  */
-.macro COMPAT_CFI_START
-	.cfi_startproc simple
-	.cfi_def_cfa	%rsp, 0
-	.cfi_undefined	%rip
+#define PTREGS_PTR	(ENTRY_AREA + TOP_OF_STACK)
+#define PTREGS_BIAS	SIZEOF_PTREGS
+#define MM_CONTEXT_VDSO	(ENTRY_AREA + SIZEOF_CPU_ENTRY_AREA)
+#include "cfi.h"
+#include "generated/vdso32_image.h"
+
+#define DW_CFA_val_expression	0x16
+#define DW_OP_dup		0x12
+#define DW_OP_drop		0x13
+#define DW_OP_plus_uconst	0x23
+#define DW_OP_bra		0x28
+#define DW_OP_breg5		0x75
+/* DWARF register numbers of x86-64 beyond the general ones */
+#define DW_RIP			16
+#define DW_EFLAGS		49
+#define DW_CS			51
+#define DW_SS			52
+
+/* an unsigned value below 2^28 as four ULEB128 bytes */
+#define ULEB4(v) (((v) & 0x7f) | 0x80), ((((v) >> 7) & 0x7f) | 0x80), ((((v) >> 14) & 0x7f) | 0x80), (((v) >> 21) & 0x7f)
+/* DWARF: int80_landing_pad in the current process's vDSO (15 bytes) */
+#define LANDING_PAD_ADDR DW_OP_addr, BYTES64(MM_CONTEXT_VDSO), DW_OP_deref, DW_OP_plus_uconst, ULEB4(VDSO32_SYM_int80_landing_pad)
+/* the caller's RIP is the landing pad */
+#define CFI_RIP_LANDING_PAD \
+	.cfi_escape DW_CFA_val_expression, DW_RIP, 15, LANDING_PAD_ADDR
+/* the caller's RIP is pt_regs->ip, or the landing pad while that is SYSENTER's placeholder 0 */
+#define CFI_RIP_PTREGS_OR_LANDING_PAD \
+	.cfi_escape DW_CFA_val_expression, DW_RIP, 35, PTREGS_FIELD_ADDR(RIP), DW_OP_deref, DW_OP_dup, \
+		DW_OP_bra, 16, 0, DW_OP_drop, LANDING_PAD_ADDR
+
+/* pt_regs complete: the whole 32-bit user context is in it */
+.macro CFI_COMPAT_CONTEXT_IN_PTREGS
+	CFI_CFA_USER_SP
+	CFI_RIP_PTREGS_OR_LANDING_PAD
+	CFI_REG_IN_PTREGS(0, RAX)
+	CFI_REG_IN_PTREGS(1, RDX)
+	CFI_REG_IN_PTREGS(2, RCX)
+	CFI_REG_IN_PTREGS(3, RBX)
+	CFI_REG_IN_PTREGS(4, RSI)
+	CFI_REG_IN_PTREGS(5, RDI)
+	CFI_REG_IN_PTREGS(6, RBP)
+	CFI_REG_IN_PTREGS(DW_EFLAGS, EFLAGS)
+	CFI_REG_IN_PTREGS(DW_CS, CS)
+	CFI_REG_IN_PTREGS(DW_SS, SS)
+.endm
+
+/* int $0x80 on the entry stack: the caller's dwreg is at RSP + off */
+#define CFI_ENTRY_STACK_REG(dwreg, off) \
+	.cfi_escape DW_CFA_expression, dwreg, 3, DW_OP_breg7, SLEB2(off)
+
+/*
+ * int $0x80 between the stacks: RDI points at the copy of pt_regs' top
+ * (di, orig_ax, then the CPU's frame) on the entry stack, where the user's
+ * RDI, RIP, RSP, EFLAGS, CS and SS are.
+ */
+.macro CFI_INT80_COPY_REG dwreg, off
+	.cfi_escape DW_CFA_expression, \dwreg, 3, DW_OP_breg5, SLEB2((\off) - RDI)
+.endm
+.macro CFI_INT80_COPY_AT_RDI
+	.cfi_escape DW_CFA_def_cfa_expression, 4, DW_OP_breg5, SLEB2(RSP - RDI), DW_OP_deref
+	CFI_INT80_COPY_REG DW_RIP, RIP
+	CFI_INT80_COPY_REG 5, RDI
+	CFI_INT80_COPY_REG DW_EFLAGS, EFLAGS
+	CFI_INT80_COPY_REG DW_CS, CS
+	CFI_INT80_COPY_REG DW_SS, SS
 .endm
 
 /*
@@ -47,7 +125,9 @@
 	.globl	entry_SYSENTER_compat
 	.type	entry_SYSENTER_compat, @function
 entry_SYSENTER_compat:
-	COMPAT_CFI_START
+	.cfi_startproc simple
+	.cfi_def_cfa	%rbp, 0		/* the user ESP, stashed in EBP by the vDSO */
+	CFI_RIP_LANDING_PAD
 	/* Interrupts are off on entry. */
 	swapgs
 
@@ -56,7 +136,9 @@ entry_SYSENTER_compat:
 	/* Construct struct pt_regs on stack */
 	movl	%eax, %eax		/* discard orig_ax high bits */
 	pushq	$__USER32_DS		/* pt_regs->ss */
+	CFI_REG_IN_PTREGS(DW_SS, SS)
 	pushq	%rbp			/* pt_regs->sp (stashed in bp) */
+	CFI_CFA_USER_SP
 
 	/*
 	 * Push flags.  This is nasty.  First, interrupts are currently
@@ -65,16 +147,24 @@ entry_SYSENTER_compat:
 	 */
 	pushfq				/* pt_regs->flags (except IF = 0) */
 	orl	$X86_EFLAGS_IF, (%rsp)	/* Fix saved flags */
+	CFI_REG_IN_PTREGS(DW_EFLAGS, EFLAGS)
 	pushq	$__USER32_CS		/* pt_regs->cs */
+	CFI_REG_IN_PTREGS(DW_CS, CS)
 	pushq	$0			/* pt_regs->ip = 0 (placeholder) */
+	CFI_RIP_PTREGS_OR_LANDING_PAD
 	.globl	entry_SYSENTER_compat_after_hwframe
 entry_SYSENTER_compat_after_hwframe:
 	pushq	%rax			/* pt_regs->orig_ax */
 	pushq	%rdi			/* pt_regs->di */
+	CFI_REG_IN_PTREGS(5, RDI)
 	pushq	%rsi			/* pt_regs->si */
+	CFI_REG_IN_PTREGS(4, RSI)
 	pushq	%rdx			/* pt_regs->dx */
+	CFI_REG_IN_PTREGS(1, RDX)
 	pushq	%rcx			/* pt_regs->cx */
+	CFI_REG_IN_PTREGS(2, RCX)
 	pushq	$-ENOSYS		/* pt_regs->ax */
+	CFI_REG_IN_PTREGS(0, RAX)
 	pushq	$0			/* pt_regs->r8  = 0 */
 	xorl	%r8d, %r8d		/* nospec   r8 */
 	pushq	$0			/* pt_regs->r9  = 0 */
@@ -84,8 +174,10 @@ entry_SYSENTER_compat_after_hwframe:
 	pushq	$0			/* pt_regs->r11 = 0 */
 	xorl	%r11d, %r11d		/* nospec   r11 */
 	pushq	%rbx			/* pt_regs->rbx */
+	CFI_REG_IN_PTREGS(3, RBX)
 	xorl	%ebx, %ebx		/* nospec   rbx */
 	pushq	%rbp			/* pt_regs->rbp (will be overwritten) */
+	CFI_REG_IN_PTREGS(6, RBP)
 	xorl	%ebp, %ebp		/* nospec   rbp */
 	pushq	$0			/* pt_regs->r12 = 0 */
 	xorl	%r12d, %r12d		/* nospec   r12 */
@@ -112,7 +204,7 @@ entry_SYSENTER_compat_after_hwframe:
 .Lsysenter_flags_fixed:
 
 	movq	%rsp, %rdi
-	call	do_fast_syscall_32
+	CALL_FROM_ENTRY do_fast_syscall_32, CFI_COMPAT_CONTEXT_IN_PTREGS
 	testl	%eax, %eax
 	jz	swapgs_restore_regs_and_return_to_usermode
 	jmp	sysret32_from_system_call
@@ -136,34 +228,49 @@ __end_entry_SYSENTER_compat:
 	.globl	entry_SYSCALL_compat
 	.type	entry_SYSCALL_compat, @function
 entry_SYSCALL_compat:
-	COMPAT_CFI_START
+	.cfi_startproc simple
+	.cfi_def_cfa	%rsp, 0		/* the user ESP */
+	.cfi_register	%rip, %rcx	/* SYSCALL put the return EIP in ECX */
+	.cfi_register	%rcx, %rbp	/* so the vDSO stashed the user ECX in EBP */
+	.cfi_register	DW_EFLAGS, %r11	/* and the user EFLAGS are in R11 */
 	/* Interrupts are off on entry. */
 	swapgs
 
 	/* Stash user ESP */
 	movl	%esp, %r8d
+	.cfi_def_cfa_register %r8
 
 	/* Switch to the kernel stack */
 	movq	%gs:TOP_OF_STACK, %rsp
 
 	/* Construct struct pt_regs on stack */
 	pushq	$__USER32_DS		/* pt_regs->ss */
+	CFI_REG_IN_PTREGS(DW_SS, SS)
 	pushq	%r8			/* pt_regs->sp */
+	CFI_CFA_USER_SP
 	pushq	%r11			/* pt_regs->flags */
+	CFI_REG_IN_PTREGS(DW_EFLAGS, EFLAGS)
 	pushq	$__USER32_CS		/* pt_regs->cs */
+	CFI_REG_IN_PTREGS(DW_CS, CS)
 	pushq	%rcx			/* pt_regs->ip */
+	CFI_RIP_PTREGS_OR_LANDING_PAD
 	.globl	entry_SYSCALL_compat_after_hwframe
 entry_SYSCALL_compat_after_hwframe:
 	movl	%eax, %eax		/* discard orig_ax high bits */
 	pushq	%rax			/* pt_regs->orig_ax */
 	pushq	%rdi			/* pt_regs->di */
+	CFI_REG_IN_PTREGS(5, RDI)
 	pushq	%rsi			/* pt_regs->si */
+	CFI_REG_IN_PTREGS(4, RSI)
 	xorl	%esi, %esi		/* nospec   si */
 	pushq	%rdx			/* pt_regs->dx */
+	CFI_REG_IN_PTREGS(1, RDX)
 	xorl	%edx, %edx		/* nospec   dx */
 	pushq	%rbp			/* pt_regs->cx (stashed in bp) */
+	CFI_REG_IN_PTREGS(2, RCX)
 	xorl	%ecx, %ecx		/* nospec   cx */
 	pushq	$-ENOSYS		/* pt_regs->ax */
+	CFI_REG_IN_PTREGS(0, RAX)
 	pushq	$0			/* pt_regs->r8  = 0 */
 	xorl	%r8d, %r8d		/* nospec   r8 */
 	pushq	$0			/* pt_regs->r9  = 0 */
@@ -173,8 +280,10 @@ entry_SYSCALL_compat_after_hwframe:
 	pushq	$0			/* pt_regs->r11 = 0 */
 	xorl	%r11d, %r11d		/* nospec   r11 */
 	pushq	%rbx			/* pt_regs->rbx */
+	CFI_REG_IN_PTREGS(3, RBX)
 	xorl	%ebx, %ebx		/* nospec   rbx */
 	pushq	%rbp			/* pt_regs->rbp (will be overwritten) */
+	CFI_REG_IN_PTREGS(6, RBP)
 	xorl	%ebp, %ebp		/* nospec   rbp */
 	pushq	$0			/* pt_regs->r12 = 0 */
 	xorl	%r12d, %r12d		/* nospec   r12 */
@@ -186,11 +295,11 @@ entry_SYSCALL_compat_after_hwframe:
 	xorl	%r15d, %r15d		/* nospec   r15 */
 
 	movq	%rsp, %rdi
-	call	do_fast_syscall_32
+	CALL_FROM_ENTRY do_fast_syscall_32, CFI_COMPAT_CONTEXT_IN_PTREGS
 	testl	%eax, %eax
 	jz	swapgs_restore_regs_and_return_to_usermode
 
-	/* Opportunistic SYSRET */
+	/* Opportunistic SYSRET (pt_regs stays in place to the end: the CFI's rules hold) */
 	.globl	sysret32_from_system_call
 sysret32_from_system_call:
 	movq	RBX(%rsp), %rbx		/* pt_regs->rbx */
@@ -242,7 +351,11 @@ entry_SYSRETL_compat_unsafe_stack:
 	.globl	entry_INT80_compat
 	.type	entry_INT80_compat, @function
 entry_INT80_compat:
-	COMPAT_CFI_START
+	.cfi_startproc simple
+	CFI_IRQ_FRAME -RIP		/* the CPU's frame (ip, cs, flags, sp, ss) at RSP */
+	CFI_ENTRY_STACK_REG(DW_EFLAGS, EFLAGS-RIP)
+	CFI_ENTRY_STACK_REG(DW_CS, CS-RIP)
+	CFI_ENTRY_STACK_REG(DW_SS, SS-RIP)
 	/*
 	 * Interrupts are off on entry.
 	 */
@@ -258,26 +371,46 @@ entry_INT80_compat:
 
 	/* switch to thread stack expects orig_ax and rdi to be pushed */
 	pushq	%rax			/* pt_regs->orig_ax */
+	CFI_IRQ_FRAME -ORIG_RAX
+	CFI_ENTRY_STACK_REG(DW_EFLAGS, EFLAGS-ORIG_RAX)
+	CFI_ENTRY_STACK_REG(DW_CS, CS-ORIG_RAX)
+	CFI_ENTRY_STACK_REG(DW_SS, SS-ORIG_RAX)
 	pushq	%rdi			/* pt_regs->di */
+	CFI_IRQ_FRAME -RDI
+	CFI_ENTRY_STACK_REG(DW_EFLAGS, EFLAGS-RDI)
+	CFI_ENTRY_STACK_REG(DW_CS, CS-RDI)
+	CFI_ENTRY_STACK_REG(DW_SS, SS-RDI)
+	CFI_ENTRY_STACK_REG(5, 0)
 
 	movq	%rsp, %rdi
+	CFI_INT80_COPY_AT_RDI
 	movq	%gs:TOP_OF_STACK, %rsp
 
 	pushq	6*8(%rdi)		/* regs->ss */
+	CFI_REG_IN_PTREGS(DW_SS, SS)
 	pushq	5*8(%rdi)		/* regs->rsp */
+	CFI_CFA_USER_SP
 	pushq	4*8(%rdi)		/* regs->eflags */
+	CFI_REG_IN_PTREGS(DW_EFLAGS, EFLAGS)
 	pushq	3*8(%rdi)		/* regs->cs */
+	CFI_REG_IN_PTREGS(DW_CS, CS)
 	pushq	2*8(%rdi)		/* regs->ip */
+	CFI_REG_IN_PTREGS(DW_RIP, RIP)
 	pushq	1*8(%rdi)		/* regs->orig_ax */
 	pushq	(%rdi)			/* pt_regs->di */
+	CFI_REG_IN_PTREGS(5, RDI)
 
 	pushq	%rsi			/* pt_regs->si */
+	CFI_REG_IN_PTREGS(4, RSI)
 	xorl	%esi, %esi		/* nospec   si */
 	pushq	%rdx			/* pt_regs->dx */
+	CFI_REG_IN_PTREGS(1, RDX)
 	xorl	%edx, %edx		/* nospec   dx */
 	pushq	%rcx			/* pt_regs->cx */
+	CFI_REG_IN_PTREGS(2, RCX)
 	xorl	%ecx, %ecx		/* nospec   cx */
 	pushq	$-ENOSYS		/* pt_regs->ax */
+	CFI_REG_IN_PTREGS(0, RAX)
 	pushq	%r8			/* pt_regs->r8 */
 	xorl	%r8d, %r8d		/* nospec   r8 */
 	pushq	%r9			/* pt_regs->r9 */
@@ -287,8 +420,10 @@ entry_INT80_compat:
 	pushq	%r11			/* pt_regs->r11 */
 	xorl	%r11d, %r11d		/* nospec   r11 */
 	pushq	%rbx			/* pt_regs->rbx */
+	CFI_REG_IN_PTREGS(3, RBX)
 	xorl	%ebx, %ebx		/* nospec   rbx */
 	pushq	%rbp			/* pt_regs->rbp */
+	CFI_REG_IN_PTREGS(6, RBP)
 	xorl	%ebp, %ebp		/* nospec   rbp */
 	pushq	%r12			/* pt_regs->r12 */
 	xorl	%r12d, %r12d		/* nospec   r12 */
@@ -301,7 +436,7 @@ entry_INT80_compat:
 	cld
 
 	movq	%rsp, %rdi
-	call	do_int80_syscall_32
+	CALL_FROM_ENTRY do_int80_syscall_32, CFI_COMPAT_CONTEXT_IN_PTREGS
 	jmp	swapgs_restore_regs_and_return_to_usermode
 	.cfi_endproc
 	.size	entry_INT80_compat, .-entry_INT80_compat

@@ -27,9 +27,11 @@ SECTIONS
 	. = ALIGN(4096);
 	_etext = .;
 	/* the entry area first in the data, at a fixed address (ENTRY_AREA, named by the
-	 * entry paths' CFI: cfi.h); the text must end below it, or ld refuses to move . back */
+	 * entry paths' CFI: cfi.h), then (native) current_mm_context_vdso, named by the
+	 * compat entries' CFI at MM_CONTEXT_VDSO; the text must end below it, or ld
+	 * refuses to move . back */
 	. = ENTRY_AREA;
-	.data : { *(.data..entry_area) *(.data .data.*) } :data
+	.data : { *(.data..entry_area) *(.data..entry_area.vdso) *(.data .data.*) } :data
 	/* the task's pt_regs directly above its kernel stack (syscall.c, entry_nommu.S's CFI) */
 	.bss : { *(.bss.task_stack) *(.bss.task_regs) *(.bss .bss.* COMMON) } :data
 	. = ALIGN(4096);

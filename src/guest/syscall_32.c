@@ -29,8 +29,11 @@ const struct vdso_image vdso_image_32 = {
 };
 
 /* current->mm->context.vdso: where the running process's vDSO is mapped
- * (the host writes it at exec and when it switches tasks) */
-unsigned long current_mm_context_vdso;
+ * (the host writes it at exec and when it switches tasks). At a fixed
+ * address, MM_CONTEXT_VDSO (kernel.lds.S, after cpu_entry_area): the
+ * SYSENTER entry's CFI finds the user's return address through it, as
+ * this function does (entry_64_compat.S). */
+unsigned long current_mm_context_vdso __attribute__((section(".data..entry_area.vdso")));
 
 /* arch/x86/lib/getuser.S (entry_64_compat.S): the value in %edx, 0 or -EFAULT in %eax */
 static inline int __get_user_4(unsigned int *val, unsigned long uaddr)

@@ -24,6 +24,7 @@ import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
 import { CS, SS, __USER32_CS, __USER_CS, __USER_DS } from '../cpu/segment.js';
 import { syscall32 } from '../kernel/ia32/syscalls.js';
+import type { SyscallNumbers32 } from '../kernel/ia32/table.js';
 import { BadFrame, setupFrameIa32, sigreturnIa32 } from '../kernel/ia32/signal.js';
 import { execElf, startThreadSegments, type Exec } from '../kernel/exec.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
@@ -111,6 +112,8 @@ export class Machine {
    * is back at the next user instruction (syscall-return).
    */
   catchSyscalls: Set<number> | 'all' | null = null;
+  /** How the debugger numbers a 32-bit task's syscalls in catchSyscalls and the stops (table.ts). */
+  syscallNumbers32: SyscallNumbers32 = 'x86-64';
   /** A debugger asked for thread creation and exit stops (QThreadEvents). */
   threadEvents = false;
   /** Which process events a debugger catches (fork, vfork and vfork-done, exec stops); a forked child is then held for it. */
@@ -364,6 +367,9 @@ export class Machine {
       printk: (line) => this.printk(line),
       warn: (line) => this.warn(line),
       caught: (nr) => this.caught(nr),
+      get syscallNumbers32() {
+        return m.syscallNumbers32;
+      },
       get origRax() {
         return m.current.origRax;
       },

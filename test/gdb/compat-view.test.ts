@@ -17,6 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, ROOT, freePort, gdbBatch, startStub } from './helpers.js';
 import { need } from '../helpers/tools.js';
+import { busyboxPath } from '../helpers/cases.js';
+import { busybox32 } from '../helpers/i386.js';
 
 const HAVE_GDB = need('gdb') !== null;
 const HAVE_QEMU = need('qemu') !== null;
@@ -140,6 +142,103 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toBe(b.at(-1));
   });
 
+  // the frames gdb shows under qemu-i386 -g from glibc's _dl_sysinfo_int80 in the first write, above it: `pc name`
+  let qemuWriteFrames: Promise<string[]> | null = null;
+  const qemuCallers = () =>
+    (qemuWriteFrames ??= (async () => {
+      const port = await freePort();
+      const qemu = spawn('qemu-i386', ['-g', String(port), PROG], { cwd: ROOT, stdio: 'ignore' });
+      try {
+        const out = await gdbBatch(port, { file: PROG, ex: ['break _dl_sysinfo_int80 if $eax == 4', 'continue', 'bt', 'kill'], timeout: 120_000 });
+        const frames = [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `${m[2]} ${m[3]}`);
+        expect(frames[0]).toMatch(/ _dl_sysinfo_int80$/);
+        return frames.slice(1);
+      } finally {
+        qemu.kill();
+      }
+    })());
+
+  for (const entry of ['sysenter', 'syscall', 'int80'])
+    it(`bt at every instruction of a write's trip through the compat entry (--compat-entry ${entry}): the kernel frames, __kernel_vsyscall, then the frames qemu-i386 -g shows`, async () => {
+      const callers = await qemuCallers();
+      expect(callers.length).toBeGreaterThan(5);
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-compat-bt-'));
+      onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+      const walk = path.join(tmp, 'walk.gdb');
+      // from __kernel_vsyscall into the kernel and back out to the landing pad, bt at each instruction
+      fs.writeFileSync(
+        walk,
+        ['break __kernel_vsyscall if $eax == 4', 'continue', 'delete', 'set $n = 0', 'set $phase = 0', 'while $n < 400 && $phase < 2', '  echo ===\\n', '  bt', '  stepi',
+          '  if $pc > 0xffffffff00000000', '    set $phase = 1', '  end', '  if $phase == 1 && $pc < 0x100000000', '    set $phase = 2', '  end', '  set $n = $n + 1', 'end', 'echo ===\\n', 'bt', 'kill', ''].join('\n'),
+      );
+      const out = await session([`source ${walk}`], ['--entry', 'native', '--compat-entry', entry]);
+      const steps = out.split('===\n').slice(1);
+      expect(steps.length).toBeGreaterThan(100);
+      expect(out).not.toMatch(/Backtrace stopped|corrupt stack/);
+      const kernelEntry = { sysenter: 'entry_SYSENTER_compat', syscall: 'entry_SYSCALL_compat', int80: 'entry_INT80_compat' }[entry];
+      const seen = new Set<string>();
+      for (const st of steps) {
+        const frames = [...st.matchAll(/^#(\d+)\s+(?:0x0*([0-9a-f]+) in )?(<signal handler called>|\w+)/gm)].map((m) => ({ pc: m[2], fn: m[3] }));
+        const v = frames.findIndex((f) => f.fn === '__kernel_vsyscall');
+        expect(v, st).toBeGreaterThanOrEqual(0);
+        // below it the guest kernel's frames (its names, or the entry's call into C as a signal frame)
+        for (const f of frames.slice(0, v)) expect(f.fn === '<signal handler called>' || f.pc === undefined || BigInt('0x' + f.pc) >= 0xffffffff80000000n, st).toBe(true);
+        for (const f of frames.slice(0, v)) seen.add(f.fn);
+        expect(frames.slice(v + 1).map((f) => `${f.pc} ${f.fn}`), st).toEqual(callers);
+      }
+      // the whole path: the entry, the C it calls, the syscall's own hypercall entry
+      for (const fn of [kernelEntry, entry === 'int80' ? 'do_int80_syscall_32' : 'do_fast_syscall_32', 'do_syscall_32_irqs_on', '__ia32_sys_write', 'syscall_return_slowpath'])
+        expect(seen, fn).toContain(fn);
+    });
+
+  it("registers in both halves: p *regs in do_fast_syscall_32 holds the caller's 32-bit registers, and info registers32 shows a 32-bit frame's, the same through the kernel as from user mode", async () => {
+    const mark = (k: string) => `echo ---${k}\\n`;
+    const out = await session([
+      'break __kernel_vsyscall if $eax == 4',
+      'continue',
+      mark('A'),
+      'info registers32',
+      'up',
+      mark('B'),
+      'info registers32',
+      'break sysretl_check_cs',
+      'continue',
+      mark('C'),
+      'p/x *regs',
+      'info registers32',
+      'frame 2',
+      mark('D'),
+      'info registers32',
+      'frame 3',
+      mark('E'),
+      'info registers32',
+      'kill',
+    ]);
+    const block = (k: string) => out.split(`---${k}\n`)[1].split('---')[0];
+    const regs = (k: string) => new Map([...block(k).matchAll(/^(\w+) +0x([0-9a-f]+) +(.*)$/gm)].map((m) => [m[1], { v: BigInt('0x' + m[2]), text: m[3] }]));
+    const [a, b, d, e] = ['A', 'B', 'D', 'E'].map(regs);
+    expect([...a.keys()]).toEqual(['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs']);
+    expect(a.get('eax')!.v).toBe(4n);
+    expect(a.get('cs')!.v).toBe(0x23n);
+    expect(a.get('eip')!.text).toMatch(/<__kernel_vsyscall>$/);
+    expect(b.get('eip')!.text).toMatch(/<write\+\d+>$/);
+    // struct pt_regs of the call: the caller's registers as SYSENTER found them, zero-extended
+    const c = new Map([...block('C').matchAll(/(\w+) = 0x([0-9a-f]+)/g)].map((m) => [m[1], BigInt('0x' + m[2])]));
+    for (const [field, reg] of [['bx', 'ebx'], ['cx', 'ecx'], ['dx', 'edx'], ['si', 'esi'], ['di', 'edi'], ['bp', 'ebp']] as const) expect(c.get(field), field).toBe(a.get(reg)!.v);
+    expect(c.get('orig_ax')).toBe(4n);
+    expect(c.get('sp')).toBe(a.get('esp')!.v - 12n); // __kernel_vsyscall pushed ecx, edx and ebp
+    expect(c.get('cs')).toBe(0x23n);
+    expect(c.get('ss')).toBe(0x2bn);
+    expect(block('C')).toMatch(/info registers32: frame #0 is not 32-bit code \(cs 0x10, a 32-bit program's is 0x23\); `info registers` shows it/);
+    // __kernel_vsyscall's frame from inside the kernel: pt_regs through the entry's CFI, at the landing pad
+    expect(d.get('eip')!.v).toBe(c.get('ip'));
+    expect(d.get('eip')!.text).toMatch(/<__kernel_vsyscall\+\d+>$/);
+    expect(d.get('esp')!.v).toBe(c.get('sp'));
+    expect(d.get('eax')!.v).toBe(14n); // the result so far: "Hello, world!\n"
+    // write's frame: what the unwinder finds from user mode, for every register the call preserves
+    for (const r of ['ebx', 'esp', 'ebp', 'esi', 'edi', 'eip', 'cs', 'ss', 'ds', 'es', 'fs', 'gs']) expect(e.get(r), r).toEqual(b.get(r));
+  });
+
   it("glibc reads the clock through the vDSO's __vdso_clock_gettime64, and the backtrace from it is gdb's under qemu-i386 -g from glibc's caller", async () => {
     const prog = BIN('clock32-i386');
     const frames = (out: string) => [...out.matchAll(/^#(\d+) +0x0*([0-9a-f]+) in (\S+) \(/gm)].map((m) => `${m[2]} ${m[3]}`);
@@ -168,15 +267,86 @@ describe.skipIf(!HAVE_GDB || !HAVE_QEMU)('gdb and a 32-bit program: the user hal
     expect(a.at(-1)).toMatch(/ main$/);
   });
 
-  it("catch syscall write stops on a 32-bit program's write (i386 4) under its x86-64 number, at the compat entry and back in the vDSO", async () => {
-    const out = await session(['catch syscall write', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'bt 2', 'continue']);
-    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[1\]\)$/m);
+  it("catch syscall uses the i386 numbers for a 32-bit process: write is 4, _llseek (140) and socketcall (102) have no x86-64 counterpart", async () => {
+    const out = await session(['catch syscall write', 'catch syscall socketcall', 'catch syscall 140', 'monitor syscall-numbers32', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'bt 2', 'continue']);
+    // gdb's own i386 table names them (asm/unistd_32.h: __NR_write 4, __NR_socketcall 102, __NR__llseek 140)
+    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[4\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 2 \(syscall 'socketcall' \[102\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 3 \(syscall '_llseek' \[140\]\)$/m);
+    expect(out).toMatch(/^syscall-numbers32: i386$/m);
     expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
-    // the register keeps the i386 number (asm/unistd_32.h: __NR_write 4)
     expect(out).toMatch(/^\$1 = 4$/m);
     expect(out).toMatch(/^Catchpoint 1 \(returned from syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
     expect(out).toMatch(/^\$2 = 14$/m); // "Hello, world!\n" (hello.c)
     expect(out).toMatch(/^#1 +0x0*[0-9a-f]+ in write \(\)$/m);
+    expect(out).toMatch(/exited normally/);
+  });
+
+  for (const compatEntry of ['sysenter', 'int80'])
+    it(`catch syscall in the direct model (--compat-entry ${compatEntry}): a 32-bit call stops at entry, as ptrace shows it, and at its return; orig_rax = -1 cancels it`, async () => {
+      const run = async (ex: string[]) => {
+        const stub = await startStub(['--entry', 'direct', '--compat-entry', compatEntry, PROG]);
+        try {
+          const out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex, timeout: 120_000 });
+          return { out, stdout: stub.stdout() };
+        } finally {
+          await stub.stop();
+        }
+      };
+      const ran = await run(['catch syscall write', 'continue', 'p $orig_rax', 'p $eax', 'continue', 'p $eax', 'bt 2', 'continue']);
+      expect(ran.out).toMatch(/^Catchpoint 1 \(syscall 'write' \[4\]\)$/m);
+      // the return is set up: EIP at int80_landing_pad (where do_fast_syscall_32 puts regs->ip, or past int $0x80)
+      expect(ran.out).toMatch(/^Catchpoint 1 \(call to syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+      expect(ran.out).toMatch(/^\$1 = 4\n\$2 = -38$/m);
+      expect(ran.out).toMatch(/^Catchpoint 1 \(returned from syscall write\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+      expect(ran.out).toMatch(/^\$3 = 14$/m);
+      expect(ran.out).toMatch(/^#1 +0x0*[0-9a-f]+ in write \(\)$/m);
+      expect(ran.out).toMatch(/exited normally/);
+      expect(ran.stdout).toBe('Hello, world!\n');
+      const cancelled = await run(['catch syscall write', 'continue', 'set var $orig_rax = -1', 'continue', 'p $eax', 'continue']);
+      expect(cancelled.out).toMatch(/^Catchpoint 1 \(call to syscall write\)/m);
+      expect(cancelled.out).not.toMatch(/returned from syscall/);
+      expect(cancelled.stdout).toBe('');
+    });
+
+  it('catch syscall _llseek stops on the i386 call that has no x86-64 counterpart, entry and return', async () => {
+    const prog = BIN('syscalls32-i386');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-llseek-'));
+    onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    const stub = await startStub(['--entry', 'native', prog], { cwd: tmp });
+    let out: string;
+    try {
+      out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: ['catch syscall _llseek', 'continue', 'p $orig_rax', 'continue', 'p $rax', 'kill'], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    expect(out).toMatch(/^Catchpoint 1 \(syscall '_llseek' \[140\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall _llseek\), entry_SYSENTER_compat \(\)/m);
+    expect(out).toMatch(/^\$1 = 140$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(returned from syscall _llseek\), 0x0*[0-9a-f]+ in __kernel_vsyscall \(\)$/m);
+    expect(out).toMatch(/^\$2 = 0$/m); // syscalls32.c: _llseek(fd, 0, 6, &pos, SEEK_SET) returns 0
+  });
+
+  it('an exec across the ABIs (x86-64 busybox -> i386 busybox -> x86-64): gdb\'s syscall table and the numbers follow the process', async () => {
+    const b64 = busyboxPath()!;
+    const b32 = busybox32();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-abis-'));
+    onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(tmp, 'to32.sh'), `echo 64\nexec ${b32} sh ${path.join(tmp, 'to64.sh')}\n`);
+    fs.writeFileSync(path.join(tmp, 'to64.sh'), `echo 32\nexec ${b64} echo 64 again\n`);
+    const stub = await startStub(['--entry', 'native', b64, 'sh', path.join(tmp, 'to32.sh')]);
+    let out: string;
+    try {
+      const step = (n: number) => ['catch syscall write', 'continue', `p $orig_rax`, `delete ${n}`, 'continue'];
+      out = await gdbBatch(stub.port, { scripts: ['entrystub.py'], ex: ['catch exec', ...step(2), ...step(3), ...step(4)], timeout: 120_000 });
+    } finally {
+      await stub.stop();
+    }
+    // each catchpoint is made while its program is the process: write is 1, then 4, then 1 again
+    expect(out).toMatch(/^Catchpoint 2 \(syscall 'write' \[1\]\)\n\nCatchpoint 2 \(call to syscall write\), entry_SYSCALL_64 \(\)/m);
+    expect(out).toMatch(/^Catchpoint 3 \(syscall 'write' \[4\]\)\n\nCatchpoint 3 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
+    expect(out).toMatch(/^Catchpoint 4 \(syscall 'write' \[1\]\)\n\nCatchpoint 4 \(call to syscall write\), entry_SYSCALL_64 \(\)/m);
+    expect([...out.matchAll(/^\$(\d+) = (\d+)$/gm)].map((m) => m[2])).toEqual(['1', '4', '1']);
     expect(out).toMatch(/exited normally/);
   });
 

@@ -98,6 +98,31 @@ describe.skipIf(!HAVE_GDB)('gdb through the compat entries (native, a 32-bit pro
     expect(out).toMatch(/entered by: syscall at 0x[0-9a-f]+ \(compat mode\) → CPL 3 → 0 through MSR_CSTAR/);
   });
 
+  it("plain gdb's catch syscall: an i386 call stops under its x86-64 counterpart's number (write: 1), or under its own after `monitor syscall-numbers32 i386`", async () => {
+    const out = await session('sysenter', [
+      'monitor syscall-numbers32',
+      'catch syscall write',
+      'continue',
+      'p $orig_rax',
+      'delete',
+      'monitor syscall-numbers32 i386',
+      // gdb names 4 from its x86-64 table (stat): the stub now takes it as i386's write, whose return is next
+      'catch syscall 4',
+      'continue',
+      'p $orig_rax',
+      'monitor syscall-numbers32 x86',
+      'kill',
+    ]);
+    expect(out).toMatch(/^syscall-numbers32: x86-64$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(syscall 'write' \[1\]\)$/m);
+    expect(out).toMatch(/^Catchpoint 1 \(call to syscall write\), entry_SYSENTER_compat \(\)/m);
+    expect(out).toMatch(/^\$1 = 4$/m);
+    expect(out).toMatch(/^syscall-numbers32: i386$/m);
+    expect(out).toMatch(/^Catchpoint 2 \(returned from syscall stat\), 0x0*[0-9a-f]+ in \?\? \(\)$/m);
+    expect(out).toMatch(/^\$2 = 4$/m);
+    expect(out).toMatch(/^usage: monitor syscall-numbers32 \[i386\|x86-64\]$/m);
+  });
+
   it('int $0x80 always returns by IRET', async () => {
     const out = await session('int80', ['break entry_INT80_compat', 'continue', 'p/x $eflags & 0x200', 'delete', 'break entry_SYSRETL_compat_unsafe_stack', 'break native_irq_return_iret', 'continue', 'monitor trip']);
     expect(out).toMatch(/Breakpoint 1, entry_INT80_compat \(\) at src\/guest\/entry_64_compat\.S:\d+/);

@@ -37,11 +37,11 @@ export interface RunningStub {
  */
 export async function startStub(
   args: string[],
-  opts: { multi?: boolean; stdin?: 'pipe'; env?: Record<string, string> } = {},
+  opts: { multi?: boolean; stdin?: 'pipe'; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<RunningStub> {
   const entry = args.includes('--entry') ? [] : ['--entry', 'direct'];
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...entry, ...(opts.multi ? ['--multi'] : []), ...args], {
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -13,7 +13,7 @@
 import type { CatchSyscallsOps, ExecutionOps, PassSignalsOps, ResumeAction, StopReason } from '../target.js';
 import { putU32, putU64 } from '../hex.js';
 import type { Breakpoints } from './breakpoints.js';
-import type { GuestEvent, GuestProcess, GuestSigInfo } from './port.js';
+import type { GuestEvent, GuestProcess, GuestSigInfo, SyscallNumbers32 } from './port.js';
 
 export class Execution implements ExecutionOps {
   readonly rangeStep = true;
@@ -26,6 +26,7 @@ export class Execution implements ExecutionOps {
   private enteredHandler = false;
   private attached = true;
   private catching: null | 'all' | ReadonlySet<number> = null;
+  private numbers32: SyscallNumbers32 = 'x86-64';
   private passing: ReadonlySet<number> = new Set();
   /** The process events the client follows (fork-events, vfork-events, exec-events). */
   private events = { fork: false, vfork: false, exec: false };
@@ -46,6 +47,7 @@ export class Execution implements ExecutionOps {
     this.lastSiginfo = null;
     this.attached = true;
     p.exec.catchSyscalls(this.catching);
+    p.exec.syscallNumbers32(this.numbers32);
     p.exec.stopOnSignals(true, this.passing);
     p.exec.catchEvents(this.events);
   }
@@ -62,6 +64,15 @@ export class Execution implements ExecutionOps {
       this.current()?.exec.catchSyscalls(which);
     },
   };
+
+  /** `monitor syscall-numbers32`: how the numbers of QCatchSyscalls and of the stops name a 32-bit task's calls. */
+  get syscallNumbers32(): SyscallNumbers32 {
+    return this.numbers32;
+  }
+  set syscallNumbers32(numbers: SyscallNumbers32) {
+    this.numbers32 = numbers;
+    this.current()?.exec.syscallNumbers32(numbers);
+  }
 
   readonly passSignals: PassSignalsOps = {
     setPass: (sigs) => {

@@ -169,6 +169,7 @@ export class History implements GuestProcess, GuestReverse {
         this.catching = w;
         this.config((p, o) => p.exec.catchSyscalls(o ? union(w, o.catching) : w), true);
       },
+      syscallNumbers32: (numbers) => this.config((p) => p.exec.syscallNumbers32(numbers)),
       stopOnSignals: (on, pass) => {
         const ps = new Set(pass);
         this.config((p) => p.exec.stopOnSignals(on, ps));

@@ -77,7 +77,7 @@ export class MachineTarget implements Target {
     const libs = this.libraries;
     this.hostIo = new HostIo(current, () => libs?.libraries().libraries ?? []);
     this.sectionOffsets = new SectionOffsets(need);
-    this.monitor = new Monitor(need);
+    this.monitor = new Monitor(need, this.execution);
     if (opts.extended) this.extended = { run: (argv) => this.start(argv) };
   }
 

@@ -308,6 +308,9 @@ class MachinePort implements GuestProcess {
       catchSyscalls: (which) => {
         m.catchSyscalls = which === null || which === 'all' ? which : new Set(which);
       },
+      syscallNumbers32: (numbers) => {
+        m.syscallNumbers32 = numbers;
+      },
       threadEvents: (on) => {
         m.threadEvents = on;
       },

@@ -5,7 +5,7 @@
  */
 import { addrHex } from '../hex.js';
 import type { MonitorCommand, MonitorOps } from '../target.js';
-import { USER_REGS_SIZE, type GuestProcess } from './port.js';
+import { USER_REGS_SIZE, type GuestProcess, type SyscallNumbers32 } from './port.js';
 import { disassemble32 } from './disassemble32.js';
 
 const hex16 = (b: Uint8Array, off: number): string => {
@@ -15,7 +15,11 @@ const hex16 = (b: Uint8Array, off: number): string => {
 };
 
 export class Monitor implements MonitorOps {
-  constructor(private readonly proc: () => GuestProcess) {}
+  constructor(
+    private readonly proc: () => GuestProcess,
+    /** The debugger's setting (execution.ts keeps it for every process of the session). */
+    private readonly numbering: { syscallNumbers32: SyscallNumbers32 },
+  ) {}
 
   readonly commands: readonly MonitorCommand[] = [
     {
@@ -57,6 +61,12 @@ export class Monitor implements MonitorOps {
       run: (args) => disassemble32(this.proc(), args),
     },
     {
+      name: 'syscall-numbers32',
+      help: "syscall-numbers32 [i386|x86-64]: how catch syscall numbers a 32-bit task's calls: by the x86-64 counterpart (the default: gdb names calls from its x86-64 table) or by the task's own i386 number (entrystub.py asks for it, and gives gdb the i386 table for a 32-bit process)",
+      needsProcess: false,
+      run: (args) => this.syscallNumbers32(args),
+    },
+    {
       name: 'trip',
       help: 'the syscall in progress on the entry path: how it entered, the last SYSRET check reached',
       needsProcess: true,
@@ -82,6 +92,13 @@ export class Monitor implements MonitorOps {
     if (args.trim() === '' || !Number.isInteger(n) || n < 0) return 'usage: monitor timer-next N (instructions from now)\n';
     if (!this.proc().kernel.armTimer(n)) return 'no timer: it is off (--timer-hz 0), or the entry model has no guest kernel\n';
     return `the next timer tick falls due in ${n} instructions\n`;
+  }
+
+  private syscallNumbers32(args: string): string {
+    const a = args.trim();
+    if (a === 'i386' || a === 'x86-64') this.numbering.syscallNumbers32 = a;
+    else if (a !== '') return 'usage: monitor syscall-numbers32 [i386|x86-64]\n';
+    return `syscall-numbers32: ${this.numbering.syscallNumbers32}\n`;
   }
 
   private mode(): string {

@@ -24,6 +24,13 @@ export const USER_REGS = {
   orig_rax: 15, rip: 16, cs: 17, eflags: 18, rsp: 19, ss: 20, fs_base: 21, gs_base: 22, ds: 23, es: 24, fs: 25, gs: 26,
 } as const;
 
+/**
+ * How a debugger numbers a 32-bit task's syscalls (the machine's
+ * kernel/ia32/table.ts says it, this boundary repeats the two names):
+ * by the x86-64 counterpart, or by the task's own i386 number.
+ */
+export type SyscallNumbers32 = 'x86-64' | 'i386';
+
 export interface GuestRegs {
   /** PTRACE_GETREGS: struct user_regs_struct, little-endian, into out (USER_REGS_SIZE bytes). */
   getRegs(out: Uint8Array): void;
@@ -104,6 +111,8 @@ export interface GuestExecution {
   ended(): boolean;
   /** Syscalls that stop at entry and return (PTRACE_SYSCALL's filter). */
   catchSyscalls(which: null | 'all' | ReadonlySet<number>): void;
+  /** How catchSyscalls and the syscall stops number a 32-bit task's calls (kernel/ia32/table.ts). */
+  syscallNumbers32(numbers: SyscallNumbers32): void;
   /** Stop before delivering a signal (ptrace's signal-delivery-stop), except those passed through. */
   stopOnSignals(on: boolean, pass: ReadonlySet<number>): void;
   /** Breakpoints checked before the instruction at each address runs (software and hardware ones); memory is never written. */

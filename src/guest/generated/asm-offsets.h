@@ -27,5 +27,6 @@
 #define TSS_sp2 0
 #define TSS_sp0 8
 #define TOP_OF_STACK 16
+#define SIZEOF_CPU_ENTRY_AREA 24
 
 #endif

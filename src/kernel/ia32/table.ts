@@ -230,3 +230,18 @@ export function reportedNr64(nr32: number): number | undefined {
   const c = IA32_CALLS.get(nr32);
   return c === undefined ? undefined : syscallNumber(c.to.startsWith('compat:') ? c.to.slice('compat:'.length) : c.to);
 }
+
+/**
+ * How a debugger numbers a 32-bit task's syscalls, in QCatchSyscalls and in
+ * the syscall stops: 'x86-64', the default, by the x86-64 counterpart
+ * (reportedNr64: what gdb names under the stub's x86-64 description), or
+ * 'i386', by the task's own number, as Linux's ptrace reports it, for a
+ * debugger that reads the i386 syscall table for a 32-bit process
+ * (gdb-scripts/entrystub_compat32.py asks for it: `monitor syscall-numbers32`).
+ */
+export type SyscallNumbers32 = 'x86-64' | 'i386';
+
+/** The number a 32-bit task's syscall nr32 stops under (undefined: it has none). */
+export function debuggerNr32(nr32: number, numbers: SyscallNumbers32): number | undefined {
+  return numbers === 'i386' ? nr32 : reportedNr64(nr32);
+}

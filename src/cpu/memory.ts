@@ -248,6 +248,16 @@ export class Memory {
     return this.dir.get(t)?.slots[pn - t * TABLE_PAGES];
   }
 
+  /**
+   * The bytes page pn holds now, its own or the kernel's global one (none
+   * made; undefined: never touched). A frozen page's bytes are replaced at
+   * its first write (Page.thaw), so the same bytes at two instants of one
+   * machine's history mean that nothing wrote the page between them.
+   */
+  bytesOf(pn: number): ArrayBufferLike | undefined {
+    return (this.touchedPage(pn) ?? (this.regionOf(pn) === undefined ? this.global?.touchedPage(pn) : undefined))?.u8.buffer;
+  }
+
   hasPage(pn: number): boolean {
     return this.touchedPage(pn) !== undefined;
   }

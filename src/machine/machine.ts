@@ -18,7 +18,7 @@ import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory } from '../cpu/memory.js';
 import { CpuFault } from '../cpu/fault.js';
 import { faultSignal, hex } from './fault-signal.js';
-import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
+import { BP_SW, BlockCache, RanLog, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
@@ -157,6 +157,8 @@ export class Machine {
   private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
   /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
   readonly syscallCounts = new Map<number, number>();
+  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too). */
+  private readonly ran = new RanLog();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -338,6 +340,7 @@ export class Machine {
 
   private newCache(mem: Memory): BlockCache {
     const b = new BlockCache(mem);
+    b.ran = this.ran;
     b.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
     return b;
   }
@@ -552,6 +555,17 @@ export class Machine {
   /** Whether the debugger catches syscall nr in the running task (it traces it). */
   caught(nr: number): boolean {
     return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
+  }
+
+  /**
+   * The code run since the last call, as [start, end) pairs of the blocks
+   * run (a superset: a block counts whole, and so does one looked up for a
+   * debugger), and a fresh note from here (reverse execution's summary of a
+   * stretch of history).
+   */
+  takeRan(): number[] {
+    for (const p of this.os.procs.values()) this.caches.get(p.mem)?.relink();
+    return this.ran.take();
   }
 
   /**

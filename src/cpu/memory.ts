@@ -191,7 +191,8 @@ export class Memory {
    * before.
    */
   [CLONE](c: Cloner): Memory {
-    const m = c.note(this, Object.create(Memory.prototype) as Memory);
+    // made by the constructor: the engine's code optimized for address spaces stays good for a clone's (clone.ts's shapedOnClone)
+    const m = c.note(this, new Memory());
     c.fields(this, m, MEMORY_TRANSIENT);
     m.rt = new Array(TLB_SIZE).fill(null);
     m.wt = new Array(TLB_SIZE).fill(null);

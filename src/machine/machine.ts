@@ -116,6 +116,13 @@ export class Machine {
   /** Which process events a debugger catches (fork, vfork and vfork-done, exec stops); a forked child is then held for it. */
   catchEvents = { fork: false, vfork: false, exec: false };
   /**
+   * Exec catches waiting for their new program's first instruction, where
+   * each stops: data rather than only a probe in a block cache, so that a
+   * snapshot taken in between carries them (cacheOf probes them again in a
+   * restored machine's fresh caches).
+   */
+  private execStops: { mem: Memory; entry: number; path: string }[] = [];
+  /**
    * With a debugger attached: stop with a 'signal' before a signal is
    * delivered (ptrace's signal-delivery-stop), except for signals in
    * passSignals (QPassSignals). The debugger resumes with resumeSignal(sig).
@@ -238,6 +245,7 @@ export class Machine {
       b = this.newCache(mem);
       this.caches.set(mem, b);
       this.model.installProbes(b);
+      for (const x of this.execStops) if (x.mem === mem) this.probeExecStop(b, x);
       const traced = this.os.tasks.some((t) => t.traced && t.proc.mem === mem);
       if (traced) b.setBreakpoints(this.ownBreakpoints.get(mem) ?? this.breakpoints);
     }
@@ -436,11 +444,9 @@ export class Machine {
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
-          const blocks = this.cacheOf(mm.mem), path = task.proc.exePath;
-          blocks.setProbe(x.entry, () => {
-            blocks.setProbe(x.entry, null);
-            this.requestStop({ kind: 'exec', path });
-          });
+          const stop = { mem: mm.mem, entry: x.entry, path: task.proc.exePath };
+          this.execStops.push(stop);
+          this.probeExecStop(this.cacheOf(mm.mem), stop);
         }
       },
       taskExited: (task) => {
@@ -455,6 +461,15 @@ export class Machine {
         if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
+    });
+  }
+
+  /** The probe of an exec catch waiting at its program's entry (execStops). */
+  private probeExecStop(blocks: BlockCache, x: { mem: Memory; entry: number; path: string }): void {
+    blocks.setProbe(x.entry, () => {
+      blocks.setProbe(x.entry, null);
+      this.execStops = this.execStops.filter((s) => s !== x);
+      this.requestStop({ kind: 'exec', path: x.path });
     });
   }
 

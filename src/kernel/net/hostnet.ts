@@ -50,6 +50,14 @@ export interface HostEndpoint {
   onEvent(e: HostEvent): void;
 }
 
+/**
+ * A machine's own host sockets by id (Kernel.hostSockets): part of its
+ * state, so that a machine restored from a snapshot has its own copies of
+ * them, and the worker's events go to the copies of the machine that takes
+ * them (drain), not to the sockets of the machine that was cloned.
+ */
+export type HostSockets = Map<number, HostEndpoint>;
+
 /** How long a request may take before it is taken as failed (the worker is stuck or gone). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -198,13 +206,23 @@ class HostNet {
     setHostWaiter((ms) => this.waitEvents(ms));
   }
 
-  /** A new endpoint's id (the worker numbers the connections it accepts from 2^30 up). */
-  register(ep: HostEndpoint, id = this.nextId++): number {
+  /**
+   * A new endpoint's id (the worker numbers the connections it accepts from
+   * 2^30 up), among the machine's own sockets. The id is an answer of the
+   * host: a replay of history gets the one the recorded run got, which the
+   * worker's requests and events recorded then name, and a machine that goes
+   * on live gets ids no other machine of this process has used.
+   */
+  register(ep: HostEndpoint, own: HostSockets, id = this.newId()): number {
+    own.set(id, ep);
     this.endpoints.set(id, ep);
     return id;
   }
 
-  unregister(id: number): void {
+  private readonly newId = asked('net.id', (): number => this.nextId++);
+
+  unregister(id: number, own: HostSockets): void {
+    own.delete(id);
     this.endpoints.delete(id);
   }
 
@@ -233,8 +251,13 @@ class HostNet {
     return out;
   });
 
-  /** Take the worker's events to their endpoints. */
-  drain(): void {
+  /**
+   * Take the worker's events to their endpoints, the sockets of `own`'s
+   * machine first made theirs again (a machine restored from a snapshot, or
+   * one replaying to look, may have named its copies since).
+   */
+  drain(own: HostSockets): void {
+    for (const [id, ep] of own) this.endpoints.set(id, ep);
     for (const e of this.takeEvents()) this.endpoints.get(e.id)?.onEvent(e);
   }
 

@@ -19,7 +19,7 @@ import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
 import { FutexTable } from './futex.js';
 import { PageCache } from './pagecache.js';
-import type { HostSockets } from './net/hostnet.js';
+import type { HostSockets } from './net/hostsockets.js';
 import { PhysMem } from './physmem.js';
 
 /** The flock table of this host process: shared by every machine in it. */

@@ -22,21 +22,7 @@
 import { Worker, receiveMessageOnPort, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asked } from '../hostlog.js';
 import { setHostWaiter } from '../ready.js';
-
-/** An event of the worker, for the socket with that id. */
-export interface HostEvent {
-  id: number;
-  t: 'data' | 'end' | 'error' | 'close' | 'connect' | 'conn' | 'msg';
-  data?: Uint8Array;
-  code?: string;
-  /** conn: the accepted connection's id. */
-  nid?: number;
-  local?: [string, number];
-  remote?: [string, number];
-  /** msg: the sender. */
-  addr?: string;
-  port?: number;
-}
+import type { HostEndpoint, HostEvent, HostSockets } from './hostsockets.js';
 
 /** A request's reply: an error code, or what it found. */
 export interface HostReply {
@@ -44,19 +30,6 @@ export interface HostReply {
   port?: number;
   address?: string;
 }
-
-/** The main thread's side of a host socket: where its events go. */
-export interface HostEndpoint {
-  onEvent(e: HostEvent): void;
-}
-
-/**
- * A machine's own host sockets by id (Kernel.hostSockets): part of its
- * state, so that a machine restored from a snapshot has its own copies of
- * them, and the worker's events go to the copies of the machine that takes
- * them (drain), not to the sockets of the machine that was cloned.
- */
-export type HostSockets = Map<number, HostEndpoint>;
 
 /** How long a request may take before it is taken as failed (the worker is stuck or gone). */
 const REQUEST_TIMEOUT_MS = 10_000;

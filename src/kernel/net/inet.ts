@@ -23,7 +23,8 @@ import { type OpenFile, O_NONBLOCK } from '../fdtable.js';
 import type { Process } from '../process.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, waitFor } from '../ready.js';
 import { Struct, monoNs } from '../sys/util.js';
-import { type HostEndpoint, type HostEvent, type HostSockets, hostNet } from './hostnet.js';
+import { hostNet } from './hostnet.js';
+import type { HostEndpoint, HostEvent, HostSockets } from './hostsockets.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SO, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Sock, type Received, type SendExtra, sysctl } from './socket.js';
 
 const IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41;

@@ -164,8 +164,8 @@ export class Machine {
   private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
   /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
   readonly syscallCounts = new Map<number, number>();
-  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too). */
-  private readonly ran = new RanLog();
+  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too); null until asked (history). */
+  private ran: RanLog | null = null;
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -576,11 +576,20 @@ export class Machine {
    * The code run since the last call, as [start, end) pairs of the blocks
    * run (a superset: a block counts whole, and so does one looked up for a
    * debugger), and a fresh note from here (reverse execution's summary of a
-   * stretch of history).
+   * stretch of history). Null at the first call: nothing was noted before
+   * (a machine not recorded for history pays nothing for the note).
    */
-  takeRan(): number[] {
-    for (const p of this.os.procs.values()) this.caches.get(p.mem)?.relink();
-    return this.ran.take();
+  takeRan(): number[] | null {
+    const first = this.ran === null;
+    this.ran ??= new RanLog();
+    for (const p of this.os.procs.values()) {
+      const c = this.caches.get(p.mem);
+      if (!c) continue;
+      c.ran = this.ran;
+      c.relink();
+    }
+    const ranges = this.ran.take();
+    return first ? null : ranges;
   }
 
   /**

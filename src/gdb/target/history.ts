@@ -90,8 +90,8 @@ export interface Replayable {
   memoryFacts(): { resident: number; thawed: number };
   /** History before the snapshot is gone: the host's answers before it are dropped. */
   dropLogBefore(s: unknown): void;
-  /** Where code ran since the last call (the [start, end) of the blocks run, flattened), and a fresh note from here. */
-  takeRan(): number[];
+  /** Where code ran since the last call (the [start, end) of the blocks run, flattened), and a fresh note from here (null: it was not noting). */
+  takeRan(): number[] | null;
   /**
    * Did nothing write [addr, addr+len) between two instants of this history,
    * snapshot a's and snapshot b's (null: the machine as it stands)? False when
@@ -405,7 +405,7 @@ export class History implements GuestProcess, GuestReverse {
   private noteRan(): void {
     const now = this.now();
     const ranges = this.inner.takeRan();
-    if (now > this.ranFrom) this.ran.push({ from: this.ranFrom, to: now, ranges: packRanges(ranges) });
+    if (ranges !== null && now > this.ranFrom) this.ran.push({ from: this.ranFrom, to: now, ranges: packRanges(ranges) });
     this.ranFrom = now;
   }
 
@@ -530,7 +530,7 @@ export class History implements GuestProcess, GuestReverse {
     // the scan ran that stretch of history as it was: where its code ran is kept for the next reverse-continue
     const from = start?.icount ?? 0, to = proc.exec.icount();
     const ranges = proc.takeRan();
-    if (to > from) this.ran.push({ from, to, ranges: packRanges(ranges) });
+    if (ranges !== null && to > from) this.ran.push({ from, to, ranges: packRanges(ranges) });
     return out;
   }
 

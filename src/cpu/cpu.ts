@@ -9,6 +9,7 @@
  */
 import { CpuFault, Vector } from './fault.js';
 import { Memory } from './memory.js';
+import { shapedOnClone } from './clone.js';
 import { R, muls64 } from './int64.js';
 import { DescriptorTables, Gdt } from './segment.js';
 
@@ -539,6 +540,9 @@ export class CPU {
     return (this.flags & DF) !== 0;
   }
 }
+
+// a clone of a machine's CPU is made by the constructor, so that it has the hidden class code was optimized for
+shapedOnClone(CPU, () => new CPU(new Memory()));
 
 /** 1 if the signed 128-bit product of two 64-bit values does not fit in 64 bits. */
 function imul64Overflow(al: number, ah: number, bl: number, bh: number): number {

@@ -191,7 +191,8 @@ export class Memory {
    * before.
    */
   [CLONE](c: Cloner): Memory {
-    const m = c.note(this, Object.create(Memory.prototype) as Memory);
+    // made by the constructor: the engine's code optimized for address spaces stays good for a clone's (clone.ts's shapedOnClone)
+    const m = c.note(this, new Memory());
     c.fields(this, m, MEMORY_TRANSIENT);
     m.rt = new Array(TLB_SIZE).fill(null);
     m.wt = new Array(TLB_SIZE).fill(null);
@@ -246,6 +247,16 @@ export class Memory {
   touchedPage(pn: number): Page | undefined {
     const t = Math.floor(pn / TABLE_PAGES);
     return this.dir.get(t)?.slots[pn - t * TABLE_PAGES];
+  }
+
+  /**
+   * The bytes page pn holds now, its own or the kernel's global one (none
+   * made; undefined: never touched). A frozen page's bytes are replaced at
+   * its first write (Page.thaw), so the same bytes at two instants of one
+   * machine's history mean that nothing wrote the page between them.
+   */
+  bytesOf(pn: number): ArrayBufferLike | undefined {
+    return (this.touchedPage(pn) ?? (this.regionOf(pn) === undefined ? this.global?.touchedPage(pn) : undefined))?.u8.buffer;
   }
 
   hasPage(pn: number): boolean {

@@ -60,6 +60,8 @@ export class Block {
    * stepped onto; it ends before a breakpoint or probe like any block.
    */
   nops = 0;
+  /** The RanLog mark under which the block was last noted as run (RanLog.note). */
+  ranMark = -1;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -67,6 +69,36 @@ export class Block {
     readonly page2: Page | null,
     readonly gen2: number,
   ) {}
+}
+
+/**
+ * Where code ran since the last mark: the [start, end) of every block looked
+ * up, each once per mark (reverse execution's summary of a stretch of
+ * history, src/gdb/target/history.ts: a stretch none of whose blocks holds a
+ * breakpoint's address cannot have stopped there, and is not replayed to
+ * look). A block is looked up at least once per mark because a mark also
+ * breaks the links between blocks (BlockCache.relink), so the blocks reached
+ * through links are noted too at no cost on the linked path.
+ */
+export class RanLog {
+  mark = 0;
+  /** Flattened pairs: start, end. */
+  private ranges: number[] = [];
+
+  note(b: Block): void {
+    b.ranMark = this.mark;
+    const first = b.insns[0];
+    const last = b.insns[b.insns.length - 1];
+    this.ranges.push(first.addr, b.nops !== 0 ? first.addr + b.nops : last.next);
+  }
+
+  /** The ranges noted since the last mark, and a new mark. */
+  take(): number[] {
+    const r = this.ranges;
+    this.ranges = [];
+    this.mark++;
+    return r;
+  }
 }
 
 export class BlockCache {
@@ -104,6 +136,7 @@ export class BlockCache {
     c.pageProbe = this.pageProbe;
     c.maxBlock = this.maxBlock;
     c.onBreakpoint = this.onBreakpoint;
+    c.ran = this.ran;
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
     return c;
   }
@@ -149,8 +182,21 @@ export class BlockCache {
     const mem = this.mem;
     const page = mem.xpage(rip);
     const b = (compat ? this.blocks32 : this.blocks).get(rip);
-    if (b !== undefined && b.page === page && b.gen === page.gen && (b.page2 === null || b.gen2 === b.page2.gen)) return b;
-    return this.build(rip, page, compat);
+    if (b !== undefined && b.page === page && b.gen === page.gen && (b.page2 === null || b.gen2 === b.page2.gen)) {
+      if (this.ran !== null && b.ranMark !== this.ran.mark) this.ran.note(b);
+      return b;
+    }
+    const n = this.build(rip, page, compat);
+    if (this.ran !== null) this.ran.note(n);
+    return n;
+  }
+
+  /** Where the blocks looked up are noted (null: nowhere). */
+  ran: RanLog | null = null;
+
+  /** Links between blocks are checked again (each block is then looked up, and noted in `ran`, once more). */
+  relink(): void {
+    this.epoch++;
   }
 
   private build(rip: number, page: Page, compat: boolean): Block {

@@ -303,12 +303,29 @@ export abstract class GuestKernelEntry implements EntryModel {
     return this.bypass.resume();
   }
 
+  /**
+   * A result a debugger wrote at a syscall-entry stop, for pt_regs->ax once
+   * do_syscall_64 is reached: data rather than only a probe in a block
+   * cache, so that a snapshot taken before then carries it (probePending
+   * probes it again in a restored machine's fresh caches).
+   */
+  private pendingResult: number | null = null;
+
   /** pt_regs->ax once do_syscall_64 has them complete (as a tracer's write at Linux's syscall-entry-stop). */
   overrideResult(value: number): void {
+    this.pendingResult = value;
+    this.probePending(this.port.blocks);
+  }
+
+  /** The probes of what is pending in the machine's state (a fresh cache's share of installProbes). */
+  protected probePending(blocks: BlockCache): void {
+    if (this.pendingResult === null) return;
     const at = this.kernel.sym('do_syscall_64');
-    this.port.blocks.setProbe(at, () => {
-      pokeWord(this.port.mem, this.ptregsAddr() + PT_REGS.ax, value);
-      this.port.blocks.setProbe(at, null);
+    blocks.setProbe(at, () => {
+      blocks.setProbe(at, null);
+      if (this.pendingResult === null) return; // put in place by another address space's probe
+      pokeWord(this.port.mem, this.ptregsAddr() + PT_REGS.ax, this.pendingResult);
+      this.pendingResult = null;
     });
   }
 

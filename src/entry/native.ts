@@ -105,6 +105,7 @@ export class NativeEntry extends GuestKernelEntry {
       blocks.setProbe(k.sym(check.label), () => {
         if (this.trip) this.trip.check = check.n;
       });
+    this.probePending(blocks);
   }
 
   /** Run the guest's boot code at CPL 0 (syscall_init programs the MSRs), then drop to the program in user mode. */

@@ -192,6 +192,7 @@ export class NommuEntry extends GuestKernelEntry {
     blocks.setProbe(k.sym('userspace_interrupted_return'), (c) => this.userspaceReturn(c, ipWord));
     // the trampoline's guard (zpoline's check that a call into the page came from a rewritten site)
     if (this.hook !== 'seccomp') blocks.pageProbe = (rip) => (rip >= 0 && rip < PAGE_SIZE ? (c) => this.guard(c) : null);
+    this.probePending(blocks);
   }
 
   /**

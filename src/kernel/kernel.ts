@@ -19,6 +19,7 @@ import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
 import { FutexTable } from './futex.js';
 import { PageCache } from './pagecache.js';
+import type { HostSockets } from './net/hostsockets.js';
 import { PhysMem } from './physmem.js';
 
 /** The flock table of this host process: shared by every machine in it. */
@@ -77,6 +78,8 @@ export class Kernel<P extends { readonly pid: number } = { readonly pid: number 
   readonly threadIds = new Set<number>();
   /** The tasks waiting on futexes. */
   readonly futexes = new FutexTable();
+  /** The machine's sockets on the host, by the host-sockets worker's id (net/hostnet.ts routes the worker's events through them). */
+  readonly hostSockets: HostSockets = new Map();
   /** The machine above (null for a process on its own, as the unit tests make: it cannot fork). */
   machine: MachineHooks<T> | null = null;
   /**

@@ -18,7 +18,7 @@ import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory } from '../cpu/memory.js';
 import { CpuFault } from '../cpu/fault.js';
 import { faultSignal, hex } from './fault-signal.js';
-import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
+import { BP_SW, BlockCache, RanLog, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
@@ -119,6 +119,13 @@ export class Machine {
   /** Which process events a debugger catches (fork, vfork and vfork-done, exec stops); a forked child is then held for it. */
   catchEvents = { fork: false, vfork: false, exec: false };
   /**
+   * Exec catches waiting for their new program's first instruction, where
+   * each stops: data rather than only a probe in a block cache, so that a
+   * snapshot taken in between carries them (cacheOf probes them again in a
+   * restored machine's fresh caches).
+   */
+  private execStops: { mem: Memory; entry: number; path: string }[] = [];
+  /**
    * With a debugger attached: stop with a 'signal' before a signal is
    * delivered (ptrace's signal-delivery-stop), except for signals in
    * passSignals (QPassSignals). The debugger resumes with resumeSignal(sig).
@@ -160,6 +167,8 @@ export class Machine {
   private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
   /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
   readonly syscallCounts = new Map<number, number>();
+  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too); null until asked (history). */
+  private ran: RanLog | null = null;
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -239,6 +248,7 @@ export class Machine {
       b = this.newCache(mem);
       this.caches.set(mem, b);
       this.model.installProbes(b);
+      for (const x of this.execStops) if (x.mem === mem) this.probeExecStop(b, x);
       const traced = this.os.tasks.some((t) => t.traced && t.proc.mem === mem);
       if (traced) b.setBreakpoints(this.ownBreakpoints.get(mem) ?? this.breakpoints);
     }
@@ -341,6 +351,7 @@ export class Machine {
 
   private newCache(mem: Memory): BlockCache {
     const b = new BlockCache(mem);
+    b.ran = this.ran;
     b.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
     return b;
   }
@@ -439,11 +450,9 @@ export class Machine {
         if (task.traced && this.catchEvents.exec) {
           // reported with the new program's registers, as ptrace's PTRACE_EVENT_EXEC: here when the
           // syscall has returned, before the first instruction of the new program (or its interpreter)
-          const blocks = this.cacheOf(mm.mem), path = task.proc.exePath;
-          blocks.setProbe(x.entry, () => {
-            blocks.setProbe(x.entry, null);
-            this.requestStop({ kind: 'exec', path });
-          });
+          const stop = { mem: mm.mem, entry: x.entry, path: task.proc.exePath };
+          this.execStops.push(stop);
+          this.probeExecStop(this.cacheOf(mm.mem), stop);
         }
       },
       taskExited: (task) => {
@@ -458,6 +467,15 @@ export class Machine {
         if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
+    });
+  }
+
+  /** The probe of an exec catch waiting at its program's entry (execStops). */
+  private probeExecStop(blocks: BlockCache, x: { mem: Memory; entry: number; path: string }): void {
+    blocks.setProbe(x.entry, () => {
+      blocks.setProbe(x.entry, null);
+      this.execStops = this.execStops.filter((s) => s !== x);
+      this.requestStop({ kind: 'exec', path: x.path });
     });
   }
 
@@ -558,6 +576,26 @@ export class Machine {
   /** Whether the debugger catches syscall nr in the running task (it traces it). */
   caught(nr: number): boolean {
     return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
+  }
+
+  /**
+   * The code run since the last call, as [start, end) pairs of the blocks
+   * run (a superset: a block counts whole, and so does one looked up for a
+   * debugger), and a fresh note from here (reverse execution's summary of a
+   * stretch of history). Null at the first call: nothing was noted before
+   * (a machine not recorded for history pays nothing for the note).
+   */
+  takeRan(): number[] | null {
+    const first = this.ran === null;
+    this.ran ??= new RanLog();
+    for (const p of this.os.procs.values()) {
+      const c = this.caches.get(p.mem);
+      if (!c) continue;
+      c.ran = this.ran;
+      c.relink();
+    }
+    const ranges = this.ran.take();
+    return first ? null : ranges;
   }
 
   /**

@@ -28,6 +28,7 @@
  */
 import { Cloner } from '../cpu/clone.js';
 import { CPU } from '../cpu/cpu.js';
+import { PAGE_SIZE } from '../cpu/memory.js';
 import { MM } from '../kernel/mm.js';
 import type { HostLog } from '../kernel/hostlog.js';
 import type { Machine } from './machine.js';
@@ -66,6 +67,24 @@ export function restoreSnapshot(s: Snapshot, log: HostLog): Machine {
   m.rewire(log, { cpus: c.copiesOf(CPU), mms: c.copiesOf(MM) });
   c.check();
   return m;
+}
+
+/**
+ * Did nothing write [addr, addr+len) between two states of one history
+ * (snapshots' machines, or the running one)? True only when every address
+ * space, the same processes on both sides, holds the very same bytes for
+ * each page of it (a write to a page a snapshot shares gives it bytes of its
+ * own); false when it cannot tell (reverse-continue then replays to look).
+ */
+export function unwrittenBetween(a: Machine, b: Machine, addr: number, len: number): boolean {
+  if (a.os.procs.size !== b.os.procs.size) return false;
+  const first = Math.floor(addr / PAGE_SIZE), last = Math.floor((addr + Math.max(len, 1) - 1) / PAGE_SIZE);
+  for (const [pid, p] of a.os.procs) {
+    const q = b.os.procs.get(pid);
+    if (q === undefined) return false;
+    for (let pn = first; pn <= last; pn++) if (p.mem.bytesOf(pn) !== q.mem.bytesOf(pn)) return false;
+  }
+  return true;
 }
 
 /** Guest pages the machine holds: every address space's, and the guest kernel's. */

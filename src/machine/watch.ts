@@ -1,9 +1,17 @@
 /**
  * Debugger watchpoints (gdb's Z2/Z3/Z4): Memory keeps watched pages out of
- * its TLBs, so every guest access to them reaches onAccess; the blocks are
- * cut to one instruction while any watchpoint is set, so a hit stops right
- * after the instruction that made it. Which watchpoint was hit is decided
- * after that instruction, from the accesses and the bytes' old and new values.
+ * its TLBs, so every guest access to them reaches onAccess, and a hit stops
+ * right after the instruction that made it. Which watchpoint was hit is
+ * decided after that instruction, from the accesses and the bytes' old and
+ * new values.
+ *
+ * How a hit stops after its instruction: with only write watchpoints (gdb's
+ * `watch`), blocks stay whole and a write hit ends its block after the
+ * instruction as a store into code does (cpu.smc: the interpreter and the
+ * compiled blocks check it after every store), so a program runs at full
+ * speed between hits (reverse-continue's scans of history do too). Loads
+ * are not checked that way, so while a read watchpoint is set the blocks are
+ * cut to one instruction.
  */
 import type { CPU } from '../cpu/cpu.js';
 import { PAGE_SIZE, WATCH_READ, WATCH_WRITE, type Memory, type MemoryWatch } from '../cpu/memory.js';
@@ -102,8 +110,9 @@ export class Watchpoints {
     }
     const watch: MemoryWatch = { pages, hit: (addr, write) => this.onAccess(addr, write) };
     this.mem.setWatch(watch);
-    // one instruction per block: a hit stops right after its instruction
-    this.blocks.setMaxBlock(1);
+    // a read hit can end a block only where it is cut: one instruction per block
+    this.whole = this.watches.every((w) => w.type === 'watch');
+    this.blocks.setMaxBlock(this.whole ? undefined : 1);
   }
 
   /** Accesses were noted since the last check (the run loop stopped for them). */
@@ -111,14 +120,20 @@ export class Watchpoints {
     return this.hits.length > 0;
   }
 
+  /** Blocks are whole (only write watchpoints): a hit ends its block through cpu.smc, and RIP is the block's start until then. */
+  private whole = false;
+
   /** A guest access touched a watched page: note it if it may overlap a watchpoint, and end the slice after this instruction. */
   private onAccess(addr: number, write: boolean): void {
-    const len = this.accessLength();
+    // inside a whole block RIP names its first instruction, not this one: any write up to a page long may reach the range
+    // (a false touch only stops after the instruction, where check() finds the bytes unchanged)
+    const len = this.whole ? PAGE_SIZE : this.accessLength();
     for (const w of this.watches) {
       if (write ? w.type === 'rwatch' : w.type === 'watch') continue;
       if (addr < w.addr + w.len && addr + len > w.addr) {
         if (this.hits.length < 64) this.hits.push([addr, len, write]);
         this.cpu.stopRequested = true;
+        this.cpu.smc = true; // the block ends after this instruction
         return;
       }
     }

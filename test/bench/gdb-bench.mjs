@@ -16,9 +16,14 @@
 //   5. reverse execution over bench-crc's ~112 million instructions: the
 //      forward `continue` to its first printf with history recorded and with
 //      --no-history (the recording cost), reverse-stepi there (the first, and
-//      the next ones), reverse-continue across the whole history to a
-//      breakpoint at its start (main), and
-//      reverse-stepi there; the output = native
+//      the next ones), reverse-continue across the whole history to a write
+//      watchpoint (on its CRC table, written at the start) and to a
+//      breakpoint at its start (main), and reverse-stepi there; the output =
+//      native. Each reverse command is timed in wall time and in the CPU time
+//      of the stub's main thread (/proc/PID/schedstat): the machine is shared
+//      and loaded, where wall time says little.
+// GDB_BENCH=reverse (a comma-separated list of stepi, packets, continue,
+// hits, reverse) runs those sections only.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -41,6 +46,8 @@ if (!have('gdb')) {
   process.exit(0);
 }
 const qemu = have('qemu-x86_64');
+const SECTIONS = new Set((process.env.GDB_BENCH ?? 'stepi,packets,continue,hits,reverse').split(','));
+const want = (s) => SECTIONS.has(s);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-gdb-bench-'));
 const start = machineFacts();
 const results = [];
@@ -82,7 +89,7 @@ async function startStub(kind, prog, args = [], flags = []) {
     p.on('exit', () => reject(new Error(err)));
   });
   const exited = new Promise((r) => p.on('exit', r));
-  return { port, stop: () => p.kill(), stdout: () => out, exited };
+  return { port, pid: p.pid, stop: () => p.kill(), stdout: () => out, exited };
 }
 
 /** Run gdb -batch with a Python script against a port (null: gdb runs the program itself, over ptrace); returns its output. */
@@ -307,33 +314,54 @@ gdb.execute('kill')
 
 // ---------------------------------------------------------------- 5. reverse execution over a long history
 
+// (STUB_PID and WATCH_ADDR are set on the first lines: the stub's main thread's CPU time is read from its schedstat;
+// the watchpoint is on the CRC table's last entry, written once at the start: bench-crc.c's static `table`, which nm
+// lists beside a read-only `table` of musl's that gdb would take for the name)
+const CRC_TABLE = parseInt(/^([0-9a-f]+) b table$/m.exec(spawnSync('nm', [CRC], { encoding: 'utf8' }).stdout)[1], 16);
 const REVERSE_PY = `import gdb, time, re
-def timed(cmd):
-    t = time.perf_counter()
+def cpu():
+    with open('/proc/%d/schedstat' % STUB_PID) as f:
+        return int(f.read().split()[0]) / 1e9
+def timed(cmd, key=None):
+    c, t = cpu(), time.perf_counter()
     gdb.execute(cmd, to_string=True)
-    return time.perf_counter() - t
-def steps(n):
-    return [timed('reverse-stepi') for k in range(n)]
+    w, c = time.perf_counter() - t, cpu() - c
+    if key:
+        print(key, '%.6f' % w)
+        print(key + '_CPU', '%.6f' % c)
+    return (w, c)
+def steps(n, key):
+    s = [timed('reverse-stepi') for k in range(n)]
+    for i, suffix in ((0, ''), (1, '_CPU')):
+        v = [x[i] for x in s]
+        print(key + '_FIRST' + suffix, '%.6f' % v[0])
+        print(key + '_MEDIAN' + suffix, '%.6f' % sorted(v[1:])[len(v) // 2])
+        print(key + '_MAX' + suffix, '%.6f' % max(v[1:]))
+def insns():
+    return re.search(r'history: (\\d+) guest', gdb.execute('monitor history', to_string=True)).group(1)
 gdb.execute('break printf', to_string=True)
-print('FORWARD', timed('continue'))
+timed('continue', 'FORWARD')
 h = gdb.execute('monitor history', to_string=True)
 print('INSNS', re.search(r'history: (\\d+) guest', h).group(1))
 print('SNAPSHOTS', re.search(r'snapshots: (\\d+)', h).group(1))
 print('HELD', re.search(r'holding ([0-9.]+) MiB', h).group(1))
 print('RESIDENT', re.search(r'resident ([0-9.]+) MiB', h).group(1))
-s = steps(30)
-print('RSTEP_FIRST', s[0])
-print('RSTEP_MEDIAN', sorted(s[1:])[len(s) // 2])
-print('RSTEP_MAX', max(s[1:]))
+steps(30, 'RSTEP')
 gdb.execute('delete', to_string=True)
+gdb.execute('watch *(unsigned int *)%d' % WATCH_ADDR, to_string=True)
+timed('reverse-continue', 'RWATCH')
+print('AT_WATCH', gdb.execute('info symbol $pc', to_string=True).split()[0])
+print('BACK_WATCH', insns())
+gdb.execute('delete', to_string=True)
+gdb.execute('break printf', to_string=True)
+gdb.execute('continue', to_string=True)
+gdb.execute('delete', to_string=True)
+print('INSNS_AGAIN', insns())
 gdb.execute('break main', to_string=True)
-print('RCONT', timed('reverse-continue'))
+timed('reverse-continue', 'RCONT')
 print('AT', gdb.execute('info symbol $pc', to_string=True).split()[0])
-h = gdb.execute('monitor history', to_string=True)
-print('BACK', re.search(r'history: (\\d+) guest', h).group(1))
-s = steps(10)
-print('DEEP_FIRST', s[0])
-print('DEEP_MAX', max(s[1:]))
+print('BACK', insns())
+steps(10, 'DEEP')
 gdb.execute('delete', to_string=True)
 gdb.execute('continue')
 `;
@@ -349,13 +377,16 @@ gdb.execute('continue')
 async function reverseRun(history) {
   const s = await startStub('entrystub', CRC, [], history ? [] : ['--no-history']);
   try {
-    const out = gdbPython(s.port, CRC, history ? REVERSE_PY : FORWARD_PY);
+    const out = gdbPython(s.port, CRC, history ? `STUB_PID = ${s.pid}\nWATCH_ADDR = ${CRC_TABLE + 255 * 4}\n${REVERSE_PY}` : FORWARD_PY);
     if (!/exited normally/.test(out)) throw new Error(`bench-crc did not run to its end under the stub:\n${out.slice(-3000)}`);
     await s.exited;
     if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
     if (!history) return { forward: num(out, 'FORWARD') };
     if (!/^AT main$/m.test(out)) throw new Error(`reverse-continue did not stop at main:\n${out.slice(-3000)}`);
-    const keys = ['FORWARD', 'INSNS', 'SNAPSHOTS', 'HELD', 'RESIDENT', 'RSTEP_FIRST', 'RSTEP_MEDIAN', 'RSTEP_MAX', 'RCONT', 'BACK', 'DEEP_FIRST', 'DEEP_MAX'];
+    // the last write of the table: make_table's (inlined into main)
+    if (!/^AT_WATCH (make_table|main)$/m.test(out)) throw new Error(`reverse-continue to the watchpoint did not stop where the table is made:\n${out.slice(-3000)}`);
+    const timedKeys = ['FORWARD', 'RWATCH', 'RCONT', ...['RSTEP', 'DEEP'].flatMap((k) => ['FIRST', 'MEDIAN', 'MAX'].map((x) => `${k}_${x}`))];
+    const keys = ['INSNS', 'SNAPSHOTS', 'HELD', 'RESIDENT', 'BACK', 'BACK_WATCH', 'INSNS_AGAIN', ...timedKeys, ...timedKeys.map((k) => `${k}_CPU`)];
     return Object.fromEntries(keys.map((k) => [k, num(out, k)]));
   } finally {
     s.stop();
@@ -367,109 +398,130 @@ async function reverseRun(history) {
 console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
 const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 
-// interleaved, best of three each; the first 2000 after connecting (Node's JIT still warming up
-// the stub's path) and 2000 more after 4000 untimed
-const stepi = {};
-for (let r = 0; r < 3; r++)
-  for (const k of [...kinds, 'no-spin', 'native']) {
-    const s = await stepiRate(k);
-    stepi[k] = { cold: Math.max(stepi[k]?.cold ?? 0, s.cold), warm: Math.max(stepi[k]?.warm ?? 0, s.warm) };
+if (want('stepi')) {
+  // interleaved, best of three each; the first 2000 after connecting (Node's JIT still warming up
+  // the stub's path) and 2000 more after 4000 untimed
+  const stepi = {};
+  for (let r = 0; r < 3; r++)
+    for (const k of [...kinds, 'no-spin', 'native']) {
+      const s = await stepiRate(k);
+      stepi[k] = { cold: Math.max(stepi[k]?.cold ?? 0, s.cold), warm: Math.max(stepi[k]?.warm ?? 0, s.warm) };
+    }
+  for (const phase of ['cold', 'warm']) {
+    const label = phase === 'cold' ? 'stepi 2000 (gdb), first:' : 'stepi 2000 after 4000:';
+    let line = `${label.padEnd(28)} entrystub ${stepi.entrystub[phase].toFixed(0).padStart(6)} stepi/s`;
+    if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
+    line += `   native gdb (ptrace) ${stepi.native[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.native[phase]).toFixed(2)}x)`;
+    console.log(line);
+    console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
+    for (const k of Object.keys(stepi))
+      results.push({
+        bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`,
+        stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k === 'native' ? 'native gdb (ptrace)' : k,
+        model: k === 'qemu' || k === 'native' ? null : MODEL_LABEL,
+        stepiPerSec: stepi[k][phase],
+      });
   }
-for (const phase of ['cold', 'warm']) {
-  const label = phase === 'cold' ? 'stepi 2000 (gdb), first:' : 'stepi 2000 after 4000:';
-  let line = `${label.padEnd(28)} entrystub ${stepi.entrystub[phase].toFixed(0).padStart(6)} stepi/s`;
-  if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
-  line += `   native gdb (ptrace) ${stepi.native[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.native[phase]).toFixed(2)}x)`;
-  console.log(line);
-  console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
-  for (const k of Object.keys(stepi))
-    results.push({
-      bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`,
-      stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k === 'native' ? 'native gdb (ptrace)' : k,
-      model: k === 'qemu' || k === 'native' ? null : MODEL_LABEL,
-      stepiPerSec: stepi[k][phase],
-    });
 }
 
-const pk = {};
-for (const k of kinds) pk[k] = await packetRates(k);
-for (const name of Object.keys(pk.entrystub)) {
-  let l = `${(name + ' round trips:').padEnd(28)} entrystub ${pk.entrystub[name].toFixed(0).padStart(6)} /s`;
-  if (qemu) l += `        qemu-x86_64 ${pk.qemu[name].toFixed(0).padStart(6)} /s`;
-  console.log(l);
-  for (const k of kinds) results.push({ bench: `${name} round trips`, stub: k, model: k === 'qemu' ? null : MODEL_LABEL, perSec: pk[k][name] });
-}
-
-const cold = coldAddresses(CRC, 100);
-// interleaved, best of three each: the machine's noise is larger than the effect
-let t0 = Infinity, t100 = Infinity;
-for (let k = 0; k < 3; k++) {
-  t0 = Math.min(t0, await continueTime('entrystub', []));
-  t100 = Math.min(t100, await continueTime('entrystub', cold));
-}
-console.log(
-  `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints never hit ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%); output = native`,
-);
-results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
-
-// best of three each, interleaved
-const hit = {}, cond = {};
-for (let r = 0; r < 3; r++)
-  for (const k of [...kinds, 'native']) {
-    hit[k] = Math.max(hit[k] ?? 0, await hitRate(k, false));
-    cond[k] = Math.max(cond[k] ?? 0, await hitRate(k, true));
+if (want('packets')) {
+  const pk = {};
+  for (const k of kinds) pk[k] = await packetRates(k);
+  for (const name of Object.keys(pk.entrystub)) {
+    let l = `${(name + ' round trips:').padEnd(28)} entrystub ${pk.entrystub[name].toFixed(0).padStart(6)} /s`;
+    if (qemu) l += `        qemu-x86_64 ${pk.qemu[name].toFixed(0).padStart(6)} /s`;
+    console.log(l);
+    for (const k of kinds) results.push({ bench: `${name} round trips`, stub: k, model: k === 'qemu' ? null : MODEL_LABEL, perSec: pk[k][name] });
   }
-for (const [label, rate, what] of [
-  ['breakpoint hit, continue:', hit, `continue from hit to hit (${HITS} hits)`],
-  ['conditional, false:', cond, `a condition gdb evaluates false at each of ${LOOP} hits`],
-]) {
-  let l = `${label.padEnd(28)} entrystub ${rate.entrystub.toFixed(0).padStart(6)} hits/s`;
-  if (qemu) l += `   qemu-x86_64 ${rate.qemu.toFixed(0).padStart(6)} hits/s`;
-  l += `   native gdb (ptrace) ${rate.native.toFixed(0).padStart(6)} hits/s`;
-  console.log(`${l}   (${what})`);
-  for (const k of Object.keys(rate)) results.push({ bench: label.replace(/:$/, ''), stub: k === 'native' ? 'native gdb (ptrace)' : k, model: k === 'entrystub' ? MODEL_LABEL : null, hitsPerSec: rate[k] });
 }
 
-// interleaved, best of three each: history recorded, and not
-let rev = null, off = Infinity;
-for (let r = 0; r < 3; r++) {
-  const on = await reverseRun(true);
-  if (rev === null || on.FORWARD < rev.FORWARD) rev = on;
-  off = Math.min(off, (await reverseRun(false)).forward);
+if (want('continue')) {
+  const cold = coldAddresses(CRC, 100);
+  // interleaved, best of three each: the machine's noise is larger than the effect
+  let t0 = Infinity, t100 = Infinity;
+  for (let k = 0; k < 3; k++) {
+    t0 = Math.min(t0, await continueTime('entrystub', []));
+    t100 = Math.min(t100, await continueTime('entrystub', cold));
+  }
+  console.log(
+    `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints never hit ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%); output = native`,
+  );
+  results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
 }
-const ms = (x) => `${(x * 1000).toFixed(0)} ms`;
-console.log(
-  `reverse, bench-crc:          forward to its end ${rev.FORWARD.toFixed(2)} s recording, ${off.toFixed(2)} s with --no-history ` +
-    `(recording costs ${(((rev.FORWARD - off) / off) * 100).toFixed(1)}%; target < 25%); ${(rev.INSNS / 1e6).toFixed(1)}M instructions of history, ` +
-    `${rev.SNAPSHOTS} snapshots holding ${rev.HELD} MiB (guest resident ${rev.RESIDENT} MiB)`,
-);
-console.log(
-  `  reverse-stepi at the end:  first ${ms(rev.RSTEP_FIRST)}, then median ${ms(rev.RSTEP_MEDIAN)}, max ${ms(rev.RSTEP_MAX)} (target < 50 ms)`,
-);
-console.log(
-  `  reverse-continue:          ${rev.RCONT.toFixed(2)} s back across ${((rev.INSNS - rev.BACK) / 1e6).toFixed(1)}M instructions to a breakpoint at the start (target < 1 s per 100M); ` +
-    `reverse-stepi there: first ${ms(rev.DEEP_FIRST)}, then max ${ms(rev.DEEP_MAX)}; output = native`,
-);
-results.push({
-  bench: 'reverse execution, bench-crc',
-  stub: 'entrystub',
-  model: MODEL_LABEL,
-  historyInsns: rev.INSNS,
-  snapshots: rev.SNAPSHOTS,
-  snapshotMiB: rev.HELD,
-  residentMiB: rev.RESIDENT,
-  forwardSecsRecording: rev.FORWARD,
-  forwardSecsNoHistory: off,
-  recordingCostPct: ((rev.FORWARD - off) / off) * 100,
-  reverseStepiFirstMs: rev.RSTEP_FIRST * 1000,
-  reverseStepiMedianMs: rev.RSTEP_MEDIAN * 1000,
-  reverseStepiMaxMs: rev.RSTEP_MAX * 1000,
-  reverseContinueSecs: rev.RCONT,
-  reverseContinueInsns: rev.INSNS - rev.BACK,
-  reverseStepiAtStartFirstMs: rev.DEEP_FIRST * 1000,
-  reverseStepiAtStartMaxMs: rev.DEEP_MAX * 1000,
-  outputMatchesNative: true,
-});
+
+if (want('hits')) {
+  // best of three each, interleaved
+  const hit = {}, cond = {};
+  for (let r = 0; r < 3; r++)
+    for (const k of [...kinds, 'native']) {
+      hit[k] = Math.max(hit[k] ?? 0, await hitRate(k, false));
+      cond[k] = Math.max(cond[k] ?? 0, await hitRate(k, true));
+    }
+  for (const [label, rate, what] of [
+    ['breakpoint hit, continue:', hit, `continue from hit to hit (${HITS} hits)`],
+    ['conditional, false:', cond, `a condition gdb evaluates false at each of ${LOOP} hits`],
+  ]) {
+    let l = `${label.padEnd(28)} entrystub ${rate.entrystub.toFixed(0).padStart(6)} hits/s`;
+    if (qemu) l += `   qemu-x86_64 ${rate.qemu.toFixed(0).padStart(6)} hits/s`;
+    l += `   native gdb (ptrace) ${rate.native.toFixed(0).padStart(6)} hits/s`;
+    console.log(`${l}   (${what})`);
+    for (const k of Object.keys(rate)) results.push({ bench: label.replace(/:$/, ''), stub: k === 'native' ? 'native gdb (ptrace)' : k, model: k === 'entrystub' ? MODEL_LABEL : null, hitsPerSec: rate[k] });
+  }
+}
+
+if (want('reverse')) {
+  // interleaved, best of three each: history recorded, and not
+  let rev = null, off = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const on = await reverseRun(true);
+    if (rev === null || on.FORWARD < rev.FORWARD) rev = on;
+    off = Math.min(off, (await reverseRun(false)).forward);
+  }
+  const ms = (x) => `${(x * 1000).toFixed(0)} ms`;
+  const both = (k) => `${ms(rev[k])} (CPU ${ms(rev[`${k}_CPU`])})`;
+  console.log(
+    `reverse, bench-crc:          forward to its end ${rev.FORWARD.toFixed(2)} s recording, ${off.toFixed(2)} s with --no-history ` +
+      `(recording costs ${(((rev.FORWARD - off) / off) * 100).toFixed(1)}%; target < 25%); ${(rev.INSNS / 1e6).toFixed(1)}M instructions of history, ` +
+      `${rev.SNAPSHOTS} snapshots holding ${rev.HELD} MiB (guest resident ${rev.RESIDENT} MiB)`,
+  );
+  console.log(
+    `  reverse-stepi at the end:  first ${both('RSTEP_FIRST')}, then median ${both('RSTEP_MEDIAN')}, max ${both('RSTEP_MAX')} (target < 50 ms)`,
+  );
+  console.log(
+    `  reverse-continue:          ${both('RWATCH')} back across ${((rev.INSNS - rev.BACK_WATCH) / 1e6).toFixed(1)}M instructions to a write watchpoint (the CRC table's last write); ` +
+      `${both('RCONT')} back across ${((rev.INSNS_AGAIN - rev.BACK) / 1e6).toFixed(1)}M to a breakpoint at the start (target < 1 s per 100M)`,
+  );
+  console.log(`  reverse-stepi there:       first ${both('DEEP_FIRST')}, then max ${both('DEEP_MAX')}; output = native`);
+  results.push({
+    bench: 'reverse execution, bench-crc',
+    stub: 'entrystub',
+    model: MODEL_LABEL,
+    historyInsns: rev.INSNS,
+    snapshots: rev.SNAPSHOTS,
+    snapshotMiB: rev.HELD,
+    residentMiB: rev.RESIDENT,
+    forwardSecsRecording: rev.FORWARD,
+    forwardSecsNoHistory: off,
+    recordingCostPct: ((rev.FORWARD - off) / off) * 100,
+    reverseStepiFirstMs: rev.RSTEP_FIRST * 1000,
+    reverseStepiFirstCpuMs: rev.RSTEP_FIRST_CPU * 1000,
+    reverseStepiMedianMs: rev.RSTEP_MEDIAN * 1000,
+    reverseStepiMedianCpuMs: rev.RSTEP_MEDIAN_CPU * 1000,
+    reverseStepiMaxMs: rev.RSTEP_MAX * 1000,
+    reverseStepiMaxCpuMs: rev.RSTEP_MAX_CPU * 1000,
+    reverseContinueWatchSecs: rev.RWATCH,
+    reverseContinueWatchCpuSecs: rev.RWATCH_CPU,
+    reverseContinueWatchInsns: rev.INSNS - rev.BACK_WATCH,
+    reverseContinueSecs: rev.RCONT,
+    reverseContinueCpuSecs: rev.RCONT_CPU,
+    reverseContinueInsns: rev.INSNS_AGAIN - rev.BACK,
+    reverseStepiAtStartFirstMs: rev.DEEP_FIRST * 1000,
+    reverseStepiAtStartFirstCpuMs: rev.DEEP_FIRST_CPU * 1000,
+    reverseStepiAtStartMaxMs: rev.DEEP_MAX * 1000,
+    reverseStepiAtStartMaxCpuMs: rev.DEEP_MAX_CPU * 1000,
+    outputMatchesNative: true,
+  });
+}
 
 fs.rmSync(tmp, { recursive: true, force: true });
 const file = record('gdb', results, start);

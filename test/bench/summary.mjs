@@ -26,8 +26,17 @@ export function summary(doc) {
   const rv = gdb.find((r) => r.bench === 'reverse execution, bench-crc');
   if (rv) {
     const m = (x) => `${f0(x)} ms`;
-    add(`gdb: reverse-stepi, ${(rv.historyInsns / 1e6).toFixed(0)}M instructions of history`, `first ${m(rv.reverseStepiFirstMs)}, then median ${m(rv.reverseStepiMedianMs)}, max ${m(rv.reverseStepiMaxMs)}`, '< 50 ms');
-    add(`gdb: reverse-continue across ${(rv.reverseContinueInsns / 1e6).toFixed(0)}M instructions`, `${rv.reverseContinueSecs.toFixed(2)} s`, '< 1 s per 100M');
+    // wall time, and the stub's CPU time where the bench measured it (the machine is shared: wall time there is the load's)
+    const cpuMs = (x) => (x === undefined ? '' : ` (CPU ${f0(x)} ms)`);
+    const cpuS = (x) => (x === undefined ? '' : ` (CPU ${x.toFixed(2)} s)`);
+    add(
+      `gdb: reverse-stepi, ${(rv.historyInsns / 1e6).toFixed(0)}M instructions of history`,
+      `first ${m(rv.reverseStepiFirstMs)}${cpuMs(rv.reverseStepiFirstCpuMs)}, then median ${m(rv.reverseStepiMedianMs)}, max ${m(rv.reverseStepiMaxMs)}${cpuMs(rv.reverseStepiMaxCpuMs)}`,
+      '< 50 ms',
+    );
+    add(`gdb: reverse-continue across ${(rv.reverseContinueInsns / 1e6).toFixed(0)}M instructions to a breakpoint`, `${rv.reverseContinueSecs.toFixed(2)} s${cpuS(rv.reverseContinueCpuSecs)}`, '< 1 s per 100M');
+    if (rv.reverseContinueWatchSecs !== undefined)
+      add(`gdb: reverse-continue across ${(rv.reverseContinueWatchInsns / 1e6).toFixed(0)}M instructions to a watchpoint`, `${rv.reverseContinueWatchSecs.toFixed(2)} s${cpuS(rv.reverseContinueWatchCpuSecs)}`, '< 1 s per 100M');
     add('gdb: recording cost (forward, history on vs off)', `${rv.recordingCostPct.toFixed(1)}% (${rv.snapshots} snapshots, ${rv.snapshotMiB} MiB; guest resident ${rv.residentMiB} MiB)`, '< 25%');
   }
   const load = [doc.cpu?.loadavgBefore, doc.gdb?.loadavgBefore].filter(Boolean).map((l) => l[0]).join(', ');

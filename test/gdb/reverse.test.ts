@@ -195,6 +195,29 @@ describe('reverse execution', () => {
     }
   });
 
+  it('with sockets on the host: back across a recv and a send, forwards again from the log, then live on the real sockets to the end', { timeout: T }, async () => {
+    const prog = BIN('inetsock-musl');
+    const stub = await startStub(['--entry', 'nommu', prog]);
+    try {
+      // the first waitpid comes after the first TCP exchange (the forked child's connect, send and recv); going back
+      // to the server's last recv restores a machine whose sockets are copies: the host's answers must reach them
+      const out = await gdbBatch(stub.port, {
+        file: prog,
+        ex: ['break waitpid', 'continue', 'break recv', 'reverse-continue', 'info symbol $pc', 'reverse-stepi', 'reverse-stepi', 'break send', 'reverse-continue', 'info symbol $pc', 'delete', 'continue'],
+        timeout: T,
+      });
+      expect(out).toMatch(/Breakpoint 1, [^\n]*waitpid/);
+      expect(out).toMatch(/recv in section \.text/);
+      expect(out).toMatch(/send in section \.text/);
+      expect(out).toMatch(/exited normally/);
+      // everything the program printed, once, as natively: the exchange went back and forth through history without
+      // being repeated on the host, and the rest of the program ran live on the worker's sockets
+      expect(stub.stdout()).toBe(fs.readFileSync(path.join(ROOT, 'test/fixtures/expected/inetsock-musl.stdout'), 'utf8'));
+    } finally {
+      await stub.stop();
+    }
+  });
+
   it('MI: -exec-step-instruction --reverse and -exec-continue --reverse', { timeout: T }, async () => {
     const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
     const mi = new GdbMI();

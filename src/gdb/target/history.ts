@@ -90,6 +90,21 @@ export interface Replayable {
   memoryFacts(): { resident: number; thawed: number };
   /** History before the snapshot is gone: the host's answers before it are dropped. */
   dropLogBefore(s: unknown): void;
+  /** Where code ran since the last call (the [start, end) of the blocks run, flattened), and a fresh note from here (null: it was not noting). */
+  takeRan(): number[] | null;
+  /**
+   * Did nothing write [addr, addr+len) between two instants of this history,
+   * snapshot a's and snapshot b's (null: the machine as it stands)? False when
+   * it cannot tell.
+   */
+  unwritten(a: unknown, b: unknown | null, addr: number, len: number): boolean;
+}
+
+/** Where code ran in instants [from, to) of history: sorted [start, end) pairs of blocks (RanLog, src/cpu/run.ts). */
+interface Ran {
+  from: number;
+  to: number;
+  ranges: Float64Array;
 }
 
 /** How much history is kept (serve --history, --history-memory). */
@@ -124,6 +139,12 @@ export class History implements GuestProcess, GuestReverse {
   private snaps: Kept[] = [];
   /** Instructions replayed in all (monitor history: what going back cost). */
   replayed = 0;
+  /** Stretches of history skipped by reverse-continue without a replay, as they could not have stopped (monitor history). */
+  skipped = 0;
+  /** Where code ran, stretch by stretch, in the history kept (reverse-continue skips a stretch that cannot hold a breakpoint). */
+  private ran: Ran[] = [];
+  /** The instant since which the machine in place notes where code runs. */
+  private ranFrom = 0;
 
   private readonly interval: number;
   private readonly keepInsns: number;
@@ -134,7 +155,16 @@ export class History implements GuestProcess, GuestReverse {
     this.keepInsns = bounds.insns ?? Infinity;
     this.memoryBound = bounds.memory ?? null;
     this.inner = first;
-    if (this.interval > 0) this.snaps.push({ index: 0, icount: 0, state: first.snapshot() });
+    first.takeRan();
+    this.ranFrom = first.exec.icount();
+    if (this.interval > 0) {
+      const state = first.snapshot();
+      this.snaps.push({ index: 0, icount: 0, state });
+      // the machine that runs is a restored copy from the start: every machine that will ever run (going back restores
+      // copies) is then made the same way, with the same object shapes, and the engine's code optimized for the one that
+      // recorded stays good for the ones restored (a first step back spent ~150 ms of CPU re-optimizing it)
+      this.inner = first.restore(state);
+    }
     this.pid = first.pid;
     const cur = () => this.inner;
     this.regs = {
@@ -296,7 +326,8 @@ export class History implements GuestProcess, GuestReverse {
       `${this.entries.length} debugger calls (${runs} runs) kept\n` +
       `snapshots: ${this.snaps.length} (${fine} fine) every ${this.interval} instructions, at ${list}; ` +
       `holding ${mib(this.heldBytes())} of ${mib(this.memoryLimit())} allowed (guest resident ${mib(this.inner.memoryFacts().resident)})\n` +
-      `going back replays from the nearest snapshot: ${this.replays} replays so far, ${this.replayed} instructions replayed\n`
+      `going back replays from the nearest snapshot: ${this.replays} replays so far, ${this.replayed} instructions replayed; ` +
+      `reverse-continue skipped ${this.skipped} stretches that could not stop (${this.ran.length} stretches' code kept)\n`
     );
   }
 
@@ -332,6 +363,8 @@ export class History implements GuestProcess, GuestReverse {
       for (const k of this.snaps) k.index -= cut;
       this.inner.dropLogBefore(first.state);
     }
+    const start = this.start();
+    this.ran = this.ran.filter((r) => r.to > start);
   }
 
   // ---- recording ----
@@ -364,8 +397,40 @@ export class History implements GuestProcess, GuestReverse {
     const now = this.now();
     const last = this.snaps[this.snaps.length - 1];
     if (last && now - last.icount < this.interval) return;
+    this.noteRan();
     this.snaps.push({ index: this.entries.length, icount: now, state: this.inner.snapshot() });
     this.trim();
+  }
+
+  /** Where the machine in place ran code since the last note: a stretch of history's summary. */
+  private noteRan(): void {
+    const now = this.now();
+    const ranges = this.inner.takeRan();
+    if (ranges !== null && now > this.ranFrom) this.ran.push({ from: this.ranFrom, to: now, ranges: packRanges(ranges) });
+    this.ranFrom = now;
+  }
+
+  /**
+   * Could today's settings have stopped in instants [from, to) of history?
+   * No when every breakpoint's address is outside the code that ran there
+   * (as the summaries of stretches covering it say) and every watched range
+   * kept the same bytes from snapshot `a` to `b` (null: now). Caught
+   * syscalls and read watchpoints leave no trace to tell by: yes.
+   */
+  private mayStop(from: number, to: number, a: Kept, b: Kept | null, o: Overlay): boolean {
+    if (o.catching !== null) return true;
+    for (const w of o.watches) if (w.type !== 'watch' || !this.inner.unwritten(a.state, b?.state ?? null, w.addr, w.len)) return true;
+    const bps = [...o.sw, ...o.hw];
+    if (bps.length === 0) return false;
+    let at = from;
+    for (const r of [...this.ran].sort((x, y) => x.from - y.from)) {
+      if (r.to <= at || r.from >= to) continue;
+      if (r.from > at) return true; // a stretch no summary covers
+      if (bps.some((x) => holds(r.ranges, x))) return true;
+      at = r.to;
+      if (at >= to) return false;
+    }
+    return true;
   }
 
   /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
@@ -399,14 +464,24 @@ export class History implements GuestProcess, GuestReverse {
       watches: [...this.watches.values()],
       catching: this.catching,
     };
-    // segment by segment backwards, each from its snapshot: the cost is the distance gone back, not the length of history
+    this.noteRan();
+    // segment by segment backwards, each from its snapshot: the cost is the distance gone back, not the length of history;
+    // a segment where today's settings cannot have stopped (mayStop) is passed without a replay
     let until = now;
+    let end: Kept | null = null;
     for (let first = true; ; first = false) {
       // the first segment ends now; each earlier one ends where the one after it starts
       const start = this.snapBefore(first ? now : until - 1);
+      if (start !== null && !this.mayStop(start.icount, until, start, end, overlay)) {
+        this.skipped++;
+        if (start.icount <= this.start()) break;
+        [until, end] = [start.icount, start];
+        continue;
+      }
       const found = this.replayScan(start, until, overlay);
-      // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access, and going back lands before it
-      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= now : c.icount < now) && (first || c.icount < until));
+      // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access
+      // (the access of the instruction just before a segment's end is that segment's), and going back lands before it
+      const before = found.filter((c) => (c.event.kind === 'watch' ? c.icount <= until : c.icount < until));
       const last = before[before.length - 1];
       if (last) {
         if (last.event.kind === 'watch') {
@@ -418,7 +493,7 @@ export class History implements GuestProcess, GuestReverse {
         return { event: last.event, begin: false };
       }
       if (start === null || start.icount <= this.start()) break;
-      until = start.icount;
+      [until, end] = [start.icount, start];
     }
     this.rewind({ until: this.start() });
     return { event: null, begin: true };
@@ -437,6 +512,10 @@ export class History implements GuestProcess, GuestReverse {
     this.inner = proc;
     this.entries = entries;
     const now = this.now();
+    // what ran after now was a future that is gone; what the replay ran is a stretch of its own
+    this.ran = this.ran.filter((r) => r.to <= now);
+    this.ranFrom = start?.icount ?? 0;
+    this.noteRan();
     // snapshots after the last call kept unchanged, or past the instant now, named a future that is gone; fine ones are kept near here only
     const from = start?.icount ?? 0;
     this.snaps = [...this.snaps, ...fine.taken]
@@ -448,7 +527,11 @@ export class History implements GuestProcess, GuestReverse {
   /** Scan history from start up to `until` with today's settings laid over it: where they would have stopped, in order. */
   private replayScan(start: Kept | null, until: number, overlay: Overlay): Candidate[] {
     const out: Candidate[] = [];
-    this.replayInto(start, until, overlay, -1, out);
+    const { proc } = this.replayInto(start, until, overlay, -1, out);
+    // the scan ran that stretch of history as it was: where its code ran is kept for the next reverse-continue
+    const from = start?.icount ?? 0, to = proc.exec.icount();
+    const ranges = proc.takeRan();
+    if (ranges !== null && to > from) this.ran.push({ from, to, ranges: packRanges(ranges) });
     return out;
   }
 
@@ -516,6 +599,26 @@ export class History implements GuestProcess, GuestReverse {
     this.replayed += q.exec.icount() - icount0;
     return { proc: q, entries: kept };
   }
+}
+
+/** Block ranges as RanLog gives them, deduplicated and sorted by start. */
+function packRanges(flat: number[]): Float64Array {
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < flat.length; k += 2) pairs.push([flat[k], flat[k + 1]]);
+  pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: number[] = [];
+  for (const [s, e] of pairs) {
+    const n = out.length;
+    if (n > 0 && out[n - 2] === s && out[n - 1] === e) continue;
+    out.push(s, e);
+  }
+  return Float64Array.from(out);
+}
+
+/** Does one of the ranges hold address x? */
+function holds(ranges: Float64Array, x: number): boolean {
+  for (let k = 0; k < ranges.length && ranges[k] <= x; k += 2) if (x < ranges[k + 1]) return true;
+  return false;
 }
 
 /** Lay today's stop settings on a fresh replaying process. */

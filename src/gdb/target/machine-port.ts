@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine, type MachineOptions, type Stop } from '../../machine/machine.js';
 import { formatStats } from '../../machine/stats.js';
-import { restoreSnapshot, takeSnapshot, type Snapshot } from '../../machine/snapshot.js';
+import { restoreSnapshot, takeSnapshot, unwrittenBetween, type Snapshot } from '../../machine/snapshot.js';
 import { PAGE_SIZE } from '../../cpu/memory.js';
 import { fxrstorFrom, fxsaveTo } from '../../cpu/fpu-state.js';
 import { servedImage } from '../../entry/kernel-image.js';
@@ -98,6 +98,9 @@ function recorded(opts: SpawnOptions, log: HostLog, restored?: { m: Machine; sel
     },
     memoryFacts: () => ({ resident: m.os.physmem.pages * PAGE_SIZE, thawed: m.os.physmem.thawed }),
     dropLogBefore: (s: unknown) => log.dropBefore((s as MachineState).snap.hostCursor),
+    takeRan: () => m.takeRan(),
+    unwritten: (a: unknown, b: unknown | null, addr: number, len: number) =>
+      unwrittenBetween((a as MachineState).snap.machine, b === null ? m : (b as MachineState).snap.machine, addr, len),
   });
 }
 

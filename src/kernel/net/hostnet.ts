@@ -22,32 +22,13 @@
 import { Worker, receiveMessageOnPort, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asked } from '../hostlog.js';
 import { setHostWaiter } from '../ready.js';
-
-/** An event of the worker, for the socket with that id. */
-export interface HostEvent {
-  id: number;
-  t: 'data' | 'end' | 'error' | 'close' | 'connect' | 'conn' | 'msg';
-  data?: Uint8Array;
-  code?: string;
-  /** conn: the accepted connection's id. */
-  nid?: number;
-  local?: [string, number];
-  remote?: [string, number];
-  /** msg: the sender. */
-  addr?: string;
-  port?: number;
-}
+import type { HostEndpoint, HostEvent, HostSockets } from './hostsockets.js';
 
 /** A request's reply: an error code, or what it found. */
 export interface HostReply {
   err?: string;
   port?: number;
   address?: string;
-}
-
-/** The main thread's side of a host socket: where its events go. */
-export interface HostEndpoint {
-  onEvent(e: HostEvent): void;
 }
 
 /** How long a request may take before it is taken as failed (the worker is stuck or gone). */
@@ -198,13 +179,23 @@ class HostNet {
     setHostWaiter((ms) => this.waitEvents(ms));
   }
 
-  /** A new endpoint's id (the worker numbers the connections it accepts from 2^30 up). */
-  register(ep: HostEndpoint, id = this.nextId++): number {
+  /**
+   * A new endpoint's id (the worker numbers the connections it accepts from
+   * 2^30 up), among the machine's own sockets. The id is an answer of the
+   * host: a replay of history gets the one the recorded run got, which the
+   * worker's requests and events recorded then name, and a machine that goes
+   * on live gets ids no other machine of this process has used.
+   */
+  register(ep: HostEndpoint, own: HostSockets, id = this.newId()): number {
+    own.set(id, ep);
     this.endpoints.set(id, ep);
     return id;
   }
 
-  unregister(id: number): void {
+  private readonly newId = asked('net.id', (): number => this.nextId++);
+
+  unregister(id: number, own: HostSockets): void {
+    own.delete(id);
     this.endpoints.delete(id);
   }
 
@@ -233,8 +224,13 @@ class HostNet {
     return out;
   });
 
-  /** Take the worker's events to their endpoints. */
-  drain(): void {
+  /**
+   * Take the worker's events to their endpoints, the sockets of `own`'s
+   * machine first made theirs again (a machine restored from a snapshot, or
+   * one replaying to look, may have named its copies since).
+   */
+  drain(own: HostSockets): void {
+    for (const [id, ep] of own) this.endpoints.set(id, ep);
     for (const e of this.takeEvents()) this.endpoints.get(e.id)?.onEvent(e);
   }
 

@@ -23,7 +23,8 @@ import { type OpenFile, O_NONBLOCK } from '../fdtable.js';
 import type { Process } from '../process.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, waitFor } from '../ready.js';
 import { Struct, monoNs } from '../sys/util.js';
-import { type HostEndpoint, type HostEvent, hostNet } from './hostnet.js';
+import { hostNet } from './hostnet.js';
+import type { HostEndpoint, HostEvent, HostSockets } from './hostsockets.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SO, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Sock, type Received, type SendExtra, sysctl } from './socket.js';
 
 const IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_UDP = 17, IPPROTO_IPV6 = 41;
@@ -152,6 +153,8 @@ export class InetSocket extends Sock implements HostEndpoint {
     readonly family: number,
     type: number,
     protocol: number,
+    /** The machine's host sockets (Kernel.hostSockets), this one among them while it has a host socket. */
+    private readonly own: HostSockets,
   ) {
     super(type, protocol, type === SOCK_STREAM ? TCP_BUF : UDP_BUF);
   }
@@ -209,7 +212,7 @@ export class InetSocket extends Sock implements HostEndpoint {
         this.remote = { host: e.remote![0], port: e.remote![1] };
         return;
       case 'conn': {
-        const c = new InetSocket(this.family, this.type, this.protocol);
+        const c = new InetSocket(this.family, this.type, this.protocol, this.own);
         c.state = 'connected';
         c.local = { host: e.local![0], port: e.local![1] };
         c.remote = { host: e.remote![0], port: e.remote![1] };
@@ -217,7 +220,7 @@ export class InetSocket extends Sock implements HostEndpoint {
         c.rcvbuf = this.rcvbuf;
         for (const [k, v] of this.opts) c.opts.set(k, v);
         for (const [k, v] of this.popts) c.popts.set(k, v);
-        c.id = hostNet().register(c, e.nid!);
+        c.id = hostNet().register(c, this.own, e.nid!);
         this.backlog.push(c);
         return;
       }
@@ -226,7 +229,7 @@ export class InetSocket extends Sock implements HostEndpoint {
 
   /** Take what the worker has posted. */
   private sync(): void {
-    if (this.id !== 0 || this.backlog.length > 0) hostNet().drain();
+    if (this.id !== 0 || this.backlog.length > 0) hostNet().drain(this.own);
   }
 
   poll(): number {
@@ -274,10 +277,10 @@ export class InetSocket extends Sock implements HostEndpoint {
 
   private udpBind(a: HostAddr): void {
     const hn = hostNet();
-    const id = hn.register(this);
+    const id = hn.register(this, this.own);
     const r = hn.request({ op: 'udp-bind', id, type: this.family === AF_INET ? 'udp4' : 'udp6', host: a.host, port: a.port, reuse: this.flag(SO.SO_REUSEADDR), v6only: this.v6only });
     if (r.err) {
-      hn.unregister(id);
+      hn.unregister(id, this.own);
       this.hostError(r.err);
     }
     this.id = id;
@@ -289,14 +292,14 @@ export class InetSocket extends Sock implements HostEndpoint {
     if (this.state === 'listening') return;
     if (this.state !== 'closed') throw new SysError(EINVAL);
     const hn = hostNet();
-    const id = hn.register(this);
+    const id = hn.register(this, this.own);
     const local = this.local ?? { host: this.family === AF_INET ? '0.0.0.0' : '::', port: 0 };
     const r = hn.request({
       op: 'listen', id, host: local.host, port: local.port, backlog: Math.max(backlog, 1), v6only: this.v6only, reuseport: this.flag(SO.SO_REUSEPORT),
       nodelay: this.popts.get(`${IPPROTO_TCP}:${TCP_NODELAY}`) ?? 0, keepalive: this.flag(SO.SO_KEEPALIVE),
     });
     if (r.err) {
-      hn.unregister(id);
+      hn.unregister(id, this.own);
       this.hostError(r.err);
     }
     this.id = id;
@@ -341,7 +344,7 @@ export class InetSocket extends Sock implements HostEndpoint {
       if (this.state === 'listening') throw new SysError(EISCONN);
       const a = parseSockaddr(this.family, addr, false);
       const hn = hostNet();
-      if (this.id === 0) this.id = hn.register(this);
+      if (this.id === 0) this.id = hn.register(this, this.own);
       this.err = 0;
       this.shut = 0;
       this.eof = false;
@@ -539,7 +542,7 @@ export class InetSocket extends Sock implements HostEndpoint {
     const hn = instanceIfAny(this.id);
     for (const c of this.backlog.splice(0)) c.release();
     if (hn) {
-      hn.unregister(this.id);
+      hn.unregister(this.id, this.own);
       // SO_LINGER with a zero timeout: the connection is reset, not ended
       hn.post({ op: 'close', id: this.id, reset: this.linger[0] === 1 && this.linger[1] === 0 });
     }
@@ -556,11 +559,11 @@ function instanceIfAny(id: number): ReturnType<typeof hostNet> | null {
 export function createInet(p: Process, family: number, type: number, protocol: number): InetSocket {
   if (type === SOCK_STREAM) {
     if (protocol !== 0 && protocol !== IPPROTO_TCP) throw new SysError(EPROTONOSUPPORT);
-    return new InetSocket(family, SOCK_STREAM, IPPROTO_TCP);
+    return new InetSocket(family, SOCK_STREAM, IPPROTO_TCP, p.kernel.hostSockets);
   }
   if (type === SOCK_DGRAM) {
     if (protocol !== 0 && protocol !== IPPROTO_UDP) throw new SysError(EPROTONOSUPPORT);
-    return new InetSocket(family, SOCK_DGRAM, IPPROTO_UDP);
+    return new InetSocket(family, SOCK_DGRAM, IPPROTO_UDP, p.kernel.hostSockets);
   }
   if (type === SOCK_RAW) throw new SysError(EPERM);
   throw new SysError(ESOCKTNOSUPPORT);

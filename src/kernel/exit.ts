@@ -79,6 +79,8 @@ export function doExit(p: Process, how: Ending): void {
   const task = p.task;
   if ('code' in how) p.exitCode = how.code & 0xff;
   else p.termSignal = how.signal;
+  // exit_sem, for every thread of it (they share its SEM_UNDO list)
+  p.kernel.ipc.exit(p);
   // zap_other_threads: the others go first, the running one last (its end is the one reported)
   for (const o of [...p.threads]) if (o !== task) taskGone(o);
   // the address space: its last user writes back shared file mappings and frees it; a vfork

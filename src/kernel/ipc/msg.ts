@@ -13,61 +13,19 @@
  */
 import { E2BIG, EAGAIN, EINVAL, ENOMEM, ENOMSG, EPERM, SysError } from '../errno.js';
 import { capable } from '../cred.js';
-import type { PhysMem } from '../physmem.js';
 import type { Process } from '../process.js';
 import { Struct, readMem, readView, writeMem } from '../sys/util.js';
 import { PAGE_SIZE } from '../../cpu/memory.js';
-import {
-  IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, S_IRUGO, S_IWUGO, checkOwner, checkPerms, ipcGet, newPerm, nowSec, updatePerm,
-  type KernIpcPerm,
-} from './ids.js';
+import { IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO, nowSec } from './ids.js';
 import { type IpcAbi, readPermSet, writeLongs, writePerm } from './layout.js';
-import { type IpcWaiter, type WaitHome, checkRemoved, ipcWait, removedWhileWaiting } from './wait.js';
+import { MSG_COPY, MSG_EXCEPT, MSG_HDR, MSG_INFO, MSG_NOERROR, MSG_STAT, MSG_STAT_ANY, MSGMAX, MSGMNB, MSGMNI, MsgQueue, type MsgHome, QUEUE_BYTES } from './objects.js';
+import { checkOwner, checkPerms, ipcGet, newPerm, updatePerm } from './perm.js';
+import { checkRemoved, ipcWait, removedWhileWaiting } from './wait.js';
 
-export const MSG_STAT = 11, MSG_INFO = 12, MSG_STAT_ANY = 13;
-export const MSG_NOERROR = 0o10000, MSG_EXCEPT = 0o20000, MSG_COPY = 0o40000;
-/** Linux's defaults (include/uapi/linux/msg.h). */
-export const MSGMNI = 32000, MSGMAX = 8192, MSGMNB = 16384;
 const MSGPOOL = (MSGMNI * MSGMNB) / 1024, MSGTQL = MSGMNB, MSGMAP = MSGMNB, MSGSSZ = 16;
 const MSGSEG = Math.min((MSGPOOL * 1024) / MSGSSZ, 0xffff);
-/** Bytes of kernel memory a message's header and a queue take (struct msg_msg, struct msg_queue). */
-const MSG_HDR = 48, QUEUE_BYTES = 256;
 const CAP_SYS_RESOURCE = 24;
 
-interface Message {
-  type: number;
-  text: Uint8Array;
-}
-
-export interface MsgHome extends WaitHome {
-  readonly msg: IpcIds<MsgQueue>;
-  readonly physmem: PhysMem;
-  /** Messages and their bytes in every queue (MSG_INFO's msgmap and msgtql). */
-  msgHdrs: number;
-  msgBytes: number;
-  /** Pages the queues' memory is counted as. */
-  msgPages: number;
-}
-
-/** struct msg_queue. */
-export class MsgQueue {
-  readonly messages: Message[] = [];
-  cbytes = 0;
-  qbytes = MSGMNB;
-  lspid = 0;
-  lrpid = 0;
-  stime = 0;
-  rtime = 0;
-  ctime = nowSec();
-  readonly waiting: IpcWaiter[] = [];
-
-  constructor(readonly perm: KernIpcPerm) {}
-
-  unwait(tid: number): void {
-    const k = this.waiting.findIndex((w) => w.tid === tid);
-    if (k >= 0) this.waiting.splice(k, 1);
-  }
-}
 
 /** Count kernel memory for the queues (bytes more, or less when negative): false when it does not fit. */
 function account(home: MsgHome, bytes: number): boolean {

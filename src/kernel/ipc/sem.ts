@@ -16,79 +16,23 @@
  * clamped to [0, SEMVMX]; SETVAL and SETALL clear them.
  */
 import { E2BIG, EAGAIN, EFBIG, EINVAL, ENOMEM, ENOSPC, ERANGE, SysError } from '../errno.js';
-import type { PhysMem } from '../physmem.js';
 import type { Process } from '../process.js';
 import { Struct, monoNs, readMem, readView, writeMem } from '../sys/util.js';
-import { PAGE_SIZE } from '../../cpu/memory.js';
-import {
-  IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, S_IRUGO, S_IWUGO, checkOwner, checkPerms, ipcGet, newPerm, nowSec, updatePerm,
-  type KernIpcPerm,
-} from './ids.js';
+import { IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO, nowSec } from './ids.js';
 import { type IpcAbi, permSize, readPermSet, writeLongs, writePerm } from './layout.js';
-import { type IpcWaiter, type WaitHome, checkRemoved, ipcWait, removedWhileWaiting } from './wait.js';
+import {
+  GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, SEMAEM, SEMMAP, SEMMNI, SEMMNS, SEMMNU, SEMMSL, SEMOPM, SEMUME, SEMUSZ, SEMVMX, SEM_INFO, SEM_STAT,
+  SEM_STAT_ANY, SEM_UNDO, SETALL, SETVAL, SemArray, type SemHome,
+} from './objects.js';
+import { checkOwner, checkPerms, ipcGet, newPerm, updatePerm } from './perm.js';
+import { checkRemoved, ipcWait, removedWhileWaiting } from './wait.js';
 
-export const GETPID = 11, GETVAL = 12, GETALL = 13, GETNCNT = 14, GETZCNT = 15, SETVAL = 16, SETALL = 17;
-export const SEM_STAT = 18, SEM_INFO = 19, SEM_STAT_ANY = 20;
-export const SEM_UNDO = 0x1000;
-/** Linux's defaults (include/uapi/linux/sem.h). */
-export const SEMMNI = 32000, SEMMSL = 32000, SEMMNS = SEMMNI * SEMMSL, SEMOPM = 500, SEMVMX = 32767, SEMAEM = SEMVMX;
-const SEMMAP = SEMMNS, SEMMNU = SEMMNS, SEMUME = SEMOPM, SEMUSZ = 20;
-/** Bytes of kernel memory a semaphore and an array's header take (struct sem, struct sem_array), counted against the machine's memory. */
-const SEM_BYTES = 64, ARRAY_BYTES = 256;
 
 /** One struct sembuf. */
 interface SemBuf {
   num: number;
   op: number;
   flg: number;
-}
-
-/** A task waiting in semop, with the operation it blocked on. */
-interface SemWaiter extends IpcWaiter {
-  num: number;
-  op: number;
-}
-
-export interface SemHome extends WaitHome {
-  readonly sem: IpcIds<SemArray>;
-  readonly physmem: PhysMem;
-  /** Semaphores in every array (ns->used_sems). */
-  usedSems: number;
-}
-
-/** struct sem_array. */
-export class SemArray {
-  readonly vals: number[];
-  /** The pid of the last process to change each semaphore. */
-  readonly pids: number[];
-  otime = 0;
-  ctime = nowSec();
-  /** SEM_UNDO adjustments by thread group id. */
-  readonly undo = new Map<number, number[]>();
-  readonly waiting: SemWaiter[] = [];
-
-  constructor(
-    readonly perm: KernIpcPerm,
-    readonly nsems: number,
-  ) {
-    this.vals = new Array<number>(nsems).fill(0);
-    this.pids = new Array<number>(nsems).fill(0);
-  }
-
-  get pages(): number {
-    return Math.ceil((ARRAY_BYTES + this.nsems * SEM_BYTES) / PAGE_SIZE);
-  }
-
-  /** Tasks waiting for semaphore num to grow (GETNCNT) or to be zero (GETZCNT). */
-  count(num: number, zero: boolean): number {
-    return this.waiting.filter((w) => w.num === num && (zero ? w.op === 0 : w.op < 0)).length;
-  }
-
-  /** Forget tid's wait (it ended). */
-  unwait(tid: number): void {
-    const k = this.waiting.findIndex((w) => w.tid === tid);
-    if (k >= 0) this.waiting.splice(k, 1);
-  }
 }
 
 /** semget(2). */
@@ -193,8 +137,21 @@ function tryOps(a: SemArray, sops: SemBuf[], adj: number[] | null): SemBuf | nul
   return null;
 }
 
-/** exit_sem: the process's SEM_UNDO adjustments are applied as it ends; its waits are forgotten. */
-export function exitSem(p: Process, home: SemHome): void {
+/**
+ * The process ends (every thread of it): exit_sem applies its SEM_UNDO
+ * adjustments, and its waits on semaphores and queues are forgotten (its
+ * shm attachments go with its address space).
+ */
+export function exitIpc(p: Process): void {
+  const home = p.kernel.ipc;
+  for (const t of p.threads) {
+    for (const q of home.msg.all()) q.unwait(t.tid);
+    home.idrm = home.idrm.filter((tid) => tid !== t.tid);
+  }
+  exitSem(p, home);
+}
+
+function exitSem(p: Process, home: SemHome): void {
   for (const a of home.sem.all()) {
     for (const t of p.threads) a.unwait(t.tid);
     const adj = a.undo.get(p.pid);

@@ -18,91 +18,22 @@
  */
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../cpu/memory.js';
 import { capable } from '../cred.js';
-import { EINVAL, ENOMEM, ENOSPC, EPERM, SysError } from '../errno.js';
+import { EINVAL, ENOSPC, EPERM, SysError } from '../errno.js';
 import { MAP_FIXED, MAP_SHARED, type MapSource } from '../mm.js';
-import type { SharedPages } from '../pagecache.js';
-import type { PhysMem } from '../physmem.js';
 import type { Process } from '../process.js';
 import { Struct, readView, writeMem } from '../sys/util.js';
-import {
-  CAP_IPC_LOCK, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, S_IRUGO, S_IWUGO, S_IXUGO, checkOwner, checkPerms, ipcGet, newPerm, nowSec, updatePerm,
-  type KernIpcPerm,
-} from './ids.js';
+import { CAP_IPC_LOCK, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO, S_IXUGO, nowSec } from './ids.js';
 import { type IpcAbi, permSize, readPermSet, writeLongs, writePerm } from './layout.js';
+import {
+  SHMALL, SHMMAX, SHMMIN, SHMMNI, SHMSEG, SHM_DEST, SHM_EXEC, SHM_INFO, SHM_LOCK, SHM_LOCKED, SHM_RDONLY, SHM_REMAP, SHM_RND, SHM_STAT, SHM_STAT_ANY,
+  SHM_UNLOCK, ShmSegment,
+} from './objects.js';
+import { checkOwner, checkPerms, ipcGet, newPerm, updatePerm } from './perm.js';
 
-export const SHM_RDONLY = 0o10000, SHM_RND = 0o20000, SHM_REMAP = 0o40000, SHM_EXEC = 0o100000;
-export const SHM_LOCK = 11, SHM_UNLOCK = 12, SHM_STAT = 13, SHM_INFO = 14, SHM_STAT_ANY = 15;
-/** Mode bits: removed, waiting for its last detach; locked in memory. */
-export const SHM_DEST = 0o1000, SHM_LOCKED = 0o2000;
-/** Linux's defaults (include/uapi/linux/shm.h): SHMMAX and SHMALL are ULONG_MAX - 2^24. */
-export const SHMMAX = 0xfffffffffeffffffn, SHMALL = 0xfffffffffeffffffn, SHMMIN = 1, SHMMNI = 4096, SHMSEG = SHMMNI;
 /** SHMLBA on x86 (and COMPAT_SHMLBA): a page. */
 const SHMLBA = PAGE_SIZE;
 const RLIMIT_MEMLOCK = 8;
 
-/** What a segment needs of its namespace: where its pages are counted, and the ids it leaves when destroyed. */
-export interface ShmHome {
-  readonly shm: IpcIds<ShmSegment>;
-  readonly physmem: PhysMem;
-  /** Pages of every segment (ns->shm_tot). */
-  shmTot: number;
-}
-
-/** struct shmid_kernel. */
-export class ShmSegment implements SharedPages {
-  readonly mergeable = false;
-  readonly pages = new Map<number, ArrayBuffer>();
-  /** Pages held by mappings, in every address space: 0 after the last detach. */
-  holds = 0;
-  atime = 0;
-  dtime = 0;
-  ctime = nowSec();
-  lpid = 0;
-  /** Pages counted against the machine's memory (made at the first attach). */
-  private made = 0;
-
-  constructor(
-    readonly home: ShmHome,
-    readonly perm: KernIpcPerm,
-    readonly segsz: number,
-    readonly cpid: number,
-  ) {}
-
-  get npages(): number {
-    return Math.ceil(this.segsz / PAGE_SIZE);
-  }
-
-  /** Make the segment's pages (its first attach); ENOMEM when the machine's memory cannot hold them. */
-  materialize(): void {
-    if (this.made > 0 || this.npages === 0) return;
-    if (!this.home.physmem.reserve(this.npages)) throw new SysError(ENOMEM);
-    this.made = this.npages;
-    for (let i = 0; i < this.npages; i++) this.pages.set(i, new ArrayBuffer(PAGE_SIZE));
-  }
-
-  hold(index: number): ArrayBuffer {
-    const b = this.pages.get(index);
-    // mm.ts holds only pages below the segment's size (the rest of a mapping grown by mremap is past its end)
-    if (b === undefined) throw new Error(`shm segment ${this.perm.id}: no page ${index}`);
-    this.holds++;
-    return b;
-  }
-
-  release(): void {
-    if (--this.holds === 0 && this.perm.mode & SHM_DEST) this.destroy();
-  }
-
-  writeBack(): void {}
-
-  /** shm_destroy: the id goes, and the pages with it. */
-  destroy(): void {
-    this.home.shm.remove(this);
-    this.home.shmTot -= this.npages;
-    this.pages.clear();
-    if (this.made > 0) this.home.physmem.unreserve(this.made);
-    this.made = 0;
-  }
-}
 
 /** The VMAs mapping seg in every live address space (shm_nattch). */
 function nattch(p: Process, seg: ShmSegment): number {

@@ -11,16 +11,8 @@
 import { EAGAIN, EIDRM, EINTR, SysError } from '../errno.js';
 import type { Process } from '../process.js';
 import { waitEvent } from '../ready.js';
+import type { IpcWaiter, WaitHome } from './objects.js';
 
-/** A task waiting on an IPC object (the tid, for EIDRM and the counts GETNCNT and GETZCNT give). */
-export interface IpcWaiter {
-  tid: number;
-}
-
-/** What the namespace keeps of waits: the tasks whose object was removed while they waited. */
-export interface WaitHome {
-  idrm: number[];
-}
 
 /** At the start of a call that may have waited: EIDRM if the object it waited on went. */
 export function checkRemoved(p: Process, home: WaitHome): void {

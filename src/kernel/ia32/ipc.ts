@@ -36,50 +36,66 @@ export const IPC_COMPAT: Record<string, Handler> = {
   semtimedop_time64: (p, a) => semtimedop(p, a.int(0), a.u32(1), a.u32(2), a.u32(3) === 0 ? null : readTimeoutNs(p, a.u32(3), false)),
 };
 
-/** The multiplexer's calls by number: the x86-64 call each is reported as, and its body over (version, first, second, third, ptr, fifth). */
-type IpcOp = (p: Process, version: number, first: number, second: number, third: number, ptr: number, fifth: number) => number;
-const OPS = new Map<number, [string, IpcOp]>([
-  [1, ['semop', (p, _v, first, second, _t, ptr) => semtimedop(p, first, ptr, second >>> 0, null)]],
-  [2, ['semget', (p, _v, first, second, third) => semget(p, first, second, third)]],
+/**
+ * The multiplexer's calls by number: the x86-64 call each is reported as,
+ * its arguments in that call's order (what trace shows, as strace shows
+ * them) from ipc's (first, second, third, ptr, fifth), and its body over
+ * those and the version.
+ */
+type IpcArgs = (first: number, second: number, third: number, ptr: number, fifth: number) => number[];
+type IpcBody = (p: Process, a: SyscallArgs, version: number) => number;
+const OPS = new Map<number, [string, IpcArgs, IpcBody]>([
+  [1, ['semop', (f, s, _t, ptr) => [f, ptr, s], (p, a) => semtimedop(p, a.int(0), a.u32(1), a.u32(2), null)]],
+  [2, ['semget', (f, s, t) => [f, s, t], (p, a) => semget(p, a.int(0), a.int(1), a.int(2))]],
   [
     3,
     [
       'semctl',
-      (p, _v, first, second, third, ptr) => {
+      (f, s, t, ptr) => [f, s, t, ptr],
+      (p, a) => {
         // the union semun is passed by reference: its one 32-bit word is the argument
-        if (ptr === 0) throw new SysError(EINVAL);
-        const pad = readView(p.mem, ptr, 4).getUint32(0, true);
-        const [cmd, abi] = parseVersion(third);
-        return semctl(p, first, second, cmd, pad, abi);
+        if (a.u32(3) === 0) throw new SysError(EINVAL);
+        const pad = readView(p.mem, a.u32(3), 4).getUint32(0, true);
+        const [cmd, abi] = parseVersion(a.int(2));
+        return semctl(p, a.int(0), a.int(1), cmd, pad, abi);
       },
     ],
   ],
-  [4, ['semtimedop', (p, _v, first, second, _t, ptr, fifth) => semtimedop(p, first, ptr, second >>> 0, fifth === 0 ? null : readTimeoutNs(p, fifth, true))]],
-  [11, ['msgsnd', (p, _v, first, second, third, ptr) => msgsnd(p, first, ptr, second, third, 4)]],
+  [
+    4,
+    [
+      'semtimedop',
+      (f, s, _t, ptr, fifth) => [f, ptr, s, fifth],
+      (p, a) => semtimedop(p, a.int(0), a.u32(1), a.u32(2), a.u32(3) === 0 ? null : readTimeoutNs(p, a.u32(3), true)),
+    ],
+  ],
+  [11, ['msgsnd', (f, s, t, ptr) => [f, ptr, s, t], (p, a) => msgsnd(p, a.int(0), a.u32(1), a.int(2), a.int(3), 4)]],
   [
     12,
     [
       'msgrcv',
-      (p, version, first, second, third, ptr, fifth) => {
-        if (first < 0 || second < 0) throw new SysError(EINVAL);
+      (f, s, t, ptr, fifth) => [f, ptr, s, fifth, t],
+      (p, a, version) => {
+        if (a.int(0) < 0 || a.int(2) < 0) throw new SysError(EINVAL);
         if (version === 0) {
-          // struct compat_ipc_kludge { compat_uptr_t msgp; compat_long_t msgtyp; }
-          if (ptr === 0) throw new SysError(EINVAL);
-          const k = readView(p.mem, ptr, 8);
-          return msgrcv(p, first, k.getUint32(0, true), second, k.getInt32(4, true), third, 4);
+          // struct compat_ipc_kludge { compat_uptr_t msgp; compat_long_t msgtyp; } at ptr
+          if (a.u32(1) === 0) throw new SysError(EINVAL);
+          const k = readView(p.mem, a.u32(1), 8);
+          return msgrcv(p, a.int(0), k.getUint32(0, true), a.int(2), k.getInt32(4, true), a.int(4), 4);
         }
-        return msgrcv(p, first, ptr, second, fifth | 0, third, 4);
+        return msgrcv(p, a.int(0), a.u32(1), a.int(2), a.int(3), a.int(4), 4);
       },
     ],
   ],
-  [13, ['msgget', (p, _v, first, second) => msgget(p, first, second)]],
+  [13, ['msgget', (f, s) => [f, s], (p, a) => msgget(p, a.int(0), a.int(1))]],
   [
     14,
     [
       'msgctl',
-      (p, _v, first, second, _t, ptr) => {
-        const [cmd, abi] = parseVersion(second);
-        return msgctl(p, first, cmd, ptr, abi);
+      (f, s, _t, ptr) => [f, s, ptr],
+      (p, a) => {
+        const [cmd, abi] = parseVersion(a.int(1));
+        return msgctl(p, a.int(0), cmd, a.u32(2), abi);
       },
     ],
   ],
@@ -87,24 +103,27 @@ const OPS = new Map<number, [string, IpcOp]>([
     21,
     [
       'shmat',
-      (p, version, first, second, third, ptr) => {
+      // (third, where the address goes, after shmat's own three)
+      (f, s, t, ptr) => [f, ptr, s, t],
+      (p, a, version) => {
         // version 1 was the iBCS2 shmat, which returned the address itself
         if (version === 1) throw new SysError(EINVAL);
-        const at = shmat(p, first, ptr, second);
-        write32(p.mem, third, at);
+        const at = shmat(p, a.int(0), a.u32(1), a.int(2));
+        write32(p.mem, a.u32(3), at);
         return 0;
       },
     ],
   ],
-  [22, ['shmdt', (p, _v, _f, _s, _t, ptr) => shmdt(p, ptr)]],
-  [23, ['shmget', (p, _v, first, second, third) => shmget(p, first, second >>> 0, third)]],
+  [22, ['shmdt', (_f, _s, _t, ptr) => [ptr], (p, a) => shmdt(p, a.u32(0))]],
+  [23, ['shmget', (f, s, t) => [f, s, t], (p, a) => shmget(p, a.int(0), a.u32(1), a.int(2))]],
   [
     24,
     [
       'shmctl',
-      (p, _v, first, second, _t, ptr) => {
-        const [cmd, abi] = parseVersion(second);
-        return shmctl(p, first, cmd, ptr, abi);
+      (f, s, _t, ptr) => [f, s, ptr],
+      (p, a) => {
+        const [cmd, abi] = parseVersion(a.int(1));
+        return shmctl(p, a.int(0), cmd, a.u32(2), abi);
       },
     ],
   ],
@@ -112,20 +131,16 @@ const OPS = new Map<number, [string, IpcOp]>([
 
 /**
  * ipc(call, first, second, third, ptr, fifth), run by `via` as the x86-64
- * call it stands for (reported under that number), or ENOSYS for a call
- * number Linux does not know.
+ * call it stands for (reported under that number, with that call's
+ * arguments), or ENOSYS for a call number Linux does not know.
  */
-export function ipc32(
-  p: Process,
-  regs: ArrayLike<number>,
-  via: (nr64name: string, h: Handler, raw: SyscallArgs) => number,
-): number {
+export function ipc32(p: Process, regs: ArrayLike<number>, via: (nr64name: string, h: Handler, a: SyscallArgs) => number): number {
   const call = regs[0] >>> 0;
   const version = call >>> 16;
   const op = OPS.get(call & 0xffff);
-  const raw = new SyscallArgs();
-  for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;
   if (op === undefined) return -ENOSYS;
-  const [name, body] = op;
-  return via(name, (q, a) => body(q, version, a.int(1), a.int(2), a.u32(3), a.u32(4), a.u32(5)), raw);
+  const [name, order, body] = op;
+  const a = new SyscallArgs();
+  order(regs[1] | 0, regs[2] | 0, regs[3] | 0, regs[4] | 0, regs[5] | 0).forEach((v, k) => (a.lo[k] = v));
+  return via(name, (q, x) => body(q, x, version), a);
 }

@@ -198,6 +198,14 @@ describe('System V IPC of x86-64', () => {
       expect(phys.pages).toBe(before + 8);
       sc('shmdt', a2);
       expect(phys.pages).toBe(before);
+      // an attach the address space has no room for (RLIMIT_AS) keeps no pages either
+      const id2 = sc('shmget', IPC_PRIVATE, 8 * PAGE_SIZE, 0o600);
+      const as = p.rlimits[9];
+      p.rlimits[9] = [1n, as[1]];
+      expect(sc('shmat', id2, 0, 0)).toBe(-ENOMEM);
+      p.rlimits[9] = as;
+      expect(phys.pages).toBe(before);
+      sc('shmctl', id2, IPC_RMID, 0);
     } finally {
       phys.limit = oldLimit;
     }

@@ -84,13 +84,18 @@ export class ShmSegment implements SharedPages {
 
   writeBack(): void {}
 
+  /** The pages go (no mapping holds them): the segment is destroyed, or its first attach failed after all. */
+  dematerialize(): void {
+    this.pages.clear();
+    if (this.made > 0) this.home.physmem.unreserve(this.made);
+    this.made = 0;
+  }
+
   /** shm_destroy: the id goes, and the pages with it. */
   destroy(): void {
     this.home.shm.remove(this);
     this.home.shmTot -= this.npages;
-    this.pages.clear();
-    if (this.made > 0) this.home.physmem.unreserve(this.made);
-    this.made = 0;
+    this.dematerialize();
   }
 }
 

@@ -103,7 +103,14 @@ export function shmat(p: Process, shmid: number, addr: number, flg: number): num
     file: { hostPath: '', offset: 0, dev: 1, ino: seg.perm.id, writeBack: false, mayWrite: !(flg & SHM_RDONLY), cache: seg, size: seg.segsz },
     read: () => new Uint8Array(0),
   };
-  const at = p.mm.mmap(addr, seg.segsz, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), 0, source);
+  let at: number;
+  try {
+    at = p.mm.mmap(addr, seg.segsz, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), 0, source);
+  } catch (e) {
+    // (no room for it, or past RLIMIT_AS): pages nobody maps are not kept
+    if (seg.holds === 0) seg.dematerialize();
+    throw e;
+  }
   seg.atime = nowSec();
   seg.lpid = p.pid;
   return at;

@@ -37,6 +37,8 @@ const CASES: [string, string, number][] = [
   ['procs-musl', 'native', 20_000],
   ['futex-musl', 'nommu', 20_000],
   ['fileio-musl', 'native', 20_000],
+  // System V IPC: a shm segment attached across a fork, semaphores and queues with waiters
+  ['sysvipc-musl', 'native', 20_000],
 ];
 
 describe('snapshots of the machine', () => {

@@ -55,6 +55,12 @@ export class Page {
   /** The page of a MAP_SHARED mapping: every owner sees every write (no copy on write). */
   shared = false;
   /**
+   * The bytes belong to a store of shared pages (the page cache, a System V
+   * shm segment) that counts them against the machine's memory itself: the
+   * page is not charged when mapped nor uncharged when its last mapping goes.
+   */
+  borrowed = false;
+  /**
    * The bytes are a snapshot's too (src/machine/snapshot.ts): the first
    * write gives the page bytes of its own (thaw), whoever holds it in this
    * machine; the page itself, its holders and its accounting are unchanged.
@@ -87,6 +93,7 @@ export class Page {
     if (this.shared) {
       const q = c.note(this, new Page(this.pn, this.prot, c.clone(this.u8.buffer as ArrayBuffer)));
       q.shared = true;
+      q.borrowed = this.borrowed;
       q.refs = this.refs;
       return q;
     }
@@ -234,7 +241,7 @@ export class Memory {
     let freed = 0;
     for (const tbl of this.dir.values()) {
       if (--tbl.refs > 0) continue;
-      for (const p of tbl.slots) if (p !== undefined && --p.refs === 0) freed++;
+      for (const p of tbl.slots) if (p !== undefined && --p.refs === 0 && !p.borrowed) freed++;
     }
     this.dir.clear();
     this.pageCount = 0;
@@ -326,7 +333,7 @@ export class Memory {
     tbl.slots[i] = undefined;
     this.pageCount--;
     if (--tbl.count === 0) this.dir.delete(Math.floor(pn / TABLE_PAGES));
-    return --p.refs === 0;
+    return --p.refs === 0 && !p.borrowed;
   }
 
   /** The page is this address space's alone: its table is not shared, and no other table holds it. */
@@ -349,6 +356,7 @@ export class Memory {
     // a shared page keeps its bytes (every owner sees every write) and gets a Page of its own, for its own protection
     const q = copy ? new Page(p.pn, p.prot) : new Page(p.pn, p.prot, p.u8.buffer as ArrayBuffer);
     q.shared = !copy;
+    q.borrowed = !copy && p.borrowed;
     if (copy) q.u8.set(p.u8);
     p.refs--;
     this.setPage(p.pn, q);
@@ -462,6 +470,7 @@ export class Memory {
     if (this.dropPage(pn)) this.account?.uncharge(1);
     const p = new Page(pn, prot, bytes);
     p.shared = true;
+    p.borrowed = true;
     this.setPage(pn, p);
     this.dropTlb(pn);
   }

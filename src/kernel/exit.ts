@@ -10,6 +10,7 @@
  * Orphans go to init, pid 1, whose role the emulator plays: an orphan's
  * getppid() is 1, and it is reaped as soon as it ends.
  */
+import { exitIpc } from './ipc/sem.js';
 import { clearChildTid, exitRobustList } from './futex.js';
 import type { Process, Task } from './process.js';
 import { CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN } from './signal.js';
@@ -79,6 +80,8 @@ export function doExit(p: Process, how: Ending): void {
   const task = p.task;
   if ('code' in how) p.exitCode = how.code & 0xff;
   else p.termSignal = how.signal;
+  // exit_sem, for every thread of it (they share its SEM_UNDO list)
+  exitIpc(p);
   // zap_other_threads: the others go first, the running one last (its end is the one reported)
   for (const o of [...p.threads]) if (o !== task) taskGone(o);
   // the address space: its last user writes back shared file mappings and frees it; a vfork

@@ -18,6 +18,7 @@ import { hostAllowedCpus } from './host.js';
 import type { Exec } from './exec.js';
 import { FlockTable } from './locks.js';
 import { FutexTable } from './futex.js';
+import { IpcNamespace } from './ipc/namespace.js';
 import { PageCache } from './pagecache.js';
 import type { HostSockets } from './net/hostsockets.js';
 import { PhysMem } from './physmem.js';
@@ -80,6 +81,8 @@ export class Kernel<P extends { readonly pid: number } = { readonly pid: number 
   readonly futexes = new FutexTable();
   /** The machine's sockets on the host, by the host-sockets worker's id (net/hostnet.ts routes the worker's events through them). */
   readonly hostSockets: HostSockets = new Map();
+  /** System V IPC: the machine's own namespace of shm segments, semaphore arrays and message queues. */
+  readonly ipc = new IpcNamespace(this.physmem);
   /** The machine above (null for a process on its own, as the unit tests make: it cannot fork). */
   machine: MachineHooks<T> | null = null;
   /**

@@ -42,7 +42,7 @@ import { hostFs as fs } from './hostlog.js';
 import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
 import { hostVdsoSize } from './host.js';
-import type { CachedFile } from './pagecache.js';
+import type { SharedPages } from './pagecache.js';
 import type { Vfs } from './vfs.js';
 
 /** End of the user address space (Linux x86-64 TASK_SIZE with 4-level paging). */
@@ -107,8 +107,8 @@ export interface VmaFile {
   writeBack: boolean;
   /** The fd allowed PROT_WRITE on a shared mapping (mprotect checks it). */
   mayWrite: boolean;
-  /** A MAP_SHARED mapping's pages: the file's in the page cache. */
-  cache?: CachedFile;
+  /** A MAP_SHARED mapping's pages: the file's in the page cache, or a System V shm segment's. */
+  cache?: SharedPages;
   /**
    * The file's size when it was mapped: a page wholly past it is not
    * accessible (SIGBUS, as Linux's filemap fault past EOF). Linux looks at
@@ -526,6 +526,7 @@ export class MM {
       a.file.offset + (a.end - a.start) === b.file.offset &&
       a.file.writeBack === b.file.writeBack &&
       a.file.cache === b.file.cache &&
+      (a.file.cache === undefined || a.file.cache.mergeable) &&
       a.file.mayWrite === b.file.mayWrite &&
       a.file.size === b.file.size
     );
@@ -699,11 +700,13 @@ export class MM {
     const end = pageUp(addr + len);
     if (!this.isCovered(addr, end)) throw new SysError(ENOMEM);
     const p = prot & 7;
+    const before = this.vmas.slice();
     const pieces = this.carve(addr, end);
     for (const v of pieces) {
       if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED && p & PROT_WRITE && !v.file.mayWrite) {
-        // put everything back and fail, as Linux does for this VMA
-        for (const w of pieces) this.insert(w);
+        // fail with the VMAs as they were, unsplit, as Linux checks before mprotect_fixup splits
+        // (a shm segment's VMAs never merge again: each piece would count in shm_nattch)
+        this.vmas = before;
         throw new SysError(EACCES);
       }
     }

@@ -21,8 +21,30 @@ import { hostFs as fs } from './hostlog.js';
 import { PAGE_SIZE } from '../cpu/memory.js';
 import { EIO, ENOSPC, SysError } from './errno.js';
 
+/**
+ * Pages that every shared mapping of them views (MM maps their buffers): a
+ * file's in the page cache, or a System V shared memory segment's.
+ */
+export interface SharedPages {
+  /** Page index -> its bytes. */
+  readonly pages: Map<number, ArrayBuffer>;
+  /** The buffer of page `index`, one more holder (fd: the file to read it from when it is not there yet). */
+  hold(index: number, fd: number): ArrayBuffer;
+  /** A mapping let go of page `index`. */
+  release(index: number): void;
+  /** Write the pages of [off, off+len) back to where they come from (nothing for memory of no file). */
+  writeBack(off: number, len: number): void;
+  /**
+   * Adjacent mappings of consecutive pages may be one VMA: true for a file;
+   * false for a shm segment, whose VMAs Linux never merges (shm_vm_ops has a
+   * close method) and counts one by one in shm_nattch.
+   */
+  readonly mergeable: boolean;
+}
+
 /** The cached pages of one file. */
-export class CachedFile {
+export class CachedFile implements SharedPages {
+  readonly mergeable = true;
   /** Page index in the file -> its bytes (the buffer every mapping's Page views). */
   readonly pages = new Map<number, ArrayBuffer>();
   /** Mapped pages holding each cached page (the page leaves the cache at 0). */

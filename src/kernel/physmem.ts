@@ -70,6 +70,22 @@ export class PhysMem {
   }
 
   /**
+   * Pages the kernel keeps for itself (a shm segment's, a semaphore array's,
+   * queued messages), counted as guest pages are: false, and nothing
+   * counted, when they would pass the limit (the call fails with ENOMEM).
+   */
+  reserve(pages: number): boolean {
+    if (!this.fits(pages)) return false;
+    this.pages += pages;
+    return true;
+  }
+
+  /** Pages reserve() counted are free again. */
+  unreserve(pages: number): void {
+    this.pages -= pages;
+  }
+
+  /**
    * Count the pages `mem` creates from now on (those it shares with the
    * address space it was forked from are counted already); `owner.mm` hears
    * of each new one (the stack's growth), `owner.oom()` of the first one over

@@ -22,6 +22,7 @@ import type { Process } from './process.js';
 import { registerExec } from './sys/exec.js';
 import { registerFs } from './sys/fs.js';
 import { registerFutex } from './sys/futex.js';
+import { registerIpc } from './sys/ipc.js';
 import { registerMm } from './sys/mm.js';
 import { registerNet } from './sys/net.js';
 import { registerEventfd } from './sys/eventfd.js';
@@ -49,6 +50,7 @@ function build(): HandlerTable {
   for (const nr of LINUX_NI) t.ni(nr);
   registerFs(t);
   registerFutex(t);
+  registerIpc(t);
   registerExec(t);
   registerMm(t);
   registerNet(t);

@@ -28,7 +28,8 @@ import type { Handler } from '../sys/table.js';
 import { SyscallArgs, readPath, readView, realNs, splitNs, write32, writeMem } from '../sys/util.js';
 import { clockNs, clockResNs } from '../sys/time.js';
 import { syscallNumber } from '../sysnames.js';
-import { IA32_CALLS, NR32_SOCKETCALL, ia32Name } from './table.js';
+import { IA32_CALLS, NR32_IPC, NR32_SOCKETCALL, ia32Name } from './table.js';
+import { IPC_COMPAT, ipc32 } from './ipc.js';
 import { SIGNAL_COMPAT } from './signal.js';
 import { NR_SYSCALLS } from '../../guest/generated/abi.js';
 
@@ -89,6 +90,7 @@ export function packStat64(st: KStat): Uint8Array {
 /** The conversions, by i386 name: each reads the 32-bit arguments itself (a.u32/a.int) and returns the result. */
 const COMPAT: Record<string, Handler> = {
   ...SIGNAL_COMPAT,
+  ...IPC_COMPAT,
   /** old_mmap: one pointer to six u32 (addr, len, prot, flags, fd, offset in bytes). */
   mmap: (p, a) => {
     const v = readView(p.mem, a.u32(0), 24);
@@ -400,7 +402,7 @@ for (const [nr, c] of IA32_CALLS) {
 
 /** True if i386 syscall nr has an implementation. */
 export function isImplemented32(nr: number): boolean {
-  if (nr === NR32_SOCKETCALL) return true;
+  if (nr === NR32_SOCKETCALL || nr === NR32_IPC) return true;
   const e = HANDLERS.get(nr);
   return e !== undefined && e.h !== undefined;
 }
@@ -412,6 +414,7 @@ export function isImplemented32(nr: number): boolean {
  */
 export function syscall32(p: Process, nr: number, regs: ArrayLike<number>): number {
   if (nr === NR32_SOCKETCALL) return socketcall(p, regs[0] >>> 0, regs[1] >>> 0);
+  if (nr === NR32_IPC) return ipc32(p, regs, (name, h, raw) => syscallVia(p, nr64(name), h, raw));
   const e = HANDLERS.get(nr);
   const raw = new SyscallArgs();
   for (let k = 0; k < 6; k++) raw.lo[k] = regs[k] | 0;

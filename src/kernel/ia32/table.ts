@@ -23,7 +23,8 @@ export interface Ia32Call {
    * The x86-64 call it runs, with the argument widening; or 'compat:<x86-64
    * call it is reported as>': a conversion in ia32/syscalls.ts; or
    * 'dispatch': socketcall, which runs (and is reported as) the i386 socket
-   * call its first argument names.
+   * call its first argument names, and ipc, which runs the System V IPC
+   * call its first argument names (reported as the x86-64 one: ia32/ipc.ts).
    */
   to: string;
   args: string;
@@ -78,6 +79,7 @@ const T: [number, string, string, string][] = [
   [94, 'fchmod', 'fchmod', 'iu'],
   [102, 'socketcall', 'dispatch', 'iu'],
   [104, 'setitimer', 'compat:setitimer', 'iuu'],
+  [117, 'ipc', 'dispatch', 'uiiuuu'],
   [105, 'getitimer', 'compat:getitimer', 'iu'],
   [114, 'wait4', 'compat:wait4', 'iuiu'],
   [116, 'sysinfo', 'compat:sysinfo', 'u'],
@@ -195,11 +197,22 @@ const T: [number, string, string, string][] = [
   [373, 'shutdown', 'shutdown', 'ii'],
   [383, 'statx', 'statx', 'iuuuu'],
   [386, 'rseq', 'rseq', 'uuiu'],
+  [393, 'semget', 'semget', 'iii'],
+  [394, 'semctl', 'compat:semctl', 'iiiu'],
+  [395, 'shmget', 'shmget', 'iui'],
+  [396, 'shmctl', 'compat:shmctl', 'iiu'],
+  [397, 'shmat', 'compat:shmat', 'iui'],
+  [398, 'shmdt', 'shmdt', 'u'],
+  [399, 'msgget', 'msgget', 'ii'],
+  [400, 'msgsnd', 'compat:msgsnd', 'iuui'],
+  [401, 'msgrcv', 'compat:msgrcv', 'iuuii'],
+  [402, 'msgctl', 'compat:msgctl', 'iiu'],
   [403, 'clock_gettime64', 'clock_gettime', 'iu'],
   [406, 'clock_getres_time64', 'clock_getres', 'iu'],
   [407, 'clock_nanosleep_time64', 'clock_nanosleep', 'iiuu'],
   [412, 'utimensat_time64', 'utimensat', 'iuui'],
   [414, 'ppoll_time64', 'ppoll', 'uuuuu'],
+  [420, 'semtimedop_time64', 'compat:semtimedop', 'iuuu'],
   [422, 'futex_time64', 'futex', 'uiuuuu'],
   [435, 'clone3', 'compat:clone3', 'uu'],
   [436, 'close_range', 'close_range', 'uuu'],
@@ -209,7 +222,7 @@ const T: [number, string, string, string][] = [
 
 /** The i386 numbers of the two returns from a handler, which the entries handle themselves. */
 export const NR32_SIGRETURN = 119, NR32_RT_SIGRETURN = 173;
-export const NR32_SOCKETCALL = 102;
+export const NR32_SOCKETCALL = 102, NR32_IPC = 117;
 
 /** The calls by i386 number. */
 export const IA32_CALLS: ReadonlyMap<number, Ia32Call> = new Map(T.map(([nr, name, to, args]) => [nr, { name, to, args }]));

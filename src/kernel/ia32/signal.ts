@@ -27,7 +27,7 @@ import { CS, DS, ES, FS, GS, SS, __USER32_CS, __USER_CS, __USER_DS } from '../..
 import { EFAULT, EINVAL, SysError } from '../errno.js';
 import type { Process } from '../process.js';
 import { SA_NODEFER, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, enterHandler, frameTop, trapNo, ucStackFlags, type SigAction, type SigInfo, type SignalState } from '../signal.js';
-import { SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, blockedPending, doQueueinfo, doSigaction, doSigaltstack, doSigprocmask, doSigsuspend, itimervalNs, timerGet, timerSet } from '../sys/signal.js';
+import { SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, blockedPending, doQueueinfo, doRtSigtimedwait, doSigaction, doSigaltstack, doSigprocmask, doSigsuspend, itimervalNs, timerGet, timerSet } from '../sys/signal.js';
 import type { Handler } from '../sys/table.js';
 import { readView, writeMem } from '../sys/util.js';
 import { VDSO32_SYM } from '../../guest/generated/vdso32.js';
@@ -420,6 +420,9 @@ export const SIGNAL_COMPAT: Record<string, Handler> = {
     }
     return 0;
   },
+  /** rt_sigtimedwait: the timeout an old_timespec32 (rt_sigtimedwait_time64's a 64-bit one), the siginfo a compat_siginfo. */
+  rt_sigtimedwait: (p, a) => doRtSigtimedwait(p, a, 'timespec32', packCompatSigInfo),
+  rt_sigtimedwait_time64: (p, a) => doRtSigtimedwait(p, a, 'timespec64', packCompatSigInfo),
   /** compat_siginfo: si_code at 8, si_pid and si_uid at 12 and 16. */
   rt_sigqueueinfo: (p, a) => {
     const v = readView(p.mem, ptr(a.u32(2)), 128);

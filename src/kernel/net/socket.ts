@@ -21,7 +21,16 @@ export const SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
 
 const SO_DEBUG = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_DONTROUTE = 5, SO_BROADCAST = 6, SO_SNDBUF = 7, SO_RCVBUF = 8;
 const SO_KEEPALIVE = 9, SO_OOBINLINE = 10, SO_PRIORITY = 12, SO_LINGER = 13, SO_REUSEPORT = 15, SO_PASSCRED = 16, SO_PEERCRED = 17;
-const SO_RCVLOWAT = 18, SO_SNDLOWAT = 19, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21, SO_ACCEPTCONN = 30, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+const SO_RCVLOWAT = 18, SO_SNDLOWAT = 19, SO_ACCEPTCONN = 30, SO_PROTOCOL = 38, SO_DOMAIN = 39;
+/** SO_RCVTIMEO_OLD and SO_SNDTIMEO_OLD: a struct timeval (a 32-bit program's is an old_timeval32: sys/net.ts's compat calls). */
+export const SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
+/** SO_RCVTIMEO_NEW and SO_SNDTIMEO_NEW: a struct __kernel_sock_timeval (64-bit seconds and microseconds) in every ABI. */
+const SO_RCVTIMEO_NEW = 66, SO_SNDTIMEO_NEW = 67;
+
+/** The _NEW timeouts are the _OLD ones of x86-64, whose timeval has the same layout. */
+function timeoName(name: number): number {
+  return name === SO_RCVTIMEO_NEW ? SO_RCVTIMEO : name === SO_SNDTIMEO_NEW ? SO_SNDTIMEO : name;
+}
 
 /** A sysctl of the host (the machine's defaults for buffer sizes), or the Linux default. */
 export function sysctl(path: string, field = 0, fallback: number): number {
@@ -149,7 +158,7 @@ export abstract class Sock implements FileOps<Process> {
       return v;
     }
     const int = (v: number) => new Struct(4).u32(0, v).bytes;
-    switch (name) {
+    switch (timeoName(name)) {
       case SO_TYPE:
         return int(this.type);
       case SO_PROTOCOL:
@@ -201,6 +210,7 @@ export abstract class Sock implements FileOps<Process> {
       return;
     }
     const dv = new DataView(val.buffer, val.byteOffset, val.byteLength);
+    name = timeoName(name);
     if (name === SO_RCVTIMEO || name === SO_SNDTIMEO) {
       if (val.length < 16) throw new SysError(EINVAL);
       const s = dv.getBigInt64(0, true), us = dv.getBigInt64(8, true);

@@ -22,7 +22,7 @@ import {
   EAFNOSUPPORT, EBADF, EFAULT, EINVAL, EMSGSIZE, ENOSYS, ENOTSOCK, EOPNOTSUPP, EPERM, EPROTONOSUPPORT, ESOCKTNOSUPPORT, SysError, WouldBlock,
 } from '../errno.js';
 import type { OpenFile } from '../fdtable.js';
-import { AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, type Sock, type Ucred, dropRights, socketFile, sockOf } from '../net/socket.js';
+import { AF_INET, AF_INET6, AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO, type Sock, type Ucred, dropRights, socketFile, sockOf } from '../net/socket.js';
 import { UnixSocket } from '../net/unix.js';
 import { createInet } from '../net/inet.js';
 import type { Process } from '../process.js';
@@ -399,7 +399,41 @@ function doMmsg(p: Process, nr: number, a: SyscallArgs, one: (s: Sock, f: OpenFi
  * and its iovecs and control messages; MSG_CMSG_COMPAT is what these calls
  * mean, not a flag to refuse). recvmmsg's timeout is an old_timespec32.
  */
+/** SO_RCVTIMEO and SO_SNDTIMEO (_OLD), whose struct timeval is an old_timeval32 for a 32-bit program. */
+function isTimeo32(level: number, name: number): boolean {
+  return level === SOL_SOCKET && (name === SO_RCVTIMEO || name === SO_SNDTIMEO);
+}
+
 export const compatMsg = {
+  /** sock_get_timeout under in_compat_syscall: the timeout as an old_timeval32 (32-bit seconds and microseconds). */
+  getsockopt: (p: Process, a: SyscallArgs): number => {
+    if (!isTimeo32(a.int(1), a.int(2))) return sysGetsockopt(p, a);
+    const [s] = sockfd(p, 55, a.int(0));
+    const len = read32(p.mem, a.num(4));
+    if (len < 0) throw new SysError(EINVAL);
+    const tv = new DataView(s.getsockopt(p, SOL_SOCKET, a.int(2)).buffer);
+    const v = new Uint8Array(8);
+    const dv = new DataView(v.buffer);
+    dv.setInt32(0, Number(tv.getBigInt64(0, true)), true);
+    dv.setInt32(4, Number(tv.getBigInt64(8, true)), true);
+    const n = Math.min(len, v.length);
+    writeMem(p.mem, a.num(3), v.subarray(0, n));
+    write32(p.mem, a.num(4), n);
+    return 0;
+  },
+  /** sock_set_timeout under in_compat_syscall: an old_timeval32 (EINVAL if shorter), then x86-64's checks. */
+  setsockopt: (p: Process, a: SyscallArgs): number => {
+    if (!isTimeo32(a.int(1), a.int(2))) return sysSetsockopt(p, a);
+    const [s] = sockfd(p, 54, a.int(0));
+    if (a.int(4) < 8) throw new SysError(EINVAL);
+    const tv32 = readView(p.mem, a.num(3), 8);
+    const tv = new Uint8Array(16);
+    const dv = new DataView(tv.buffer);
+    dv.setBigInt64(0, BigInt(tv32.getInt32(0, true)), true);
+    dv.setBigInt64(8, BigInt(tv32.getInt32(4, true)), true);
+    s.setsockopt(p, SOL_SOCKET, a.int(2), tv);
+    return 0;
+  },
   sendmsg: (p: Process, a: SyscallArgs): number => {
     const [s, f] = sockfd(p, 46, a.int(0));
     return doSendmsg(p, s, f, a.num(1), a.int(2) & ~MSG_CMSG_COMPAT, 4);

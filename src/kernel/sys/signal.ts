@@ -202,14 +202,24 @@ function sysRtSigsuspend(p: Process, a: SyscallArgs): number {
 
 
 function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
+  return doRtSigtimedwait(p, a, 'timespec64', packSigInfo);
+}
+
+/**
+ * rt_sigtimedwait with the timeout as a struct __kernel_timespec (x86-64's,
+ * and i386's rt_sigtimedwait_time64) or an old_timespec32 (i386's
+ * rt_sigtimedwait), and the siginfo in the caller's layout (pack).
+ */
+export function doRtSigtimedwait(p: Process, a: SyscallArgs, timeout: 'timespec64' | 'timespec32', pack: (info: SigInfo) => Uint8Array): number {
   checkSigsetSize(a, 3);
   const v = readView(p.mem, a.num(0), 8);
   const lo = v.getInt32(0, true) & ~UNBLOCKABLE, hi = v.getInt32(4, true);
   const infoAddr = a.num(1), tmo = a.num(2);
   let deadline: bigint | null = null;
   if (tmo !== 0) {
-    const t = readView(p.mem, tmo, 16);
-    const s = t.getBigInt64(0, true), n = t.getBigInt64(8, true);
+    const t = readView(p.mem, tmo, timeout === 'timespec64' ? 16 : 8);
+    const s = timeout === 'timespec64' ? t.getBigInt64(0, true) : BigInt(t.getInt32(0, true));
+    const n = timeout === 'timespec64' ? t.getBigInt64(8, true) : BigInt(t.getInt32(4, true));
     if (s < 0n || n < 0n || n > 999999999n) throw new SysError(EINVAL);
     deadline = monoNs() + s * 1000000000n + n;
   }
@@ -220,7 +230,7 @@ function sysRtSigtimedwait(p: Process, a: SyscallArgs): number {
     for (const s of p.pendingSignals()) if (inMask(lo, hi, s) && (best === 0 || s < best)) best = s;
     if (best) {
       const info = p.takePending(best) ?? { signo: best, code: SI_USER };
-      if (infoAddr !== 0) writeMem(p.mem, infoAddr, packSigInfo(info));
+      if (infoAddr !== 0) writeMem(p.mem, infoAddr, pack(info));
       return best;
     }
     if (p.hasInterruptingSignal()) {

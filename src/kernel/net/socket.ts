@@ -158,7 +158,8 @@ export abstract class Sock implements FileOps<Process> {
       return v;
     }
     const int = (v: number) => new Struct(4).u32(0, v).bytes;
-    switch (timeoName(name)) {
+    name = timeoName(name);
+    switch (name) {
       case SO_TYPE:
         return int(this.type);
       case SO_PROTOCOL:

@@ -13,11 +13,12 @@
  * (with a debugger attached, a task it traces).
  */
 import * as path from 'node:path';
-import { randomBytes, withHostLog } from '../kernel/hostlog.js';
+import { randomBytes, withHostLog, type HostLog } from '../kernel/hostlog.js';
 import { CPU, RSP, RDX, RCX } from '../cpu/cpu.js';
 import { Memory } from '../cpu/memory.js';
 import { CpuFault } from '../cpu/fault.js';
 import { faultSignal, hex } from './fault-signal.js';
+import { MachineStats } from './counts.js';
 import { BP_SW, BlockCache, RanLog, runBlocks } from '../cpu/run.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
@@ -27,14 +28,13 @@ import { syscall32 } from '../kernel/ia32/syscalls.js';
 import type { SyscallNumbers32 } from '../kernel/ia32/table.js';
 import { BadFrame, setupFrameIa32, sigreturnIa32 } from '../kernel/ia32/signal.js';
 import { execElf, startThreadSegments, type Exec } from '../kernel/exec.js';
-import type { SyscallArgs } from '../kernel/sys/util.js';
 import { ENOSYS, WouldBlock } from '../kernel/errno.js';
 import { doExit } from '../kernel/exit.js';
 import { Kernel, type MachineHooks } from '../kernel/kernel.js';
 import { Process, Task } from '../kernel/process.js';
 import { syscall } from '../kernel/syscalls.js';
 import { disposition, isBlocked, setupFrame, sigreturn, signalName, SA_IA32_ABI, SIG, type SigInfo } from '../kernel/signal.js';
-import { sleepMs } from '../kernel/sys/util.js';
+import { sleepMs, type SyscallArgs } from '../kernel/sys/util.js';
 import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type Ia32Sigreturn, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
@@ -43,18 +43,10 @@ import { Watchpoints } from './watch.js';
 import { linkMapOf, type LinkMap } from './linkmap.js';
 import { guestPathOf, isElf32 } from './program.js';
 import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
-import type { HostLog } from '../kernel/hostlog.js';
 import type { MM } from '../kernel/mm.js';
 
 export type { PathInfo } from '../entry/index.js';
 export type { Stop } from './stop.js';
-
-/** Per-syscall figures for --stats. */
-export interface SyscallStat {
-  count: number;
-  /** Guest instructions from the user instruction to the next user instruction, summed. */
-  insns: number;
-}
 
 /** A task as the debugger's thread list shows it. */
 export interface TaskInfo {
@@ -134,10 +126,8 @@ export class Machine {
   passSignals: ReadonlySet<number> = new Set();
   /** Guest kernel messages. */
   readonly kernelLog: string[] = [];
-  /** --stats: per syscall number, every process's calls. */
-  readonly stats = new Map<number, SyscallStat>();
-  /** --stats: per process (pid), its syscalls, and its guest instructions once it has ended. */
-  readonly procStats = new Map<number, { comm: string; syscalls: number; insns: number; end: string | null }>();
+  /** What --stats counts. */
+  readonly stats = new MachineStats();
   /**
    * The schedule so far: every task switch (the task that runs next, and
    * the machine's guest instruction count there) folded into a 32-bit
@@ -459,11 +449,7 @@ export class Machine {
         this.model.releaseTask(task);
         this.endedInsns += task.cpu.icount;
         const p = task.proc;
-        if (this.opts.stats) {
-          const st = this.procStatsOf(p);
-          st.insns += task.cpu.icount;
-          if (p.ended) st.end = p.termSignal !== null ? `killed by ${signalName(p.termSignal)}` : `exited with ${p.exitCode}`;
-        }
+        if (this.opts.stats) this.stats.taskExited(p, task.cpu.icount);
         if (p === this.leader && p.ended && !this.leaderEnd)
           this.leaderEnd = p.termSignal !== null ? { kind: 'killed', signal: p.termSignal, message: `killed by ${signalName(p.termSignal)}` } : { kind: 'exited', code: p.exitCode! };
       },
@@ -477,16 +463,6 @@ export class Machine {
       this.execStops = this.execStops.filter((s) => s !== x);
       this.requestStop({ kind: 'exec', path: x.path });
     });
-  }
-
-  private procStatsOf(p: Process): { comm: string; syscalls: number; insns: number; end: string | null } {
-    let st = this.procStats.get(p.pid);
-    if (!st) {
-      st = { comm: p.comm, syscalls: 0, insns: 0, end: null };
-      this.procStats.set(p.pid, st);
-    }
-    st.comm = p.comm;
-    return st;
   }
 
   /** The guest kernel image of the model, if it runs one. */
@@ -1060,13 +1036,7 @@ export class Machine {
   }
 
   private tripDone(nr: number, insns: number, describe: () => PathInfo, counted: boolean): void {
-    if (counted && this.opts.stats) {
-      const st = this.stats.get(nr) ?? { count: 0, insns: 0 };
-      st.count++;
-      st.insns += insns;
-      this.stats.set(nr, st);
-      this.procStatsOf(this.proc).syscalls++;
-    }
+    if (counted && this.opts.stats) this.stats.trip(nr, insns, this.proc);
     if (this.onPath) this.onPath(describe());
   }
 

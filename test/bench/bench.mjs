@@ -138,7 +138,7 @@ if (busybox) {
     const out = {};
     const r = timeEmulated(prog, ['getpid-asm', String(N)], { ...o, stats: true }, out);
     sameOutput(`getpid-asm (${label})`, r, nat);
-    const st = out.m.stats.get(39);
+    const st = out.m.stats.calls.get(39);
     const ns = (r.secs / N) * 1e9;
     const cpuNs = (r.cpuSecs / N) * 1e9;
     base ??= ns;

@@ -6,7 +6,7 @@
 import { capable } from '../cred.js';
 import { EACCES, EEXIST, EINVAL, ENOENT, ENOSPC, EPERM, SysError } from '../errno.js';
 import type { Process } from '../process.js';
-import { CAP_IPC_OWNER, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, type IpcIds, type KernIpcPerm, S_IRWXUGO } from './ids.js';
+import { CAP_IPC_OWNER, IPC_CREAT, IPC_EXCL, IPC_PRIVATE, type IpcIds, type KernIpcPerm, S_IRWXUGO, nowSec } from './ids.js';
 
 /** A new kern_ipc_perm for key, owned and created by p's effective ids, with flag's permission bits. */
 export function newPerm(p: Process, key: number, flag: number): KernIpcPerm {
@@ -39,6 +39,13 @@ export function updatePerm(perm: KernIpcPerm, uid: number, gid: number, mode: nu
   perm.uid = uid;
   perm.gid = gid;
   perm.mode = (perm.mode & ~S_IRWXUGO) | (mode & S_IRWXUGO);
+}
+
+/** IPC_SET of a segment or a semaphore array: the owner's check, the new owner and mode, and ctime (msgctl also sets msg_qbytes). */
+export function ipcSet(p: Process, obj: { perm: KernIpcPerm; ctime: number }, set: { uid: number; gid: number; mode: number }): void {
+  checkOwner(p, obj.perm);
+  updatePerm(obj.perm, set.uid, set.gid, set.mode);
+  obj.ctime = nowSec();
 }
 
 /**

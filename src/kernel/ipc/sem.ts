@@ -24,7 +24,7 @@ import {
   GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, SEMAEM, SEMMAP, SEMMNI, SEMMNS, SEMMNU, SEMMSL, SEMOPM, SEMUME, SEMUSZ, SEMVMX, SEM_INFO, SEM_STAT,
   SEM_STAT_ANY, SEM_UNDO, SETALL, SETVAL, SemArray, type SemHome,
 } from './objects.js';
-import { checkOwner, checkPerms, ipcGet, newPerm, updatePerm } from './perm.js';
+import { checkOwner, checkPerms, ipcGet, ipcSet, newPerm } from './perm.js';
 import { checkRemoved, ipcWait, removedWhileWaiting } from './wait.js';
 
 
@@ -262,10 +262,7 @@ export function semctl(p: Process, semid: number, semnum: number, cmd: number, a
     }
     case IPC_SET: {
       const set = readPermSet(readView(p.mem, arg, permSize(abi)), abi);
-      const a = home.sem.find(semid);
-      checkOwner(p, a.perm);
-      updatePerm(a.perm, set.uid, set.gid, set.mode);
-      a.ctime = nowSec();
+      ipcSet(p, home.sem.find(semid), set);
       return 0;
     }
     case IPC_RMID: {

@@ -28,7 +28,7 @@ import {
   SHMALL, SHMMAX, SHMMIN, SHMMNI, SHMSEG, SHM_DEST, SHM_EXEC, SHM_INFO, SHM_LOCK, SHM_LOCKED, SHM_RDONLY, SHM_REMAP, SHM_RND, SHM_STAT, SHM_STAT_ANY,
   SHM_UNLOCK, ShmSegment,
 } from './objects.js';
-import { checkOwner, checkPerms, ipcGet, newPerm, updatePerm } from './perm.js';
+import { checkOwner, checkPerms, ipcGet, ipcSet, newPerm } from './perm.js';
 
 /** SHMLBA on x86 (and COMPAT_SHMLBA): a page. */
 const SHMLBA = PAGE_SIZE;
@@ -209,10 +209,7 @@ export function shmctl(p: Process, shmid: number, cmd: number, buf: number, abi:
     }
     case IPC_SET: {
       const set = readPermSet(readView(p.mem, buf, permSize(abi)), abi);
-      const seg = home.shm.find(shmid);
-      checkOwner(p, seg.perm);
-      updatePerm(seg.perm, set.uid, set.gid, set.mode);
-      seg.ctime = nowSec();
+      ipcSet(p, home.shm.find(shmid), set);
       return 0;
     }
     case IPC_RMID: {

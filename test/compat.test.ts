@@ -147,7 +147,7 @@ for (const [entry, ce] of [...COMPAT_ENTRIES.map((e) => ['native', e]), ['direct
         const got = await emulate(BUSYBOX32, 'busybox', c, ['--entry', entry, '--compat-entry', ce]);
         expect(got.stdout.toString('latin1')).toBe(want.stdout.toString('latin1'));
         expect(got.status).toBe(want.status);
-      }, 300_000); // sh-gzip-big compresses a MiB twice: minutes when the configurations run at once on a loaded machine
+      }, 300_000); // sh-gzip-big compresses 256 KiB twice: a minute when the configurations run at once on a loaded machine
     }
   });
 

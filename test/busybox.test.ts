@@ -15,8 +15,8 @@ const cases = loadCases('test/fixtures/busybox-cases.json');
 for (const cfg of CONFIGS.filter((c) => c.name !== 'direct')) {
   describe.skipIf(!busyboxPath()).concurrent(`busybox applets match native busybox (${cfg.name})`, () => {
     for (const c of cases) {
-      it(c.name, () => {
-        const r = runCase(c, 'busybox', cfg.args);
+      it(c.name, async () => {
+        const r = await runCase(c, 'busybox', cfg.args);
         const exp = expectedOf(c, 'test/fixtures/expected/busybox');
         expect(r.stdout.toString('latin1')).toBe(exp.stdout.toString('latin1'));
         expect(r.status).toEqual(exp.status);

@@ -14,8 +14,8 @@ const cases = loadCases('test/fixtures/cases.json').filter((c) => !c.tags?.inclu
 for (const cfg of CONFIGS) {
   describe.concurrent(`fixtures match their native runs (${cfg.name})`, () => {
     for (const c of cases) {
-      it(c.name, () => {
-        const r = runCase(c, 'bin', cfg.args);
+      it(c.name, async () => {
+        const r = await runCase(c, 'bin', cfg.args);
         const exp = expectedOf(c, 'test/fixtures/expected');
         expect(r.stdout.toString('latin1')).toBe(exp.stdout.toString('latin1'));
         expect(r.status).toEqual(exp.status);

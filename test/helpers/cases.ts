@@ -2,7 +2,7 @@
  * Shared by the fixture and busybox tests: run a case (from cases.json or
  * busybox-cases.json) under `entrystub run` and read what it should give.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,22 +50,26 @@ export function expectedOf(c: Case, dir: string): { stdout: Buffer; status: Stat
 /**
  * Run a case under the emulator. kind 'bin' runs test/fixtures/bin/<bin> with
  * argv[0] "prog"; 'busybox' runs the host's busybox with argv[0] "busybox".
+ * Asynchronous, so that the cases of a describe.concurrent run at once (a
+ * synchronous spawn holds the test file's worker, and so a core, per run).
  */
-export function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []): RunResult {
+export async function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []): Promise<RunResult> {
   const tmp = c.cwd === 'tmp' ? fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-')) : null;
   try {
     const prog = kind === 'bin' ? binPath(c.bin!) : busyboxPath()!;
     const argv0 = kind === 'bin' ? 'prog' : 'busybox';
     const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'data', c.stdin)) : Buffer.alloc(0);
-    const r = spawnSync(process.execPath, [CLI, 'run', ...extra, '--argv0', argv0, prog, ...c.args], {
-      cwd: tmp ?? ROOT,
-      env: c.env ?? {},
-      input,
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 300_000,
+    const r = await new Promise<{ stdout: Buffer; stderr: Buffer; code: number | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd: tmp ?? ROOT, env: c.env ?? {}, timeout: 300_000 });
+      const out: Buffer[] = [], err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code }));
+      child.stdin.on('error', () => {}); // a program that exits without reading its input
+      child.stdin.end(input);
     });
-    if (r.error) throw r.error;
-    const code = r.status ?? 1;
+    const code = r.code ?? 1;
     const status: Status = code > 128 && code < 128 + 32 && SIGNALS[code - 128] ? { signal: SIGNALS[code - 128] } : { code };
     return { stdout: r.stdout, stderr: r.stderr.toString(), status };
   } finally {

@@ -11,11 +11,11 @@
  * through the native ones, with a one-line message if nommu was asked for.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, ROOT, busyboxPath, expectedOf, loadCases, type Case } from './helpers/cases.js';
+import { CLI, ROOT, busyboxPath, expectedOf, loadCases, runCli, type Case } from './helpers/cases.js';
 import { BUSYBOX32, busybox32, oracleKind, runOracle } from './helpers/i386.js';
 import { COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY } from '../src/entry/vdso32.js';
 
@@ -69,18 +69,10 @@ async function inDirAsync<T>(c: Case, fn: (cwd: string) => Promise<T>): Promise<
 /** The program under entrystub; asynchronous, so that the concurrent cases' runs overlap. */
 function emulate(prog: string, argv0: string, c: Case, extra: string[]): Promise<{ stdout: Buffer; stderr: string; status: number | null }> {
   const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test/fixtures/data', c.stdin)) : Buffer.alloc(0);
-  return inDirAsync(c, (cwd) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd, env: c.env ?? {}, timeout: 300_000 });
-      const out: Buffer[] = [], err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString(), status }));
-      child.stdin.on('error', () => {}); // a program that exits without reading its input
-      child.stdin.end(input);
-    }),
-  );
+  return inDirAsync(c, async (cwd) => {
+    const r = await runCli(['run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd, env: c.env ?? {}, input });
+    return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.code };
+  });
 }
 
 /** The exit status a run has as entrystub reports it: a death by signal N is 128 + N, as a shell shows it. */

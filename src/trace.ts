@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import chalk, { Chalk } from 'chalk';
 import type { Machine, PathInfo } from './machine/machine.js';
-import { isEnd } from './machine/stop.js';
+import { isEnd } from './entry/stop.js';
 import { SyscallArgs } from './kernel/sys/util.js';
 import { syscallName } from './kernel/sysnames.js';
 import { ia32Name } from './kernel/ia32/table.js';

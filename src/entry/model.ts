@@ -20,7 +20,7 @@ import type { LoadedImage } from '../kernel/loader.js';
 import type { SigInfo } from '../kernel/signal.js';
 import type { SyscallNumbers32 } from '../kernel/ia32/table.js';
 import type { SyscallArgs } from '../kernel/sys/util.js';
-import type { Stop } from '../machine/stop.js';
+import type { Stop } from './stop.js';
 import type { KernelImage } from './kernel-image.js';
 
 /** One trip through an entry path, as `trace --path` shows it. */

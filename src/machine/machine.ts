@@ -3,7 +3,7 @@
  * object and address space each, the guest kernel's pages shared), an entry
  * model, and the scheduler that runs every task. It is the one object that
  * `entrystub run`, `trace` and a gdb session drive: it runs the tasks in
- * slices and returns why it stopped as one value (stop.ts), naming the task
+ * slices and returns why it stopped as one value (entry/stop.ts), naming the task
  * it stopped in. The entry model (src/entry) owns everything about how
  * syscalls reach the kernel; the machine owns the run loop, task switches,
  * stop requests, signals and faults, and offers the model a narrow port.
@@ -38,7 +38,7 @@ import { sleepMs, type SyscallArgs } from '../kernel/sys/util.js';
 import { DEFAULT_ENTRY, makeEntryModel, type EntryModel, type EntryPort, type Ia32Sigreturn, type PathInfo } from '../entry/index.js';
 import { withUserContext } from '../entry/ptregs.js';
 import { Scheduler } from './scheduler.js';
-import { isEnd, morePressing, type Stop } from './stop.js';
+import { isEnd, morePressing, type Stop } from '../entry/stop.js';
 import { Watchpoints } from './watch.js';
 import { linkMapOf, type LinkMap } from './linkmap.js';
 import { guestPathOf, isElf32 } from './program.js';
@@ -46,7 +46,7 @@ import { cacheOnClone, rebuiltOnClone, sharedOnClone } from '../cpu/clone.js';
 import type { MM } from '../kernel/mm.js';
 
 export type { PathInfo } from '../entry/index.js';
-export type { Stop } from './stop.js';
+export type { Stop } from '../entry/stop.js';
 
 /** A task as the debugger's thread list shows it. */
 export interface TaskInfo {
@@ -169,7 +169,7 @@ export class Machine {
   private leaderEnd: End | null = null;
   /** Guest instructions of the tasks that have ended (their CPUs are gone). */
   private endedInsns = 0;
-  /** The stop requested since the last run() returned (the most pressing: stop.ts). */
+  /** The stop requested since the last run() returned (the most pressing: entry/stop.ts). */
   private stop: Stop | null = null;
   private stoppedSignal: StoppedSignal | null = null;
   /** While onUserContext runs: the pt_regs it works on (a signal stop there resumes there). */

@@ -16,7 +16,7 @@
 import type { CPU } from '../cpu/cpu.js';
 import { PAGE_SIZE, WATCH_READ, WATCH_WRITE, type Memory, type MemoryWatch } from '../cpu/memory.js';
 import type { BlockCache } from '../cpu/run.js';
-import type { Stop, WatchType } from './stop.js';
+import type { Stop, WatchType } from '../entry/stop.js';
 
 interface Watch {
   type: WatchType;

@@ -13,10 +13,9 @@
  * functions it used (a cache made right after compiling would hold only the
  * top level; V8 compiles functions lazily).
  *
- * The cache file sits beside the zpoline sweep cache (src/entry/sweep-cache.ts
- * names the directory the same way: $ENTRYSTUB_CACHE_DIR, else
- * $XDG_CACHE_HOME/entrystub, else ~/.cache/entrystub; ENTRYSTUB_CACHE_DIR=off
- * keeps nothing), named by a hash of the bundle (computed when it was built),
+ * The cache file sits beside the zpoline sweep cache, in the cache
+ * directory's v8/ (src/entry/cache-dir.ts: where it is, and how the few most
+ * recently used files are kept; ENTRYSTUB_CACHE_DIR=off keeps nothing), named by a hash of the bundle (computed when it was built),
  * Node's version and architecture and the V8 flags: a different build or
  * Node never reads another's cache. V8 checks the data again (its version,
  * flags and the source's length) and rejects what does not fit, and a file
@@ -28,11 +27,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { cacheSubdir, markUsed, prune } from './entry/cache-dir.js';
 
 /**
  * V8 flags for the emulator's runs. The interrupt budget (bytecode a function runs between two looks at whether
@@ -50,20 +49,11 @@ declare const ENTRYSTUB_BUNDLE_HASH: string;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bundle = path.join(here, 'entrystub-bundle.cjs');
 
-function cacheDir(): string | null {
-  const env = process.env.ENTRYSTUB_CACHE_DIR;
-  if (env === 'off') return null;
-  if (env) return path.join(env, 'v8');
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'entrystub', 'v8');
-}
+/** Code caches kept (cache-dir.ts prunes the least recently used): a megabyte each, one per build and Node. */
+const KEEP = 4;
 
 function cacheFile(): string | null {
-  let dir: string | null;
-  try {
-    dir = cacheDir();
-  } catch {
-    return null; // no home directory to find
-  }
+  const dir = cacheSubdir('v8');
   if (dir === null) return null;
   const key = createHash('sha256')
     .update(`${ENTRYSTUB_BUNDLE_HASH}\0${process.version}\0${process.arch}\0${process.execArgv.join('\0')}\0${V8_FLAGS.join('\0')}`)
@@ -83,7 +73,9 @@ function readCache(file: string | null): Buffer | undefined {
   try {
     const f = fs.readFileSync(file);
     const data = f.subarray(DIGEST);
-    return f.length > DIGEST && digest(data).equals(f.subarray(0, DIGEST)) ? data : undefined;
+    if (f.length <= DIGEST || !digest(data).equals(f.subarray(0, DIGEST))) return undefined;
+    markUsed(file);
+    return data;
   } catch {
     return undefined;
   }
@@ -96,6 +88,7 @@ function writeCache(file: string, make: () => Buffer): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, Buffer.concat([digest(data), data]));
     fs.renameSync(tmp, file);
+    prune(path.dirname(file), '.bin', KEEP);
   } catch {
     try {
       fs.rmSync(tmp, { force: true });

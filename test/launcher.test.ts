@@ -35,6 +35,23 @@ const codeCaches = (dir: string): string[] => {
 };
 
 describe.skipIf(!BUSYBOX)('the launcher and its V8 code cache', () => {
+  it("keeps the directory to the few most recently used caches (other builds' are dropped)", () => {
+    const dir = path.join(tmp, 'pruned');
+    const v8 = path.join(dir, 'v8');
+    fs.mkdirSync(v8, { recursive: true });
+    const others = Array.from({ length: 6 }, (_, k) => path.join(v8, `${String(k).repeat(64)}.bin`));
+    others.forEach((f, k) => {
+      fs.writeFileSync(f, 'another build');
+      const t = new Date(Date.now() - (k + 1) * 60_000); // others[0] the most recently used
+      fs.utimesSync(f, t, t);
+    });
+    run(dir);
+    const left = codeCaches(dir);
+    expect(left).toHaveLength(4);
+    expect(left.filter((f) => !others.includes(f))).toHaveLength(1); // this build's, just written
+    expect(others.slice(0, 3).every((f) => left.includes(f))).toBe(true);
+  });
+
   it('is made by the first run, then read as it is; a damaged one is made again', () => {
     const dir = path.join(tmp, 'cache');
     run(dir);
@@ -43,11 +60,15 @@ describe.skipIf(!BUSYBOX)('the launcher and its V8 code cache', () => {
     expect(file).toMatch(/[0-9a-f]{64}\.bin$/);
     const made = fs.readFileSync(file);
     expect(made.length).toBeGreaterThan(100_000); // the functions the run compiled, not only the top level
-    const { ino, mtimeMs } = fs.statSync(file);
+    const { ino } = fs.statSync(file);
+    const old = new Date(Date.now() - 86_400_000);
+    fs.utimesSync(file, old, old);
 
     run(dir);
     const again = fs.statSync(file);
-    expect([again.ino, again.mtimeMs]).toEqual([ino, mtimeMs]); // accepted: not written again
+    expect(again.ino).toBe(ino); // accepted: not written again (a new cache is renamed over it: another inode)
+    expect(fs.readFileSync(file).equals(made)).toBe(true);
+    expect(again.mtimeMs).toBeGreaterThan(old.getTime() + 3_600_000); // marked used, so that pruning keeps it
 
     const damaged = Buffer.from(made);
     for (let k = 4096; k < damaged.length; k += 4096) damaged[k] ^= 0x5a; // its body: V8 checks only the header

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Memory, PROT_EXEC, PROT_READ, PROT_USER } from '../src/cpu/memory.js';
 import { lastKey, rewriteSyscallSites } from '../src/entry/zpoline.js';
-import { cacheFile, useCacheDir } from '../src/entry/sweep-cache.js';
+import { SWEEPS_KEPT, cacheFile, useCacheDir } from '../src/entry/sweep-cache.js';
 import { rng } from './helpers/fuzz.js';
 
 const CODE = 0x400000, LEN = 0x3000;
@@ -110,5 +110,30 @@ describe("zpoline's sweep cache", () => {
       if (at < last + 2 + 15) expect(lastKey).not.toBe(key);
       else expect(lastKey).toBe(key); // beyond what any instruction before the pair can read
     }
+  });
+
+  it('keeps the most recently used sweeps: a hit marks its file used, a store drops the least recently used', () => {
+    const pruned = path.join(dir, 'pruned');
+    const zp = path.join(pruned, 'zpoline');
+    fs.mkdirSync(zp, { recursive: true });
+    const old = (k: number) => path.join(zp, `${k.toString(16).padStart(64, '0')}.json`);
+    for (let k = 0; k < SWEEPS_KEPT; k++) {
+      fs.writeFileSync(old(k), '[]');
+      const t = new Date(Date.now() - 86_400_000 - k * 1000); // old(0) the most recently used
+      fs.utimesSync(old(k), t, t);
+    }
+    const bytes = code(11);
+    useCacheDir(pruned);
+    rewriteSyscallSites(memWith(bytes), [[CODE, CODE + LEN]]); // a miss: stored, and the oldest dropped
+    const mine = cacheFile(lastKey)!;
+    const t = new Date(Date.now() - 2 * 86_400_000); // older than every other
+    fs.utimesSync(mine, t, t);
+    useCacheDir(pruned); // a new process: a hit marks it used
+    rewriteSyscallSites(memWith(bytes), [[CODE, CODE + LEN]]);
+    expect(fs.statSync(mine).mtimeMs).toBeGreaterThan(Date.now() - 3_600_000);
+    const names = fs.readdirSync(zp);
+    expect(names).toHaveLength(SWEEPS_KEPT);
+    expect(fs.existsSync(old(SWEEPS_KEPT - 1))).toBe(false);
+    expect(fs.existsSync(old(SWEEPS_KEPT - 2))).toBe(true);
   });
 });

@@ -20,18 +20,18 @@
  * the rewrite touch anything but a syscall instruction; a file that does not
  * parse is a miss.
  *
- * Results are kept for the process and in a directory, one file per key:
- * $ENTRYSTUB_CACHE_DIR, else $XDG_CACHE_HOME/entrystub, else
- * ~/.cache/entrystub; ENTRYSTUB_CACHE_DIR=off keeps them in the process only.
+ * Results are kept for the process and in the cache directory's zpoline/
+ * (cache-dir.ts: where it is, and how it is pruned), one file per key;
+ * ENTRYSTUB_CACHE_DIR=off keeps them in the process only.
  * Files are written to a temporary name and renamed, so a concurrent run
  * reads a whole file or none. Failing to read or write the directory only
  * costs the sweep.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheSubdir, markUsed, prune } from './cache-dir.js';
 
 const memo = new Map<string, number[]>();
 let dirMemo: string | null | undefined;
@@ -39,16 +39,15 @@ let versionMemo: string | undefined;
 
 /** The cache directory, or null: in the process only. */
 function cacheDir(): string | null {
-  if (dirMemo !== undefined) return dirMemo;
-  const env = process.env.ENTRYSTUB_CACHE_DIR;
-  if (env === 'off') dirMemo = null;
-  else if (env) dirMemo = path.join(env, 'zpoline');
-  else {
-    const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-    dirMemo = path.join(base, 'entrystub', 'zpoline');
-  }
+  if (dirMemo === undefined) dirMemo = cacheSubdir('zpoline');
   return dirMemo;
 }
+
+/**
+ * How many programs' sweeps are kept (cache-dir.ts prunes the least recently used): a file is a few KiB, and a
+ * build that changes the decoder makes every earlier one unreadable.
+ */
+export const SWEEPS_KEPT = 1024;
 
 /** The decoder's version, hashed by scripts/bundle.mjs into the bundle it makes (by decoderVersion, unbundled). */
 declare const ENTRYSTUB_DECODER_VERSION: string | undefined;
@@ -109,6 +108,7 @@ export function lookup(key: string): number[] | null {
     const v: unknown = JSON.parse(fs.readFileSync(path.join(dir, `${key}.json`), 'utf8'));
     if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x) && x >= 0)) return null;
     memo.set(key, v as number[]);
+    markUsed(path.join(dir, `${key}.json`));
     return v as number[];
   } catch {
     return null;
@@ -124,6 +124,7 @@ export function store(key: string, offsets: number[]): void {
     const tmp = path.join(dir, `.${key}.${process.pid}.tmp`);
     fs.writeFileSync(tmp, JSON.stringify(offsets));
     fs.renameSync(tmp, path.join(dir, `${key}.json`));
+    prune(dir, '.json', SWEEPS_KEPT);
   } catch {
     /* a read-only or missing home: the process keeps its own */
   }

@@ -203,7 +203,9 @@ export const hostOs: typeof nodeOs = logModule('os', nodeOs, () => true);
 
 export const randomBytes = asked('crypto.randomBytes', (n: number): Buffer => crypto.randomBytes(n));
 export const randomFillSync = asked('crypto.randomFillSync', <T extends NodeJS.ArrayBufferView>(b: T): T => crypto.randomFillSync(b), (args) => [bytesOf(args[0] as NodeJS.ArrayBufferView)]);
-export const spawnSync = asked('child_process.spawnSync', childProcess.spawnSync) as typeof childProcess.spawnSync;
+// childProcess.spawnSync read at the call, not here: the bundle loads node:child_process (net, streams: ~10 ms) on its
+// first use (scripts/bundle.mjs), and few runs spawn a host process
+export const spawnSync = asked('child_process.spawnSync', (...a: unknown[]): unknown => (childProcess.spawnSync as (...x: unknown[]) => unknown)(...a)) as typeof childProcess.spawnSync;
 
 /**
  * CLOCK_REALTIME minus the monotonic clock, read once when the emulator

@@ -410,12 +410,12 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
   }
 
-  /** The path is about to return to the program: the return instruction (`route`) is next. */
-  protected leave(icountAfter: number, route: () => string): void {
+  /** The path is about to return to the program: the return instruction (`route`, or what says it: trace's) is next. */
+  protected leave(icountAfter: number, route: string | (() => string)): void {
     const t = this.trip;
     if (t === null) return;
     const insns = icountAfter - t.icount;
-    this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, route()));
+    this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, typeof route === 'string' ? route : route()));
     this.trip = null;
     if (this.t.returnStopNr < 0) this.port.origRax = -1;
   }

@@ -123,8 +123,8 @@ function randomInsn(r: () => number): number[] {
     case 16: // bswap (with 66: the undefined 16-bit form, the handler's)
       out.push(0x0f, 0xc8 + Math.floor(r() * 8));
       break;
-    case 17: // cld, std, leave
-      out.push(pick([0xfc, 0xfd, 0xc9]));
+    case 17: // cld, std, leave, pushf (with 66: the handler's 16-bit form)
+      out.push(pick([0xfc, 0xfd, 0xc9, 0x9c]));
       break;
     default:
       out.push(0x90);

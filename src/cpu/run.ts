@@ -47,6 +47,16 @@ export class Block {
   linkEpoch = -1;
   /** The privilege level the link was found at (its fetch was checked at that level only). */
   linkCpl = -1;
+  /**
+   * The successor before that one, under the same conditions: a block whose
+   * successors alternate (a shared function's `ret`, a branch taken every
+   * other time; the syscall path has four on every getpid) finds both
+   * without a lookup.
+   */
+  link2: Block | null = null;
+  link2Addr = NaN;
+  link2Epoch = -1;
+  link2Cpl = -1;
   /** The mode it was decoded in (compat: 32-bit code), which a link must match: the same address may be entered in either. */
   compat = false;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
@@ -261,9 +271,15 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
     const rip = cpu.rip;
     if (prev !== null && prev.link !== null && prev.linkAddr === rip && prev.linkEpoch === mem.epoch + cache.epoch && prev.linkCpl === cpu.cpl && prev.link.compat === cpu.compat && prev.link.gen === prev.link.page.gen && (prev.link.page2 === null || prev.link.gen2 === prev.link.page2.gen))
       b = prev.link;
+    else if (prev !== null && prev.link2 !== null && prev.link2Addr === rip && prev.link2Epoch === mem.epoch + cache.epoch && prev.link2Cpl === cpu.cpl && prev.link2.compat === cpu.compat && prev.link2.gen === prev.link2.page.gen && (prev.link2.page2 === null || prev.link2.gen2 === prev.link2.page2.gen))
+      b = prev.link2;
     else {
       b = cache.get(rip, cpu.compat);
       if (prev !== null) {
+        prev.link2 = prev.link;
+        prev.link2Addr = prev.linkAddr;
+        prev.link2Epoch = prev.linkEpoch;
+        prev.link2Cpl = prev.linkCpl;
         prev.link = b;
         prev.linkAddr = rip;
         prev.linkEpoch = mem.epoch + cache.epoch;

@@ -478,6 +478,9 @@ const TEMPLATES = new Map<Handler, Template>([
   [mv.nop, () => ''],
   // DF is outside the lazy arithmetic flags: cpu.flags holds it whatever is pending
   [mv.cld, () => 'cpu.flags&=-1025;'],
+  // pushfq (every syscall path saves the user's flags in pt_regs with it): the flags as the handler reads
+  // them, RF and VM as 0, so the pending arithmetic flags go to cpu.lf first (the 16-bit form stays the handler's)
+  [mv.pushf, (e, i) => (i.size !== 8 ? null : e.materialize() + 'const f=cpu.getFlags()&-196609;' + SP_DOWN(8) + 'mem.write64(sp,f,0);RL[4]=nl;RH[4]=nh;')],
   [mv.std, () => 'cpu.flags|=1024;'],
   [
     // leave (any operand size, as the handler): RSP = RBP + 8 after the load from RBP, then RBP = the value
@@ -744,7 +747,7 @@ const retTemplate: Template = (_e, i) =>
 function mayStore(i: Insn, t: Template | undefined): boolean {
   if (t === undefined) return true; // a handler: anything
   const op = i.op;
-  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.movMR64 || op === c32.pushR || op === c32.pushI) return true;
+  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.pushf || op === mv.movMR64 || op === c32.pushR || op === c32.pushI) return true;
   if (op === mv.movEG || op === mv.movEI || op === mv.setcc || op === alu.incdec || op === alu.not || op === alu.neg) return i.rm < 0;
   if (op === alu.aluEG || op === alu.aluEI) return i.rm < 0 && i.sub !== 7;
   return false;

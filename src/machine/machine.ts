@@ -98,11 +98,7 @@ export class Machine {
   readonly watchpoints: Watchpoints;
   /** Set when the program has ended: every process has (with a debugger, every task it traces). */
   ended: End | null = null;
-  /**
-   * Syscalls a debugger catches: null = none, 'all', or a set of numbers.
-   * A caught syscall stops twice: when it enters (syscall-entry) and when it
-   * is back at the next user instruction (syscall-return).
-   */
+  /** Syscalls a debugger catches (null = none): each stops at its entry and back at the next user instruction. */
   catchSyscalls: Set<number> | 'all' | null = null;
   /** How the debugger numbers a 32-bit task's syscalls in catchSyscalls and the stops (table.ts). */
   syscallNumbers32: SyscallNumbers32 = 'x86-64';
@@ -686,9 +682,7 @@ export class Machine {
         const idle = this.nextTurn(t);
         if (idle) return idle;
       } else if (this.sched.quantum <= 0 && this.sched.next(t) === t) {
-        // no other task may run: the next turn is this one's again, as nextTurn would find at the next
-        // switchable point; starting it now spares slices of OVERRUN instructions until that point
-        // (a syscall path is mostly not switchable: in nommu/zpoline 3 of a getpid's 422 instructions are)
+        // alone: its next turn starts now, not after slices of OVERRUN up to a switchable point (3 of 422 in a zpoline getpid)
         this.sched.turn();
       }
       if (left <= 0) break;

@@ -142,7 +142,27 @@ class PageTable {
   refs = 1;
   /** Pages present. */
   count = 0;
+
+  /** A clone's table: only the slots that hold a page are cloned (a snapshot is taken every million instructions: the generic clone visited all 512). */
+  [CLONE](c: Cloner): PageTable {
+    const t = c.note(this, new PageTable());
+    t.refs = this.refs;
+    t.count = this.count;
+    const from = this.slots, to = t.slots;
+    for (let i = 0; i < TABLE_PAGES; i++) {
+      const p = from[i];
+      if (p !== undefined) to[i] = c.clone(p);
+    }
+    return t;
+  }
 }
+
+/**
+ * The TLBs of every snapshot's address spaces, one set for all: a snapshot
+ * never runs (restoring one clones it again, with TLBs of its own), so what
+ * they hold is never used.
+ */
+const NO_TLB: (Page | null)[] = new Array<Page | null>(TLB_SIZE).fill(null);
 
 /** A mapped range of pages [s, e) (page numbers) with one protection. */
 interface Region {
@@ -201,13 +221,12 @@ export class Memory {
     // made by the constructor: the engine's code optimized for address spaces stays good for a clone's (clone.ts's shapedOnClone)
     const m = c.note(this, new Memory());
     c.fields(this, m, MEMORY_TRANSIENT);
-    m.rt = new Array(TLB_SIZE).fill(null);
-    m.wt = new Array(TLB_SIZE).fill(null);
-    m.xt = new Array(TLB_SIZE).fill(null);
-    m.otherTlb = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];
-    m.watch = null;
-    m.onCodeWrite = null;
-    if (c.mode === 'snapshot') this.flushTlb();
+    // a restored copy keeps the empty TLBs its constructor made; a snapshot's hold nothing of their own (NO_TLB)
+    if (c.mode === 'snapshot') {
+      m.rt = m.wt = m.xt = NO_TLB;
+      m.otherTlb = [NO_TLB, NO_TLB, NO_TLB];
+      this.flushTlb();
+    }
     return m;
   }
 

@@ -131,7 +131,7 @@ export interface PageAccount {
 }
 
 /** Memory's fields a clone does not copy (caches and listeners: see Memory's CLONE). */
-const MEMORY_TRANSIENT: ReadonlySet<PropertyKey> = new Set(['rt', 'wt', 'xt', 'otherTlb', 'watch', 'onCodeWrite']);
+const MEMORY_TRANSIENT: ReadonlySet<PropertyKey> = new Set(['rt', 'wt', 'xt', 'otherTlb', 'watch', 'onCodeWrite', 'reads']);
 
 /** Pages per page table (2 MiB of address space). */
 const TABLE_PAGES = 512;
@@ -204,6 +204,13 @@ export class Memory {
   watch: MemoryWatch | null = null;
   /** The page accounting (null: pages are free). */
   account: PageAccount | null = null;
+  /**
+   * Where pages read are noted (null: nowhere): each page a read TLB fill
+   * finds, so after a flush, every page read since (reverse execution's
+   * summary of a stretch of history: a read watchpoint's page that no
+   * stretch read cannot have stopped there). Costs the slow path only.
+   */
+  reads: Set<number> | null = null;
   /** The pages every address space shares (the guest kernel's), consulted where this one maps nothing. */
   private global: Memory | null = null;
   /** Tasks running in this address space (mm_users): a vfork child and its parent share one. */
@@ -245,6 +252,7 @@ export class Memory {
     child.regions = this.regions.map((r) => ({ ...r }));
     child.global = this.global;
     child.account = this.account;
+    child.reads = this.reads;
     for (const [t, tbl] of this.dir) {
       tbl.refs++;
       child.dir.set(t, tbl);
@@ -606,6 +614,7 @@ export class Memory {
     if (e !== null && e.pn === pn) return e;
     const p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_READ)) this.fault(addr, p, 0);
+    if (this.reads !== null) this.reads.add(pn);
     if (this.watch !== null && ((this.watch.pages.get(pn) ?? 0) & WATCH_READ) !== 0) {
       this.watch.hit(addr, false);
       return p; // not cached: the next access reports too

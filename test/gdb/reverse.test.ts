@@ -206,6 +206,34 @@ describe('reverse execution', () => {
     }
   });
 
+  it('watch on a page written in every stretch: reverse-continue replays stretch after stretch, in batches, to the write a forward run stopped at', { timeout: T }, async () => {
+    // bench-crc's buffer (the 64 KiB one: musl has a `buf` of its own): each round writes one of its first bytes, so with a
+    // round about a million instructions long, every stretch writes its first page; buf[0] itself only at the start and in round 0
+    const prog = BIN('bench-crc-musl');
+    const buf = /^([0-9a-f]+) 0*10000 b buf$/m.exec(spawnSync('nm', ['-S', prog], { encoding: 'utf8' }).stdout)![1];
+    const watch = `watch *(unsigned char *)0x${buf}`;
+    const pc = 'printf "PC %#lx\\n", $pc';
+    const pcs = (out: string) => [...out.matchAll(/^PC (0x[0-9a-f]+)$/gm)].map((m) => m[1]);
+    const session = async (ex: string[]) => {
+      const stub = await startStub(['--entry', 'native', prog, '12']);
+      try {
+        return await gdbBatch(stub.port, { file: prog, ex, timeout: T });
+      } finally {
+        await stub.stop();
+      }
+    };
+    // forwards from the first instruction: every write to it before printf, with the address of the instruction after it
+    const fwd = await session([watch, 'break printf', ...Array(4).fill(['continue', pc]).flat()]);
+    const writes = pcs(fwd.slice(0, fwd.search(/Breakpoint \d+, .*printf/)));
+    expect(writes.length).toBe(2);
+    const out = await session(['break printf', 'continue', 'delete', watch, 'reverse-continue', 'stepi', pc, 'monitor history']);
+    expect(pcs(out)).toEqual([writes[1]]);
+    // every stretch back to round 0 was replayed, in a few runs rather than one per stretch
+    const h = /: (\d+) replays so far, (\d+) instructions replayed; reverse-continue skipped (\d+) stretches/.exec(out)!;
+    expect(Number(h[2])).toBeGreaterThan(9_000_000);
+    expect(Number(h[1])).toBeLessThan(8);
+  });
+
   it('reverse-finish out of do_syscall_64 lands on its call in entry_SYSCALL_64; reverse-next and reverse-step in C', { timeout: T }, async () => {
     const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
     try {

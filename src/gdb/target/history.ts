@@ -61,6 +61,8 @@ interface Kept {
 export const SNAPSHOT_INTERVAL = 1_000_000;
 /** Going back, fine snapshots are taken this many times more often than while recording (the next steps back are then short). */
 const FINE = 10;
+/** The most segments reverse-continue replays in one run (continueBack). */
+const MAX_BATCH = 16;
 
 /** The stop settings in force now: reverse-continue stops where these would have stopped. */
 interface Overlay {
@@ -457,6 +459,18 @@ export class History implements GuestProcess, GuestReverse {
     return true;
   }
 
+  /** Do the stretches' notes cover instants [from, to) already? */
+  private noted(from: number, to: number): boolean {
+    let at = from;
+    for (const r of [...this.ran].sort((x, y) => x.from - y.from)) {
+      if (r.to <= at || r.from >= to) continue;
+      if (r.from > at) return false;
+      at = r.to;
+      if (at >= to) return true;
+    }
+    return false;
+  }
+
   /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
   private snapBefore(at: number): Kept | null {
     for (let k = this.snaps.length - 1; k >= 0; k--) if (this.snaps[k].icount <= at) return this.snaps[k];
@@ -493,15 +507,25 @@ export class History implements GuestProcess, GuestReverse {
     // a segment where today's settings cannot have stopped (mayStop) is passed without a replay
     let until = now;
     let end: Kept | null = null;
+    let batch = 1;
     for (let first = true; ; first = false) {
       // the first segment ends now; each earlier one ends where the one after it starts
-      const start = this.snapBefore(first ? now : until - 1);
+      let start = this.snapBefore(first ? now : until - 1);
       if (start !== null && !this.mayStop(start.icount, until, start, end, overlay)) {
         this.skipped++;
         if (start.icount <= this.start()) break;
         [until, end] = [start.icount, start];
         continue;
       }
+      // the segments before it that may stop too are replayed with it, in one run from the earliest one's snapshot: a
+      // batch that doubles as the scan goes on, so that going a long way back costs a restore (and the blocks decoded
+      // anew) per batch rather than per segment, and at most twice the segments back to the stop
+      for (let n = 1; n < batch && start !== null && start.icount > this.start(); n++) {
+        const prev = this.snapBefore(start.icount - 1);
+        if (prev === null || !this.mayStop(prev.icount, start.icount, prev, start, overlay)) break;
+        start = prev;
+      }
+      batch = Math.min(2 * batch, MAX_BATCH);
       const found = this.replayScan(start, until, overlay);
       // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access
       // (the access of the instruction just before a segment's end is that segment's), and going back lands before it
@@ -555,7 +579,7 @@ export class History implements GuestProcess, GuestReverse {
     // the scan ran that stretch of history as it was: where its code ran is kept for the next reverse-continue
     const from = start?.icount ?? 0, to = proc.exec.icount();
     const note = proc.takeRan();
-    if (note !== null && to > from) this.ran.push(stretch(from, to, note));
+    if (note !== null && to > from && !this.noted(from, to)) this.ran.push(stretch(from, to, note));
     return out;
   }
 

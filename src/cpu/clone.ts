@@ -52,7 +52,8 @@ const blanks = new WeakMap<object, () => object>();
  * every field is cloned over), not into Object.create(prototype): the
  * engine gives objects a constructor makes another hidden class than those
  * built field by field, and code optimized for a machine's hot objects (the
- * CPU, its Memory) ran a restored machine at a third of its speed.
+ * CPU, its Memory) ran a restored machine at a third of its speed. Only
+ * when restoring: a snapshot is never run.
  */
 export function shapedOnClone<C extends object>(cls: { prototype: C }, blank: () => C): void {
   blanks.set(cls.prototype, blank);
@@ -128,7 +129,8 @@ export class Cloner {
       if (c !== NOT_SPECIAL) return c;
       if (!Array.isArray(o)) plain.add(proto);
     } else if (Array.isArray(o)) return this.special(o);
-    const blank = proto !== null ? blanks.get(proto) : undefined;
+    // (a snapshot never runs: only a restored copy needs the constructor's shape, and the constructor's allocations)
+    const blank = proto !== null && this.mode === 'restore' ? blanks.get(proto) : undefined;
     const c = this.note(o, blank !== undefined ? blank() : (Object.create(proto) as object));
     this.fields(o, c);
     if (Object.isFrozen(o)) Object.freeze(c);

@@ -98,11 +98,19 @@ export class Page {
       return q;
     }
     this.frozen = true;
+    // a page unchanged since the last snapshot (the same frozen bytes: a write would have thawed them) is that snapshot's
+    // copy: snapshots never change, so they share it, and a snapshot holds only what changed since the one before
+    const last = this.lastSnapshot;
+    if (c.mode === 'snapshot' && last !== null && last.u8.buffer === this.u8.buffer && last.prot === this.prot && last.refs === this.refs) return c.note(this, last);
     const q = c.note(this, new Page(this.pn, this.prot, this.u8.buffer as ArrayBuffer));
     q.frozen = true;
     q.refs = this.refs;
+    if (c.mode === 'snapshot') this.lastSnapshot = q;
     return q;
   }
+
+  /** The copy the last snapshot took of this page (Page's CLONE), which the next one shares if the page is unchanged. */
+  lastSnapshot: Page | null = null;
 }
 
 /** Kinds of access a watched page reports (Memory.setWatch). */
@@ -143,18 +151,38 @@ class PageTable {
   /** Pages present. */
   count = 0;
 
-  /** A clone's table: only the slots that hold a page are cloned (a snapshot is taken every million instructions: the generic clone visited all 512). */
+  /**
+   * A clone's table: only the slots that hold a page are cloned (a snapshot
+   * is taken every million instructions: the generic clone visited all 512);
+   * a table whose pages are all the last snapshot's copies (Page's CLONE) is
+   * that snapshot's table, shared.
+   */
   [CLONE](c: Cloner): PageTable {
+    const from = this.slots;
+    const last = c.mode === 'snapshot' ? this.lastSnapshot : null;
+    let same = last !== null && last.refs === this.refs && last.count === this.count;
+    for (let i = 0; i < TABLE_PAGES; i++) {
+      const p = from[i];
+      if (p === undefined) continue;
+      const q = c.clone(p);
+      if (same && q !== last!.slots[i]) same = false;
+    }
+    // (no cycle runs through a table: its pages are cloned before it is noted; cloned again below, they are the same copies)
+    if (same) return c.note(this, last!);
     const t = c.note(this, new PageTable());
     t.refs = this.refs;
     t.count = this.count;
-    const from = this.slots, to = t.slots;
+    const to = t.slots;
     for (let i = 0; i < TABLE_PAGES; i++) {
       const p = from[i];
       if (p !== undefined) to[i] = c.clone(p);
     }
+    if (c.mode === 'snapshot') this.lastSnapshot = t;
     return t;
   }
+
+  /** The copy the last snapshot took of this table, which the next one shares if nothing in it changed. */
+  lastSnapshot: PageTable | null = null;
 }
 
 /**
@@ -225,13 +253,16 @@ export class Memory {
    * before.
    */
   [CLONE](c: Cloner): Memory {
-    // made by the constructor: the engine's code optimized for address spaces stays good for a clone's (clone.ts's shapedOnClone)
-    const m = c.note(this, new Memory());
+    // a restored copy is made by the constructor (the engine's code optimized for address spaces stays good for it: clone.ts's
+    // shapedOnClone), with its empty TLBs; a snapshot, never run, is the fields alone, and its TLBs are NO_TLB
+    const m = c.note(this, c.mode === 'restore' ? new Memory() : (Object.create(Memory.prototype) as Memory));
     c.fields(this, m, MEMORY_TRANSIENT);
-    // a restored copy keeps the empty TLBs its constructor made; a snapshot's hold nothing of their own (NO_TLB)
     if (c.mode === 'snapshot') {
       m.rt = m.wt = m.xt = NO_TLB;
       m.otherTlb = [NO_TLB, NO_TLB, NO_TLB];
+      m.watch = null;
+      m.onCodeWrite = null;
+      m.reads = null;
       this.flushTlb();
     }
     return m;

@@ -19,7 +19,8 @@ import { Memory } from '../cpu/memory.js';
 import { CpuFault } from '../cpu/fault.js';
 import { faultSignal, hex } from './fault-signal.js';
 import { MachineStats } from './counts.js';
-import { BP_SW, BlockCache, RanLog, runBlocks } from '../cpu/run.js';
+import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
+import { StretchNotes, type StretchNote } from './stretch.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
@@ -49,16 +50,6 @@ export type { PathInfo } from '../entry/index.js';
 export type { Stop } from '../entry/stop.js';
 
 /** A task as the debugger's thread list shows it. */
-/** What ran in a stretch of history (Machine.takeRan): each a superset of what ran. */
-export interface StretchNote {
-  /** The [start, end) of every block run, flattened. */
-  code: number[];
-  /** The syscall numbers a stop was looked for (entries, and returns of caught calls). */
-  syscalls: number[];
-  /** The page numbers read, in any address space. */
-  reads: number[];
-}
-
 export interface TaskInfo {
   pid: number;
   tid: number;
@@ -163,12 +154,8 @@ export class Machine {
   private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
   /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
   readonly syscallCounts = new Map<number, number>();
-  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too); null until asked (history). */
-  private ran: RanLog | null = null;
-  /** The syscall numbers a stop was looked for since the last takeRan() (every entry, and the return of a caught one); null until asked. */
-  private syscallsSeen: Set<number> | null = null;
-  /** The pages read since the last takeRan() (Memory.reads: every address space's TLB fills for reads); null until asked. */
-  private readPages: Set<number> | null = null;
+  /** What each stretch of history ran, for reverse execution (takeRan): every address space notes in it. */
+  private readonly notes = new StretchNotes();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -270,8 +257,7 @@ export class Machine {
     for (const mm of copies.mms) if (mm.onExecutable !== null) mm.onExecutable = this.onExecutable;
     for (const t of tasks) if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
     this.cpu.useMemory(this.cpu.mem);
-    // a clone's address spaces (Memory's CLONE leaves the note out) note their reads in the clone's own set
-    if (this.readPages !== null) for (const p of this.os.procs.values()) p.mem.reads = this.readPages;
+    for (const p of this.os.procs.values()) this.notes.attach(p.mem);
     this.watchpoints.reapply();
   }
 
@@ -353,9 +339,7 @@ export class Machine {
 
   private newCache(mem: Memory): BlockCache {
     const b = new BlockCache(mem);
-    b.ran = this.ran;
-    // an address space made since the last note (fork, exec) notes its reads from its first block on
-    if (this.readPages !== null) mem.reads = this.readPages;
+    this.notes.attach(mem, b);
     b.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
     return b;
   }
@@ -566,37 +550,13 @@ export class Machine {
   /** Whether the debugger catches syscall nr in the running task (it traces it). */
   caught(nr: number): boolean {
     // every syscall stop is looked for here, under the number it reports: a stretch of history that never asked for nr cannot stop at it
-    this.syscallsSeen?.add(nr);
+    this.notes.syscall(nr);
     return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
   }
 
-  /**
-   * What ran since the last call (reverse execution's summary of a stretch
-   * of history, all of it supersets), and a fresh note from here: the code,
-   * as [start, end) pairs of the blocks run (a block counts whole, and so
-   * does one looked up for a debugger); the syscall numbers a stop was
-   * looked for; the pages read (every address space's TLBs are emptied
-   * here, so each page read from now on is filled in, and noted, at least
-   * once). Null at the first call: nothing was noted before (a machine not
-   * recorded for history pays nothing for the note).
-   */
+  /** What ran since the last call, and a fresh note from here (stretch.ts; null at the first call). */
   takeRan(): StretchNote | null {
-    const first = this.ran === null;
-    this.ran ??= new RanLog();
-    this.syscallsSeen ??= new Set();
-    this.readPages ??= new Set();
-    for (const p of this.os.procs.values()) {
-      p.mem.reads = this.readPages;
-      p.mem.flushTlb();
-      const c = this.caches.get(p.mem);
-      if (!c) continue;
-      c.ran = this.ran;
-      c.relink();
-    }
-    const note: StretchNote = { code: this.ran.take(), syscalls: [...this.syscallsSeen], reads: [...this.readPages] };
-    this.syscallsSeen.clear();
-    this.readPages.clear();
-    return first ? null : note;
+    return this.notes.take([...this.os.procs.values()].map((p) => [p.mem, this.caches.get(p.mem)]));
   }
 
   /**

@@ -4,23 +4,29 @@
  * undo log: a GuestProcess recorded here keeps every call the debugger made
  * on it that can change what happens next (runs with their budgets, resumes
  * with a signal, register and memory writes, breakpoints, catches, which
- * task runs), and going back to an earlier instant means starting a fresh
- * machine that replays the host's answers from the start and re-issuing
- * those calls up to that instant. The fresh machine then takes the old one's
- * place; running forward from there replays the rest of the host's answers
- * (a read of stdin is not read again, output is not written again) until
- * it is past the end of history, where it runs live.
+ * task runs), and going back to an earlier instant means restoring the
+ * nearest snapshot before it (Kept: taken every SNAPSHOT_INTERVAL guest
+ * instructions while recording, and more finely while going back) and
+ * re-issuing the recorded calls from there up to that instant. The restored
+ * machine then takes the old one's place; running forward from there replays
+ * the rest of the host's answers (a read of stdin is not read again, output
+ * is not written again) until it is past the end of history, where it runs
+ * live.
  *
  * An instant is a count of guest instructions (every task's, the guest
  * kernel's included), so a reverse step lands back inside the entry path as
- * readily as in user code. reverse-continue replays the history once with
- * the breakpoints, watchpoints and catches set now laid over the ones that
- * were set then, notes every place where one of today's would have
- * stopped, and replays again to the last of them.
+ * readily as in user code. reverse-continue goes back stretch by stretch
+ * (the history between two snapshots), newest first: a stretch whose notes
+ * (src/machine/stretch.ts: the code it ran, the syscall stops looked for,
+ * the pages read; a write watchpoint's page unchanged at both ends) show
+ * that none of the breakpoints, watchpoints and catches set now could stop
+ * in it is passed over; the others are replayed, with today's settings laid
+ * over the ones set then, noting every place one would have stopped, and the
+ * last of them is where the replay goes again and stops.
  *
- * The cost of going back is a replay from the start: proportional to the
- * length of history, not to the distance gone back (the figures are in the
- * README).
+ * So the cost of a reverse step is a replay of at most a stretch, and that of
+ * a reverse-continue the stretches that may hold its stop (the figures are
+ * in the README).
  */
 import type { GuestEvent, GuestExecution, GuestMemory, GuestProcess, GuestRegs, GuestReverse, ReverseStop } from './port.js';
 

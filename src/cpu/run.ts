@@ -13,7 +13,8 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Memory, type Page } from './memory.js';
-import { compileBlock, knownBlock, type CompiledBlock } from './jit/compile.js';
+import { compileBlock, compileTrace, knownBlock, type CompiledBlock } from './jit/compile.js';
+import { current, cycleFrom } from './jit/trace.js';
 
 const MAX_BLOCK = 64;
 /**
@@ -62,6 +63,18 @@ export class Block {
   nops = 0;
   /** The RanLog mark under which the block was last noted as run (RanLog.note). */
   ranMark = -1;
+  /**
+   * A trace from here (jit/trace.ts): the compiled cycle of blocks this one
+   * starts, the blocks and their instructions as one array, and the epochs
+   * and privilege level its links were followed at. Null: none (yet).
+   */
+  trace: CompiledBlock | null = null;
+  traceBlocks: Block[] = [];
+  traceInsns: Insn[] = [];
+  traceEpoch = -1;
+  traceCpl = -1;
+  /** Compiled runs at which to look for a trace next (backing off while there is none). */
+  traceAt = 0;
   constructor(
     readonly insns: Insn[],
     readonly page: Page,
@@ -244,6 +257,33 @@ export class BlockCache {
 }
 
 /**
+ * Look for a trace from the compiled block b (jit/trace.ts): the cycle of
+ * links back to it, compiled as one loop. Each failure waits twice as many
+ * runs before the next look, so that a block that heads no cycle costs next
+ * to nothing.
+ */
+function findTrace(b: Block, epoch: number, cpl: number): void {
+  const blocks = cycleFrom(b, epoch, cpl);
+  const fn = blocks === null ? null : compileTrace(blocks.map((x) => x.insns), b.compat);
+  if (blocks === null || fn === null) {
+    b.traceAt = b.runs * 2 + 2;
+    return;
+  }
+  b.trace = fn;
+  b.traceBlocks = blocks;
+  b.traceInsns = blocks.flatMap((x) => x.insns);
+  b.traceEpoch = epoch;
+  b.traceCpl = cpl;
+}
+
+/** The links b's trace was made of would all be followed now, to blocks that are still current. */
+function traceHolds(b: Block, epoch: number, cpl: number): boolean {
+  if (b.traceEpoch !== epoch || b.traceCpl !== cpl) return false;
+  for (const m of b.traceBlocks) if (!current(m)) return false;
+  return true;
+}
+
+/**
  * Execute at most `budget` instructions, stopping early when an instruction
  * sets cpu.stopRequested (checked at block ends) or at a breakpoint, which
  * is reported to cache.onBreakpoint; a breakpoint at `resumeFrom` is passed over when it
@@ -300,6 +340,18 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
         } else if (runs === WARM) b.compiled = knownBlock(insns, b.compat) ?? null; // compiled before (a clone of the machine decodes again)
       }
       if (b.compiled !== null) {
+        if (b.trace === null && ++b.runs >= b.traceAt) findTrace(b, mem.epoch + cache.epoch, cpu.cpl);
+        if (b.trace !== null) {
+          if (traceHolds(b, mem.epoch + cache.epoch, cpu.cpl)) {
+            const ran = cache.ran;
+            if (ran !== null) for (const m of b.traceBlocks) if (m.ranMark !== ran.mark) ran.note(m);
+            done += b.trace(cpu, b.traceInsns, budget - done);
+            prev = null; // it left from one of its blocks, or after a store into code
+            continue;
+          }
+          b.trace = null;
+          b.traceAt = b.runs + 64;
+        }
         // a loop of one block goes round only without a breakpoint or probe at its start, which must be seen each time
         const r = b.compiled(cpu, insns, b.bp === 0 && b.probe === null ? budget - done : n);
         done += r;

@@ -159,30 +159,39 @@ class Emitter {
     return s;
   }
 
-  /** Statements loading memory at `A` into v (and vh for size 8). */
+  /**
+   * Statements loading memory at `A` into v (and vh for size 8): Memory's
+   * read TLB looked up inline (the page's number and the offset in Pn, Po,
+   * the entry in Pg), its read method on a miss or an access across pages.
+   * A large block's function is past V8's inlining budget, and a call with
+   * an address (a double) boxes it.
+   */
   load(size: number, v = 'v', vh = 'vh'): string {
+    const hit = `const Pn=Math.floor(A/4096),Po=A&4095,Pg=mem.rt[Pn&255];const Ph=Pg!==null&&Pg.pn===Pn${size > 1 ? `&&Po<=${4096 - size}` : ''};`;
     switch (size) {
       case 1:
-        return `const ${v}=mem.read8(A);`;
+        return hit + `const ${v}=Ph?Pg.u8[Po]:mem.read8(A);`;
       case 2:
-        return `const ${v}=mem.read16(A);`;
+        return hit + `const ${v}=Ph?Pg.dv.getUint16(Po,true):mem.read16(A);`;
       case 4:
-        return `const ${v}=mem.read32(A);`;
+        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read32(A);`;
       default:
-        return `const ${v}=mem.read64(A),${vh}=mem.hi;`;
+        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read64(A),${vh}=Ph?Pg.dv.getInt32(Po+4,true):mem.hi;`;
     }
   }
 
+  /** Statements storing at `A` (as load: the write TLB inline, in Qn, Qo, Qg; it never holds a page with code). */
   store(size: number, lo: string, hi: string): string {
+    const hit = `const Qn=Math.floor(A/4096),Qo=A&4095,Qg=mem.wt[Qn&255];if(Qg!==null&&Qg.pn===Qn${size > 1 ? `&&Qo<=${4096 - size}` : ''})`;
     switch (size) {
       case 1:
-        return `mem.write8(A,${lo});`;
+        return hit + `Qg.u8[Qo]=${lo};else mem.write8(A,${lo});`;
       case 2:
-        return `mem.write16(A,${lo});`;
+        return hit + `Qg.dv.setUint16(Qo,${lo},true);else mem.write16(A,${lo});`;
       case 4:
-        return `mem.write32(A,${lo});`;
+        return hit + `Qg.dv.setInt32(Qo,${lo},true);else mem.write32(A,${lo});`;
       default:
-        return `mem.write64(A,${lo},${hi});`;
+        return hit + `{Qg.dv.setInt32(Qo,${lo},true);Qg.dv.setInt32(Qo+4,${hi},true);}else mem.write64(A,${lo},${hi});`;
     }
   }
 
@@ -487,9 +496,9 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
   [mv.movRR64, (_e, i) => `RL[${i.reg}]=RL[${i.rm}];RH[${i.reg}]=RH[${i.rm}];`],
   [mv.movRR64toRM, (_e, i) => `RL[${i.rm}]=RL[${i.reg}];RH[${i.rm}]=RH[${i.reg}];`],
-  [mv.movRM64, (e, i) => e.ea(i) + `const v=mem.read64(A);RH[${i.reg}]=mem.hi;RL[${i.reg}]=v;`],
-  [mv.movMR64, (e, i) => e.ea(i) + `mem.write64(A,RL[${i.reg}],RH[${i.reg}]);`],
-  [mv.movRM32, (e, i) => e.ea(i) + `RL[${i.reg}]=mem.read32(A);RH[${i.reg}]=0;`],
+  [mv.movRM64, (e, i) => e.ea(i) + e.load(8) + `RH[${i.reg}]=vh;RL[${i.reg}]=v;`],
+  [mv.movMR64, (e, i) => e.ea(i) + e.store(8, `RL[${i.reg}]`, `RH[${i.reg}]`)],
+  [mv.movRM32, (e, i) => e.ea(i) + e.load(4) + `RL[${i.reg}]=v;RH[${i.reg}]=0;`],
   [
     mv.movGE,
     (e, i) => {
@@ -570,7 +579,7 @@ const TEMPLATES = new Map<Handler, Template>([
       // the operand is read (its address from the old RSP) before RSP moves
       if (i.rm >= 0) return i.size === 2 ? null : `const v=RL[${i.rm}],vh=RH[${i.rm}];` + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
       if (i.size === 2) return null;
-      return e.ea(i) + 'const v=mem.read64(A),vh=mem.hi;' + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
+      return e.ea(i) + e.load(8) + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
     },
   ],
   [
@@ -672,7 +681,7 @@ const TEMPLATES = new Map<Handler, Template>([
       const c = e.cond(i.sub);
       const v = `(${c.expr}?1:0)`;
       if (i.rm >= 0) return c.pre + e.setReg(i.rm, 1, v, '0');
-      return c.pre + e.ea(i) + `mem.write8(A,${v});`;
+      return c.pre + e.ea(i) + e.store(1, v, '0');
     },
   ],
   // control transfers: only ever a block's last instruction, where cpu.nextRip is set

@@ -11,6 +11,9 @@
  *    (vector, address, error code) must all be the same. Stores into the
  *    block's own page exercise the self-modifying-code exit. The same in
  *    32-bit code (compat mode).
+ *  - random loops of two or three blocks (traces, src/cpu/jit/trace.ts), one
+ *    of them looping on itself, the same way; and a trace stopped at a
+ *    breakpoint in its second block, single-stepped there, and rewritten.
  *  - programs (the CPU torture fixtures, self-modifying and JIT code,
  *    faults and signals, malloc, busybox; and i386 ones, with busybox-static:i386):
  *    run with compiled blocks and interpreted only, the same output, exit and

@@ -214,10 +214,12 @@ export class Memory {
    * The TLBs of the current privilege level. Each level keeps its own set
    * (user: index 3, supervisor: index 0), so that a syscall's two switches
    * cost a swap rather than a flush and a refill: an entry only ever holds a
-   * page its own level may access, and flushTlb empties both.
+   * page its own level may access, and flushTlb empties both. The read and
+   * write TLBs are read by compiled blocks too (jit/compile.ts), which do
+   * rpage's and wpage's fast path inline and call them on a miss.
    */
-  private rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
-  private wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   private xt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   /** The other level's TLBs (read, write, fetch), swapped in by setCpl. */
   private otherTlb: (Page | null)[][] = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];

@@ -1,4 +1,4 @@
-// `npm run build`'s second step: the installed command (package.json "bin") is dist/bin/entrystub.mjs, a small
+// `npm run build`'s second step: the installed command (package.json "bin") is dist/bin/entrystub.cjs, a small
 // launcher (src/launcher.ts) that runs dist/bin/entrystub-bundle.cjs, the CLI bundled by esbuild from tsc's
 // output into one CommonJS file. One file because resolving, reading and linking dist's ~150 modules was a third
 // of a short `entrystub run` (bench: start-up); CommonJS because Node 20 keeps a V8 code cache only for a classic
@@ -9,6 +9,7 @@
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -20,7 +21,39 @@ const bundle = path.join(dist, 'bin', 'entrystub-bundle.cjs');
 // bundle is made of, once, rather than by hashing the whole bundle at every run.
 const { decoderVersion } = await import(pathToFileURL(path.join(dist, 'entry', 'sweep-cache.js')).href);
 
+// Start-up (issue 16): what a short `entrystub run` does not use is not loaded or made when the bundle starts.
+// - Node's built-in modules that only some commands or syscalls use: each `import` of one becomes an object whose
+//   properties load the module on first use (esbuild's CommonJS output reads an import's properties where it uses
+//   them, never at the import). The names are this Node's exports; a name the running Node lacks reads undefined,
+//   as it would from the module itself.
+// - string-width (yargs' help layout) makes an Intl.Segmenter when it loads, ~10 ms of ICU set-up on every run
+//   for help text that a run never prints: made on its first use instead. The build fails if the line changes.
+const LAZY_BUILTINS = /^node:(child_process|crypto|net|tty|worker_threads|zlib)$/;
+const require = createRequire(import.meta.url);
+const startLazily = {
+  name: 'start-lazily',
+  setup(build) {
+    build.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const id = JSON.stringify(args.path);
+      const props = Object.keys(require(args.path)).map((k) => `${JSON.stringify(k)}: { get: () => load()[${JSON.stringify(k)}], enumerable: true }`);
+      return {
+        contents: `let m; const load = () => (m ??= require(${id}));\nmodule.exports = Object.defineProperties({}, {\n${props.join(',\n')}\n});\n`,
+        loader: 'js',
+      };
+    });
+    build.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const eager = 'const segmenter = new Intl.Segmenter();';
+      const text = fs.readFileSync(args.path, 'utf8');
+      if (!text.includes(eager)) throw new Error(`${args.path}: no longer makes its Intl.Segmenter as scripts/bundle.mjs expects`);
+      return { contents: text.replace(eager, 'let made; const segmenter = { segment: (s) => (made ??= new Intl.Segmenter()).segment(s) };'), loader: 'js' };
+    });
+  },
+};
+
 await esbuild.build({
+  plugins: [startLazily],
   entryPoints: [path.join(dist, 'cli.js')],
   outfile: bundle,
   bundle: true,
@@ -47,13 +80,18 @@ await esbuild.build({
 // the launcher holds the bundle's hash (the name of its code cache): computed when the bundle is made
 const code = fs.readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
 fs.writeFileSync(bundle, code);
+// CommonJS too: Node loads an ES module entry point through its ES module loader, ~7 ms of CPU more per run
 await esbuild.build({
   entryPoints: [path.join(dist, 'launcher.js')],
-  outfile: path.join(dist, 'bin', 'entrystub.mjs'),
+  outfile: path.join(dist, 'bin', 'entrystub.cjs'),
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
-  define: { ENTRYSTUB_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(code).digest('hex')) },
+  format: 'cjs',
+  banner: { js: 'var __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  define: {
+    ENTRYSTUB_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(code).digest('hex')),
+    'import.meta.url': '__import_meta_url',
+  },
   logLevel: 'warning',
 });

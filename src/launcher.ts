@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The installed command (package.json "bin": dist/bin/entrystub.mjs, this
+ * The installed command (package.json "bin": dist/bin/entrystub.cjs, this
  * module bundled by scripts/bundle.mjs): it runs the CommonJS bundle of the
  * CLI (dist/bin/entrystub-bundle.cjs) through a V8 code cache.
  *

@@ -21,7 +21,7 @@ const HAVE_GDB = need('gdb') !== null;
 
 /** What the package must hold (package.json `files`) to run, to be debugged from source, and to show its example. */
 const SHIPPED = [
-  'dist/bin/entrystub.mjs',
+  'dist/bin/entrystub.cjs',
   'dist/cli.js',
   'dist/index.js',
   'dist/index.d.ts',
@@ -82,7 +82,7 @@ describe('the package', () => {
     expect(packed.filter((f) => f.endsWith('.map'))).toEqual([]);
     // what is installed is what was packed
     for (const f of SHIPPED) expect(fs.existsSync(path.join(pkgDir, f)), f).toBe(true);
-    expect(fs.realpathSync(bin)).toBe(path.join(pkgDir, 'dist', 'bin', 'entrystub.mjs'));
+    expect(fs.realpathSync(bin)).toBe(path.join(pkgDir, 'dist', 'bin', 'entrystub.cjs'));
   });
 
   it('the installed entrystub runs the bundled example from a directory outside the checkout, as the real machine does', () => {

@@ -7,7 +7,7 @@
  *
  *   shell          `$ entrystub ARGS` lines, each followed by its output
  *                  (stdout and stderr as a terminal shows them); run as
- *                  `node dist/bin/entrystub.mjs ARGS` (package.json bin).
+ *                  `node dist/bin/entrystub.cjs ARGS` (package.json bin).
  *   serve SESSION  `$ entrystub serve ARGS` and what the stub prints; the
  *                  stub the SESSION's debugger blocks connect to.
  *   gdb SESSION    an optional `$ gdb ... -ex 'CMD'` line, then `(gdb) CMD`

@@ -12,6 +12,7 @@
  * machine is snapshotted and restored again; and a closure stored as state
  * makes the clone fail loudly.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -161,6 +162,56 @@ describe('snapshots of the machine', () => {
       }
     });
   }
+
+  it("a stretch's notes hold every syscall a stop was looked for and every page read in it, and leave the others out", { timeout: 120_000 }, () => {
+    // the oracle is the machine's own stops: the same run again (from the host's logged answers) with every syscall caught
+    // and a read watchpoint set stops only in stretches whose notes name the call and the page
+    const prog = path.join(ROOT, 'test/gdb/fixtures/bin/gdbdemo');
+    const sym = (name: string) => Number.parseInt(/^([0-9a-f]+) [a-zA-Z] (\S+)$/m.exec(spawnSync('nm', [prog], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.endsWith(' ' + name)).join('\n'))![1], 16);
+    const msg = sym('msg'), counter = sym('counter');
+    const log = new HostLog();
+    const fd = fs.openSync('/dev/null', 'w');
+    try {
+      const make = (l: HostLog) => {
+        const m = new Machine({ program: prog, argv: ['gdbdemo', '20000'], env: [], stdout: fd, warn: () => {}, entry: 'native', cwd: ROOT, hostLog: l });
+        m.load();
+        return m;
+      };
+      const a = make(log);
+      expect(a.takeRan()).toBeNull();
+      const notes: { from: number; to: number; syscalls: Set<number>; reads: Set<number> }[] = [];
+      while (!a.ended) {
+        const from = a.icount;
+        a.run(20_000);
+        const n = a.takeRan()!;
+        notes.push({ from, to: a.icount, syscalls: new Set(n.syscalls), reads: new Set(n.reads) });
+      }
+      expect(notes.length).toBeGreaterThan(4);
+      const noteAt = (icount: number) => notes.find((n) => n.from < icount && icount <= n.to)!;
+      for (const [addr, what] of [[msg, 'msg'], [counter, 'counter']] as const) {
+        const b = make(log.replay());
+        b.catchSyscalls = 'all';
+        b.watchpoints.add('rwatch', addr, 8);
+        const stops: { kind: string; icount: number; nr?: number }[] = [];
+        for (let k = 0; k < 100_000 && !b.ended; k++) {
+          const st = b.run(20_000, b.cpu.rip);
+          if (st && (st.kind === 'syscall-entry' || st.kind === 'syscall-return' || st.kind === 'watch')) stops.push({ kind: st.kind, icount: b.icount, nr: 'nr' in st ? st.nr : undefined });
+        }
+        const pn = Math.floor(addr / 4096);
+        const watched = stops.filter((x) => x.kind === 'watch');
+        expect(watched.length, what).toBeGreaterThan(0);
+        for (const x of watched) expect(noteAt(x.icount).reads.has(pn), `${what} read at ${x.icount}`).toBe(true);
+        const calls = stops.filter((x) => x.kind !== 'watch');
+        expect(calls.length).toBeGreaterThan(3);
+        for (const x of calls) expect(noteAt(x.icount).syscalls.has(x.nr!), `${x.kind} ${x.nr} at ${x.icount}`).toBe(true);
+      }
+      // and the notes say no where nothing happened: the loop's stretches made no syscall and did not read msg
+      expect(notes.filter((n) => n.syscalls.size === 0).length).toBeGreaterThan(2);
+      expect(notes.filter((n) => !n.reads.has(Math.floor(msg / 4096))).length).toBeGreaterThan(2);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 
   it('a closure stored as state makes the clone fail loudly, naming where it is', () => {
     const m = new Machine({ program: BIN('hello-musl'), argv: ['prog'], env: [], warn: () => {}, entry: 'native', cwd: ROOT });

@@ -52,7 +52,8 @@ const blanks = new WeakMap<object, () => object>();
  * every field is cloned over), not into Object.create(prototype): the
  * engine gives objects a constructor makes another hidden class than those
  * built field by field, and code optimized for a machine's hot objects (the
- * CPU, its Memory) ran a restored machine at a third of its speed.
+ * CPU, its Memory) ran a restored machine at a third of its speed. Only
+ * when restoring: a snapshot is never run.
  */
 export function shapedOnClone<C extends object>(cls: { prototype: C }, blank: () => C): void {
   blanks.set(cls.prototype, blank);
@@ -84,10 +85,10 @@ const TYPED: Record<string, new (b: ArrayBufferLike, off: number, len: number) =
 export class Cloner {
   private readonly memo = new Map<object, unknown>();
   private readonly weak: [WeakMap<object, unknown> | WeakSet<object>, WeakMap<object, unknown> | WeakSet<object>][] = [];
-  /** Where the clone is in the graph (for an error's message). */
-  private readonly path: string[] = [];
+  /** Where the clone is in the graph, as (class, key) pairs: formatted only for an error's message. */
+  private readonly path: unknown[] = [];
   /** Slots left stale, for check(). */
-  private readonly stale: { owner: object; key: PropertyKey; where: string }[] = [];
+  private readonly stale: { owner: object; key: PropertyKey; from: object }[] = [];
 
   constructor(
     /** 'snapshot': copying a running machine (its pages become copy-on-write); 'restore': copying a snapshot to run it. */
@@ -116,11 +117,28 @@ export class Cloner {
     if (done !== undefined) return done as T;
     if (shared.has(o)) return v;
     if (rebuilt.has(o)) return STALE as unknown as T;
-    if (typeof v === 'function') throw new SnapshotError(`a function is stored as state at ${this.path.join('.')} and neither shared nor rebuilt: ${describeFn(v)}`);
+    if (typeof v === 'function') throw new SnapshotError(`a function is stored as state at ${this.where()} and neither shared nor rebuilt: ${describeFn(v)}`);
+    if (isValue(o)) return v;
     return this.copy(o) as T;
   }
 
   private copy(o: object): unknown {
+    const proto = Object.getPrototypeOf(o) as object | null;
+    if (!plain.has(proto)) {
+      const c = this.special(o);
+      if (c !== NOT_SPECIAL) return c;
+      if (!Array.isArray(o)) plain.add(proto);
+    } else if (Array.isArray(o)) return this.special(o);
+    // (a snapshot never runs: only a restored copy needs the constructor's shape, and the constructor's allocations)
+    const blank = proto !== null && this.mode === 'restore' ? blanks.get(proto) : undefined;
+    const c = this.note(o, blank !== undefined ? blank() : (Object.create(proto) as object));
+    this.fields(o, c);
+    if (Object.isFrozen(o)) Object.freeze(c);
+    return c;
+  }
+
+  /** The clone of an object that is not a plain instance (its own CLONE, a builtin, an array); NOT_SPECIAL for a plain one. */
+  private special(o: object): unknown {
     const own = (o as Partial<Cloneable>)[CLONE];
     if (typeof own === 'function') return own.call(o, this);
     if (o instanceof ArrayBuffer) {
@@ -143,7 +161,7 @@ export class Cloner {
       const m = this.note(o, new Map());
       for (const [k, x] of o) {
         const ck = this.clone(k);
-        m.set(ck, this.slot(m, ck, x, 'Map'));
+        m.set(ck, this.slot(m, ck, x, o));
       }
       return m;
     }
@@ -161,41 +179,42 @@ export class Cloner {
     if (o instanceof Promise || isHostHandle(o)) throw new SnapshotError(`a live host object is part of the state: ${o.constructor?.name}`);
     if (Array.isArray(o)) {
       const a = this.note(o, new Array(o.length));
-      for (let i = 0; i < o.length; i++) if (i in o) a[i] = this.slot(a, i, o[i], 'Array');
+      for (let i = 0; i < o.length; i++) if (i in o) a[i] = this.slot(a, i, o[i], o);
       return a;
     }
-    const proto = Object.getPrototypeOf(o) as object | null;
-    const blank = proto !== null ? blanks.get(proto) : undefined;
-    const c = this.note(o, blank !== undefined ? blank() : (Object.create(proto) as object));
-    this.fields(o, c);
-    if (Object.isFrozen(o)) Object.freeze(c);
-    return c;
+    return NOT_SPECIAL;
   }
 
   /** Clone o's own fields into c (a CLONE method's helper), but those in except. */
   fields(o: object, c: object, except?: ReadonlySet<PropertyKey>): void {
-    const where = o.constructor?.name ?? 'Object';
     for (const k of Reflect.ownKeys(o)) {
       if (except?.has(k)) continue;
       const d = Object.getOwnPropertyDescriptor(o, k)!;
       if ('value' in d) {
-        const x = this.slot(c, k, d.value, where);
+        const x = this.slot(c, k, d.value, o);
         if (d.writable && d.enumerable && d.configurable) (c as Record<PropertyKey, unknown>)[k] = x;
         else Object.defineProperty(c, k, { ...d, value: x });
       } else {
         // an accessor of an object of its own (a port's getters): its owner rebuilds the object
-        if (!rebuilt.has(o)) throw new SnapshotError(`an accessor ${where}.${String(k)} of an object neither shared nor rebuilt`);
+        if (!rebuilt.has(o)) throw new SnapshotError(`an accessor ${nameOf(o)}.${String(k)} of an object neither shared nor rebuilt`);
       }
     }
   }
 
   /** x cloned for owner[key]: a rebuilt object or function leaves a stale placeholder there, noted for check(). */
-  private slot(owner: object, key: PropertyKey, x: unknown, where: string): unknown {
-    this.path.push(`${where}[${String(key)}]`);
+  private slot(owner: object, key: PropertyKey, x: unknown, from: object): unknown {
+    this.path.push(from, key);
     const c = this.clone(x);
     this.path.pop();
-    if (c === STALE && x !== STALE) this.stale.push({ owner, key, where });
+    this.path.pop();
+    if (c === STALE && x !== STALE) this.stale.push({ owner, key, from });
     return c;
+  }
+
+  private where(): string {
+    const out: string[] = [];
+    for (let i = 0; i < this.path.length; i += 2) out.push(`${nameOf(this.path[i] as object)}[${String(this.path[i + 1])}]`);
+    return out.join('.');
   }
 
   /**
@@ -227,7 +246,7 @@ export class Cloner {
   check(): void {
     for (const s of this.stale) {
       const now = s.owner instanceof Map ? s.owner.get(s.key) : (s.owner as Record<PropertyKey, unknown>)[s.key];
-      if (now === STALE) throw new SnapshotError(`${s.where}.${String(s.key)} holds a closure that nothing rebuilt after the clone: make it data`);
+      if (now === STALE) throw new SnapshotError(`${nameOf(s.from)}.${String(s.key)} holds a closure that nothing rebuilt after the clone: make it data`);
     }
   }
 
@@ -237,9 +256,43 @@ export class Cloner {
   }
 }
 
+/** What Cloner.special returns for a plain instance. */
+const NOT_SPECIAL = Symbol('not special');
+
+/**
+ * Prototypes whose instances are plain (no CLONE of their own, no builtin
+ * with internal slots, no host handle): found once per prototype, as what
+ * an instance is follows from its prototype chain (arrays apart).
+ */
+const plain = new Set<object | null>();
+
+/** Frozen objects found to hold only primitives (a frozen object cannot change, so the finding stands). */
+const values = new WeakSet<object>();
+
+/**
+ * A frozen plain object whose fields are all primitives is a value (a
+ * signal's action, kernel/signal.ts): nothing can change it, so every clone
+ * shares it rather than copy it.
+ */
+function isValue(o: object): boolean {
+  if (values.has(o)) return true;
+  if (!Object.isFrozen(o) || Object.getPrototypeOf(o) !== Object.prototype) return false;
+  for (const k of Reflect.ownKeys(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, k)!;
+    if (!('value' in d) || (typeof d.value === 'object' && d.value !== null) || typeof d.value === 'function') return false;
+  }
+  values.add(o);
+  return true;
+}
+
 function isHostHandle(o: object): boolean {
   const n = o.constructor?.name;
   return n === 'Worker' || n === 'MessagePort' || n === 'Socket' || n === 'Server' || n === 'FileHandle';
+}
+
+/** An object's class, for messages. */
+function nameOf(o: object): string {
+  return (o.constructor as { name?: string } | undefined)?.name ?? 'Object';
 }
 
 function describeFn(f: unknown): string {

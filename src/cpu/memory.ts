@@ -98,11 +98,19 @@ export class Page {
       return q;
     }
     this.frozen = true;
+    // a page unchanged since the last snapshot (the same frozen bytes: a write would have thawed them) is that snapshot's
+    // copy: snapshots never change, so they share it, and a snapshot holds only what changed since the one before
+    const last = this.lastSnapshot;
+    if (c.mode === 'snapshot' && last !== null && last.u8.buffer === this.u8.buffer && last.prot === this.prot && last.refs === this.refs) return c.note(this, last);
     const q = c.note(this, new Page(this.pn, this.prot, this.u8.buffer as ArrayBuffer));
     q.frozen = true;
     q.refs = this.refs;
+    if (c.mode === 'snapshot') this.lastSnapshot = q;
     return q;
   }
+
+  /** The copy the last snapshot took of this page (Page's CLONE), which the next one shares if the page is unchanged. */
+  lastSnapshot: Page | null = null;
 }
 
 /** Kinds of access a watched page reports (Memory.setWatch). */
@@ -131,7 +139,7 @@ export interface PageAccount {
 }
 
 /** Memory's fields a clone does not copy (caches and listeners: see Memory's CLONE). */
-const MEMORY_TRANSIENT: ReadonlySet<PropertyKey> = new Set(['rt', 'wt', 'xt', 'otherTlb', 'watch', 'onCodeWrite']);
+const MEMORY_TRANSIENT: ReadonlySet<PropertyKey> = new Set(['rt', 'wt', 'xt', 'otherTlb', 'watch', 'onCodeWrite', 'reads']);
 
 /** Pages per page table (2 MiB of address space). */
 const TABLE_PAGES = 512;
@@ -142,7 +150,47 @@ class PageTable {
   refs = 1;
   /** Pages present. */
   count = 0;
+
+  /**
+   * A clone's table: only the slots that hold a page are cloned (a snapshot
+   * is taken every million instructions: the generic clone visited all 512);
+   * a table whose pages are all the last snapshot's copies (Page's CLONE) is
+   * that snapshot's table, shared.
+   */
+  [CLONE](c: Cloner): PageTable {
+    const from = this.slots;
+    const last = c.mode === 'snapshot' ? this.lastSnapshot : null;
+    let same = last !== null && last.refs === this.refs && last.count === this.count;
+    for (let i = 0; i < TABLE_PAGES; i++) {
+      const p = from[i];
+      if (p === undefined) continue;
+      const q = c.clone(p);
+      if (same && q !== last!.slots[i]) same = false;
+    }
+    // (no cycle runs through a table: its pages are cloned before it is noted; cloned again below, they are the same copies)
+    if (same) return c.note(this, last!);
+    const t = c.note(this, new PageTable());
+    t.refs = this.refs;
+    t.count = this.count;
+    const to = t.slots;
+    for (let i = 0; i < TABLE_PAGES; i++) {
+      const p = from[i];
+      if (p !== undefined) to[i] = c.clone(p);
+    }
+    if (c.mode === 'snapshot') this.lastSnapshot = t;
+    return t;
+  }
+
+  /** The copy the last snapshot took of this table, which the next one shares if nothing in it changed. */
+  lastSnapshot: PageTable | null = null;
 }
+
+/**
+ * The TLBs of every snapshot's address spaces, one set for all: a snapshot
+ * never runs (restoring one clones it again, with TLBs of its own), so what
+ * they hold is never used.
+ */
+const NO_TLB: (Page | null)[] = new Array<Page | null>(TLB_SIZE).fill(null);
 
 /** A mapped range of pages [s, e) (page numbers) with one protection. */
 interface Region {
@@ -166,10 +214,12 @@ export class Memory {
    * The TLBs of the current privilege level. Each level keeps its own set
    * (user: index 3, supervisor: index 0), so that a syscall's two switches
    * cost a swap rather than a flush and a refill: an entry only ever holds a
-   * page its own level may access, and flushTlb empties both.
+   * page its own level may access, and flushTlb empties both. The read and
+   * write TLBs are read by compiled blocks too (jit/compile.ts), which do
+   * rpage's and wpage's fast path inline and call them on a miss.
    */
-  private rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
-  private wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  rt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
+  wt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   private xt: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   /** The other level's TLBs (read, write, fetch), swapped in by setCpl. */
   private otherTlb: (Page | null)[][] = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];
@@ -184,6 +234,13 @@ export class Memory {
   watch: MemoryWatch | null = null;
   /** The page accounting (null: pages are free). */
   account: PageAccount | null = null;
+  /**
+   * Where pages read are noted (null: nowhere): each page a read TLB fill
+   * finds, so after a flush, every page read since (reverse execution's
+   * summary of a stretch of history: a read watchpoint's page that no
+   * stretch read cannot have stopped there). Costs the slow path only.
+   */
+  reads: Set<number> | null = null;
   /** The pages every address space shares (the guest kernel's), consulted where this one maps nothing. */
   private global: Memory | null = null;
   /** Tasks running in this address space (mm_users): a vfork child and its parent share one. */
@@ -198,16 +255,18 @@ export class Memory {
    * before.
    */
   [CLONE](c: Cloner): Memory {
-    // made by the constructor: the engine's code optimized for address spaces stays good for a clone's (clone.ts's shapedOnClone)
-    const m = c.note(this, new Memory());
+    // a restored copy is made by the constructor (the engine's code optimized for address spaces stays good for it: clone.ts's
+    // shapedOnClone), with its empty TLBs; a snapshot, never run, is the fields alone, and its TLBs are NO_TLB
+    const m = c.note(this, c.mode === 'restore' ? new Memory() : (Object.create(Memory.prototype) as Memory));
     c.fields(this, m, MEMORY_TRANSIENT);
-    m.rt = new Array(TLB_SIZE).fill(null);
-    m.wt = new Array(TLB_SIZE).fill(null);
-    m.xt = new Array(TLB_SIZE).fill(null);
-    m.otherTlb = [new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null), new Array(TLB_SIZE).fill(null)];
-    m.watch = null;
-    m.onCodeWrite = null;
-    if (c.mode === 'snapshot') this.flushTlb();
+    if (c.mode === 'snapshot') {
+      m.rt = m.wt = m.xt = NO_TLB;
+      m.otherTlb = [NO_TLB, NO_TLB, NO_TLB];
+      m.watch = null;
+      m.onCodeWrite = null;
+      m.reads = null;
+      this.flushTlb();
+    }
     return m;
   }
 
@@ -226,6 +285,7 @@ export class Memory {
     child.regions = this.regions.map((r) => ({ ...r }));
     child.global = this.global;
     child.account = this.account;
+    child.reads = this.reads;
     for (const [t, tbl] of this.dir) {
       tbl.refs++;
       child.dir.set(t, tbl);
@@ -587,6 +647,7 @@ export class Memory {
     if (e !== null && e.pn === pn) return e;
     const p = this.page(pn);
     if (p === undefined || !this.allowed(p, PROT_READ)) this.fault(addr, p, 0);
+    if (this.reads !== null) this.reads.add(pn);
     if (this.watch !== null && ((this.watch.pages.get(pn) ?? 0) & WATCH_READ) !== 0) {
       this.watch.hit(addr, false);
       return p; // not cached: the next access reports too

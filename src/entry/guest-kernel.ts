@@ -410,12 +410,12 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
   }
 
-  /** The path is about to return to the program: the return instruction (`route`) is next. */
-  protected leave(icountAfter: number, route: () => string): void {
+  /** The path is about to return to the program: the return instruction (`route`, or what says it: trace's) is next. */
+  protected leave(icountAfter: number, route: string | (() => string)): void {
     const t = this.trip;
     if (t === null) return;
     const insns = icountAfter - t.icount;
-    this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, route()));
+    this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, typeof route === 'string' ? route : route()));
     this.trip = null;
     if (this.t.returnStopNr < 0) this.port.origRax = -1;
   }
@@ -508,22 +508,22 @@ export abstract class GuestKernelEntry implements EntryModel {
     }
     const args = IA32_ARG_SLOTS.map((o) => pt.getInt32(o, true));
     const sp = pt.getUint32(PT_REGS.sp, true);
-    this.serve(cpu, i, () => port.hostSyscall32(nr, args, sp));
+    try {
+      cpu.setNum(0, port.hostSyscall32(nr, args, sp));
+    } catch (e) {
+      this.retryLater(cpu, i, e);
+    }
   }
 
   /**
-   * The host's syscall for a hypercall, its result in %rax; a call that would sleep leaves the vmcall
-   * to run again when the machine is resumed (%eax still the hypercall's number).
+   * A host syscall that would sleep leaves the vmcall to run again when the machine is resumed
+   * (%eax still the hypercall's number); anything else thrown goes on.
    */
-  private serve(cpu: CPU, i: TrapSite, call: () => number): void {
-    try {
-      cpu.setNum(0, call());
-    } catch (e) {
-      if (!(e instanceof WouldBlock)) throw e;
-      cpu.nextRip = i.addr;
-      cpu.icount--;
-      this.port.requestStop({ kind: 'blocked', ms: e.ms });
-    }
+  private retryLater(cpu: CPU, i: TrapSite, e: unknown): void {
+    if (!(e instanceof WouldBlock)) throw e;
+    cpu.nextRip = i.addr;
+    cpu.icount--;
+    this.port.requestStop({ kind: 'blocked', ms: e.ms });
   }
 
   /**
@@ -552,7 +552,12 @@ export abstract class GuestKernelEntry implements EntryModel {
       a.hi[k] = pt.getInt32(ARG_SLOTS[k] + 4, true);
     }
     const sp = field(pt, 'sp');
-    this.serve(cpu, i, () => port.hostSyscall(nr, a, sp));
+    // the result in %rax (no closure around the call: this runs on every trip)
+    try {
+      cpu.setNum(0, port.hostSyscall(nr, a, sp));
+    } catch (e) {
+      this.retryLater(cpu, i, e);
+    }
   }
 }
 

@@ -88,10 +88,10 @@ export class NativeEntry extends GuestKernelEntry {
 
   installProbes(blocks: BlockCache): void {
     const k = this.kernel;
-    blocks.setProbe(k.sym('entry_SYSRETQ_unsafe_stack'), (c) => this.leave(c.icount + 1, () => 'sysretq'));
+    blocks.setProbe(k.sym('entry_SYSRETQ_unsafe_stack'), (c) => this.leave(c.icount + 1, 'sysretq'));
     blocks.setProbe(k.sym('entry_SYSRETL_compat_unsafe_stack'), (c) => {
       this.countCompat('sysretl');
-      this.leave(c.icount + 1, () => 'sysretl');
+      this.leave(c.icount + 1, 'sysretl');
     });
     for (const check of SYSRETL_CHECKS)
       blocks.setProbe(k.sym(check.label), () => {
@@ -184,7 +184,7 @@ export class NativeEntry extends GuestKernelEntry {
     if (vector !== Vector.GP || cpu.cpl !== 0 || cpu.rip !== this.kernel.sym('native_irq_return_iret')) return null;
     const sp = cpu.getNum(RSP);
     const ip = peekWord(mem, sp), flags = peekWord(mem, sp + 16), usp = peekWord(mem, sp + 24);
-    this.leave(cpu.icount, () => 'iretq faulted: bad IRET frame, SIGSEGV');
+    this.leave(cpu.icount, 'iretq faulted: bad IRET frame, SIGSEGV');
     setPrivilege(cpu, 3, SEL.USER_CS, SEL.USER_DS);
     cpu.setNum(RSP, usp);
     cpu.setFlags(flags);

@@ -333,7 +333,7 @@ export class NommuEntry extends GuestKernelEntry {
   /** The return to the program: `jmp *%rcx`, or (ipWord) back from rt_sigreturn through the kernel's word, every register restored. */
   private userspaceReturn(cpu: CPU, ipWord?: number): void {
     const due = this.returnStopDue();
-    this.leave(cpu.icount + 1, () => (ipWord === undefined ? 'jmp *%rcx' : 'jmp *userspace_ip (every register restored)'));
+    this.leave(cpu.icount + 1, ipWord === undefined ? 'jmp *%rcx' : 'jmp *userspace_ip (every register restored)');
     if (due) {
       // do the jump here so the stop is at the user instruction
       cpu.rip = ipWord === undefined ? cpu.getNum(1) : userIp(this.port.mem, ipWord);

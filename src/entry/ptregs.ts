@@ -5,7 +5,7 @@
  * host reads and writes it on the guest kernel's behalf.
  */
 import type { CPU } from '../cpu/cpu.js';
-import type { Memory } from '../cpu/memory.js';
+import { PAGE_MASK, PAGE_SIZE, type Memory } from '../cpu/memory.js';
 import { PT_REGS, SEL, SIZEOF_PTREGS, type PtRegsField } from '../guest/generated/abi.js';
 
 export { PT_REGS, SIZEOF_PTREGS, type PtRegsField };
@@ -27,13 +27,33 @@ export function readPtRegs(mem: Memory, addr: number): DataView {
 
 const PT_SCRATCH = new Uint8Array(SIZEOF_PTREGS);
 const PT_SCRATCH_VIEW = new DataView(PT_SCRATCH.buffer);
+/** The last view peekPtRegs made onto a page's bytes, and where: a task's pt_regs stay at one address. */
+let liveBytes: ArrayBufferLike | null = null;
+let liveAt = -1;
+let liveView: DataView<ArrayBufferLike> = PT_SCRATCH_VIEW;
 
 /**
- * The pt_regs at addr, for reading only, in one view every caller shares
- * (the next call overwrites it): the syscall path reads its number and
- * arguments on every trip, where a fresh copy would cost more than the read.
+ * The pt_regs at addr, for reading only, read before anything else runs:
+ * the syscall path reads its number and arguments on every trip, where a
+ * copy cost more than the reads. A view onto the page's own bytes when the
+ * pt_regs lie within one page (the view is the same object every time), else
+ * a copy in one view every caller shares (the next call overwrites it).
  */
-export function peekPtRegs(mem: Memory, addr: number): DataView {
+export function peekPtRegs(mem: Memory, addr: number): DataView<ArrayBufferLike> {
+  const off = addr & PAGE_MASK;
+  if (off <= PAGE_SIZE - SIZEOF_PTREGS) {
+    const p = mem.pageAt(addr);
+    if (p !== undefined) {
+      const u8 = p.u8;
+      const at = u8.byteOffset + off;
+      if (u8.buffer !== liveBytes || at !== liveAt) {
+        liveBytes = u8.buffer;
+        liveAt = at;
+        liveView = new DataView(u8.buffer, at, SIZEOF_PTREGS);
+      }
+      return liveView;
+    }
+  }
   PT_SCRATCH.fill(0);
   mem.peek(addr, PT_SCRATCH);
   return PT_SCRATCH_VIEW;
@@ -64,6 +84,12 @@ const WORD_VIEW = new DataView(WORD.buffer);
 
 /** One 64-bit word of guest memory as a signed number (bytes past the mapped ones read as zero). */
 export function peekWord(mem: Memory, addr: number): number {
+  const off = addr & PAGE_MASK;
+  if (off <= PAGE_SIZE - 8) {
+    // within one page (a trip reads pt_regs words and the return address on every syscall): no copy
+    const p = mem.pageAt(addr);
+    return p === undefined ? 0 : p.dv.getInt32(off + 4, true) * 4294967296 + p.dv.getUint32(off, true);
+  }
   WORD_VIEW.setFloat64(0, 0);
   mem.peek(addr, WORD);
   return WORD_VIEW.getInt32(4, true) * 4294967296 + WORD_VIEW.getUint32(0, true);

@@ -23,9 +23,13 @@ function sweepEnd(mem: Memory, held: number[], start: number, end: number): numb
     const base = held[i] * PAGE_SIZE;
     const u8 = mem.touchedPage(held[i])!.u8;
     const next = mem.touchedPage(held[i] + 1)?.u8[0] ?? 0; // a pair may cross into the next page
-    for (let a = Math.min(end, base + PAGE_SIZE) - 1; a >= Math.max(start, base); a--) {
-      if (u8[a - base] !== 0x0f || a + 2 > end) continue;
-      const b = a + 1 < base + PAGE_SIZE ? u8[a + 1 - base] : next;
+    const low = Math.max(start, base) - base;
+    // lastIndexOf (native) finds the 0F bytes: at start-up this loop runs before V8 has compiled it, and busybox's
+    // last pair is 89 KB before the end of its text
+    for (let o = u8.lastIndexOf(0x0f, Math.min(end, base + PAGE_SIZE) - 1 - base); o >= low; o = o > 0 ? u8.lastIndexOf(0x0f, o - 1) : -1) {
+      const a = base + o;
+      if (a + 2 > end) continue;
+      const b = o + 1 < PAGE_SIZE ? u8[o + 1] : next;
       if (b === 0x05 || b === 0x34) return a + 2;
     }
   }
@@ -110,7 +114,8 @@ function sweepRange(mem: Memory, start: number, end: number, sites: number[]): v
 
 /** The instruction at a is one the sweep rewrites: sysenter, or what decodes as syscall (prefixes included). */
 function isSite(mem: Memory, a: number): boolean {
-  if (byteAt(mem, a) === 0x0f && byteAt(mem, a + 1) === 0x34) return true;
+  // sysenter, or syscall without a prefix (what decode answers for these two bytes, without a cold decode per site)
+  if (byteAt(mem, a) === 0x0f && (byteAt(mem, a + 1) === 0x34 || byteAt(mem, a + 1) === 0x05)) return true;
   try {
     return decode(mem, a).opc === 0x105;
   } catch (e) {

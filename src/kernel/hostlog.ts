@@ -184,26 +184,35 @@ function loggedDir(dir: nodeFs.Dir): nodeFs.Dir {
   });
 }
 
-function logModule<M extends object>(name: string, mod: M, wrap: (key: string) => boolean, special: Record<string, Fills<unknown[], never>> = {}): M {
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(mod)) {
-    out[key] = typeof v === 'function' && wrap(key) ? asked(`${name}.${key}`, v as (...a: unknown[]) => unknown, special[key] as Fills<unknown[], unknown>) : v;
+/**
+ * mod with the functions whose keys pass `wrap` as questions to the host, `own` as given, and the rest read from
+ * mod when used: some of node:fs's are getters that load modules (fs.ReadStream loads the file streams, ~7 ms of
+ * every start, issue 16), which reading every value here would run.
+ */
+function logModule<M extends object>(name: string, mod: M, wrap: (key: string) => boolean, special: Record<string, Fills<unknown[], never>> = {}, own: Record<string, unknown> = {}): M {
+  const out: Record<string, unknown> = { ...own };
+  for (const key of Object.keys(mod)) {
+    if (key in own) continue;
+    const v = wrap(key) ? (mod as Record<string, unknown>)[key] : undefined;
+    if (typeof v === 'function') out[key] = asked(`${name}.${key}`, v as (...a: unknown[]) => unknown, special[key] as Fills<unknown[], unknown>);
+    else Object.defineProperty(out, key, { get: () => (mod as Record<string, unknown>)[key], enumerable: true });
   }
   return out as M;
 }
 
 /** node:fs as the kernel uses it: every *Sync call a question to the host (the classes and constants as they are). */
-export const hostFs: typeof nodeFs = {
-  ...logModule('fs', nodeFs, (k) => k.endsWith('Sync') && k !== 'opendirSync', { readSync: readFills, readvSync: readvFills } as Record<string, Fills<unknown[], never>>),
+export const hostFs: typeof nodeFs = logModule('fs', nodeFs, (k) => k.endsWith('Sync'), { readSync: readFills, readvSync: readvFills } as Record<string, Fills<unknown[], never>>, {
   opendirSync: asked('fs.opendirSync', (p: nodeFs.PathLike, o?: nodeFs.OpenDirOptions) => loggedDir(nodeFs.opendirSync(p, o))),
-};
+});
 
 /** node:os as the kernel uses it: the machine's figures (load, uptime, free memory) change from run to run. */
 export const hostOs: typeof nodeOs = logModule('os', nodeOs, () => true);
 
 export const randomBytes = asked('crypto.randomBytes', (n: number): Buffer => crypto.randomBytes(n));
 export const randomFillSync = asked('crypto.randomFillSync', <T extends NodeJS.ArrayBufferView>(b: T): T => crypto.randomFillSync(b), (args) => [bytesOf(args[0] as NodeJS.ArrayBufferView)]);
-export const spawnSync = asked('child_process.spawnSync', childProcess.spawnSync) as typeof childProcess.spawnSync;
+// childProcess.spawnSync read at the call, not here: the bundle loads node:child_process (net, streams: ~10 ms) on its
+// first use (scripts/bundle.mjs), and few runs spawn a host process
+export const spawnSync = asked('child_process.spawnSync', (...a: unknown[]): unknown => (childProcess.spawnSync as (...x: unknown[]) => unknown)(...a)) as typeof childProcess.spawnSync;
 
 /**
  * CLOCK_REALTIME minus the monotonic clock, read once when the emulator

@@ -44,7 +44,7 @@ import type { FutexWaiter } from './futex.js';
 import type { LoadedImage } from './loader.js';
 import type { Exec } from './exec.js';
 import { MM, mmapBaseFor } from './mm.js';
-import { disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
+import { DEFAULT_ACTION, disposition, isBlocked, SS_DISABLE, type SigAction, type SigInfo, type SignalState } from './signal.js';
 import { SI_KERNEL, type SyscallArgs, kindOf, monoNs, sleepMs } from './sys/util.js';
 import { syscallName } from './sysnames.js';
 import { Vfs } from './vfs.js';
@@ -402,7 +402,7 @@ export class Process implements SignalState {
     this.argv = opts.argv ?? (this.exePath ? [this.exePath] : []);
     const base = (this.argv[0] ?? this.exePath).split('/').pop() ?? '';
     this.comm = (base || this.exePath.split('/').pop() || 'entrystub').slice(0, 15);
-    for (let s = 0; s <= 64; s++) this.sigactions.push({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
+    for (let s = 0; s <= 64; s++) this.sigactions.push(DEFAULT_ACTION);
     this.setupStdio(0, opts.stdin ?? 0, O_RDONLY);
     this.setupStdio(1, opts.stdout ?? 1, O_WRONLY);
     this.setupStdio(2, opts.stderr ?? 2, O_WRONLY);
@@ -444,7 +444,7 @@ export class Process implements SignalState {
     this.image = parent.image;
     this.exec = parent.exec;
     // the interval timers and alarm are not inherited; the pending signals neither
-    this.sigactions = parent.sigactions.map((a) => ({ ...a }));
+    this.sigactions = parent.sigactions.slice(); // actions are values (SigAction)
     // prctl settings a child keeps (PR_SET_PDEATHSIG and the subreaper flag are not inherited)
     type Prctl = { dumpable?: number; keepcaps?: number; noNewPrivs?: number; timerslack?: number; thp?: number; personality?: number };
     const from = parent as Process & Prctl, to = this as Process & Prctl;

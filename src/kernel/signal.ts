@@ -33,13 +33,27 @@ export const SA_NOCLDWAIT = 2, SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_RESTA
 export const SS_ONSTACK = 1, SS_DISABLE = 2;
 export const SIG_DFL = 0, SIG_IGN = 1;
 
+/**
+ * A signal's action. A value: an action is replaced, never changed in place
+ * (rt_sigaction, exec, SA_RESETHAND), so actions are frozen and shared, by
+ * a forked child and by the machine's snapshots (src/cpu/clone.ts shares a
+ * frozen object of plain values rather than copy it).
+ */
 export interface SigAction {
-  handler: number;
-  flags: number;
-  restorer: number;
-  maskLo: number;
-  maskHi: number;
+  readonly handler: number;
+  readonly flags: number;
+  readonly restorer: number;
+  readonly maskLo: number;
+  readonly maskHi: number;
 }
+
+/** A signal's action as a frozen value (see SigAction). */
+export function sigAction(a: SigAction): SigAction {
+  return Object.freeze({ handler: a.handler, flags: a.flags, restorer: a.restorer, maskLo: a.maskLo, maskHi: a.maskHi });
+}
+
+/** The default action, SIG_DFL with no flags: one value for every signal of every process. */
+export const DEFAULT_ACTION: SigAction = sigAction({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 });
 
 /** The signal state of a process; Process implements it. */
 export interface SignalState {
@@ -221,7 +235,7 @@ export function enterHandler(cpu: CPU, st: SignalState, signo: number): void {
     else st.blockedHi |= 1 << (b - 32);
   }
   st.blockedLo &= ~((1 << (SIG.KILL - 1)) | (1 << (SIG.STOP - 1)));
-  if (act.flags & SA_RESETHAND) st.sigactions[signo] = { handler: SIG_DFL, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+  if (act.flags & SA_RESETHAND) st.sigactions[signo] = DEFAULT_ACTION;
 }
 
 /** rt_sigreturn: restore the context saved by setupFrame (RSP points just above pretcode). */

@@ -36,10 +36,13 @@ export class MachineStats {
 
   /** A syscall's trip through the entry path, of `insns` guest instructions, made by p. */
   trip(nr: number, insns: number, p: Process): void {
-    const st = this.calls.get(nr) ?? { count: 0, insns: 0 };
+    let st = this.calls.get(nr);
+    if (st === undefined) {
+      st = { count: 0, insns: 0 };
+      this.calls.set(nr, st);
+    }
     st.count++;
     st.insns += insns;
-    this.calls.set(nr, st);
     this.of(p).syscalls++;
   }
 

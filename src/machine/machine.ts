@@ -19,7 +19,8 @@ import { Memory } from '../cpu/memory.js';
 import { CpuFault } from '../cpu/fault.js';
 import { faultSignal, hex } from './fault-signal.js';
 import { MachineStats } from './counts.js';
-import { BP_SW, BlockCache, RanLog, runBlocks } from '../cpu/run.js';
+import { BP_SW, BlockCache, runBlocks } from '../cpu/run.js';
+import { StretchNotes, type StretchNote } from './stretch.js';
 import { DEFAULT_TIMER_HZ, Timer, type InterruptMode } from './timer.js';
 import { fxsaveToMem, fxrstorFromMem } from '../cpu/fpu-state.js';
 import { ExecError, type LoadedImage } from '../kernel/loader.js';
@@ -98,11 +99,7 @@ export class Machine {
   readonly watchpoints: Watchpoints;
   /** Set when the program has ended: every process has (with a debugger, every task it traces). */
   ended: End | null = null;
-  /**
-   * Syscalls a debugger catches: null = none, 'all', or a set of numbers.
-   * A caught syscall stops twice: when it enters (syscall-entry) and when it
-   * is back at the next user instruction (syscall-return).
-   */
+  /** Syscalls a debugger catches (null = none): each stops at its entry and back at the next user instruction. */
   catchSyscalls: Set<number> | 'all' | null = null;
   /** How the debugger numbers a 32-bit task's syscalls in catchSyscalls and the stops (table.ts). */
   syscallNumbers32: SyscallNumbers32 = 'x86-64';
@@ -157,8 +154,8 @@ export class Machine {
   private readonly caches = cacheOnClone(new WeakMap<Memory, BlockCache>());
   /** Syscalls made, by number (every process's; a debugger's `monitor stats`). */
   readonly syscallCounts = new Map<number, number>();
-  /** Where code ran since the last takeRan() (every address space's: a fork's cache notes in it too); null until asked (history). */
-  private ran: RanLog | null = null;
+  /** What each stretch of history ran, for reverse execution (takeRan): every address space notes in it. */
+  private readonly notes = new StretchNotes();
   /** The debugger's breakpoints, set in the block cache of every traced task's address space. */
   private breakpoints = new Map<number, number>();
   /** Tasks whose end run() has dealt with (reported, or passed over). */
@@ -260,6 +257,7 @@ export class Machine {
     for (const mm of copies.mms) if (mm.onExecutable !== null) mm.onExecutable = this.onExecutable;
     for (const t of tasks) if (t !== this.current) t.cpu.useMemory(t.cpu.mem);
     this.cpu.useMemory(this.cpu.mem);
+    for (const p of this.os.procs.values()) this.notes.attach(p.mem);
     this.watchpoints.reapply();
   }
 
@@ -341,7 +339,7 @@ export class Machine {
 
   private newCache(mem: Memory): BlockCache {
     const b = new BlockCache(mem);
-    b.ran = this.ran;
+    this.notes.attach(mem, b);
     b.onBreakpoint = (addr, kinds) => this.requestStop({ kind: 'breakpoint', type: kinds & BP_SW ? 'sw' : 'hw', addr });
     return b;
   }
@@ -551,27 +549,14 @@ export class Machine {
 
   /** Whether the debugger catches syscall nr in the running task (it traces it). */
   caught(nr: number): boolean {
+    // every syscall stop is looked for here, under the number it reports: a stretch of history that never asked for nr cannot stop at it
+    this.notes.syscall(nr);
     return this.current.traced && this.catchSyscalls !== null && (this.catchSyscalls === 'all' || this.catchSyscalls.has(nr));
   }
 
-  /**
-   * The code run since the last call, as [start, end) pairs of the blocks
-   * run (a superset: a block counts whole, and so does one looked up for a
-   * debugger), and a fresh note from here (reverse execution's summary of a
-   * stretch of history). Null at the first call: nothing was noted before
-   * (a machine not recorded for history pays nothing for the note).
-   */
-  takeRan(): number[] | null {
-    const first = this.ran === null;
-    this.ran ??= new RanLog();
-    for (const p of this.os.procs.values()) {
-      const c = this.caches.get(p.mem);
-      if (!c) continue;
-      c.ran = this.ran;
-      c.relink();
-    }
-    const ranges = this.ran.take();
-    return first ? null : ranges;
+  /** What ran since the last call, and a fresh note from here (stretch.ts; null at the first call). */
+  takeRan(): StretchNote | null {
+    return this.notes.take([...this.os.procs.values()].map((p) => [p.mem, this.caches.get(p.mem)]));
   }
 
   /**
@@ -685,6 +670,9 @@ export class Machine {
       if (t.dead || t.parked !== null || t.held || (this.sched.quantum <= 0 && this.model.switchable())) {
         const idle = this.nextTurn(t);
         if (idle) return idle;
+      } else if (this.sched.quantum <= 0 && this.sched.next(t) === t) {
+        // alone: its next turn starts now, not after slices of OVERRUN up to a switchable point (3 of 422 in a zpoline getpid)
+        this.sched.turn();
       }
       if (left <= 0) break;
     }

@@ -83,10 +83,13 @@ function row(label, model, emu, native, qemu) {
 }
 
 const qemu = have('qemu-x86_64');
+/** BENCH_ONLY=getpid,startup (crc, sha256, getpid, startup, memory, programs): only those sections. */
+const only = process.env.BENCH_ONLY?.split(',') ?? null;
+const want = (section) => only === null || only.includes(section);
 console.log(`entrystub bench — node ${process.version}, ${start.cpuModel}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; load average ${start.loadavg.join(' ')}`);
 
 // 1. CPU-bound fixture
-{
+if (want('crc')) {
   const prog = BIN('bench-crc-musl');
   const nat = timeNative([prog]);
   const q = qemu ? timeNative(['qemu-x86_64', prog]) : null;
@@ -99,7 +102,7 @@ console.log(`entrystub bench — node ${process.version}, ${start.cpuModel}; qem
 }
 
 // 2. busybox sha256sum of a 32 MiB file
-if (busybox) {
+if (busybox && want('sha256')) {
   const file = path.join(tmp, 'blob');
   const buf = Buffer.alloc(32 << 20);
   let x = 12345;
@@ -116,14 +119,46 @@ if (busybox) {
     sameOutput(`busybox sha256sum (${model})`, emu, nat);
     row('busybox sha256sum 32 MiB', model, emu, nat, q);
   }
-} else console.log('busybox sha256sum: skipped (apt-get install busybox-static)');
+} else if (!busybox) console.log('busybox sha256sum: skipped (apt-get install busybox-static)');
 
-// 3. getpid through each entry model, beside the direct baseline
-{
+// 3. getpid through each entry model, beside the direct baseline: the whole run, and its second half
+// alone (steady state: by then V8 has optimized the emulator's path and the block compiler the guest
+// kernel's; the first calls of a run pay for that, about 0.3-0.5 s of CPU however many calls follow)
+function timeGetpid(prog, n, opts) {
+  const file = path.join(tmp, 'stdout');
+  const out = fs.openSync(file, 'w');
+  const m = new Machine({ program: prog, argv: ['getpid-asm', String(n)], env: ['PATH=/usr/bin:/bin'], stdout: out, warn: () => {}, stats: true, ...opts });
+  m.load();
+  const calls = () => m.stats.calls.get(39)?.count ?? 0;
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  while (calls() < n / 2) m.run(100_000);
+  const c1 = process.cpuUsage();
+  const t1 = process.hrtime.bigint();
+  const half = calls();
+  const ev = m.runToEnd();
+  const t2 = process.hrtime.bigint();
+  const c2 = process.cpuUsage();
+  fs.closeSync(out);
+  if (ev.kind !== 'exited' || ev.code !== 0) throw new Error(`${prog}: ${JSON.stringify(ev)}`);
+  const cpu = (a, b) => (b.user + b.system - a.user - a.system) * 1000; // ns
+  const st = m.stats.calls.get(39);
+  return {
+    out: fs.readFileSync(file, 'utf8'),
+    insnsPerCall: st.insns / st.count,
+    ns: Number(t2 - t0) / n,
+    cpuNs: cpu(c0, c2) / n,
+    steadyNs: Number(t2 - t1) / (n - half),
+    steadyCpuNs: cpu(c1, c2) / (n - half),
+  };
+}
+
+if (want('getpid')) {
   const N = 200000;
   const prog = BIN('getpid-asm');
   const nat = timeNative([prog, String(N)]);
-  console.log(`\ngetpid x ${N} (getpid-asm): guest instructions and wall time per call, user instruction to the next user instruction`);
+  console.log(`\ngetpid x ${N} (getpid-asm): guest instructions and time per call, user instruction to the next user instruction;`);
+  console.log(`  the whole run, and its second half alone (steady state: V8's and the block compiler's warm-up done)`);
   console.log('  for scale: UML nommu (seccomp hook) 2,599 ns and native Linux 161 ns per getpid on hardware; zpoline\'s hook 41 ns');
   console.log(`  native (this machine)  ${((nat.secs / N) * 1e9).toFixed(0).padStart(7)} ns/getpid (process start included)`);
   const configs = [
@@ -135,15 +170,14 @@ if (busybox) {
   ];
   let base = null;
   for (const [label, o] of configs) {
-    const out = {};
-    const r = timeEmulated(prog, ['getpid-asm', String(N)], { ...o, stats: true }, out);
+    const r = timeGetpid(prog, N, o);
     sameOutput(`getpid-asm (${label})`, r, nat);
-    const st = out.m.stats.calls.get(39);
-    const ns = (r.secs / N) * 1e9;
-    const cpuNs = (r.cpuSecs / N) * 1e9;
-    base ??= ns;
-    console.log(`  ${label.padEnd(16)} ${(st.insns / st.count).toFixed(1).padStart(7)} insns/getpid ${ns.toFixed(0).padStart(7)} ns/getpid (${cpuNs.toFixed(0)} ns of CPU)  (${(ns / base).toFixed(1)}x direct)   output = native`);
-    results.push({ bench: `getpid x ${N}`, model: label, insnsPerCall: st.insns / st.count, nsPerCall: ns, cpuNsPerCall: cpuNs, outputMatchesNative: true });
+    base ??= r.ns;
+    const f = (x) => x.toFixed(0).padStart(6);
+    console.log(
+      `  ${label.padEnd(16)} ${r.insnsPerCall.toFixed(1).padStart(7)} insns/getpid  whole run ${f(r.ns)} ns (${f(r.cpuNs)} of CPU)  steady ${f(r.steadyNs)} ns (${f(r.steadyCpuNs)} of CPU)  (${(r.ns / base).toFixed(1)}x direct)   output = native`,
+    );
+    results.push({ bench: `getpid x ${N}`, model: label, insnsPerCall: r.insnsPerCall, nsPerCall: r.ns, cpuNsPerCall: r.cpuNs, steadyNsPerCall: r.steadyNs, steadyCpuNsPerCall: r.steadyCpuNs, outputMatchesNative: true });
   }
 }
 
@@ -152,7 +186,7 @@ if (busybox) {
 // The first run of a binary sweeps it for zpoline, and the first run of a build compiles the bundle
 // and leaves V8's code cache at its end; later ones find both in the cache directory
 // (src/entry/sweep-cache.ts, src/launcher.ts): both are shown, the cold one with the directory empty.
-if (busybox) {
+if (busybox && want('startup')) {
   console.log('\nstart-up: entrystub run /bin/busybox true (a fresh process each, best of 5; wall, CPU, peak RSS)');
   const best = (f, n = 5) => Array.from({ length: n }, f).reduce((a, b) => (b.secs < a.secs ? b : a));
   const cli = [process.execPath, CLI, 'run'];
@@ -177,8 +211,8 @@ if (busybox) {
   console.log(`  native ${ms(nat.secs)} ms${q ? `, qemu-x86_64 ${ms(q.secs)} ms` : ''}`);
 }
 
-// 5. memory: peak RSS of `entrystub run busybox sha256sum` of the 32 MiB file, in a fresh process
-if (busybox) {
+// 5. memory: peak RSS of `entrystub run busybox sha256sum` of the 32 MiB file (section 2's), in a fresh process
+if (busybox && want('memory') && want('sha256')) {
   const file = path.join(tmp, 'blob');
   const r = timeProcess([process.execPath, CLI, 'run', busybox, 'sha256sum', file]);
   const nat = timeNative([busybox, 'sha256sum', file]);
@@ -216,7 +250,7 @@ function wholeRun(title, argv) {
     results.push({ bench: `${title} (wall, best of 3)`, model: label, insns, secs: r.secs, nativeSecs: nat.secs, qemuSecs: q?.secs ?? null });
   }
 }
-{
+if (want('programs')) {
   const py = ['/usr/bin/python3', '/usr/bin/python3.11'].find((p) => fs.existsSync(p));
   if (py) wholeRun('python3 -c pass', [py, '-c', 'pass']);
   else console.log('python3 -c pass: skipped (no python3)');
@@ -228,4 +262,6 @@ function wholeRun(title, argv) {
 }
 
 fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`\nresults: ${path.relative(ROOT, record('cpu', results, start))}`);
+// a partial run (BENCH_ONLY) would replace the commit's whole section with a part of it
+if (only === null) console.log(`\nresults: ${path.relative(ROOT, record('cpu', results, start))}`);
+else console.log(`\nresults: not recorded (BENCH_ONLY=${only.join(',')}: a partial run)`);

@@ -15,11 +15,13 @@
 //      at every hit and finds false
 //   5. reverse execution over bench-crc's ~112 million instructions: the
 //      forward `continue` to its first printf with history recorded and with
-//      --no-history (the recording cost), reverse-stepi there (the first, and
-//      the next ones), reverse-continue across the whole history to a write
-//      watchpoint (on its CRC table, written at the start) and to a
-//      breakpoint at its start (main), and reverse-stepi there; the output =
-//      native. Each reverse command is timed in wall time and in the CPU time
+//      --no-history (the recording cost: five of each, interleaved, in CPU
+//      time), reverse-stepi there (the first, and the next ones),
+//      reverse-continue across the whole history to a write watchpoint (on
+//      its CRC table, written at the start), to a caught syscall, to a write
+//      watchpoint on a page written in every segment (its buffer's first
+//      byte) and to a breakpoint at its start (main), and reverse-stepi
+//      there; the output = native. Each reverse command is timed in wall time and in the CPU time
 //      of the stub's main thread (/proc/PID/schedstat): the machine is shared
 //      and loaded, where wall time says little.
 // GDB_BENCH=reverse (a comma-separated list of stepi, packets, continue,
@@ -318,6 +320,9 @@ gdb.execute('kill')
 // the watchpoint is on the CRC table's last entry, written once at the start: bench-crc.c's static `table`, which nm
 // lists beside a read-only `table` of musl's that gdb would take for the name)
 const CRC_TABLE = parseInt(/^([0-9a-f]+) b table$/m.exec(spawnSync('nm', [CRC], { encoding: 'utf8' }).stdout)[1], 16);
+// its 64 KiB buffer (musl has a `buf` of its own): each round writes one of its first bytes, so every segment of history
+// writes its first page, and a write watchpoint on buf[0] (written at the start and in round 0) replays every one
+const CRC_BUF = parseInt(/^([0-9a-f]+) 0*10000 b buf$/m.exec(spawnSync('nm', ['-S', CRC], { encoding: 'utf8' }).stdout)[1], 16);
 const REVERSE_PY = `import gdb, time, re
 def cpu():
     with open('/proc/%d/schedstat' % STUB_PID) as f:
@@ -352,11 +357,21 @@ gdb.execute('watch *(unsigned int *)%d' % WATCH_ADDR, to_string=True)
 timed('reverse-continue', 'RWATCH')
 print('AT_WATCH', gdb.execute('info symbol $pc', to_string=True).split()[0])
 print('BACK_WATCH', insns())
-gdb.execute('delete', to_string=True)
-gdb.execute('break printf', to_string=True)
-gdb.execute('continue', to_string=True)
-gdb.execute('delete', to_string=True)
-print('INSNS_AGAIN', insns())
+def again():
+    gdb.execute('delete', to_string=True)
+    gdb.execute('break printf', to_string=True)
+    gdb.execute('continue', to_string=True)
+    gdb.execute('delete', to_string=True)
+    return insns()
+print('INSNS_CATCH', again())
+gdb.execute('catch syscall', to_string=True)
+timed('reverse-continue', 'RCATCH')
+print('BACK_CATCH', insns())
+print('INSNS_BUF', again())
+gdb.execute('watch *(unsigned char *)%d' % BUF_ADDR, to_string=True)
+timed('reverse-continue', 'RBUF')
+print('BACK_BUF', insns())
+print('INSNS_AGAIN', again())
 gdb.execute('break main', to_string=True)
 timed('reverse-continue', 'RCONT')
 print('AT', gdb.execute('info symbol $pc', to_string=True).split()[0])
@@ -366,27 +381,32 @@ gdb.execute('delete', to_string=True)
 gdb.execute('continue')
 `;
 const FORWARD_PY = `import gdb, time
+def cpu():
+    with open('/proc/%d/schedstat' % STUB_PID) as f:
+        return int(f.read().split()[0]) / 1e9
 gdb.execute('break printf', to_string=True)
-t = time.perf_counter()
+c, t = cpu(), time.perf_counter()
 gdb.execute('continue', to_string=True)
 print('FORWARD', time.perf_counter() - t)
+print('FORWARD_CPU', cpu() - c)
 gdb.execute('delete', to_string=True)
 gdb.execute('continue')
 `;
 
+/** history: true, the reverse session; 'forward' or false, the forward run alone, with history recorded or --no-history. */
 async function reverseRun(history) {
-  const s = await startStub('entrystub', CRC, [], history ? [] : ['--no-history']);
+  const s = await startStub('entrystub', CRC, [], history === false ? ['--no-history'] : []);
   try {
-    const out = gdbPython(s.port, CRC, history ? `STUB_PID = ${s.pid}\nWATCH_ADDR = ${CRC_TABLE + 255 * 4}\n${REVERSE_PY}` : FORWARD_PY);
+    const out = gdbPython(s.port, CRC, `STUB_PID = ${s.pid}\n` + (history === true ? `WATCH_ADDR = ${CRC_TABLE + 255 * 4}\nBUF_ADDR = ${CRC_BUF}\n${REVERSE_PY}` : FORWARD_PY));
     if (!/exited normally/.test(out)) throw new Error(`bench-crc did not run to its end under the stub:\n${out.slice(-3000)}`);
     await s.exited;
     if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
-    if (!history) return { forward: num(out, 'FORWARD') };
+    if (history !== true) return { forward: num(out, 'FORWARD'), cpu: num(out, 'FORWARD_CPU') };
     if (!/^AT main$/m.test(out)) throw new Error(`reverse-continue did not stop at main:\n${out.slice(-3000)}`);
     // the last write of the table: make_table's (inlined into main)
     if (!/^AT_WATCH (make_table|main)$/m.test(out)) throw new Error(`reverse-continue to the watchpoint did not stop where the table is made:\n${out.slice(-3000)}`);
-    const timedKeys = ['FORWARD', 'RWATCH', 'RCONT', ...['RSTEP', 'DEEP'].flatMap((k) => ['FIRST', 'MEDIAN', 'MAX'].map((x) => `${k}_${x}`))];
-    const keys = ['INSNS', 'SNAPSHOTS', 'HELD', 'RESIDENT', 'BACK', 'BACK_WATCH', 'INSNS_AGAIN', ...timedKeys, ...timedKeys.map((k) => `${k}_CPU`)];
+    const timedKeys = ['FORWARD', 'RWATCH', 'RCONT', 'RCATCH', 'RBUF', ...['RSTEP', 'DEEP'].flatMap((k) => ['FIRST', 'MEDIAN', 'MAX'].map((x) => `${k}_${x}`))];
+    const keys = ['INSNS', 'SNAPSHOTS', 'HELD', 'RESIDENT', 'BACK', 'BACK_WATCH', 'INSNS_AGAIN', 'INSNS_CATCH', 'BACK_CATCH', 'INSNS_BUF', 'BACK_BUF', ...timedKeys, ...timedKeys.map((k) => `${k}_CPU`)];
     return Object.fromEntries(keys.map((k) => [k, num(out, k)]));
   } finally {
     s.stop();
@@ -470,18 +490,27 @@ if (want('hits')) {
 }
 
 if (want('reverse')) {
-  // interleaved, best of three each: history recorded, and not
-  let rev = null, off = Infinity;
-  for (let r = 0; r < 3; r++) {
+  // what recording costs: the forward run alone, recorded and with --no-history, interleaved, five of each; on a shared
+  // machine compared in the stub's main-thread CPU time (medians), the wall time beside it
+  const fwd = { on: [], off: [] };
+  for (let r = 0; r < 5; r++) {
+    fwd.on.push(await reverseRun('forward'));
+    fwd.off.push(await reverseRun(false));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const onCpu = median(fwd.on.map((x) => x.cpu)), offCpu = median(fwd.off.map((x) => x.cpu));
+  const onWall = median(fwd.on.map((x) => x.forward)), off = median(fwd.off.map((x) => x.forward));
+  // the reverse commands: best of two sessions (by the forward run's wall time)
+  let rev = null;
+  for (let r = 0; r < 2; r++) {
     const on = await reverseRun(true);
     if (rev === null || on.FORWARD < rev.FORWARD) rev = on;
-    off = Math.min(off, (await reverseRun(false)).forward);
   }
   const ms = (x) => `${(x * 1000).toFixed(0)} ms`;
   const both = (k) => `${ms(rev[k])} (CPU ${ms(rev[`${k}_CPU`])})`;
   console.log(
-    `reverse, bench-crc:          forward to its end ${rev.FORWARD.toFixed(2)} s recording, ${off.toFixed(2)} s with --no-history ` +
-      `(recording costs ${(((rev.FORWARD - off) / off) * 100).toFixed(1)}%; target < 25%); ${(rev.INSNS / 1e6).toFixed(1)}M instructions of history, ` +
+    `reverse, bench-crc:          forward to its end ${onCpu.toFixed(2)} s of CPU recording, ${offCpu.toFixed(2)} s with --no-history ` +
+      `(recording costs ${(((onCpu - offCpu) / offCpu) * 100).toFixed(1)}%; target < 25%; medians of 5 interleaved, main thread; wall ${onWall.toFixed(2)} s / ${off.toFixed(2)} s); ${(rev.INSNS / 1e6).toFixed(1)}M instructions of history, ` +
       `${rev.SNAPSHOTS} snapshots holding ${rev.HELD} MiB (guest resident ${rev.RESIDENT} MiB)`,
   );
   console.log(
@@ -490,6 +519,10 @@ if (want('reverse')) {
   console.log(
     `  reverse-continue:          ${both('RWATCH')} back across ${((rev.INSNS - rev.BACK_WATCH) / 1e6).toFixed(1)}M instructions to a write watchpoint (the CRC table's last write); ` +
       `${both('RCONT')} back across ${((rev.INSNS_AGAIN - rev.BACK) / 1e6).toFixed(1)}M to a breakpoint at the start (target < 1 s per 100M)`,
+  );
+  console.log(
+    `  reverse-continue:          ${both('RCATCH')} back across ${((rev.INSNS_CATCH - rev.BACK_CATCH) / 1e6).toFixed(1)}M to a caught syscall (catch syscall, any); ` +
+      `${both('RBUF')} back across ${((rev.INSNS_BUF - rev.BACK_BUF) / 1e6).toFixed(1)}M to a write watchpoint on a page written in every segment (buf[0])`,
   );
   console.log(`  reverse-stepi there:       first ${both('DEEP_FIRST')}, then max ${both('DEEP_MAX')}; output = native`);
   results.push({
@@ -500,9 +533,11 @@ if (want('reverse')) {
     snapshots: rev.SNAPSHOTS,
     snapshotMiB: rev.HELD,
     residentMiB: rev.RESIDENT,
-    forwardSecsRecording: rev.FORWARD,
+    forwardSecsRecording: onWall,
     forwardSecsNoHistory: off,
-    recordingCostPct: ((rev.FORWARD - off) / off) * 100,
+    forwardCpuSecsRecording: onCpu,
+    forwardCpuSecsNoHistory: offCpu,
+    recordingCostPct: ((onCpu - offCpu) / offCpu) * 100,
     reverseStepiFirstMs: rev.RSTEP_FIRST * 1000,
     reverseStepiFirstCpuMs: rev.RSTEP_FIRST_CPU * 1000,
     reverseStepiMedianMs: rev.RSTEP_MEDIAN * 1000,
@@ -515,6 +550,12 @@ if (want('reverse')) {
     reverseContinueSecs: rev.RCONT,
     reverseContinueCpuSecs: rev.RCONT_CPU,
     reverseContinueInsns: rev.INSNS_AGAIN - rev.BACK,
+    reverseContinueCatchSecs: rev.RCATCH,
+    reverseContinueCatchCpuSecs: rev.RCATCH_CPU,
+    reverseContinueCatchInsns: rev.INSNS_CATCH - rev.BACK_CATCH,
+    reverseContinueBufWatchSecs: rev.RBUF,
+    reverseContinueBufWatchCpuSecs: rev.RBUF_CPU,
+    reverseContinueBufWatchInsns: rev.INSNS_BUF - rev.BACK_BUF,
     reverseStepiAtStartFirstMs: rev.DEEP_FIRST * 1000,
     reverseStepiAtStartFirstCpuMs: rev.DEEP_FIRST_CPU * 1000,
     reverseStepiAtStartMaxMs: rev.DEEP_MAX * 1000,

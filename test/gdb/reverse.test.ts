@@ -150,6 +150,90 @@ describe('reverse execution', () => {
     }
   });
 
+  it('catch syscall in reverse stops at the last syscall before now, return then entry, as the native run made them; stretches without one are not replayed', { timeout: T }, async () => {
+    const prog = BIN('bench-crc-musl');
+    // the oracle: native gdb catching every syscall on the way to the first printf
+    const native = await gdbBatch(null, { file: prog, ex: ['catch syscall', 'break printf', 'run 4 > /dev/null', ...Array(6).fill('continue')], timeout: T });
+    const before = native.slice(0, native.search(/Breakpoint 2, /));
+    const calls = [...before.matchAll(/Catchpoint 1 \((call to|returned from) syscall (\w+)\), (0x[0-9a-f]+)/g)].map((m) => ({ how: m[1], name: m[2], pc: m[3] }));
+    expect(calls.length).toBeGreaterThan(1);
+    // snapshots 100,000 instructions apart: the CRC rounds before printf are dozens of stretches without a syscall
+    const stub = await startStub(['--entry', 'native', '--snapshot-interval', '100000', prog, '4']);
+    try {
+      const out = await gdbBatch(stub.port, {
+        file: prog,
+        ex: ['break printf', 'continue', 'delete', 'catch syscall', ...Array(calls.length + 1).fill('reverse-continue'), 'monitor history'],
+        timeout: T,
+      });
+      const back = [...out.matchAll(/Catchpoint 2 \((call to|returned from) syscall (\w+)\), (0x[0-9a-f]+)?/g)].map((m) => ({ how: m[1], name: m[2], pc: m[3] }));
+      expect(back.map((c) => `${c.how} ${c.name}`)).toEqual(calls.map((c) => `${c.how} ${c.name}`).reverse());
+      // back from a syscall, the program's instruction after it, as natively (an entry stops on the entry path's first instruction)
+      const returns = (l: typeof calls) => l.filter((c) => c.how === 'returned from').map((c) => c.pc);
+      expect(returns(back)).toEqual(returns(calls).reverse());
+      expect(out).toMatch(/No more reverse-execution history/);
+      expect(Number(/reverse-continue skipped (\d+) stretches/.exec(out)![1])).toBeGreaterThan(20);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('rwatch in reverse stops at the last read of the watched bytes, where a forward run stopped; stretches that did not read the page are not replayed', { timeout: T }, async () => {
+    const args = ['--entry', 'native', '--snapshot-interval', '100000', GDBDEMO, '300000'];
+    // forwards: every read of msg (write(2) copies it), with the address of the instruction after it
+    const pc = 'printf "PC %#lx\\n", $pc';
+    const pcs = (out: string) => [...out.matchAll(/^PC (0x[0-9a-f]+)$/gm)].map((m) => m[1]);
+    const fwd = await startStub(args);
+    let reads: string[];
+    try {
+      const out = await gdbBatch(fwd.port, { file: GDBDEMO, ex: ['break main', 'continue', 'rwatch msg', ...Array(4).fill(['continue', pc]).flat()], timeout: T });
+      reads = pcs(out);
+      expect(out).toMatch(/Hardware read watchpoint 2: msg/);
+      expect(reads.length).toBeGreaterThan(0);
+      expect(out).toMatch(/exited with code 03/);
+    } finally {
+      await fwd.stop();
+    }
+    // backwards from the end of main: the last of those reads; a step forwards from it stops where the forward run stopped
+    const stub = await startStub(args);
+    try {
+      const out = await gdbBatch(stub.port, { file: GDBDEMO, ex: ['break gdbdemo.c:34', 'continue', 'delete', 'rwatch msg', 'reverse-continue', 'stepi', pc, 'monitor history'], timeout: T });
+      // (gdb names it when it is set, at the stop going back, and at the step forwards over the read)
+      expect(out.match(/Hardware read watchpoint 2: msg/g)?.length).toBe(3);
+      expect(pcs(out)).toEqual([reads[reads.length - 1]]);
+      expect(Number(/reverse-continue skipped (\d+) stretches/.exec(out)![1])).toBeGreaterThan(10);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it('watch on a page written in every stretch: reverse-continue replays stretch after stretch, in batches, to the write a forward run stopped at', { timeout: T }, async () => {
+    // bench-crc's buffer (the 64 KiB one: musl has a `buf` of its own): each round writes one of its first bytes, so with a
+    // round about a million instructions long, every stretch writes its first page; buf[0] itself only at the start and in round 0
+    const prog = BIN('bench-crc-musl');
+    const buf = /^([0-9a-f]+) 0*10000 b buf$/m.exec(spawnSync('nm', ['-S', prog], { encoding: 'utf8' }).stdout)![1];
+    const watch = `watch *(unsigned char *)0x${buf}`;
+    const pc = 'printf "PC %#lx\\n", $pc';
+    const pcs = (out: string) => [...out.matchAll(/^PC (0x[0-9a-f]+)$/gm)].map((m) => m[1]);
+    const session = async (ex: string[]) => {
+      const stub = await startStub(['--entry', 'native', prog, '12']);
+      try {
+        return await gdbBatch(stub.port, { file: prog, ex, timeout: T });
+      } finally {
+        await stub.stop();
+      }
+    };
+    // forwards from the first instruction: every write to it before printf, with the address of the instruction after it
+    const fwd = await session([watch, 'break printf', ...Array(4).fill(['continue', pc]).flat()]);
+    const writes = pcs(fwd.slice(0, fwd.search(/Breakpoint \d+, .*printf/)));
+    expect(writes.length).toBe(2);
+    const out = await session(['break printf', 'continue', 'delete', watch, 'reverse-continue', 'stepi', pc, 'monitor history']);
+    expect(pcs(out)).toEqual([writes[1]]);
+    // every stretch back to round 0 was replayed, in a few runs rather than one per stretch
+    const h = /: (\d+) replays so far, (\d+) instructions replayed; reverse-continue skipped (\d+) stretches/.exec(out)!;
+    expect(Number(h[2])).toBeGreaterThan(9_000_000);
+    expect(Number(h[1])).toBeLessThan(8);
+  });
+
   it('reverse-finish out of do_syscall_64 lands on its call in entry_SYSCALL_64; reverse-next and reverse-step in C', { timeout: T }, async () => {
     const stub = await startStub(['--entry', 'native', GDBDEMO, '10']);
     try {

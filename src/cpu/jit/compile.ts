@@ -84,7 +84,6 @@ class Emitter {
    */
   produced = false;
   startFlagsDead = false;
-  constructor(readonly insns: Insn[]) {}
 
   private produce(): void {
     if (!this.produced) {
@@ -160,30 +159,39 @@ class Emitter {
     return s;
   }
 
-  /** Statements loading memory at `A` into v (and vh for size 8). */
+  /**
+   * Statements loading memory at `A` into v (and vh for size 8): Memory's
+   * read TLB looked up inline (the page's number and the offset in Pn, Po,
+   * the entry in Pg), its read method on a miss or an access across pages.
+   * A large block's function is past V8's inlining budget, and a call with
+   * an address (a double) boxes it.
+   */
   load(size: number, v = 'v', vh = 'vh'): string {
+    const hit = `const Pn=Math.floor(A/4096),Po=A&4095,Pg=mem.rt[Pn&255];const Ph=Pg!==null&&Pg.pn===Pn${size > 1 ? `&&Po<=${4096 - size}` : ''};`;
     switch (size) {
       case 1:
-        return `const ${v}=mem.read8(A);`;
+        return hit + `const ${v}=Ph?Pg.u8[Po]:mem.read8(A);`;
       case 2:
-        return `const ${v}=mem.read16(A);`;
+        return hit + `const ${v}=Ph?Pg.dv.getUint16(Po,true):mem.read16(A);`;
       case 4:
-        return `const ${v}=mem.read32(A);`;
+        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read32(A);`;
       default:
-        return `const ${v}=mem.read64(A),${vh}=mem.hi;`;
+        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read64(A),${vh}=Ph?Pg.dv.getInt32(Po+4,true):mem.hi;`;
     }
   }
 
+  /** Statements storing at `A` (as load: the write TLB inline, in Qn, Qo, Qg; it never holds a page with code). */
   store(size: number, lo: string, hi: string): string {
+    const hit = `const Qn=Math.floor(A/4096),Qo=A&4095,Qg=mem.wt[Qn&255];if(Qg!==null&&Qg.pn===Qn${size > 1 ? `&&Qo<=${4096 - size}` : ''})`;
     switch (size) {
       case 1:
-        return `mem.write8(A,${lo});`;
+        return hit + `Qg.u8[Qo]=${lo};else mem.write8(A,${lo});`;
       case 2:
-        return `mem.write16(A,${lo});`;
+        return hit + `Qg.dv.setUint16(Qo,${lo},true);else mem.write16(A,${lo});`;
       case 4:
-        return `mem.write32(A,${lo});`;
+        return hit + `Qg.dv.setInt32(Qo,${lo},true);else mem.write32(A,${lo});`;
       default:
-        return `mem.write64(A,${lo},${hi});`;
+        return hit + `{Qg.dv.setInt32(Qo,${lo},true);Qg.dv.setInt32(Qo+4,${hi},true);}else mem.write64(A,${lo},${hi});`;
     }
   }
 
@@ -478,6 +486,9 @@ const TEMPLATES = new Map<Handler, Template>([
   [mv.nop, () => ''],
   // DF is outside the lazy arithmetic flags: cpu.flags holds it whatever is pending
   [mv.cld, () => 'cpu.flags&=-1025;'],
+  // pushfq (every syscall path saves the user's flags in pt_regs with it): the flags as the handler reads
+  // them, RF and VM as 0, so the pending arithmetic flags go to cpu.lf first (the 16-bit form stays the handler's)
+  [mv.pushf, (e, i) => (i.size !== 8 ? null : e.materialize() + 'const f=cpu.getFlags()&-196609;' + SP_DOWN(8) + 'mem.write64(sp,f,0);RL[4]=nl;RH[4]=nh;')],
   [mv.std, () => 'cpu.flags|=1024;'],
   [
     // leave (any operand size, as the handler): RSP = RBP + 8 after the load from RBP, then RBP = the value
@@ -488,9 +499,9 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
   [mv.movRR64, (_e, i) => `RL[${i.reg}]=RL[${i.rm}];RH[${i.reg}]=RH[${i.rm}];`],
   [mv.movRR64toRM, (_e, i) => `RL[${i.rm}]=RL[${i.reg}];RH[${i.rm}]=RH[${i.reg}];`],
-  [mv.movRM64, (e, i) => e.ea(i) + `const v=mem.read64(A);RH[${i.reg}]=mem.hi;RL[${i.reg}]=v;`],
-  [mv.movMR64, (e, i) => e.ea(i) + `mem.write64(A,RL[${i.reg}],RH[${i.reg}]);`],
-  [mv.movRM32, (e, i) => e.ea(i) + `RL[${i.reg}]=mem.read32(A);RH[${i.reg}]=0;`],
+  [mv.movRM64, (e, i) => e.ea(i) + e.load(8) + `RH[${i.reg}]=vh;RL[${i.reg}]=v;`],
+  [mv.movMR64, (e, i) => e.ea(i) + e.store(8, `RL[${i.reg}]`, `RH[${i.reg}]`)],
+  [mv.movRM32, (e, i) => e.ea(i) + e.load(4) + `RL[${i.reg}]=v;RH[${i.reg}]=0;`],
   [
     mv.movGE,
     (e, i) => {
@@ -571,7 +582,7 @@ const TEMPLATES = new Map<Handler, Template>([
       // the operand is read (its address from the old RSP) before RSP moves
       if (i.rm >= 0) return i.size === 2 ? null : `const v=RL[${i.rm}],vh=RH[${i.rm}];` + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
       if (i.size === 2) return null;
-      return e.ea(i) + 'const v=mem.read64(A),vh=mem.hi;' + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
+      return e.ea(i) + e.load(8) + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
     },
   ],
   [
@@ -673,7 +684,7 @@ const TEMPLATES = new Map<Handler, Template>([
       const c = e.cond(i.sub);
       const v = `(${c.expr}?1:0)`;
       if (i.rm >= 0) return c.pre + e.setReg(i.rm, 1, v, '0');
-      return c.pre + e.ea(i) + `mem.write8(A,${v});`;
+      return c.pre + e.ea(i) + e.store(1, v, '0');
     },
   ],
   // control transfers: only ever a block's last instruction, where cpu.nextRip is set
@@ -744,34 +755,40 @@ const retTemplate: Template = (_e, i) =>
 function mayStore(i: Insn, t: Template | undefined): boolean {
   if (t === undefined) return true; // a handler: anything
   const op = i.op;
-  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.movMR64 || op === c32.pushR || op === c32.pushI) return true;
+  if (op === mv.pushR || op === mv.pushI || op === mv.pushE || op === mv.pushf || op === mv.movMR64 || op === c32.pushR || op === c32.pushI) return true;
   if (op === mv.movEG || op === mv.movEI || op === mv.setcc || op === alu.incdec || op === alu.not || op === alu.neg) return i.rm < 0;
   if (op === alu.aluEG || op === alu.aluEI) return i.rm < 0 && i.sub !== 7;
   return false;
 }
 
-/**
- * JavaScript for a block, or null when it is not worth compiling (nothing
- * but handler calls). Exported for tests that look at what was generated.
- */
-export function blockSource(insns: Insn[]): string | null {
-  const e = new Emitter(insns);
+/** A loop of one block: it ends in a jump or a conditional branch back to its first instruction. */
+export function selfLoop(insns: Insn[]): boolean {
+  const tail = insns[insns.length - 1];
+  return (tail.op === ctl.jcc || tail.op === ctl.jmpRel || tail.op === c32.jmpRel) && tail.disp === insns[0].addr;
+}
+
+/** A block's instructions as statements; `base` is the index of its first instruction in I (a trace's blocks are one array). */
+interface Member {
+  code: string;
+  templated: number;
+  tailTemplated: boolean;
+}
+
+function member(e: Emitter, insns: Insn[], base: number): Member {
   const n = insns.length;
-  const out: string[] = [];
-  const tail = insns[n - 1];
-  // a loop of one block: it ends in a jump or a conditional branch back to its first instruction
-  const loop = (tail.op === ctl.jcc || tail.op === ctl.jmpRel || tail.op === c32.jmpRel) && tail.disp === insns[0].addr;
+  const out: string[] = [`S=${base};L=${base + n - 1};`];
   let templated = 0;
   let tailTemplated = false;
-  for (let k = 0; k < n; k++) {
-    const i = insns[k];
+  for (let j = 0; j < n; j++) {
+    const i = insns[j];
+    const k = base + j;
     e.k = k;
-    const last = k === n - 1;
+    const last = j === n - 1;
     let t = i.op === ctl.ret ? retTemplate : i.op === ctl.callE ? callETemplate : TEMPLATES.get(i.op);
     const body = t ? t(e, i) : null;
     if (body === null) t = undefined;
     out.push(`k=${k};`);
-    if (last) out.push(`cpu.icount+=${k};cpu.rip=${i.addr};cpu.nextRip=${i.next};`);
+    if (last) out.push(`cpu.icount+=${j};cpu.rip=${i.addr};cpu.nextRip=${i.next};`);
     if (last) tailTemplated = body !== null;
     if (body !== null) {
       templated++;
@@ -780,35 +797,104 @@ export function blockSource(insns: Insn[]): string | null {
       out.push(e.materialize() + `${SYNC_OUT}h=1;H[${k}](cpu,I[${k}]);h=0;${last ? '' : SYNC_IN}`);
       e.pending = null;
     }
-    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${k + 1};return D+${k + 1};}`);
+    if (!last && mayStore(i, t)) out.push(`if(cpu.smc){${e.pendingWrite()}${SYNC_OUT}cpu.smc=false;cpu.rip=${i.next};cpu.icount+=${j + 1};return D+${j + 1};}`);
   }
-  if (templated === 0) return null;
+  return { code: out.join('\n'), templated, tailTemplated };
+}
+
+/**
+ * The function's frame around a body: the registers it uses in locals, the
+ * lazy flags in locals, and the fault path, which leaves the CPU as the
+ * interpreter leaves it when the instruction I[k] faults (S and L: the first
+ * and last index of the block k is in).
+ */
+function frame(body: string): string {
+  return registersInLocals(
+    `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
+    `${REGS}let k=0,S=0,L=0,h=0,D=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
+    // a handler that faults (h) found the registers in the CPU and leaves there what it did (a rep string's
+    // completed rounds); the locals are the state before it
+    `try{${body}}catch(err){if(h===0){${SYNC_OUT}}` +
+    // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
+    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
+    `cpu.rip=I[k].addr;if(k<L)cpu.icount+=k-S;throw err;}`
+  );
+}
+
+/**
+ * JavaScript for a block, or null when it is not worth compiling (nothing
+ * but handler calls). Exported for tests that look at what was generated.
+ */
+export function blockSource(insns: Insn[]): string | null {
+  const e = new Emitter();
+  const n = insns.length;
+  const loop = selfLoop(insns);
+  const m = member(e, insns, 0);
+  if (m.templated === 0) return null;
   let body: string;
   if (loop && e.startFlagsDead && !(e.pending?.rot ?? false)) {
     // round after round of a loop whose flags the next round overwrites before anything sees them:
     // they stay in the F* locals (the fault path writes them out) and go to cpu.lf once, after the last round
-    body = `for(;;){${out.join('\n')}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}` + e.materialize();
+    body = `for(;;){${m.code}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}` + e.materialize();
   } else {
-    out.push(e.materialize());
-    body = out.join('\n');
+    body = m.code + e.materialize();
     // else the flags are in cpu.lf at the end of each round, as the start of the next expects
     if (loop) body = `for(;;){${body}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
     else body += `\ncpu.icount++;D=${n};`;
   }
   // after a handler as the last instruction (a template may decline a form: imul's 16-bit one),
   // the registers are already in the CPU, and the locals are stale
-  if (tailTemplated) body += SYNC_OUT;
+  if (m.tailTemplated) body += SYNC_OUT;
   body += `cpu.rip=cpu.nextRip;cpu.smc=false;return D;`;
-  return registersInLocals(
-    `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
-    `${REGS}let k=0,h=0,D=0,Fop=-1,Fsz=0,Fa=0,Fah=0,Fb=0,Fbh=0,Fr=0,Frh=0,Fx=0,Rot=-1;` +
-    // a handler that faults (h) found the registers in the CPU and leaves there what it did (a rep string's
-    // completed rounds); the locals are the state before it
-    `try{${body}}catch(err){if(h===0){${SYNC_OUT}}` +
-    // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
-    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
-    `cpu.rip=I[k].addr;if(k<${n - 1})cpu.icount+=k;throw err;}`
-  );
+  return frame(body);
+}
+
+/**
+ * JavaScript for a trace (jit/trace.ts): a cycle of two or more blocks, each
+ * of which branches (or falls through) to the next and the last back to the
+ * first, run as one loop with the registers and flags in locals throughout.
+ * Between two blocks it does what the run loop does between them: it goes on
+ * only while the branch went to the next block of the cycle, the next block
+ * fits in the budget, nothing asked the CPU to stop and no store rewrote
+ * code; else it leaves, with RIP at the branch's target. A block of the cycle
+ * that loops on itself goes round inside it. Only blocks whose every
+ * instruction has a template are traced (a handler may change what the
+ * blocks' validity rests on: the mappings, the privilege level, the mode);
+ * null otherwise.
+ */
+export function traceSource(blocks: Insn[][]): string | null {
+  const e = new Emitter();
+  const leave = (): string => `{${e.pendingWrite()}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;}`;
+  let body = '';
+  let headDead = false;
+  let base = 0;
+  for (let j = 0; j < blocks.length; j++) {
+    const insns = blocks[j];
+    const n = insns.length;
+    const next = blocks[(j + 1) % blocks.length];
+    const inner = selfLoop(insns);
+    // the flags a round of an inner loop starts with are in cpu.lf (or dead: see blockSource)
+    if (inner) body += e.materialize();
+    e.produced = false;
+    e.startFlagsDead = false;
+    const m = member(e, insns, base);
+    if (m.templated !== n) return null;
+    const dead = e.startFlagsDead && !(e.pending?.rot ?? false);
+    if (j === 0) headDead = dead;
+    let code = m.code;
+    if (inner) {
+      if (!dead) code += e.materialize();
+      code = `for(;;){${code}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
+    } else code += `\ncpu.icount++;D+=${n};`;
+    // back to the first block: with the flags where its code expects them
+    if (j === blocks.length - 1 && !headDead) code += e.materialize();
+    const tail = insns[n - 1];
+    const smc = mayStore(tail, TEMPLATES.get(tail.op)) ? '||cpu.smc' : '';
+    code += `if(cpu.nextRip!==${next[0].addr}||D+${next.length}>B||cpu.stopRequested${smc})${leave()}`;
+    body += code + '\n';
+    base += n;
+  }
+  return frame(`for(;;){${body}}`);
 }
 
 /** The #GP a non-canonical branch target raises (as control.ts's canonical()). */
@@ -856,6 +942,26 @@ export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | nu
     const handlers = insns.map((i) => i.op);
     const make = new Function('H', 'GP', `return function block(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
     fn = make(handlers, GP);
+  }
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(site, fn);
+  return fn;
+}
+
+/**
+ * Compile a trace, a cycle of blocks (jit/trace.ts), to one function (null:
+ * a block has an instruction without a template, see traceSource). It is
+ * called with the blocks' instructions as one array, in the cycle's order.
+ */
+export function compileTrace(blocks: Insn[][], compat: boolean): CompiledBlock | null {
+  const site = 'trace|' + blocks.map((b) => siteOf(b, compat)).join('|');
+  const had = known.get(site);
+  if (had !== undefined) return had;
+  const src = traceSource(blocks);
+  let fn: CompiledBlock | null = null;
+  if (src !== null) {
+    const make = new Function('H', 'GP', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
+    fn = make(blocks.flat().map((i) => i.op), GP);
   }
   if (known.size >= KNOWN_MAX) known.clear();
   known.set(site, fn);

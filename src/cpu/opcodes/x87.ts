@@ -70,187 +70,194 @@ function st0sti(name: string, h: (k: number) => Handler): RegGroup {
   return (k) => form(name, 'st0,sti', h(k));
 }
 
-const D8: Escape = {
-  mem: memArith('', ldM32),
-  reg: regForms([
-    arithTo0('fadd', 0),
-    arithTo0('fmul', 1),
-    com('fcom', 0, false),
-    com('fcomp', 1, false),
-    arithTo0('fsub', 4),
-    arithTo0('fsubr', 5),
-    arithTo0('fdiv', 6),
-    arithTo0('fdivr', 7),
-  ]),
-};
+/**
+ * The eight escapes' tables, made on the first x87 instruction: 576 forms and their handlers, ~6 ms of every start
+ * (issue 16) that most programs never use.
+ */
+function makeEscapes(): readonly Escape[] {
+  const D8: Escape = {
+    mem: memArith('', ldM32),
+    reg: regForms([
+      arithTo0('fadd', 0),
+      arithTo0('fmul', 1),
+      com('fcom', 0, false),
+      com('fcomp', 1, false),
+      arithTo0('fsub', 4),
+      arithTo0('fsubr', 5),
+      arithTo0('fdiv', 6),
+      arithTo0('fdivr', 7),
+    ]),
+  };
 
-const D9: Escape = {
-  mem: [
-    form('fld', 'M', fldMem(ldM32)),
-    null,
-    form('fst', 'M', fstMem(4, false)),
-    form('fstp', 'M', fstMem(4, true)),
-    form('fldenv', 'M', fldenv),
-    form('fldcw', 'M', fldcw),
-    form('fnstenv', 'M', fnstenv),
-    form('fnstcw', 'M', fnstcw),
-  ],
-  reg: regForms([
-    sti('fld', fldReg),
-    st0sti('fxch', fxch),
-    only(0, form('fnop', '', fnop)),
-    // D9 D8+i: an undocumented alias of fstp st(i)
-    sti('fstpnce', (k) => fstReg(k, true)),
-    each([form('fchs', '', fchs), form('fabs', '', fabs), null, null, form('ftst', '', ftst), form('fxam', '', fxam), null, null]),
-    each([
-      form('fld1', '', fld1),
-      form('fldl2t', '', fldl2t),
-      form('fldl2e', '', fldl2e),
-      form('fldpi', '', fldpi),
-      form('fldlg2', '', fldlg2),
-      form('fldln2', '', fldln2),
-      form('fldz', '', fldz),
+  const D9: Escape = {
+    mem: [
+      form('fld', 'M', fldMem(ldM32)),
+      null,
+      form('fst', 'M', fstMem(4, false)),
+      form('fstp', 'M', fstMem(4, true)),
+      form('fldenv', 'M', fldenv),
+      form('fldcw', 'M', fldcw),
+      form('fnstenv', 'M', fnstenv),
+      form('fnstcw', 'M', fnstcw),
+    ],
+    reg: regForms([
+      sti('fld', fldReg),
+      st0sti('fxch', fxch),
+      only(0, form('fnop', '', fnop)),
+      // D9 D8+i: an undocumented alias of fstp st(i)
+      sti('fstpnce', (k) => fstReg(k, true)),
+      each([form('fchs', '', fchs), form('fabs', '', fabs), null, null, form('ftst', '', ftst), form('fxam', '', fxam), null, null]),
+      each([
+        form('fld1', '', fld1),
+        form('fldl2t', '', fldl2t),
+        form('fldl2e', '', fldl2e),
+        form('fldpi', '', fldpi),
+        form('fldlg2', '', fldlg2),
+        form('fldln2', '', fldln2),
+        form('fldz', '', fldz),
+        null,
+      ]),
+      each([
+        form('f2xm1', '', f2xm1),
+        form('fyl2x', '', fyl2x),
+        form('fptan', '', fptan),
+        form('fpatan', '', fpatan),
+        form('fxtract', '', fxtract),
+        form('fprem1', '', fprem1),
+        form('fdecstp', '', fdecstp),
+        form('fincstp', '', fincstp),
+      ]),
+      each([
+        form('fprem', '', fprem),
+        form('fyl2xp1', '', fyl2xp1),
+        form('fsqrt', '', fsqrt),
+        form('fsincos', '', fsincos),
+        form('frndint', '', frndint),
+        form('fscale', '', fscale),
+        form('fsin', '', fsin),
+        form('fcos', '', fcos),
+      ]),
+    ]),
+  };
+
+  const DA: Escape = {
+    mem: memArith('i', ldI32),
+    reg: regForms([
+      fcmovcc('fcmovb', 2),
+      fcmovcc('fcmove', 4),
+      fcmovcc('fcmovbe', 6),
+      fcmovcc('fcmovu', 10),
+      null,
+      only(1, form('fucompp', '', regCom(1, 2, true))),
+      null,
       null,
     ]),
-    each([
-      form('f2xm1', '', f2xm1),
-      form('fyl2x', '', fyl2x),
-      form('fptan', '', fptan),
-      form('fpatan', '', fpatan),
-      form('fxtract', '', fxtract),
-      form('fprem1', '', fprem1),
-      form('fdecstp', '', fdecstp),
-      form('fincstp', '', fincstp),
+  };
+
+  const DB: Escape = {
+    mem: [
+      form('fild', 'M', fldMem(ldI32)),
+      form('fisttp', 'M', fistMem(32, true, true)),
+      form('fist', 'M', fistMem(32, false, false)),
+      form('fistp', 'M', fistMem(32, true, false)),
+      null,
+      form('fld', 'M', fld80),
+      null,
+      form('fstp', 'M', fstp80),
+    ],
+    reg: regForms([
+      fcmovcc('fcmovnb', 3),
+      fcmovcc('fcmovne', 5),
+      fcmovcc('fcmovnbe', 7),
+      fcmovcc('fcmovnu', 11),
+      // 8087/287 controls that the 387 and later execute as no-ops, and fnclex, fninit
+      each([form('fneni', '', fnop), form('fndisi', '', fnop), form('fnclex', '', fnclex), form('fninit', '', fninit), form('fnsetpm', '', fnop), null, null, null]),
+      comi('fucomi', false, true),
+      comi('fcomi', false, false),
+      null,
     ]),
-    each([
-      form('fprem', '', fprem),
-      form('fyl2xp1', '', fyl2xp1),
-      form('fsqrt', '', fsqrt),
-      form('fsincos', '', fsincos),
-      form('frndint', '', frndint),
-      form('fscale', '', fscale),
-      form('fsin', '', fsin),
-      form('fcos', '', fcos),
+  };
+
+  const DC: Escape = {
+    mem: memArith('', ldM64),
+    reg: regForms([
+      arithToI('fadd', 0, false),
+      arithToI('fmul', 1, false),
+      com('fcom', 0, false),
+      com('fcomp', 1, false),
+      arithToI('fsubr', 5, false),
+      arithToI('fsub', 4, false),
+      arithToI('fdivr', 7, false),
+      arithToI('fdiv', 6, false),
     ]),
-  ]),
-};
+  };
 
-const DA: Escape = {
-  mem: memArith('i', ldI32),
-  reg: regForms([
-    fcmovcc('fcmovb', 2),
-    fcmovcc('fcmove', 4),
-    fcmovcc('fcmovbe', 6),
-    fcmovcc('fcmovu', 10),
-    null,
-    only(1, form('fucompp', '', regCom(1, 2, true))),
-    null,
-    null,
-  ]),
-};
+  const DD: Escape = {
+    mem: [
+      form('fld', 'M', fldMem(ldM64)),
+      form('fisttp', 'M', fistMem(64, true, true)),
+      form('fst', 'M', fstMem(8, false)),
+      form('fstp', 'M', fstMem(8, true)),
+      form('frstor', 'M', frstor),
+      null,
+      form('fnsave', 'M', fnsave),
+      form('fnstsw', 'M', fnstswM),
+    ],
+    reg: regForms([
+      sti('ffree', (k) => ffree(k, false)),
+      st0sti('fxch', fxch),
+      sti('fst', (k) => fstReg(k, false)),
+      sti('fstp', (k) => fstReg(k, true)),
+      com('fucom', 0, true),
+      com('fucomp', 1, true),
+      null,
+      null,
+    ]),
+  };
 
-const DB: Escape = {
-  mem: [
-    form('fild', 'M', fldMem(ldI32)),
-    form('fisttp', 'M', fistMem(32, true, true)),
-    form('fist', 'M', fistMem(32, false, false)),
-    form('fistp', 'M', fistMem(32, true, false)),
-    null,
-    form('fld', 'M', fld80),
-    null,
-    form('fstp', 'M', fstp80),
-  ],
-  reg: regForms([
-    fcmovcc('fcmovnb', 3),
-    fcmovcc('fcmovne', 5),
-    fcmovcc('fcmovnbe', 7),
-    fcmovcc('fcmovnu', 11),
-    // 8087/287 controls that the 387 and later execute as no-ops, and fnclex, fninit
-    each([form('fneni', '', fnop), form('fndisi', '', fnop), form('fnclex', '', fnclex), form('fninit', '', fninit), form('fnsetpm', '', fnop), null, null, null]),
-    comi('fucomi', false, true),
-    comi('fcomi', false, false),
-    null,
-  ]),
-};
+  const DE: Escape = {
+    mem: memArith('i', ldI16),
+    reg: regForms([
+      arithToI('faddp', 0, true),
+      arithToI('fmulp', 1, true),
+      com('fcomp', 1, false),
+      only(1, form('fcompp', '', regCom(1, 2, false))),
+      arithToI('fsubrp', 5, true),
+      arithToI('fsubp', 4, true),
+      arithToI('fdivrp', 7, true),
+      arithToI('fdivp', 6, true),
+    ]),
+  };
 
-const DC: Escape = {
-  mem: memArith('', ldM64),
-  reg: regForms([
-    arithToI('fadd', 0, false),
-    arithToI('fmul', 1, false),
-    com('fcom', 0, false),
-    com('fcomp', 1, false),
-    arithToI('fsubr', 5, false),
-    arithToI('fsub', 4, false),
-    arithToI('fdivr', 7, false),
-    arithToI('fdiv', 6, false),
-  ]),
-};
+  const DF: Escape = {
+    mem: [
+      form('fild', 'M', fldMem(ldI16)),
+      form('fisttp', 'M', fistMem(16, true, true)),
+      form('fist', 'M', fistMem(16, false, false)),
+      form('fistp', 'M', fistMem(16, true, false)),
+      null,
+      form('fild', 'M', fldMem(ldI64)),
+      null,
+      form('fistp', 'M', fistMem(64, true, false)),
+    ],
+    reg: regForms([
+      sti('ffreep', (k) => ffree(k, true)),
+      st0sti('fxch', fxch),
+      sti('fstp', (k) => fstReg(k, true)),
+      sti('fstp', (k) => fstReg(k, true)),
+      only(0, form('fnstsw', 'ax', fnstswAX)),
+      comi('fucomip', true, true),
+      comi('fcomip', true, false),
+      null,
+    ]),
+  };
+  return [D8, D9, DA, DB, DC, DD, DE, DF];
+}
 
-const DD: Escape = {
-  mem: [
-    form('fld', 'M', fldMem(ldM64)),
-    form('fisttp', 'M', fistMem(64, true, true)),
-    form('fst', 'M', fstMem(8, false)),
-    form('fstp', 'M', fstMem(8, true)),
-    form('frstor', 'M', frstor),
-    null,
-    form('fnsave', 'M', fnsave),
-    form('fnstsw', 'M', fnstswM),
-  ],
-  reg: regForms([
-    sti('ffree', (k) => ffree(k, false)),
-    st0sti('fxch', fxch),
-    sti('fst', (k) => fstReg(k, false)),
-    sti('fstp', (k) => fstReg(k, true)),
-    com('fucom', 0, true),
-    com('fucomp', 1, true),
-    null,
-    null,
-  ]),
-};
-
-const DE: Escape = {
-  mem: memArith('i', ldI16),
-  reg: regForms([
-    arithToI('faddp', 0, true),
-    arithToI('fmulp', 1, true),
-    com('fcomp', 1, false),
-    only(1, form('fcompp', '', regCom(1, 2, false))),
-    arithToI('fsubrp', 5, true),
-    arithToI('fsubp', 4, true),
-    arithToI('fdivrp', 7, true),
-    arithToI('fdivp', 6, true),
-  ]),
-};
-
-const DF: Escape = {
-  mem: [
-    form('fild', 'M', fldMem(ldI16)),
-    form('fisttp', 'M', fistMem(16, true, true)),
-    form('fist', 'M', fistMem(16, false, false)),
-    form('fistp', 'M', fistMem(16, true, false)),
-    null,
-    form('fild', 'M', fldMem(ldI64)),
-    null,
-    form('fistp', 'M', fistMem(64, true, false)),
-  ],
-  reg: regForms([
-    sti('ffreep', (k) => ffree(k, true)),
-    st0sti('fxch', fxch),
-    sti('fstp', (k) => fstReg(k, true)),
-    sti('fstp', (k) => fstReg(k, true)),
-    only(0, form('fnstsw', 'ax', fnstswAX)),
-    comi('fucomip', true, true),
-    comi('fcomip', true, false),
-    null,
-  ]),
-};
-
-const ESCAPES: readonly Escape[] = [D8, D9, DA, DB, DC, DD, DE, DF];
+let escapes: readonly Escape[] | null = null;
 
 /** Resolver of the one-byte map's D8-DF rows. */
 export function x87(i: Insn): Form | null {
-  const e = ESCAPES[(i.opc & 0xff) - 0xd8];
+  const e = (escapes ??= makeEscapes())[(i.opc & 0xff) - 0xd8];
   return i.rm < 0 ? e.mem[i.sub] : e.reg[(i.sub << 3) | (i.rm & 7)];
 }

@@ -4,23 +4,29 @@
  * undo log: a GuestProcess recorded here keeps every call the debugger made
  * on it that can change what happens next (runs with their budgets, resumes
  * with a signal, register and memory writes, breakpoints, catches, which
- * task runs), and going back to an earlier instant means starting a fresh
- * machine that replays the host's answers from the start and re-issuing
- * those calls up to that instant. The fresh machine then takes the old one's
- * place; running forward from there replays the rest of the host's answers
- * (a read of stdin is not read again, output is not written again) until
- * it is past the end of history, where it runs live.
+ * task runs), and going back to an earlier instant means restoring the
+ * nearest snapshot before it (Kept: taken every SNAPSHOT_INTERVAL guest
+ * instructions while recording, and more finely while going back) and
+ * re-issuing the recorded calls from there up to that instant. The restored
+ * machine then takes the old one's place; running forward from there replays
+ * the rest of the host's answers (a read of stdin is not read again, output
+ * is not written again) until it is past the end of history, where it runs
+ * live.
  *
  * An instant is a count of guest instructions (every task's, the guest
  * kernel's included), so a reverse step lands back inside the entry path as
- * readily as in user code. reverse-continue replays the history once with
- * the breakpoints, watchpoints and catches set now laid over the ones that
- * were set then, notes every place where one of today's would have
- * stopped, and replays again to the last of them.
+ * readily as in user code. reverse-continue goes back stretch by stretch
+ * (the history between two snapshots), newest first: a stretch whose notes
+ * (src/machine/stretch.ts: the code it ran, the syscall stops looked for,
+ * the pages read; a write watchpoint's page unchanged at both ends) show
+ * that none of the breakpoints, watchpoints and catches set now could stop
+ * in it is passed over; the others are replayed, with today's settings laid
+ * over the ones set then, noting every place one would have stopped, and the
+ * last of them is where the replay goes again and stops.
  *
- * The cost of going back is a replay from the start: proportional to the
- * length of history, not to the distance gone back (the figures are in the
- * README).
+ * So the cost of a reverse step is a replay of at most a stretch, and that of
+ * a reverse-continue the stretches that may hold its stop (the figures are
+ * in the README).
  */
 import type { GuestEvent, GuestExecution, GuestMemory, GuestProcess, GuestRegs, GuestReverse, ReverseStop } from './port.js';
 
@@ -61,6 +67,8 @@ interface Kept {
 export const SNAPSHOT_INTERVAL = 1_000_000;
 /** Going back, fine snapshots are taken this many times more often than while recording (the next steps back are then short). */
 const FINE = 10;
+/** The most segments reverse-continue replays in one run (continueBack). */
+const MAX_BATCH = 16;
 
 /** The stop settings in force now: reverse-continue stops where these would have stopped. */
 interface Overlay {
@@ -90,8 +98,12 @@ export interface Replayable {
   memoryFacts(): { resident: number; thawed: number };
   /** History before the snapshot is gone: the host's answers before it are dropped. */
   dropLogBefore(s: unknown): void;
-  /** Where code ran since the last call (the [start, end) of the blocks run, flattened), and a fresh note from here (null: it was not noting). */
-  takeRan(): number[] | null;
+  /**
+   * What ran since the last call, and a fresh note from here (null: it was
+   * not noting): where code ran (the [start, end) of the blocks run,
+   * flattened), the syscall numbers a stop was looked for, the pages read.
+   */
+  takeRan(): { code: number[]; syscalls: number[]; reads: number[] } | null;
   /**
    * Did nothing write [addr, addr+len) between two instants of this history,
    * snapshot a's and snapshot b's (null: the machine as it stands)? False when
@@ -100,11 +112,17 @@ export interface Replayable {
   unwritten(a: unknown, b: unknown | null, addr: number, len: number): boolean;
 }
 
-/** Where code ran in instants [from, to) of history: sorted [start, end) pairs of blocks (RanLog, src/cpu/run.ts). */
+/**
+ * What ran in instants [from, to) of history, each a superset: where code
+ * ran, sorted [start, end) pairs of blocks (RanLog, src/cpu/run.ts); the
+ * syscall numbers a stop was looked for; the pages read, sorted.
+ */
 interface Ran {
   from: number;
   to: number;
   ranges: Float64Array;
+  syscalls: ReadonlySet<number>;
+  reads: Float64Array;
 }
 
 /** How much history is kept (serve --history, --history-memory). */
@@ -317,6 +335,7 @@ export class History implements GuestProcess, GuestReverse {
   describe(): string {
     const runs = this.entries.filter((e) => 'run' in e).length;
     const mib = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
     const fine = this.snaps.filter((k) => k.fine).length;
     const at = this.snaps.map((k) => k.icount);
     const list = at.length <= 12 ? at.join(', ') : `${at.slice(0, 6).join(', ')}, ... ${at.slice(-6).join(', ')}`;
@@ -327,24 +346,33 @@ export class History implements GuestProcess, GuestReverse {
       `snapshots: ${this.snaps.length} (${fine} fine) every ${this.interval} instructions, at ${list}; ` +
       `holding ${mib(this.heldBytes())} of ${mib(this.memoryLimit())} allowed (guest resident ${mib(this.inner.memoryFacts().resident)})\n` +
       `going back replays from the nearest snapshot: ${this.replays} replays so far, ${this.replayed} instructions replayed; ` +
-      `reverse-continue skipped ${this.skipped} stretches that could not stop (${this.ran.length} stretches' code kept)\n`
+      `reverse-continue skipped ${this.skipped} stretches that could not stop (${this.ran.length} stretches' notes kept, ${kib(this.notesBytes())}: ` +
+      `${this.ran.reduce((n, r) => n + r.ranges.length / 2, 0)} code ranges, ${this.ran.reduce((n, r) => n + r.syscalls.size, 0)} syscall numbers, ${this.ran.reduce((n, r) => n + r.reads.length, 0)} pages read)\n`
     );
   }
 
   /**
-   * What the snapshots hold beyond the running machine (an estimate): the
-   * bytes of every page thawed since the first snapshot (its old bytes are
-   * held by snapshots only), what each clone copied, and its objects.
+   * What history holds beyond the running machine (an estimate): the bytes
+   * of every page thawed since the first snapshot (its old bytes are held by
+   * snapshots only), what each clone copied, and its objects; and the
+   * stretches' notes.
    */
   private heldBytes(): number {
     if (this.snaps.length === 0) return 0;
     const first = this.inner.snapshotFacts(this.snaps[0].state);
-    let n = (this.inner.memoryFacts().thawed - first.thawed) * PAGE_BYTES;
+    let n = (this.inner.memoryFacts().thawed - first.thawed) * PAGE_BYTES + this.notesBytes();
     for (const k of this.snaps) {
       const f = this.inner.snapshotFacts(k.state);
       n += f.copied + f.objects * OBJECT_COST;
     }
     return Math.max(0, n);
+  }
+
+  /** What the stretches' notes hold (an estimate: their arrays, a set's entry at 16 bytes, each note an object). */
+  private notesBytes(): number {
+    let n = 0;
+    for (const r of this.ran) n += r.ranges.byteLength + r.reads.byteLength + r.syscalls.size * 16 + OBJECT_COST;
+    return n;
   }
 
   private memoryLimit(): number {
@@ -405,32 +433,48 @@ export class History implements GuestProcess, GuestReverse {
   /** Where the machine in place ran code since the last note: a stretch of history's summary. */
   private noteRan(): void {
     const now = this.now();
-    const ranges = this.inner.takeRan();
-    if (ranges !== null && now > this.ranFrom) this.ran.push({ from: this.ranFrom, to: now, ranges: packRanges(ranges) });
+    const note = this.inner.takeRan();
+    if (note !== null && now > this.ranFrom) this.ran.push(stretch(this.ranFrom, now, note));
     this.ranFrom = now;
   }
 
   /**
    * Could today's settings have stopped in instants [from, to) of history?
-   * No when every breakpoint's address is outside the code that ran there
-   * (as the summaries of stretches covering it say) and every watched range
-   * kept the same bytes from snapshot `a` to `b` (null: now). Caught
-   * syscalls and read watchpoints leave no trace to tell by: yes.
+   * No when the watched ranges of write and access watchpoints kept the
+   * same bytes from snapshot `a` to `b` (null: now), and the summaries of
+   * the stretches covering it say that no code ran at a breakpoint's
+   * address, no stop was looked for at a caught syscall (any syscall, when
+   * all are caught), and no page of a read or access watchpoint was read.
    */
   private mayStop(from: number, to: number, a: Kept, b: Kept | null, o: Overlay): boolean {
-    if (o.catching !== null) return true;
-    for (const w of o.watches) if (w.type !== 'watch' || !this.inner.unwritten(a.state, b?.state ?? null, w.addr, w.len)) return true;
+    for (const w of o.watches) if (w.type !== 'rwatch' && !this.inner.unwritten(a.state, b?.state ?? null, w.addr, w.len)) return true;
     const bps = [...o.sw, ...o.hw];
-    if (bps.length === 0) return false;
+    const read = o.watches.filter((w) => w.type !== 'watch').map((w) => [pageOf(w.addr), pageOf(w.addr + Math.max(w.len, 1) - 1)]);
+    const catching = o.catching;
+    if (bps.length === 0 && read.length === 0 && catching === null) return false;
     let at = from;
     for (const r of [...this.ran].sort((x, y) => x.from - y.from)) {
       if (r.to <= at || r.from >= to) continue;
       if (r.from > at) return true; // a stretch no summary covers
       if (bps.some((x) => holds(r.ranges, x))) return true;
+      if (catching === 'all' ? r.syscalls.size > 0 : catching !== null && [...catching].some((nr) => r.syscalls.has(nr))) return true;
+      if (read.some(([p, q]) => readAny(r.reads, p, q))) return true;
       at = r.to;
       if (at >= to) return false;
     }
     return true;
+  }
+
+  /** Do the stretches' notes cover instants [from, to) already? */
+  private noted(from: number, to: number): boolean {
+    let at = from;
+    for (const r of [...this.ran].sort((x, y) => x.from - y.from)) {
+      if (r.to <= at || r.from >= to) continue;
+      if (r.from > at) return false;
+      at = r.to;
+      if (at >= to) return true;
+    }
+    return false;
   }
 
   /** The latest snapshot at or before instant `at` (null: none, replay from the start). */
@@ -469,15 +513,25 @@ export class History implements GuestProcess, GuestReverse {
     // a segment where today's settings cannot have stopped (mayStop) is passed without a replay
     let until = now;
     let end: Kept | null = null;
+    let batch = 1;
     for (let first = true; ; first = false) {
       // the first segment ends now; each earlier one ends where the one after it starts
-      const start = this.snapBefore(first ? now : until - 1);
+      let start = this.snapBefore(first ? now : until - 1);
       if (start !== null && !this.mayStop(start.icount, until, start, end, overlay)) {
         this.skipped++;
         if (start.icount <= this.start()) break;
         [until, end] = [start.icount, start];
         continue;
       }
+      // the segments before it that may stop too are replayed with it, in one run from the earliest one's snapshot: a
+      // batch that doubles as the scan goes on, so that going a long way back costs a restore (and the blocks decoded
+      // anew) per batch rather than per segment, and at most twice the segments back to the stop
+      for (let n = 1; n < batch && start !== null && start.icount > this.start(); n++) {
+        const prev = this.snapBefore(start.icount - 1);
+        if (prev === null || !this.mayStop(prev.icount, start.icount, prev, start, overlay)) break;
+        start = prev;
+      }
+      batch = Math.min(2 * batch, MAX_BATCH);
       const found = this.replayScan(start, until, overlay);
       // a stop at this very instant is the one we stand at (a breakpoint stops before its instruction); a watch stops after the access
       // (the access of the instruction just before a segment's end is that segment's), and going back lands before it
@@ -530,8 +584,8 @@ export class History implements GuestProcess, GuestReverse {
     const { proc } = this.replayInto(start, until, overlay, -1, out);
     // the scan ran that stretch of history as it was: where its code ran is kept for the next reverse-continue
     const from = start?.icount ?? 0, to = proc.exec.icount();
-    const ranges = proc.takeRan();
-    if (ranges !== null && to > from) this.ran.push({ from, to, ranges: packRanges(ranges) });
+    const note = proc.takeRan();
+    if (note !== null && to > from && !this.noted(from, to)) this.ran.push(stretch(from, to, note));
     return out;
   }
 
@@ -599,6 +653,27 @@ export class History implements GuestProcess, GuestReverse {
     this.replayed += q.exec.icount() - icount0;
     return { proc: q, entries: kept };
   }
+}
+
+/** A stretch's summary from the machine's note. */
+function stretch(from: number, to: number, note: { code: number[]; syscalls: number[]; reads: number[] }): Ran {
+  return { from, to, ranges: packRanges(note.code), syscalls: new Set(note.syscalls), reads: Float64Array.from(note.reads).sort() };
+}
+
+/** The page number of an address, as guest memory numbers pages (src/cpu/memory.ts). */
+function pageOf(addr: number): number {
+  return Math.floor(addr / PAGE_BYTES);
+}
+
+/** Does the sorted list of pages read hold one of pages [p, q]? */
+function readAny(reads: Float64Array, p: number, q: number): boolean {
+  let lo = 0, hi = reads.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (reads[m] < p) lo = m + 1;
+    else hi = m;
+  }
+  return lo < reads.length && reads[lo] <= q;
 }
 
 /** Block ranges as RanLog gives them, deduplicated and sorted by start. */

@@ -101,7 +101,7 @@ export function shmat(p: Process, shmid: number, addr: number, flg: number): num
     // /proc/pid/maps names the segment by its key, on the shm mount's device (00:01), with the id as its inode
     name: `/SYSV${(seg.perm.key >>> 0).toString(16).padStart(8, '0')} (deleted)`,
     file: { hostPath: '', offset: 0, dev: 1, ino: seg.perm.id, writeBack: false, mayWrite: !(flg & SHM_RDONLY), cache: seg, size: seg.segsz },
-    read: () => new Uint8Array(0),
+    read: () => 0,
   };
   let at: number;
   try {

@@ -17,7 +17,7 @@ import { zapOtherThreads } from '../exit.js';
 import { ExecError } from '../loader.js';
 import { MM, mmapBaseFor } from '../mm.js';
 import type { Process } from '../process.js';
-import { SIG_IGN, SS_DISABLE } from '../signal.js';
+import { DEFAULT_ACTION, SIG_IGN, SS_DISABLE, sigAction } from '../signal.js';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup } from './files.js';
 import type { HandlerTable } from './table.js';
 import { type SyscallArgs, readCStr, readPath, readU64 } from './util.js';
@@ -214,7 +214,7 @@ export function doExecve(p: Process, dirfd: number, pathAddr: number, argvAddr: 
   // flush_signal_handlers: caught signals go back to their default; ignored ones stay ignored
   for (let s = 1; s <= 64; s++) {
     const a = p.sigactions[s];
-    p.sigactions[s] = { handler: a.handler === SIG_IGN ? SIG_IGN : 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 };
+    p.sigactions[s] = a.handler === SIG_IGN ? sigAction({ handler: SIG_IGN, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 }) : DEFAULT_ACTION;
   }
   p.altstack = { sp: 0, flags: SS_DISABLE, size: 0 };
   // /proc/PID/exe names the file as d_path does: every symlink resolved

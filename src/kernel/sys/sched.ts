@@ -22,9 +22,14 @@ const SCHED_RESET_ON_FORK = 0x40000000;
 const IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2, IOPRIO_WHO_USER = 3;
 const IOPRIO_CLASS_NONE = 0, IOPRIO_CLASS_RT = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_IDLE = 3;
 
-/** The host's nr_cpu_ids and cpumask_size() (they do not change while we run). */
+/**
+ * The host's nr_cpu_ids and cpumask_size() (they do not change while we run). cpumask_size() is asked on its first
+ * use, not when the module loads: it reads (and gunzips) the kernel's configuration, which every run paid for at
+ * start-up (issue 16) when few programs call sched_getaffinity.
+ */
 const NR_CPU_IDS = hostNrCpuIds();
-const CPUMASK_SIZE = hostCpumaskSize();
+let cpumaskBytes: number | undefined;
+const cpumaskSize = (): number => (cpumaskBytes ??= hostCpumaskSize());
 
 function self(p: Process, pid: number): boolean {
   return pid === 0 || pid === p.pid;
@@ -72,7 +77,7 @@ function sysSchedGetaffinity(p: Process, a: SyscallArgs): number {
   const pid = a.int(0), len = a.u32(1);
   if (len * 8 < NR_CPU_IDS || len % 8 !== 0) throw new SysError(EINVAL);
   if (!self(p, pid)) throw new SysError(ESRCH);
-  const out = new Uint8Array(Math.min(len, CPUMASK_SIZE));
+  const out = new Uint8Array(Math.min(len, cpumaskSize()));
   for (const c of p.affinity) out[c >> 3] |= 1 << (c & 7);
   writeMem(p.mem, a.num(2), out);
   return out.length;
@@ -85,7 +90,7 @@ function sysSchedGetaffinity(p: Process, a: SyscallArgs): number {
  */
 function sysSchedSetaffinity(p: Process, a: SyscallArgs): number {
   const pid = a.int(0), len = a.u32(1);
-  const bytes = readMem(p.mem, a.num(2), Math.min(len, CPUMASK_SIZE));
+  const bytes = readMem(p.mem, a.num(2), Math.min(len, cpumaskSize()));
   if (!self(p, pid)) throw new SysError(ESRCH);
   const want = p.kernel.cpus.filter((c) => c >> 3 < bytes.length && (bytes[c >> 3] >> (c & 7)) & 1);
   if (want.length === 0) throw new SysError(EINVAL);

@@ -9,7 +9,7 @@
 import { EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH, SysError } from '../errno.js';
 import type { Process, Task } from '../process.js';
 import { CAP_KILL, capable } from '../cred.js';
-import { SA_IA32_ABI, SA_X32_ABI, SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, type SigAction, type SigInfo } from '../signal.js';
+import { SA_IA32_ABI, SA_X32_ABI, SS_DISABLE, SS_ONSTACK, SIG_DFL, SIG_IGN, packSigInfo, sigAction, type SigAction, type SigInfo } from '../signal.js';
 import type { HandlerTable } from './table.js';
 import { SI_TKILL, SI_USER, Struct, type SyscallArgs, monoNs, readView, writeMem } from './util.js';
 
@@ -43,7 +43,7 @@ export function doSigaction(p: Process, sig: number, next: SigAction | null, ia3
   const old = { ...o, flags: o.flags & ~(SA_IA32_ABI | SA_X32_ABI) };
   if (next) {
     const flags = (next.flags & ~(SA_IA32_ABI | SA_X32_ABI)) | (ia32 ? SA_IA32_ABI : 0);
-    p.sigactions[sig] = { ...next, flags, maskLo: next.maskLo & ~UNBLOCKABLE };
+    p.sigactions[sig] = sigAction({ ...next, flags, maskLo: next.maskLo & ~UNBLOCKABLE });
     // a signal whose action becomes "ignore" is discarded even while blocked
     if (next.handler === SIG_IGN || (next.handler === SIG_DFL && DEFAULT_IGNORED.has(sig))) {
       p.discardSignal(sig);

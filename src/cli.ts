@@ -16,6 +16,7 @@ import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
 import chalk from 'chalk';
 import { EXAMPLE } from './example.js';
+import { SNAPSHOT_INTERVAL } from './gdb/target/history.js';
 // trace.ts and the gdb stub (a third of the modules) are imported by the commands that use
 // them: Node's loading of modules is most of a short `entrystub run`'s own start
 
@@ -384,7 +385,7 @@ async function main(): Promise<void> {
           })
           .option('snapshot-interval', {
             type: 'number',
-            describe: 'guest instructions between two snapshots of the machine while recording (default 1000000): going back replays at most this far',
+            describe: `guest instructions between two snapshots of the machine while recording (default ${SNAPSHOT_INTERVAL}): going back replays at most this far`,
           })
           .option('history-memory', {
             type: 'string',

@@ -113,7 +113,8 @@ describe('reverse execution', () => {
   });
 
   it('a bound on history drops its oldest part: going back stops at the new start, which gdb is told', { timeout: T }, async () => {
-    const stub = await startStub(['--entry', 'native', '--history', '2M', BIN('bench-crc-musl'), '4']);
+    // snapshots every 1M: the start of history can move only to a snapshot, and this run is a few million long
+    const stub = await startStub(['--entry', 'native', '--history', '2M', '--snapshot-interval', '1000000', BIN('bench-crc-musl'), '4']);
     try {
       const out = await gdbBatch(stub.port, { file: BIN('bench-crc-musl'), ex: ['break printf', 'continue', 'monitor history', 'delete', 'reverse-continue', 'monitor history', 'reverse-stepi'], timeout: T });
       const from = [...out.matchAll(/recorded from instant (\d+) \((\d+) instructions back; bound: the last 2000000\)/g)].map((m) => [Number(m[1]), Number(m[2])]);

@@ -13,16 +13,36 @@
  * still what its bytes decode to (the pages' generations); it leaves at the
  * first branch that goes elsewhere.
  */
-import { I_BRANCH } from '../insn.js';
+import { I_BRANCH, type Insn } from '../insn.js';
+import type { Page } from '../memory.js';
 import * as ctl from '../ops/control.js';
 import * as c32 from '../ops/compat.js';
-import type { Block } from '../run.js';
+
+/**
+ * What a trace reads of a block: run.ts's Block, named here by its shape, so that the run loop imports the
+ * traces and not the other way round.
+ */
+export interface Traced {
+  readonly insns: Insn[];
+  readonly page: Page;
+  readonly gen: number;
+  readonly page2: Page | null;
+  readonly gen2: number;
+  readonly compat: boolean;
+  readonly bp: number;
+  readonly probe: unknown;
+  readonly nops: number;
+  /** The block that followed this one last time, and the epoch and privilege level it was found at. */
+  readonly link: Traced | null;
+  readonly linkEpoch: number;
+  readonly linkCpl: number;
+}
 
 /** Blocks in a trace at most, and instructions. */
 const MAX_BLOCKS = 8, MAX_INSNS = 512;
 
 /** The block's decoded bytes are unchanged. */
-export function current(b: Block): boolean {
+export function current(b: Traced): boolean {
   return b.gen === b.page.gen && (b.page2 === null || b.gen2 === b.page2.gen);
 }
 
@@ -33,7 +53,7 @@ export function current(b: Block): boolean {
  * after one that does not branch), and nothing that must be seen at its
  * start (breakpoint, probe) or that runs apart (a nop sled).
  */
-function successor(b: Block, epoch: number, cpl: number): Block | null {
+function successor(b: Traced, epoch: number, cpl: number): Traced | null {
   const l = b.link;
   if (l === null || l === b || b.linkEpoch !== epoch || b.linkCpl !== cpl || l.compat !== b.compat || !current(l)) return null;
   if (l.bp !== 0 || l.probe !== null || l.nops !== 0) return null;
@@ -46,12 +66,12 @@ function successor(b: Block, epoch: number, cpl: number): Block | null {
 }
 
 /** The cycle of links from `head` back to it (head first), or null. */
-export function cycleFrom(head: Block, epoch: number, cpl: number): Block[] | null {
+export function cycleFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
   if (head.bp !== 0 || head.probe !== null || head.nops !== 0) return null;
   const out = [head];
   let total = head.insns.length;
   for (let b = head; ; ) {
-    const s = successor(b, epoch, cpl);
+    const s = successor(b, epoch, cpl) as B | null; // a block's links are blocks of its own cache
     if (s === null) return null;
     if (s === head) return out.length > 1 ? out : null;
     total += s.insns.length;

@@ -337,7 +337,13 @@ async function serveCommand(a: ServeArgs): Promise<void> {
 async function main(): Promise<void> {
   const { ours, program } = splitAtProgram(hideBin(process.argv));
   programArgs = program;
-  await yargs(ours)
+  const y = yargs(ours);
+  // yargs renders the whole help text, to cache it, as soon as a command's handler has started (its command.js:
+  // cacheHelpMessage, for a showHelp() made later): 20-40 ms of CPU at the start of every run and serve, the
+  // wrapping of every option's description, for a text only --help and a bad command line print, both before
+  // any handler starts. entrystub never shows help later, so nothing is cached.
+  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  await y
     .scriptName('entrystub')
     .command(
       'run [prog] [args..]',

@@ -214,7 +214,9 @@ describe.skipIf(!HAVE_GDB)('gdb batch sessions (gdb-scripts/*.gdb)', () => {
 
   it('--stdio: target remote | entrystub serve --stdio, program output on stderr', async () => {
     const out = await gdbBatch(null, {
-      before: [`target remote | ${process.execPath} ${CLI} serve --stdio ${GDBDEMO}`],
+      // gdb sends qSupported as it starts the stub, and waits remotetimeout (2 s) for the reply: under a loaded
+      // machine's start-up that was too short, and gdb took the late reply for the next packet's
+      before: ['set remotetimeout 30', `target remote | ${process.execPath} ${CLI} serve --stdio ${GDBDEMO}`],
       ex: ['break add', 'continue', 'bt', 'continue'],
     });
     expect(out).toMatch(/Breakpoint 1, add \(a=1, b=2\) at gdbdemo\.c:20/);

@@ -154,7 +154,10 @@ describe('entrystub serve: errors a user can hit', () => {
         });
       });
       expect(reply).toBe('E.entrystub needs gdb 7.12 or newer (gdb 13 is tested); this gdb is older: install a newer one (apt-get install gdb)');
-      expect(err).toMatch(/entrystub: a debugger connected and was refused: needs gdb 7\.12 or newer/);
+      // the stub logs before it replies, but its stderr pipe and the socket reach this process apart: the reply may come first
+      const refused = /entrystub: a debugger connected and was refused: needs gdb 7\.12 or newer/;
+      for (let t = 0; t < 250 && !refused.test(err); t++) await new Promise((r) => setTimeout(r, 20));
+      expect(err).toMatch(refused);
     } finally {
       p.kill();
     }

@@ -265,15 +265,28 @@ export function popE(cpu: CPU, i: Insn): void {
 }
 
 /** pushfq: RF and VM read as 0. */
-export function pushf(cpu: CPU, _i: Insn): void {
+export function pushf(cpu: CPU, i: Insn): void {
+  if (i.size === 2) {
+    // pushfw (66 9C): FLAGS, the low 16 bits, in 2 bytes
+    const sp = cpu.getNum(RSP) - 2;
+    cpu.mem.write16(sp, cpu.getFlags());
+    cpu.setNum(RSP, sp);
+    return;
+  }
   cpu.push64(cpu.getFlags() & ~0x30000, 0);
 }
 
-/** popfq: at CPL 3, IF and IOPL keep their values. */
-export function popf(cpu: CPU, _i: Insn): void {
-  const v = cpu.pop64();
-  const user = CF | PF | AF | ZF | SF | TF | DF | OF | NT | AC | ID;
-  const mask = cpu.cpl === 0 ? user | IF | IOPL : user;
+/** popfq: at CPL 3, IF and IOPL keep their values; popfw (66 9D) pops 2 bytes into FLAGS and keeps the upper half. */
+export function popf(cpu: CPU, i: Insn): void {
+  let v: number;
+  let user = CF | PF | AF | ZF | SF | TF | DF | OF | NT | AC | ID;
+  if (i.size === 2) {
+    const sp = cpu.getNum(RSP);
+    v = cpu.mem.read16(sp);
+    cpu.setNum(RSP, sp + 2);
+    user &= 0xffff;
+  } else v = cpu.pop64();
+  const mask = cpu.cpl === 0 ? (user | IF | IOPL) & (i.size === 2 ? 0xffff : -1) : user;
   cpu.setFlags((cpu.getFlags() & ~mask) | (v & mask));
 }
 

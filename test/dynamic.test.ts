@@ -37,8 +37,11 @@ function native(argv: string[], env: Record<string, string> = {}, cwd = ROOT): R
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
+/** entrystub's arguments that run argv as this machine would (argv[0] as given). */
+const runArgs = (argv: string[], opts: string[]): string[] => ['run', '--quiet', ...opts, '--argv0', argv[0], ...argv];
+
 function emulated(argv: string[], opts: string[] = [], env: Record<string, string> = {}, cwd = ROOT): Run {
-  const r = spawnSync(process.execPath, [CLI, 'run', '--quiet', ...opts, '--argv0', argv[0], argv[0], ...argv.slice(1)], {
+  const r = spawnSync(process.execPath, [CLI, ...runArgs(argv, opts)], {
     env,
     cwd,
     encoding: 'utf8',
@@ -114,7 +117,7 @@ for (const cfg of CONFIGS) {
         const n = native(argv, p.env);
         expect(n.status).toBe(0);
         // asynchronous, so that the concurrent cases' runs overlap (python3 and the gcc driver take seconds each)
-        const e = await runCli(['run', '--quiet', ...cfg.args, '--argv0', argv[0], ...argv], { cwd: ROOT, env: p.env ?? {}, input: Buffer.alloc(0) });
+        const e = await runCli(runArgs(argv, cfg.args), { cwd: ROOT, env: p.env ?? {}, input: Buffer.alloc(0) });
         expect(e.stdout.toString('utf8')).toBe(n.stdout);
         expect(e.code).toBe(n.status);
       }, 300_000); // the gcc driver and python3, five at once on a loaded machine

@@ -20,7 +20,7 @@ const src = path.join(root, 'src', 'guest');
 export const SOURCES = [
   'calling.h', 'pt_regs.h', 'hypercall.h', 'segment.h', 'page_types.h', 'cpu_entry_area.h', 'cfi.h', 'asm-offsets.c', 'syscall.c',
   'entry_nommu.S', 'zpoline.S', 'entry_64.S', 'kernel.lds.S', 'build.mjs', 'syscall_64.tbl',
-  'irq_vectors.h', 'irqflags.h', 'kernel.h', 'time.c', 'apic.c', 'entry_irq.S', 'um_signal.c',
+  'irq_vectors.h', 'irqflags.h', 'kernel.h', 'time.c', 'apic.c', 'entry_irq.S', 'um_signal.h', 'um_signal.c', 'um_irq.c',
   'entry_common.h', 'entry_64_compat.S', 'syscall_32.c', 'idt.c', 'syscall_32.tbl',
   // the native kernel reads the vDSO's int80_landing_pad offset (generated/vdso32_image.h)
   'vdso32/system_call.S', 'vdso32/vclock.S', 'vdso32/vdso32.lds', 'vdso32/build.mjs',
@@ -274,6 +274,7 @@ function build(mode, out, facts) {
     cc(path.join(src, 'entry_nommu.S'), 'entry.o');
     cc(path.join(src, 'zpoline.S'), 'zpoline.o');
     cc(path.join(src, 'um_signal.c'), 'um_signal.o');
+    cc(path.join(src, 'um_irq.c'), 'um_irq.o');
   }
   cc(path.join(src, 'generated', 'syscall_table.S'), 'syscall_table.o');
   // generated sections: the source hash (staleness test) and the gdb script loader

@@ -16,9 +16,7 @@ static inline unsigned long arch_local_save_flags(void)
 }
 static inline int irqs_disabled(void) { return !(arch_local_save_flags() & 0x200); }
 #else
-extern int signals_enabled;
-void block_signals(void);
-void unblock_signals(void);
+#include "um_signal.h"
 static inline void local_irq_enable(void) { unblock_signals(); }
 static inline void local_irq_disable(void) { block_signals(); }
 static inline int irqs_disabled(void) { return !signals_enabled; }

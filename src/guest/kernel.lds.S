@@ -22,6 +22,17 @@ SECTIONS
 	_text = .;
 	.text : { *(.text .text.*) } :text
 	.rodata : { *(.rodata .rodata.*) } :text
+#ifndef NATIVE
+	/* the kernel's handlers of host signals (um_signal.h's UM_SIGNAL_HANDLER), bounded
+	 * for the signal layer that runs them, as Linux's initcall tables */
+	.um_signal_handlers : {
+		__um_signal_handlers_start = .;
+		KEEP(*(.um_signal_handlers))
+		__um_signal_handlers_end = .;
+	} :text
+	/* without one the timer would tick nowhere, silently */
+	ASSERT(__um_signal_handlers_end > __um_signal_handlers_start, "no UM_SIGNAL_HANDLER linked (um_irq.c's timer_handler)")
+#endif
 	/* the exception table: (faulting instruction, fixup) pairs, as Linux's __ex_table */
 	__ex_table : { __start___ex_table = .; KEEP(*(__ex_table)) __stop___ex_table = .; } :text
 	. = ALIGN(4096);

@@ -70,7 +70,7 @@ describe.skipIf(!HAVE_GDB)('the timer interrupt from gdb', () => {
       'continue',
     ]);
     expect(out).toMatch(
-      /#0  hard_handler \(sig=14, [^)]*\) at src\/guest\/um_signal\.c:\d+\n#1  <signal handler called>\n#2  __x64_sys_read \(\) at src\/guest\/generated\/syscall_table\.S:\d+\n#3  0x[0-9a-f]+ in do_syscall_64 \(regs=[^)]*\) at src\/guest\/syscall\.c:\d+\n#4  <signal handler called>\n#5  0x0000000000[0-9a-f]+ in __syscall_cp_c \(\)/,
+      /#0  hard_handler \(sig=14, [^)]*\) at src\/guest\/um_irq\.c:\d+\n#1  <signal handler called>\n#2  __x64_sys_read \(\) at src\/guest\/generated\/syscall_table\.S:\d+\n#3  0x[0-9a-f]+ in do_syscall_64 \(regs=[^)]*\) at src\/guest\/syscall\.c:\d+\n#4  <signal handler called>\n#5  0x0000000000[0-9a-f]+ in __syscall_cp_c \(\)/,
     );
     expect(out).toMatch(/exited normally/);
   });

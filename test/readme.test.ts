@@ -1,5 +1,6 @@
 /**
- * The README's examples are real: every fenced block preceded by a
+ * The READMEs' examples are real (README.md's, and gdb-scripts/README.md's
+ * for the gdb scripts): every fenced block preceded by a
  * `<!-- readme-test: KIND [SESSION] -->` comment is run here and the output it
  * shows must appear in what the commands really print, line by line and in
  * order (the README may leave lines out; a line `...` marks where it does,
@@ -33,19 +34,24 @@ import { need } from './helpers/tools.js';
 const HAVE_GDB = need('gdb') !== null;
 const HAVE_LLDB = need('lldb') !== null;
 
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+/** The documents whose marked blocks are run; the first is the project's README. */
+const DOCS = ['README.md', 'gdb-scripts/README.md'];
+const text = (doc: string) => fs.readFileSync(path.join(ROOT, doc), 'utf8');
+const README = text('README.md');
 
 interface Block {
+  /** the document it is in, for messages and sessions */
+  doc: string;
   kind: string;
   arg: string;
   lines: string[];
-  /** 1-based line of the block's first content line in README.md, for messages. */
+  /** 1-based line of the block's first content line in its document, for messages. */
   at: number;
 }
 
 /** Every `<!-- readme-test: ... -->` marker and the fenced block after it. */
-function blocks(): Block[] {
-  const lines = README.split('\n');
+function blocks(doc: string): Block[] {
+  const lines = text(doc).split('\n');
   const out: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
     const m = /^<!--\s*readme-test:\s*(\S+)\s*(.*?)\s*-->\s*$/.exec(lines[i]);
@@ -56,22 +62,22 @@ function blocks(): Block[] {
       // a markdown table, not a fenced block
       const rows: string[] = [];
       while (j < lines.length && lines[j].startsWith('|')) rows.push(lines[j++]);
-      out.push({ kind: m[1], arg: m[2], lines: rows, at: i + 2 });
+      out.push({ doc, kind: m[1], arg: m[2], lines: rows, at: i + 2 });
       continue;
     }
     const fence = /^(```+|~~~+)/.exec(lines[j] ?? '');
-    if (!fence) throw new Error(`README.md:${i + 1}: readme-test marker not followed by a fenced block`);
+    if (!fence) throw new Error(`${doc}:${i + 1}: readme-test marker not followed by a fenced block`);
     const body: string[] = [];
     let k = j + 1;
     for (; k < lines.length && !lines[k].startsWith(fence[1]); k++) body.push(lines[k]);
-    if (k >= lines.length) throw new Error(`README.md:${j + 1}: unterminated fence`);
-    out.push({ kind: m[1], arg: m[2], lines: body, at: j + 2 });
+    if (k >= lines.length) throw new Error(`${doc}:${j + 1}: unterminated fence`);
+    out.push({ doc, kind: m[1], arg: m[2], lines: body, at: j + 2 });
     i = k;
   }
   return out;
 }
 
-const ALL = blocks();
+const ALL = DOCS.flatMap(blocks);
 
 /** Stack addresses (0x7fff..., also zero-padded) and the stub's port vary; blanks are not significant. */
 function normalize(s: string): string {
@@ -109,7 +115,7 @@ function missing(expected: string[], actual: string): string | null {
 interface Step {
   cmd: string;
   expect: string[];
-  /** where in README.md, for messages */
+  /** where in its document, for messages */
   at: string;
 }
 
@@ -119,7 +125,7 @@ function steps(b: Block, prompt: RegExp): { head: string[]; steps: Step[] } {
   const st: Step[] = [];
   b.lines.forEach((line, k) => {
     const m = prompt.exec(line);
-    if (m) st.push({ cmd: m[1].trim(), expect: [], at: `README.md:${b.at + k}` });
+    if (m) st.push({ cmd: m[1].trim(), expect: [], at: `${b.doc}:${b.at + k}` });
     else if (st.length) st[st.length - 1].expect.push(line);
     else head.push(line);
   });
@@ -159,8 +165,8 @@ const fail = (msg: string | null) => {
   if (msg) expect.fail(msg);
 };
 
-describe('README.md', () => {
-  it('starts with the two setup commands', () => {
+describe(DOCS.join(' and '), () => {
+  it('README.md starts with the two setup commands', () => {
     const code = README.split('\n').filter((l) => l.startsWith('    '));
     // set up, install the command (it works from any directory: test/install.test.ts), run the main job
     expect(code[0]).toMatch(/^ {4}npm install && npm install -g \. && entrystub trace --path(\s+#.*)?$/);
@@ -188,7 +194,7 @@ describe('README.md', () => {
     for (const b of ALL.filter((x) => x.kind === 'file')) {
       const file = fs.readFileSync(path.join(ROOT, b.arg), 'utf8');
       const shown = b.lines.join('\n');
-      if (b.arg.endsWith('.json')) expect(JSON.parse(shown), `README.md:${b.at}`).toEqual(JSON.parse(file));
+      if (b.arg.endsWith('.json')) expect(JSON.parse(shown), `${b.doc}:${b.at}`).toEqual(JSON.parse(file));
       else expect(shown.trim()).toBe(file.trim());
     }
   });
@@ -212,8 +218,9 @@ describe('README.md', () => {
   // sessions: a stub and the debugger blocks that talk to it
   const sessions = new Map<string, Block[]>();
   for (const b of ALL.filter((x) => ['serve', 'gdb', 'lldb'].includes(x.kind))) {
-    if (!b.arg) throw new Error(`README.md:${b.at}: ${b.kind} block without a session name`);
-    sessions.set(b.arg, [...(sessions.get(b.arg) ?? []), b]);
+    if (!b.arg) throw new Error(`${b.doc}:${b.at}: ${b.kind} block without a session name`);
+    const key = `${b.doc} ${b.arg}`;
+    sessions.set(key, [...(sessions.get(key) ?? []), b]);
   }
 
   for (const [name, bs] of sessions) {
@@ -253,8 +260,8 @@ async function runGdb(bs: Block[], port: number): Promise<void> {
     if (start >= 0) {
       // the -ex commands of the command line, with the output shown under it
       const exs = [...head[start].matchAll(/-ex\s+'([^']*)'/g)].map((m) => m[1]);
-      exs.forEach((cmd, k) => all.push({ cmd, expect: k === exs.length - 1 ? head.slice(start + 1) : [], at: `README.md:${b.at + start}` }));
-    } else if (head.some((l) => l.trim() && l.trim() !== '...')) throw new Error(`README.md:${b.at}: output before the first (gdb) command`);
+      exs.forEach((cmd, k) => all.push({ cmd, expect: k === exs.length - 1 ? head.slice(start + 1) : [], at: `${b.doc}:${b.at + start}` }));
+    } else if (head.some((l) => l.trim() && l.trim() !== '...')) throw new Error(`${b.doc}:${b.at}: output before the first (gdb) command`);
     all.push(...st);
   }
   const ex: string[] = [];

@@ -26,10 +26,32 @@ const { decoderVersion } = await import(pathToFileURL(path.join(dist, 'entry', '
 //   properties load the module on first use (esbuild's CommonJS output reads an import's properties where it uses
 //   them, never at the import). The names are this Node's exports; a name the running Node lacks reads undefined,
 //   as it would from the module itself.
-// - string-width (yargs' help layout) makes an Intl.Segmenter when it loads, ~10 ms of ICU set-up on every run
-//   for help text that a run never prints: made on its first use instead. The build fails if the line changes.
-const LAZY_BUILTINS = /^node:(child_process|crypto|net|tty|worker_threads|zlib)$/;
+// - What a dependency makes when it loads and uses only for help text, which a run never prints: made on first use
+//   instead (LAZY_TEXT; the build fails if a line changes). string-width (yargs' help layout) makes an
+//   Intl.Segmenter, ~10 ms of ICU set-up; yargs' platform shim reads process.stdout.columns, which makes Node
+//   build the stdout stream (its net or tty module and a handle), and asserts through node:assert (the module and
+//   its error formatting) where it only throws if the assertion fails: together ~10 ms of CPU, ~350 fresh host pages.
+const LAZY_BUILTINS = /^(node:)?(assert|child_process|crypto|net|tty|worker_threads|zlib)$/;
 const require = createRequire(import.meta.url);
+const LAZY_TEXT = [
+  {
+    file: /[\\/]string-width[\\/]index\.js$/,
+    eager: ['const segmenter = new Intl.Segmenter();'],
+    lazy: ['let made; const segmenter = { segment: (s) => (made ??= new Intl.Segmenter()).segment(s) };'],
+  },
+  {
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    eager: [
+      "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+      'assert: {\n    notStrictEqual,\n    strictEqual\n  },',
+    ],
+    lazy: [
+      "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
+      // yargs asserts on every run (its version guess): node:assert is loaded when one fails, to throw its error
+      'assert: {\n    notStrictEqual: (a, b, m) => { if (Object.is(a, b)) notStrictEqual(a, b, m) },\n    strictEqual: (a, b, m) => { if (!Object.is(a, b)) strictEqual(a, b, m) }\n  },',
+    ],
+  },
+];
 const startLazily = {
   name: 'start-lazily',
   setup(build) {
@@ -43,12 +65,16 @@ const startLazily = {
         loader: 'js',
       };
     });
-    build.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (args) => {
-      const eager = 'const segmenter = new Intl.Segmenter();';
-      const text = fs.readFileSync(args.path, 'utf8');
-      if (!text.includes(eager)) throw new Error(`${args.path}: no longer makes its Intl.Segmenter as scripts/bundle.mjs expects`);
-      return { contents: text.replace(eager, 'let made; const segmenter = { segment: (s) => (made ??= new Intl.Segmenter()).segment(s) };'), loader: 'js' };
-    });
+    for (const { file, eager, lazy } of LAZY_TEXT) {
+      build.onLoad({ filter: file }, (args) => {
+        let text = fs.readFileSync(args.path, 'utf8');
+        for (const [k, e] of eager.entries()) {
+          if (!text.includes(e)) throw new Error(`${args.path}: no longer has \`${e}\`, which scripts/bundle.mjs makes lazy`);
+          text = text.replace(e, lazy[k]);
+        }
+        return { contents: text, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -77,8 +103,14 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
-// the launcher holds the bundle's hash (the name of its code cache): computed when the bundle is made
-const code = fs.readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+// The file is the function the launcher compiles, Node's own CommonJS wrapper around the bundle, written here
+// rather than concatenated at every run: V8 flattens a concatenated source into a third copy of its megabyte and
+// more (after the file's bytes and the string read from them), ~340 fresh host pages at ~25 us each on this kind
+// of virtual machine. On the first line, so that the bundle's line numbers in a stack trace are its file's;
+// strict, as the ES modules it was made of.
+// The launcher holds the bundle's hash (the name of its code cache): computed when the bundle is made.
+const code = '(function (exports, require, module, __filename, __dirname) { \'use strict\'; ' +
+  fs.readFileSync(bundle, 'utf8').replace(/^#!.*/, '') + '\n})';
 fs.writeFileSync(bundle, code);
 // CommonJS too: Node loads an ES module entry point through its ES module loader, ~7 ms of CPU more per run
 await esbuild.build({

@@ -14,7 +14,7 @@ import { DEFAULT_TIMER_HZ, GUEST_HZ, MIN_TIMER_PERIOD } from './machine/timer.js
 import { ALL_HOOKS, COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY, DEFAULT_ENTRY, ENTRY_MODELS } from './entry/index.js';
 import { hostPhysmem } from './kernel/kernel.js';
 import { defaultMemLimit } from './kernel/physmem.js';
-import chalk from 'chalk';
+import * as tty from 'node:tty';
 import { EXAMPLE } from './example.js';
 import { SNAPSHOT_INTERVAL } from './gdb/target/history.js';
 // trace.ts and the gdb stub (a third of the modules) are imported by the commands that use
@@ -79,10 +79,15 @@ interface Log {
   /** --kernel-log: the guest kernel's printk lines (dimmed on a terminal), or undefined. */
   kernelLine: ((line: string) => void) | undefined;
   /** The log is a terminal (color may be used). */
-  tty: boolean;
+  readonly tty: boolean;
 }
 
-function openLog(a: LogArgs): Log {
+/**
+ * Whether the log is a terminal is found out only where it matters (--kernel-log, trace's color), and chalk loaded
+ * only to dim a terminal's kernel lines: reading process.stderr makes Node build the stream (its net or tty module
+ * and a handle), and chalk's color detection loads node:tty, together ~10 ms of a short run's start-up.
+ */
+async function openLog(a: LogArgs): Promise<Log> {
   let fd = 2;
   if (a.log !== undefined) {
     try {
@@ -91,13 +96,20 @@ function openLog(a: LogArgs): Log {
       fail(`--log ${a.log}: ${(e as Error).message}`);
     }
   }
-  const tty = fd === 2 && process.stderr.isTTY === true;
+  const isTty = () => fd === 2 && tty.isatty(2);
   const write = (s: string) => void fs.writeSync(fd, s);
+  let kernelLine: Log['kernelLine'];
+  if (a['kernel-log']) {
+    const dim = isTty() ? (await import('chalk')).default.dim : (s: string) => s;
+    kernelLine = (line) => write(dim(`[kernel] ${line}`) + '\n');
+  }
   return {
     write,
     diag: a.quiet ? () => {} : (msg) => write(msg + '\n'),
-    kernelLine: a['kernel-log'] ? (line) => write((tty ? chalk.dim(`[kernel] ${line}`) : `[kernel] ${line}`) + '\n') : undefined,
-    tty,
+    kernelLine,
+    get tty() {
+      return isTty();
+    },
   };
 }
 
@@ -159,7 +171,7 @@ function loadOrFail(m: Machine): void {
 
 async function runCommand(argv: RunArgs): Promise<void> {
   const prog = argv.prog ?? EXAMPLE;
-  const log = openLog(argv);
+  const log = await openLog(argv);
   const m = machineFor(argv, log);
   loadOrFail(m);
   const ev = m.runToEnd();
@@ -236,7 +248,7 @@ interface TraceArgs extends RunArgs {
 
 /** `entrystub trace`: the program's output goes to its stdout; the trace to stderr, or to --log FILE. */
 async function traceCommand(a: TraceArgs): Promise<void> {
-  const log = openLog(a);
+  const log = await openLog(a);
   const m = machineFor(a, log);
   const { attachTrace, runWithDisasm } = await import('./trace.js');
   const trace = attachTrace(m, {
@@ -305,7 +317,7 @@ function sized(v: string, unit: number, opt: string): number {
 
 async function serveCommand(a: ServeArgs): Promise<void> {
   if (a.root && !fs.existsSync(path.resolve(a.root))) fail(`--root ${a.root}: no such directory`);
-  const log = openLog(a);
+  const log = await openLog(a);
   setMemLimit(a);
   const prog = a.prog ?? (a.multi ? undefined : EXAMPLE);
   const { serve } = await import('./gdb/serve.js');

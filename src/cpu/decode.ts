@@ -21,9 +21,16 @@ import { COMPAT_MAPS } from './opcodes/compat.js';
 /** The maps by number: 0 one-byte, 1 0F, 2 0F 38, 3 0F 3A (Insn.opc = map * 256 + opcode). */
 const MAPS: readonly (readonly Row[])[] = [ONE_BYTE, TWO_BYTE, THREE_BYTE_38, THREE_BYTE_3A];
 
+/**
+ * The bytes of the instruction being decoded. An Insn keeps its bytes in an array exactly as long as they are
+ * (Fetcher.bytes): pushed one by one, each instruction's array had room for 16 or more, and the decoded
+ * instructions a short run keeps (a few thousand) held ~0.8 MB of it, copied by every scavenge at start-up.
+ * One buffer serves: decoding calls nothing that decodes.
+ */
+const fetched = new Uint8Array(15);
+
 class Fetcher {
   pos = 0;
-  readonly bytes: number[] = [];
   constructor(
     readonly mem: Memory,
     readonly addr: number,
@@ -31,9 +38,14 @@ class Fetcher {
   u8(): number {
     if (this.pos >= 15) throw new CpuFault(Vector.GP); // instruction too long
     const v = this.mem.fetch8(this.addr + this.pos);
-    this.pos++;
-    this.bytes.push(v);
+    fetched[this.pos++] = v;
     return v;
+  }
+  /** The bytes fetched so far, in an array of their own. */
+  bytes(): number[] {
+    const b = new Array<number>(this.pos);
+    for (let k = 0; k < this.pos; k++) b[k] = fetched[k];
+    return b;
   }
   s8(): number {
     return (this.u8() << 24) >> 24;
@@ -98,8 +110,8 @@ export function decode(mem: Memory, addr: number, compat = false): Insn {
   }
   const row = compat ? COMPAT_MAPS[map][op] ?? MAPS[map][op] : MAPS[map][op];
   const attr = row.attr;
-  if ((attr & V) === 0) throw new UndefinedOpcode(f.bytes);
-  if (compat && asz32 && (attr & M) === 0 && addressesImplicitly(map, op)) throw new UndefinedOpcode(f.bytes);
+  if ((attr & V) === 0) throw new UndefinedOpcode(f.bytes());
+  if (compat && asz32 && (attr & M) === 0 && addressesImplicitly(map, op)) throw new UndefinedOpcode(f.bytes());
   i.opc = map * 256 + op;
   i.rex = rex;
   i.rep = rep;
@@ -134,7 +146,7 @@ export function decode(mem: Memory, addr: number, compat = false): Insn {
       if (mod === 1) i.disp = f.s8();
       else if (mod === 2) i.disp = f.s32();
       // 67 in 32-bit code selects 16-bit addressing (another ModRM layout): not modelled, #UD
-      if (compat && asz32) throw new UndefinedOpcode(f.bytes);
+      if (compat && asz32) throw new UndefinedOpcode(f.bytes());
       // a 32-bit absolute address (no base, no index) is unsigned, as the CPU reads it
       if (compat && i.base < 0 && i.index < 0) i.disp >>>= 0;
     }
@@ -192,14 +204,14 @@ export function decode(mem: Memory, addr: number, compat = false): Insn {
   }
   i.len = f.pos;
   i.next = addr + f.pos;
-  i.bytes = f.bytes;
+  i.bytes = f.bytes();
   if (ripRel) i.disp += i.next;
   if (immKind === REL8 || immKind === REL32) {
     i.disp += i.next;
     if (compat && opsz16) i.disp &= 0xffff; // a 16-bit operand size truncates EIP
   }
   const form = row.resolve(i);
-  if (form === null) throw new UndefinedOpcode(f.bytes);
+  if (form === null) throw new UndefinedOpcode(f.bytes());
   i.form = form;
   i.op = form.op;
   if (attr & B || form.flags & I_BRANCH) i.flags |= I_BRANCH;

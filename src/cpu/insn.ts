@@ -67,6 +67,8 @@ export class Insn {
   rex = 0;
   /** I_* flags. */
   flags = 0;
-  /** Raw bytes, for reports and disassembly. */
-  bytes: number[] = [];
+  /** Raw bytes, for reports and disassembly (the decoder gives each instruction its own). */
+  bytes: readonly number[] = NO_BYTES;
 }
+
+const NO_BYTES: readonly number[] = Object.freeze([]);

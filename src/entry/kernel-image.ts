@@ -58,7 +58,8 @@ export function loadKernelImage(mem: Memory, file: string, user: boolean, zeroPa
     end = Math.max(end, e);
   }
   const { symbols, srcHash } = readSymbols(data);
-  const sorted = [...symbols].filter(([n]) => !n.startsWith('.')).sort((a, b) => a[1] - b[1]);
+  // made when first asked (a trace, the debugger), not at every start
+  let sorted: [string, number][] | undefined;
   return {
     path: file,
     start,
@@ -73,6 +74,7 @@ export function loadKernelImage(mem: Memory, file: string, user: boolean, zeroPa
     contains: (addr) => addr >= start && addr < end,
     symbolize(addr: number): string | null {
       let best: [string, number] | null = null;
+      sorted ??= [...symbols].filter(([n]) => !n.startsWith('.')).sort((a, b) => a[1] - b[1]);
       for (const s of sorted) {
         if (s[1] > addr) break;
         best = s;
@@ -99,25 +101,23 @@ export function readSymbols(data: Uint8Array): { symbols: Map<string, number>; s
       link: dv.getUint32(o + 40, true),
     };
   };
-  const str = (off: number) => {
-    let e = off;
-    while (data[e] !== 0) e++;
-    return new TextDecoder().decode(data.subarray(off, e));
-  };
+  // one decode of the bytes, where a TextDecoder made per name was most of loading the image at every start
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const str = (off: number) => bytes.toString('utf8', off, bytes.indexOf(0, off));
   const shstr = sec(shstrndx);
   const symbols = new Map<string, number>();
   let srcHash = '';
   for (let k = 0; k < shnum; k++) {
     const s = sec(k);
     const name = str(shstr.offset + s.name);
-    if (name === '.entrystub.srchash') srcHash = new TextDecoder().decode(data.subarray(s.offset, s.offset + s.size));
+    if (name === '.entrystub.srchash') srcHash = bytes.toString('utf8', s.offset, s.offset + s.size);
     if (s.type !== 2) continue; // SHT_SYMTAB
     const strtab = sec(s.link);
     for (let o = s.offset; o < s.offset + s.size; o += 24) {
       const nm = dv.getUint32(o, true);
       if (nm === 0) continue;
-      const value = dv.getBigInt64(o + 8, true);
-      symbols.set(str(strtab.offset + nm), Number(value));
+      // the signed 64-bit value from its halves (exact, and rounded as Number(BigInt) rounds past 2^53): no BigInt each
+      symbols.set(str(strtab.offset + nm), dv.getInt32(o + 12, true) * 0x100000000 + dv.getUint32(o + 8, true));
     }
   }
   return { symbols, srcHash };

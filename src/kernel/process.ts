@@ -506,7 +506,8 @@ export class Process implements SignalState {
     f.hostFd = hostFd;
     f.ownsHostFd = false;
     f.positioned = false;
-    f.isTty = tty.isatty(hostFd);
+    // only a character device can be a terminal: asking Node (its tty module, and net behind it) is left to those
+    f.isTty = st.isCharacterDevice() && tty.isatty(hostFd);
     f.hostPath = `/proc/self/fd/${hostFd}`;
     try {
       f.guestPath = fs.readlinkSync(f.hostPath);

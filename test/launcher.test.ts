@@ -45,7 +45,16 @@ describe.skipIf(!BUSYBOX)('the launcher and its V8 code cache', () => {
       const t = new Date(Date.now() - (k + 1) * 60_000); // others[0] the most recently used
       fs.utimesSync(f, t, t);
     });
+    // a killed writer's leftover, and the file of a write in progress
+    const [leftover, writing] = [path.join(v8, `${'a'.repeat(64)}.bin.1.tmp`), path.join(v8, `${'b'.repeat(64)}.bin.2.tmp`)];
+    fs.writeFileSync(leftover, 'half');
+    fs.writeFileSync(writing, 'half');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(leftover, hourAgo, hourAgo);
     run(dir);
+    expect(fs.existsSync(leftover)).toBe(false);
+    expect(fs.existsSync(writing)).toBe(true);
+    fs.rmSync(writing);
     const left = codeCaches(dir);
     expect(left).toHaveLength(4);
     expect(left.filter((f) => !others.includes(f))).toHaveLength(1); // this build's, just written

@@ -38,16 +38,33 @@ export function markUsed(file: string): void {
 }
 
 /**
- * Keep at most `keep` files ending in `ext` in dir, removing the least recently used (oldest mtime). Called after a
- * write, which is rare (a miss); a file another process removes meanwhile is a miss for it, never an error.
+ * A write goes to `NAME.PID.tmp` and is renamed into place; a writer killed meanwhile (a stub stopped with SIGKILL
+ * while it wrote its code cache at exit) leaves that file behind. None takes minutes: older ones are such leftovers.
+ */
+const TMP_LEFT_MS = 10 * 60_000;
+
+/**
+ * Keep at most `keep` files ending in `ext` in dir, removing the least recently used (oldest mtime), and the
+ * leftovers of killed writers. Called after a write, which is rare (a miss); a file another process removes
+ * meanwhile is a miss for it, never an error.
  */
 export function prune(dir: string, ext: string, keep: number): void {
-  let names: string[];
+  let all: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith(ext));
+    all = fs.readdirSync(dir);
   } catch {
     return;
   }
+  const now = Date.now();
+  for (const name of all.filter((n) => n.endsWith('.tmp'))) {
+    try {
+      const f = path.join(dir, name);
+      if (now - fs.statSync(f).mtimeMs > TMP_LEFT_MS) fs.rmSync(f, { force: true });
+    } catch {
+      // renamed into place or removed meanwhile
+    }
+  }
+  const names = all.filter((n) => n.endsWith(ext));
   if (names.length <= keep) return;
   const aged: { name: string; mtime: number }[] = [];
   for (const name of names) {

@@ -9,7 +9,10 @@
 //   2. packets/s at the protocol level: m (64 bytes), vCont;s, p (raw client)
 //   3. a `continue` to the end of a CPU-bound program with 0 and with 100
 //      breakpoints set at instructions it never executes: the slowdown; its
-//      output must be the native run's
+//      output must be the native run's. And a `continue` through a
+//      syscall-heavy program (getpid-loop: 200,000 getpid calls) without and
+//      with `catch syscall` of a call it never makes (acct), then with 100
+//      never-hit breakpoints as well: what catching costs the syscall path
 //   4. breakpoints that are hit: a breakpoint in gdbdemo's loop, `continue`
 //      from hit to hit; and a conditional one whose condition gdb evaluates
 //      at every hit and finds false
@@ -40,6 +43,8 @@ import { summary } from './summary.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 const CRC = path.join(ROOT, 'test', 'fixtures', 'bin', 'bench-crc-musl');
+const GETPID = path.join(ROOT, 'test', 'fixtures', 'bin', 'getpid-loop-musl');
+const GETPID_CALLS = '200000';
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -209,14 +214,15 @@ async function packetRates(kind) {
 // ---------------------------------------------------------------- 3. continue with 100 breakpoints
 
 /** 100 instruction addresses of the program that a full run never executes. */
-function coldAddresses(prog, count) {
-  const m = new Machine({ program: prog, argv: ['bench-crc'], env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
+function coldAddresses(prog, count, args = []) {
+  const argv = [path.basename(prog), ...args];
+  const m = new Machine({ program: prog, argv, env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
   m.load();
   m.runToEnd();
   const hot = new Set();
   for (const b of m.blocks.blocks.values()) for (const i of b.insns) hot.add(i.addr);
   // the run's address space is gone with its exit: the code is read from the same program freshly loaded
-  const image = new Machine({ program: prog, argv: ['bench-crc'], env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
+  const image = new Machine({ program: prog, argv, env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
   image.load();
   const nm = spawnSync('nm', ['-n', prog], { encoding: 'utf8' }).stdout;
   const funcs = [...nm.matchAll(/^([0-9a-f]+) [Tt] (\S+)$/gm)].map((x) => parseInt(x[1], 16));
@@ -238,16 +244,19 @@ function coldAddresses(prog, count) {
 }
 
 const CRC_NATIVE = spawnSync(CRC, [], { encoding: 'utf8' }).stdout;
+const GETPID_NATIVE = spawnSync(GETPID, [GETPID_CALLS], { encoding: 'utf8' }).stdout;
 
-async function continueTime(kind, bps) {
-  const s = await startStub(kind, CRC);
+/** Seconds of a `continue` from the first instruction to the end of prog (bench-crc by default), with bps set and, with catchSyscall, that syscall caught. */
+async function continueTime(kind, bps, { prog = CRC, args = [], native = CRC_NATIVE, catchSyscall = null } = {}) {
+  const s = await startStub(kind, prog, args);
   try {
     const out = gdbPython(
       s.port,
-      CRC,
+      prog,
       `import gdb, time
 for a in [${bps.map((a) => '0x' + a.toString(16)).join(',')}]:
     gdb.execute('break *%d' % a, to_string=True)
+${catchSyscall === null ? '' : `gdb.execute('catch syscall ${catchSyscall}', to_string=True)`}
 t = time.perf_counter()
 gdb.execute('continue')
 print('CONTINUE', time.perf_counter() - t)
@@ -256,7 +265,7 @@ print('CONTINUE', time.perf_counter() - t)
     if (!/exited normally/.test(out)) throw new Error(`continue did not run to the end:\n${out.slice(-2000)}`);
     await s.exited;
     // what it computed under gdb is what it computes natively
-    if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
+    if (s.stdout() !== native) throw new Error(`${path.basename(prog)} under the stub printed\n${s.stdout()}\nnot, as natively,\n${native}`);
     return num(out, 'CONTINUE');
   } finally {
     s.stop();
@@ -471,6 +480,22 @@ if (want('continue')) {
     `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints never hit ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%); output = native`,
   );
   results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
+
+  // the syscall path: a call gdb catches is looked for at every syscall's entry and return; acct is one getpid-loop never makes
+  const g = { prog: GETPID, args: [GETPID_CALLS], native: GETPID_NATIVE };
+  const coldG = coldAddresses(GETPID, 100, [GETPID_CALLS]);
+  let s0 = Infinity, sCatch = Infinity, sBoth = Infinity;
+  for (let k = 0; k < 3; k++) {
+    s0 = Math.min(s0, await continueTime('entrystub', [], g));
+    sCatch = Math.min(sCatch, await continueTime('entrystub', [], { ...g, catchSyscall: 'acct' }));
+    sBoth = Math.min(sBoth, await continueTime('entrystub', coldG, { ...g, catchSyscall: 'acct' }));
+  }
+  const pct = (x) => `${(((x - s0) / s0) * 100).toFixed(1)}%`;
+  console.log(
+    `continue getpid-loop ${GETPID_CALLS}: entrystub ${s0.toFixed(2)} s, with catch syscall acct (never called) ${sCatch.toFixed(2)} s (${pct(sCatch)}), ` +
+      `and ${coldG.length} breakpoints never hit as well ${sBoth.toFixed(2)} s (${pct(sBoth)}; target <= 5%); output = native`,
+  );
+  results.push({ bench: 'continue getpid-loop', stub: 'entrystub', model: MODEL_LABEL, calls: Number(GETPID_CALLS), secs: s0, secsCatchingSyscall: sCatch, secsCatchingWith100NeverHit: sBoth, outputMatchesNative: true });
 }
 
 if (want('hits')) {

@@ -23,6 +23,9 @@ export function summary(doc) {
   if (st('entrystub') !== undefined) add('gdb: first stepi 2000', `${f0(st('entrystub'))} stepi/s; native gdb (ptrace) ${f0(st('native gdb (ptrace)'))}`, '>= native');
   const c = gdb.find((r) => r.bench === 'continue bench-crc');
   if (c) add('gdb: continue with 100 breakpoints never hit', `${(((c.secsWith100NeverHit - c.secs) / c.secs) * 100).toFixed(1)}%`, '< 5%');
+  const g = gdb.find((r) => r.bench === 'continue getpid-loop');
+  const pct = (x) => `${(((x - g.secs) / g.secs) * 100).toFixed(1)}%`;
+  if (g) add(`gdb: continue through ${g.calls} getpids, catch syscall (never called) on`, `${pct(g.secsCatchingSyscall)}; and 100 breakpoints never hit ${pct(g.secsCatchingWith100NeverHit)}`, '< 5%');
   const rv = gdb.find((r) => r.bench === 'reverse execution, bench-crc');
   if (rv) {
     const m = (x) => `${f0(x)} ms`;

@@ -34,7 +34,12 @@ for (const c of [...COMMANDS].sort((a, b) => b.name.length - a.name.length)) {
 function nameMatches(body: string, e: Entry): boolean {
   const name = e.command.name;
   if (!body.startsWith(name)) return false;
-  return !e.word || body.length === name.length || !/[A-Za-z0-9_]/.test(body[name.length]);
+  return !e.word || body.length === name.length || !isWordChar(body.charCodeAt(name.length));
+}
+
+/** [A-Za-z0-9_] */
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x5f || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 }
 
 /** Packets kept while the program runs (gdb sends none but the interrupt byte; a flood is dropped, not stored). */
@@ -201,6 +206,11 @@ export class Session {
   private threadId(tid: number): string {
     const t = this.host.target;
     const pid = t.threads?.list().find((th) => th.tid === tid)?.pid ?? t.pid ?? tid;
+    return this.threadIdOf(pid, tid);
+  }
+
+  /** The thread-id of a thread whose process is known. */
+  private threadIdOf(pid: number, tid: number): string {
     return this.client.multiprocess ? `p${pid.toString(16)}.${tid.toString(16)}` : tid.toString(16);
   }
 
@@ -271,7 +281,10 @@ export class Session {
       if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
     if (r.historyBegin) reason += 'replaylog:begin;';
-    return s + 'thread:' + this.threadId(r.tid ?? t.processes?.selected()?.tid ?? pid) + ';' + reason;
+    // the stop's thread; without one, the selected thread, whose process is known without listing every thread
+    const sel = r.tid === undefined ? t.processes?.selected() : undefined;
+    const thread = sel ? this.threadIdOf(sel.pid, sel.tid) : this.threadId(r.tid ?? pid);
+    return s + 'thread:' + thread + ';' + reason;
   }
 
   /** What the handlers may touch. */
@@ -340,6 +353,8 @@ export class Session {
   }
 }
 
+const HEX2: string[] = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+
 function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return n >= 0 && n < 256 ? HEX2[n] : n.toString(16).padStart(2, '0');
 }

@@ -4,10 +4,10 @@
  * (no emulator, no gdb).
  */
 import { describe, it, expect } from 'vitest';
-import { PacketReader, escapeBinary, frame, rle, unescapeBinary, type Frame } from '../../dist/gdb/packet.js';
+import { PacketReader, escapeBinary, frame, hexRle, rle, unescapeBinary, type Frame } from '../../dist/gdb/packet.js';
 import { addr, compile, parse } from '../../dist/gdb/schema.js';
 import { fromGdbSignal, toGdbSignal } from '../../dist/gdb/signals.js';
-import { addrHex } from '../../dist/gdb/hex.js';
+import { addrHex, toHex } from '../../dist/gdb/hex.js';
 import { Stub } from '../../dist/gdb/stub.js';
 import { X86_64_LINUX } from '../../dist/gdb/arch/x86_64.js';
 import type { ResumeAction, StopReason, Target } from '../../dist/gdb/target.js';
@@ -67,6 +67,18 @@ describe('framing', () => {
       const r = rle(s);
       expect(r).not.toMatch(/[#$]/);
       expect(decodeReply(r)).toBe(s);
+    }
+  });
+  it('encodes bytes as hex run-length encoded in one pass, as rle(toHex()) does', () => {
+    // runs of every length at every alignment, both nibbles, and the short replies left as they are
+    let seed = 1;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let n = 0; n < 300; n++) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = n % 3 === 0 ? rand() : rand() < 200 ? 0 : rand() < 128 ? 0x10 : 0x01;
+      expect(hexRle(b)).toBe(rle(toHex(b)));
+      b.fill(0x11, n >> 2, n >> 1);
+      expect(hexRle(b)).toBe(rle(toHex(b)));
     }
   });
 });

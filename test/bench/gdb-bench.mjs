@@ -5,7 +5,9 @@
 // never asserted by tests; they are written to bench/results/ (results.mjs).
 //   1. stepi/s driven by gdb: `stepi 2000` timed in gdb's Python, the first
 //      after connecting and after 4000 more, with and without the stub's
-//      fast path (ENTRYSTUB_SPIN_MS=0)
+//      fast path (ENTRYSTUB_SPIN_MS=0); beside native gdb (ptrace) and, when
+//      installed, gdbserver stepping the native program: the same protocol
+//      from gdb's own stub, what a step costs gdb over RSP at best
 //   2. packets/s at the protocol level: m (64 bytes), vCont;s, p (raw client)
 //   3. a `continue` to the end of a CPU-bound program with 0 and with 100
 //      breakpoints set at instructions it never executes: the slowdown; its
@@ -53,6 +55,7 @@ if (!have('gdb')) {
   process.exit(0);
 }
 const qemu = have('qemu-x86_64');
+const gdbserver = have('gdbserver');
 const SECTIONS = new Set((process.env.GDB_BENCH ?? 'stepi,packets,continue,hits,reverse').split(','));
 const want = (s) => SECTIONS.has(s);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-gdb-bench-'));
@@ -77,9 +80,10 @@ async function startStub(kind, prog, args = [], flags = []) {
   // entrystub without its fast path (transport.ts): what the event loop alone gives
   const env = kind === 'no-spin' ? { ...process.env, ENTRYSTUB_SPIN_MS: '0' } : process.env;
   let out = '';
-  if (kind === 'qemu') {
+  if (kind === 'qemu' || kind === 'gdbserver') {
     const port = await freePort();
-    const p = spawn('qemu-x86_64', ['-g', String(port), prog, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const cmd = kind === 'qemu' ? ['qemu-x86_64', '-g', String(port), prog, ...args] : ['gdbserver', '--once', `127.0.0.1:${port}`, prog, ...args];
+    const p = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     p.stdout.on('data', (d) => (out += d));
     await sleep(300);
     return { port, stop: () => p.kill(), stdout: () => out };
@@ -428,7 +432,7 @@ async function reverseRun(history) {
 
 // ---------------------------------------------------------------- report
 
-console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
+console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; gdbserver ${gdbserver ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
 const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 
 if (want('stepi')) {
@@ -436,7 +440,7 @@ if (want('stepi')) {
   // the stub's path) and 2000 more after 4000 untimed
   const stepi = {};
   for (let r = 0; r < 3; r++)
-    for (const k of [...kinds, 'no-spin', 'native']) {
+    for (const k of [...kinds, 'no-spin', ...(gdbserver ? ['gdbserver'] : []), 'native']) {
       const s = await stepiRate(k);
       stepi[k] = { cold: Math.max(stepi[k]?.cold ?? 0, s.cold), warm: Math.max(stepi[k]?.warm ?? 0, s.warm) };
     }
@@ -445,13 +449,14 @@ if (want('stepi')) {
     let line = `${label.padEnd(28)} entrystub ${stepi.entrystub[phase].toFixed(0).padStart(6)} stepi/s`;
     if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
     line += `   native gdb (ptrace) ${stepi.native[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.native[phase]).toFixed(2)}x)`;
+    if (gdbserver) line += `   gdbserver ${stepi.gdbserver[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.gdbserver[phase]).toFixed(1)}x)`;
     console.log(line);
     console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
     for (const k of Object.keys(stepi))
       results.push({
         bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`,
         stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k === 'native' ? 'native gdb (ptrace)' : k,
-        model: k === 'qemu' || k === 'native' ? null : MODEL_LABEL,
+        model: k === 'qemu' || k === 'native' || k === 'gdbserver' ? null : MODEL_LABEL,
         stepiPerSec: stepi[k][phase],
       });
   }

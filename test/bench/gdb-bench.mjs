@@ -250,27 +250,35 @@ function coldAddresses(prog, count, args = []) {
 const CRC_NATIVE = spawnSync(CRC, [], { encoding: 'utf8' }).stdout;
 const GETPID_NATIVE = spawnSync(GETPID, [GETPID_CALLS], { encoding: 'utf8' }).stdout;
 
-/** Seconds of a `continue` from the first instruction to the end of prog (bench-crc by default), with bps set and, with catchSyscall, that syscall caught. */
-async function continueTime(kind, bps, { prog = CRC, args = [], native = CRC_NATIVE, catchSyscall = null } = {}) {
+/**
+ * Seconds of a `continue` from the first instruction to the end of prog (bench-crc by default), with bps set and,
+ * with catchSyscall, that syscall caught; with cpu, {wall, cpu}: cpu the stub's main thread's CPU time (schedstat),
+ * what a shared machine's load changes least.
+ */
+async function continueTime(kind, bps, { prog = CRC, args = [], native = CRC_NATIVE, catchSyscall = null, cpu = false } = {}) {
   const s = await startStub(kind, prog, args);
   try {
     const out = gdbPython(
       s.port,
       prog,
       `import gdb, time
+def cpu():
+    with open('/proc/%d/schedstat' % ${s.pid}) as f:
+        return int(f.read().split()[0]) / 1e9
 for a in [${bps.map((a) => '0x' + a.toString(16)).join(',')}]:
     gdb.execute('break *%d' % a, to_string=True)
 ${catchSyscall === null ? '' : `gdb.execute('catch syscall ${catchSyscall}', to_string=True)`}
-t = time.perf_counter()
+c, t = cpu(), time.perf_counter()
 gdb.execute('continue')
 print('CONTINUE', time.perf_counter() - t)
+print('CONTINUE_CPU', cpu() - c)
 `,
     );
     if (!/exited normally/.test(out)) throw new Error(`continue did not run to the end:\n${out.slice(-2000)}`);
     await s.exited;
     // what it computed under gdb is what it computes natively
     if (s.stdout() !== native) throw new Error(`${path.basename(prog)} under the stub printed\n${s.stdout()}\nnot, as natively,\n${native}`);
-    return num(out, 'CONTINUE');
+    return cpu ? { wall: num(out, 'CONTINUE'), cpu: num(out, 'CONTINUE_CPU') } : num(out, 'CONTINUE');
   } finally {
     s.stop();
   }
@@ -487,20 +495,36 @@ if (want('continue')) {
   results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
 
   // the syscall path: a call gdb catches is looked for at every syscall's entry and return; acct is one getpid-loop never makes
-  const g = { prog: GETPID, args: [GETPID_CALLS], native: GETPID_NATIVE };
+  const g = { prog: GETPID, args: [GETPID_CALLS], native: GETPID_NATIVE, cpu: true };
   const coldG = coldAddresses(GETPID, 100, [GETPID_CALLS]);
-  let s0 = Infinity, sCatch = Infinity, sBoth = Infinity;
-  for (let k = 0; k < 3; k++) {
-    s0 = Math.min(s0, await continueTime('entrystub', [], g));
-    sCatch = Math.min(sCatch, await continueTime('entrystub', [], { ...g, catchSyscall: 'acct' }));
-    sBoth = Math.min(sBoth, await continueTime('entrystub', coldG, { ...g, catchSyscall: 'acct' }));
+  // interleaved, five of each, the medians (wall and the stub's CPU)
+  const runs = { none: [], catching: [], both: [] };
+  for (let k = 0; k < 5; k++) {
+    runs.none.push(await continueTime('entrystub', [], g));
+    runs.catching.push(await continueTime('entrystub', [], { ...g, catchSyscall: 'acct' }));
+    runs.both.push(await continueTime('entrystub', coldG, { ...g, catchSyscall: 'acct' }));
   }
-  const pct = (x) => `${(((x - s0) / s0) * 100).toFixed(1)}%`;
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { wall: med(v.map((x) => x.wall)), cpu: med(v.map((x) => x.cpu)) }]));
+  const pct = (k, w) => `${(((m[k][w] - m.none[w]) / m.none[w]) * 100).toFixed(1)}%`;
   console.log(
-    `continue getpid-loop ${GETPID_CALLS}: entrystub ${s0.toFixed(2)} s, with catch syscall acct (never called) ${sCatch.toFixed(2)} s (${pct(sCatch)}), ` +
-      `and ${coldG.length} breakpoints never hit as well ${sBoth.toFixed(2)} s (${pct(sBoth)}; target <= 5%); output = native`,
+    `continue getpid-loop ${GETPID_CALLS}: entrystub ${m.none.cpu.toFixed(2)} s of CPU (wall ${m.none.wall.toFixed(2)} s), with catch syscall acct (never called) ` +
+      `${m.catching.cpu.toFixed(2)} s (${pct('catching', 'cpu')}; wall ${pct('catching', 'wall')}), and ${coldG.length} breakpoints never hit as well ` +
+      `${m.both.cpu.toFixed(2)} s (${pct('both', 'cpu')}; wall ${pct('both', 'wall')}; target <= 5%; medians of 5 interleaved, the stub's main thread); output = native`,
   );
-  results.push({ bench: 'continue getpid-loop', stub: 'entrystub', model: MODEL_LABEL, calls: Number(GETPID_CALLS), secs: s0, secsCatchingSyscall: sCatch, secsCatchingWith100NeverHit: sBoth, outputMatchesNative: true });
+  results.push({
+    bench: 'continue getpid-loop',
+    stub: 'entrystub',
+    model: MODEL_LABEL,
+    calls: Number(GETPID_CALLS),
+    secs: m.none.wall,
+    cpuSecs: m.none.cpu,
+    secsCatchingSyscall: m.catching.wall,
+    cpuSecsCatchingSyscall: m.catching.cpu,
+    secsCatchingWith100NeverHit: m.both.wall,
+    cpuSecsCatchingWith100NeverHit: m.both.cpu,
+    outputMatchesNative: true,
+  });
 }
 
 if (want('hits')) {

@@ -222,6 +222,37 @@ describe('session over a fake target', () => {
     expect(r.slice(1)).toEqual(Array.from({ length: 256 }, () => 'QC2a'));
   });
 
+  it('reads ahead the memory gdb read first after the last stop, and answers from memory as it stands', () => {
+    const t = fakeTarget();
+    t.execution.poll = () => ({ kind: 'step' });
+    let reads = 0;
+    const read = t.memory!.read;
+    t.memory!.read = (addr, len) => (reads++, read(addr, len));
+    const out: string[] = [];
+    const s = new Stub(t, { multi: false, log: () => {} }).connect((b) => out.push(b.toString('latin1')), 'test', () => {})!;
+    // as the transport does: a packet, its reply sent, then prepare() while the client reads it
+    const ask = (p: string): string => {
+      out.length = 0;
+      s.feed(frame(p));
+      s.prepare();
+      return out.filter((x) => x !== '+').map((x) => decodeReply(x.replace(/^\$(.*)#[0-9a-f]{2}$/s, '$1')))[0];
+    };
+    s.feed(Buffer.from('+'));
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('m1000,4')).toBe('00000000'); // gdb's frame read after a step: noted
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(reads).toBe(2); // read ahead at once
+    expect(ask('m1000,4')).toBe('00000000');
+    expect(reads).toBe(2); // answered from the read ahead
+    // a packet in between (a write) and the read ahead is dropped: the answer is the memory as it stands
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('M1000,4:01020304')).toBe('OK');
+    expect(ask('m1000,4')).toBe('01020304');
+    // another read than the one read ahead is answered for itself
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('m1002,2')).toBe('0304');
+  });
+
   it('a malformed packet of a known kind is an error, never a crash', async () => {
     const r = await talk(fakeTarget(), ['gX', 'm1000', 'vCont;', 'vCont;s:zz', 'T-1', 'T0', 'X1000,1:}', 'H', 'Hx0', 'qC', '?']);
     expect(r).toEqual(['E22', 'E22', 'E22', 'E22', 'E01', 'E01', 'E22', 'E22', 'E22', 'QC2a', 'T0506:0000000000000000;07:0000000000000000;10:0000000000000000;thread:2a;']);

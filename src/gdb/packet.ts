@@ -100,7 +100,8 @@ export class PacketReader {
           }
           const body = this.chunks.join('');
           this.chunks = [];
-          const want = /^[0-9a-fA-F]{2}$/.test(this.csum) ? parseInt(this.csum, 16) : -1;
+          const hi = hexValue(this.csum.charCodeAt(0)), lo = hexValue(this.csum.charCodeAt(1));
+          const want = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
           this.onFrame(want === (this.sum & 0xff) ? { kind: 'packet', body } : { kind: 'bad-checksum', body });
           break;
         }
@@ -109,12 +110,27 @@ export class PacketReader {
   }
 }
 
-/** Frame a body (already escaped/encoded, latin1) as `$body#cs`. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** A hex digit's value, -1 for any other character code. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  c |= 0x20; // A-F as a-f
+  return c >= 0x61 && c <= 0x66 ? c - 0x61 + 10 : -1;
+}
+
+/** Frame a body (already escaped/encoded, latin1) as `$body#cs`: written into the buffer once, summed there. */
 export function frame(body: string): Buffer {
+  const n = body.length;
+  const b = Buffer.allocUnsafe(n + 4);
+  b[0] = 0x24; // $
+  b.write(body, 1, n, 'latin1');
   let sum = 0;
-  for (let i = 0; i < body.length; i++) sum += body.charCodeAt(i);
-  const cs = (sum & 0xff).toString(16).padStart(2, '0');
-  return Buffer.from('$' + body + '#' + cs, 'latin1');
+  for (let i = 1; i <= n; i++) sum += b[i];
+  b[n + 1] = 0x23; // #
+  b[n + 2] = HEX_CODES[(sum >> 4) & 15];
+  b[n + 3] = HEX_CODES[sum & 15];
+  return b;
 }
 
 /** Escape binary data (latin1 string) for a packet body: `#`, `$`, `}` and `*` become `}` + (c ^ 0x20). */
@@ -192,4 +208,51 @@ export function rle(s: string): string {
     }
   }
   return out;
+}
+
+/** hexRle's output, reused: its text is copied into a string before it returns. */
+let scratch = Buffer.allocUnsafe(512);
+
+/**
+ * rle(toHex(data)) in one pass over the bytes, with no string built on the
+ * way: a memory or register reply (a step's frame read is one) is encoded
+ * as bytes and made a string once.
+ */
+export function hexRle(data: Uint8Array): string {
+  const n = data.length * 2;
+  // the encoding is never longer than the hex text
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(n);
+  const out = scratch;
+  let o = 0;
+  if (n < 8) {
+    for (let k = 0; k < data.length; k++) {
+      out[o++] = HEX_CODES[data[k] >> 4];
+      out[o++] = HEX_CODES[data[k] & 15];
+    }
+    return out.toString('latin1', 0, o);
+  }
+  let i = 0;
+  while (i < n) {
+    const c = hexDigit(data, i);
+    let j = i + 1;
+    while (j < n && hexDigit(data, j) === c && j - i < 98) j++;
+    let r = j - i - 1; // repeats after the first
+    if (r >= 3) {
+      while (r + 29 === 0x23 || r + 29 === 0x24) r--;
+      out[o++] = c;
+      out[o++] = 0x2a; // *
+      out[o++] = r + 29;
+      i += r + 1;
+    } else {
+      out[o++] = c;
+      i++;
+    }
+  }
+  return out.toString('latin1', 0, o);
+}
+
+/** The character code of digit k of data's hex text. */
+function hexDigit(data: Uint8Array, k: number): number {
+  const b = data[k >> 1];
+  return HEX_CODES[(k & 1) === 0 ? b >> 4 : b & 15];
 }

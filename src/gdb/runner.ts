@@ -19,12 +19,16 @@ export class Runner {
 
   constructor(private readonly log: (msg: string) => void) {}
 
+  /** Resumes started (by any client, or by the stub for a program running free). */
+  starts = 0;
+
   get running(): boolean {
     return this.target !== null;
   }
 
   start(target: ExecutionOps, action: ResumeAction, onStop: (r: StopReason) => void): void {
     if (this.target) throw new Error('already running');
+    this.starts++;
     this.target = target;
     this.onStop = onStop;
     this.interruptRequested = false;

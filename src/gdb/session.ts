@@ -34,7 +34,12 @@ for (const c of [...COMMANDS].sort((a, b) => b.name.length - a.name.length)) {
 function nameMatches(body: string, e: Entry): boolean {
   const name = e.command.name;
   if (!body.startsWith(name)) return false;
-  return !e.word || body.length === name.length || !/[A-Za-z0-9_]/.test(body[name.length]);
+  return !e.word || body.length === name.length || !isWordChar(body.charCodeAt(name.length));
+}
+
+/** [A-Za-z0-9_] */
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x5f || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a);
 }
 
 /** Packets kept while the program runs (gdb sends none but the interrupt byte; a flood is dropped, not stored). */
@@ -50,6 +55,8 @@ export interface SessionHost {
   readonly attachedToExisting: boolean;
   /** A resume is in progress. */
   readonly running: boolean;
+  /** Resumes started so far (the program may have changed since a count was taken). */
+  readonly resumes: number;
   /** Start a resume; onStop hears its stop (unless the session goes away first). */
   resume(action: ResumeAction, onStop: (r: StopReason) => void): void;
   /** Stop the running resume (the interrupt byte). */
@@ -79,6 +86,17 @@ export class Session {
   greeted = false;
   private readonly reader: PacketReader;
   private lastSent: Buffer | null = null;
+  /**
+   * gdb's first packet after a stop reply, when it was a memory read: at a
+   * step gdb reads the frame's return address (the same 64-byte line while
+   * the step stays in one frame), and the stub can read it before it is
+   * asked, while gdb works on the stop reply (prepare()).
+   */
+  private readAfterStop: string | null = null;
+  /** A stop reply went out and no packet has come since. */
+  private justStopped = false;
+  /** The reply to readAfterStop, read from the memory as it stands since the stop; good for the next packet only. */
+  private prepared: { body: string; reply: string; resumes: number } | null = null;
   /** Packets that arrived while the target was running (all-stop: handled after the stop). */
   private queued: string[] = [];
   private readonly files = new Map<number, HostFile>();
@@ -141,6 +159,13 @@ export class Session {
   }
 
   private onPacket(body: string): void {
+    if (this.justStopped) {
+      this.justStopped = false;
+      this.readAfterStop = body[0] === 'm' ? body : null;
+    }
+    const ready = this.prepared;
+    this.prepared = null;
+    if (ready !== null && ready.body === body && ready.resumes === this.host.resumes && !this.host.running) return this.send(ready.reply);
     if (this.host.running) {
       if (this.queued.length < MAX_QUEUED) this.queued.push(body);
       else if (this.queued.length === MAX_QUEUED) {
@@ -187,9 +212,30 @@ export class Session {
   /** The stub's program stopped (a resume of this session, or the stop of a program this session attached to). */
   stopped(r: StopReason): void {
     this.send(this.stopReply(r));
+    this.justStopped = true;
+    this.prepared = null;
     if (r.kind === 'exited' || r.kind === 'terminated') this.host.programEnded();
     else if ((r.kind === 'process-exited' || r.kind === 'process-terminated') && r.last) this.host.lastFollowedEnded();
     this.drain();
+  }
+
+  /**
+   * The transport has sent the replies and waits for the client: read now
+   * what gdb asked first after the previous stop, if it is likely to ask it
+   * again (a stop reply just went out). Nothing changes memory before the
+   * next packet (the program is stopped, and only a packet resumes it or
+   * writes), and the answer serves only a next packet identical to it.
+   */
+  prepare(): void {
+    const body = this.readAfterStop;
+    if (!this.justStopped || body === null || this.prepared !== null || this.host.running || this.closed || this.queued.length > 0) return;
+    let reply: Reply;
+    try {
+      reply = this.dispatch(body);
+    } catch {
+      return; // asked for real, it is answered (or its error logged) then
+    }
+    if (typeof reply === 'string') this.prepared = { body, reply, resumes: this.host.resumes };
   }
 
   /** Handle the packets that came in while the program ran. */
@@ -201,6 +247,11 @@ export class Session {
   private threadId(tid: number): string {
     const t = this.host.target;
     const pid = t.threads?.list().find((th) => th.tid === tid)?.pid ?? t.pid ?? tid;
+    return this.threadIdOf(pid, tid);
+  }
+
+  /** The thread-id of a thread whose process is known. */
+  private threadIdOf(pid: number, tid: number): string {
     return this.client.multiprocess ? `p${pid.toString(16)}.${tid.toString(16)}` : tid.toString(16);
   }
 
@@ -271,7 +322,10 @@ export class Session {
       if (v) s += hex2(n) + ':' + toHex(v) + ';';
     }
     if (r.historyBegin) reason += 'replaylog:begin;';
-    return s + 'thread:' + this.threadId(r.tid ?? t.processes?.selected()?.tid ?? pid) + ';' + reason;
+    // the stop's thread; without one, the selected thread, whose process is known without listing every thread
+    const sel = r.tid === undefined ? t.processes?.selected() : undefined;
+    const thread = sel ? this.threadIdOf(sel.pid, sel.tid) : this.threadId(r.tid ?? pid);
+    return s + 'thread:' + thread + ';' + reason;
   }
 
   /** What the handlers may touch. */
@@ -340,6 +394,8 @@ export class Session {
   }
 }
 
+const HEX2: string[] = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+
 function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return n >= 0 && n < 256 ? HEX2[n] : n.toString(16).padStart(2, '0');
 }

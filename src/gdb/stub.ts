@@ -60,6 +60,10 @@ export class Stub implements SessionHost {
     return this.runner.running;
   }
 
+  get resumes(): number {
+    return this.runner.starts;
+  }
+
   /** A debugger is attached. */
   get busy(): boolean {
     return this.session !== null;

@@ -74,6 +74,7 @@ class Connection {
   /** A chunk of input from the stream's 'data' event. */
   onData(d: Buffer): void {
     this.handle(d);
+    this.session.prepare();
     if (SPIN_MS > 0 && this.readFd >= 0) this.spin();
   }
 
@@ -123,6 +124,7 @@ class Connection {
       if (n === 0) return; // end of input: the stream sees it too and closes the session
       if (n > 0) {
         this.handle(READ_BUF.subarray(0, n)); // PacketReader decodes it at once: no copy needed
+        this.session.prepare(); // while the client reads the reply
         last = now;
       } else if (now - last > SPIN_MS) return;
       if (now - start > SPIN_CAP_MS) return; // let timers and other sockets have a turn

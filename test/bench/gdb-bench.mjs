@@ -5,11 +5,16 @@
 // never asserted by tests; they are written to bench/results/ (results.mjs).
 //   1. stepi/s driven by gdb: `stepi 2000` timed in gdb's Python, the first
 //      after connecting and after 4000 more, with and without the stub's
-//      fast path (ENTRYSTUB_SPIN_MS=0)
+//      fast path (ENTRYSTUB_SPIN_MS=0); beside native gdb (ptrace) and, when
+//      installed, gdbserver stepping the native program: the same protocol
+//      from gdb's own stub, what a step costs gdb over RSP at best
 //   2. packets/s at the protocol level: m (64 bytes), vCont;s, p (raw client)
 //   3. a `continue` to the end of a CPU-bound program with 0 and with 100
 //      breakpoints set at instructions it never executes: the slowdown; its
-//      output must be the native run's
+//      output must be the native run's. And a `continue` through a
+//      syscall-heavy program (getpid-loop: 200,000 getpid calls) without and
+//      with `catch syscall` of a call it never makes (acct), then with 100
+//      never-hit breakpoints as well: what catching costs the syscall path
 //   4. breakpoints that are hit: a breakpoint in gdbdemo's loop, `continue`
 //      from hit to hit; and a conditional one whose condition gdb evaluates
 //      at every hit and finds false
@@ -40,6 +45,8 @@ import { summary } from './summary.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 const CRC = path.join(ROOT, 'test', 'fixtures', 'bin', 'bench-crc-musl');
+const GETPID = path.join(ROOT, 'test', 'fixtures', 'bin', 'getpid-loop-musl');
+const GETPID_CALLS = '200000';
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,6 +55,7 @@ if (!have('gdb')) {
   process.exit(0);
 }
 const qemu = have('qemu-x86_64');
+const gdbserver = have('gdbserver');
 const SECTIONS = new Set((process.env.GDB_BENCH ?? 'stepi,packets,continue,hits,reverse').split(','));
 const want = (s) => SECTIONS.has(s);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-gdb-bench-'));
@@ -72,9 +80,10 @@ async function startStub(kind, prog, args = [], flags = []) {
   // entrystub without its fast path (transport.ts): what the event loop alone gives
   const env = kind === 'no-spin' ? { ...process.env, ENTRYSTUB_SPIN_MS: '0' } : process.env;
   let out = '';
-  if (kind === 'qemu') {
+  if (kind === 'qemu' || kind === 'gdbserver') {
     const port = await freePort();
-    const p = spawn('qemu-x86_64', ['-g', String(port), prog, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const cmd = kind === 'qemu' ? ['qemu-x86_64', '-g', String(port), prog, ...args] : ['gdbserver', '--once', `127.0.0.1:${port}`, prog, ...args];
+    const p = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     p.stdout.on('data', (d) => (out += d));
     await sleep(300);
     return { port, stop: () => p.kill(), stdout: () => out };
@@ -209,14 +218,15 @@ async function packetRates(kind) {
 // ---------------------------------------------------------------- 3. continue with 100 breakpoints
 
 /** 100 instruction addresses of the program that a full run never executes. */
-function coldAddresses(prog, count) {
-  const m = new Machine({ program: prog, argv: ['bench-crc'], env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
+function coldAddresses(prog, count, args = []) {
+  const argv = [path.basename(prog), ...args];
+  const m = new Machine({ program: prog, argv, env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
   m.load();
   m.runToEnd();
   const hot = new Set();
   for (const b of m.blocks.blocks.values()) for (const i of b.insns) hot.add(i.addr);
   // the run's address space is gone with its exit: the code is read from the same program freshly loaded
-  const image = new Machine({ program: prog, argv: ['bench-crc'], env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
+  const image = new Machine({ program: prog, argv, env: [], stdout: fs.openSync('/dev/null', 'w'), warn: () => {} });
   image.load();
   const nm = spawnSync('nm', ['-n', prog], { encoding: 'utf8' }).stdout;
   const funcs = [...nm.matchAll(/^([0-9a-f]+) [Tt] (\S+)$/gm)].map((x) => parseInt(x[1], 16));
@@ -238,26 +248,37 @@ function coldAddresses(prog, count) {
 }
 
 const CRC_NATIVE = spawnSync(CRC, [], { encoding: 'utf8' }).stdout;
+const GETPID_NATIVE = spawnSync(GETPID, [GETPID_CALLS], { encoding: 'utf8' }).stdout;
 
-async function continueTime(kind, bps) {
-  const s = await startStub(kind, CRC);
+/**
+ * Seconds of a `continue` from the first instruction to the end of prog (bench-crc by default), with bps set and,
+ * with catchSyscall, that syscall caught; with cpu, {wall, cpu}: cpu the stub's main thread's CPU time (schedstat),
+ * what a shared machine's load changes least.
+ */
+async function continueTime(kind, bps, { prog = CRC, args = [], native = CRC_NATIVE, catchSyscall = null, cpu = false } = {}) {
+  const s = await startStub(kind, prog, args);
   try {
     const out = gdbPython(
       s.port,
-      CRC,
+      prog,
       `import gdb, time
+def cpu():
+    with open('/proc/%d/schedstat' % ${s.pid}) as f:
+        return int(f.read().split()[0]) / 1e9
 for a in [${bps.map((a) => '0x' + a.toString(16)).join(',')}]:
     gdb.execute('break *%d' % a, to_string=True)
-t = time.perf_counter()
+${catchSyscall === null ? '' : `gdb.execute('catch syscall ${catchSyscall}', to_string=True)`}
+c, t = cpu(), time.perf_counter()
 gdb.execute('continue')
 print('CONTINUE', time.perf_counter() - t)
+print('CONTINUE_CPU', cpu() - c)
 `,
     );
     if (!/exited normally/.test(out)) throw new Error(`continue did not run to the end:\n${out.slice(-2000)}`);
     await s.exited;
     // what it computed under gdb is what it computes natively
-    if (s.stdout() !== CRC_NATIVE) throw new Error(`bench-crc under the stub printed\n${s.stdout()}\nnot, as natively,\n${CRC_NATIVE}`);
-    return num(out, 'CONTINUE');
+    if (s.stdout() !== native) throw new Error(`${path.basename(prog)} under the stub printed\n${s.stdout()}\nnot, as natively,\n${native}`);
+    return cpu ? { wall: num(out, 'CONTINUE'), cpu: num(out, 'CONTINUE_CPU') } : num(out, 'CONTINUE');
   } finally {
     s.stop();
   }
@@ -419,7 +440,7 @@ async function reverseRun(history) {
 
 // ---------------------------------------------------------------- report
 
-console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
+console.log(`\ngdb stub bench — gdb ${spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^GNU gdb /, '')}; qemu-x86_64 ${qemu ? 'present' : 'not installed'}; gdbserver ${gdbserver ? 'present' : 'not installed'}; the stub in ${MODEL_LABEL}; load average ${start.loadavg.join(' ')}`);
 const kinds = qemu ? ['entrystub', 'qemu'] : ['entrystub'];
 
 if (want('stepi')) {
@@ -427,7 +448,7 @@ if (want('stepi')) {
   // the stub's path) and 2000 more after 4000 untimed
   const stepi = {};
   for (let r = 0; r < 3; r++)
-    for (const k of [...kinds, 'no-spin', 'native']) {
+    for (const k of [...kinds, 'no-spin', ...(gdbserver ? ['gdbserver'] : []), 'native']) {
       const s = await stepiRate(k);
       stepi[k] = { cold: Math.max(stepi[k]?.cold ?? 0, s.cold), warm: Math.max(stepi[k]?.warm ?? 0, s.warm) };
     }
@@ -436,13 +457,14 @@ if (want('stepi')) {
     let line = `${label.padEnd(28)} entrystub ${stepi.entrystub[phase].toFixed(0).padStart(6)} stepi/s`;
     if (qemu) line += `   qemu-x86_64 ${stepi.qemu[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.qemu[phase]).toFixed(1)}x)`;
     line += `   native gdb (ptrace) ${stepi.native[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.native[phase]).toFixed(2)}x)`;
+    if (gdbserver) line += `   gdbserver ${stepi.gdbserver[phase].toFixed(0).padStart(6)} stepi/s   (${(stepi.entrystub[phase] / stepi.gdbserver[phase]).toFixed(1)}x)`;
     console.log(line);
     console.log(`  without the fast path:     entrystub ${stepi['no-spin'][phase].toFixed(0).padStart(6)} stepi/s   (ENTRYSTUB_SPIN_MS=0: every packet through the event loop)`);
     for (const k of Object.keys(stepi))
       results.push({
         bench: `stepi 2000, ${phase === 'cold' ? 'the first after connecting' : 'after 4000 more'}`,
         stub: k === 'no-spin' ? 'entrystub, ENTRYSTUB_SPIN_MS=0' : k === 'native' ? 'native gdb (ptrace)' : k,
-        model: k === 'qemu' || k === 'native' ? null : MODEL_LABEL,
+        model: k === 'qemu' || k === 'native' || k === 'gdbserver' ? null : MODEL_LABEL,
         stepiPerSec: stepi[k][phase],
       });
   }
@@ -471,6 +493,38 @@ if (want('continue')) {
     `continue bench-crc:          entrystub ${t0.toFixed(2)} s, with ${cold.length} breakpoints never hit ${t100.toFixed(2)} s (${(((t100 - t0) / t0) * 100).toFixed(1)}%; target <= 5%); output = native`,
   );
   results.push({ bench: 'continue bench-crc', stub: 'entrystub', model: MODEL_LABEL, secs: t0, secsWith100NeverHit: t100, outputMatchesNative: true });
+
+  // the syscall path: a call gdb catches is looked for at every syscall's entry and return; acct is one getpid-loop never makes
+  const g = { prog: GETPID, args: [GETPID_CALLS], native: GETPID_NATIVE, cpu: true };
+  const coldG = coldAddresses(GETPID, 100, [GETPID_CALLS]);
+  // interleaved, five of each, the medians (wall and the stub's CPU)
+  const runs = { none: [], catching: [], both: [] };
+  for (let k = 0; k < 5; k++) {
+    runs.none.push(await continueTime('entrystub', [], g));
+    runs.catching.push(await continueTime('entrystub', [], { ...g, catchSyscall: 'acct' }));
+    runs.both.push(await continueTime('entrystub', coldG, { ...g, catchSyscall: 'acct' }));
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { wall: med(v.map((x) => x.wall)), cpu: med(v.map((x) => x.cpu)) }]));
+  const pct = (k, w) => `${(((m[k][w] - m.none[w]) / m.none[w]) * 100).toFixed(1)}%`;
+  console.log(
+    `continue getpid-loop ${GETPID_CALLS}: entrystub ${m.none.cpu.toFixed(2)} s of CPU (wall ${m.none.wall.toFixed(2)} s), with catch syscall acct (never called) ` +
+      `${m.catching.cpu.toFixed(2)} s (${pct('catching', 'cpu')}; wall ${pct('catching', 'wall')}), and ${coldG.length} breakpoints never hit as well ` +
+      `${m.both.cpu.toFixed(2)} s (${pct('both', 'cpu')}; wall ${pct('both', 'wall')}; target <= 5%; medians of 5 interleaved, the stub's main thread); output = native`,
+  );
+  results.push({
+    bench: 'continue getpid-loop',
+    stub: 'entrystub',
+    model: MODEL_LABEL,
+    calls: Number(GETPID_CALLS),
+    secs: m.none.wall,
+    cpuSecs: m.none.cpu,
+    secsCatchingSyscall: m.catching.wall,
+    cpuSecsCatchingSyscall: m.catching.cpu,
+    secsCatchingWith100NeverHit: m.both.wall,
+    cpuSecsCatchingWith100NeverHit: m.both.cpu,
+    outputMatchesNative: true,
+  });
 }
 
 if (want('hits')) {

@@ -20,9 +20,19 @@ export function summary(doc) {
   for (const r of cpu.filter((r) => r.bench.startsWith('peak RSS'))) add(r.bench, `${f0(r.peakRssMB)} MB`, '< 100 MB');
   for (const r of cpu.filter((r) => r.bench.startsWith('python3'))) add(`python3 -c pass, ${r.model}`, `${r.secs.toFixed(2)} s${r.qemuSecs ? `, ${(r.secs / r.qemuSecs).toFixed(1)}x qemu` : ''}`, '<= 10x qemu');
   const st = (stub) => gdb.find((r) => r.bench.startsWith('stepi 2000, the first') && r.stub === stub)?.stepiPerSec;
-  if (st('entrystub') !== undefined) add('gdb: first stepi 2000', `${f0(st('entrystub'))} stepi/s; native gdb (ptrace) ${f0(st('native gdb (ptrace)'))}`, '>= native');
+  if (st('entrystub') !== undefined)
+    add('gdb: first stepi 2000', `${f0(st('entrystub'))} stepi/s; native gdb (ptrace) ${f0(st('native gdb (ptrace)'))}${st('gdbserver') === undefined ? '' : `; gdbserver ${f0(st('gdbserver'))}`}`, '>= native');
   const c = gdb.find((r) => r.bench === 'continue bench-crc');
   if (c) add('gdb: continue with 100 breakpoints never hit', `${(((c.secsWith100NeverHit - c.secs) / c.secs) * 100).toFixed(1)}%`, '< 5%');
+  const g = gdb.find((r) => r.bench === 'continue getpid-loop');
+  if (g) {
+    const pct = (x, base) => `${(((x - base) / base) * 100).toFixed(1)}%`;
+    add(
+      `gdb: continue through ${g.calls} getpids, catch syscall (never called) on`,
+      `${pct(g.cpuSecsCatchingSyscall, g.cpuSecs)} of the stub's CPU (wall ${pct(g.secsCatchingSyscall, g.secs)}); and 100 breakpoints never hit ${pct(g.cpuSecsCatchingWith100NeverHit, g.cpuSecs)} (wall ${pct(g.secsCatchingWith100NeverHit, g.secs)})`,
+      '< 5%',
+    );
+  }
   const rv = gdb.find((r) => r.bench === 'reverse execution, bench-crc');
   if (rv) {
     const m = (x) => `${f0(x)} ms`;

@@ -4,10 +4,10 @@
  * (no emulator, no gdb).
  */
 import { describe, it, expect } from 'vitest';
-import { PacketReader, escapeBinary, frame, rle, unescapeBinary, type Frame } from '../../dist/gdb/packet.js';
+import { PacketReader, escapeBinary, frame, hexRle, rle, unescapeBinary, type Frame } from '../../dist/gdb/packet.js';
 import { addr, compile, parse } from '../../dist/gdb/schema.js';
 import { fromGdbSignal, toGdbSignal } from '../../dist/gdb/signals.js';
-import { addrHex } from '../../dist/gdb/hex.js';
+import { addrHex, toHex } from '../../dist/gdb/hex.js';
 import { Stub } from '../../dist/gdb/stub.js';
 import { X86_64_LINUX } from '../../dist/gdb/arch/x86_64.js';
 import type { ResumeAction, StopReason, Target } from '../../dist/gdb/target.js';
@@ -67,6 +67,18 @@ describe('framing', () => {
       const r = rle(s);
       expect(r).not.toMatch(/[#$]/);
       expect(decodeReply(r)).toBe(s);
+    }
+  });
+  it('encodes bytes as hex run-length encoded in one pass, as rle(toHex()) does', () => {
+    // runs of every length at every alignment, both nibbles, and the short replies left as they are
+    let seed = 1;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let n = 0; n < 300; n++) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = n % 3 === 0 ? rand() : rand() < 200 ? 0 : rand() < 128 ? 0x10 : 0x01;
+      expect(hexRle(b)).toBe(rle(toHex(b)));
+      b.fill(0x11, n >> 2, n >> 1);
+      expect(hexRle(b)).toBe(rle(toHex(b)));
     }
   });
 });
@@ -208,6 +220,37 @@ describe('session over a fake target', () => {
     const r = await talk(t, ['c', ...Array.from({ length: 1000 }, () => 'qC'), '\x03']);
     expect(r[0]).toMatch(/^T02/);
     expect(r.slice(1)).toEqual(Array.from({ length: 256 }, () => 'QC2a'));
+  });
+
+  it('reads ahead the memory gdb read first after the last stop, and answers from memory as it stands', () => {
+    const t = fakeTarget();
+    t.execution.poll = () => ({ kind: 'step' });
+    let reads = 0;
+    const read = t.memory!.read;
+    t.memory!.read = (addr, len) => (reads++, read(addr, len));
+    const out: string[] = [];
+    const s = new Stub(t, { multi: false, log: () => {} }).connect((b) => out.push(b.toString('latin1')), 'test', () => {})!;
+    // as the transport does: a packet, its reply sent, then prepare() while the client reads it
+    const ask = (p: string): string => {
+      out.length = 0;
+      s.feed(frame(p));
+      s.prepare();
+      return out.filter((x) => x !== '+').map((x) => decodeReply(x.replace(/^\$(.*)#[0-9a-f]{2}$/s, '$1')))[0];
+    };
+    s.feed(Buffer.from('+'));
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('m1000,4')).toBe('00000000'); // gdb's frame read after a step: noted
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(reads).toBe(2); // read ahead at once
+    expect(ask('m1000,4')).toBe('00000000');
+    expect(reads).toBe(2); // answered from the read ahead
+    // a packet in between (a write) and the read ahead is dropped: the answer is the memory as it stands
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('M1000,4:01020304')).toBe('OK');
+    expect(ask('m1000,4')).toBe('01020304');
+    // another read than the one read ahead is answered for itself
+    expect(ask('vCont;s')).toMatch(/^T05/);
+    expect(ask('m1002,2')).toBe('0304');
   });
 
   it('a malformed packet of a known kind is an error, never a crash', async () => {

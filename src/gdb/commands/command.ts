@@ -43,12 +43,25 @@ export interface CommandDef<S extends string, C> {
 export function command<S extends string, C>(def: CommandDef<S, C>): Command {
   const schema = compile(def.schema);
   const needsProcess = def.process ?? true;
+  // gdb repeats a packet word for word (a step's vCont, the frame's m read at every step): the last arguments'
+  // parse is kept and reused; not for byte arrays (x, B), which a handler may keep, and handlers treat the rest as read-only
+  const memo = !/[xB]/.test(def.schema);
+  let lastArgs: string | null = null;
+  let lastParsed: Args<S> | null = null;
   return {
     name: def.name,
     run: (args, cx) => {
       const cap = def.cap(cx.target);
       if (cap === undefined) return UNSUPPORTED;
-      const a = parse(schema, args);
+      let a: Args<S> | null;
+      if (memo && args === lastArgs) a = lastParsed;
+      else {
+        a = parse(schema, args);
+        if (memo) {
+          lastArgs = args;
+          lastParsed = a;
+        }
+      }
       if (a === null) return MALFORMED;
       if (needsProcess && cx.target.pid === null) return E_GENERIC;
       return def.handler(a, cx, cap);

@@ -4,12 +4,11 @@
  * follows); a length longer than a reply can carry is cut to fit, as
  * gdbserver caps it, and gdb reads on from there. Writes are all or nothing.
  */
-import { toHex } from '../hex.js';
-import { rle } from '../packet.js';
+import { hexRle } from '../packet.js';
 import { command, E_FAULT, E_INVAL, OK, type Command } from './command.js';
 
 export const registerCommands: Command[] = [
-  command({ name: 'g', schema: '', cap: (t) => t.registers, handler: (_a, _cx, r) => rle(toHex(r.readAll())) }),
+  command({ name: 'g', schema: '', cap: (t) => t.registers, handler: (_a, _cx, r) => hexRle(r.readAll()) }),
   command({
     name: 'G',
     schema: 'x',
@@ -26,7 +25,7 @@ export const registerCommands: Command[] = [
     cap: (t) => t.registers,
     handler: ([n], _cx, r) => {
       const v = r.read(n);
-      return v ? rle(toHex(v)) : E_INVAL;
+      return v ? hexRle(v) : E_INVAL;
     },
   }),
   command({ name: 'P', schema: 'l=x', cap: (t) => t.registers, handler: ([n, data], _cx, r) => (r.write(n, data) ? OK : E_INVAL) }),
@@ -41,7 +40,7 @@ export const memoryCommands: Command[] = [
       const n = Math.min(len, Math.floor((cx.packetSize - 4) / 2));
       if (n === 0) return '';
       const b = mem.read(addr, n);
-      return b.length === 0 ? E_FAULT : rle(toHex(b));
+      return b.length === 0 ? E_FAULT : hexRle(b);
     },
   }),
   command({

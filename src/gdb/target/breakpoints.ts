@@ -23,11 +23,26 @@ class BpSet {
   readonly sw = new Set<number>();
   readonly hw = new Set<number>();
   applied = '';
+  /** The sets may differ from what was applied (gdb re-inserts the same breakpoints before every resume: no change). */
+  changed = true;
   constructor(from?: BpSet) {
     if (from) {
       for (const a of from.sw) this.sw.add(a);
       for (const a of from.hw) this.hw.add(a);
     }
+  }
+  add(set: Set<number>, addr: number): void {
+    if (set.has(addr)) return;
+    set.add(addr);
+    this.changed = true;
+  }
+  remove(set: Set<number>, addr: number): void {
+    if (set.delete(addr)) this.changed = true;
+  }
+  clear(): void {
+    this.sw.clear();
+    this.hw.clear();
+    this.changed = true;
   }
   key(): string {
     return [...this.sw].sort((x, y) => x - y).join(',') + '/' + [...this.hw].sort((x, y) => x - y).join(',');
@@ -53,18 +68,28 @@ export class Breakpoints implements BreakpointOps {
   }
 
   addSw(addr: number): boolean {
-    this.set().sw.add(addr);
+    const s = this.set();
+    s.add(s.sw, addr);
     return true;
   }
 
   removeSw(addr: number): boolean {
-    this.set().sw.delete(addr);
+    const s = this.set();
+    s.remove(s.sw, addr);
     return true;
   }
 
   readonly hw = {
-    add: (addr: number): boolean => (this.set().hw.add(addr), true),
-    remove: (addr: number): boolean => (this.set().hw.delete(addr), true),
+    add: (addr: number): boolean => {
+      const s = this.set();
+      s.add(s.hw, addr);
+      return true;
+    },
+    remove: (addr: number): boolean => {
+      const s = this.set();
+      s.remove(s.hw, addr);
+      return true;
+    },
   };
 
   readonly watch = {
@@ -75,10 +100,7 @@ export class Breakpoints implements BreakpointOps {
   /** Forget everything (the debugger detached, or a new process started). */
   clear(): void {
     // emptied, not dropped: the next apply() takes them out of the machine
-    for (const s of this.sets.values()) {
-      s.sw.clear();
-      s.hw.clear();
-    }
+    for (const s of this.sets.values()) s.clear();
   }
 
   /** The process changed: nothing of the old one is applied to it. */
@@ -92,8 +114,7 @@ export class Breakpoints implements BreakpointOps {
     const pid = tid === undefined ? p.pid : (p.tasks().find((t) => t.tid === tid)?.pid ?? tid);
     const s = this.sets.get(pid);
     if (s) {
-      s.sw.clear();
-      s.hw.clear();
+      s.clear();
       s.applied = '';
     }
   }
@@ -109,6 +130,8 @@ export class Breakpoints implements BreakpointOps {
     const exec = p.exec;
     const single = this.sets.size <= 1 && [...this.sets.keys()].every((pid) => pid === p.pid);
     for (const [pid, s] of this.sets) {
+      if (!s.changed) continue;
+      s.changed = false;
       const key = s.key();
       if (key === s.applied) continue;
       s.applied = key;

@@ -21,8 +21,8 @@ export const CALL_RAX = Uint8Array.of(0xff, 0xd0);
 function sweepEnd(mem: Memory, held: number[], start: number, end: number): number {
   for (let i = held.length - 1; i >= 0; i--) {
     const base = held[i] * PAGE_SIZE;
-    const u8 = mem.touchedPage(held[i])!.u8;
-    const next = mem.touchedPage(held[i] + 1)?.u8[0] ?? 0; // a pair may cross into the next page
+    const next = byteAt(mem, base + PAGE_SIZE); // a pair may cross into the next page
+    const u8 = bytesOf(mem, held[i])!;
     const low = Math.max(start, base) - base;
     // lastIndexOf (native) finds the 0F bytes: at start-up this loop runs before V8 has compiled it, and busybox's
     // last pair is 89 KB before the end of its text
@@ -42,6 +42,9 @@ function sweepEnd(mem: Memory, held: number[], start: number, end: number): numb
  * Only the pages that hold bytes are read: a page never written (a segment's
  * memsz beyond its filesz) is zeros, which hold no site, and reading it would
  * make it, so a segment of gigabytes would fill the machine's memory at exec.
+ * A file mapping's pages not yet touched are read from the file without
+ * making them (Memory.contentOf): only the pages that hold a site are made,
+ * by its rewrite (and, when the sweep is not cached, those it decodes).
  * The sweep crosses such a gap as it would have: zeros decode as 2-byte
  * `add %al,(%rax)`, so it resumes at the gap's end, or one byte before it
  * when the gap's length from where it entered is odd.
@@ -56,6 +59,7 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
     for (const [start, end] of ranges) sweepRange(mem, start, end, sites);
   } finally {
     Error.stackTraceLimit = limit;
+    held.pn = NaN;
   }
   for (const s of sites) mem.poke(s, CALL_RAX);
   return sites;
@@ -73,7 +77,7 @@ export let lastKey = '';
  * before stop can read.
  */
 function sweepRange(mem: Memory, start: number, end: number, sites: number[]): void {
-  const pages = mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
+  const pages = mem.contentPages(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
   const stop = sweepEnd(mem, pages, start, end);
   if (stop <= start) return;
   const key = new SweepKey();
@@ -81,8 +85,8 @@ function sweepRange(mem: Memory, start: number, end: number, sites: number[]): v
     const pn = Math.floor(a / PAGE_SIZE);
     const off = a - pn * PAGE_SIZE;
     const n = Math.min(PAGE_SIZE - off, stop - a);
-    const p = mem.touchedPage(pn);
-    key.bytes(p ? p.u8.subarray(off, off + n) : ZEROS.subarray(0, n));
+    const u8 = bytesOf(mem, pn);
+    key.bytes(u8 ? u8.subarray(off, off + n) : ZEROS.subarray(0, n));
     a += n;
   }
   const tail = new Uint8Array(30);
@@ -124,9 +128,26 @@ function isSite(mem: Memory, a: number): boolean {
   }
 }
 
-/** A byte of held memory (a page never written is zeros). */
+/**
+ * The last page read by bytesOf (a sweep reads the same page byte by byte: an untouched file page is one read of
+ * the file, not one per byte); forgotten after each rewrite, as memory changes between two.
+ */
+const held = { pn: NaN, bytes: new Uint8Array(PAGE_SIZE), zeros: true };
+
+/** What page pn holds, without making it (Memory.contentOf); undefined: zeros. Valid until the next call for another page. */
+function bytesOf(mem: Memory, pn: number): Uint8Array | undefined {
+  if (pn !== held.pn) {
+    const u8 = mem.contentOf(pn);
+    held.pn = pn;
+    held.zeros = u8 === undefined;
+    if (u8) held.bytes.set(u8);
+  }
+  return held.zeros ? undefined : held.bytes;
+}
+
+/** A byte of held memory (a page never written is zeros, an untouched file page its file's byte). */
 function byteAt(mem: Memory, a: number): number {
-  return mem.touchedPage(Math.floor(a / PAGE_SIZE))?.u8[a & (PAGE_SIZE - 1)] ?? 0;
+  return bytesOf(mem, Math.floor(a / PAGE_SIZE))?.[a & (PAGE_SIZE - 1)] ?? 0;
 }
 
 /** The decoding sweep of [start, stop), whose held pages are `pages`. */

@@ -10,7 +10,7 @@
  * average without changing what is found.
  */
 import { decode } from '../cpu/decode.js';
-import { CpuFault } from '../cpu/fault.js';
+import { CpuFault, PF_FETCH, PF_USER, Vector } from '../cpu/fault.js';
 import { PAGE_SIZE, PROT_EXEC, PROT_USER, type Memory } from '../cpu/memory.js';
 import { SweepKey, lookup, store } from './sweep-cache.js';
 
@@ -44,7 +44,8 @@ function sweepEnd(mem: Memory, held: number[], start: number, end: number): numb
  * make it, so a segment of gigabytes would fill the machine's memory at exec.
  * A file mapping's pages not yet touched are read from the file without
  * making them (Memory.contentOf): only the pages that hold a site are made,
- * by its rewrite (and, when the sweep is not cached, those it decodes).
+ * by its rewrite: the decoder reads them through a view that fetches what
+ * a page holds without making it (sweepView).
  * The sweep crosses such a gap as it would have: zeros decode as 2-byte
  * `add %al,(%rax)`, so it resumes at the gap's end, or one byte before it
  * when the gap's length from where it entered is odd.
@@ -56,7 +57,8 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    for (const [start, end] of ranges) sweepRange(mem, start, end, sites);
+    const view = sweepView(mem);
+    for (const [start, end] of ranges) sweepRange(view, start, end, sites);
   } finally {
     Error.stackTraceLimit = limit;
     held.pn = NaN;
@@ -114,6 +116,27 @@ function sweepRange(mem: Memory, start: number, end: number, sites: number[]): v
     found.map((a) => a - start),
   );
   for (const a of found) sites.push(a);
+}
+
+/**
+ * mem as the decoder sees it in a sweep: an instruction byte is what its page holds (bytesOf), fetched with the
+ * permission check of a fetch (a fault as xpage's), but no page is made or marked as code.
+ */
+function sweepView(mem: Memory): Memory {
+  const user = mem.getCpl() === 3;
+  let pn = NaN, fetchable = false;
+  const view = Object.create(mem) as Memory;
+  view.fetch8 = (a: number): number => {
+    const at = Math.floor(a / PAGE_SIZE);
+    if (at !== pn) {
+      const prot = mem.protAt(a);
+      pn = at;
+      fetchable = prot >= 0 && (prot & PROT_EXEC) !== 0 && (!user || (prot & PROT_USER) !== 0);
+    }
+    if (!fetchable) throw new CpuFault(Vector.PF, a, PF_FETCH | (user ? PF_USER : 0));
+    return byteAt(mem, a);
+  };
+  return view;
 }
 
 /** The instruction at a is one the sweep rewrites: sysenter, or what decodes as syscall (prefixes included). */

@@ -202,7 +202,7 @@ const NO_TLB: (Page | null)[] = new Array<Page | null>(TLB_SIZE).fill(null);
  * hold no state of the machine: mark them sharedOnClone).
  */
 export interface PageSource {
-  /** Read the bytes at file offset `off` into `into` (a zeroed page); bytes past the file's end stay zero. */
+  /** Read the bytes at file offset `off` into `into` (zeroed: a page, or a run of pages); bytes past the file's end stay zero. */
   fill(off: number, into: Uint8Array): void;
 }
 
@@ -908,6 +908,39 @@ export class Memory {
    */
   contentOf(pn: number): Uint8Array | undefined {
     return this.touchedPage(pn)?.u8 ?? this.unfaulted(pn);
+  }
+
+  /**
+   * Copy what [addr, addr+out.length) reads as into out without making a
+   * page: touched pages' bytes, untouched file pages' from their file (a run
+   * of them in one read), zeros elsewhere (untouched anonymous memory, or
+   * nothing mapped). For scans of code (zpoline's sweep).
+   */
+  contentInto(addr: number, out: Uint8Array): void {
+    let done = 0;
+    while (done < out.length) {
+      const a = addr + done;
+      const pn = Math.floor(a / PAGE_SIZE);
+      const off = a - pn * PAGE_SIZE;
+      let n = Math.min(out.length - done, PAGE_SIZE - off);
+      const p = this.touchedPage(pn);
+      if (p !== undefined) out.set(p.u8.subarray(off, off + n), done);
+      else {
+        const r = this.fileOf(pn);
+        if (r !== undefined) {
+          // the untouched pages after it in the same mapping, read with it
+          let last = pn;
+          while (last + 1 < r.e && done + n < out.length && this.touchedPage(last + 1) === undefined) {
+            last++;
+            n = Math.min(out.length - done, (last + 1) * PAGE_SIZE - a);
+          }
+          const into = out.subarray(done, done + n);
+          into.fill(0);
+          r.src!.fill(r.off! + (pn - r.s) * PAGE_SIZE + off, into);
+        } else out.fill(0, done, done + n);
+      }
+      done += n;
+    }
   }
 
   /** Numbers of the pages in [s, e) that may hold other than zeros (touched, or untouched pages of a file mapping), ascending. */

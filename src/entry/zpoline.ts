@@ -17,21 +17,30 @@ import { SweepKey, lookup, store } from './sweep-cache.js';
 /** `call *%rax`. */
 export const CALL_RAX = Uint8Array.of(0xff, 0xd0);
 
+/** Pages read at once by the sweep (a run of untouched file pages is one read of the file). */
+const WINDOW_PAGES = 64;
+const WINDOW = new Uint8Array((WINDOW_PAGES + 1) * PAGE_SIZE);
+
 /** Just past the last 0F 05 / 0F 34 pair in [start, end), looking only at held pages (start: none). */
 function sweepEnd(mem: Memory, held: number[], start: number, end: number): number {
-  for (let i = held.length - 1; i >= 0; i--) {
-    const base = held[i] * PAGE_SIZE;
-    const next = byteAt(mem, base + PAGE_SIZE); // a pair may cross into the next page
-    const u8 = bytesOf(mem, held[i])!;
+  for (let i = held.length - 1; i >= 0; ) {
+    // a window of consecutive held pages ending at held[i], and the byte after it (a pair may cross into the next page)
+    let j = i;
+    while (j > 0 && i - j + 1 < WINDOW_PAGES && held[j - 1] === held[j] - 1) j--;
+    const base = held[j] * PAGE_SIZE;
+    const len = (held[i] - held[j] + 1) * PAGE_SIZE;
+    const u8 = WINDOW.subarray(0, len + 1);
+    mem.contentInto(base, u8);
     const low = Math.max(start, base) - base;
     // lastIndexOf (native) finds the 0F bytes: at start-up this loop runs before V8 has compiled it, and busybox's
     // last pair is 89 KB before the end of its text
-    for (let o = u8.lastIndexOf(0x0f, Math.min(end, base + PAGE_SIZE) - 1 - base); o >= low; o = o > 0 ? u8.lastIndexOf(0x0f, o - 1) : -1) {
+    for (let o = u8.lastIndexOf(0x0f, Math.min(end, base + len) - 1 - base); o >= low; o = o > 0 ? u8.lastIndexOf(0x0f, o - 1) : -1) {
       const a = base + o;
       if (a + 2 > end) continue;
-      const b = o + 1 < PAGE_SIZE ? u8[o + 1] : next;
+      const b = u8[o + 1];
       if (b === 0x05 || b === 0x34) return a + 2;
     }
+    i = j - 1;
   }
   return start;
 }
@@ -83,12 +92,21 @@ function sweepRange(mem: Memory, start: number, end: number, sites: number[]): v
   const stop = sweepEnd(mem, pages, start, end);
   if (stop <= start) return;
   const key = new SweepKey();
-  for (let a = start; a < stop; ) {
+  for (let k = 0, a = start; a < stop; ) {
+    // held pages in windows (a run of untouched file pages is one read), zeros between them as they read
     const pn = Math.floor(a / PAGE_SIZE);
-    const off = a - pn * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - off, stop - a);
-    const u8 = bytesOf(mem, pn);
-    key.bytes(u8 ? u8.subarray(off, off + n) : ZEROS.subarray(0, n));
+    while (k < pages.length && pages[k] < pn) k++;
+    let n: number;
+    if (k < pages.length && pages[k] === pn) {
+      let last = k;
+      while (last + 1 < pages.length && last - k + 1 < WINDOW_PAGES && pages[last + 1] === pages[last] + 1) last++;
+      n = Math.min((pages[last] + 1) * PAGE_SIZE, stop) - a;
+      mem.contentInto(a, WINDOW.subarray(0, n));
+      key.bytes(WINDOW.subarray(0, n));
+    } else {
+      n = Math.min((pn + 1) * PAGE_SIZE, stop) - a;
+      key.bytes(ZEROS.subarray(0, n));
+    }
     a += n;
   }
   const tail = new Uint8Array(30);

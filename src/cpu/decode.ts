@@ -21,9 +21,15 @@ import { COMPAT_MAPS } from './opcodes/compat.js';
 /** The maps by number: 0 one-byte, 1 0F, 2 0F 38, 3 0F 3A (Insn.opc = map * 256 + opcode). */
 const MAPS: readonly (readonly Row[])[] = [ONE_BYTE, TWO_BYTE, THREE_BYTE_38, THREE_BYTE_3A];
 
+/**
+ * Where the bytes of the instruction being decoded are kept (decode is not re-entrant): an instruction's own
+ * array is made once, at its exact length (Fetcher.bytes). An array grown by push keeps room for 17 numbers, and
+ * every decoded instruction holds its bytes as long as its block lives: python3 -c pass decodes a great many.
+ */
+const FETCHED: number[] = new Array<number>(15).fill(0);
+
 class Fetcher {
   pos = 0;
-  readonly bytes: number[] = [];
   constructor(
     readonly mem: Memory,
     readonly addr: number,
@@ -31,9 +37,12 @@ class Fetcher {
   u8(): number {
     if (this.pos >= 15) throw new CpuFault(Vector.GP); // instruction too long
     const v = this.mem.fetch8(this.addr + this.pos);
-    this.pos++;
-    this.bytes.push(v);
+    FETCHED[this.pos++] = v;
     return v;
+  }
+  /** The bytes fetched so far. */
+  get bytes(): number[] {
+    return FETCHED.slice(0, this.pos);
   }
   s8(): number {
     return (this.u8() << 24) >> 24;

@@ -1,10 +1,10 @@
 /**
  * Demand paging of private file mappings (the program's and its libraries'
  * segments, mmap of a file): a page is read from the file when it is first
- * touched (Memory.page, on a TLB miss), not at mmap. python3 maps some
- * 30 MB of libraries and touches a fraction of them; filling every page at
- * mmap cost a host page fault per page (~15-18 us each on a virtual machine),
- * most of a dynamically linked start-up.
+ * touched (Memory.page, on a TLB miss), not at mmap. `python3 -c pass`
+ * maps 3,357 pages of files privately and touches 1,034, `busybox true`
+ * 485 and 91; filling every page at mmap cost a host page fault for each
+ * (~15-18 us on a virtual machine) and host memory for pages never used.
  *
  * What a page reads is the file's bytes when it is touched, as on Linux,
  * where an untouched page of a private mapping is the page cache's and shows

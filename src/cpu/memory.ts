@@ -42,6 +42,9 @@ export const PROT_USER = 8;
 
 const TLB_SIZE = 256;
 
+/** Where peek and contentOf read an untouched file page (made once: a host page touched per call would cost a fault each). */
+const SCRATCH = new Uint8Array(PAGE_SIZE);
+
 export class Page {
   /** The bytes (replaced, not changed, when a frozen page is first written: see frozen). */
   u8: Uint8Array;
@@ -192,11 +195,30 @@ class PageTable {
  */
 const NO_TLB: (Page | null)[] = new Array<Page | null>(TLB_SIZE).fill(null);
 
+/**
+ * Where the bytes of a file mapping's pages come from when they are first
+ * touched (demand paging: a mapping costs nothing until then). Sources are
+ * shared by every address space, fork and snapshot that maps them (they
+ * hold no state of the machine: mark them sharedOnClone).
+ */
+export interface PageSource {
+  /** Read the bytes at file offset `off` into `into` (zeroed: a page, or a run of pages); bytes past the file's end stay zero. */
+  fill(off: number, into: Uint8Array): void;
+}
+
 /** A mapped range of pages [s, e) (page numbers) with one protection. */
 interface Region {
   s: number;
   e: number;
   prot: number;
+  /** A file mapping's pages are read from src at first touch, page s at file offset `off`. */
+  src?: PageSource;
+  off?: number;
+}
+
+/** The piece [s, e) of region r, with what it reads from (a file mapping's offset moves with its start). */
+function piece(r: Region, s: number, e: number, prot = r.prot): Region {
+  return r.src === undefined ? { s, e, prot } : { s, e, prot, src: r.src, off: r.off! + (s - r.s) * PAGE_SIZE };
 }
 
 export class Memory {
@@ -485,9 +507,9 @@ export class Memory {
         keep.push(r);
         continue;
       }
-      if (r.s < s) keep.push({ s: r.s, e: s, prot: r.prot });
-      if (r.e > e) keep.push({ s: e, e: r.e, prot: r.prot });
-      removed.push({ s: Math.max(r.s, s), e: Math.min(r.e, e), prot: r.prot });
+      if (r.s < s) keep.push(piece(r, r.s, s));
+      if (r.e > e) keep.push(piece(r, e, r.e));
+      removed.push(piece(r, Math.max(r.s, s), Math.min(r.e, e)));
     }
     this.regions = keep;
     return removed;
@@ -502,14 +524,43 @@ export class Memory {
     return [Math.floor(addr / PAGE_SIZE), Math.floor((addr + len - 1) / PAGE_SIZE) + 1];
   }
 
-  /** Map [addr, addr+len) with prot; pages already there keep their bytes and take prot. */
+  /**
+   * Map [addr, addr+len) with prot; pages already there keep their bytes
+   * and take prot (untouched pages of a file mapping there still read from
+   * its file), the rest reads as zeros.
+   */
   map(addr: number, len: number, prot: number): void {
     if (len <= 0) return;
     const [s, e] = Memory.range(addr, len);
-    this.cut(s, e);
-    this.insert({ s, e, prot });
+    let a = s;
+    for (const r of this.cut(s, e)) {
+      if (r.src === undefined) continue;
+      if (r.s > a) this.insert({ s: a, e: r.s, prot });
+      this.insert(piece(r, r.s, r.e, prot));
+      a = r.e;
+    }
+    if (a < e) this.insert({ s: a, e, prot });
     this.forPages(s, e, (p) => this.setProt(p, prot));
     this.flushTlb();
+  }
+
+  /**
+   * Map [addr, addr+len) afresh (what was there is unmapped) to the bytes of
+   * a file from offset off, each page read from src when it is first
+   * touched, by the guest (read, write, fetch) or a debugger's write.
+   */
+  mapFile(addr: number, len: number, prot: number, src: PageSource, off: number): void {
+    if (len <= 0) return;
+    this.unmap(addr, len);
+    const [s, e] = Memory.range(addr, len);
+    this.insert({ s, e, prot, src, off });
+    this.flushTlb();
+  }
+
+  /** The file page an untouched page pn would be read from, if it is one of a file mapping's (this address space's). */
+  private fileOf(pn: number): Region | undefined {
+    const r = this.regionOf(pn);
+    return r?.src === undefined ? undefined : r;
   }
 
   /** A page's protection is its address space's: a shared page is copied before it changes. */
@@ -561,7 +612,7 @@ export class Memory {
   protect(addr: number, len: number, prot: number): void {
     if (len <= 0) return;
     const [s, e] = Memory.range(addr, len);
-    for (const r of this.cut(s, e)) this.insert({ s: r.s, e: r.e, prot });
+    for (const r of this.cut(s, e)) this.insert(piece(r, r.s, r.e, prot));
     this.forPages(s, e, (p) => this.setProt(p, prot));
     this.flushTlb();
   }
@@ -616,6 +667,8 @@ export class Memory {
       if (r === undefined) return this.global?.page(pn);
       this.account?.charge(pn);
       p = new Page(pn, r.prot);
+      // first touch of a file mapping's page: its bytes now (page faults are the slow path already: the TLBs hold only touched pages)
+      if (r.src !== undefined) r.src.fill(r.off! + (pn - r.s) * PAGE_SIZE, p.u8);
       this.setPage(pn, p);
     }
     return p;
@@ -824,14 +877,84 @@ export class Memory {
     let done = 0;
     while (done < out.length) {
       const a = addr + done;
-      const p = this.page(Math.floor(a / PAGE_SIZE));
-      if (!p) break;
+      const pn = Math.floor(a / PAGE_SIZE);
+      // a file page not yet touched is read from the file without making it (as gdb's reads of a library's text)
+      const u8 = this.touchedPage(pn)?.u8 ?? this.unfaulted(pn) ?? this.page(pn)?.u8;
+      if (!u8) break;
       const off = a & PAGE_MASK;
       const n = Math.min(out.length - done, PAGE_SIZE - off);
-      out.set(p.u8.subarray(off, off + n), done);
+      out.set(u8.subarray(off, off + n), done);
       done += n;
     }
     return done;
+  }
+
+  /** Bytes of the file page pn would be read from at its first touch (a scratch copy, valid until the next call), if pn is an untouched page of a file mapping. */
+  private unfaulted(pn: number): Uint8Array | undefined {
+    if (this.touchedPage(pn) !== undefined) return undefined;
+    const r = this.fileOf(pn);
+    if (r === undefined) return undefined;
+    SCRATCH.fill(0);
+    r.src!.fill(r.off! + (pn - r.s) * PAGE_SIZE, SCRATCH);
+    return SCRATCH;
+  }
+
+  /**
+   * What page pn reads as, without making it: a touched page's bytes, an
+   * untouched file page's (read now into a scratch page, valid until the
+   * next call), or undefined for zeros (an untouched anonymous page, or
+   * nothing mapped). For scans of code that must not fault every page in
+   * (zpoline's sweep).
+   */
+  contentOf(pn: number): Uint8Array | undefined {
+    return this.touchedPage(pn)?.u8 ?? this.unfaulted(pn);
+  }
+
+  /**
+   * Copy what [addr, addr+out.length) reads as into out without making a
+   * page: touched pages' bytes, untouched file pages' from their file (a run
+   * of them in one read), zeros elsewhere (untouched anonymous memory, or
+   * nothing mapped). For scans of code (zpoline's sweep).
+   */
+  contentInto(addr: number, out: Uint8Array): void {
+    let done = 0;
+    while (done < out.length) {
+      const a = addr + done;
+      const pn = Math.floor(a / PAGE_SIZE);
+      const off = a - pn * PAGE_SIZE;
+      let n = Math.min(out.length - done, PAGE_SIZE - off);
+      const p = this.touchedPage(pn);
+      if (p !== undefined) out.set(p.u8.subarray(off, off + n), done);
+      else {
+        const r = this.fileOf(pn);
+        if (r !== undefined) {
+          // the untouched pages after it in the same mapping, read with it
+          let last = pn;
+          while (last + 1 < r.e && done + n < out.length && this.touchedPage(last + 1) === undefined) {
+            last++;
+            n = Math.min(out.length - done, (last + 1) * PAGE_SIZE - a);
+          }
+          const into = out.subarray(done, done + n);
+          into.fill(0);
+          r.src!.fill(r.off! + (pn - r.s) * PAGE_SIZE + off, into);
+        } else out.fill(0, done, done + n);
+      }
+      done += n;
+    }
+  }
+
+  /** Numbers of the pages in [s, e) that may hold other than zeros (touched, or untouched pages of a file mapping), ascending. */
+  contentPages(s: number, e: number): number[] {
+    const out = this.pageNumbers(s, e);
+    let files = false;
+    for (const r of this.regions) if (r.src !== undefined && r.e > s && r.s < e) files = true;
+    if (!files) return out;
+    const all = new Set(out);
+    for (const r of this.regions) {
+      if (r.src === undefined || r.e <= s || r.s >= e) continue;
+      for (let pn = Math.max(r.s, s); pn < Math.min(r.e, e); pn++) all.add(pn);
+    }
+    return [...all].sort((a, b) => a - b);
   }
 
   /** Debugger write: ignores permissions; invalidates decoded code. Returns bytes written. */

@@ -10,28 +10,37 @@
  * average without changing what is found.
  */
 import { decode } from '../cpu/decode.js';
-import { CpuFault } from '../cpu/fault.js';
+import { CpuFault, PF_FETCH, PF_USER, Vector } from '../cpu/fault.js';
 import { PAGE_SIZE, PROT_EXEC, PROT_USER, type Memory } from '../cpu/memory.js';
 import { SweepKey, lookup, store } from './sweep-cache.js';
 
 /** `call *%rax`. */
 export const CALL_RAX = Uint8Array.of(0xff, 0xd0);
 
+/** Pages read at once by the sweep (a run of untouched file pages is one read of the file). */
+const WINDOW_PAGES = 64;
+const WINDOW = new Uint8Array((WINDOW_PAGES + 1) * PAGE_SIZE);
+
 /** Just past the last 0F 05 / 0F 34 pair in [start, end), looking only at held pages (start: none). */
 function sweepEnd(mem: Memory, held: number[], start: number, end: number): number {
-  for (let i = held.length - 1; i >= 0; i--) {
-    const base = held[i] * PAGE_SIZE;
-    const u8 = mem.touchedPage(held[i])!.u8;
-    const next = mem.touchedPage(held[i] + 1)?.u8[0] ?? 0; // a pair may cross into the next page
+  for (let i = held.length - 1; i >= 0; ) {
+    // a window of consecutive held pages ending at held[i], and the byte after it (a pair may cross into the next page)
+    let j = i;
+    while (j > 0 && i - j + 1 < WINDOW_PAGES && held[j - 1] === held[j] - 1) j--;
+    const base = held[j] * PAGE_SIZE;
+    const len = (held[i] - held[j] + 1) * PAGE_SIZE;
+    const u8 = WINDOW.subarray(0, len + 1);
+    mem.contentInto(base, u8);
     const low = Math.max(start, base) - base;
     // lastIndexOf (native) finds the 0F bytes: at start-up this loop runs before V8 has compiled it, and busybox's
     // last pair is 89 KB before the end of its text
-    for (let o = u8.lastIndexOf(0x0f, Math.min(end, base + PAGE_SIZE) - 1 - base); o >= low; o = o > 0 ? u8.lastIndexOf(0x0f, o - 1) : -1) {
+    for (let o = u8.lastIndexOf(0x0f, Math.min(end, base + len) - 1 - base); o >= low; o = o > 0 ? u8.lastIndexOf(0x0f, o - 1) : -1) {
       const a = base + o;
       if (a + 2 > end) continue;
-      const b = o + 1 < PAGE_SIZE ? u8[o + 1] : next;
+      const b = u8[o + 1];
       if (b === 0x05 || b === 0x34) return a + 2;
     }
+    i = j - 1;
   }
   return start;
 }
@@ -42,6 +51,10 @@ function sweepEnd(mem: Memory, held: number[], start: number, end: number): numb
  * Only the pages that hold bytes are read: a page never written (a segment's
  * memsz beyond its filesz) is zeros, which hold no site, and reading it would
  * make it, so a segment of gigabytes would fill the machine's memory at exec.
+ * A file mapping's pages not yet touched are read from the file without
+ * making them (Memory.contentOf): only the pages that hold a site are made,
+ * by its rewrite: the decoder reads them through a view that fetches what
+ * a page holds without making it (sweepView).
  * The sweep crosses such a gap as it would have: zeros decode as 2-byte
  * `add %al,(%rax)`, so it resumes at the gap's end, or one byte before it
  * when the gap's length from where it entered is odd.
@@ -53,9 +66,11 @@ export function rewriteSyscallSites(mem: Memory, ranges: [number, number][]): nu
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    for (const [start, end] of ranges) sweepRange(mem, start, end, sites);
+    const view = sweepView(mem);
+    for (const [start, end] of ranges) sweepRange(view, start, end, sites);
   } finally {
     Error.stackTraceLimit = limit;
+    held.pn = NaN;
   }
   for (const s of sites) mem.poke(s, CALL_RAX);
   return sites;
@@ -73,16 +88,25 @@ export let lastKey = '';
  * before stop can read.
  */
 function sweepRange(mem: Memory, start: number, end: number, sites: number[]): void {
-  const pages = mem.pageNumbers(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
+  const pages = mem.contentPages(Math.floor(start / PAGE_SIZE), Math.ceil(end / PAGE_SIZE));
   const stop = sweepEnd(mem, pages, start, end);
   if (stop <= start) return;
   const key = new SweepKey();
-  for (let a = start; a < stop; ) {
+  for (let k = 0, a = start; a < stop; ) {
+    // held pages in windows (a run of untouched file pages is one read), zeros between them as they read
     const pn = Math.floor(a / PAGE_SIZE);
-    const off = a - pn * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - off, stop - a);
-    const p = mem.touchedPage(pn);
-    key.bytes(p ? p.u8.subarray(off, off + n) : ZEROS.subarray(0, n));
+    while (k < pages.length && pages[k] < pn) k++;
+    let n: number;
+    if (k < pages.length && pages[k] === pn) {
+      let last = k;
+      while (last + 1 < pages.length && last - k + 1 < WINDOW_PAGES && pages[last + 1] === pages[last] + 1) last++;
+      n = Math.min((pages[last] + 1) * PAGE_SIZE, stop) - a;
+      mem.contentInto(a, WINDOW.subarray(0, n));
+      key.bytes(WINDOW.subarray(0, n));
+    } else {
+      n = Math.min((pn + 1) * PAGE_SIZE, stop) - a;
+      key.bytes(ZEROS.subarray(0, n));
+    }
     a += n;
   }
   const tail = new Uint8Array(30);
@@ -112,6 +136,27 @@ function sweepRange(mem: Memory, start: number, end: number, sites: number[]): v
   for (const a of found) sites.push(a);
 }
 
+/**
+ * mem as the decoder sees it in a sweep: an instruction byte is what its page holds (bytesOf), fetched with the
+ * permission check of a fetch (a fault as xpage's), but no page is made or marked as code.
+ */
+function sweepView(mem: Memory): Memory {
+  const user = mem.getCpl() === 3;
+  let pn = NaN, fetchable = false;
+  const view = Object.create(mem) as Memory;
+  view.fetch8 = (a: number): number => {
+    const at = Math.floor(a / PAGE_SIZE);
+    if (at !== pn) {
+      const prot = mem.protAt(a);
+      pn = at;
+      fetchable = prot >= 0 && (prot & PROT_EXEC) !== 0 && (!user || (prot & PROT_USER) !== 0);
+    }
+    if (!fetchable) throw new CpuFault(Vector.PF, a, PF_FETCH | (user ? PF_USER : 0));
+    return byteAt(mem, a);
+  };
+  return view;
+}
+
 /** The instruction at a is one the sweep rewrites: sysenter, or what decodes as syscall (prefixes included). */
 function isSite(mem: Memory, a: number): boolean {
   // sysenter, or syscall without a prefix (what decode answers for these two bytes, without a cold decode per site)
@@ -124,9 +169,26 @@ function isSite(mem: Memory, a: number): boolean {
   }
 }
 
-/** A byte of held memory (a page never written is zeros). */
+/**
+ * The last page read by bytesOf (a sweep reads the same page byte by byte: an untouched file page is one read of
+ * the file, not one per byte); forgotten after each rewrite, as memory changes between two.
+ */
+const held = { pn: NaN, bytes: new Uint8Array(PAGE_SIZE), zeros: true };
+
+/** What page pn holds, without making it (Memory.contentOf); undefined: zeros. Valid until the next call for another page. */
+function bytesOf(mem: Memory, pn: number): Uint8Array | undefined {
+  if (pn !== held.pn) {
+    const u8 = mem.contentOf(pn);
+    held.pn = pn;
+    held.zeros = u8 === undefined;
+    if (u8) held.bytes.set(u8);
+  }
+  return held.zeros ? undefined : held.bytes;
+}
+
+/** A byte of held memory (a page never written is zeros, an untouched file page its file's byte). */
 function byteAt(mem: Memory, a: number): number {
-  return mem.touchedPage(Math.floor(a / PAGE_SIZE))?.u8[a & (PAGE_SIZE - 1)] ?? 0;
+  return bytesOf(mem, Math.floor(a / PAGE_SIZE))?.[a & (PAGE_SIZE - 1)] ?? 0;
 }
 
 /** The decoding sweep of [start, stop), whose held pages are `pages`. */

@@ -138,6 +138,11 @@ export function enterHostLog(log: HostLog | null): HostLog | null {
   return prev;
 }
 
+/** A log is recording or replaying the host's answers now (a machine with history is running or loading). */
+export function hostLogActive(): boolean {
+  return active !== null;
+}
+
 /** Run f with log active (enterHostLog), then the one active before. */
 export function withHostLog<T>(log: HostLog | null, f: () => T): T {
   const prev = enterHostLog(log);

@@ -20,7 +20,9 @@
  * PROT_USER. PROT_NONE pages are mapped in Memory with PROT_USER only, so
  * every access faults (SEGV_ACCERR) but the range stays reserved.
  *
- * Private file mappings copy the file's bytes at map time. MAP_SHARED file
+ * Private file mappings read each page from the file at its first touch
+ * (filepages.ts; at map time in a machine whose history is recorded, or
+ * when the file cannot be opened again). MAP_SHARED file
  * mappings map the file's pages in the page cache (pagecache.ts): every
  * shared mapping of a page, in any process, is the same bytes, which read
  * and write on the file meet; they are written back (within the file's
@@ -38,8 +40,9 @@
  * What the emulator maps for itself ([kernel], the zpoline trampoline) is no
  * part of the program's address space and counts for nothing.
  */
-import { hostFs as fs } from './hostlog.js';
-import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE } from '../cpu/memory.js';
+import { hostFs as fs, hostLogActive } from './hostlog.js';
+import { Memory, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_USER, PROT_WRITE, type PageSource } from '../cpu/memory.js';
+import { filePages } from './filepages.js';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM, SysError } from './errno.js';
 import { hostVdsoSize } from './host.js';
 import type { SharedPages } from './pagecache.js';
@@ -113,9 +116,11 @@ export interface VmaFile {
    * The file's size when it was mapped: a page wholly past it is not
    * accessible (SIGBUS, as Linux's filemap fault past EOF). Linux looks at
    * the size when the page is touched; a file grown since the mmap is not
-   * seen here, since the mapping is a copy.
+   * seen here.
    */
   size?: number;
+  /** A private mapping read at each page's first touch: where from (Memory reads it; mremap and madvise map it again). */
+  pages?: PageSource;
 }
 
 export interface Vma {
@@ -144,6 +149,8 @@ export interface MapSource {
   name: string;
   /** Read up to into.length bytes at offset into `into`; the count (short at EOF). */
   read(offset: number, into: Uint8Array): number;
+  /** Where a private mapping's pages are read at their first touch (filepages.ts); null: they are read at mmap. */
+  pages?(): PageSource | null;
 }
 
 /**
@@ -626,8 +633,14 @@ export class MM {
       file: source ? { ...source.file, offset } : null,
       accounted: sharedType === MAP_PRIVATE && (prot & PROT_WRITE) !== 0 && !(flags & MAP_NORESERVE),
     };
+    // a page of a private file mapping is read at its first touch, unless the host's answers are logged (history): the
+    // log orders them, and a debugger's access (out of the log) could move a first touch
+    const pages = source && !vma.file!.cache && !hostLogActive() ? (source.pages?.() ?? null) : null;
     if (vma.file?.cache) this.holdFile(vma, start, start + len, true);
-    else if (source) this.fill(start, len, source.read.bind(source), offset);
+    else if (pages) {
+      vma.file!.pages = pages;
+      this.mem.mapFile(start, len, memProt(prot), pages, offset);
+    } else if (source) this.fill(start, len, source.read.bind(source), offset);
     this.sealPastEof(vma, start, start + len);
     this.insert(vma);
     if (prot & PROT_EXEC) this.onExecutable?.(start, start + len);
@@ -806,6 +819,7 @@ export class MM {
       this.mem.mapFresh(v.end, ext, memProt(v.prot));
       const from = v.end;
       if (v.file?.cache) this.holdFile({ ...v, end: v.end + ext }, from, from + ext, true);
+      else if (v.file?.pages) this.mem.mapFile(v.end, ext, memProt(v.prot), v.file.pages, v.file.offset + (v.end - v.start));
       else if (v.file) this.fill(v.end, ext, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (v.end - v.start));
       v.end += ext;
       this.sealPastEof(v, from, v.end);
@@ -823,7 +837,9 @@ export class MM {
   /** Move (or with oldLen 0, duplicate) pages of VMA v to dest. */
   private move(v: Vma, oldAddr: number, oldLen: number, dest: number, newLen: number, flags: number): number {
     const mp = memProt(v.prot);
-    this.mem.mapFresh(dest, newLen, mp);
+    // a file read at first touch moves as its file (its untouched pages are read there), with its touched pages copied over
+    if (v.file?.pages) this.mem.mapFile(dest, newLen, mp, v.file.pages, v.file.offset + (oldAddr - v.start));
+    else this.mem.mapFresh(dest, newLen, mp);
     const copyLen = oldLen === 0 ? Math.min(newLen, v.end - oldAddr) : Math.min(oldLen, newLen);
     const moved = MM.slice(v, oldAddr, oldAddr + newLen);
     moved.start = dest;
@@ -831,7 +847,7 @@ export class MM {
     // a shared file mapping moves as the same cache pages; other pages move as bytes
     if (v.file?.cache) this.holdFile(moved, dest, dest + newLen, true);
     else this.copyPages(oldAddr, dest, copyLen);
-    if (newLen > copyLen && v.file && !v.file.cache) {
+    if (newLen > copyLen && v.file && !v.file.cache && !v.file.pages) {
       this.fill(dest + copyLen, newLen - copyLen, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (oldAddr - v.start) + copyLen);
     }
     if (oldLen > 0) {
@@ -849,7 +865,7 @@ export class MM {
     return dest;
   }
 
-  /** Copy the touched pages of [src, src+len) to dst (untouched pages are zero on both sides). */
+  /** Copy the touched pages of [src, src+len) to dst (untouched pages read the same on both sides: zeros, or their file's bytes). */
   private copyPages(src: number, dst: number, len: number): void {
     const first = Math.floor(src / PAGE_SIZE);
     const n = Math.ceil(len / PAGE_SIZE);
@@ -875,8 +891,9 @@ export class MM {
         const s = Math.max(v.start, addr), e = Math.min(v.end, end);
         if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
-        this.mem.mapFresh(s, e - s, memProt(v.prot));
-        if (v.file) this.fill(s, e - s, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (s - v.start));
+        if (v.file?.pages) this.mem.mapFile(s, e - s, memProt(v.prot), v.file.pages, v.file.offset + (s - v.start));
+        else this.mem.mapFresh(s, e - s, memProt(v.prot));
+        if (v.file && !v.file.pages) this.fill(s, e - s, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (s - v.start));
         this.sealPastEof(v, s, e);
         if (v.prot & PROT_EXEC) this.onExecutable?.(s, e);
       }
@@ -985,7 +1002,9 @@ export class MM {
  */
 export function hostFileSource(fd: number, hostPath: string, name: string, offset: number, access: { writeBack: boolean; mayWrite: boolean }): MapSource {
   const st = fs.fstatSync(fd, { bigint: true });
+  let pages: PageSource | null | undefined;
   return {
+    pages: () => (pages === undefined ? (pages = filePages(fd, Number(st.dev), Number(st.ino))) : pages),
     name,
     file: { hostPath, offset, dev: Number(st.dev), ino: Number(st.ino), ...access, size: Number(st.size) },
     read(o: number, into: Uint8Array): number {

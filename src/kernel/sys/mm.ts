@@ -50,13 +50,14 @@ function sysMincore(p: Process, a: SyscallArgs): number {
   if (!p.mm.isCovered(addr, end)) throw new SysError(ENOMEM);
   const n = (end - addr) / PAGE_SIZE;
   const out = new Uint8Array(n);
-  for (let k = 0; k < n; k++) out[k] = p.mem.hasPage(Math.floor(addr / PAGE_SIZE) + k) ? 1 : 0;
+  // a file page not yet touched is in the page cache as far as the guest can tell (Linux's mincore reports the cache)
+  for (let k = 0; k < n; k++) out[k] = p.mem.hasPage(Math.floor(addr / PAGE_SIZE) + k) || p.mm.vmaAt(addr + k * PAGE_SIZE)?.file ? 1 : 0;
   writeMem(p.mem, vec, out);
   return 0;
 }
 
 export function registerMm(t: HandlerTable): void {
-  t.on(9, sysMmap, 'a private file mapping is a copy made at mmap (a MAP_SHARED one is the page cache\'s pages); a file grown since the mmap is not seen (SIGBUS past its size then)');
+  t.on(9, sysMmap, 'a private file mapping reads each page at its first touch (at mmap when history is recorded; a MAP_SHARED one is the page cache\'s pages, made at mmap); a file grown since the mmap is not seen (SIGBUS past its size then)');
   t.on(10, (p, a) => {
     p.mm.mprotect(a.num(0), a.unum(1), a.int(2));
     return 0;

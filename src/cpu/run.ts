@@ -13,8 +13,8 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Memory, type Page } from './memory.js';
-import { compileBlock, compileTrace, knownBlock, selfLoop, type CompiledBlock } from './jit/compile.js';
-import { current, cycleFrom } from './jit/trace.js';
+import { compileBlock, compileTrace, knownBlock, selfLoop, traceExit, type CompiledBlock } from './jit/compile.js';
+import { current, traceFrom } from './jit/trace.js';
 
 const MAX_BLOCK = 64;
 /**
@@ -292,23 +292,32 @@ for (const f of [(): number => 0, (): number => 1]) enter(f, null as unknown as 
 
 /**
  * Look for a trace from the compiled block b (jit/trace.ts): the cycle of
- * links back to it, compiled as one loop. Each failure waits twice as many
- * runs before the next look, so that a block that heads no cycle costs next
- * to nothing.
+ * links back to it, compiled as one loop, or the path of links from it.
+ * Each failure waits twice as many runs before the next look, so that a
+ * block that heads no trace costs next to nothing.
  */
 function findTrace(b: Block, epoch: number, cpl: number): void {
-  const blocks = cycleFrom(b, epoch, cpl);
-  const fn = blocks === null ? null : compileTrace(blocks.map((x) => x.insns), b.compat);
-  if (blocks === null || fn === null) {
+  const t = traceFrom(b, epoch, cpl);
+  const fn = t === null ? null : compileTrace(t.blocks.map((x) => x.insns), b.compat, t.cycle);
+  if (t === null || fn === null) {
     b.traceAt = b.runs * 2 + 2;
     return;
   }
   b.trace = fn;
-  b.traceBlocks = blocks;
-  b.traceInsns = blocks.flatMap((x) => x.insns);
+  b.traceBlocks = t.blocks;
+  b.traceInsns = t.blocks.flatMap((x) => x.insns);
   b.traceEpoch = epoch;
   b.traceCpl = cpl;
 }
+
+/**
+ * Compiled runs of a block before it looks for a trace: enough for the
+ * blocks a trace from an earlier block would go through to stop being
+ * entered from the run loop (they are then reached inside that trace), so
+ * that they do not head traces of their own; at most the compile threshold
+ * (tests compile everything at once).
+ */
+const TRACE_AFTER = 32;
 
 /** The links b's trace was made of would all be followed now, to blocks that are still current. */
 function traceHolds(b: Block, epoch: number, cpl: number): boolean {
@@ -378,6 +387,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
           b.compiled = compileBlock(insns, b.compat);
           if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
         } else if (runs === WARM) b.compiled = knownBlock(insns, b.compat) ?? null; // compiled before (a clone of the machine decodes again)
+        if (b.compiled !== null) b.traceAt = runs + Math.min(TRACE_AFTER, cache.hot);
       }
       if (b.compiled !== null) {
         if (b.trace === null && ++b.runs >= b.traceAt) findTrace(b, mem.epoch + cache.epoch, cpu.cpl);
@@ -386,7 +396,9 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
             const ran = cache.ran;
             if (ran !== null) for (const m of b.traceBlocks) if (m.ranMark !== ran.mark) ran.note(m);
             done += enter(b.trace, cpu, b.traceInsns, budget - done);
-            prev = null; // it left from one of its blocks, or after a store into code
+            // the block it left from, whose links the run loop follows next (none after a store into code)
+            const x = traceExit[0];
+            prev = x >= 0 ? b.traceBlocks[x] : null;
             continue;
           }
           b.trace = null;

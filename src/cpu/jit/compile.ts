@@ -866,28 +866,36 @@ export function blockSource(insns: Insn[]): string | null {
   return frame(body);
 }
 
+/** Every instruction of the block has a template (no handler is called): a trace may go on past it. */
+export function templated(insns: Insn[]): boolean {
+  return member(new Emitter(), insns, 0).templated === insns.length;
+}
+
 /**
- * JavaScript for a trace (jit/trace.ts): a cycle of two or more blocks, each
- * of which branches (or falls through) to the next and the last back to the
- * first, run as one loop with the registers and flags in locals throughout.
- * Between two blocks it does what the run loop does between them: it goes on
- * only while the branch went to the next block of the cycle, the next block
- * fits in the budget, nothing asked the CPU to stop and no store rewrote
- * code; else it leaves, with RIP at the branch's target. A block of the cycle
- * that loops on itself goes round inside it. Only blocks whose every
- * instruction has a template are traced (a handler may change what the
- * blocks' validity rests on: the mappings, the privilege level, the mode);
- * null otherwise.
+ * JavaScript for a trace (jit/trace.ts): two or more blocks, each of which
+ * branches (or falls through) to the next, and (cycle) the last back to the
+ * first, run as one loop with the registers and flags in locals throughout;
+ * or else once through, leaving after the last. Between two blocks it does
+ * what the run loop does between them: it goes on only while the branch went
+ * to the next block of the trace, the next block fits in the budget, nothing
+ * asked the CPU to stop and no store rewrote code; else it leaves, with RIP
+ * at the branch's target. A block of the trace that loops on itself goes
+ * round inside it. Only blocks whose every instruction has a template are
+ * gone past (a handler may change what the blocks' validity rests on: the
+ * mappings, the privilege level, the mode): a path's last block may call
+ * handlers, as a compiled block does; null otherwise.
  */
-export function traceSource(blocks: Insn[][]): string | null {
+export function traceSource(blocks: Insn[][], cycle = true): string | null {
   const e = new Emitter();
-  const leave = (): string => `{${e.pendingWrite()}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;}`;
+  let j = 0;
+  const leave = (): string => `{${e.pendingWrite()}${SYNC_OUT}X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;}`;
   let body = '';
   let headDead = false;
   let base = 0;
-  for (let j = 0; j < blocks.length; j++) {
+  for (; j < blocks.length; j++) {
     const insns = blocks[j];
     const n = insns.length;
+    const end = !cycle && j === blocks.length - 1;
     const next = blocks[(j + 1) % blocks.length];
     const inner = selfLoop(insns);
     // the flags a round of an inner loop starts with are in cpu.lf (or dead: see blockSource)
@@ -895,7 +903,17 @@ export function traceSource(blocks: Insn[][]): string | null {
     e.produced = false;
     e.startFlagsDead = false;
     const m = member(e, insns, base);
-    if (m.templated !== n) return null;
+    if (m.templated !== n && !end) return null;
+    if (end) {
+      // the path's end: leave after the block, as blockSource's function does (after a handler as the
+      // last instruction the registers are in the CPU already, and the locals stale)
+      let code = m.code;
+      if (inner) code = `for(;;){${code + e.materialize()}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
+      else code += `\ncpu.icount++;D+=${n};` + e.materialize();
+      if (m.tailTemplated) code += SYNC_OUT;
+      body += code + `X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;\n`;
+      break;
+    }
     const dead = e.startFlagsDead && !(e.pending?.rot ?? false);
     if (j === 0) headDead = dead;
     let code = m.code;
@@ -911,8 +929,15 @@ export function traceSource(blocks: Insn[][]): string | null {
     body += code + '\n';
     base += n;
   }
-  return frame(`for(;;){${body}}`);
+  return frame('X[0]=-1;' + (cycle ? `for(;;){${body}}` : body));
 }
+
+/**
+ * The index in its trace of the block a trace function last left from
+ * after running it whole (-1: it left inside a block, after a store into
+ * code), which the run loop follows the links of next.
+ */
+export const traceExit = new Int32Array(1);
 
 /** The #GP a non-canonical branch target raises (as control.ts's canonical()). */
 function GP(): CpuFault {
@@ -966,19 +991,20 @@ export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | nu
 }
 
 /**
- * Compile a trace, a cycle of blocks (jit/trace.ts), to one function (null:
- * a block has an instruction without a template, see traceSource). It is
- * called with the blocks' instructions as one array, in the cycle's order.
+ * Compile a trace, a cycle of blocks or (cycle false) a path (jit/trace.ts),
+ * to one function (null: a block it goes past has an instruction without a
+ * template, see traceSource). It is called with the blocks' instructions as
+ * one array, in the trace's order.
  */
-export function compileTrace(blocks: Insn[][], compat: boolean): CompiledBlock | null {
-  const site = 'trace|' + blocks.map((b) => siteOf(b, compat)).join('|');
+export function compileTrace(blocks: Insn[][], compat: boolean, cycle = true): CompiledBlock | null {
+  const site = (cycle ? 'trace|' : 'path|') + blocks.map((b) => siteOf(b, compat)).join('|');
   const had = known.get(site);
   if (had !== undefined) return had;
-  const src = traceSource(blocks);
+  const src = traceSource(blocks, cycle);
   let fn: CompiledBlock | null = null;
   if (src !== null) {
-    const make = new Function('H', 'GP', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
-    fn = make(blocks.flat().map((i) => i.op), GP);
+    const make = new Function('H', 'GP', 'X', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault, x: Int32Array) => CompiledBlock;
+    fn = make(blocks.flat().map((i) => i.op), GP, traceExit);
   }
   if (known.size >= KNOWN_MAX) known.clear();
   known.set(site, fn);

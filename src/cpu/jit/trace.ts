@@ -3,11 +3,15 @@
  * such as a hash's round with its test at the end and a jump back) compiled
  * as one loop (compile.ts's traceSource), so that round after round runs
  * without coming back to the run loop, with the guest registers and flags in
- * locals throughout.
+ * locals throughout; or a path of hot blocks that is no cycle (a syscall's
+ * trip through the guest kernel: entry, pt_regs pushes, a call, the
+ * hypercall), run once through, so that the run loop is visited once per
+ * path instead of once per block.
  *
- * The cycle is the one the blocks last took: each block's link (run.ts) is
- * the block that followed it last time, and the run loop looks for a cycle
- * of links back to a hot block. The trace is used from its first block only
+ * The trace is the way the blocks last went: each block's link (run.ts) is
+ * the block that followed it last time, and the run loop follows links from
+ * a hot block, back to it (a cycle) or up to a block it may not go past. The
+ * trace is used from its first block only
  * while every link it was made of would still be followed (the same
  * mappings, breakpoints and privilege level: the epochs) and every block is
  * still what its bytes decode to (the pages' generations); it leaves at the
@@ -17,6 +21,7 @@ import { I_BRANCH, type Insn } from '../insn.js';
 import type { Page } from '../memory.js';
 import * as ctl from '../ops/control.js';
 import * as c32 from '../ops/compat.js';
+import { templated } from './compile.js';
 
 /**
  * What a trace reads of a block: run.ts's Block, named here by its shape, so that the run loop imports the
@@ -39,7 +44,7 @@ export interface Traced {
 }
 
 /** Blocks in a trace at most, and instructions. */
-const MAX_BLOCKS = 8, MAX_INSNS = 512;
+const MAX_BLOCKS = 16, MAX_INSNS = 512;
 
 /** The block's decoded bytes are unchanged. */
 export function current(b: Traced): boolean {
@@ -50,8 +55,12 @@ export function current(b: Traced): boolean {
  * The block that followed `b` last time, if the run loop would follow that
  * link now and it may be traced: a target that b's last instruction names
  * (a direct jump's, either of a conditional branch's, the next instruction
- * after one that does not branch), and nothing that must be seen at its
- * start (breakpoint, probe) or that runs apart (a nop sled).
+ * after one that does not branch) or any for a return or an indirect jump or
+ * call (the trace goes on only where the branch went there, as it does after
+ * every block), and nothing that must be seen at its start (breakpoint,
+ * probe) or that runs apart (a nop sled). Only a block whose every
+ * instruction has a template is followed: a handler may change what the
+ * trace's validity rests on (the mappings, the privilege level, the mode).
  */
 function successor(b: Traced, epoch: number, cpl: number): Traced | null {
   const l = b.link;
@@ -61,21 +70,26 @@ function successor(b: Traced, epoch: number, cpl: number): Traced | null {
   const to = l.insns[0].addr;
   if (tail.op === ctl.jcc) return to === tail.disp || to === tail.next ? l : null;
   if (tail.op === ctl.jmpRel || tail.op === c32.jmpRel) return to === tail.disp ? l : null;
-  if (tail.flags & I_BRANCH) return null;
+  if (tail.op === ctl.callRel) return to === tail.disp ? l : null;
+  if (tail.flags & I_BRANCH) return tail.op === ctl.ret || tail.op === ctl.jmpE || tail.op === ctl.callE || tail.op === c32.ret || tail.op === c32.callRel ? l : null;
   return to === tail.next ? l : null;
 }
 
-/** The cycle of links from `head` back to it (head first), or null. */
-export function cycleFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
+/**
+ * The trace from `head` (head first): the cycle of links back to it, or else
+ * the path of links up to the first block that may not be followed or gone
+ * past (its last block may then call handlers: nothing of the trace runs
+ * after it); null for a single block.
+ */
+export function traceFrom<B extends Traced>(head: B, epoch: number, cpl: number): { blocks: B[]; cycle: boolean } | null {
   if (head.bp !== 0 || head.probe !== null || head.nops !== 0) return null;
   const out = [head];
   let total = head.insns.length;
   for (let b = head; ; ) {
-    const s = successor(b, epoch, cpl) as B | null; // a block's links are blocks of its own cache
-    if (s === null) return null;
-    if (s === head) return out.length > 1 ? out : null;
+    const s = templated(b.insns) ? (successor(b, epoch, cpl) as B | null) : null; // a block's links are blocks of its own cache
+    if (s === head) return out.length > 1 ? { blocks: out, cycle: true } : null;
+    if (s === null || out.includes(s) || out.length === MAX_BLOCKS || total + s.insns.length > MAX_INSNS) return out.length > 1 ? { blocks: out, cycle: false } : null;
     total += s.insns.length;
-    if (out.includes(s) || out.length === MAX_BLOCKS || total > MAX_INSNS) return null;
     out.push(s);
     b = s;
   }

@@ -35,6 +35,14 @@ const HOT = 20_000;
  * start-up compiles 8 loops early (48 blocks in all, of 31 M instructions).
  */
 const LOOP_HOT = 1024;
+/**
+ * Runs of a block of the guest kernel's code (BlockCache.kernelCode) before
+ * it is compiled. That code never changes and is the path of every syscall,
+ * so a program that makes this many has a use for it compiled and will make
+ * more: getpid-asm's 200,000 trips ran their first 20,000 in the interpreter
+ * at HOT, about a fifth of the whole run's time.
+ */
+const KERNEL_HOT = 512;
 /** Runs after which a block looks for a compiled form made before (jit/compile.ts's knownBlock). */
 const WARM = 16;
 
@@ -71,8 +79,10 @@ export class Block {
   compat = false;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
-  /** Runs after which it is compiled if it is a loop of one block (LOOP_HOT), sooner than BlockCache.hot. */
-  loopHot = Infinity;
+  /** The guest kernel's code (BlockCache.kernelCode). */
+  kernel = false;
+  /** Runs after which it is compiled if sooner than BlockCache.hot: a loop of one block (LOOP_HOT), the guest kernel's code (KERNEL_HOT). */
+  hotAt = Infinity;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
   compiled: CompiledBlock | null = null;
   /**
@@ -169,6 +179,7 @@ export class BlockCache {
     c.probes = new Map(this.probes);
     c.pageProbe = this.pageProbe;
     c.maxBlock = this.maxBlock;
+    c.kernelCode = this.kernelCode;
     c.onBreakpoint = this.onBreakpoint;
     c.ran = this.ran;
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
@@ -267,9 +278,24 @@ export class BlockCache {
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     b.compat = compat;
-    if (selfLoop(insns)) b.loopHot = LOOP_HOT;
+    b.kernel = this.isKernelCode(rip);
+    if (selfLoop(insns)) b.hotAt = LOOP_HOT;
+    else if (b.kernel) b.hotAt = KERNEL_HOT;
     (compat ? this.blocks32 : this.blocks).set(rip, b);
     return b;
+  }
+
+  /**
+   * The guest kernel's code, [start, end) pairs flattened, which the entry
+   * model names (its image, and nommu's trampoline page): compiled after
+   * KERNEL_HOT runs.
+   */
+  kernelCode: number[] = [];
+
+  private isKernelCode(rip: number): boolean {
+    const k = this.kernelCode;
+    for (let j = 0; j < k.length; j += 2) if (rip >= k[j] && rip < k[j + 1]) return true;
+    return false;
   }
 
   /** Decoded instruction at an address, in the mode `compat` (for traces and debuggers). */
@@ -297,15 +323,15 @@ for (const f of [(): number => 0, (): number => 1]) enter(f, null as unknown as 
  * block that heads no trace costs next to nothing.
  */
 function findTrace(b: Block, epoch: number, cpl: number): void {
-  const t = traceFrom(b, epoch, cpl);
-  const fn = t === null ? null : compileTrace(t.blocks.map((x) => x.insns), b.compat, t.cycle);
-  if (t === null || fn === null) {
+  const t = traceFrom(b, epoch, cpl, b.kernel);
+  const c = t === null ? null : compileTrace(t.blocks.map((x) => x.insns), b.compat, t.cycle);
+  if (t === null || c === null) {
     b.traceAt = b.runs * 2 + 2;
     return;
   }
-  b.trace = fn;
-  b.traceBlocks = t.blocks;
-  b.traceInsns = t.blocks.flatMap((x) => x.insns);
+  b.trace = c.fn;
+  b.traceBlocks = t.blocks.slice(0, c.blocks);
+  b.traceInsns = b.traceBlocks.flatMap((x) => x.insns);
   b.traceEpoch = epoch;
   b.traceCpl = cpl;
 }
@@ -383,7 +409,7 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       // the whole block may run: its compiled form does exactly what the loop below does
       if (b.compiled === null) {
         const runs = ++b.runs;
-        if (runs >= cache.hot || runs >= b.loopHot) {
+        if (runs >= cache.hot || runs >= b.hotAt) {
           b.compiled = compileBlock(insns, b.compat);
           if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
         } else if (runs === WARM) b.compiled = knownBlock(insns, b.compat) ?? null; // compiled before (a clone of the machine decodes again)

@@ -868,8 +868,12 @@ export function blockSource(insns: Insn[]): string | null {
 
 /** Every instruction of the block has a template (no handler is called): a trace may go on past it. */
 export function templated(insns: Insn[]): boolean {
-  return member(new Emitter(), insns, 0).templated === insns.length;
+  let t = isTemplated.get(insns);
+  if (t === undefined) isTemplated.set(insns, (t = member(new Emitter(), insns, 0).templated === insns.length));
+  return t;
 }
+/** templated's answers, by a block's instructions (the search for a trace asks about a block many times). */
+const isTemplated = new WeakMap<Insn[], boolean>();
 
 /**
  * JavaScript for a trace (jit/trace.ts): two or more blocks, each of which
@@ -996,17 +1000,31 @@ export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | nu
  * template, see traceSource). It is called with the blocks' instructions as
  * one array, in the trace's order.
  */
-export function compileTrace(blocks: Insn[][], compat: boolean, cycle = true): CompiledBlock | null {
+export function compileTrace(blocks: Insn[][], compat: boolean, cycle = true): { fn: CompiledBlock; blocks: number } | null {
   const site = (cycle ? 'trace|' : 'path|') + blocks.map((b) => siteOf(b, compat)).join('|');
-  const had = known.get(site);
+  const had = knownTraces.get(site);
   if (had !== undefined) return had;
-  const src = traceSource(blocks, cycle);
-  let fn: CompiledBlock | null = null;
-  if (src !== null) {
+  let n = blocks.length;
+  let src = traceSource(blocks, cycle);
+  // a path too long for V8 to optimize is cut short (a cycle cannot be)
+  while (!cycle && n > 2 && (src === null || src.length > MAX_TRACE_SOURCE)) src = traceSource(blocks.slice(0, --n), false);
+  let t: { fn: CompiledBlock; blocks: number } | null = null;
+  if (src !== null && src.length <= MAX_TRACE_SOURCE) {
     const make = new Function('H', 'GP', 'X', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault, x: Int32Array) => CompiledBlock;
-    fn = make(blocks.flat().map((i) => i.op), GP, traceExit);
+    t = { fn: make(blocks.slice(0, n).flat().map((i) => i.op), GP, traceExit), blocks: n };
   }
-  if (known.size >= KNOWN_MAX) known.clear();
-  known.set(site, fn);
-  return fn;
+  if (knownTraces.size >= KNOWN_MAX) knownTraces.clear();
+  knownTraces.set(site, t);
+  return t;
 }
+
+/** Traces compiled so far, as `known` (with how many of the blocks asked for each took). */
+const knownTraces = new Map<string, { fn: CompiledBlock; blocks: number } | null>();
+
+/**
+ * Characters of JavaScript a trace has at most. V8 never optimized a longer
+ * one (busybox sha256sum's paths of 8 to 12 blocks, 55,000 to 75,000
+ * characters, ran in its bytecode interpreter to the end, and the whole
+ * program 3x slower); 21,000 was optimized at once.
+ */
+const MAX_TRACE_SOURCE = 24_000;

@@ -825,6 +825,9 @@ function member(e: Emitter, insns: Insn[], base: number): Member {
  * interpreter leaves it when the instruction I[k] faults (S and L: the first
  * and last index of the block k is in).
  */
+/** The lazy flags pending in the F* locals (if any: Fop, Rot) written to cpu.lf, as the interpreter would have left them. */
+const FLAGS_OUT = `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);`;
+
 function frame(body: string): string {
   return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
@@ -833,7 +836,7 @@ function frame(body: string): string {
     // completed rounds); the locals are the state before it
     `try{${body}}catch(err){if(h===0){${SYNC_OUT}}` +
     // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
-    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
+    FLAGS_OUT +
     `cpu.rip=I[k].addr;if(k<L)cpu.icount+=k-S;throw err;}`
   );
 }
@@ -892,7 +895,13 @@ const isTemplated = new WeakMap<Insn[], boolean>();
 export function traceSource(blocks: Insn[][], cycle = true): string | null {
   const e = new Emitter();
   let j = 0;
-  const leave = (): string => `{${e.pendingWrite()}${SYNC_OUT}X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;}`;
+  // every exit goes through one sequence after the trace's code (OUT): V8 optimizes a trace on the
+  // type feedback of the code that ran, and an exit first taken in optimized code deoptimizes it (a
+  // path's exits are taken rarely: where a slice's budget ends, at a tick), so there is one exit to learn
+  const leave = (): string => {
+    e.pendingWrite(); // the flags are looked at there: the pending ones, which OUT writes as the catch does
+    return `{X[0]=${j};break out;}`;
+  };
   let body = '';
   let headDead = false;
   let base = 0;
@@ -909,13 +918,12 @@ export function traceSource(blocks: Insn[][], cycle = true): string | null {
     const m = member(e, insns, base);
     if (m.templated !== n && !end) return null;
     if (end) {
-      // the path's end: leave after the block, as blockSource's function does (after a handler as the
-      // last instruction the registers are in the CPU already, and the locals stale)
+      // the path's end: leave after the block through OUT, as from any other block; but after a handler
+      // as the last instruction the registers are in the CPU already, and the locals stale
       let code = m.code;
       if (inner) code = `for(;;){${code + e.materialize()}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
-      else code += `\ncpu.icount++;D+=${n};` + e.materialize();
-      if (m.tailTemplated) code += SYNC_OUT;
-      body += code + `X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;\n`;
+      else code += `\ncpu.icount++;D+=${n};`;
+      body += code + (m.tailTemplated ? leave() : `X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;`) + '\n';
       break;
     }
     const dead = e.startFlagsDead && !(e.pending?.rot ?? false);
@@ -933,7 +941,7 @@ export function traceSource(blocks: Insn[][], cycle = true): string | null {
     body += code + '\n';
     base += n;
   }
-  return frame('X[0]=-1;' + (cycle ? `for(;;){${body}}` : body));
+  return frame('X[0]=-1;out:{' + (cycle ? `for(;;){${body}}` : body) + `}${FLAGS_OUT}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;`);
 }
 
 /**

@@ -221,7 +221,7 @@ function snapshot(w: World, fault: unknown): unknown {
  * Run from CODE for `budget` instructions, interpreted and with every block
  * compiled at once: the two end states, and whether the first block was compiled.
  */
-function runBoth(code: number[], rwx: boolean, regs: number[], flags: number, budget: number, compat: boolean, traced?: (c: BlockCache) => void, kernel = false): [unknown, unknown, boolean] {
+function runBoth(code: number[], rwx: boolean, regs: number[], flags: number, budget: number, compat: boolean, traced?: (c: BlockCache) => void): [unknown, unknown, boolean] {
   const results: unknown[] = [];
   let compiled = false;
   for (const jit of [false, true]) {
@@ -229,8 +229,6 @@ function runBoth(code: number[], rwx: boolean, regs: number[], flags: number, bu
     const cache = new BlockCache(w.cpu.mem);
     cache.jit = jit;
     cache.hot = 1;
-    // as the guest kernel's code: traces are paths too where there is no cycle (run.ts, jit/trace.ts)
-    if (kernel) cache.kernelCode = [CODE, CODE + 0x1000];
     let fault: unknown = null;
     try {
       runBlocks(w.cpu, cache, budget);
@@ -370,10 +368,9 @@ for (const compat of [false, true])
 describe(`traces (loops of several blocks) do what the interpreter does (${compat ? '32-bit code' : '64-bit code'})`, () => {
   it('random loops of blocks: registers, flags, RIP, count, memory and faults identical', () => {
     const r = rng(FUZZ_SEED ^ (compat ? 0x7ace32 : 0x7ace));
-    let traced = 0, faults = 0, smc = 0, kernelTraced = 0;
+    let traced = 0, faults = 0, smc = 0;
     for (let c = 0; c < 2500; c++) {
       const code = randomCycle(r);
-      const kernel = r() < 0.5;
       // half of the loops with every register pointing into the data pages, so that they go round long before a fault
       const regs = randomRegs(r, r() < 0.5);
       const flags = Math.floor(r() * 0x1000) & 0x8d5;
@@ -381,24 +378,14 @@ describe(`traces (loops of several blocks) do what the interpreter does (${compa
       let hadTrace = false;
       // a budget that may end the trace between its blocks, inside a block or inside the inner loop
       const budget = r() < 0.6 ? 400 : 20 + Math.floor(r() * 300);
-      const [interp, jit] = runBoth(
-        code,
-        rwx,
-        regs,
-        flags,
-        budget,
-        compat,
-        (cache) => {
-          try {
-            hadTrace = cache.get(CODE, compat).trace !== null;
-          } catch {
-            /* not decodable */
-          }
-        },
-        kernel,
-      );
+      const [interp, jit] = runBoth(code, rwx, regs, flags, budget, compat, (cache) => {
+        try {
+          hadTrace = cache.get(CODE, compat).trace !== null;
+        } catch {
+          /* not decodable */
+        }
+      });
       if (hadTrace) traced++;
-      if (hadTrace && kernel) kernelTraced++;
       if ((interp as { fault: unknown }).fault !== null) faults++;
       if (rwx && hadTrace) smc++;
       if (JSON.stringify(jit) !== JSON.stringify(interp)) {
@@ -408,7 +395,7 @@ describe(`traces (loops of several blocks) do what the interpreter does (${compa
           const cache = new BlockCache(w.cpu.mem);
           const a = cache.get(CODE, compat);
           const tail = a.insns[a.insns.length - 1];
-          src = traceSource([a.insns, cache.get(tail.next, compat).insns], !kernel);
+          src = traceSource([a.insns, cache.get(tail.next, compat).insns]);
         } catch {
           /* not decodable */
         }
@@ -416,44 +403,10 @@ describe(`traces (loops of several blocks) do what the interpreter does (${compa
       }
     }
     // the generator reaches traces, with faults in them and stores into their code
-    console.log(`traces ${compat}: ${traced} traced (${kernelTraced} as the guest kernel's code, paths too), ${faults} faults, ${smc} with stores into code`);
+    console.log(`traces ${compat}: ${traced} traced, ${faults} faults, ${smc} with stores into code`);
     expect(traced).toBeGreaterThan(300);
-    expect(kernelTraced).toBeGreaterThan(150);
     expect(faults).toBeGreaterThan(200);
     expect(smc).toBeGreaterThan(50);
-  });
-});
-
-describe('a path through the guest kernel\'s code', () => {
-  // A: inc rax; cmp rax, 3000; je EXIT   B: call C   C: add rbx, rax; imul cx, bx (no template: a handler); ret
-  // then D: jmp A. No cycle without a handler, so A heads the path A, B, C, which ends with C's handler and ret.
-  const A = CODE, B = CODE + 15, C = CODE + 0x40, D = B + 5, EXIT = CODE + 0x100;
-  const code = [0x48, 0xff, 0xc0, 0x48, 0x3d, 0xb8, 0x0b, 0, 0, 0x0f, 0x84, ...rel32(CODE + 9, 6, EXIT), 0xe8, ...rel32(B, 5, C), 0xe9, ...rel32(D, 5, A)];
-  while (code.length < 0x40) code.push(0x90);
-  code.push(0x48, 0x01, 0xc3, 0x66, 0x0f, 0xaf, 0xcb, 0xc3);
-  while (code.length < 0x100) code.push(0x90);
-  code.push(0xeb, 0xfe);
-  it('runs as the interpreter does, whole and in budgets that end inside it', () => {
-    const out: unknown[] = [];
-    let traced = 0;
-    for (const jit of [false, true]) {
-      const regs = new Array<number>(32).fill(0);
-      regs[8] = DATA + 0x1800; // RSP
-      const w = world(code, false, regs, 0x202);
-      const cache = new BlockCache(w.cpu.mem);
-      cache.jit = jit;
-      cache.hot = 1;
-      cache.kernelCode = [CODE, CODE + 0x1000];
-      const states: unknown[] = [];
-      for (const budget of [500, 7, 3, 1, 11, 2000, 13, 5000, 40_000]) {
-        runBlocks(w.cpu, cache, budget);
-        states.push(snapshot(w, null));
-      }
-      if (jit) traced = cache.get(A, false).traceBlocks.length;
-      out.push(states);
-    }
-    expect(traced).toBe(3);
-    expect(out[1]).toEqual(out[0]);
   });
 });
 

@@ -79,8 +79,6 @@ export class Block {
   compat = false;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
-  /** The guest kernel's code (BlockCache.kernelCode). */
-  kernel = false;
   /** Runs after which it is compiled if sooner than BlockCache.hot: a loop of one block (LOOP_HOT), the guest kernel's code (KERNEL_HOT). */
   hotAt = Infinity;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
@@ -278,9 +276,8 @@ export class BlockCache {
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     b.compat = compat;
-    b.kernel = this.isKernelCode(rip);
     if (selfLoop(insns)) b.hotAt = LOOP_HOT;
-    else if (b.kernel) b.hotAt = KERNEL_HOT;
+    else if (this.isKernelCode(rip)) b.hotAt = KERNEL_HOT;
     (compat ? this.blocks32 : this.blocks).set(rip, b);
     return b;
   }
@@ -318,30 +315,29 @@ for (const f of [(): number => 0, (): number => 1]) enter(f, null as unknown as 
 
 /**
  * Look for a trace from the compiled block b (jit/trace.ts): the cycle of
- * links back to it, compiled as one loop, or the path of links from it.
- * Each failure waits twice as many runs before the next look, so that a
- * block that heads no trace costs next to nothing.
+ * links back to it, compiled as one loop. Each failure waits twice as many
+ * runs before the next look, so that a block that heads no cycle costs next
+ * to nothing.
  */
 function findTrace(b: Block, epoch: number, cpl: number): void {
-  const t = traceFrom(b, epoch, cpl, b.kernel);
-  const c = t === null ? null : compileTrace(t.blocks.map((x) => x.insns), b.compat, t.cycle);
-  if (t === null || c === null) {
+  const blocks = traceFrom(b, epoch, cpl);
+  const fn = blocks === null ? null : compileTrace(blocks.map((x) => x.insns), b.compat);
+  if (blocks === null || fn === null) {
     b.traceAt = b.runs * 2 + 2;
     return;
   }
-  b.trace = c.fn;
-  b.traceBlocks = t.blocks.slice(0, c.blocks);
-  b.traceInsns = b.traceBlocks.flatMap((x) => x.insns);
+  b.trace = fn;
+  b.traceBlocks = blocks;
+  b.traceInsns = blocks.flatMap((x) => x.insns);
   b.traceEpoch = epoch;
   b.traceCpl = cpl;
 }
 
 /**
- * Compiled runs of a block before it looks for a trace: enough for the
- * blocks a trace from an earlier block would go through to stop being
- * entered from the run loop (they are then reached inside that trace), so
- * that they do not head traces of their own; at most the compile threshold
- * (tests compile everything at once).
+ * Compiled runs of a block before it looks for a trace: rounds enough for a
+ * loop's branches to have gone both ways, so that the links the search
+ * follows (link and link2) hold the way back (a branch that last left the
+ * loop hid it); at most the compile threshold (tests compile everything at once).
  */
 const TRACE_AFTER = 32;
 

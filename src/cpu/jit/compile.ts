@@ -879,25 +879,24 @@ export function templated(insns: Insn[]): boolean {
 const isTemplated = new WeakMap<Insn[], boolean>();
 
 /**
- * JavaScript for a trace (jit/trace.ts): two or more blocks, each of which
- * branches (or falls through) to the next, and (cycle) the last back to the
- * first, run as one loop with the registers and flags in locals throughout;
- * or else once through, leaving after the last. Between two blocks it does
- * what the run loop does between them: it goes on only while the branch went
- * to the next block of the trace, the next block fits in the budget, nothing
- * asked the CPU to stop and no store rewrote code; else it leaves, with RIP
- * at the branch's target. A block of the trace that loops on itself goes
- * round inside it. Only blocks whose every instruction has a template are
- * gone past (a handler may change what the blocks' validity rests on: the
- * mappings, the privilege level, the mode): a path's last block may call
- * handlers, as a compiled block does; null otherwise.
+ * JavaScript for a trace (jit/trace.ts): a cycle of two or more blocks, each
+ * of which branches (or falls through) to the next and the last back to the
+ * first, run as one loop with the registers and flags in locals throughout.
+ * Between two blocks it does what the run loop does between them: it goes on
+ * only while the branch went to the next block of the cycle, the next block
+ * fits in the budget, nothing asked the CPU to stop and no store rewrote
+ * code; else it leaves, with RIP at the branch's target. A block of the cycle
+ * that loops on itself goes round inside it. Only blocks whose every
+ * instruction has a template are traced (a handler may change what the
+ * blocks' validity rests on: the mappings, the privilege level, the mode);
+ * null otherwise.
  */
-export function traceSource(blocks: Insn[][], cycle = true): string | null {
+export function traceSource(blocks: Insn[][]): string | null {
   const e = new Emitter();
   let j = 0;
   // every exit goes through one sequence after the trace's code (OUT): V8 optimizes a trace on the
-  // type feedback of the code that ran, and an exit first taken in optimized code deoptimizes it (a
-  // path's exits are taken rarely: where a slice's budget ends, at a tick), so there is one exit to learn
+  // type feedback of the code that ran, and an exit first taken in optimized code deoptimizes it (exits
+  // are taken rarely: where a slice's budget ends, at a tick), so there is one exit to learn
   const leave = (): string => {
     e.pendingWrite(); // the flags are looked at there: the pending ones, which OUT writes as the catch does
     return `{X[0]=${j};break out;}`;
@@ -908,7 +907,6 @@ export function traceSource(blocks: Insn[][], cycle = true): string | null {
   for (; j < blocks.length; j++) {
     const insns = blocks[j];
     const n = insns.length;
-    const end = !cycle && j === blocks.length - 1;
     const next = blocks[(j + 1) % blocks.length];
     const inner = selfLoop(insns);
     // the flags a round of an inner loop starts with are in cpu.lf (or dead: see blockSource)
@@ -916,16 +914,7 @@ export function traceSource(blocks: Insn[][], cycle = true): string | null {
     e.produced = false;
     e.startFlagsDead = false;
     const m = member(e, insns, base);
-    if (m.templated !== n && !end) return null;
-    if (end) {
-      // the path's end: leave after the block through OUT, as from any other block; but after a handler
-      // as the last instruction the registers are in the CPU already, and the locals stale
-      let code = m.code;
-      if (inner) code = `for(;;){${code + e.materialize()}\ncpu.icount++;D+=${n};if(cpu.nextRip!==${insns[0].addr}||D+${n}>B||cpu.stopRequested)break;}`;
-      else code += `\ncpu.icount++;D+=${n};`;
-      body += code + (m.tailTemplated ? leave() : `X[0]=${j};cpu.rip=cpu.nextRip;cpu.smc=false;return D;`) + '\n';
-      break;
-    }
+    if (m.templated !== n) return null;
     const dead = e.startFlagsDead && !(e.pending?.rot ?? false);
     if (j === 0) headDead = dead;
     let code = m.code;
@@ -941,7 +930,7 @@ export function traceSource(blocks: Insn[][], cycle = true): string | null {
     body += code + '\n';
     base += n;
   }
-  return frame('X[0]=-1;out:{' + (cycle ? `for(;;){${body}}` : body) + `}${FLAGS_OUT}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;`);
+  return frame(`X[0]=-1;out:{for(;;){${body}}}${FLAGS_OUT}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;`);
 }
 
 /**
@@ -1003,36 +992,30 @@ export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | nu
 }
 
 /**
- * Compile a trace, a cycle of blocks or (cycle false) a path (jit/trace.ts),
- * to one function (null: a block it goes past has an instruction without a
- * template, see traceSource). It is called with the blocks' instructions as
- * one array, in the trace's order.
+ * Compile a trace, a cycle of blocks (jit/trace.ts), to one function (null:
+ * a block has an instruction without a template, see traceSource, or it is
+ * too long). It is called with the blocks' instructions as one array, in the
+ * cycle's order.
  */
-export function compileTrace(blocks: Insn[][], compat: boolean, cycle = true): { fn: CompiledBlock; blocks: number } | null {
-  const site = (cycle ? 'trace|' : 'path|') + blocks.map((b) => siteOf(b, compat)).join('|');
-  const had = knownTraces.get(site);
+export function compileTrace(blocks: Insn[][], compat: boolean): CompiledBlock | null {
+  const site = 'trace|' + blocks.map((b) => siteOf(b, compat)).join('|');
+  const had = known.get(site);
   if (had !== undefined) return had;
-  let n = blocks.length;
-  let src = traceSource(blocks, cycle);
-  // a path too long for V8 to optimize is cut short (a cycle cannot be)
-  while (!cycle && n > 2 && (src === null || src.length > MAX_TRACE_SOURCE)) src = traceSource(blocks.slice(0, --n), false);
-  let t: { fn: CompiledBlock; blocks: number } | null = null;
+  const src = traceSource(blocks);
+  let fn: CompiledBlock | null = null;
   if (src !== null && src.length <= MAX_TRACE_SOURCE) {
     const make = new Function('H', 'GP', 'X', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault, x: Int32Array) => CompiledBlock;
-    t = { fn: make(blocks.slice(0, n).flat().map((i) => i.op), GP, traceExit), blocks: n };
+    fn = make(blocks.flat().map((i) => i.op), GP, traceExit);
   }
-  if (knownTraces.size >= KNOWN_MAX) knownTraces.clear();
-  knownTraces.set(site, t);
-  return t;
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(site, fn);
+  return fn;
 }
 
-/** Traces compiled so far, as `known` (with how many of the blocks asked for each took). */
-const knownTraces = new Map<string, { fn: CompiledBlock; blocks: number } | null>();
-
 /**
- * Characters of JavaScript a trace has at most. V8 never optimized a longer
- * one (busybox sha256sum's paths of 8 to 12 blocks, 55,000 to 75,000
- * characters, ran in its bytecode interpreter to the end, and the whole
- * program 3x slower); 21,000 was optimized at once.
+ * Characters of JavaScript a trace has at most. V8 never optimized longer
+ * ones (traces of 8 to 12 blocks of busybox sha256sum, 55,000 to 75,000
+ * characters, ran in its bytecode interpreter to the end, the whole program
+ * 3x slower); one of 21,000 was optimized at once.
  */
 const MAX_TRACE_SOURCE = 24_000;

@@ -3,15 +3,14 @@
  * such as a hash's round with its test at the end and a jump back) compiled
  * as one loop (compile.ts's traceSource), so that round after round runs
  * without coming back to the run loop, with the guest registers and flags in
- * locals throughout; or a path of hot blocks that is no cycle (a syscall's
- * trip through the guest kernel: entry, pt_regs pushes, a call, the
- * hypercall), run once through, so that the run loop is visited once per
- * path instead of once per block.
+ * locals throughout.
  *
- * The trace is the way the blocks last went: each block's link (run.ts) is
- * the block that followed it last time, and the run loop follows links from
- * a hot block, back to it (a cycle) or up to a block it may not go past. The
- * trace is used from its first block only
+ * The cycle is the way the blocks last went: each block's link (run.ts) is
+ * the block that followed it last time (link2 the one before), and the run
+ * loop looks for a cycle of links back to a hot block. (Paths that are no
+ * cycle, such as a syscall's trip through the guest kernel, were tried as
+ * traces run once through: V8's optimizing compiler took longer over them
+ * than they saved in 200,000 getpid trips.) The trace is used from its first block only
  * while every link it was made of would still be followed (the same
  * mappings, breakpoints and privilege level: the epochs) and every block is
  * still what its bytes decode to (the pages' generations); it leaves at the
@@ -48,7 +47,7 @@ export interface Traced {
 }
 
 /** Blocks in a trace at most, and instructions. */
-const MAX_BLOCKS = 16, MAX_INSNS = 512;
+const MAX_BLOCKS = 8, MAX_INSNS = 512;
 
 /** The block's decoded bytes are unchanged. */
 export function current(b: Traced): boolean {
@@ -106,29 +105,8 @@ function cycleFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] |
   return from(head, head.insns.length) ? path : null;
 }
 
-/**
- * The trace from `head` (head first): a cycle of links back to it, or else
- * (paths) the path of the last links up to the first block that may not be
- * followed or gone past (its last block may then call handlers: nothing of
- * the trace runs after it); null for a single block.
- *
- * Paths are for the guest kernel's code, whose blocks are short and run in
- * the same order trip after trip: in a program's code a path went through a
- * loop's first round and left it at its branch back (busybox sha256sum ran
- * 1.5x slower with them).
- */
-export function traceFrom<B extends Traced>(head: B, epoch: number, cpl: number, paths: boolean): { blocks: B[]; cycle: boolean } | null {
+/** The trace from `head` (head first): a cycle of links back to it, or null. */
+export function traceFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
   if (head.bp !== 0 || head.probe !== null || head.nops !== 0) return null;
-  const cycle = cycleFrom(head, epoch, cpl);
-  if (cycle !== null) return { blocks: cycle, cycle: true };
-  if (!paths) return null;
-  const out = [head];
-  let total = head.insns.length;
-  for (let b = head; ; ) {
-    const s = templated(b.insns) ? (successor(b, epoch, cpl) as B | null) : null;
-    if (s === null || out.includes(s) || out.length === MAX_BLOCKS || total + s.insns.length > MAX_INSNS) return out.length > 1 ? { blocks: out, cycle: false } : null;
-    total += s.insns.length;
-    out.push(s);
-    b = s;
-  }
+  return cycleFrom(head, epoch, cpl);
 }

@@ -13,8 +13,8 @@ import { decode } from './decode.js';
 import { CpuFault } from './fault.js';
 import { I_BRANCH, type Insn } from './insn.js';
 import { PAGE_SIZE, type Memory, type Page } from './memory.js';
-import { compileBlock, compileTrace, knownBlock, selfLoop, type CompiledBlock } from './jit/compile.js';
-import { current, cycleFrom } from './jit/trace.js';
+import { compileBlock, compileTrace, knownBlock, selfLoop, traceExit, type CompiledBlock } from './jit/compile.js';
+import { current, traceFrom } from './jit/trace.js';
 
 const MAX_BLOCK = 64;
 /**
@@ -35,6 +35,14 @@ const HOT = 20_000;
  * start-up compiles 8 loops early (48 blocks in all, of 31 M instructions).
  */
 const LOOP_HOT = 1024;
+/**
+ * Runs of a block of the guest kernel's code (BlockCache.kernelCode) before
+ * it is compiled. That code never changes and is the path of every syscall,
+ * so a program that makes this many has a use for it compiled and will make
+ * more: getpid-asm's 200,000 trips ran their first 20,000 in the interpreter
+ * at HOT, about a fifth of the whole run's time.
+ */
+const KERNEL_HOT = 512;
 /** Runs after which a block looks for a compiled form made before (jit/compile.ts's knownBlock). */
 const WARM = 16;
 
@@ -71,8 +79,8 @@ export class Block {
   compat = false;
   /** Times the block ran whole in the interpreter; at BlockCache.hot it is compiled. */
   runs = 0;
-  /** Runs after which it is compiled if it is a loop of one block (LOOP_HOT), sooner than BlockCache.hot. */
-  loopHot = Infinity;
+  /** Runs after which it is compiled if sooner than BlockCache.hot: a loop of one block (LOOP_HOT), the guest kernel's code (KERNEL_HOT). */
+  hotAt = Infinity;
   /** The compiled block (null: not yet, or not worth it), used when the whole block may run. */
   compiled: CompiledBlock | null = null;
   /**
@@ -169,6 +177,7 @@ export class BlockCache {
     c.probes = new Map(this.probes);
     c.pageProbe = this.pageProbe;
     c.maxBlock = this.maxBlock;
+    c.kernelCode = this.kernelCode;
     c.onBreakpoint = this.onBreakpoint;
     c.ran = this.ran;
     if (breakpoints) c.breakpoints = new Map(this.breakpoints);
@@ -267,9 +276,23 @@ export class BlockCache {
     b.bp = this.breakpoints.get(rip) ?? 0;
     b.probe = this.probes.get(rip) ?? (this.pageProbe ? this.pageProbe(rip) : null);
     b.compat = compat;
-    if (selfLoop(insns)) b.loopHot = LOOP_HOT;
+    if (selfLoop(insns)) b.hotAt = LOOP_HOT;
+    else if (this.isKernelCode(rip)) b.hotAt = KERNEL_HOT;
     (compat ? this.blocks32 : this.blocks).set(rip, b);
     return b;
+  }
+
+  /**
+   * The guest kernel's code, [start, end) pairs flattened, which the entry
+   * model names (its image, and nommu's trampoline page): compiled after
+   * KERNEL_HOT runs.
+   */
+  kernelCode: number[] = [];
+
+  private isKernelCode(rip: number): boolean {
+    const k = this.kernelCode;
+    for (let j = 0; j < k.length; j += 2) if (rip >= k[j] && rip < k[j + 1]) return true;
+    return false;
   }
 
   /** Decoded instruction at an address, in the mode `compat` (for traces and debuggers). */
@@ -297,7 +320,7 @@ for (const f of [(): number => 0, (): number => 1]) enter(f, null as unknown as 
  * to nothing.
  */
 function findTrace(b: Block, epoch: number, cpl: number): void {
-  const blocks = cycleFrom(b, epoch, cpl);
+  const blocks = traceFrom(b, epoch, cpl);
   const fn = blocks === null ? null : compileTrace(blocks.map((x) => x.insns), b.compat);
   if (blocks === null || fn === null) {
     b.traceAt = b.runs * 2 + 2;
@@ -309,6 +332,14 @@ function findTrace(b: Block, epoch: number, cpl: number): void {
   b.traceEpoch = epoch;
   b.traceCpl = cpl;
 }
+
+/**
+ * Compiled runs of a block before it looks for a trace: rounds enough for a
+ * loop's branches to have gone both ways, so that the links the search
+ * follows (link and link2) hold the way back (a branch that last left the
+ * loop hid it); at most the compile threshold (tests compile everything at once).
+ */
+const TRACE_AFTER = 32;
 
 /** The links b's trace was made of would all be followed now, to blocks that are still current. */
 function traceHolds(b: Block, epoch: number, cpl: number): boolean {
@@ -374,10 +405,11 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
       // the whole block may run: its compiled form does exactly what the loop below does
       if (b.compiled === null) {
         const runs = ++b.runs;
-        if (runs >= cache.hot || runs >= b.loopHot) {
+        if (runs >= cache.hot || runs >= b.hotAt) {
           b.compiled = compileBlock(insns, b.compat);
           if (b.compiled === null) b.runs = -Infinity; // nothing to gain: never try again
         } else if (runs === WARM) b.compiled = knownBlock(insns, b.compat) ?? null; // compiled before (a clone of the machine decodes again)
+        if (b.compiled !== null) b.traceAt = runs + Math.min(TRACE_AFTER, cache.hot);
       }
       if (b.compiled !== null) {
         if (b.trace === null && ++b.runs >= b.traceAt) findTrace(b, mem.epoch + cache.epoch, cpu.cpl);
@@ -386,7 +418,9 @@ export function runBlocks(cpu: CPU, cache: BlockCache, budget: number, resumeFro
             const ran = cache.ran;
             if (ran !== null) for (const m of b.traceBlocks) if (m.ranMark !== ran.mark) ran.note(m);
             done += enter(b.trace, cpu, b.traceInsns, budget - done);
-            prev = null; // it left from one of its blocks, or after a store into code
+            // the block it left from, whose links the run loop follows next (none after a store into code)
+            const x = traceExit[0];
+            prev = x >= 0 ? b.traceBlocks[x] : null;
             continue;
           }
           b.trace = null;

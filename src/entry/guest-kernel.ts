@@ -317,6 +317,11 @@ export abstract class GuestKernelEntry implements EntryModel {
     this.probePending(this.port.blocks);
   }
 
+  /** The guest kernel's code, for the block compiler (BlockCache.kernelCode): its image and the reserved pages (nommu's trampoline). */
+  protected markKernelCode(blocks: BlockCache): void {
+    blocks.kernelCode = [this.kernel.start, this.kernel.end, ...this.reserved().flat()];
+  }
+
   /** The probes of what is pending in the machine's state (a fresh cache's share of installProbes). */
   protected probePending(blocks: BlockCache): void {
     if (this.pendingResult === null) return;

@@ -88,6 +88,7 @@ export class NativeEntry extends GuestKernelEntry {
 
   installProbes(blocks: BlockCache): void {
     const k = this.kernel;
+    this.markKernelCode(blocks);
     blocks.setProbe(k.sym('entry_SYSRETQ_unsafe_stack'), (c) => this.leave(c.icount + 1, 'sysretq'));
     blocks.setProbe(k.sym('entry_SYSRETL_compat_unsafe_stack'), (c) => {
       this.countCompat('sysretl');

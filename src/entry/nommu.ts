@@ -187,6 +187,7 @@ export class NommuEntry extends GuestKernelEntry {
 
   installProbes(blocks: BlockCache): void {
     const k = this.kernel;
+    this.markKernelCode(blocks);
     blocks.setProbe(k.sym('userspace_return'), (c) => this.userspaceReturn(c));
     const ipWord = k.sym('userspace_ip');
     blocks.setProbe(k.sym('userspace_interrupted_return'), (c) => this.userspaceReturn(c, ipWord));

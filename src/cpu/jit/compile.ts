@@ -71,6 +71,42 @@ function lazyFields(op: number): string {
   return op === F_LOGIC ? LAZY_LOGIC : op === F_RESULT ? LAZY_RESULT : LAZY_ALL;
 }
 
+/**
+ * Statements loading memory at the address in local `A` into v (and vh for size 8): Memory's
+ * read TLB looked up inline (the page's number and the offset in Pn, Po,
+ * the entry in Pg), its read method on a miss or an access across pages.
+ * A large block's function is past V8's inlining budget, and a call with
+ * an address (a double) boxes it.
+ */
+function loadAt(A: string, size: number, v: string, vh: string): string {
+  const hit = `const Pn=Math.floor(${A}/4096),Po=${A}&4095,Pg=mem.rt[Pn&255];const Ph=Pg!==null&&Pg.pn===Pn${size > 1 ? `&&Po<=${4096 - size}` : ''};`;
+  switch (size) {
+    case 1:
+      return hit + `const ${v}=Ph?Pg.u8[Po]:mem.read8(${A});`;
+    case 2:
+      return hit + `const ${v}=Ph?Pg.dv.getUint16(Po,true):mem.read16(${A});`;
+    case 4:
+      return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read32(${A});`;
+    default:
+      return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read64(${A}),${vh}=Ph?Pg.dv.getInt32(Po+4,true):mem.hi;`;
+  }
+}
+
+/** Statements storing at the address in local `A` (as loadAt: the write TLB inline, in Qn, Qo, Qg; it never holds a page with code). */
+function storeAt(A: string, size: number, lo: string, hi: string): string {
+  const hit = `const Qn=Math.floor(${A}/4096),Qo=${A}&4095,Qg=mem.wt[Qn&255];if(Qg!==null&&Qg.pn===Qn${size > 1 ? `&&Qo<=${4096 - size}` : ''})`;
+  switch (size) {
+    case 1:
+      return hit + `Qg.u8[Qo]=${lo};else mem.write8(${A},${lo});`;
+    case 2:
+      return hit + `Qg.dv.setUint16(Qo,${lo},true);else mem.write16(${A},${lo});`;
+    case 4:
+      return hit + `Qg.dv.setInt32(Qo,${lo},true);else mem.write32(${A},${lo});`;
+    default:
+      return hit + `{Qg.dv.setInt32(Qo,${lo},true);Qg.dv.setInt32(Qo+4,${hi},true);}else mem.write64(${A},${lo},${hi});`;
+  }
+}
+
 class Emitter {
   out: string[] = [];
   pending: Pending | null = null;
@@ -159,40 +195,14 @@ class Emitter {
     return s;
   }
 
-  /**
-   * Statements loading memory at `A` into v (and vh for size 8): Memory's
-   * read TLB looked up inline (the page's number and the offset in Pn, Po,
-   * the entry in Pg), its read method on a miss or an access across pages.
-   * A large block's function is past V8's inlining budget, and a call with
-   * an address (a double) boxes it.
-   */
+  /** Statements loading memory at `A` into v (and vh for size 8): see loadAt. */
   load(size: number, v = 'v', vh = 'vh'): string {
-    const hit = `const Pn=Math.floor(A/4096),Po=A&4095,Pg=mem.rt[Pn&255];const Ph=Pg!==null&&Pg.pn===Pn${size > 1 ? `&&Po<=${4096 - size}` : ''};`;
-    switch (size) {
-      case 1:
-        return hit + `const ${v}=Ph?Pg.u8[Po]:mem.read8(A);`;
-      case 2:
-        return hit + `const ${v}=Ph?Pg.dv.getUint16(Po,true):mem.read16(A);`;
-      case 4:
-        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read32(A);`;
-      default:
-        return hit + `const ${v}=Ph?Pg.dv.getInt32(Po,true):mem.read64(A),${vh}=Ph?Pg.dv.getInt32(Po+4,true):mem.hi;`;
-    }
+    return loadAt('A', size, v, vh);
   }
 
-  /** Statements storing at `A` (as load: the write TLB inline, in Qn, Qo, Qg; it never holds a page with code). */
+  /** Statements storing at `A`: see storeAt. */
   store(size: number, lo: string, hi: string): string {
-    const hit = `const Qn=Math.floor(A/4096),Qo=A&4095,Qg=mem.wt[Qn&255];if(Qg!==null&&Qg.pn===Qn${size > 1 ? `&&Qo<=${4096 - size}` : ''})`;
-    switch (size) {
-      case 1:
-        return hit + `Qg.u8[Qo]=${lo};else mem.write8(A,${lo});`;
-      case 2:
-        return hit + `Qg.dv.setUint16(Qo,${lo},true);else mem.write16(A,${lo});`;
-      case 4:
-        return hit + `Qg.dv.setInt32(Qo,${lo},true);else mem.write32(A,${lo});`;
-      default:
-        return hit + `{Qg.dv.setInt32(Qo,${lo},true);Qg.dv.setInt32(Qo+4,${hi},true);}else mem.write64(A,${lo},${hi});`;
-    }
+    return storeAt('A', size, lo, hi);
   }
 
   // ---- conditions ----
@@ -354,6 +364,13 @@ type Template = (e: Emitter, i: Insn) => string | null;
  * store, which faults for any address that is not canonical.
  */
 const SP_DOWN = (n: number): string => `const nl=(RL[4]-${n})|0,nh=(RH[4]-((RL[4]>>>0)<${n}?1:0))|0,sp=RH[4]*4294967296+(RL[4]>>>0)-${n};`;
+/**
+ * push of a 64-bit value: RSP down by 8, the store through the write TLB
+ * inline (the syscall paths push pt_regs, 20 words a trip), then RSP.
+ */
+const PUSH64 = (lo: string, hi: string): string => SP_DOWN(8) + storeAt('sp', 8, lo, hi) + 'RL[4]=nl;RH[4]=nh;';
+/** The 64-bit word at the top of the stack into v, vh (through the read TLB inline), its address in `sp`; RSP unchanged. */
+const TOP64 = (v: string, vh: string): string => 'const sp=RH[4]*4294967296+(RL[4]>>>0);' + loadAt('sp', 8, v, vh);
 /** ESP moved down by 4, wrapped at 4 GiB, as the address `sp` (compat mode's push). */
 const ESP_DOWN = 'const sp=(RL[4]-4)>>>0;';
 /** RSP moved up by n (1..65543) as halves nl, nh (a carry into the high half). */
@@ -488,13 +505,13 @@ const TEMPLATES = new Map<Handler, Template>([
   [mv.cld, () => 'cpu.flags&=-1025;'],
   // pushfq (every syscall path saves the user's flags in pt_regs with it): the flags as the handler reads
   // them, RF and VM as 0, so the pending arithmetic flags go to cpu.lf first (the 16-bit form stays the handler's)
-  [mv.pushf, (e, i) => (i.size !== 8 ? null : e.materialize() + 'const f=cpu.getFlags()&-196609;' + SP_DOWN(8) + 'mem.write64(sp,f,0);RL[4]=nl;RH[4]=nh;')],
+  [mv.pushf, (e, i) => (i.size !== 8 ? null : e.materialize() + 'const f=cpu.getFlags()&-196609;' + PUSH64('f', '0'))],
   [mv.std, () => 'cpu.flags|=1024;'],
   [
     // leave (any operand size, as the handler): RSP = RBP + 8 after the load from RBP, then RBP = the value
     mv.leave,
     () =>
-      'const bp=RH[5]*4294967296+(RL[5]>>>0);const v=mem.read64(bp),vh=mem.hi;' +
+      'const bp=RH[5]*4294967296+(RL[5]>>>0);' + loadAt('bp', 8, 'v', 'vh') +
       'const nl=(RL[5]+8)|0,nh=(RH[5]+((RL[5]>>>0)+8>4294967295?1:0))|0;RL[4]=nl;RH[4]=nh;RL[5]=v;RH[5]=vh;',
   ],
   [mv.movRR64, (_e, i) => `RL[${i.reg}]=RL[${i.rm}];RH[${i.reg}]=RH[${i.rm}];`],
@@ -566,30 +583,30 @@ const TEMPLATES = new Map<Handler, Template>([
     (_e, i) => {
       const v = i.reg;
       if (i.size === 2) return SP_DOWN(2) + `mem.write16(sp,RL[${v}]);RL[4]=nl;RH[4]=nh;`;
-      return SP_DOWN(8) + `mem.write64(sp,RL[${v}],RH[${v}]);RL[4]=nl;RH[4]=nh;`;
+      return PUSH64(`RL[${v}]`, `RH[${v}]`);
     },
   ],
   [
     mv.pushI,
     (_e, i) => {
       if (i.size === 2) return SP_DOWN(2) + `mem.write16(sp,${i.imm});RL[4]=nl;RH[4]=nh;`;
-      return SP_DOWN(8) + `mem.write64(sp,${i.imm},${i.immHi});RL[4]=nl;RH[4]=nh;`;
+      return PUSH64(String(i.imm), String(i.immHi));
     },
   ],
   [
     mv.pushE,
     (e, i) => {
       // the operand is read (its address from the old RSP) before RSP moves
-      if (i.rm >= 0) return i.size === 2 ? null : `const v=RL[${i.rm}],vh=RH[${i.rm}];` + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
+      if (i.rm >= 0) return i.size === 2 ? null : `const v=RL[${i.rm}],vh=RH[${i.rm}];` + PUSH64('v', 'vh');
       if (i.size === 2) return null;
-      return e.ea(i) + e.load(8) + SP_DOWN(8) + `mem.write64(sp,v,vh);RL[4]=nl;RH[4]=nh;`;
+      return e.ea(i) + e.load(8) + PUSH64('v', 'vh');
     },
   ],
   [
     mv.popR,
     (e, i) => {
       if (i.size === 2) return null;
-      return `const sp=RH[4]*4294967296+(RL[4]>>>0);const v=mem.read64(sp),vh=mem.hi;` + SP_UP(8) + `RL[4]=nl;RH[4]=nh;RL[${i.reg}]=v;RH[${i.reg}]=vh;`;
+      return TOP64('v', 'vh') + SP_UP(8) + `RL[4]=nl;RH[4]=nh;RL[${i.reg}]=v;RH[${i.reg}]=vh;`;
     },
   ],
   // compat mode's stack (ops/compat.ts): ESP moves by 4 and wraps at 4 GiB, RSP's high half is cleared;
@@ -701,7 +718,7 @@ const TEMPLATES = new Map<Handler, Template>([
     ctl.callRel,
     (_e, i) => {
       const hi = Math.floor(i.next / 4294967296);
-      return SP_DOWN(8) + `mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=nl;RH[4]=nh;cpu.nextRip=${i.disp};`;
+      return PUSH64(String((i.next - hi * 4294967296) | 0), String(hi | 0)) + `cpu.nextRip=${i.disp};`;
     },
   ],
 ]);
@@ -742,12 +759,12 @@ function indirectTarget(e: Emitter, i: Insn): string {
 /** call r/m64: the target is read and checked before the return address is pushed. */
 const callETemplate: Template = (e, i) => {
   const hi = Math.floor(i.next / 4294967296);
-  return indirectTarget(e, i) + SP_DOWN(8) + `mem.write64(sp,${(i.next - hi * 4294967296) | 0},${hi | 0});RL[4]=nl;RH[4]=nh;cpu.nextRip=t;`;
+  return indirectTarget(e, i) + PUSH64(String((i.next - hi * 4294967296) | 0), String(hi | 0)) + 'cpu.nextRip=t;';
 };
 
 /** ret: a non-canonical target is #GP at the ret, with RSP unchanged (as ctl.ret). */
 const retTemplate: Template = (_e, i) =>
-  `const sp=RH[4]*4294967296+(RL[4]>>>0);const lo=mem.read64(sp);const t=mem.hi*4294967296+(lo>>>0);` +
+  TOP64('lo', 'lh') + 'const t=lh*4294967296+(lo>>>0);' +
   `if(t>=140737488355328||t<-140737488355328)throw GP();` +
   SP_UP(8 + (i.imm & 0xffff)) + `RL[4]=nl;RH[4]=nh;cpu.nextRip=t;`;
 
@@ -808,6 +825,9 @@ function member(e: Emitter, insns: Insn[], base: number): Member {
  * interpreter leaves it when the instruction I[k] faults (S and L: the first
  * and last index of the block k is in).
  */
+/** The lazy flags pending in the F* locals (if any: Fop, Rot) written to cpu.lf, as the interpreter would have left them. */
+const FLAGS_OUT = `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);`;
+
 function frame(body: string): string {
   return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
@@ -816,7 +836,7 @@ function frame(body: string): string {
     // completed rounds); the locals are the state before it
     `try{${body}}catch(err){if(h===0){${SYNC_OUT}}` +
     // precise: the flags as the interpreter would have left them, the faulting instruction's RIP and count
-    `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);` +
+    FLAGS_OUT +
     `cpu.rip=I[k].addr;if(k<L)cpu.icount+=k-S;throw err;}`
   );
 }
@@ -849,6 +869,15 @@ export function blockSource(insns: Insn[]): string | null {
   return frame(body);
 }
 
+/** Every instruction of the block has a template (no handler is called): a trace may go on past it. */
+export function templated(insns: Insn[]): boolean {
+  let t = isTemplated.get(insns);
+  if (t === undefined) isTemplated.set(insns, (t = member(new Emitter(), insns, 0).templated === insns.length));
+  return t;
+}
+/** templated's answers, by a block's instructions (the search for a trace asks about a block many times). */
+const isTemplated = new WeakMap<Insn[], boolean>();
+
 /**
  * JavaScript for a trace (jit/trace.ts): a cycle of two or more blocks, each
  * of which branches (or falls through) to the next and the last back to the
@@ -864,11 +893,18 @@ export function blockSource(insns: Insn[]): string | null {
  */
 export function traceSource(blocks: Insn[][]): string | null {
   const e = new Emitter();
-  const leave = (): string => `{${e.pendingWrite()}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;}`;
+  let j = 0;
+  // every exit goes through one sequence after the trace's code (OUT): V8 optimizes a trace on the
+  // type feedback of the code that ran, and an exit first taken in optimized code deoptimizes it (exits
+  // are taken rarely: where a slice's budget ends, at a tick), so there is one exit to learn
+  const leave = (): string => {
+    e.pendingWrite(); // the flags are looked at there: the pending ones, which OUT writes as the catch does
+    return `{X[0]=${j};break out;}`;
+  };
   let body = '';
   let headDead = false;
   let base = 0;
-  for (let j = 0; j < blocks.length; j++) {
+  for (; j < blocks.length; j++) {
     const insns = blocks[j];
     const n = insns.length;
     const next = blocks[(j + 1) % blocks.length];
@@ -894,8 +930,15 @@ export function traceSource(blocks: Insn[][]): string | null {
     body += code + '\n';
     base += n;
   }
-  return frame(`for(;;){${body}}`);
+  return frame(`X[0]=-1;out:{for(;;){${body}}}${FLAGS_OUT}${SYNC_OUT}cpu.rip=cpu.nextRip;cpu.smc=false;return D;`);
 }
+
+/**
+ * The index in its trace of the block a trace function last left from
+ * after running it whole (-1: it left inside a block, after a store into
+ * code), which the run loop follows the links of next.
+ */
+export const traceExit = new Int32Array(1);
 
 /** The #GP a non-canonical branch target raises (as control.ts's canonical()). */
 function GP(): CpuFault {
@@ -950,8 +993,9 @@ export function compileBlock(insns: Insn[], compat: boolean): CompiledBlock | nu
 
 /**
  * Compile a trace, a cycle of blocks (jit/trace.ts), to one function (null:
- * a block has an instruction without a template, see traceSource). It is
- * called with the blocks' instructions as one array, in the cycle's order.
+ * a block has an instruction without a template, see traceSource, or it is
+ * too long). It is called with the blocks' instructions as one array, in the
+ * cycle's order.
  */
 export function compileTrace(blocks: Insn[][], compat: boolean): CompiledBlock | null {
   const site = 'trace|' + blocks.map((b) => siteOf(b, compat)).join('|');
@@ -959,11 +1003,19 @@ export function compileTrace(blocks: Insn[][], compat: boolean): CompiledBlock |
   if (had !== undefined) return had;
   const src = traceSource(blocks);
   let fn: CompiledBlock | null = null;
-  if (src !== null) {
-    const make = new Function('H', 'GP', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault) => CompiledBlock;
-    fn = make(blocks.flat().map((i) => i.op), GP);
+  if (src !== null && src.length <= MAX_TRACE_SOURCE) {
+    const make = new Function('H', 'GP', 'X', `return function trace(cpu,I,B){${src}};`) as (h: Handler[], gp: () => CpuFault, x: Int32Array) => CompiledBlock;
+    fn = make(blocks.flat().map((i) => i.op), GP, traceExit);
   }
   if (known.size >= KNOWN_MAX) known.clear();
   known.set(site, fn);
   return fn;
 }
+
+/**
+ * Characters of JavaScript a trace has at most. V8 never optimized longer
+ * ones (traces of 8 to 12 blocks of busybox sha256sum, 55,000 to 75,000
+ * characters, ran in its bytecode interpreter to the end, the whole program
+ * 3x slower); one of 21,000 was optimized at once.
+ */
+const MAX_TRACE_SOURCE = 24_000;

@@ -5,9 +5,12 @@
  * without coming back to the run loop, with the guest registers and flags in
  * locals throughout.
  *
- * The cycle is the one the blocks last took: each block's link (run.ts) is
- * the block that followed it last time, and the run loop looks for a cycle
- * of links back to a hot block. The trace is used from its first block only
+ * The cycle is the way the blocks last went: each block's link (run.ts) is
+ * the block that followed it last time (link2 the one before), and the run
+ * loop looks for a cycle of links back to a hot block. (Paths that are no
+ * cycle, such as a syscall's trip through the guest kernel, were tried as
+ * traces run once through: V8's optimizing compiler took longer over them
+ * than they saved in 200,000 getpid trips.) The trace is used from its first block only
  * while every link it was made of would still be followed (the same
  * mappings, breakpoints and privilege level: the epochs) and every block is
  * still what its bytes decode to (the pages' generations); it leaves at the
@@ -17,6 +20,7 @@ import { I_BRANCH, type Insn } from '../insn.js';
 import type { Page } from '../memory.js';
 import * as ctl from '../ops/control.js';
 import * as c32 from '../ops/compat.js';
+import { templated } from './compile.js';
 
 /**
  * What a trace reads of a block: run.ts's Block, named here by its shape, so that the run loop imports the
@@ -36,6 +40,10 @@ export interface Traced {
   readonly link: Traced | null;
   readonly linkEpoch: number;
   readonly linkCpl: number;
+  /** The one before (a branch taken every other time: a loop's back edge and its exit). */
+  readonly link2: Traced | null;
+  readonly link2Epoch: number;
+  readonly link2Cpl: number;
 }
 
 /** Blocks in a trace at most, and instructions. */
@@ -50,33 +58,55 @@ export function current(b: Traced): boolean {
  * The block that followed `b` last time, if the run loop would follow that
  * link now and it may be traced: a target that b's last instruction names
  * (a direct jump's, either of a conditional branch's, the next instruction
- * after one that does not branch), and nothing that must be seen at its
- * start (breakpoint, probe) or that runs apart (a nop sled).
+ * after one that does not branch) or any for a return or an indirect jump or
+ * call (the trace goes on only where the branch went there, as it does after
+ * every block), and nothing that must be seen at its start (breakpoint,
+ * probe) or that runs apart (a nop sled). Only a block whose every
+ * instruction has a template is followed: a handler may change what the
+ * trace's validity rests on (the mappings, the privilege level, the mode).
  */
-function successor(b: Traced, epoch: number, cpl: number): Traced | null {
-  const l = b.link;
-  if (l === null || l === b || b.linkEpoch !== epoch || b.linkCpl !== cpl || l.compat !== b.compat || !current(l)) return null;
+function successor(b: Traced, epoch: number, cpl: number, second = false): Traced | null {
+  const l = second ? b.link2 : b.link;
+  if (l === null || l === b || (second ? b.link2Epoch : b.linkEpoch) !== epoch || (second ? b.link2Cpl : b.linkCpl) !== cpl || l.compat !== b.compat || !current(l)) return null;
   if (l.bp !== 0 || l.probe !== null || l.nops !== 0) return null;
   const tail = b.insns[b.insns.length - 1];
   const to = l.insns[0].addr;
   if (tail.op === ctl.jcc) return to === tail.disp || to === tail.next ? l : null;
   if (tail.op === ctl.jmpRel || tail.op === c32.jmpRel) return to === tail.disp ? l : null;
-  if (tail.flags & I_BRANCH) return null;
+  if (tail.op === ctl.callRel) return to === tail.disp ? l : null;
+  if (tail.flags & I_BRANCH) return tail.op === ctl.ret || tail.op === ctl.jmpE || tail.op === ctl.callE || tail.op === c32.ret || tail.op === c32.callRel ? l : null;
   return to === tail.next ? l : null;
 }
 
-/** The cycle of links from `head` back to it (head first), or null. */
-export function cycleFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
+/** Blocks looked at at most in the search for a cycle (each has two links to follow). */
+const SEARCH = 64;
+
+/**
+ * A cycle of links from head back to it, following either of a block's two
+ * last successors (a loop's branch back may have gone the other way last
+ * time: its exit), or null.
+ */
+function cycleFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
+  const path = [head];
+  let looked = 0;
+  const from = (b: B, total: number): boolean => {
+    if (++looked > SEARCH || !templated(b.insns)) return false;
+    for (const second of [false, true]) {
+      const s = successor(b, epoch, cpl, second) as B | null; // a block's links are blocks of its own cache
+      if (s === null) continue;
+      if (s === head) return path.length > 1;
+      if (path.includes(s) || path.length === MAX_BLOCKS || total + s.insns.length > MAX_INSNS) continue;
+      path.push(s);
+      if (from(s, total + s.insns.length)) return true;
+      path.pop();
+    }
+    return false;
+  };
+  return from(head, head.insns.length) ? path : null;
+}
+
+/** The trace from `head` (head first): a cycle of links back to it, or null. */
+export function traceFrom<B extends Traced>(head: B, epoch: number, cpl: number): B[] | null {
   if (head.bp !== 0 || head.probe !== null || head.nops !== 0) return null;
-  const out = [head];
-  let total = head.insns.length;
-  for (let b = head; ; ) {
-    const s = successor(b, epoch, cpl) as B | null; // a block's links are blocks of its own cache
-    if (s === null) return null;
-    if (s === head) return out.length > 1 ? out : null;
-    total += s.insns.length;
-    if (out.includes(s) || out.length === MAX_BLOCKS || total > MAX_INSNS) return null;
-    out.push(s);
-    b = s;
-  }
+  return cycleFrom(head, epoch, cpl);
 }

@@ -103,6 +103,8 @@ export interface EntryPort {
    * bypassed the path).
    */
   tripDone(nr: number, insns: number, describe: () => PathInfo, counted?: boolean): void;
+  /** Someone listens to the trips' descriptions (trace): a model that must read them at entry reads them only then. */
+  readonly describingTrips: boolean;
   /** Make a synchronous signal pending for the program (a fault the kernel relays). */
   queueSignal(info: SigInfo): void;
   /** The guest kernel's schedule(): the running task's turn ends when it is next back in its program. */

@@ -376,6 +376,9 @@ export class Machine {
         m.current.origRax = v;
       },
       tripDone: (nr, insns, describe, counted = true) => this.tripDone(nr, insns, describe, counted),
+      get describingTrips() {
+        return m.onPath !== null;
+      },
       queueSignal: (info) => {
         // a synchronous fault is the faulting thread's
         this.current.pending.add(info.signo);

@@ -391,8 +391,9 @@ export class DirectEntry implements EntryModel {
     const path = e.path;
     // as the exit path sees pt_regs: ax is the result (rt_sigreturn's, the restored rax)
     if (path !== null) path.ptregs.ax = this.port.cpu.getNum(0);
+    this.port.tripDone(path?.nr ?? e.nr, 1, e.count);
     // (a listener that came during the call is described the call by the registers at its end)
-    this.port.tripDone(path?.nr ?? e.nr, 1, () => path ?? this.pathInfo(e.nr, this.port.cpu.rip - 2), e.count);
+    if (this.port.describingTrips) this.port.describeTrip(path ?? this.pathInfo(e.nr, this.port.cpu.rip - 2));
   }
 
   private pathInfo(nr: number, at: number): PathInfo {

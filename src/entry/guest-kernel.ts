@@ -420,7 +420,8 @@ export abstract class GuestKernelEntry implements EntryModel {
     const t = this.trip;
     if (t === null) return;
     const insns = icountAfter - t.icount;
-    this.port.tripDone(t.nr, insns, () => this.pathInfo(t, insns, typeof route === 'string' ? route : route()));
+    this.port.tripDone(t.nr, insns);
+    if (this.port.describingTrips) this.port.describeTrip(this.pathInfo(t, insns, typeof route === 'string' ? route : route()));
     this.trip = null;
     if (this.t.returnStopNr < 0) this.port.origRax = -1;
   }

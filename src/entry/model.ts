@@ -98,13 +98,17 @@ export interface EntryPort {
   /** The syscall in progress as a debugger sees orig_rax (-1: none). */
   origRax: number;
   /**
-   * A trip through the path is over: describe() is called only if someone
-   * listens (trace); counted: it goes into --stats (not a syscall that
-   * bypassed the path).
+   * A trip through the path is over; counted: it goes into --stats (not a
+   * syscall that bypassed the path).
    */
-  tripDone(nr: number, insns: number, describe: () => PathInfo, counted?: boolean): void;
-  /** Someone listens to the trips' descriptions (trace): a model that must read them at entry reads them only then. */
+  tripDone(nr: number, insns: number, counted?: boolean): void;
+  /**
+   * Someone listens to the trips' descriptions (trace): only then is a trip
+   * described (describeTrip, after its tripDone), and a model that must read
+   * a description at entry reads it. Nothing is made per syscall otherwise.
+   */
   readonly describingTrips: boolean;
+  describeTrip(p: PathInfo): void;
   /** Make a synchronous signal pending for the program (a fault the kernel relays). */
   queueSignal(info: SigInfo): void;
   /** The guest kernel's schedule(): the running task's turn ends when it is next back in its program. */

@@ -375,10 +375,13 @@ export class Machine {
       set origRax(v: number) {
         m.current.origRax = v;
       },
-      tripDone: (nr, insns, describe, counted = true) => this.tripDone(nr, insns, describe, counted),
+      tripDone: (nr, insns, counted = true) => {
+        if (counted && this.opts.stats) this.stats.trip(nr, insns, this.proc);
+      },
       get describingTrips() {
         return m.onPath !== null;
       },
+      describeTrip: (p) => this.onPath?.(p),
       queueSignal: (info) => {
         // a synchronous fault is the faulting thread's
         this.current.pending.add(info.signo);
@@ -1024,11 +1027,6 @@ export class Machine {
       proc.userRsp = null;
       if (proc.ended) this.cpu.stopRequested = true;
     }
-  }
-
-  private tripDone(nr: number, insns: number, describe: () => PathInfo, counted: boolean): void {
-    if (counted && this.opts.stats) this.stats.trip(nr, insns, this.proc);
-    if (this.onPath) this.onPath(describe());
   }
 
   /** rt_sigreturn (or a 32-bit program's sigreturn, rt_sigreturn) on the CPU's user context, or on the one in the pt_regs at regs. */

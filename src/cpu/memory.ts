@@ -889,9 +889,11 @@ export class Memory {
     return done;
   }
 
-  /** Bytes of the file page pn would be read from at its first touch (a scratch copy, valid until the next call), if pn is an untouched page of a file mapping. */
+  /**
+   * Bytes of the file page pn would be read from at its first touch (a scratch copy, valid until the next call), if
+   * pn is a page of a file mapping; for a page not touched yet (both callers have just looked).
+   */
   private unfaulted(pn: number): Uint8Array | undefined {
-    if (this.touchedPage(pn) !== undefined) return undefined;
     const r = this.fileOf(pn);
     if (r === undefined) return undefined;
     SCRATCH.fill(0);

@@ -892,8 +892,10 @@ export class MM {
         if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
         if (v.file?.pages) this.mem.mapFile(s, e - s, memProt(v.prot), v.file.pages, v.file.offset + (s - v.start));
-        else this.mem.mapFresh(s, e - s, memProt(v.prot));
-        if (v.file && !v.file.pages) this.fill(s, e - s, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (s - v.start));
+        else {
+          this.mem.mapFresh(s, e - s, memProt(v.prot));
+          if (v.file) this.fill(s, e - s, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (s - v.start));
+        }
         this.sealPastEof(v, s, e);
         if (v.prot & PROT_EXEC) this.onExecutable?.(s, e);
       }

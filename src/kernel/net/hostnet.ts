@@ -72,27 +72,65 @@ function hostSocketsWorker(): void {
       event({ id, t: 'close' });
     });
   };
+  // a TCP handle that binds without listening: process.binding's, which Node still offers (DEP0111 is documentation-only)
+  let TCP: any = null, tcpConst: any = null;
+  try {
+    ({ TCP, constants: tcpConst } = (process as any).binding('tcp_wrap'));
+  } catch {
+    // a Node without it: bind(2) probes the port by listening on it for a moment
+  }
+  const util = process.getBuiltinModule('node:util') as any;
+  const probe = (m: any) => {
+    const srv = net.createServer();
+    srv.once('error', (e: any) => reply({ err: code(e) }));
+    srv.listen({ host: m.host, port: m.port, exclusive: true, ipv6Only: m.v6only }, () => {
+      const port = srv.address().port;
+      srv.close(() => reply({ port }));
+    });
+  };
+  /** The handles of TCP sockets bound and not listening yet. */
+  const bound = new Map<number, any>();
+  /** A socket bound and then connected or closed gives its handle up (closing it releases the port at once). */
+  const unbind = (id: number) => {
+    bound.get(id)?.close();
+    bound.delete(id);
+  };
   parentPort.on('message', (m: any) => {
     switch (m.op) {
-      case 'probe': {
-        // bind of a TCP socket: is the address free (and which port is 0)? Node cannot bind without listening
-        const srv = net.createServer();
-        srv.once('error', (e: any) => reply({ err: code(e) }));
-        srv.listen({ host: m.host, port: m.port, exclusive: true, ipv6Only: m.v6only }, () => {
-          const port = srv.address().port;
-          srv.close(() => reply({ port }));
-        });
+      case 'bind': {
+        // bind(2) of a TCP socket: a TCP handle bound and not listening, as the kernel's, so a connect to the port
+        // is refused until the guest's listen(2), which listens on this very handle (a server listened on and
+        // closed again as a probe would take an early client's connection and reset it)
+        if (!TCP) {
+          probe(m);
+          break;
+        }
+        const h = new TCP(tcpConst.SERVER);
+        const out: any = {};
+        // libuv keeps bind's EADDRINUSE for later: getsockname reports it
+        const err = (m.v6 ? h.bind6(m.host, m.port, m.v6only ? tcpConst.UV_TCP_IPV6ONLY : 0) : h.bind(m.host, m.port)) || h.getsockname(out);
+        if (err) {
+          h.close();
+          reply({ err: util.getSystemErrorName(err) });
+          break;
+        }
+        bound.set(m.id, h);
+        reply({ port: out.port });
         break;
       }
       case 'listen': {
         const srv = net.createServer({ allowHalfOpen: true });
         srv.once('error', (e: any) => reply({ err: code(e) }));
-        srv.listen({ host: m.host, port: m.port, backlog: m.backlog, exclusive: !m.reuseport, ipv6Only: m.v6only }, () => {
+        const h = bound.get(m.id);
+        bound.delete(m.id);
+        const up = () => {
           srv.removeAllListeners('error');
           srv.on('error', () => {});
           socks.set(m.id, srv);
           reply({ port: srv.address().port, address: srv.address().address });
-        });
+        };
+        if (h) srv.listen(h, m.backlog, up);
+        else srv.listen({ host: m.host, port: m.port, backlog: m.backlog, exclusive: !m.reuseport, ipv6Only: m.v6only }, up);
         srv.on('connection', (c: any) => {
           const id = nextId++;
           if (m.nodelay) c.setNoDelay(true);
@@ -103,6 +141,8 @@ function hostSocketsWorker(): void {
         break;
       }
       case 'connect': {
+        // a socket bound first connects from its port: Node binds it again for the connection
+        unbind(m.id);
         const c = net.connect({ host: m.host, port: m.port, localAddress: m.localAddress, localPort: m.localPort, allowHalfOpen: true, noDelay: m.nodelay, keepAlive: m.keepalive });
         c.once('connect', () => event({ id: m.id, t: 'connect', local: pair(c.localAddress, c.localPort), remote: pair(c.remoteAddress, c.remotePort) }));
         track(m.id, c);
@@ -121,6 +161,7 @@ function hostSocketsWorker(): void {
         socks.get(m.id)?.setKeepAlive?.(m.on);
         break;
       case 'close': {
+        unbind(m.id);
         const s = socks.get(m.id);
         socks.delete(m.id);
         if (!s) break;

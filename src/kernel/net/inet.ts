@@ -267,8 +267,15 @@ export class InetSocket extends Sock implements HostEndpoint {
     if (this.local || this.state !== 'closed') throw new SysError(EINVAL);
     if (a.port !== 0 && a.port < 1024 && p.euid !== 0) throw new SysError(13 /* EACCES */);
     if (this.tcp) {
-      const r = hostNet().request({ op: 'probe', host: a.host, port: a.port, v6only: this.v6only });
-      if (r.err) this.hostError(r.err);
+      // the worker holds the port from here, bound and not listening, as the kernel does
+      const hn = hostNet();
+      const id = hn.register(this, this.own);
+      const r = hn.request({ op: 'bind', id, host: a.host, port: a.port, v6: this.family !== AF_INET, v6only: this.v6only });
+      if (r.err) {
+        hn.unregister(id, this.own);
+        this.hostError(r.err);
+      }
+      this.id = id;
       this.local = { host: a.host, port: r.port! };
       return;
     }
@@ -292,14 +299,15 @@ export class InetSocket extends Sock implements HostEndpoint {
     if (this.state === 'listening') return;
     if (this.state !== 'closed') throw new SysError(EINVAL);
     const hn = hostNet();
-    const id = hn.register(this, this.own);
+    const bound = this.id !== 0;
+    const id = bound ? this.id : hn.register(this, this.own);
     const local = this.local ?? { host: this.family === AF_INET ? '0.0.0.0' : '::', port: 0 };
     const r = hn.request({
       op: 'listen', id, host: local.host, port: local.port, backlog: Math.max(backlog, 1), v6only: this.v6only, reuseport: this.flag(SO.SO_REUSEPORT),
       nodelay: this.popts.get(`${IPPROTO_TCP}:${TCP_NODELAY}`) ?? 0, keepalive: this.flag(SO.SO_KEEPALIVE),
     });
     if (r.err) {
-      hn.unregister(id, this.own);
+      if (!bound) hn.unregister(id, this.own);
       this.hostError(r.err);
     }
     this.id = id;

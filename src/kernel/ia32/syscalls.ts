@@ -19,6 +19,7 @@ import { doExecve } from '../sys/exec.js';
 import { CLOCK_MONOTONIC, doClockNanosleep, sleepNs } from '../sys/time.js';
 import { loadUserSeg } from './signal.js';
 import { EINVAL, ENOSYS, ESRCH, SysError } from '../errno.js';
+import { O_LARGEFILE } from '../fdtable.js';
 import type { Process } from '../process.js';
 import { SYSCALL_TABLE, syscallVia } from '../syscalls.js';
 import { AT_FDCWD, AT_EMPTY_PATH, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, fileStat, pathStat, type KStat } from '../sys/files.js';
@@ -113,6 +114,13 @@ const COMPAT: Record<string, Handler> = {
   /** pread64/pwrite64: the 64-bit offset in two registers, low first. */
   pread64: (p, a) => callAs(p, 'pread64', a.int(0), a.u32(1), a.u32(2), i64(a.u32(3), a.u32(4))),
   pwrite64: (p, a) => callAs(p, 'pwrite64', a.int(0), a.u32(1), a.u32(2), i64(a.u32(3), a.u32(4))),
+  /**
+   * open, openat: compat_sys_open(at) take the flags as given, where the
+   * x86-64 calls force O_LARGEFILE: a 32-bit program's file is large only if
+   * it asked (glibc's open64 does, open does not), which ftruncate then checks.
+   */
+  open: (p, a) => flagsAsGiven(p, a.int(1), callAs(p, 'open', a.u32(0), a.int(1), a.u32(2))),
+  openat: (p, a) => flagsAsGiven(p, a.int(2), callAs(p, 'openat', a.int(0), a.u32(1), a.int(2), a.u32(3))),
   truncate64: (p, a) => callAs(p, 'truncate', a.u32(0), i64(a.u32(1), a.u32(2))),
   ftruncate64: (p, a) => callAs(p, 'ftruncate', a.int(0), i64(a.u32(1), a.u32(2))),
   /** ugetrlimit: struct rlimit of two compat_ulong_t, RLIM_INFINITY and anything above clamped to ~0. */
@@ -270,6 +278,12 @@ function callAs(p: Process, name: string, ...v: number[]): number {
   const h = h64(name);
   if (h === undefined) throw new SysError(ENOSYS);
   return h(p, args(...v));
+}
+
+/** The file a compat open made keeps the O_LARGEFILE its flags had. */
+function flagsAsGiven(p: Process, flags: number, fd: number): number {
+  if (!(flags & O_LARGEFILE)) p.fds.file(fd).flags &= ~O_LARGEFILE;
+  return fd;
 }
 
 const USER_DESC_SIZE = 16;

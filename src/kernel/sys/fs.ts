@@ -10,7 +10,7 @@ import {
 import { CAP_CHOWN, capable, inGroup } from '../cred.js';
 import { RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT } from '../vfs.js';
 import {
-  type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY,
+  type DirEntry, type OpenFile, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_NOATIME, O_NONBLOCK, O_PATH, O_RDWR, O_TRUNC, O_WRONLY, O_LARGEFILE,
 } from '../fdtable.js';
 import type { Process } from '../process.js';
 import type { HandlerTable } from './table.js';
@@ -788,12 +788,17 @@ function sysTruncate(p: Process, a: SyscallArgs): number {
   return 0;
 }
 
+/** The largest size of a file not opened O_LARGEFILE (MAX_NON_LFS: 2^31 - 1). */
+const MAX_NON_LFS = 0x7fffffff;
+
 function sysFtruncate(p: Process, a: SyscallArgs): number {
   const f = p.fds.file(a.int(0));
   const len = a.num(1);
   if (f.flags & O_PATH) throw new SysError(EBADF);
   if (len < 0) throw new SysError(EINVAL);
   if (f.kind !== 'reg' || !f.writable || f.hostFd < 0) throw new SysError(f.kind === 'dir' ? EISDIR : EINVAL);
+  // do_sys_ftruncate's `small`: past 2 GiB only for a file opened large (every x86-64 one; a 32-bit program's that asked)
+  if (len > MAX_NON_LFS && !(f.flags & O_LARGEFILE)) throw new SysError(EINVAL);
   fs.ftruncateSync(f.hostFd, len);
   p.kernel.pageCache.ofFd(f.hostFd)?.truncated(len);
   return 0;

@@ -177,16 +177,11 @@ export function shmctl(p: Process, shmid: number, cmd: number, buf: number, abi:
   if (cmd < 0 || shmid < 0) throw new SysError(EINVAL);
   switch (cmd) {
     case IPC_INFO: {
-      // struct shminfo64 (the old layout: struct shminfo of ints, the sizes capped at INT_MAX)
-      const vals = [SHMMAX, BigInt(SHMMIN), BigInt(SHMMNI), BigInt(SHMSEG), SHMALL];
-      let s: Struct;
-      if (abi === 'old') {
-        s = new Struct(20);
-        vals.forEach((v, k) => s.u32(k * 4, Number(v > 0x7fffffffn ? 0x7fffffffn : v)));
-      } else {
-        s = new Struct(abi === '64' ? 72 : 36);
-        writeLongs(s, 0, abi, vals);
-      }
+      // struct shminfo64; a 32-bit program's (compat_shminfo64, or the old struct shminfo of ints) has shmmax
+      // capped at INT_MAX and the rest cut to 32 bits (copy_compat_shminfo_to_user)
+      const vals = [abi === '64' || SHMMAX <= 0x7fffffffn ? SHMMAX : 0x7fffffffn, BigInt(SHMMIN), BigInt(SHMMNI), BigInt(SHMSEG), SHMALL];
+      const s = new Struct(abi === '64' ? 72 : abi === 'compat64' ? 36 : 20);
+      writeLongs(s, 0, abi, vals);
       writeMem(p.mem, buf, s.bytes);
       return Math.max(home.shm.maxIdx(), 0);
     }

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, ROOT, busyboxPath, expectedOf, loadCases, runCli, type Case } from './helpers/cases.js';
 import { BUSYBOX32, busybox32, oracleKind, runOracle } from './helpers/i386.js';
+import { need } from './helpers/tools.js';
 import { COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY } from '../src/entry/vdso32.js';
 
 interface I386Case extends Case {
@@ -32,7 +33,7 @@ interface I386Case extends Case {
 
 const fixtures = loadCases('test/fixtures/i386-cases.json') as I386Case[];
 /** Built with gcc -m32 (-no-pie, and -fPIE -pie): run with this machine's i386 ld.so and libraries (libc6-i386, from gcc-multilib), as the oracle runs them. */
-const dynFixtures = loadCases('test/fixtures/i386-dynamic-cases.json') as I386Case[];
+const dynFixtures = need('ldso32') ? (loadCases('test/fixtures/i386-dynamic-cases.json') as I386Case[]) : [];
 const applets = loadCases('test/fixtures/busybox-cases.json');
 /**
  * Cases where qemu-user, the oracle on a host that runs no i386 code,

@@ -39,6 +39,10 @@ export const TOOLS = {
   bash: { cmd: 'bash', pkg: 'bash' },
   python3: { cmd: 'python3', paths: ['/usr/bin/python3'], pkg: 'python3' },
   go: { cmd: 'go', paths: ['/usr/bin/go', '/usr/lib/go/bin/go'], pkg: 'golang-go' },
+  // this machine's i386 ld.so and libraries (libc6-i386, with gcc -m32's), for the dynamically linked i386 programs
+  ldso32: { cmd: 'ld-linux.so.2', paths: ['/lib/ld-linux.so.2'], pkg: 'gcc-multilib' },
+  // the fixtures' musl builds (test/fixtures/Makefile)
+  muslgcc: { cmd: 'musl-gcc', pkg: 'musl-tools' },
 } satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

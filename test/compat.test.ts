@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, ROOT, busyboxPath, expectedOf, loadCases, runCli, type Case } from './helpers/cases.js';
+import { CLI, ROOT, busyboxPath, expectedOf, loadCases, runGuest, type Case } from './helpers/cases.js';
 import { BUSYBOX32, busybox32, oracleKind, runOracle } from './helpers/i386.js';
 import { need } from './helpers/tools.js';
 import { COMPAT_ENTRIES, DEFAULT_COMPAT_ENTRY } from '../src/entry/vdso32.js';
@@ -71,7 +71,7 @@ async function inDirAsync<T>(c: Case, fn: (cwd: string) => Promise<T>): Promise<
 function emulate(prog: string, argv0: string, c: Case, extra: string[]): Promise<{ stdout: Buffer; stderr: string; status: number | null }> {
   const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test/fixtures/data', c.stdin)) : Buffer.alloc(0);
   return inDirAsync(c, async (cwd) => {
-    const r = await runCli(['run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd, env: c.env ?? {}, input });
+    const r = await runGuest(['run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd, env: c.env ?? {}, input });
     return { stdout: r.stdout, stderr: r.stderr.toString(), status: r.code };
   });
 }

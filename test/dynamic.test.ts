@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Machine } from '../src/machine/machine.js';
 import type { NommuEntry } from '../src/entry/nommu.js';
-import { CLI, ROOT, runCli } from './helpers/cases.js';
+import { CLI, ROOT, runGuest } from './helpers/cases.js';
 import { CONFIGS } from './helpers/configs.js';
 import { need, needRoot } from './helpers/tools.js';
 
@@ -117,7 +117,7 @@ for (const cfg of CONFIGS) {
         const n = native(argv, p.env);
         expect(n.status).toBe(0);
         // asynchronous, so that the concurrent cases' runs overlap (python3 and the gcc driver take seconds each)
-        const e = await runCli(runArgs(argv, cfg.args), { cwd: ROOT, env: p.env ?? {}, input: Buffer.alloc(0) });
+        const e = await runGuest(runArgs(argv, cfg.args), { cwd: ROOT, env: p.env ?? {}, input: Buffer.alloc(0) });
         expect(e.stdout.toString('utf8')).toBe(n.stdout);
         expect(e.code).toBe(n.status);
       }, 300_000); // the gcc driver and python3, five at once on a loaded machine

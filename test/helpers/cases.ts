@@ -2,15 +2,14 @@
  * Shared by the fixture and busybox tests: run a case (from cases.json or
  * busybox-cases.json) under `entrystub run` and read what it should give.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runGuest } from './guests.js';
 import { need } from './tools.js';
 
+export { CLI, runCli, runGuest } from './guests.js';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-/** The command as installed: package.json's bin (the bundle `npm run build` makes). */
-export const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { entrystub: string } }).bin.entrystub);
 
 export interface Case {
   name: string;
@@ -48,7 +47,7 @@ export function expectedOf(c: Case, dir: string): { stdout: Buffer; status: Stat
 }
 
 /**
- * Run a case under the emulator. kind 'bin' runs test/fixtures/bin/<bin> with
+ * Run a case under the emulator (`entrystub run`, served by a runner: guests.ts). kind 'bin' runs test/fixtures/bin/<bin> with
  * argv[0] "prog"; 'busybox' runs the host's busybox with argv[0] "busybox".
  * Asynchronous, so that the cases of a describe.concurrent run at once (a
  * synchronous spawn holds the test file's worker, and so a core, per run).
@@ -59,31 +58,13 @@ export async function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] 
     const prog = kind === 'bin' ? binPath(c.bin!) : busyboxPath()!;
     const argv0 = kind === 'bin' ? 'prog' : 'busybox';
     const input = c.stdin ? fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'data', c.stdin)) : Buffer.alloc(0);
-    const r = await runCli(['run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd: tmp ?? ROOT, env: c.env ?? {}, input });
+    const r = await runGuest(['run', ...extra, '--argv0', argv0, prog, ...c.args], { cwd: tmp ?? ROOT, env: c.env ?? {}, input });
     const code = r.code ?? 1;
     const status: Status = code > 128 && code < 128 + 32 && SIGNALS[code - 128] ? { signal: SIGNALS[code - 128] } : { code };
     return { stdout: r.stdout, stderr: r.stderr.toString(), status };
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/**
- * The command as installed, run asynchronously (so that concurrent tests
- * overlap) with input on its stdin: its stdout, stderr and exit code (null
- * when a signal ended it).
- */
-export function runCli(args: string[], o: { cwd: string; env: Record<string, string>; input: Buffer }): Promise<{ stdout: Buffer; stderr: Buffer; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: o.env, timeout: 300_000 });
-    const out: Buffer[] = [], err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), code }));
-    child.stdin.on('error', () => {}); // a program that exits without reading its input
-    child.stdin.end(o.input);
-  });
 }
 
 /** A case's program: a name in test/fixtures/bin, or a path from the root (examples/example-musl), as record.mjs reads it. */

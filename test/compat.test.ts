@@ -26,7 +26,9 @@ interface I386Case extends Case {
   /**
    * Where qemu-user departs from Linux in this case: with a qemu oracle it
    * compares with the recorded native run (test/fixtures/expected) of the
-   * x86-64 build of the same source, whose output does not depend on the ABI.
+   * x86-64 build of the same source, whose output does not depend on the ABI,
+   * or (expected/i386/) of this very program, recorded on a machine whose
+   * kernel runs i386 code (record-native.sh).
    */
   qemuDeparts?: { why: string; expected: string };
 }

@@ -4,20 +4,23 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take most of the suite's CPU (2026-12-06, the whole suite on 2 cores: compat ~485 s of CPU,
- * busybox ~300, fixtures ~275, dynamic ~170, then jit, reverse, memory, go), in that order. vitest starts the
- * longest files first only once it has timed them; a fresh clone (CI) has no timings, and vitest then starts the
- * largest files first, where busybox.test.ts and fixtures.test.ts, short files that run hundreds of programs, came
- * 63rd and 64th of 64: the suite ended on them.
+ * The files that take longest (2026-12-06, the whole suite on 2 cores, 445 s: jit 209 s, dynamic 135, compat 131,
+ * fixtures 113, busybox 74, gdb/compat-view 57, gdb/reverse 54, install 44, memory 33, threads 32), in that order.
+ * vitest starts the longest files first only once it has timed them; a fresh clone (CI) has no timings, and vitest
+ * then starts the largest files first, where busybox.test.ts and fixtures.test.ts, short files that run hundreds of
+ * programs, came 63rd and 64th of 64: the suite ended on them.
  */
 const HEAVY = [
-  'test/compat.test.ts',
-  'test/busybox.test.ts',
-  'test/fixtures.test.ts',
-  'test/dynamic.test.ts',
   'test/jit.test.ts',
+  'test/dynamic.test.ts',
+  'test/compat.test.ts',
+  'test/fixtures.test.ts',
+  'test/busybox.test.ts',
+  'test/gdb/compat-view.test.ts',
   'test/gdb/reverse.test.ts',
+  'test/install.test.ts',
   'test/memory.test.ts',
+  'test/threads.test.ts',
   'test/go.test.ts',
 ];
 

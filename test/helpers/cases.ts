@@ -47,10 +47,10 @@ export function expectedOf(c: Case, dir: string): { stdout: Buffer; status: Stat
 }
 
 /**
- * Run a case under the emulator (`entrystub run`, served by a runner: guests.ts). kind 'bin' runs test/fixtures/bin/<bin> with
- * argv[0] "prog"; 'busybox' runs the host's busybox with argv[0] "busybox".
- * Asynchronous, so that the cases of a describe.concurrent run at once (a
- * synchronous spawn holds the test file's worker, and so a core, per run).
+ * Run a case under the emulator (`entrystub run`, served by a runner:
+ * guests.ts). kind 'bin' runs test/fixtures/bin/<bin> with argv[0] "prog";
+ * 'busybox' runs the host's busybox with argv[0] "busybox". Asynchronous, so
+ * that the cases of a describe.concurrent run at once, one per runner.
  */
 export async function runCase(c: Case, kind: 'bin' | 'busybox', extra: string[] = []): Promise<RunResult> {
   const tmp = c.cwd === 'tmp' ? fs.mkdtempSync(path.join(os.tmpdir(), 'entrystub-')) : null;

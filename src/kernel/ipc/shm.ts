@@ -171,6 +171,9 @@ function shmidDs(p: Process, seg: ShmSegment, abi: IpcAbi): Uint8Array {
   return s.bytes;
 }
 
+/** INT_MAX, the compat IPC_INFO's shmmax at most (SHMMAX is far above it). */
+const INT_MAX = 0x7fffffffn;
+
 /** shmctl(2) in the given layout (cmd without IPC_64). */
 export function shmctl(p: Process, shmid: number, cmd: number, buf: number, abi: IpcAbi): number {
   const home = p.kernel.ipc;
@@ -179,7 +182,7 @@ export function shmctl(p: Process, shmid: number, cmd: number, buf: number, abi:
     case IPC_INFO: {
       // struct shminfo64; a 32-bit program's (compat_shminfo64, or the old struct shminfo of ints) has shmmax
       // capped at INT_MAX and the rest cut to 32 bits (copy_compat_shminfo_to_user)
-      const vals = [abi === '64' || SHMMAX <= 0x7fffffffn ? SHMMAX : 0x7fffffffn, BigInt(SHMMIN), BigInt(SHMMNI), BigInt(SHMSEG), SHMALL];
+      const vals = [abi === '64' ? SHMMAX : INT_MAX, BigInt(SHMMIN), BigInt(SHMMNI), BigInt(SHMSEG), SHMALL];
       const s = new Struct(abi === '64' ? 72 : abi === 'compat64' ? 36 : 20);
       writeLongs(s, 0, abi, vals);
       writeMem(p.mem, buf, s.bytes);

@@ -100,7 +100,7 @@ export class NativeEntry extends GuestKernelEntry {
       });
     blocks.setProbe(k.sym('native_irq_return_iret'), (c) => {
       this.countCompat('iretq');
-      this.leave(c.icount + 1, this.iretRoute);
+      this.leave(c.icount + 1, () => this.iretRoute());
     });
     for (const check of SYSRET_CHECKS)
       blocks.setProbe(k.sym(check.label), () => {
@@ -153,11 +153,8 @@ export class NativeEntry extends GuestKernelEntry {
     return ['  compat entries (a 32-bit program\'s syscalls), by entry and return:', ...[...this.compatRoutes].map(([k, n]) => `    ${k.padEnd(36)} ${String(n).padStart(8)}`)];
   }
 
-  /**
-   * The IRET path, and which check sent the return there (the last the guest code reached). One function for every
-   * trip: the port asks for the name only when a trace listens.
-   */
-  private readonly iretRoute = (): string => {
+  /** The IRET path, and which check sent the return there (the last the guest code reached). */
+  private iretRoute(): string {
     const t = this.trip;
     if (t !== null && compatTrip(t)) {
       if (t.how === 'int80') return 'iretq (int $0x80: always IRET)';
@@ -169,7 +166,7 @@ export class NativeEntry extends GuestKernelEntry {
     const n = t?.check ?? 0;
     const c = SYSRET_CHECKS.find((x) => x.n === n);
     return c ? `iretq (check ${c.n} failed: ${c.what})` : 'iretq';
-  };
+  }
 
   /**
    * A fault of `iretq` at native_irq_return_iret: the IRET frame was bad (a

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 import { CLI } from '../helpers/cases.js';
+import { killedWithWorker } from '../helpers/children.js';
 export { CLI };
 export const GDBDEMO = path.join(ROOT, 'test', 'gdb', 'fixtures', 'bin', 'gdbdemo');
 export const SCRIPTS = path.join(ROOT, 'gdb-scripts');
@@ -40,11 +41,13 @@ export async function startStub(
   opts: { multi?: boolean; stdin?: 'pipe'; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<RunningStub> {
   const entry = args.includes('--entry') ? [] : ['--entry', 'direct'];
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...entry, ...(opts.multi ? ['--multi'] : []), ...args], {
-    cwd: opts.cwd ?? ROOT,
-    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
-  });
+  const proc = killedWithWorker(
+    spawn(process.execPath, [CLI, 'serve', '--port', '0', ...entry, ...(opts.multi ? ['--multi'] : []), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    }),
+  );
   let err = '';
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

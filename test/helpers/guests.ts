@@ -12,6 +12,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { killedWithWorker } from './children.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** The command as installed: package.json's bin (the bundle `npm run build` makes). */
@@ -36,22 +37,6 @@ interface Runner {
   timedOut?: boolean;
 }
 
-/**
- * The runners and spawned commands alive: killed when this process ends, as vitest ends a test file's worker (by
- * SIGTERM, which is then raised again). A run that never ends (a test that timed out) holds its runner's thread,
- * which then never sees its parent go, and a spawned command outlives its timeout's timer: either would spin on for
- * the rest of the suite (a hung inetsock run did here, for 45 minutes).
- */
-const alive = new Set<ChildProcess>();
-const killAlive = () => {
-  for (const c of alive) c.kill('SIGKILL');
-};
-process.on('exit', killAlive);
-process.once('SIGTERM', () => {
-  killAlive();
-  process.kill(process.pid, 'SIGTERM');
-});
-
 const idle: Runner[] = [];
 const queue: Job[] = [];
 let started = 0;
@@ -64,7 +49,7 @@ function start(): Runner {
   // CPU so, 121 s with the command's flag; a lone python3 -c pass takes 2.9 s with it, 4.2 s without)
   const child = fork(RUNNER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
   const r: Runner = { child, job: null };
-  alive.add(child);
+  killedWithWorker(child);
   child.unref();
   child.channel?.unref();
   child.on('message', (m: { error?: string; stdout: Uint8Array; stderr: Uint8Array; code: number }) => {
@@ -75,7 +60,6 @@ function start(): Runner {
     next(r);
   });
   child.on('exit', (code, signal) => {
-    alive.delete(child);
     started--;
     const k = idle.indexOf(r);
     if (k >= 0) idle.splice(k, 1);
@@ -150,9 +134,7 @@ export function runGuest(args: string[], o: { cwd: string; env: Record<string, s
  */
 export function runCli(args: string[], o: { cwd: string; env: Record<string, string>; input: Buffer }): Promise<Output> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: o.env, timeout: TIMEOUT_MS });
-    alive.add(child);
-    child.on('exit', () => alive.delete(child));
+    const child = killedWithWorker(spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: o.env, timeout: TIMEOUT_MS }));
     const out: Buffer[] = [], err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));

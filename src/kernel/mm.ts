@@ -816,11 +816,11 @@ export class MM {
     // grow in place when the old range ends its VMA and the pages after are free
     if (oldAddr + oldLen === v.end && oldAddr + newLen <= TASK_SIZE && this.isFree(v.end, oldAddr + newLen)) {
       const ext = oldAddr + newLen - v.end;
-      this.mem.mapFresh(v.end, ext, memProt(v.prot));
       const from = v.end;
-      if (v.file?.cache) this.holdFile({ ...v, end: v.end + ext }, from, from + ext, true);
-      else if (v.file?.pages) this.mem.mapFile(v.end, ext, memProt(v.prot), v.file.pages, v.file.offset + (v.end - v.start));
-      else if (v.file) this.fill(v.end, ext, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (v.end - v.start));
+      if (v.file?.cache) {
+        this.mem.mapFresh(from, ext, memProt(v.prot));
+        this.holdFile({ ...v, end: from + ext }, from, from + ext, true);
+      } else this.mapPrivate(v, from, from + ext);
       v.end += ext;
       this.sealPastEof(v, from, v.end);
       this.mergeAround(this.vmas.indexOf(v));
@@ -832,6 +832,17 @@ export class MM {
     const dest = this.findFree(newLen);
     if (dest < 0) throw new SysError(ENOMEM);
     return this.move(v, oldAddr, oldLen, dest, newLen, flags);
+  }
+
+  /**
+   * Map [s, e) of v's private pages afresh: its file's bytes (read at each page's first touch, or now when the
+   * mapping was filled at mmap), or zeros for anonymous memory.
+   */
+  private mapPrivate(v: Vma, s: number, e: number): void {
+    const file = v.file;
+    if (file?.pages) return this.mem.mapFile(s, e - s, memProt(v.prot), file.pages, file.offset + (s - v.start));
+    this.mem.mapFresh(s, e - s, memProt(v.prot));
+    if (file) this.fill(s, e - s, (o, into) => readFileAt(file, o, into), file.offset + (s - v.start));
   }
 
   /** Move (or with oldLen 0, duplicate) pages of VMA v to dest. */
@@ -891,11 +902,7 @@ export class MM {
         const s = Math.max(v.start, addr), e = Math.min(v.end, end);
         if ((v.flags & MAP_TYPE) === MAP_SHARED && !v.file) continue; // shared anonymous memory keeps its contents
         if (v.file && (v.flags & MAP_TYPE) === MAP_SHARED) continue; // shared file pages stay (they are the file)
-        if (v.file?.pages) this.mem.mapFile(s, e - s, memProt(v.prot), v.file.pages, v.file.offset + (s - v.start));
-        else {
-          this.mem.mapFresh(s, e - s, memProt(v.prot));
-          if (v.file) this.fill(s, e - s, (o, into) => readFileAt(v.file!, o, into), v.file.offset + (s - v.start));
-        }
+        this.mapPrivate(v, s, e);
         this.sealPastEof(v, s, e);
         if (v.prot & PROT_EXEC) this.onExecutable?.(s, e);
       }

@@ -879,7 +879,7 @@ export class Memory {
       const a = addr + done;
       const pn = Math.floor(a / PAGE_SIZE);
       // a file page not yet touched is read from the file without making it (as gdb's reads of a library's text)
-      const u8 = this.touchedPage(pn)?.u8 ?? this.unfaulted(pn) ?? this.page(pn)?.u8;
+      const u8 = this.contentOf(pn) ?? this.page(pn)?.u8;
       if (!u8) break;
       const off = a & PAGE_MASK;
       const n = Math.min(out.length - done, PAGE_SIZE - off);
@@ -890,26 +890,20 @@ export class Memory {
   }
 
   /**
-   * Bytes of the file page pn would be read from at its first touch (a scratch copy, valid until the next call), if
-   * pn is a page of a file mapping; for a page not touched yet (both callers have just looked).
+   * What page pn reads as, without making it: a touched page's bytes, an
+   * untouched file page's (read now into a scratch page, valid until the
+   * next call), or undefined for zeros (an untouched anonymous page, or
+   * nothing mapped). For scans of code that must not fault every page in
+   * (zpoline's sweep), and a debugger's reads (peek).
    */
-  private unfaulted(pn: number): Uint8Array | undefined {
+  contentOf(pn: number): Uint8Array | undefined {
+    const p = this.touchedPage(pn);
+    if (p !== undefined) return p.u8;
     const r = this.fileOf(pn);
     if (r === undefined) return undefined;
     SCRATCH.fill(0);
     r.src!.fill(r.off! + (pn - r.s) * PAGE_SIZE, SCRATCH);
     return SCRATCH;
-  }
-
-  /**
-   * What page pn reads as, without making it: a touched page's bytes, an
-   * untouched file page's (read now into a scratch page, valid until the
-   * next call), or undefined for zeros (an untouched anonymous page, or
-   * nothing mapped). For scans of code that must not fault every page in
-   * (zpoline's sweep).
-   */
-  contentOf(pn: number): Uint8Array | undefined {
-    return this.touchedPage(pn)?.u8 ?? this.unfaulted(pn);
   }
 
   /**

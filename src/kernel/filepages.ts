@@ -70,15 +70,19 @@ export function filePages(fd: number, dev: number, ino: number): PageSource | nu
   const key = `${dev}:${ino}`;
   const had = live.get(key)?.deref();
   if (had !== undefined) return had;
-  let own = -1;
-  try {
-    own = withHostLog(null, () => fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY));
-    const st = withHostLog(null, () => fs.fstatSync(own, { bigint: true }));
-    if (Number(st.dev) !== dev || Number(st.ino) !== ino) throw new Error('not the same file');
-  } catch {
-    if (own >= 0) withHostLog(null, () => fs.closeSync(own));
-    return null;
-  }
+  const own = withHostLog(null, (): number => {
+    let opened = -1;
+    try {
+      opened = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY);
+      const st = fs.fstatSync(opened, { bigint: true });
+      if (Number(st.dev) !== dev || Number(st.ino) !== ino) throw new Error('not the same file');
+      return opened;
+    } catch {
+      if (opened >= 0) fs.closeSync(opened);
+      return -1;
+    }
+  });
+  if (own < 0) return null;
   const src = sharedOnClone(new FilePages(key, own));
   const ref = new WeakRef(src);
   live.set(key, ref);

@@ -369,6 +369,11 @@ const SP_DOWN = (n: number): string => `const nl=(RL[4]-${n})|0,nh=(RH[4]-((RL[4
  * inline (the syscall paths push pt_regs, 20 words a trip), then RSP.
  */
 const PUSH64 = (lo: string, hi: string): string => SP_DOWN(8) + storeAt('sp', 8, lo, hi) + 'RL[4]=nl;RH[4]=nh;';
+/** A 64-bit call's push of its return address (the next instruction's, as halves). */
+const PUSH_RETURN = (i: Insn): string => {
+  const hi = Math.floor(i.next / 4294967296);
+  return PUSH64(String((i.next - hi * 4294967296) | 0), String(hi | 0));
+};
 /** The 64-bit word at the top of the stack into v, vh (through the read TLB inline), its address in `sp`; RSP unchanged. */
 const TOP64 = (v: string, vh: string): string => 'const sp=RH[4]*4294967296+(RL[4]>>>0);' + loadAt('sp', 8, v, vh);
 /** ESP moved down by 4, wrapped at 4 GiB, as the address `sp` (compat mode's push). */
@@ -716,10 +721,7 @@ const TEMPLATES = new Map<Handler, Template>([
   ],
   [
     ctl.callRel,
-    (_e, i) => {
-      const hi = Math.floor(i.next / 4294967296);
-      return PUSH64(String((i.next - hi * 4294967296) | 0), String(hi | 0)) + `cpu.nextRip=${i.disp};`;
-    },
+    (_e, i) => PUSH_RETURN(i) + `cpu.nextRip=${i.disp};`,
   ],
 ]);
 
@@ -757,10 +759,7 @@ function indirectTarget(e: Emitter, i: Insn): string {
 }
 
 /** call r/m64: the target is read and checked before the return address is pushed. */
-const callETemplate: Template = (e, i) => {
-  const hi = Math.floor(i.next / 4294967296);
-  return indirectTarget(e, i) + PUSH64(String((i.next - hi * 4294967296) | 0), String(hi | 0)) + 'cpu.nextRip=t;';
-};
+const callETemplate: Template = (e, i) => indirectTarget(e, i) + PUSH_RETURN(i) + 'cpu.nextRip=t;';
 
 /** ret: a non-canonical target is #GP at the ret, with RSP unchanged (as ctl.ret). */
 const retTemplate: Template = (_e, i) =>
@@ -819,15 +818,15 @@ function member(e: Emitter, insns: Insn[], base: number): Member {
   return { code: out.join('\n'), templated, tailTemplated };
 }
 
+/** The lazy flags pending in the F* locals (if any: Fop, Rot) written to cpu.lf, as the interpreter would have left them. */
+const FLAGS_OUT = `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);`;
+
 /**
  * The function's frame around a body: the registers it uses in locals, the
  * lazy flags in locals, and the fault path, which leaves the CPU as the
  * interpreter leaves it when the instruction I[k] faults (S and L: the first
  * and last index of the block k is in).
  */
-/** The lazy flags pending in the F* locals (if any: Fop, Rot) written to cpu.lf, as the interpreter would have left them. */
-const FLAGS_OUT = `if(Fop===${F_LOGIC}){${LAZY_LOGIC}}else if(Fop===${F_RESULT}){${LAZY_RESULT}}else if(Fop>=0){${LAZY_ALL}}if(Rot>=0)cpu.setArith(2049,Rot);`;
-
 function frame(body: string): string {
   return registersInLocals(
     `const RL=cpu.rl,RH=cpu.rh,mem=cpu.mem,lf=cpu.lf;` +
